@@ -1,0 +1,100 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let strict: [SwiftSetting] = [.swiftLanguageMode(.v6)]
+
+let package = Package(
+    name: "creditwatch",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "creditwatch", targets: ["creditwatch"]),
+        .library(name: "RuleLanguage", targets: ["RuleLanguage"]),
+        .library(name: "CreditWatchCore", targets: ["CreditWatchCore"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+    ],
+    targets: [
+        // Pure: the rule language (source → lexer → parser → checker → program → evaluator).
+        .target(name: "RuleLanguage", swiftSettings: strict),
+        // Pure: domain types, identifiers, topic catalog, decoding, feature windows, ports.
+        .target(
+            name: "CreditWatchCore",
+            dependencies: ["RuleLanguage", .product(name: "Yams", package: "Yams")],
+            swiftSettings: strict),
+        // Pure: the synthetic city (deterministic message generator).
+        .target(name: "Simulator", dependencies: ["CreditWatchCore"], swiftSettings: strict),
+
+        // C shims: librdkafka 2.8.0 linked statically via ops-built pkg-config file; hiredis from Debian.
+        .systemLibrary(name: "CRdKafka", pkgConfig: "creditwatch-rdkafka"),
+        .systemLibrary(name: "CHiredis", pkgConfig: "hiredis"),
+
+        // The only code touching each external system.
+        .target(
+            name: "KafkaIngest",
+            dependencies: [
+                "CRdKafka", "CreditWatchCore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            swiftSettings: strict),
+        .target(
+            name: "RedisFeatures",
+            dependencies: [
+                "CHiredis", "CreditWatchCore",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict),
+        .target(
+            name: "PostgresStore",
+            dependencies: [
+                "CreditWatchCore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict),
+        .target(
+            name: "HTTPAPI",
+            dependencies: [
+                "CreditWatchCore", "PostgresStore", "RedisFeatures",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict),
+        .executableTarget(
+            name: "creditwatch",
+            dependencies: [
+                "CreditWatchCore", "RuleLanguage", "KafkaIngest", "RedisFeatures", "PostgresStore",
+                "HTTPAPI", "Simulator",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
+            swiftSettings: strict),
+
+        .testTarget(name: "RuleLanguageTests", dependencies: ["RuleLanguage"], swiftSettings: strict),
+        .testTarget(name: "CreditWatchCoreTests", dependencies: ["CreditWatchCore"], swiftSettings: strict),
+        .testTarget(name: "SimulatorTests", dependencies: ["Simulator"], swiftSettings: strict),
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: [
+                "creditwatch", "CreditWatchCore", "KafkaIngest", "RedisFeatures", "PostgresStore", "HTTPAPI",
+                "Simulator",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict),
+    ]
+)
