@@ -1,0 +1,162 @@
+import RuleLanguage
+
+/// What one batch did, for logs and metrics.
+public struct BatchReport: Sendable, Hashable {
+    public var messages = 0
+    public var changes = 0
+    public var tombstones = 0
+    public var quarantined = 0
+    public var unlinked = 0
+    public var relinked = 0
+    public var entitiesEvaluated = 0
+    public var industriesEvaluated = 0
+    public var firings = 0
+    /// Messages per topic (for per-topic metrics).
+    public var byTopic: [String: Int] = [:]
+
+    public init() {}
+}
+
+/// The engine's work on one batch of department messages: decode and validate, link records to
+/// enterprises, update the feature windows, evaluate the rule program for every entity (and
+/// division) the batch touched, and write everything to the store of record in one transaction.
+///
+/// Every step is idempotent, so the caller commits Kafka offsets only after `process` returns
+/// and a batch re-delivered after a crash changes nothing. Entities are re-evaluated whether or
+/// not their windows changed this time: evaluation is a pure function of the stored windows, so
+/// a crash between the feature update and the alert write loses no alert on re-delivery.
+public actor BatchProcessor {
+    private let catalog: TopicCatalog
+    private let decoder: ChangeDecoder
+    private let features: any FeatureStore
+    private let store: any CreditStore
+    private var program: RuleProgram
+    /// Registrations seen so far (enterprise → division/district): saves a lookup per batch.
+    private var registrations: [String: Registration] = [:]
+    /// Topics whose event time is a business date (not a row-update timestamp): the entity's
+    /// event-time clock (`asOf`) is the latest business date among its records in these topics.
+    private let clockTopics: Set<String>
+
+    public init(catalog: TopicCatalog, program: RuleProgram, features: any FeatureStore, store: any CreditStore) {
+        self.catalog = catalog
+        self.decoder = ChangeDecoder(catalog: catalog)
+        self.features = features
+        self.store = store
+        self.program = program
+        self.clockTopics = Set(catalog.topics.values.filter { topic in
+            topic.fields.first { $0.name == topic.eventTime }?.type != .timestamp
+        }.map(\.name))
+    }
+
+    public var ruleSetVersion: String { program.version }
+
+    /// Swaps the rule program between batches (hot reload).
+    public func replace(program: RuleProgram) { self.program = program }
+
+    public func process(_ batch: [InboundMessage]) async throws -> BatchReport {
+        var report = BatchReport()
+        report.messages = batch.count
+        var effects = BatchEffects()
+
+        // 1. Decode and validate; bad input goes to the quarantine, tombstones are skipped.
+        var decoded: [Change] = []
+        decoded.reserveCapacity(batch.count)
+        for message in batch {
+            report.byTopic[message.topic, default: 0] += 1
+            switch decoder.decode(topic: message.topic, key: message.key, value: message.value) {
+            case .change(let change): decoded.append(change)
+            case .tombstone: report.tombstones += 1
+            case .rejected(let reason): effects.quarantine.append(QuarantinedMessage(message: message, reason: reason))
+            }
+        }
+        report.quarantined = effects.quarantine.count
+        report.changes = decoded.count
+
+        // 2. Link records without keys; learn account links from records that carry both.
+        var linker = EntityLinker(catalog: catalog)
+        let needs = linker.needs(decoded, knownRegistrations: registrations)
+        let facts = try await store.lookup(enterprises: needs.enterprises, accounts: needs.accounts, names: needs.names)
+        registrations.merge(facts.registrations) { _, new in new }
+        linker.learn(facts, from: decoded)
+        var linked = decoded.map { linker.link($0) }
+        effects.accountLinks = linker.newLinks
+        let newAccounts = Set(linker.newLinks.map(\.accountNo))
+        if !newAccounts.isEmpty {
+            // Records kept as unlinked until now whose account just became known.
+            let waiting = try await store.unlinkedChanges(accounts: newAccounts)
+            let relinked = waiting.map { linker.link($0) }.filter { $0.entity != nil }
+            report.relinked = relinked.count
+            linked += relinked
+        }
+        report.unlinked = linked.count { $0.entity == nil }
+
+        // 3. Registrations change divisions; then the feature windows (one round trip).
+        var updates: [FeatureUpdate] = []
+        updates.reserveCapacity(linked.count)
+        for item in linked {
+            guard let entity = item.entity, entity.kind == .enterprise else { continue }
+            var previous: String?
+            if item.change.topic == EntityLinker.registrationTopic {
+                previous = registrations[entity.id]?.division
+                registrations[entity.id] = EntityLinker.registration(of: item.change)
+            }
+            updates.append(FeatureUpdate(
+                change: item.change, entity: entity, division: registrations[entity.id]?.division, previousDivision: previous))
+        }
+        try await features.apply(updates, industrySeries: program.industrySeries, historyTopics: program.historyTopics)
+
+        // 4. Evaluate every enterprise the batch touched (one round trip to read their records).
+        let entities = Array(Set(updates.map(\.entity))).sorted()
+        report.entitiesEvaluated = entities.count
+        let records = try await features.records(of: entities, topics: program.topicsUsed, historyTopics: program.historyTopics)
+        var alerted: [(division: String, uscc: String)] = []
+        var divisionClock: [String: Day] = [:]
+        for entity in entities {
+            let byTopic = records[entity] ?? [:]
+            let asOf = eventClock(byTopic)
+            let registration = registrations[entity.id] ?? Registration(division: nil, district: nil)
+            let evaluation = program.evaluate(EntityData(entity: entity.id, asOf: asOf, records: byTopic))
+            for firing in evaluation.firings {
+                effects.alerts.append(AlertRecord(
+                    firing: firing, subject: .entity(entity), ruleSetVersion: program.version, asOf: asOf,
+                    registration: registration))
+                if firing.severity >= .high, let division = registration.division {
+                    alerted.append((division, entity.id))
+                }
+            }
+            if let division = registration.division {
+                divisionClock[division] = max(divisionClock[division] ?? asOf, asOf)
+            }
+        }
+
+        // 5. Industry rules for the divisions the batch touched.
+        if program.hasIndustryRules, !divisionClock.isEmpty {
+            let industries = try await features.industries(
+                Set(divisionClock.keys), alerted: alerted, series: program.industrySeries, asOf: divisionClock)
+            report.industriesEvaluated = industries.count
+            for industry in industries {
+                for firing in program.evaluate(industry) {
+                    effects.alerts.append(AlertRecord(
+                        firing: firing, subject: .industry(division: industry.division), ruleSetVersion: program.version,
+                        asOf: industry.asOf, registration: Registration(division: industry.division, district: nil)))
+                }
+            }
+        }
+        report.firings = effects.alerts.count
+
+        // 6. The store of record, in one transaction.
+        effects.changes = linked
+        try await store.commit(effects)
+        return report
+    }
+
+    /// The entity's event-time clock: its latest business date, so windows end where its data ends.
+    private func eventClock(_ byTopic: [String: [FactRecord]]) -> Day {
+        var latest: Day?
+        for (topic, records) in byTopic where clockTopics.contains(topic) {
+            for record in records where latest == nil || record.eventDay > latest! { latest = record.eventDay }
+        }
+        if let latest { return latest }
+        return byTopic.values.joined().map(\.eventDay).max() ?? Day(0)
+    }
+}

@@ -1,0 +1,137 @@
+import RuleLanguage
+
+/// One message as consumed from a department topic, before decoding.
+public struct InboundMessage: Sendable, Hashable {
+    public let topic: String
+    public let partition: Int32
+    public let offset: Int64
+    public let key: [UInt8]?
+    public let value: [UInt8]?
+
+    public init(topic: String, partition: Int32, offset: Int64, key: [UInt8]?, value: [UInt8]?) {
+        self.topic = topic
+        self.partition = partition
+        self.offset = offset
+        self.key = key
+        self.value = value
+    }
+}
+
+/// A message the engine could not accept, kept with its raw bytes and the precise reason so that
+/// it can be listed and re-processed once the catalog or the data is fixed.
+public struct QuarantinedMessage: Sendable, Hashable {
+    public let message: InboundMessage
+    public let reason: String
+
+    public init(message: InboundMessage, reason: String) {
+        self.message = message
+        self.reason = reason
+    }
+}
+
+/// Whom a record is about: an enterprise (by USCC) or a person (by resident ID number).
+public struct EntityKey: Hashable, Sendable, Comparable, CustomStringConvertible {
+    public enum Kind: String, Sendable, Hashable { case enterprise, person }
+
+    public let kind: Kind
+    /// The USCC or the ID number.
+    public let id: String
+
+    public init(_ kind: Kind, _ id: String) {
+        self.kind = kind
+        self.id = id
+    }
+
+    public var description: String { id }
+
+    public static func < (a: EntityKey, b: EntityKey) -> Bool { a.id < b.id }
+}
+
+/// A decoded change after entity linking. `entity` is nil when the record could not be linked
+/// (kept in the credit information base as unlinked with `unlinkedReason`, linked later).
+public struct LinkedChange: Sendable {
+    public let change: Change
+    public let entity: EntityKey?
+    public let unlinkedReason: String?
+
+    public init(change: Change, entity: EntityKey?, unlinkedReason: String? = nil) {
+        self.change = change
+        self.entity = entity
+        self.unlinkedReason = unlinkedReason
+    }
+}
+
+/// Where an enterprise is registered: what industry-level monitoring and the dashboard group by.
+public struct Registration: Sendable, Hashable {
+    /// GB/T 4754 division, e.g. `C30`; nil when the registration's industry code is unknown.
+    public let division: String?
+    /// 6-digit district code.
+    public let district: String?
+
+    public init(division: String?, district: String?) {
+        self.division = division
+        self.district = district
+    }
+}
+
+/// An alert as stored: a firing of a rule for an entity (or an industry) in an event-time window.
+/// Its natural key is (rule, subject, window); storing it twice is a no-op.
+public struct AlertRecord: Sendable, Hashable {
+    public enum Subject: Hashable, Sendable {
+        case entity(EntityKey)
+        case industry(division: String)
+
+        /// The stored subject id: the USCC / ID number, or `industry:C30`.
+        public var id: String {
+            switch self {
+            case .entity(let key): key.id
+            case .industry(let division): "industry:\(division)"
+            }
+        }
+
+        public var kind: String {
+            switch self {
+            case .entity(let key): key.kind.rawValue
+            case .industry: "industry"
+            }
+        }
+    }
+
+    public let firing: Firing
+    public let subject: Subject
+    public let ruleSetVersion: String
+    /// The event-time reference day of the evaluation.
+    public let asOf: Day
+    public let registration: Registration
+
+    public init(firing: Firing, subject: Subject, ruleSetVersion: String, asOf: Day, registration: Registration) {
+        self.firing = firing
+        self.subject = subject
+        self.ruleSetVersion = ruleSetVersion
+        self.asOf = asOf
+        self.registration = registration
+    }
+}
+
+/// Everything one batch writes to the relational store, in one transaction.
+public struct BatchEffects: Sendable {
+    public var quarantine: [QuarantinedMessage] = []
+    public var changes: [LinkedChange] = []
+    public var accountLinks: [AccountOwnership] = []
+    public var alerts: [AlertRecord] = []
+
+    public init() {}
+}
+
+/// A utility account learned to belong to an enterprise (a record carried both).
+public struct AccountOwnership: Sendable, Hashable {
+    public let topicFamily: String
+    public let accountNo: String
+    public let uscc: String
+
+    public init(topicFamily: String, accountNo: String, uscc: String) {
+        self.topicFamily = topicFamily
+        self.accountNo = accountNo
+        self.uscc = uscc
+    }
+}

@@ -1,0 +1,89 @@
+import CRdKafka
+import CreditWatchCore
+import Dispatch
+import Foundation
+import Logging
+
+/// An error of librdkafka or of this module. `description` carries no message payloads.
+public struct KafkaError: Error, CustomStringConvertible, Sendable {
+    public enum Code: String, Sendable { case configuration, version, client, commit, produce }
+    public let code: Code
+    public let message: String
+    /// librdkafka's error code, when the error came from it.
+    public let librdkafkaCode: Int32?
+
+    init(_ code: Code, _ message: String, librdkafkaCode: Int32? = nil) {
+        self.code = code
+        self.message = message
+        self.librdkafkaCode = librdkafkaCode
+    }
+
+    init(_ code: Code, _ err: rd_kafka_resp_err_t) {
+        self.init(code, String(cString: rd_kafka_err2str(err)), librdkafkaCode: err.rawValue)
+    }
+
+    public var description: String { "kafka \(code.rawValue): \(message)" }
+}
+
+/// Connection settings shared by the consumer and the producer.
+public struct KafkaConfiguration: Sendable {
+    /// `host:port,host:port`. Default `127.0.0.1:19092` (the local Tansu broker of ops/).
+    public var brokers: String = "127.0.0.1:19092"
+    /// Consumer group; instances of one group split the partitions. Default `creditwatch`.
+    public var groupID: String = "creditwatch"
+    /// Most messages handed to the engine at once. Default 2000.
+    public var batchSize: Int = 2000
+    /// How long a batch waits to fill up before it is handed over anyway. Default 200 ms.
+    public var batchTimeoutMilliseconds: Int = 200
+    /// Fetched-but-unprocessed messages above which the consumer pauses its partitions
+    /// (and below half of which it resumes them). Default 20 000.
+    public var maxBufferedMessages: Int = 20_000
+    /// Group session timeout; ~6 s gives a ~3 s group join on the local broker. Default 6000.
+    public var sessionTimeoutMilliseconds: Int = 6000
+    /// Extra librdkafka properties, applied last.
+    public var properties: [String: String] = [:]
+
+    public init() {}
+
+    public init(environment: [String: String]) {
+        if let b = environment["CREDITWATCH_KAFKA_BROKERS"] { brokers = b }
+        if let g = environment["CREDITWATCH_KAFKA_GROUP"] { groupID = g }
+    }
+}
+
+/// The librdkafka version linked in, and the check that it can talk to current brokers
+/// (2.0.x fails to parse their ApiVersions responses).
+public enum LibrdkafkaVersion {
+    public static var string: String { String(cString: rd_kafka_version_str()) }
+    public static var number: Int32 { rd_kafka_version() }
+    public static let minimum: Int32 = 0x0201_00FF
+
+    public static func check() throws {
+        guard number >= minimum else {
+            throw KafkaError(.version, "librdkafka \(string) is loaded; CreditWatch needs 2.1 or newer (run ops/install.sh)")
+        }
+    }
+}
+
+/// Owns an `rd_kafka_conf_t` until it is handed to `rd_kafka_new`.
+func makeConfiguration(_ properties: [(String, String)]) throws -> OpaquePointer {
+    let conf = rd_kafka_conf_new()!
+    var errbuf = [CChar](repeating: 0, count: 512)
+    for (key, value) in properties {
+        if rd_kafka_conf_set(conf, key, value, &errbuf, errbuf.count) != RD_KAFKA_CONF_OK {
+            rd_kafka_conf_destroy(conf)
+            throw KafkaError(.configuration, "\(key): \(String(cString: errbuf))")
+        }
+    }
+    return conf
+}
+
+func newClient(_ type: rd_kafka_type_t, _ properties: [(String, String)]) throws -> OpaquePointer {
+    let conf = try makeConfiguration(properties)
+    var errbuf = [CChar](repeating: 0, count: 512)
+    guard let handle = rd_kafka_new(type, conf, &errbuf, errbuf.count) else {
+        rd_kafka_conf_destroy(conf)
+        throw KafkaError(.client, String(cString: errbuf))
+    }
+    return handle
+}

@@ -1,0 +1,189 @@
+import CRdKafka
+import CreditWatchCore
+import Dispatch
+import Foundation
+import Logging
+import Metrics
+
+/// A consumer-group member that hands the engine batches of messages and commits offsets only
+/// when told to (after the batch's effects are durable).
+///
+/// A dedicated thread polls librdkafka (polls block, so they never run on the cooperative pool)
+/// and keeps serving group heartbeats and rebalances while the engine works. Fetched messages
+/// wait in a bounded buffer; when it passes `maxBufferedMessages` the consumer pauses its
+/// partitions, and resumes them once the engine has drained half of it — pull-based
+/// back-pressure, so memory stays bounded whatever the input rate.
+public final class KafkaConsumer: @unchecked Sendable {
+    // Safety: `handle` is thread-safe per librdkafka; the buffer and flags are guarded by `lock`.
+    private let handle: OpaquePointer
+    private let configuration: KafkaConfiguration
+    private let logger: Logger
+    private let lock = NSCondition()
+    private var buffer: [InboundMessage] = []
+    private var bufferStart = 0
+    private var paused = false
+    private var stopping = false
+    private var pollerDone = false
+    private var closed = false
+    private let pauses = Counter(label: "creditwatch.ingest.pauses")
+
+    public init(configuration: KafkaConfiguration, topics: [String], logger: Logger) throws {
+        try LibrdkafkaVersion.check()
+        self.configuration = configuration
+        self.logger = logger
+        var properties: [(String, String)] = [
+            ("bootstrap.servers", configuration.brokers),
+            ("group.id", configuration.groupID),
+            ("client.id", "creditwatch"),
+            ("enable.auto.commit", "false"),
+            ("enable.auto.offset.store", "false"),
+            ("auto.offset.reset", "earliest"),
+            ("enable.partition.eof", "false"),
+            ("session.timeout.ms", String(configuration.sessionTimeoutMilliseconds)),
+            ("heartbeat.interval.ms", String(max(configuration.sessionTimeoutMilliseconds / 6, 100))),
+            ("queued.max.messages.kbytes", "32768"),
+            ("fetch.wait.max.ms", "100"),
+            ("log_level", "4"),
+        ]
+        properties += configuration.properties.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+        handle = try newClient(RD_KAFKA_CONSUMER, properties)
+        rd_kafka_poll_set_consumer(handle)
+        let list = rd_kafka_topic_partition_list_new(Int32(topics.count))!
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        for topic in topics { rd_kafka_topic_partition_list_add(list, topic, RD_KAFKA_PARTITION_UA) }
+        let err = rd_kafka_subscribe(handle, list)
+        if err != RD_KAFKA_RESP_ERR_NO_ERROR {
+            rd_kafka_destroy(handle)
+            throw KafkaError(.client, err)
+        }
+        let thread = Thread { [weak self] in self?.pollLoop() }
+        thread.name = "creditwatch.kafka.poll"
+        thread.start()
+    }
+
+    deinit {
+        if !closed { rd_kafka_consumer_close(handle) }
+        rd_kafka_destroy(handle)
+    }
+
+    private func pollLoop() {
+        while true {
+            lock.lock()
+            if stopping { pollerDone = true; lock.broadcast(); lock.unlock(); return }
+            let buffered = buffer.count - bufferStart
+            if !paused, buffered >= configuration.maxBufferedMessages {
+                paused = true
+                setPaused(true)
+                pauses.increment()
+            } else if paused, buffered <= configuration.maxBufferedMessages / 2 {
+                paused = false
+                setPaused(false)
+            }
+            lock.unlock()
+
+            guard let message = rd_kafka_consumer_poll(handle, 100) else { continue }
+            defer { rd_kafka_message_destroy(message) }
+            let m = message.pointee
+            if m.err != RD_KAFKA_RESP_ERR_NO_ERROR {
+                logger.warning("kafka consumer error", metadata: ["error": "\(String(cString: rd_kafka_err2str(m.err)))"])
+                continue
+            }
+            let inbound = InboundMessage(
+                topic: String(cString: rd_kafka_topic_name(m.rkt)), partition: m.partition, offset: m.offset,
+                key: m.key.map { Array(UnsafeRawBufferPointer(start: $0, count: m.key_len)) },
+                value: m.payload.map { Array(UnsafeRawBufferPointer(start: $0, count: m.len)) })
+            lock.lock()
+            buffer.append(inbound)
+            lock.broadcast()
+            lock.unlock()
+        }
+    }
+
+    /// Must be called with `lock` held.
+    private func setPaused(_ pause: Bool) {
+        var assignment: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?
+        guard rd_kafka_assignment(handle, &assignment) == RD_KAFKA_RESP_ERR_NO_ERROR, let assignment else { return }
+        defer { rd_kafka_topic_partition_list_destroy(assignment) }
+        _ = pause ? rd_kafka_pause_partitions(handle, assignment) : rd_kafka_resume_partitions(handle, assignment)
+        logger.info(pause ? "ingest paused: engine is behind" : "ingest resumed", metadata: ["partitions": "\(assignment.pointee.cnt)"])
+    }
+
+    /// The next batch: waits until `batchSize` messages are buffered or `batchTimeout` passed
+    /// since the first one arrived; returns an empty batch after `idleTimeout` with nothing.
+    public func nextBatch(idleTimeout: Duration = .seconds(1)) async -> [InboundMessage] {
+        await withCheckedContinuation { continuation in
+            DispatchQueue.global().async {
+                continuation.resume(returning: self.takeBatch(idleTimeout: idleTimeout))
+            }
+        }
+    }
+
+    private func takeBatch(idleTimeout: Duration) -> [InboundMessage] {
+        lock.lock()
+        defer { lock.unlock() }
+        let idleDeadline = Date().addingTimeInterval(Double(idleTimeout.components.seconds) + Double(idleTimeout.components.attoseconds) / 1e18)
+        while buffer.count == bufferStart, !stopping {
+            if !lock.wait(until: idleDeadline) { return [] }
+        }
+        let fillDeadline = Date().addingTimeInterval(Double(configuration.batchTimeoutMilliseconds) / 1000)
+        while buffer.count - bufferStart < configuration.batchSize, !stopping {
+            if !lock.wait(until: fillDeadline) { break }
+        }
+        let end = min(buffer.count, bufferStart + configuration.batchSize)
+        let batch = Array(buffer[bufferStart..<end])
+        bufferStart = end
+        if bufferStart > 65_536 || bufferStart == buffer.count {
+            buffer.removeFirst(bufferStart)
+            bufferStart = 0
+        }
+        return batch
+    }
+
+    /// Commits, synchronously, the offsets after the last message of each partition in `batch`.
+    public func commit(_ batch: [InboundMessage]) async throws {
+        var next: [String: [Int32: Int64]] = [:]
+        for m in batch { next[m.topic, default: [:]][m.partition] = max(next[m.topic]?[m.partition] ?? 0, m.offset + 1) }
+        if next.isEmpty { return }
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            DispatchQueue.global().async {
+                let list = rd_kafka_topic_partition_list_new(Int32(next.count))!
+                defer { rd_kafka_topic_partition_list_destroy(list) }
+                for (topic, partitions) in next {
+                    for (partition, offset) in partitions {
+                        rd_kafka_topic_partition_list_add(list, topic, partition)!.pointee.offset = offset
+                    }
+                }
+                let err = rd_kafka_commit(self.handle, list, 0)
+                if err == RD_KAFKA_RESP_ERR_NO_ERROR || err == RD_KAFKA_RESP_ERR__NO_OFFSET {
+                    continuation.resume()
+                } else {
+                    continuation.resume(throwing: KafkaError(.commit, err))
+                }
+            }
+        }
+    }
+
+    /// Partitions currently assigned to this member, as `topic/partition`.
+    public var assignment: [String] {
+        var list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?
+        guard rd_kafka_assignment(handle, &list) == RD_KAFKA_RESP_ERR_NO_ERROR, let list else { return [] }
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        return (0..<Int(list.pointee.cnt)).map {
+            let p = list.pointee.elems[$0]
+            return "\(String(cString: p.topic))/\(p.partition)"
+        }
+    }
+
+    /// Stops polling and leaves the group (after the caller committed its last batch).
+    public func close() {
+        lock.lock()
+        stopping = true
+        lock.broadcast()
+        while !pollerDone { lock.wait() }
+        lock.unlock()
+        if !closed {
+            rd_kafka_consumer_close(handle)
+            closed = true
+        }
+    }
+}

@@ -1,0 +1,285 @@
+import CreditWatchCore
+import Logging
+import RuleLanguage
+
+/// The feature store on Redis: per-enterprise and per-division event-time windows.
+///
+/// Layout (hash tags keep each entity's keys in one Redis Cluster slot, so the apply script is
+/// atomic per entity; industry keys are tagged by division and updated by the same script with
+/// their own ledger, so concurrent daemon instances can update a division safely):
+///
+///     cw:{E}:rec:T        HASH pk → ledger entry (version, deleted, bucket, contribution, record)
+///     cw:{E}:win:T        HASH "YYYY-MM|column" → sum in hundredths, "YYYY-MM|#" → record count
+///     cw:{E}:hist:T       HASH "pk|version" → every version of a record (topics whose history rules read)
+///     cw:ind:{D}:rec:T    HASH "E|pk" → ledger entry without the record
+///     cw:ind:{D}:win:T    as cw:{E}:win:T, summed over the division
+///     cw:ind:{D}:members  SET of the division's registered enterprises
+///     cw:ind:{D}:alerted  SET of its enterprises with an active high or critical alert
+///
+/// The ledger is what makes every update idempotent: it records the version and the exact
+/// contribution a record made, so a re-delivered change is skipped, an update subtracts the
+/// old contribution before adding the new one, and a delete subtracts it.
+public final class FeatureWindows: FeatureStore {
+    private let connection: RedisConnection
+    private let numericColumns: [String: [String]]
+    private let logger: Logger
+    private let applySHA: String
+
+    /// Registration statuses that take an enterprise out of its division's population.
+    static let deregistered: Set<String> = ["注销", "吊销", "迁出"]
+
+    public init(connection: RedisConnection, catalog: TopicCatalog, logger: Logger) async throws {
+        self.connection = connection
+        self.logger = logger
+        self.numericColumns = catalog.topics.mapValues { topic in
+            topic.fields.filter { $0.type.isNumeric }.map(\.name).sorted()
+        }
+        self.applySHA = try await Self.loadScript(connection)
+    }
+
+    private static func loadScript(_ connection: RedisConnection) async throws -> String {
+        let reply = try await connection.command("SCRIPT", "LOAD", applyScript)
+        guard let sha = reply.text else { throw RedisError(code: .reply, message: "SCRIPT LOAD: \(reply)") }
+        return sha
+    }
+
+    static func entityKey(_ entity: String, _ kind: String, _ topic: String) -> String { "cw:{\(entity)}:\(kind):\(topic)" }
+    static func industryKey(_ division: String, _ kind: String) -> String { "cw:ind:{\(division)}:\(kind)" }
+
+    // MARK: Apply
+
+    public func apply(_ updates: [FeatureUpdate], industrySeries: Set<String>, historyTopics: Set<String>) async throws {
+        var commands: [[[UInt8]]] = []
+        commands.reserveCapacity(updates.count * 2)
+        let industryColumns = Self.columnsByTopic(industrySeries)
+        for update in updates {
+            let change = update.change
+            let entity = update.entity.id
+            let deleted = change.operation == .delete
+            let bucket = change.eventDay.month.description
+            let columns = numericColumns[change.topic] ?? []
+            var payload = Array("\(change.eventDay.value)\t".utf8)
+            RecordCodec.encode(change.fields, into: &payload)
+            commands.append(applyCommand(
+                ledger: Self.entityKey(entity, "rec", change.topic), window: Self.entityKey(entity, "win", change.topic),
+                member: change.key, version: change.version, deleted: deleted, bucket: bucket,
+                contribution: deleted ? "" : Contribution.encode(change.fields, columns: columns), payload: payload))
+            if historyTopics.contains(change.topic), !deleted {
+                commands.append(["HSETNX", Self.entityKey(entity, "hist", change.topic), "\(change.key)|\(change.version)"].map { Array($0.utf8) } + [payload])
+            }
+            if let division = update.division, update.entity.kind == .enterprise {
+                if let columns = industryColumns[change.topic] {
+                    commands.append(applyCommand(
+                        ledger: Self.industryKey(division, "rec:\(change.topic)"),
+                        window: Self.industryKey(division, "win:\(change.topic)"),
+                        member: "\(entity)|\(change.key)", version: change.version, deleted: deleted, bucket: bucket,
+                        contribution: deleted ? "" : Contribution.encode(change.fields, columns: columns), payload: []))
+                }
+                if change.topic == "market.enterprise" {
+                    commands.append(contentsOf: membershipCommands(update, division: division))
+                }
+            }
+        }
+        try await run(commands)
+    }
+
+    private func membershipCommands(_ update: FeatureUpdate, division: String) -> [[[UInt8]]] {
+        var status: String?
+        if case .string(let s)? = update.change.fields["status"] { status = s }
+        let leaves = update.change.operation == .delete || status.map(Self.deregistered.contains) == true
+        var commands: [[String]] = []
+        if let previous = update.previousDivision, previous != division {
+            commands.append(["SREM", Self.industryKey(previous, "members"), update.entity.id])
+        }
+        commands.append([leaves ? "SREM" : "SADD", Self.industryKey(division, "members"), update.entity.id])
+        return commands.map { $0.map { Array($0.utf8) } }
+    }
+
+    private func applyCommand(
+        ledger: String, window: String, member: String, version: Int64, deleted: Bool, bucket: String,
+        contribution: String, payload: [UInt8]
+    ) -> [[UInt8]] {
+        ["EVALSHA", applySHA, "2", ledger, window, member, String(version), deleted ? "1" : "0", bucket, contribution]
+            .map { Array($0.utf8) } + [payload]
+    }
+
+    /// Runs a pipeline; reloads the script and retries once when Redis lost its script cache
+    /// (a restart), which is safe because every command is idempotent.
+    private func run(_ commands: [[[UInt8]]]) async throws {
+        var replies = try await connection.pipeline(commands)
+        if replies.contains(where: { if case .error(let e) = $0 { e.hasPrefix("NOSCRIPT") } else { false } }) {
+            _ = try await Self.loadScript(connection)
+            replies = try await connection.pipeline(commands)
+        }
+        for reply in replies {
+            if case .error(let message) = reply { throw RedisError(code: .reply, message: message) }
+        }
+    }
+
+    static func columnsByTopic(_ series: Set<String>) -> [String: [String]] {
+        var columns: [String: [String]] = [:]
+        for item in series {
+            guard let dot = item.lastIndex(of: ".") else { continue }
+            columns[String(item[..<dot]), default: []].append(String(item[item.index(after: dot)...]))
+        }
+        return columns.mapValues { $0.sorted() }
+    }
+
+    // MARK: Read
+
+    public func records(of entities: [EntityKey], topics: Set<String>, historyTopics: Set<String>) async throws
+        -> [EntityKey: [String: [FactRecord]]]
+    {
+        let topicList = topics.sorted()
+        let historyList = historyTopics.sorted()
+        var commands: [[String]] = []
+        for entity in entities {
+            for topic in topicList { commands.append(["HGETALL", Self.entityKey(entity.id, "rec", topic)]) }
+            for topic in historyList { commands.append(["HGETALL", Self.entityKey(entity.id, "hist", topic)]) }
+        }
+        let replies = try await connection.pipeline(commands)
+        var result: [EntityKey: [String: [FactRecord]]] = [:]
+        var i = 0
+        for entity in entities {
+            var byTopic: [String: [FactRecord]] = [:]
+            for topic in topicList {
+                byTopic[topic] = Self.ledgerRecords(replies[i], topic: topic)
+                i += 1
+            }
+            for topic in historyList {
+                byTopic["\(topic)#history"] = Self.historyRecords(replies[i], topic: topic)
+                i += 1
+            }
+            result[entity] = byTopic
+        }
+        return result
+    }
+
+    /// Current (not deleted) records of a ledger hash, in key order.
+    static func ledgerRecords(_ reply: RedisReply, topic: String) -> [FactRecord] {
+        guard case .array(let items) = reply else { return [] }
+        var records: [FactRecord] = []
+        records.reserveCapacity(items.count / 2)
+        var i = 0
+        while i + 1 < items.count {
+            defer { i += 2 }
+            guard case .string(let keyBytes) = items[i], case .string(let value) = items[i + 1] else { continue }
+            // version \t deleted \t bucket \t contribution \t eventDay \t record
+            let parts = value.split(separator: 0x09, maxSplits: 5, omittingEmptySubsequences: false)
+            guard parts.count == 6, parts[1].first == UInt8(ascii: "0"),
+                let day = Int(String(decoding: parts[4], as: UTF8.self)),
+                let fields = RecordCodec.decode(parts[5])
+            else { continue }
+            records.append(FactRecord(topic: topic, key: String(decoding: keyBytes, as: UTF8.self), eventDay: Day(day), fields: fields))
+        }
+        return records.sorted { $0.key < $1.key }
+    }
+
+    static func historyRecords(_ reply: RedisReply, topic: String) -> [FactRecord] {
+        guard case .array(let items) = reply else { return [] }
+        var records: [FactRecord] = []
+        var i = 0
+        while i + 1 < items.count {
+            defer { i += 2 }
+            guard case .string(let keyBytes) = items[i], case .string(let value) = items[i + 1] else { continue }
+            let parts = value.split(separator: 0x09, maxSplits: 1, omittingEmptySubsequences: false)
+            guard parts.count == 2, let day = Int(String(decoding: parts[0], as: UTF8.self)),
+                let fields = RecordCodec.decode(parts[1])
+            else { continue }
+            records.append(FactRecord(topic: "\(topic)#history", key: String(decoding: keyBytes, as: UTF8.self), eventDay: Day(day), fields: fields))
+        }
+        return records.sorted { ($0.eventDay, $0.key) < ($1.eventDay, $1.key) }
+    }
+
+    public func industries(
+        _ divisions: Set<String>, alerted: [(division: String, uscc: String)], series: Set<String>, asOf: [String: Day]
+    ) async throws -> [IndustryData] {
+        var commands: [[String]] = alerted.map { ["SADD", Self.industryKey($0.division, "alerted"), $0.uscc] }
+        let prefix = commands.count
+        let columns = Self.columnsByTopic(series)
+        let seriesTopics = columns.keys.sorted()
+        let divisionList = divisions.sorted()
+        for division in divisionList {
+            commands.append(["SCARD", Self.industryKey(division, "members")])
+            commands.append(["SCARD", Self.industryKey(division, "alerted")])
+            for topic in seriesTopics { commands.append(["HGETALL", Self.industryKey(division, "win:\(topic)")]) }
+        }
+        let replies = try await connection.pipeline(commands)
+        for reply in replies[..<prefix] {
+            if case .error(let message) = reply { throw RedisError(code: .reply, message: message) }
+        }
+        var i = prefix
+        var result: [IndustryData] = []
+        for division in divisionList {
+            let population = Int(replies[i].integer ?? 0)
+            let alertedCount = Int(replies[i + 1].integer ?? 0)
+            i += 2
+            var sums: [String: [Month: Double]] = [:]
+            for topic in seriesTopics {
+                let wanted = Set(columns[topic]!)
+                if case .array(let items) = replies[i] {
+                    var j = 0
+                    while j + 1 < items.count {
+                        defer { j += 2 }
+                        guard let field = items[j].text, let raw = items[j + 1].integer else { continue }
+                        let parts = field.split(separator: "|")
+                        guard parts.count == 2, wanted.contains(String(parts[1])), let month = Month(iso: parts[0]) else { continue }
+                        sums["\(topic).\(parts[1])", default: [:]][month] = Double(raw) / 100
+                    }
+                }
+                i += 1
+            }
+            result.append(IndustryData(
+                division: division, asOf: asOf[division] ?? Day(0), population: population, alerted: alertedCount,
+                monthlySums: sums))
+        }
+        return result
+    }
+
+    /// Monthly sums of an enterprise's numeric fields (for display): `column` → month → sum.
+    public func monthlySums(of entity: String, topic: String) async throws -> [String: [Month: Double]] {
+        let reply = try await connection.command("HGETALL", Self.entityKey(entity, "win", topic))
+        guard case .array(let items) = reply else { return [:] }
+        var sums: [String: [Month: Double]] = [:]
+        var j = 0
+        while j + 1 < items.count {
+            defer { j += 2 }
+            guard let field = items[j].text, let raw = items[j + 1].integer else { continue }
+            let parts = field.split(separator: "|")
+            guard parts.count == 2, let month = Month(iso: parts[0]) else { continue }
+            sums[String(parts[1]), default: [:]][month] = parts[1] == "#" ? Double(raw) : Double(raw) / 100
+        }
+        return sums
+    }
+}
+
+/// Applies one record's contribution to a ledger hash and a window hash, atomically.
+/// KEYS[1] ledger, KEYS[2] window. ARGV: member, version, deleted (0/1), bucket, contribution
+/// ("column=hundredths,..."), payload. Ledger entry: version\tdeleted\tbucket\tcontribution\tpayload.
+/// A change older than the ledger's is skipped; one of the same version is skipped when it carries
+/// the same content (a re-delivery or re-sent snapshot) and replaces it otherwise (feeds without a
+/// version); sums are integers in hundredths so subtraction is exact.
+let applyScript = #"""
+local entry = ARGV[2] .. '\t' .. ARGV[3] .. '\t' .. ARGV[4] .. '\t' .. ARGV[5] .. '\t' .. ARGV[6]
+local old = redis.call('HGET', KEYS[1], ARGV[1])
+if old then
+  if old == entry then return 0 end
+  local ov, od, ob, oc = string.match(old, '^([^\t]*)\t([^\t]*)\t([^\t]*)\t([^\t]*)\t')
+  if tonumber(ov) > tonumber(ARGV[2]) then return 0 end
+  if od == '0' then
+    redis.call('HINCRBY', KEYS[2], ob .. '|#', -1)
+    for col, v in string.gmatch(oc, '([^,=]+)=(-?%d+)') do
+      local negated = string.sub(v, 1, 1) == '-' and string.sub(v, 2) or ('-' .. v)
+      redis.call('HINCRBY', KEYS[2], ob .. '|' .. col, negated)
+    end
+  end
+end
+if ARGV[3] == '0' then
+  redis.call('HINCRBY', KEYS[2], ARGV[4] .. '|#', 1)
+  for col, v in string.gmatch(ARGV[5], '([^,=]+)=(-?%d+)') do
+    redis.call('HINCRBY', KEYS[2], ARGV[4] .. '|' .. col, v)
+  end
+end
+redis.call('HSET', KEYS[1], ARGV[1], entry)
+return 1
+"""#

@@ -1,0 +1,190 @@
+import CHiredis
+import Dispatch
+import Foundation
+
+/// A reply of the Redis protocol, copied out of hiredis' buffers.
+public enum RedisReply: Sendable, Hashable {
+    case string([UInt8])
+    case status(String)
+    case integer(Int64)
+    case array([RedisReply])
+    case null
+    case error(String)
+
+    public var text: String? {
+        switch self {
+        case .string(let bytes): String(decoding: bytes, as: UTF8.self)
+        case .status(let s): s
+        case .integer(let n): String(n)
+        default: nil
+        }
+    }
+
+    public var integer: Int64? {
+        switch self {
+        case .integer(let n): n
+        case .string: text.flatMap { Int64($0) }
+        default: nil
+        }
+    }
+}
+
+/// Errors of the feature store. `description` never carries data values.
+public struct RedisError: Error, CustomStringConvertible, Sendable {
+    public enum Code: String, Sendable { case connect, io, protocolError, reply }
+    public let code: Code
+    public let message: String
+    public var description: String { "redis \(code.rawValue): \(message)" }
+}
+
+/// One hiredis connection. hiredis is blocking, so every call runs on the connection's own
+/// serial dispatch queue, never on the cooperative pool; commands are always sent as pipelines
+/// (`redisAppendCommandArgv` for each, then one read of all replies).
+public final class RedisConnection: @unchecked Sendable {
+    // Safety: `context` is only touched on `queue`.
+    private var context: UnsafeMutablePointer<redisContext>?
+    private let queue: DispatchQueue
+    public let host: String
+    public let port: Int
+
+    public init(host: String, port: Int) throws {
+        self.host = host
+        self.port = port
+        self.queue = DispatchQueue(label: "creditwatch.redis.\(host):\(port)")
+        try queue.sync { try self.connectOnQueue() }
+    }
+
+    deinit {
+        if let context { redisFree(context) }
+    }
+
+    private func connectOnQueue() throws {
+        if let context { redisFree(context) }
+        context = nil
+        var timeout = timeval(tv_sec: 5, tv_usec: 0)
+        guard let c = redisConnectWithTimeout(host, Int32(port), timeout) else {
+            throw RedisError(code: .connect, message: "cannot allocate a connection to \(host):\(port)")
+        }
+        if c.pointee.err != 0 {
+            let message = Self.errorString(c)
+            redisFree(c)
+            throw RedisError(code: .connect, message: "\(host):\(port): \(message)")
+        }
+        timeout = timeval(tv_sec: 30, tv_usec: 0)
+        redisSetTimeout(c, timeout)
+        context = c
+    }
+
+    private static func errorString(_ c: UnsafeMutablePointer<redisContext>) -> String {
+        withUnsafeBytes(of: c.pointee.errstr) { raw in
+            String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+        }
+    }
+
+    /// Sends all commands in one write and reads all replies: one round trip.
+    /// A connection error drops the connection (reconnected on the next call) and throws; the
+    /// caller retries the whole batch, which is safe because every feature update is idempotent.
+    public func pipeline(_ commands: [[[UInt8]]]) async throws -> [RedisReply] {
+        if commands.isEmpty { return [] }
+        return try await withCheckedThrowingContinuation { continuation in
+            queue.async {
+                do {
+                    continuation.resume(returning: try self.pipelineOnQueue(commands))
+                } catch {
+                    continuation.resume(throwing: error)
+                }
+            }
+        }
+    }
+
+    /// Convenience for string commands.
+    public func pipeline(_ commands: [[String]]) async throws -> [RedisReply] {
+        try await pipeline(commands.map { $0.map { Array($0.utf8) } })
+    }
+
+    public func command(_ args: String...) async throws -> RedisReply {
+        try await pipeline([args])[0]
+    }
+
+    private func pipelineOnQueue(_ commands: [[[UInt8]]]) throws -> [RedisReply] {
+        if context == nil { try connectOnQueue() }
+        guard let c = context else { throw RedisError(code: .connect, message: "not connected") }
+        for args in commands {
+            var lengths = args.map { $0.count }
+            // Keep every argument's storage alive while hiredis formats the command.
+            let status: Int32 = withPointers(args) { pointers in
+                lengths.withUnsafeMutableBufferPointer { lens in
+                    redisAppendCommandArgv(c, Int32(args.count), pointers, lens.baseAddress)
+                }
+            }
+            if status != REDIS_OK { throw dropConnection(c) }
+        }
+        var replies: [RedisReply] = []
+        replies.reserveCapacity(commands.count)
+        for _ in commands {
+            var raw: UnsafeMutableRawPointer?
+            if redisGetReply(c, &raw) != REDIS_OK || raw == nil { throw dropConnection(c) }
+            let reply = raw!.assumingMemoryBound(to: redisReply.self)
+            replies.append(Self.copy(reply))
+            freeReplyObject(raw)
+        }
+        return replies
+    }
+
+    private func dropConnection(_ c: UnsafeMutablePointer<redisContext>) -> RedisError {
+        let error = RedisError(code: .io, message: Self.errorString(c))
+        redisFree(c)
+        context = nil
+        return error
+    }
+
+    private static func copy(_ r: UnsafeMutablePointer<redisReply>) -> RedisReply {
+        let reply = r.pointee
+        switch reply.type {
+        case REDIS_REPLY_STRING:
+            return .string(bytes(reply.str, reply.len))
+        case REDIS_REPLY_STATUS:
+            return .status(String(decoding: bytes(reply.str, reply.len), as: UTF8.self))
+        case REDIS_REPLY_ERROR:
+            return .error(String(decoding: bytes(reply.str, reply.len), as: UTF8.self))
+        case REDIS_REPLY_INTEGER:
+            return .integer(Int64(reply.integer))
+        case REDIS_REPLY_ARRAY:
+            var items: [RedisReply] = []
+            items.reserveCapacity(reply.elements)
+            for i in 0..<reply.elements {
+                items.append(copy(reply.element[i]!))
+            }
+            return .array(items)
+        default:
+            return .null
+        }
+    }
+
+    private static func bytes(_ pointer: UnsafeMutablePointer<CChar>?, _ count: Int) -> [UInt8] {
+        guard let pointer, count > 0 else { return [] }
+        return pointer.withMemoryRebound(to: UInt8.self, capacity: count) {
+            Array(UnsafeBufferPointer(start: $0, count: count))
+        }
+    }
+}
+
+/// Calls `body` with a C array of pointers to each argument's bytes, all valid for the call:
+/// the arguments are laid out in one contiguous buffer (one allocation per command).
+private func withPointers<R>(_ args: [[UInt8]], _ body: (UnsafeMutablePointer<UnsafePointer<CChar>?>) -> R) -> R {
+    var joined: [UInt8] = []
+    joined.reserveCapacity(args.reduce(0) { $0 + $1.count } + 1)
+    var starts: [Int] = []
+    starts.reserveCapacity(args.count)
+    for arg in args {
+        starts.append(joined.count)
+        joined.append(contentsOf: arg)
+    }
+    joined.append(0)
+    return joined.withUnsafeBufferPointer { buffer in
+        buffer.withMemoryRebound(to: CChar.self) { chars in
+            var pointers: [UnsafePointer<CChar>?] = starts.map { chars.baseAddress! + $0 }
+            return pointers.withUnsafeMutableBufferPointer { body($0.baseAddress!) }
+        }
+    }
+}
