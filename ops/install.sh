@@ -32,7 +32,7 @@ DEB_PACKAGES=(
     build-essential pkg-config dpkg-dev xz-utils patch
     libssl-dev zlib1g-dev libzstd-dev liblz4-dev libsasl2-dev
     # trixie's signing keys (shipped by bookworm's keyring since 2023.3+deb12u1) and TLS roots
-    debian-archive-keyring ca-certificates
+    debian-archive-keyring ca-certificates curl
     # Python venv for the Tansu wheel
     python3 python3-venv
 )

@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# The demo: install what is missing, start the local servers, build the release binary,
+# migrate the database, start the daemon in the background, feed it the synthetic city,
+# and print where the dashboard and API are. The daemon keeps running afterwards.
+# Usage: ops/demo.sh [start] [ARGS for `creditwatch simulate`...]
+#        ops/demo.sh stop      stop the daemon (the servers keep running; ops/servers.sh stop)
+#        ops/demo.sh status    is the daemon running?
+set -euo pipefail
+# shellcheck source=ops/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+BIN="$ROOT/.build/release/creditwatch"
+DAEMON_PID="$STATE/run/daemon.pid"
+DAEMON_LOG="$STATE/log/daemon.log"
+URL="http://127.0.0.1:$HTTP_PORT"
+
+daemon_running() {
+    pid_alive "$DAEMON_PID" &&
+        tr '\0' ' ' <"/proc/$(cat "$DAEMON_PID")/cmdline" 2>/dev/null | grep -q 'creditwatch run'
+}
+
+# http_ok PATH: true when GET PATH answers 2xx.
+http_ok() {
+    if command -v curl >/dev/null 2>&1; then
+        curl -fsS -o /dev/null --max-time 2 "$URL$1"
+    else
+        local line
+        exec 3<>"/dev/tcp/127.0.0.1/$HTTP_PORT" || return 1
+        printf 'GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n' "$1" >&3
+        IFS= read -r -t 2 line <&3 || true
+        exec 3<&-
+        [[ "$line" =~ ^HTTP/1\.[01]\ 2 ]]
+    fi
+}
+
+daemon_stop() {
+    if daemon_running; then
+        local pid; pid="$(cat "$DAEMON_PID")"
+        log "stopping the daemon (pid $pid, SIGTERM; it drains its batch and commits)"
+        kill -TERM "$pid" 2>/dev/null || true
+        if ! wait_for 35 daemon-stop bash -c "! kill -0 $pid"; then
+            warn "daemon pid $pid still running after 35 s; sending SIGKILL"
+            kill -KILL "$pid" 2>/dev/null || true
+        fi
+        log "daemon stopped"
+    else
+        log "daemon not running"
+    fi
+    rm -f "$DAEMON_PID"
+}
+
+demo_start() {
+    bash "$CW_OPS_DIR/install.sh"
+    bash "$CW_OPS_DIR/servers.sh" start
+    cd "$ROOT"
+    log "swift build -c release (the first build takes several minutes)"
+    swift build -c release
+    [ -x "$BIN" ] || die "release binary not found: $BIN"
+
+    if daemon_running; then
+        log "a daemon is already running (pid $(cat "$DAEMON_PID")); restarting it on the new build"
+        daemon_stop
+    fi
+    if tcp_open "$HTTP_PORT"; then
+        die "port $HTTP_PORT is already in use by another process; stop it first"
+    fi
+
+    log "creditwatch migrate"
+    "$BIN" migrate
+
+    log "starting: creditwatch run (log $DAEMON_LOG)"
+    mkdir -p "$STATE/run" "$STATE/log"
+    nohup setsid "$BIN" run </dev/null >>"$DAEMON_LOG" 2>&1 &
+    echo $! >"$DAEMON_PID"
+    if ! wait_for 60 daemon http_ok /health; then
+        tail -n 30 "$DAEMON_LOG" >&2 || true
+        daemon_running || die "the daemon exited during start-up (log: $DAEMON_LOG)"
+        die "the daemon did not answer $URL/health within 60 s (log: $DAEMON_LOG)"
+    fi
+    log "daemon up: pid $(cat "$DAEMON_PID"), $URL/health answers"
+
+    log "creditwatch simulate $* (feeding the synthetic city into Kafka)"
+    "$BIN" simulate "$@"
+
+    cat <<EOF
+
+CreditWatch demo is running.
+  Dashboard:  $URL/
+  API:        $URL/v1/...
+  Daemon log: $DAEMON_LOG   (pid file $DAEMON_PID)
+
+Try:
+  curl -s $URL/health
+  curl -s '$URL/v1/alerts?limit=20'
+  curl -s $URL/metrics
+
+Stop the daemon:   ops/demo.sh stop
+Stop the servers:  ops/servers.sh stop      (wipe all state: ops/servers.sh reset)
+EOF
+}
+
+case "${1:-start}" in
+    start) shift || true; demo_start "$@" ;;
+    stop) daemon_stop ;;
+    status)
+        if daemon_running; then echo "daemon: running pid $(cat "$DAEMON_PID") $URL/"; else echo "daemon: stopped"; exit 1; fi ;;
+    -h|--help) sed -n '2,8p' "$0" ;;
+    *) demo_start "$@" ;;
+esac

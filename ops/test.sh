@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# The project's test command: install what is missing, start the local servers (Redis,
+# PostgreSQL, Tansu), then `swift build --build-tests` and `swift test` with the connection
+# environment of ops/lib.sh. Extra arguments go to `swift test`, e.g.
+#   ops/test.sh --filter RuleLanguageTests
+# Under CI (CI=true) the servers are stopped afterwards unless CREDITWATCH_KEEP_SERVERS=1.
+set -euo pipefail
+# shellcheck source=ops/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+bash "$CW_OPS_DIR/install.sh"
+bash "$CW_OPS_DIR/servers.sh" start
+
+if [ "${CI:-}" = "true" ] && [ "${CREDITWATCH_KEEP_SERVERS:-}" != "1" ]; then
+    trap 'bash "$CW_OPS_DIR/servers.sh" stop || true' EXIT
+fi
+
+command -v swift >/dev/null 2>&1 || die "swift not found on PATH"
+cd "$ROOT"
+log "swift build --build-tests"
+swift build --build-tests
+log "swift test $*"
+swift test "$@"
