@@ -1,0 +1,470 @@
+import RuleLanguage
+import Yams
+
+/// The topic catalog: every department feed the daemon accepts, read from `topics/*.yaml`.
+/// Adding a feed is adding a file; no code changes.
+public struct TopicCatalog: Sendable, Hashable {
+    public let topics: [String: TopicDefinition]
+
+    public init(topics: [TopicDefinition]) {
+        self.topics = Dictionary(topics.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+    }
+
+    /// Parses catalog files (one topic per file). All problems of all files are collected and
+    /// thrown together; nothing is returned unless every file is valid.
+    public static func parse(_ files: [(path: String, text: String)]) throws(CatalogError) -> TopicCatalog {
+        var problems: [CatalogError.Problem] = []
+        var definitions: [TopicDefinition] = []
+        var firstPath: [String: String] = [:]
+        for file in files.sorted(by: { $0.path < $1.path }) {
+            var reader = TopicFileReader(path: file.path)
+            let definition = reader.read(file.text)
+            if let definition {
+                if let earlier = firstPath[definition.name] {
+                    reader.problem(at: reader.nameMark, "duplicate topic '\(definition.name)' (first defined in \(earlier))")
+                } else {
+                    firstPath[definition.name] = file.path
+                    definitions.append(definition)
+                }
+            }
+            // Document order: by position, problems without a position (whole-file ones) first.
+            problems += reader.problems.enumerated().sorted { a, b in
+                let ka = (a.element.line ?? 0, a.element.column ?? 0, a.offset)
+                let kb = (b.element.line ?? 0, b.element.column ?? 0, b.offset)
+                return ka < kb
+            }.map(\.element)
+        }
+        guard problems.isEmpty else { throw CatalogError(problems: problems) }
+        return TopicCatalog(topics: definitions)
+    }
+
+    /// The catalog as the rule checker sees it.
+    public var schema: Schema { Schema(topics: topics.values.sorted { $0.name < $1.name }.map(\.schema)) }
+}
+
+/// Reads one catalog file, collecting problems instead of stopping at the first.
+struct TopicFileReader {
+    let path: String
+    var problems: [CatalogError.Problem] = []
+    var nameMark: Mark?
+
+    init(path: String) { self.path = path }
+
+    static let topicKeys = [
+        "name", "department", "description", "envelope", "fields", "primary_key", "version_field", "event_time",
+        "entity", "cadence",
+    ]
+    static let fieldKeys = ["name", "type", "optional", "format", "values", "description"]
+
+    mutating func problem(at mark: Mark?, _ message: String) {
+        problems.append(CatalogError.Problem(path: path, line: mark?.line, column: mark?.column, message: message))
+    }
+
+    mutating func read(_ text: String) -> TopicDefinition? {
+        let root: Node?
+        do {
+            root = try Yams.compose(yaml: text)
+        } catch let error as YamlError {
+            let (mark, message) = Self.describe(error)
+            problem(at: mark, "not valid YAML: \(message)")
+            return nil
+        } catch {
+            problem(at: nil, "not valid YAML: \(error)")
+            return nil
+        }
+        guard let root else {
+            problem(at: nil, "empty file: expected a topic definition")
+            return nil
+        }
+        guard let top = root.mapping else {
+            problem(at: root.mark, "expected a mapping of topic settings")
+            return nil
+        }
+        let problemsBefore = problems.count
+        checkKeys(top, allowed: Self.topicKeys, context: "")
+
+        let name = requiredString(top, "name", context: "", at: root.mark)
+        nameMark = top["name"]?.mark
+        if let name, !Self.isTopicName(name) {
+            problem(at: nameMark, "topic name '\(name)' must be lowercase words separated by dots (e.g. tax.payment)")
+        }
+        let department = requiredString(top, "department", context: "", at: root.mark)
+        let description = requiredString(top, "description", context: "", at: root.mark)
+
+        var envelope = Envelope.debezium
+        if let text = optionalString(top, "envelope", context: "") {
+            if let e = Envelope(rawValue: text) {
+                envelope = e
+            } else {
+                problem(at: top["envelope"]?.mark, "envelope '\(text)' is not one of debezium, plain")
+            }
+        }
+
+        // Declared names include fields with errors, so that references to them do not cascade.
+        var declared = Set<String>()
+        let fields = readFields(top, root: root, declared: &declared)
+        let byName = Dictionary(fields.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+
+        let primaryKey = readPrimaryKey(top, root: root, fields: byName, declared: declared)
+        let versionField = readVersionField(top, fields: byName, declared: declared)
+        let eventTime = readEventTime(top, root: root, fields: byName, declared: declared)
+        let entity = readEntity(top, root: root, fields: byName, declared: declared)
+        let cadence = readCadence(top, root: root)
+
+        guard problems.count == problemsBefore, let name, let department, let description, let primaryKey,
+            let eventTime, let entity, let cadence
+        else { return nil }
+        return TopicDefinition(
+            name: name, department: department, description: description, envelope: envelope, fields: fields,
+            primaryKey: primaryKey, versionField: versionField, eventTime: eventTime, entity: entity, cadence: cadence)
+    }
+
+    // MARK: Sections
+
+    mutating func readFields(_ top: Node.Mapping, root: Node, declared: inout Set<String>) -> [FieldDefinition] {
+        guard let node = top["fields"] else {
+            problem(at: root.mark, "missing 'fields'")
+            return []
+        }
+        guard let list = node.sequence else {
+            problem(at: node.mark, "'fields' must be a list")
+            return []
+        }
+        if list.isEmpty { problem(at: node.mark, "'fields' must not be empty") }
+        var fields: [FieldDefinition] = []
+        for (index, item) in list.enumerated() {
+            guard let map = item.mapping else {
+                problem(at: item.mark, "fields[\(index)]: expected a mapping with 'name' and 'type'")
+                continue
+            }
+            guard let name = requiredString(map, "name", context: "fields[\(index)]: ", at: item.mark) else { continue }
+            let context = "field '\(name)': "
+            guard !declared.contains(name) else {
+                problem(at: map["name"]?.mark, "field '\(name)' is declared twice")
+                continue
+            }
+            declared.insert(name)
+            var valid = true
+            if !Self.isFieldName(name) {
+                problem(
+                    at: map["name"]?.mark,
+                    "field name '\(name)' must be lowercase letters, digits and underscores, starting with a letter")
+                valid = false
+            }
+            let before = problems.count
+            checkKeys(map, allowed: Self.fieldKeys, context: context)
+            var type: FieldType?
+            if let text = requiredString(map, "type", context: context, at: item.mark) {
+                type = FieldType(rawValue: text)
+                if type == nil {
+                    let known = FieldType.allCases.map(\.rawValue).joined(separator: ", ")
+                    problem(at: map["type"]?.mark, "\(context)unknown type '\(text)' (one of \(known))")
+                }
+            }
+            let optional = optionalBool(map, "optional", context: context) ?? false
+            var format: FieldFormat?
+            if let text = optionalString(map, "format", context: context) {
+                format = FieldFormat(rawValue: text)
+                if format == nil {
+                    let known = FieldFormat.allCases.map(\.rawValue).joined(separator: ", ")
+                    problem(at: map["format"]?.mark, "\(context)unknown format '\(text)' (one of \(known))")
+                } else if let type, type != .string {
+                    problem(at: map["format"]?.mark, "\(context)format '\(text)' requires type string, not \(type.rawValue)")
+                }
+            }
+            var values: [String]?
+            if let node = map["values"] {
+                values = stringList(node)
+                if values == nil || values!.isEmpty {
+                    problem(at: node.mark, "\(context)'values' must be a non-empty list of strings")
+                } else if let type, type != .string {
+                    problem(at: node.mark, "\(context)'values' requires type string, not \(type.rawValue)")
+                }
+            }
+            let description = optionalString(map, "description", context: context)
+            if valid, problems.count == before, let type {
+                fields.append(
+                    FieldDefinition(
+                        name: name, type: type, optional: optional, format: format, values: values,
+                        description: description))
+            }
+        }
+        return fields
+    }
+
+    mutating func readPrimaryKey(
+        _ top: Node.Mapping, root: Node, fields: [String: FieldDefinition], declared: Set<String>
+    ) -> [String]? {
+        guard let node = top["primary_key"] else {
+            problem(at: root.mark, "missing 'primary_key'")
+            return nil
+        }
+        guard let names = stringList(node) else {
+            problem(at: node.mark, "'primary_key' must be a list of field names")
+            return nil
+        }
+        guard !names.isEmpty else {
+            problem(at: node.mark, "'primary_key' must not be empty")
+            return nil
+        }
+        var seen = Set<String>()
+        let marks = node.sequence.map { $0.map(\.mark) } ?? []
+        for (index, name) in names.enumerated() {
+            let mark = index < marks.count ? marks[index] : node.mark
+            if !seen.insert(name).inserted {
+                problem(at: mark, "primary_key lists '\(name)' twice")
+            } else if let field = fields[name] {
+                if field.optional { problem(at: mark, "primary_key '\(name)' must not be optional") }
+            } else if !declared.contains(name) {
+                problem(at: mark, "primary_key '\(name)' is not a field")
+            }
+        }
+        return names
+    }
+
+    mutating func readVersionField(_ top: Node.Mapping, fields: [String: FieldDefinition], declared: Set<String>) -> String? {
+        guard let name = optionalString(top, "version_field", context: "") else { return nil }
+        let mark = top["version_field"]?.mark
+        if let field = fields[name] {
+            if field.type != .timestamp && field.type != .int {
+                problem(at: mark, "version_field '\(name)' must have type timestamp or int, not \(field.type.rawValue)")
+            } else if field.optional {
+                problem(at: mark, "version_field '\(name)' must not be optional")
+            }
+        } else if !declared.contains(name) {
+            problem(at: mark, "version_field '\(name)' is not a field")
+        }
+        return name
+    }
+
+    mutating func readEventTime(
+        _ top: Node.Mapping, root: Node, fields: [String: FieldDefinition], declared: Set<String>
+    ) -> String? {
+        guard let name = requiredString(top, "event_time", context: "", at: root.mark) else { return nil }
+        let mark = top["event_time"]?.mark
+        if let field = fields[name] {
+            let dateLike = field.type == .date || field.type == .timestamp || field.format == .period
+            if !dateLike {
+                let kind = field.format.map { "\(field.type.rawValue) with format \($0.rawValue)" } ?? field.type.rawValue
+                problem(at: mark, "event_time '\(name)' is not a date, timestamp or period field (it is \(kind))")
+            } else if field.optional {
+                problem(at: mark, "event_time '\(name)' must not be optional")
+            }
+        } else if !declared.contains(name) {
+            problem(at: mark, "event_time '\(name)' is not a field")
+        }
+        return name
+    }
+
+    mutating func readEntity(
+        _ top: Node.Mapping, root: Node, fields: [String: FieldDefinition], declared: Set<String>
+    ) -> EntityLinkRule? {
+        guard let node = top["entity"] else {
+            problem(at: root.mark, "missing 'entity'")
+            return nil
+        }
+        guard let map = node.mapping else {
+            problem(at: node.mark, "'entity' must be a mapping with a 'kind'")
+            return nil
+        }
+        let context = "entity: "
+        guard let kind = requiredString(map, "kind", context: context, at: node.mark) else { return nil }
+        let before = problems.count
+        let rule: EntityLinkRule?
+        switch kind {
+        case "enterprise":
+            checkKeys(map, allowed: ["kind", "field", "link"], context: context)
+            let field = entityField(map, "field", types: [.uscc], at: node.mark, fields: fields, declared: declared)
+            var link: AccountLink?
+            if let linkNode = map["link"] {
+                if let linkMap = linkNode.mapping {
+                    checkKeys(linkMap, allowed: ["account_field", "name_field"], context: "entity: link: ")
+                    let account = linkMap["account_field"] == nil ? nil
+                        : entityField(linkMap, "account_field", types: [.string], at: linkNode.mark, fields: fields, declared: declared, context: "entity: link: ")
+                    let name = linkMap["name_field"] == nil ? nil
+                        : entityField(linkMap, "name_field", types: [.string], at: linkNode.mark, fields: fields, declared: declared, context: "entity: link: ")
+                    if linkMap["account_field"] == nil && linkMap["name_field"] == nil {
+                        problem(at: linkNode.mark, "entity: link needs 'account_field' or 'name_field'")
+                    }
+                    link = AccountLink(accountField: account, nameField: name)
+                } else {
+                    problem(at: linkNode.mark, "entity: 'link' must be a mapping with 'account_field' and/or 'name_field'")
+                }
+            }
+            rule = field.map { .enterprise(field: $0, link: link) }
+        case "person":
+            checkKeys(map, allowed: ["kind", "field"], context: context)
+            let field = entityField(map, "field", types: [.idNumber], at: node.mark, fields: fields, declared: declared)
+            rule = field.map { .person(field: $0) }
+        case "party":
+            checkKeys(
+                map, allowed: ["kind", "type_field", "enterprise_value", "person_value", "enterprise_field", "person_field"],
+                context: context)
+            let type = partyTypeField(map, required: true, at: node.mark, fields: fields, declared: declared)
+            let enterprise = entityField(map, "enterprise_field", types: [.uscc], at: node.mark, fields: fields, declared: declared)
+            let person = entityField(map, "person_field", types: [.idNumber], at: node.mark, fields: fields, declared: declared)
+            if let type, let enterprise, let person {
+                rule = .party(type: type, enterpriseField: enterprise, personField: person)
+            } else {
+                rule = nil
+            }
+        case "either":
+            checkKeys(map, allowed: ["kind", "field", "type_field", "enterprise_value", "person_value"], context: context)
+            let field = entityField(map, "field", types: [.string], at: node.mark, fields: fields, declared: declared)
+            let type = partyTypeField(map, required: false, at: node.mark, fields: fields, declared: declared)
+            rule = field.map { .either(field: $0, type: type) }
+        default:
+            problem(at: map["kind"]?.mark, "entity: kind '\(kind)' is not one of enterprise, person, party, either")
+            return nil
+        }
+        return problems.count == before ? rule : nil
+    }
+
+    mutating func partyTypeField(
+        _ map: Node.Mapping, required: Bool, at mark: Mark?, fields: [String: FieldDefinition], declared: Set<String>
+    ) -> PartyTypeField? {
+        guard required || map["type_field"] != nil else {
+            for key in ["enterprise_value", "person_value"] where map[key] != nil {
+                problem(at: map[key]?.mark, "entity: '\(key)' requires 'type_field'")
+            }
+            return nil
+        }
+        let field = entityField(map, "type_field", types: [.string], at: mark, fields: fields, declared: declared)
+        let enterprise = optionalString(map, "enterprise_value", context: "entity: ") ?? "enterprise"
+        let person = optionalString(map, "person_value", context: "entity: ") ?? "person"
+        if enterprise == person {
+            problem(at: map["person_value"]?.mark ?? mark, "entity: 'enterprise_value' and 'person_value' are both '\(person)'")
+        }
+        return field.map { PartyTypeField(field: $0, enterpriseValue: enterprise, personValue: person) }
+    }
+
+    /// A field named by the entity rule, checked to exist with one of `types`.
+    mutating func entityField(
+        _ map: Node.Mapping, _ key: String, types: [FieldType], at mark: Mark?, fields: [String: FieldDefinition],
+        declared: Set<String>, context: String = "entity: "
+    ) -> String? {
+        guard let name = requiredString(map, key, context: context, at: mark) else { return nil }
+        let valueMark = map[key]?.mark
+        if let field = fields[name] {
+            if !types.contains(field.type) {
+                let expected = types.map(\.rawValue).joined(separator: " or ")
+                problem(at: valueMark, "\(context)\(key) '\(name)' must have type \(expected), not \(field.type.rawValue)")
+            }
+        } else if !declared.contains(name) {
+            problem(at: valueMark, "\(context)\(key) '\(name)' is not a field")
+        }
+        return name
+    }
+
+    mutating func readCadence(_ top: Node.Mapping, root: Node) -> Cadence? {
+        guard let node = top["cadence"] else {
+            problem(at: root.mark, "missing 'cadence'")
+            return nil
+        }
+        guard let map = node.mapping else {
+            problem(at: node.mark, "'cadence' must be a mapping with 'expected' and 'max_silence_days'")
+            return nil
+        }
+        let context = "cadence: "
+        let before = problems.count
+        checkKeys(map, allowed: ["expected", "max_silence_days"], context: context)
+        var expected: Cadence.Expected?
+        if let text = requiredString(map, "expected", context: context, at: node.mark) {
+            expected = Cadence.Expected(rawValue: text)
+            if expected == nil {
+                problem(at: map["expected"]?.mark, "cadence: expected '\(text)' is not one of monthly, daily, event")
+            }
+        }
+        var days: Int?
+        if let daysNode = map["max_silence_days"] {
+            days = daysNode.scalar.flatMap { Int($0.string) }
+            if days == nil || days! < 1 {
+                problem(at: daysNode.mark, "cadence: max_silence_days must be a positive integer")
+            }
+        } else {
+            problem(at: node.mark, "cadence: missing 'max_silence_days'")
+        }
+        guard problems.count == before, let expected, let days else { return nil }
+        return Cadence(expected: expected, maxSilenceDays: days)
+    }
+
+    // MARK: Scalars
+
+    mutating func checkKeys(_ map: Node.Mapping, allowed: [String], context: String) {
+        for (key, _) in map {
+            guard let text = key.scalar?.string else {
+                problem(at: key.mark, "\(context)keys must be plain strings")
+                continue
+            }
+            if !allowed.contains(text) { problem(at: key.mark, "\(context)unknown key '\(text)'") }
+        }
+    }
+
+    mutating func requiredString(_ map: Node.Mapping, _ key: String, context: String, at mark: Mark? = nil) -> String? {
+        guard map[key] != nil else {
+            problem(at: mark, "\(context)missing '\(key)'")
+            return nil
+        }
+        return optionalString(map, key, context: context)
+    }
+
+    mutating func optionalString(_ map: Node.Mapping, _ key: String, context: String) -> String? {
+        guard let node = map[key] else { return nil }
+        guard let scalar = node.scalar, !scalar.string.isEmpty else {
+            problem(at: node.mark, "\(context)'\(key)' must be a non-empty string")
+            return nil
+        }
+        return scalar.string
+    }
+
+    mutating func optionalBool(_ map: Node.Mapping, _ key: String, context: String) -> Bool? {
+        guard let node = map[key] else { return nil }
+        switch node.scalar?.string {
+        case "true": return true
+        case "false": return false
+        default:
+            problem(at: node.mark, "\(context)'\(key)' must be true or false")
+            return nil
+        }
+    }
+
+    func stringList(_ node: Node) -> [String]? {
+        guard let list = node.sequence else { return nil }
+        var result: [String] = []
+        for item in list {
+            guard let scalar = item.scalar else { return nil }
+            result.append(scalar.string)
+        }
+        return result
+    }
+
+    static func isTopicName(_ name: String) -> Bool {
+        name.split(separator: ".", omittingEmptySubsequences: false).allSatisfy { isIdentifier($0) }
+    }
+
+    static func isFieldName(_ name: String) -> Bool { isIdentifier(Substring(name)) }
+
+    /// `[a-z][a-z0-9_]*`.
+    static func isIdentifier(_ text: Substring) -> Bool {
+        guard let first = text.utf8.first, first >= UInt8(ascii: "a"), first <= UInt8(ascii: "z") else { return false }
+        return text.utf8.allSatisfy {
+            ($0 >= UInt8(ascii: "a") && $0 <= UInt8(ascii: "z")) || ($0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9"))
+                || $0 == UInt8(ascii: "_")
+        }
+    }
+
+    static func describe(_ error: YamlError) -> (Mark?, String) {
+        switch error {
+        case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _),
+            .composer(let context, let problem, let mark, _):
+            let prefix = context.map { "\($0.text) (line \($0.mark.line), column \($0.mark.column)): " } ?? ""
+            return (mark, prefix + problem)
+        case .duplicatedKeysInMapping(let duplicates, let context):
+            return (context.mark, "duplicate key \(duplicates.sorted().map { "'\($0)'" }.joined(separator: ", "))")
+        case .reader(let problem, _, _, _):
+            return (nil, problem)
+        default:
+            return (nil, "\(error)")
+        }
+    }
+}
