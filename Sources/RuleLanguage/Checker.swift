@@ -1,0 +1,589 @@
+/// Resolves names against the schema, features and parameters, type-checks every expression, and
+/// lowers the syntax tree to the evaluation tree. Reports every problem it finds (up to the cap).
+final class Checker {
+    struct Typed {
+        let node: Node
+        let type: StaticType
+        static let error = Typed(node: .constant(.unknown), type: .error)
+    }
+
+    /// Where an expression is checked.
+    struct Scope {
+        let kind: RuleKind
+        /// Inside `where`: the topic whose fields are in scope.
+        let topic: TopicSchema?
+        /// Rule parameters (effective values); empty for features.
+        let params: [String: (value: Double, percent: Bool)]
+        let paramOrder: [String]
+    }
+
+    /// What the expression being checked uses: collected per feature and per rule.
+    struct Usage {
+        var reads: [Read] = []
+        var features: Set<Int> = []
+        var aggregates: Set<Int> = []
+        var params: Set<String> = []
+        var cost = 0
+        /// The deepest evaluation nesting through referenced features.
+        var featureDepth = 0
+
+        mutating func read(_ r: Read) {
+            if !reads.contains(r) { reads.append(r) }
+        }
+    }
+
+    struct CheckedFeature {
+        let node: Node
+        let type: StaticType
+        let features: Set<Int>
+        let aggregates: Set<Int>
+        let cost: Int
+        let depth: Int
+    }
+
+    enum FeatureState {
+        case unchecked, checking, done(CheckedFeature), failed
+    }
+
+    let schema: Schema
+    let limits: RuleCompiler.Limits
+    var diagnostics: DiagnosticSink
+
+    private(set) var features: [FeatureDecl] = []
+    private(set) var featureIndex: [String: Int] = [:]
+    private(set) var featureStates: [FeatureState] = []
+    private var checkingStack: [Int] = []
+
+    private(set) var aggregates: [AggregateSpec] = []
+    private var aggregateIndex: [AggregateSpec: Int] = [:]
+
+    var usage = Usage()
+
+    static let aggregateCost = 20
+    static let enterpriseBuiltins = ["as_of"]
+    static let industryBuiltins = ["as_of"] + IndustryBuiltin.allCases.map(\.rawValue)
+    static let functions = AggregateFunction.allCases.map(\.rawValue)
+
+    init(schema: Schema, limits: RuleCompiler.Limits, diagnostics: DiagnosticSink) {
+        self.schema = schema
+        self.limits = limits
+        self.diagnostics = diagnostics
+    }
+
+    // MARK: - Features
+
+    /// Registers features in order; a duplicate name is reported and ignored.
+    func declare(_ f: FeatureDecl) {
+        if let first = featureIndex[f.name.name] {
+            diagnostics.error(
+                f.name.location, "duplicate feature '\(f.name.name)' (first declared at \(features[first].name.location))")
+            return
+        }
+        if Checker.industryBuiltins.contains(f.name.name) {
+            diagnostics.error(f.name.location, "'\(f.name.name)' is a built-in name; choose another feature name")
+            return
+        }
+        featureIndex[f.name.name] = features.count
+        features.append(f)
+        featureStates.append(.unchecked)
+    }
+
+    /// Checks a feature if not done yet; nil when it failed or is part of a cycle.
+    @discardableResult
+    func checkFeature(_ i: Int, referencedAt: SourceLocation? = nil) -> CheckedFeature? {
+        switch featureStates[i] {
+        case .done(let c): return c
+        case .failed: return nil
+        case .checking:
+            if let at = referencedAt, let start = checkingStack.firstIndex(of: i) {
+                let chain = (checkingStack[start...] + [i]).map { features[$0].name.name }
+                diagnostics.error(at, "cyclic feature definition: \(chain.joined(separator: " -> "))")
+            }
+            return nil
+        case .unchecked:
+            break
+        }
+        featureStates[i] = .checking
+        checkingStack.append(i)
+        let saved = usage
+        usage = Usage()
+        let f = features[i]
+        let scope = Scope(kind: f.kind, topic: nil, params: [:], paramOrder: [])
+        let typed = check(f.expression, scope)
+        let checked = CheckedFeature(
+            node: typed.node, type: typed.type, features: usage.features, aggregates: usage.aggregates,
+            cost: usage.cost, depth: usage.featureDepth + f.expression.depth)
+        usage = saved
+        checkingStack.removeLast()
+        if case .duration = typed.type {
+            diagnostics.error(f.expression.location, "a feature cannot be a bare duration; shift a date with it, e.g. as_of - 30d")
+            featureStates[i] = .failed
+            return nil
+        }
+        if typed.type == .error {
+            featureStates[i] = .failed
+            return nil
+        }
+        if checked.depth > limits.maxEvaluationDepth {
+            diagnostics.error(
+                f.name.location,
+                "feature '\(f.name.name)' is nested too deeply through other features (depth \(checked.depth), the limit is \(limits.maxEvaluationDepth))"
+            )
+            featureStates[i] = .failed
+            return nil
+        }
+        featureStates[i] = .done(checked)
+        return checked
+    }
+
+    /// All features and aggregates reachable from a set of features (for sources, versions, cost).
+    func closure(features start: Set<Int>) -> (features: Set<Int>, aggregates: Set<Int>) {
+        var seen: Set<Int> = []
+        var aggs: Set<Int> = []
+        var stack = Array(start)
+        while let f = stack.popLast() {
+            guard seen.insert(f).inserted, case .done(let c) = featureStates[f] else { continue }
+            aggs.formUnion(c.aggregates)
+            stack.append(contentsOf: c.features)
+        }
+        return (seen, aggs)
+    }
+
+    // MARK: - Expressions
+
+    func check(_ e: Expression, _ scope: Scope) -> Typed {
+        usage.cost += 1
+        switch e.kind {
+        case .number(let v, _):
+            return Typed(node: .constant(.number(v)), type: .number(.scalar))
+        case .string(let s):
+            return Typed(node: .constant(.string(s)), type: .string)
+        case .bool(let b):
+            return Typed(node: .constant(.bool(b)), type: .bool)
+        case .duration(let w):
+            return Typed(node: .constant(.unknown), type: .duration(days: w.unit == .days ? w.count : nil))
+        case .name(let n):
+            return resolve(n, at: e.location, scope)
+        case .negate(let x):
+            let t = check(x, scope)
+            switch t.type {
+            case .error: return .error
+            case .number: return Typed(node: .negate(t.node), type: t.type)
+            default:
+                diagnostics.error(e.location, "'-' needs a number, found \(t.type.phrase)")
+                return .error
+            }
+        case .arithmetic(let op, let l, let r):
+            return arithmetic(op, check(l, scope), check(r, scope), at: e.location)
+        case .comparison(let op, let l, let r):
+            var lt = check(l, scope)
+            var rt = check(r, scope)
+            guard let (a, b) = coerceForComparison(&lt, l, &rt, r) else { return .error }
+            guard comparable(op, a.type, b.type, at: e.location) else { return .error }
+            return Typed(node: .compare(op, a.node, b.node), type: .bool)
+        case .and(let l, let r), .or(let l, let r):
+            let word: String
+            if case .and = e.kind { word = "and" } else { word = "or" }
+            let lt = check(l, scope)
+            let rt = check(r, scope)
+            var ok = true
+            for (t, x) in [(lt, l), (rt, r)] where t.type != .bool && t.type != .error {
+                diagnostics.error(x.location, "'\(word)' needs conditions on both sides, found \(t.type.phrase)")
+                ok = false
+            }
+            guard ok, lt.type == .bool, rt.type == .bool else { return .error }
+            return Typed(node: word == "and" ? .and(lt.node, rt.node) : .or(lt.node, rt.node), type: .bool)
+        case .not(let x):
+            let t = check(x, scope)
+            if t.type == .error { return .error }
+            guard t.type == .bool else {
+                diagnostics.error(e.location, "'not' needs a condition, found \(t.type.phrase)")
+                return .error
+            }
+            return Typed(node: .not(t.node), type: .bool)
+        case .isKnown(let x, let known):
+            let t = check(x, scope)
+            switch t.type {
+            case .error: return .error
+            case .duration:
+                diagnostics.error(x.location, "a duration is always known; 'is null' applies to fields and features")
+                return .error
+            default: return Typed(node: .isKnown(t.node, known), type: .bool)
+            }
+        case .inList(let x, let items, let negated):
+            return inList(x, items, negated: negated, at: e.location, scope)
+        case .call(let c):
+            return call(c, scope)
+        }
+    }
+
+    private func resolve(_ n: String, at: SourceLocation, _ scope: Scope) -> Typed {
+        if let topic = scope.topic, let ft = topic.fields[n] {
+            return Typed(node: .field(n), type: StaticType(field: n, type: ft))
+        }
+        if let p = scope.params[n] {
+            usage.params.insert(n)
+            usage.read(.param(n, p.value))
+            return Typed(node: .constant(.number(p.value)), type: .number(.scalar))
+        }
+        if n == "as_of" { return Typed(node: .asOf, type: .date) }
+        if let b = IndustryBuiltin(rawValue: n) {
+            guard scope.kind == .industry else {
+                diagnostics.error(at, "'\(n)' is only available in industry rules and industry features")
+                return .error
+            }
+            usage.read(.industry(b))
+            return Typed(node: .industry(b), type: b.type)
+        }
+        if let i = featureIndex[n] {
+            if let topic = scope.topic {
+                diagnostics.error(
+                    at, "feature '\(n)' cannot be used inside 'where'; only fields of '\(topic.name)', parameters and as_of can")
+                return .error
+            }
+            let f = features[i]
+            guard f.kind == scope.kind else {
+                diagnostics.error(
+                    at,
+                    f.kind == .industry
+                        ? "'\(n)' is an industry feature; enterprise rules and features cannot use it"
+                        : "'\(n)' is an enterprise feature; industry rules and features cannot use it")
+                return .error
+            }
+            guard let c = checkFeature(i, referencedAt: at) else { return .error }
+            usage.features.insert(i)
+            usage.read(.feature(i))
+            usage.featureDepth = max(usage.featureDepth, c.depth)
+            return Typed(node: .feature(i), type: c.type)
+        }
+        if let topic = scope.topic {
+            let candidates = Array(topic.fields.keys) + scope.paramOrder + ["as_of"]
+            diagnostics.error(
+                at, Suggest.message("unknown field '\(n)' in topic '\(topic.name)'", n, among: candidates))
+        } else {
+            let sameKind = features.filter { $0.kind == scope.kind }.map(\.name.name)
+            let builtins = scope.kind == .industry ? Checker.industryBuiltins : Checker.enterpriseBuiltins
+            diagnostics.error(at, Suggest.message("unknown feature '\(n)'", n, among: sameKind + scope.paramOrder + builtins))
+        }
+        return .error
+    }
+
+    // MARK: Arithmetic and comparisons
+
+    private func arithmetic(_ op: ArithmeticOperator, _ l: Typed, _ r: Typed, at: SourceLocation) -> Typed {
+        if l.type == .error || r.type == .error { return .error }
+        switch (l.type, r.type) {
+        case (.number(let a), .number(let b)):
+            let unit: NumberUnit
+            switch op {
+            case .add, .subtract:
+                if a == b || b == .scalar {
+                    unit = a
+                } else if a == .scalar {
+                    unit = b
+                } else {
+                    let verb = op == .add ? "add" : "subtract"
+                    diagnostics.error(at, "cannot \(verb) \(a.phrase) and \(b.phrase)")
+                    return .error
+                }
+            case .multiply:
+                unit = a == .scalar ? b : (b == .scalar ? a : .scalar)
+            case .divide:
+                unit = a == b ? .scalar : (b == .scalar ? a : .scalar)
+            }
+            return Typed(node: .arithmetic(op, l.node, r.node), type: .number(unit))
+        case (.date, .duration(let days)), (.duration(let days), .date):
+            let dateOnLeft = l.type == .date
+            guard op == .add || (op == .subtract && dateOnLeft) else {
+                diagnostics.error(at, "a date can only be shifted with '+' or '-', as in as_of - 30d")
+                return .error
+            }
+            guard let days else {
+                diagnostics.error(at, "only day durations like 30d can shift a date")
+                return .error
+            }
+            return Typed(node: .shiftDate(dateOnLeft ? l.node : r.node, days: op == .add ? days : -days), type: .date)
+        case (.date, .date) where op == .subtract:
+            return Typed(node: .arithmetic(op, l.node, r.node), type: .number(.days))
+        default:
+            let bad = l.type.isNumber ? r.type : l.type
+            diagnostics.error(at, "operator '\(op.rawValue)' needs numbers, found \(bad.phrase)")
+            return .error
+        }
+    }
+
+    /// Turns a string literal compared with a date into a date constant.
+    private func coerceForComparison(_ l: inout Typed, _ le: Expression, _ r: inout Typed, _ re: Expression) -> (Typed, Typed)? {
+        if l.type == .error || r.type == .error { return nil }
+        if l.type == .date, r.type == .string {
+            guard let d = dateLiteral(r, re) else { return nil }
+            r = d
+        } else if r.type == .date, l.type == .string {
+            guard let d = dateLiteral(l, le) else { return nil }
+            l = d
+        }
+        return (l, r)
+    }
+
+    private func dateLiteral(_ t: Typed, _ e: Expression) -> Typed? {
+        guard case .constant(.string(let s)) = t.node else { return t }
+        guard let day = Day(iso: s) else {
+            diagnostics.error(e.location, "'\(s)' is not a date; write dates as \"YYYY-MM-DD\"")
+            return nil
+        }
+        return Typed(node: .constant(.date(day)), type: .date)
+    }
+
+    private func comparable(_ op: ComparisonOperator, _ a: StaticType, _ b: StaticType, at: SourceLocation) -> Bool {
+        switch (a, b) {
+        case (.number(let x), .number(let y)):
+            if x == y || x == .scalar || y == .scalar { return true }
+        case (.string, .string), (.date, .date), (.timestamp, .timestamp):
+            return true
+        case (.bool, .bool):
+            if op.isEquality { return true }
+            diagnostics.error(at, "conditions can only be compared with '==' or '!='")
+            return false
+        default:
+            break
+        }
+        diagnostics.error(at, "cannot compare \(a.phrase) with \(b.phrase)")
+        return false
+    }
+
+    private func inList(_ x: Expression, _ items: [Expression], negated: Bool, at: SourceLocation, _ scope: Scope) -> Typed {
+        let lt = check(x, scope)
+        var values: [RuntimeValue] = []
+        var ok = lt.type != .error
+        if items.isEmpty {
+            diagnostics.error(at, "an 'in' list needs at least one value")
+            ok = false
+        }
+        for item in items {
+            usage.cost += 1
+            var it: Typed
+            switch item.kind {
+            case .number(let v, _): it = Typed(node: .constant(.number(v)), type: .number(.scalar))
+            case .string(let s): it = Typed(node: .constant(.string(s)), type: .string)
+            case .bool(let b): it = Typed(node: .constant(.bool(b)), type: .bool)
+            default:
+                diagnostics.error(item.location, "list items must be literal values such as \"C\" or 3")
+                ok = false
+                continue
+            }
+            guard lt.type != .error else { continue }
+            if lt.type == .date {
+                guard let d = dateLiteral(it, item) else {
+                    ok = false
+                    continue
+                }
+                it = d
+            }
+            guard comparable(.equal, lt.type, it.type, at: item.location) else {
+                ok = false
+                continue
+            }
+            if case .constant(let v) = it.node { values.append(v) }
+        }
+        guard ok else { return .error }
+        return Typed(node: .inList(lt.node, values, negated: negated), type: .bool)
+    }
+
+    // MARK: Calls
+
+    private struct FunctionShape {
+        enum Field { case required, optional, forbidden }
+        enum Window { case required, optional, forbidden }
+        let field: Field
+        let window: Window
+        let filter: Bool
+    }
+
+    private static func shape(_ f: AggregateFunction) -> FunctionShape {
+        switch f {
+        case .sum, .avg, .min, .max, .distinctCount: return FunctionShape(field: .required, window: .optional, filter: true)
+        case .count: return FunctionShape(field: .optional, window: .optional, filter: true)
+        case .last, .changes: return FunctionShape(field: .required, window: .required, filter: true)
+        case .latest: return FunctionShape(field: .required, window: .forbidden, filter: true)
+        case .exists: return FunctionShape(field: .forbidden, window: .optional, filter: true)
+        case .daysSince: return FunctionShape(field: .optional, window: .optional, filter: true)
+        case .industrySum: return FunctionShape(field: .required, window: .required, filter: false)
+        }
+    }
+
+    private func call(_ c: CallSyntax, _ scope: Scope) -> Typed {
+        let fname = c.function.name
+        guard let function = AggregateFunction(rawValue: fname) else {
+            diagnostics.error(c.function.location, Suggest.message("unknown function '\(fname)'", fname, among: Checker.functions))
+            return .error
+        }
+        if scope.topic != nil {
+            diagnostics.error(c.function.location, "'\(fname)' cannot be used inside 'where'")
+            return .error
+        }
+        if scope.kind == .industry, function != .industrySum {
+            diagnostics.error(
+                c.function.location, "'\(fname)' is not available in industry rules; use industry_sum(topic.field, window)")
+            return .error
+        }
+        if scope.kind == .enterprise, function == .industrySum {
+            diagnostics.error(c.function.location, "'industry_sum' is only available in industry rules and industry features")
+            return .error
+        }
+        let shape = Checker.shape(function)
+        guard let (topic, field) = resolvePath(c.path, shape.field, function: fname) else { return .error }
+        var ok = true
+
+        // Windows.
+        if let w = c.window {
+            if shape.window == .forbidden {
+                diagnostics.error(w.location, "'latest' reads all current records; use last(topic.field, window) for a window")
+                ok = false
+            } else if !windowWithinLimits(w) {
+                ok = false
+            }
+        } else if shape.window == .required {
+            diagnostics.error(c.function.location, "'\(fname)' needs a window, e.g. \(fname)(\(c.path.text), 3mo)")
+            ok = false
+        }
+        if let o = c.offset {
+            if c.window == nil, shape.window != .required {
+                diagnostics.error(o.location, "'offset' needs a window before it")
+                ok = false
+            } else if !windowWithinLimits(o) {
+                ok = false
+            }
+        }
+        if function == .industrySum {
+            for w in [c.window, c.offset].compactMap({ $0 }) where w.unit != .months {
+                diagnostics.error(w.location, "industry_sum works on calendar months; use a window like 3mo")
+                ok = false
+            }
+        }
+
+        // Field type.
+        var fieldType: StaticType?
+        if let field {
+            let ft = StaticType(field: field, type: topic.fields[field]!)
+            fieldType = ft
+            let qualified = "\(topic.name).\(field)"
+            switch function {
+            case .sum, .avg, .industrySum:
+                if !ft.isNumber {
+                    diagnostics.error(c.path.segments.last!.location, "'\(fname)' needs a numeric field; '\(qualified)' is \(ft.phrase)")
+                    ok = false
+                }
+            case .min, .max:
+                if !(ft.isNumber || ft == .date || ft == .timestamp) {
+                    diagnostics.error(
+                        c.path.segments.last!.location, "'\(fname)' needs a numeric or date field; '\(qualified)' is \(ft.phrase)")
+                    ok = false
+                }
+            case .daysSince:
+                if !(ft == .date || ft == .timestamp) {
+                    diagnostics.error(c.path.segments.last!.location, "'days_since' needs a date field; '\(qualified)' is \(ft.phrase)")
+                    ok = false
+                }
+            default:
+                break
+            }
+        }
+
+        // Filter.
+        var filterNode: Node?
+        if let f = c.filter {
+            let inner = Scope(kind: scope.kind, topic: topic, params: scope.params, paramOrder: scope.paramOrder)
+            let t = check(f, inner)
+            if t.type != .bool && t.type != .error {
+                diagnostics.error(f.location, "'where' needs a condition, found \(t.type.phrase)")
+                ok = false
+            }
+            if t.type != .bool { ok = false }
+            filterNode = t.node
+        }
+        guard ok else { return .error }
+
+        let type: StaticType
+        switch function {
+        case .count, .distinctCount, .changes: type = .number(.count)
+        case .exists: type = .bool
+        case .daysSince: type = .number(.days)
+        default: type = fieldType ?? .error
+        }
+        let spec = AggregateSpec(
+            function: function, topic: topic.name, field: field, window: c.window.map(WindowSpec.init),
+            offset: c.offset.map(WindowSpec.init), filter: filterNode)
+        let index: Int
+        if let i = aggregateIndex[spec] {
+            index = i
+        } else {
+            index = aggregates.count
+            aggregates.append(spec)
+            aggregateIndex[spec] = index
+        }
+        usage.aggregates.insert(index)
+        usage.cost += Checker.aggregateCost
+        return Typed(node: .aggregate(index), type: type)
+    }
+
+    private func windowWithinLimits(_ w: WindowLiteral) -> Bool {
+        let tooLong = w.unit == .days ? w.count > limits.maxWindowDays : w.count > limits.maxWindowMonths
+        if tooLong {
+            diagnostics.error(
+                w.location, "window '\(w.text)' is too long (at most \(limits.maxWindowDays)d or \(limits.maxWindowMonths)mo)")
+        }
+        return !tooLong
+    }
+
+    /// The catalog topic of a path, including `topic#history` (the change history of a topic: the
+    /// same fields, one record per version).
+    func topic(named name: String) -> TopicSchema? {
+        if let t = schema.topics[name] { return t }
+        let suffix = "#history"
+        guard name.hasSuffix(suffix), let base = schema.topics[String(name.dropLast(suffix.count))] else { return nil }
+        return TopicSchema(name: name, fields: base.fields, eventTimeField: base.eventTimeField, entityKind: base.entityKind)
+    }
+
+    private func resolvePath(_ path: FieldPath, _ mode: FunctionShape.Field, function: String) -> (TopicSchema, String?)? {
+        let segs = path.segments
+        for k in stride(from: segs.count, through: 1, by: -1) {
+            let name = segs[0..<k].map(\.name).joined(separator: ".")
+            guard let topic = topic(named: name) else { continue }
+            let rest = segs[k...]
+            if rest.isEmpty {
+                if mode == .required {
+                    diagnostics.error(
+                        path.location, "'\(function)' needs a field of '\(name)', e.g. \(function)(\(name).\(topic.fields.keys.sorted().first ?? "field"), …)")
+                    return nil
+                }
+                return (topic, nil)
+            }
+            let field = rest.first!
+            if mode == .forbidden {
+                diagnostics.error(field.location, "'\(function)' takes a topic, not a field: \(function)(\(name) where …)")
+                return nil
+            }
+            guard topic.fields[field.name] != nil else {
+                diagnostics.error(
+                    field.location, Suggest.message("unknown field '\(field.name)' in topic '\(name)'", field.name, among: topic.fields.keys))
+                return nil
+            }
+            if rest.count > 1 {
+                diagnostics.error(rest[rest.startIndex + 1].location, "'\(name).\(field.name)' has no fields of its own")
+                return nil
+            }
+            return (topic, field.name)
+        }
+        let guessCount: Int
+        switch mode {
+        case .required: guessCount = max(1, segs.count - 1)
+        case .forbidden: guessCount = segs.count
+        case .optional: guessCount = segs.count >= 3 ? segs.count - 1 : segs.count
+        }
+        let guess = segs[0..<guessCount].map(\.name).joined(separator: ".")
+        var candidates = Array(schema.topics.keys)
+        if guess.contains("#") { candidates += schema.topics.keys.map { $0 + "#history" } }
+        diagnostics.error(path.location, Suggest.message("unknown topic '\(guess)'", guess, among: candidates))
+        return nil
+    }
+}

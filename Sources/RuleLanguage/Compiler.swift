@@ -1,0 +1,315 @@
+/// The rule-language compiler: source files → lexer → parser → checker → immutable `RuleProgram`.
+public enum RuleCompiler {
+    /// Bounds that keep compilation and evaluation small and predictable whatever a rule file says.
+    public struct Limits: Sendable, Hashable {
+        /// Diagnostics reported at most (then one "too many errors" note).
+        public var maxDiagnostics = 50
+        /// Height of one expression tree.
+        public var maxExpressionDepth = 64
+        /// Height of an expression including the features it reads, transitively.
+        public var maxEvaluationDepth = 256
+        /// Rules in a rule set.
+        public var maxRules = 1000
+        /// UTF-8 bytes of one source file.
+        public var maxSourceBytes = 1 << 20
+        /// Estimated evaluation cost of one rule: one per expression node, 20 per aggregate scan,
+        /// including the features it reads.
+        public var maxRuleCost = 10_000
+        /// Longest window or offset.
+        public var maxWindowDays = 3660
+        public var maxWindowMonths = 120
+
+        public init() {}
+    }
+
+    /// Where diagnostics about parameter overrides point (they belong to no file).
+    public static let overridesPath = "<overrides>"
+
+    /// Compiles a rule set. `overrides` replace parameter defaults, keyed `rule_name.param` (a
+    /// city's configuration); an override naming no rule parameter is an error. All errors are
+    /// reported at once (up to `Limits.maxDiagnostics`).
+    public static func compile(
+        _ files: [SourceFile], schema: Schema, overrides: [String: Double] = [:], limits: Limits = Limits()
+    ) -> Result<RuleProgram, Diagnostics> {
+        var sink = DiagnosticSink(cap: limits.maxDiagnostics)
+        let sorted = files.sorted { $0.path < $1.path }
+
+        var declarations: [Declaration] = []
+        for file in sorted {
+            let bytes = file.text.utf8.count
+            guard bytes <= limits.maxSourceBytes else {
+                sink.error(
+                    SourceLocation(path: file.path, line: 1, column: 1),
+                    "file is too large (\(bytes) bytes, the limit is \(limits.maxSourceBytes))")
+                continue
+            }
+            let parsed = Parser.parse(file, maxDepth: limits.maxExpressionDepth)
+            parsed.diagnostics.forEach { sink.add($0) }
+            declarations += parsed.declarations
+        }
+
+        let checker = Checker(schema: schema, limits: limits, diagnostics: sink)
+        var ruleDecls: [RuleDecl] = []
+        var ruleNames: [String: SourceLocation] = [:]
+        for d in declarations {
+            switch d {
+            case .feature(let f):
+                checker.declare(f)
+            case .rule(let r):
+                if let first = ruleNames[r.name.name] {
+                    checker.diagnostics.error(r.name.location, "duplicate rule '\(r.name.name)' (first declared at \(first))")
+                    continue
+                }
+                ruleNames[r.name.name] = r.name.location
+                if ruleDecls.count == limits.maxRules {
+                    checker.diagnostics.error(r.name.location, "too many rules (the limit is \(limits.maxRules))")
+                }
+                ruleDecls.append(r)
+            }
+        }
+        for i in checker.features.indices { checker.checkFeature(i) }
+
+        var rules: [CompiledRule] = []
+        var usedOverrides: Set<String> = []
+        for r in ruleDecls {
+            if let compiled = checker.checkRule(r, overrides: overrides, usedOverrides: &usedOverrides) {
+                rules.append(compiled)
+            }
+        }
+        checkOverrides(overrides, used: usedOverrides, rules: ruleDecls, diagnostics: &checker.diagnostics)
+
+        let finished = checker.diagnostics.finished()
+        guard !checker.diagnostics.hasErrors else { return .failure(Diagnostics(items: finished)) }
+
+        var compiledFeatures: [CompiledFeature] = []
+        for (i, f) in checker.features.enumerated() {
+            guard case .done(let c) = checker.featureStates[i] else { continue }
+            compiledFeatures.append(CompiledFeature(name: f.name.name, kind: f.kind, node: c.node))
+        }
+        let aggregates = checker.aggregates
+        var version = ContentHash()
+        for f in sorted {
+            version.addField(f.path)
+            version.addField(f.text)
+        }
+        for key in overrides.keys.sorted() { version.addField("\(key)=\(overrides[key]!)") }
+
+        let ordered = rules.filter { $0.kind == .enterprise } + rules.filter { $0.kind == .industry }
+        return .success(
+            RuleProgram(
+                version: version.hex,
+                rules: ordered,
+                topicsUsed: Set(aggregates.filter { $0.function != .industrySum }.map(\.topic)),
+                industrySeries: Set(aggregates.filter { $0.function == .industrySum }.map { "\($0.topic).\($0.field ?? "")" }),
+                featureNames: compiledFeatures.filter { $0.kind == .enterprise }.map(\.name),
+                industryFeatureNames: compiledFeatures.filter { $0.kind == .industry }.map(\.name),
+                warnings: finished,
+                features: compiledFeatures,
+                aggregates: aggregates))
+    }
+
+    private static func checkOverrides(
+        _ overrides: [String: Double], used: Set<String>, rules: [RuleDecl], diagnostics: inout DiagnosticSink
+    ) {
+        let byName = Dictionary(rules.map { ($0.name.name, $0) }, uniquingKeysWith: { a, _ in a })
+        for key in overrides.keys.sorted() where !used.contains(key) {
+            let at = SourceLocation(path: overridesPath, line: 0, column: 0)
+            let parts = key.split(separator: ".", maxSplits: 1).map(String.init)
+            guard parts.count == 2 else {
+                diagnostics.error(at, "override '\(key)' must be written 'rule_name.parameter'")
+                continue
+            }
+            if let rule = byName[parts[0]] {
+                if !overrides[key]!.isFinite {
+                    diagnostics.error(at, "override '\(key)' is not a finite number")
+                } else {
+                    diagnostics.error(
+                        at,
+                        Suggest.message(
+                            "unknown override '\(key)': rule '\(parts[0])' has no parameter '\(parts[1])'", parts[1],
+                            among: rule.params.map(\.name.name)))
+                }
+            } else {
+                diagnostics.error(at, Suggest.message("unknown override '\(key)': no rule '\(parts[0])'", parts[0], among: byName.keys))
+            }
+        }
+    }
+}
+
+extension Checker {
+    /// Checks one rule declaration; nil when it has errors (already reported).
+    func checkRule(_ r: RuleDecl, overrides: [String: Double], usedOverrides: inout Set<String>) -> CompiledRule? {
+        let errorsBefore = diagnostics.items.filter { $0.severity == .error }.count + diagnostics.dropped
+        let ruleName = r.name.name
+
+        // Parameters, with the city's overrides applied.
+        var params: [String: (value: Double, percent: Bool)] = [:]
+        var paramOrder: [String] = []
+        var applied: [String] = []
+        for p in r.params {
+            let n = p.name.name
+            if params[n] != nil {
+                diagnostics.error(p.name.location, "duplicate parameter '\(n)' in rule '\(ruleName)'")
+                continue
+            }
+            if Checker.industryBuiltins.contains(n) {
+                diagnostics.error(p.name.location, "'\(n)' is a built-in name; choose another parameter name")
+                continue
+            }
+            if featureIndex[n] != nil {
+                diagnostics.error(p.name.location, "parameter '\(n)' of rule '\(ruleName)' has the same name as a feature; rename one of them")
+                continue
+            }
+            var value = p.value
+            let key = "\(ruleName).\(n)"
+            if let o = overrides[key], o.isFinite {
+                value = o
+                usedOverrides.insert(key)
+                applied.append("\(key)=\(o)")
+            }
+            params[n] = (value, p.percent)
+            paramOrder.append(n)
+        }
+
+        // Fields: each at most once; title, category, severity, when and explain required.
+        var fields: [String: RuleField] = [:]
+        for f in r.fields {
+            if fields[f.keyword.name] != nil {
+                diagnostics.error(f.keyword.location, "'\(f.keyword.name)' is given twice in rule '\(ruleName)'")
+                continue
+            }
+            fields[f.keyword.name] = f
+        }
+        for required in ["title", "category", "severity", "when", "explain"] where fields[required] == nil {
+            diagnostics.error(r.name.location, "rule '\(ruleName)' is missing '\(required)'")
+        }
+
+        var title = ""
+        var category = Category.tax
+        var severity = Severity.info
+        var score: Firing.ScoreEffect?
+        var cooldownDays = 0
+        if case .title(let t)? = fields["title"]?.value { title = t }
+        if case .category(let c)? = fields["category"]?.value {
+            if let v = Category(rawValue: c.name) {
+                category = v
+            } else {
+                diagnostics.error(
+                    c.location, Suggest.message("unknown category '\(c.name)'", c.name, among: Category.allCases.map(\.rawValue)))
+            }
+        }
+        if case .severity(let s)? = fields["severity"]?.value {
+            if let v = Severity(rawValue: s.name) {
+                severity = v
+            } else {
+                diagnostics.error(
+                    s.location, Suggest.message("unknown severity '\(s.name)'", s.name, among: Severity.allCases.map(\.rawValue)))
+            }
+        }
+        if case .score(let points, let dimension)? = fields["score"]?.value {
+            score = Firing.ScoreEffect(points: points, dimension: dimension.name)
+        }
+        if case .cooldown(let w)? = fields["cooldown"]?.value {
+            if w.unit == .days {
+                cooldownDays = w.count
+            } else {
+                diagnostics.error(w.location, "cooldown must be given in days, like 30d")
+            }
+        }
+
+        // Condition.
+        let scope = Scope(kind: r.kind, topic: nil, params: params, paramOrder: paramOrder)
+        usage = Usage()
+        var condition = Node.constant(.unknown)
+        if case .when(let e)? = fields["when"]?.value {
+            let t = check(e, scope)
+            if t.type != .bool && t.type != .error {
+                diagnostics.error(e.location, "'when' needs a condition, found \(t.type.phrase)")
+            }
+            condition = t.node
+            let depth = usage.featureDepth + e.depth
+            if depth > limits.maxEvaluationDepth {
+                diagnostics.error(
+                    e.location,
+                    "condition is nested too deeply through features (depth \(depth), the limit is \(limits.maxEvaluationDepth))")
+            }
+        }
+        let conditionUsage = usage
+
+        // Explanation.
+        var segments: [Template.Segment] = []
+        if case .explain(let t)? = fields["explain"]?.value {
+            segments = resolveTemplate(t, kind: r.kind, params: params, paramOrder: paramOrder)
+        }
+        let paramsUsed = conditionUsage.params.union(usage.params)
+        for p in r.params where params[p.name.name] != nil && !paramsUsed.contains(p.name.name) {
+            diagnostics.warning(p.name.location, "parameter '\(p.name.name)' of rule '\(ruleName)' is never used")
+        }
+
+        // Cost, sources and version.
+        let reach = closure(features: conditionUsage.features)
+        var cost = conditionUsage.cost
+        for f in reach.features {
+            if case .done(let c) = featureStates[f] { cost += c.cost }
+        }
+        if cost > limits.maxRuleCost {
+            diagnostics.error(
+                r.name.location, "rule '\(ruleName)' is too expensive to evaluate (cost \(cost), the limit is \(limits.maxRuleCost))")
+        }
+        var version = ContentHash()
+        version.addField(r.canonicalText)
+        for f in reach.features.map({ features[$0] }).sorted(by: { $0.name.name < $1.name.name }) {
+            version.addField(f.canonicalText)
+        }
+        for a in applied.sorted() { version.addField(a) }
+
+        let errorsAfter = diagnostics.items.filter { $0.severity == .error }.count + diagnostics.dropped
+        guard errorsAfter == errorsBefore else { return nil }
+        return CompiledRule(
+            name: ruleName, version: version.hex, kind: r.kind == .enterprise ? .enterprise : .industry,
+            severity: severity, category: category, title: title,
+            params: paramOrder.map { NamedValue($0, .number(params[$0]!.value)) },
+            score: score, cooldownDays: cooldownDays, location: r.name.location,
+            condition: condition, explanation: Template(segments: segments), reads: conditionUsage.reads,
+            sourceAggregates: conditionUsage.aggregates.union(reach.aggregates).sorted())
+    }
+
+    private func resolveTemplate(
+        _ t: TemplateSyntax, kind: RuleKind, params: [String: (value: Double, percent: Bool)], paramOrder: [String]
+    ) -> [Template.Segment] {
+        var segments: [Template.Segment] = []
+        for piece in TemplateParser.parse(t, diagnostics: &diagnostics) {
+            switch piece.kind {
+            case .text(let s):
+                segments.append(.text(s))
+            case .placeholder(let name, let percent):
+                if let p = params[name] {
+                    usage.params.insert(name)
+                    let shown = p.percent || percent ? Value.numberText(p.value * 100) + "%" : Value.numberText(p.value)
+                    segments.append(.text(shown))
+                } else if name == "as_of" {
+                    segments.append(.asOf)
+                } else if kind == .industry, let b = IndustryBuiltin(rawValue: name) {
+                    segments.append(.industry(b, percent: percent))
+                } else if let i = featureIndex[name], features[i].kind == kind {
+                    segments.append(.feature(i, percent: percent))
+                } else {
+                    let builtins = kind == .industry ? Checker.industryBuiltins : Checker.enterpriseBuiltins
+                    let candidates = features.filter { $0.kind == kind }.map(\.name.name) + paramOrder + builtins
+                    diagnostics.error(
+                        piece.location, Suggest.message("unknown placeholder '{\(name)}' in explanation", name, among: candidates))
+                }
+            }
+        }
+        // Merge adjacent text so rendering is a simple concatenation.
+        var merged: [Template.Segment] = []
+        for s in segments {
+            if case .text(let b) = s, case .text(let a)? = merged.last {
+                merged[merged.count - 1] = .text(a + b)
+            } else {
+                merged.append(s)
+            }
+        }
+        return merged
+    }
+}

@@ -1,0 +1,433 @@
+/// Evaluation of a compiled program: total (missing data is `unknown`, never a trap), deterministic,
+/// and bounded by the checker's depth and cost limits. Each feature and each aggregate is computed at
+/// most once per evaluation.
+
+extension RuleProgram {
+    /// Evaluates the enterprise rules for one entity: the rules whose condition is true, and every
+    /// enterprise feature's value.
+    public func evaluate(_ entity: EntityData) -> EntityEvaluation {
+        let run = EvaluationRun(program: self, asOf: entity.asOf, records: entity.records, industry: nil)
+        var values: [String: Value] = [:]
+        for (i, f) in features.enumerated() where f.kind == .enterprise {
+            values[f.name] = run.feature(i).value
+        }
+        var firings: [Firing] = []
+        for rule in rules where rule.kind == .enterprise {
+            if let firing = run.fire(rule) { firings.append(firing) }
+        }
+        return EntityEvaluation(entity: entity.entity, asOf: entity.asOf, firings: firings, features: values)
+    }
+
+    /// Evaluates the industry rules for one division.
+    public func evaluate(_ industry: IndustryData) -> [Firing] {
+        let run = EvaluationRun(program: self, asOf: industry.asOf, records: [:], industry: industry)
+        return rules.filter { $0.kind == .industry }.compactMap { run.fire($0) }
+    }
+
+    /// The values of the industry features for one division (for display).
+    public func industryFeatures(_ industry: IndustryData) -> [String: Value] {
+        let run = EvaluationRun(program: self, asOf: industry.asOf, records: [:], industry: industry)
+        var values: [String: Value] = [:]
+        for (i, f) in features.enumerated() where f.kind == .industry {
+            values[f.name] = run.feature(i).value
+        }
+        return values
+    }
+}
+
+/// Three-valued truth of a condition.
+private enum Truth {
+    case yes, no, unknown
+
+    init(_ v: RuntimeValue) {
+        switch v {
+        case .bool(true): self = .yes
+        case .bool(false): self = .no
+        default: self = .unknown
+        }
+    }
+
+    var value: RuntimeValue {
+        switch self {
+        case .yes: return .bool(true)
+        case .no: return .bool(false)
+        case .unknown: return .unknown
+        }
+    }
+}
+
+/// Days representable without overflow in the calendar arithmetic (± about 27,000 years).
+private let sensibleDays = -10_000_000...10_000_000
+
+/// The state of one evaluation: caches of feature values and aggregate results.
+final class EvaluationRun {
+    struct AggregateResult {
+        let value: RuntimeValue
+        let sources: [String]
+    }
+
+    let program: RuleProgram
+    let asOf: Day
+    let records: [String: [FactRecord]]
+    let industry: IndustryData?
+    /// False when `asOf` is outside the calendar's sensible range: then every aggregate is unknown.
+    let calendarOK: Bool
+    private var featureCache: [RuntimeValue?]
+    private var aggregateCache: [AggregateResult?]
+
+    init(program: RuleProgram, asOf: Day, records: [String: [FactRecord]], industry: IndustryData?) {
+        self.program = program
+        self.asOf = asOf
+        self.records = records
+        self.industry = industry
+        self.calendarOK = sensibleDays.contains(asOf.value)
+        featureCache = Array(repeating: nil, count: program.features.count)
+        aggregateCache = Array(repeating: nil, count: program.aggregates.count)
+    }
+
+    func fire(_ rule: CompiledRule) -> Firing? {
+        guard case .yes = Truth(eval(rule.condition, nil)) else { return nil }
+        var sources: Set<String> = []
+        for a in rule.sourceAggregates { sources.formUnion(aggregate(a).sources) }
+        let values = rule.reads.map { read -> NamedValue in
+            switch read {
+            case .feature(let i): return NamedValue(program.features[i].name, feature(i).value)
+            case .param(let name, let v): return NamedValue(name, .number(v))
+            case .industry(let b): return NamedValue(b.rawValue, industryValue(b).value)
+            }
+        }
+        return Firing(
+            rule: rule.name, ruleVersion: rule.version, title: rule.title, severity: rule.severity,
+            category: rule.category, score: rule.score, cooldownDays: rule.cooldownDays,
+            explanation: render(rule.explanation), values: values, sources: sources.sorted(),
+            window: calendarOK ? asOf.month.description : "")
+    }
+
+    func render(_ t: Template) -> String {
+        var out = ""
+        for s in t.segments {
+            switch s {
+            case .text(let text): out += text
+            case .asOf: out += calendarOK ? asOf.description : "未知"
+            case .feature(let i, let percent): out += Self.text(feature(i), percent: percent)
+            case .industry(let b, let percent): out += Self.text(industryValue(b), percent: percent)
+            }
+        }
+        return out
+    }
+
+    private static func text(_ v: RuntimeValue, percent: Bool) -> String {
+        if percent, case .number(let n) = v { return Value.numberText(n * 100) + "%" }
+        return v.value.displayText
+    }
+
+    // MARK: - Expressions
+
+    func feature(_ i: Int) -> RuntimeValue {
+        if let v = featureCache[i] { return v }
+        let v = eval(program.features[i].node, nil)
+        featureCache[i] = v
+        return v
+    }
+
+    func eval(_ node: Node, _ record: FactRecord?) -> RuntimeValue {
+        switch node {
+        case .constant(let v):
+            return v
+        case .field(let name):
+            return RuntimeValue(record?.fields[name])
+        case .feature(let i):
+            return feature(i)
+        case .aggregate(let i):
+            return aggregate(i).value
+        case .asOf:
+            return calendarOK ? .date(asOf) : .unknown
+        case .industry(let b):
+            return industryValue(b)
+        case .negate(let x):
+            if case .number(let n) = eval(x, record) { return .number(-n) }
+            return .unknown
+        case .arithmetic(let op, let l, let r):
+            return Self.arithmetic(op, eval(l, record), eval(r, record))
+        case .shiftDate(let x, let days):
+            guard case .date(let d) = eval(x, record) else { return .unknown }
+            let (v, overflow) = d.value.addingReportingOverflow(days)
+            return overflow ? .unknown : .date(Day(v))
+        case .compare(let op, let l, let r):
+            return Self.compare(op, eval(l, record), eval(r, record))
+        case .and(let l, let r):
+            let a = Truth(eval(l, record))
+            if case .no = a { return .bool(false) }
+            let b = Truth(eval(r, record))
+            switch (a, b) {
+            case (_, .no): return .bool(false)
+            case (.yes, .yes): return .bool(true)
+            default: return .unknown
+            }
+        case .or(let l, let r):
+            let a = Truth(eval(l, record))
+            if case .yes = a { return .bool(true) }
+            let b = Truth(eval(r, record))
+            switch (a, b) {
+            case (_, .yes): return .bool(true)
+            case (.no, .no): return .bool(false)
+            default: return .unknown
+            }
+        case .not(let x):
+            switch Truth(eval(x, record)) {
+            case .yes: return .bool(false)
+            case .no: return .bool(true)
+            case .unknown: return .unknown
+            }
+        case .isKnown(let x, let known):
+            let isKnown = eval(x, record) != .unknown
+            return .bool(isKnown == known)
+        case .inList(let x, let items, let negated):
+            let v = eval(x, record)
+            if v == .unknown { return .unknown }
+            let found = items.contains { Self.compare(.equal, v, $0) == .bool(true) }
+            return .bool(found != negated)
+        }
+    }
+
+    static func arithmetic(_ op: ArithmeticOperator, _ a: RuntimeValue, _ b: RuntimeValue) -> RuntimeValue {
+        switch (a, b) {
+        case (.number(let x), .number(let y)):
+            let r: Double
+            switch op {
+            case .add: r = x + y
+            case .subtract: r = x - y
+            case .multiply: r = x * y
+            case .divide:
+                guard y != 0 else { return .unknown }
+                r = x / y
+            }
+            return r.isFinite ? .number(r) : .unknown
+        case (.date(let x), .date(let y)) where op == .subtract:
+            let (d, overflow) = x.value.subtractingReportingOverflow(y.value)
+            return overflow ? .unknown : .number(Double(d))
+        default:
+            return .unknown
+        }
+    }
+
+    static func compare(_ op: ComparisonOperator, _ a: RuntimeValue, _ b: RuntimeValue) -> RuntimeValue {
+        func ordered<T: Comparable>(_ x: T, _ y: T) -> RuntimeValue {
+            switch op {
+            case .equal: return .bool(x == y)
+            case .notEqual: return .bool(x != y)
+            case .less: return .bool(x < y)
+            case .lessOrEqual: return .bool(x <= y)
+            case .greater: return .bool(x > y)
+            case .greaterOrEqual: return .bool(x >= y)
+            }
+        }
+        switch (a, b) {
+        case (.number(let x), .number(let y)): return ordered(x, y)
+        case (.string(let x), .string(let y)): return ordered(x, y)
+        case (.date(let x), .date(let y)): return ordered(x, y)
+        case (.timestamp(let x), .timestamp(let y)): return ordered(x, y)
+        case (.bool(let x), .bool(let y)):
+            switch op {
+            case .equal: return .bool(x == y)
+            case .notEqual: return .bool(x != y)
+            default: return .unknown
+            }
+        default:
+            return .unknown
+        }
+    }
+
+    // MARK: - Industry figures
+
+    func industryValue(_ b: IndustryBuiltin) -> RuntimeValue {
+        guard let industry else { return .unknown }
+        switch b {
+        case .population: return .number(Double(industry.population))
+        case .alerted: return .number(Double(industry.alerted))
+        case .alertedShare:
+            guard industry.population > 0 else { return .unknown }
+            return .number(Double(industry.alerted) / Double(industry.population))
+        case .division: return .string(industry.division)
+        }
+    }
+
+    // MARK: - Aggregates
+
+    func aggregate(_ i: Int) -> AggregateResult {
+        if let r = aggregateCache[i] { return r }
+        let r = compute(program.aggregates[i])
+        aggregateCache[i] = r
+        return r
+    }
+
+    private func compute(_ spec: AggregateSpec) -> AggregateResult {
+        guard calendarOK else { return AggregateResult(value: .unknown, sources: []) }
+        if spec.function == .industrySum { return industrySum(spec) }
+        let all = records[spec.topic] ?? []
+        let range = spec.window.map { Self.dayRange(asOf: asOf, window: $0, offset: spec.offset) }
+
+        if spec.function == .changes, let range { return changes(all, field: spec.field ?? "", range: range, filter: spec.filter) }
+
+        // Records in the window that pass the filter, with the field's value when there is a field.
+        var matched: [(record: FactRecord, value: RuntimeValue)] = []
+        for r in all {
+            if let range, !range.contains(r.eventDay.value) { continue }
+            if let filter = spec.filter, eval(filter, r) != .bool(true) { continue }
+            if let field = spec.field {
+                let v = RuntimeValue(r.fields[field])
+                if v == .unknown { continue }
+                matched.append((r, v))
+            } else {
+                matched.append((r, .unknown))
+            }
+        }
+        let refs = matched.map(\.record.reference)
+
+        switch spec.function {
+        case .count:
+            return AggregateResult(value: .number(Double(matched.count)), sources: refs)
+        case .exists:
+            return AggregateResult(value: .bool(!matched.isEmpty), sources: refs)
+        case .sum, .avg:
+            var total = 0.0
+            var n = 0
+            var used: [String] = []
+            for m in matched {
+                guard case .number(let x) = m.value else { continue }
+                total += x
+                n += 1
+                used.append(m.record.reference)
+            }
+            if spec.function == .sum {
+                return AggregateResult(value: total.isFinite ? .number(total) : .unknown, sources: used)
+            }
+            guard n > 0 else { return AggregateResult(value: .unknown, sources: []) }
+            let avg = total / Double(n)
+            return AggregateResult(value: avg.isFinite ? .number(avg) : .unknown, sources: used)
+        case .min, .max:
+            var best: RuntimeValue = .unknown
+            var used: [String] = []
+            let wanted: ComparisonOperator = spec.function == .min ? .less : .greater
+            for m in matched {
+                if best == .unknown {
+                    best = m.value
+                } else {
+                    let better = Self.compare(wanted, m.value, best)
+                    if better == .unknown { continue }  // a value of another kind than the field's type
+                    if better == .bool(true) { best = m.value }
+                }
+                used.append(m.record.reference)
+            }
+            return AggregateResult(value: best, sources: used)
+        case .distinctCount:
+            let distinct = Set(matched.map(\.value))
+            return AggregateResult(value: .number(Double(distinct.count)), sources: refs)
+        case .last, .latest:
+            guard let top = Self.latest(matched.map(\.record)) else { return AggregateResult(value: .unknown, sources: []) }
+            return AggregateResult(value: RuntimeValue(top.fields[spec.field ?? ""]), sources: [top.reference])
+        case .daysSince:
+            var best: (day: Day, ref: String)?
+            for m in matched {
+                let day: Day
+                if spec.field == nil {
+                    day = m.record.eventDay
+                } else {
+                    switch m.value {
+                    case .date(let d): day = d
+                    case .timestamp(let ms): day = Day(epochMilliseconds: ms)
+                    default: continue
+                    }
+                }
+                if best == nil || day > best!.day || (day == best!.day && m.record.reference > best!.ref) {
+                    best = (day, m.record.reference)
+                }
+            }
+            guard let best else { return AggregateResult(value: .unknown, sources: []) }
+            let (d, overflow) = asOf.value.subtractingReportingOverflow(best.day.value)
+            return AggregateResult(value: overflow ? .unknown : .number(Double(d)), sources: [best.ref])
+        case .changes, .industrySum:
+            return AggregateResult(value: .unknown, sources: [])
+        }
+    }
+
+    /// The record with the latest event day; on equal days the greatest key (deterministic).
+    static func latest(_ records: [FactRecord]) -> FactRecord? {
+        records.max { a, b in a.eventDay != b.eventDay ? a.eventDay < b.eventDay : a.key < b.key }
+    }
+
+    /// How often a field's value changed within the window, over a topic's versions in event-time
+    /// order. The last version before the window is the baseline, so a change on the window's first
+    /// day counts; versions with a null value are skipped.
+    private func changes(_ all: [FactRecord], field: String, range: ClosedRange<Int>, filter: Node?) -> AggregateResult {
+        let versions = all.filter { r in
+            r.eventDay.value <= range.upperBound && RuntimeValue(r.fields[field]) != .unknown
+                && (filter == nil || eval(filter!, r) == .bool(true))
+        }.sorted { a, b in a.eventDay != b.eventDay ? a.eventDay < b.eventDay : a.key < b.key }
+        var previous: FactRecord?
+        var count = 0
+        var sources: [String] = []
+        for v in versions {
+            let inWindow = v.eventDay.value >= range.lowerBound
+            if inWindow, let p = previous, RuntimeValue(p.fields[field]) != RuntimeValue(v.fields[field]) {
+                count += 1
+                if sources.last != p.reference { sources.append(p.reference) }
+                sources.append(v.reference)
+            }
+            previous = v
+        }
+        return AggregateResult(value: .number(Double(count)), sources: sources)
+    }
+
+    private func industrySum(_ spec: AggregateSpec) -> AggregateResult {
+        guard let industry, let window = spec.window,
+            let series = industry.monthlySums["\(spec.topic).\(spec.field ?? "")"]
+        else { return AggregateResult(value: .unknown, sources: []) }
+        let anchor = asOf.month.index - (spec.offset?.count ?? 0)
+        var total = 0.0
+        for m in (anchor - window.count + 1)...anchor {
+            total += series[Month(index: m)] ?? 0
+        }
+        return AggregateResult(value: total.isFinite ? .number(total) : .unknown, sources: [])
+    }
+
+    // MARK: - Windows
+
+    /// The event days a window covers: `Nd` = the N days ending at the anchor; `Nmo` = the N calendar
+    /// months ending with the anchor's month. The anchor is `asOf` shifted back by the offset (months
+    /// keep the day of month, clamped to the month's length).
+    static func dayRange(asOf: Day, window: WindowSpec, offset: WindowSpec?) -> ClosedRange<Int> {
+        var anchor = asOf
+        if let offset {
+            switch offset.unit {
+            case .days: anchor = asOf - offset.count
+            case .months:
+                let c = asOf.civil
+                let (y, m) = civilMonth(index: c.year * 12 + c.month - 1 - offset.count)
+                anchor = Day(year: y, month: m, day: min(c.day, Day.daysIn(year: y, month: m))) ?? asOf
+            }
+        }
+        switch window.unit {
+        case .days:
+            return (anchor.value - window.count + 1)...anchor.value
+        case .months:
+            let c = anchor.civil
+            let last = c.year * 12 + c.month - 1
+            let (fy, fm) = civilMonth(index: last - window.count + 1)
+            let first = Day(year: fy, month: fm, day: 1)?.value ?? anchor.value
+            let end = Day(year: c.year, month: c.month, day: Day.daysIn(year: c.year, month: c.month))?.value ?? anchor.value
+            return first...end
+        }
+    }
+
+    /// (year, month 1...12) of a month index, with floor division for years before 0.
+    private static func civilMonth(index: Int) -> (Int, Int) {
+        var y = index / 12
+        var m = index % 12
+        if m < 0 {
+            m += 12
+            y -= 1
+        }
+        return (y, m + 1)
+    }
+}

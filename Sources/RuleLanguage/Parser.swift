@@ -1,0 +1,475 @@
+/// Recursive-descent parser: tokens → declarations. A syntax error abandons the current rule field
+/// or declaration, is recorded, and parsing resumes at the next line that starts a field or a
+/// declaration, so one pass reports many errors.
+struct Parser {
+    struct Failure: Error {
+        let diagnostic: Diagnostic
+    }
+
+    static let ruleFieldKeywords = ["title", "category", "severity", "when", "score", "cooldown", "explain"]
+    static let declarationKeywords: Set<String> = ["feature", "rule", "industry"]
+    static let reservedWords: Set<String> = ["and", "or", "not", "in", "is", "true", "false", "null", "where", "offset"]
+
+    private let tokens: [Token]
+    private let maxDepth: Int
+    private var p = 0
+    private var nesting = 0
+    private(set) var declarations: [Declaration] = []
+    private(set) var diagnostics: [Diagnostic] = []
+
+    init(tokens: [Token], maxDepth: Int) {
+        self.tokens = tokens
+        self.maxDepth = maxDepth
+    }
+
+    static func parse(_ file: SourceFile, maxDepth: Int) -> (declarations: [Declaration], diagnostics: [Diagnostic]) {
+        let lexed = Lexer.tokenize(file)
+        var parser = Parser(tokens: lexed.tokens, maxDepth: maxDepth)
+        parser.parseFile()
+        return (parser.declarations, lexed.diagnostics + parser.diagnostics)
+    }
+
+    // MARK: - Token helpers
+
+    private var current: Token { tokens[p] }
+    private func peek(_ k: Int) -> Token { tokens[min(p + k, tokens.count - 1)] }
+
+    @discardableResult
+    private mutating func advance() -> Token {
+        let t = tokens[p]
+        if !t.isEnd { p += 1 }
+        return t
+    }
+
+    private func fail(_ at: SourceLocation, _ message: String) -> Failure {
+        Failure(diagnostic: Diagnostic(at, message))
+    }
+
+    private func unexpected(_ expected: String) -> Failure {
+        fail(current.location, "expected \(expected), found \(current.display)")
+    }
+
+    private mutating func expectSymbol(_ s: String, _ what: String? = nil) throws {
+        guard current.isSymbol(s) else { throw unexpected(what ?? "'\(s)'") }
+        advance()
+    }
+
+    private mutating func expectWord(_ w: String) throws {
+        guard current.isWord(w) else { throw unexpected("'\(w)'") }
+        advance()
+    }
+
+    private mutating func name(_ what: String) throws -> Identifier {
+        guard let n = current.identifier, !Parser.reservedWords.contains(n) else { throw unexpected(what) }
+        let t = advance()
+        return Identifier(name: n, location: t.location)
+    }
+
+    private func canonical(from start: Int) -> String {
+        tokens[start..<p].map(\.text).joined(separator: " ")
+    }
+
+    // MARK: - Declarations
+
+    mutating func parseFile() {
+        while !current.isEnd {
+            let start = p
+            do {
+                try parseDeclaration()
+            } catch let f as Failure {
+                diagnostics.append(f.diagnostic)
+                if p == start { advance() }
+                skipToDeclaration()
+            } catch {}
+        }
+    }
+
+    private mutating func skipToDeclaration() {
+        while !current.isEnd {
+            if current.startsLine, let w = current.identifier, Parser.declarationKeywords.contains(w) { return }
+            advance()
+        }
+    }
+
+    private mutating func parseDeclaration() throws {
+        let start = p
+        var kind = RuleKind.enterprise
+        if current.isWord("industry") {
+            kind = .industry
+            advance()
+            guard current.isWord("feature") || current.isWord("rule") else {
+                throw unexpected("'feature' or 'rule' after 'industry'")
+            }
+        }
+        if current.isWord("feature") {
+            advance()
+            let n = try name("a feature name")
+            try expectSymbol("=")
+            let e = try expression()
+            declarations.append(.feature(FeatureDecl(kind: kind, name: n, expression: e, canonicalText: canonical(from: start))))
+        } else if current.isWord("rule") {
+            advance()
+            try parseRule(kind: kind, start: start)
+        } else {
+            throw unexpected("'feature', 'rule' or 'industry rule'")
+        }
+    }
+
+    private mutating func parseRule(kind: RuleKind, start: Int) throws {
+        let n = try name("a rule name")
+        var params: [ParamDecl] = []
+        if current.isSymbol("(") {
+            advance()
+            while !current.isSymbol(")") {
+                let pn = try name("a parameter name")
+                try expectSymbol("=")
+                let negative = current.isSymbol("-")
+                if negative { advance() }
+                guard case .number(let v, let percent) = current.kind else {
+                    throw unexpected("a number as the default of parameter '\(pn.name)'")
+                }
+                advance()
+                params.append(ParamDecl(name: pn, value: negative ? -v : v, percent: percent))
+                if current.isSymbol(",") { advance() } else if !current.isSymbol(")") { throw unexpected("',' or ')'") }
+            }
+            advance()
+        }
+        try expectSymbol("{")
+        var fields: [RuleField] = []
+        while true {
+            if current.isSymbol("}") {
+                advance()
+                break
+            }
+            if current.isEnd {
+                diagnostics.append(Diagnostic(current.location, "expected '}' to close rule '\(n.name)'"))
+                break
+            }
+            if current.startsLine, let w = current.identifier, Parser.declarationKeywords.contains(w) {
+                diagnostics.append(Diagnostic(current.location, "expected '}' to close rule '\(n.name)'"))
+                break
+            }
+            let fieldStart = p
+            do {
+                fields.append(try parseRuleField())
+                if current.isSymbol(";") { advance() }
+            } catch let f as Failure {
+                diagnostics.append(f.diagnostic)
+                if let w = tokens[fieldStart].identifier, Parser.ruleFieldKeywords.contains(w) {
+                    fields.append(RuleField(keyword: Identifier(name: w, location: tokens[fieldStart].location), value: .broken))
+                }
+                if p == fieldStart { advance() }
+                skipToRuleField()
+            }
+        }
+        declarations.append(
+            .rule(RuleDecl(kind: kind, name: n, params: params, fields: fields, canonicalText: canonical(from: start))))
+    }
+
+    private mutating func skipToRuleField() {
+        while !current.isEnd, !current.isSymbol("}") {
+            if current.startsLine, let w = current.identifier,
+                Parser.ruleFieldKeywords.contains(w) || Parser.declarationKeywords.contains(w)
+            {
+                return
+            }
+            advance()
+        }
+    }
+
+    private mutating func parseRuleField() throws -> RuleField {
+        guard let w = current.identifier else { throw unexpected("a rule field (\(Parser.ruleFieldKeywords.joined(separator: ", ")))") }
+        let keyword = Identifier(name: w, location: current.location)
+        switch w {
+        case "title":
+            advance()
+            guard case .string(let s, _) = current.kind else { throw unexpected("a quoted title") }
+            advance()
+            return RuleField(keyword: keyword, value: .title(s))
+        case "category":
+            advance()
+            return RuleField(keyword: keyword, value: .category(try name("a category")))
+        case "severity":
+            advance()
+            return RuleField(keyword: keyword, value: .severity(try name("a severity")))
+        case "when":
+            advance()
+            return RuleField(keyword: keyword, value: .when(try expression()))
+        case "score":
+            advance()
+            let sign: Double = current.isSymbol("-") ? -1 : 1
+            if current.isSymbol("-") || current.isSymbol("+") { advance() }
+            guard case .number(let v, let percent) = current.kind, !percent else { throw unexpected("a whole number of points") }
+            guard v.rounded() == v, v <= 100_000 else { throw fail(current.location, "score points must be a whole number up to 100000") }
+            advance()
+            try expectWord("in")
+            try expectWord("dimension")
+            let dimension = try name("a dimension name")
+            return RuleField(keyword: keyword, value: .score(points: Int(sign * v), dimension: dimension))
+        case "cooldown":
+            advance()
+            return RuleField(keyword: keyword, value: .cooldown(try windowLiteral(allowZero: true)))
+        case "explain":
+            advance()
+            guard case .string(_, let raw) = current.kind else { throw unexpected("a quoted explanation") }
+            let at = current.location
+            advance()
+            let start = SourceLocation(path: at.path, line: at.line, column: at.column + 1)
+            return RuleField(keyword: keyword, value: .explain(TemplateSyntax(raw: raw, start: start)))
+        default:
+            var message = "unknown rule field '\(w)'"
+            if let s = Suggest.closest(to: w, among: Parser.ruleFieldKeywords) { message += "; did you mean '\(s)'?" }
+            throw fail(keyword.location, message)
+        }
+    }
+
+    /// `90d`, `3mo`, `1y`.
+    private mutating func windowLiteral(allowZero: Bool = false) throws -> WindowLiteral {
+        let t = current
+        let help = "write days like 90d or months like 3mo"
+        switch t.kind {
+        case .duration(let text):
+            let digits = text.prefix { $0.isASCII && $0.isNumber }
+            let unit = text.dropFirst(digits.count)
+            guard let n = Int(digits), n >= (allowZero ? 0 : 1), n <= 100_000 else {
+                throw fail(t.location, "bad window '\(text)'; \(help)")
+            }
+            advance()
+            switch unit {
+            case "d": return WindowLiteral(count: n, unit: .days, text: text, location: t.location)
+            case "mo": return WindowLiteral(count: n, unit: .months, text: text, location: t.location)
+            case "y": return WindowLiteral(count: n * 12, unit: .months, text: text, location: t.location)
+            default: throw fail(t.location, "bad window '\(text)'; \(help)")
+            }
+        case .number:
+            throw fail(t.location, "bad window '\(t.text)'; \(help)")
+        default:
+            throw unexpected("a window like 90d or 3mo")
+        }
+    }
+
+    // MARK: - Expressions
+
+    private func node(_ kind: Expression.Kind, _ at: SourceLocation, _ children: Expression...) throws -> Expression {
+        try node(kind, at, children)
+    }
+
+    private mutating func nested<T>(_ body: (inout Parser) throws -> T) throws -> T {
+        nesting += 1
+        defer { nesting -= 1 }
+        guard nesting <= maxDepth else { throw fail(current.location, "expression is nested too deeply (the limit is \(maxDepth) levels)") }
+        return try body(&self)
+    }
+
+    mutating func expression() throws -> Expression {
+        try nested { try $0.orExpression() }
+    }
+
+    private mutating func orExpression() throws -> Expression {
+        var left = try andExpression()
+        while current.isWord("or") {
+            let at = advance().location
+            let right = try andExpression()
+            left = try node(.or(left, right), at, left, right)
+        }
+        return left
+    }
+
+    private mutating func andExpression() throws -> Expression {
+        var left = try notExpression()
+        while current.isWord("and") {
+            let at = advance().location
+            let right = try notExpression()
+            left = try node(.and(left, right), at, left, right)
+        }
+        return left
+    }
+
+    private mutating func notExpression() throws -> Expression {
+        if current.isWord("not") {
+            let at = advance().location
+            let operand = try nested { try $0.notExpression() }
+            return try node(.not(operand), at, operand)
+        }
+        return try comparison()
+    }
+
+    private mutating func comparison() throws -> Expression {
+        let left = try additive()
+        let t = current
+        if case .symbol(let s) = t.kind, let op = ComparisonOperator(rawValue: s) {
+            advance()
+            let right = try additive()
+            if case .symbol(let s2) = current.kind, ComparisonOperator(rawValue: s2) != nil {
+                throw fail(current.location, "comparisons cannot be chained; combine them with 'and'")
+            }
+            return try node(.comparison(op, left, right), t.location, left, right)
+        }
+        if t.isSymbol("=") {
+            throw fail(t.location, "use '==' to compare")
+        }
+        if t.isWord("in") || (t.isWord("not") && peek(1).isWord("in")) {
+            let negated = t.isWord("not")
+            advance()
+            if negated { advance() }
+            let items = try list()
+            return try node(.inList(left, items, negated: negated), t.location, [left] + items)
+        }
+        if t.isWord("is") {
+            advance()
+            var known = false
+            if current.isWord("not") {
+                advance()
+                known = true
+            }
+            if current.isWord("null") || current.isWord("unknown") {
+                advance()
+            } else if current.isWord("known") {
+                advance()
+                known.toggle()
+            } else {
+                throw unexpected("'null', 'not null', 'known' or 'unknown' after 'is'")
+            }
+            return try node(.isKnown(left, known: known), t.location, left)
+        }
+        return left
+    }
+
+    private func node(_ kind: Expression.Kind, _ at: SourceLocation, _ children: [Expression]) throws -> Expression {
+        let depth = 1 + (children.map(\.depth).max() ?? 0)
+        guard depth <= maxDepth else { throw fail(at, "expression is nested too deeply (the limit is \(maxDepth) levels)") }
+        return Expression(kind: kind, location: at, depth: depth)
+    }
+
+    private mutating func list() throws -> [Expression] {
+        try expectSymbol("[", "'[' to start a list")
+        var items: [Expression] = []
+        while !current.isSymbol("]") {
+            items.append(try unary())
+            if current.isSymbol(",") { advance() } else if !current.isSymbol("]") { throw unexpected("',' or ']'") }
+        }
+        advance()
+        return items
+    }
+
+    private mutating func additive() throws -> Expression {
+        var left = try multiplicative()
+        while case .symbol(let s) = current.kind, s == "+" || s == "-" {
+            let at = advance().location
+            let right = try multiplicative()
+            left = try node(.arithmetic(ArithmeticOperator(rawValue: s)!, left, right), at, left, right)
+        }
+        return left
+    }
+
+    private mutating func multiplicative() throws -> Expression {
+        var left = try unary()
+        while case .symbol(let s) = current.kind, s == "*" || s == "/" {
+            let at = advance().location
+            let right = try unary()
+            left = try node(.arithmetic(ArithmeticOperator(rawValue: s)!, left, right), at, left, right)
+        }
+        return left
+    }
+
+    private mutating func unary() throws -> Expression {
+        if current.isSymbol("-") {
+            let at = advance().location
+            let operand = try nested { try $0.unary() }
+            if case .number(let v, let percent) = operand.kind {
+                return Expression(kind: .number(-v, percent: percent), location: at, depth: operand.depth)
+            }
+            return try node(.negate(operand), at, operand)
+        }
+        return try primary()
+    }
+
+    private mutating func primary() throws -> Expression {
+        let t = current
+        switch t.kind {
+        case .number(let v, let percent):
+            advance()
+            return Expression(kind: .number(v, percent: percent), location: t.location, depth: 1)
+        case .string(let s, _):
+            advance()
+            return Expression(kind: .string(s), location: t.location, depth: 1)
+        case .duration:
+            let w = try windowLiteral()
+            return Expression(kind: .duration(w), location: t.location, depth: 1)
+        case .symbol("("):
+            advance()
+            let e = try nested { try $0.orExpression() }
+            try expectSymbol(")")
+            return e
+        case .identifier(let n):
+            switch n {
+            case "true", "false":
+                advance()
+                return Expression(kind: .bool(n == "true"), location: t.location, depth: 1)
+            case "null":
+                throw fail(t.location, "use 'is null' or 'is not null' to test for a missing value")
+            default:
+                break
+            }
+            guard !Parser.reservedWords.contains(n) else { throw unexpected("a value") }
+            advance()
+            if current.isSymbol("(") {
+                return try call(Identifier(name: n, location: t.location))
+            }
+            return Expression(kind: .name(n), location: t.location, depth: 1)
+        default:
+            throw unexpected("a value")
+        }
+    }
+
+    /// `f(path [, window] [, offset window] [, where condition])`; the comma before `offset` and
+    /// `where` is optional.
+    private mutating func call(_ function: Identifier) throws -> Expression {
+        advance()  // (
+        let path = try fieldPath()
+        var window: WindowLiteral?
+        var offset: WindowLiteral?
+        var filter: Expression?
+        if current.isSymbol(","), !peek(1).isWord("offset"), !peek(1).isWord("where") {
+            advance()
+            window = try windowLiteral()
+        }
+        if current.isWord("offset") || (current.isSymbol(",") && peek(1).isWord("offset")) {
+            if current.isSymbol(",") { advance() }
+            advance()
+            offset = try windowLiteral()
+        }
+        if current.isWord("where") || (current.isSymbol(",") && peek(1).isWord("where")) {
+            if current.isSymbol(",") { advance() }
+            advance()
+            filter = try expression()
+        }
+        guard current.isSymbol(")") else {
+            throw unexpected(window == nil && filter == nil ? "',' or ')'" : "')'")
+        }
+        advance()
+        let call = CallSyntax(function: function, path: path, window: window, offset: offset, filter: filter)
+        return try node(.call(call), function.location, filter.map { [$0] } ?? [])
+    }
+
+    private mutating func fieldPath() throws -> FieldPath {
+        var segments: [Identifier] = []
+        repeat {
+            if !segments.isEmpty { advance() }  // .
+            guard let n = current.identifier else { throw unexpected("a topic or field name") }
+            var seg = Identifier(name: n, location: current.location)
+            advance()
+            if current.isSymbol("#") {
+                advance()
+                guard let suffix = current.identifier else { throw unexpected("'history' after '#'") }
+                guard suffix == "history" else {
+                    throw fail(current.location, "unknown topic suffix '#\(suffix)'; only '#history' is supported")
+                }
+                advance()
+                seg = Identifier(name: n + "#history", location: seg.location)
+            }
+            segments.append(seg)
+        } while current.isSymbol(".")
+        return FieldPath(segments: segments)
+    }
+}

@@ -1,0 +1,82 @@
+/// A checked rule set, immutable and safe to share between tasks. Produced only by
+/// `RuleCompiler.compile`; a rule set with errors never becomes a program.
+public struct RuleProgram: Sendable {
+    /// Content hash (FNV-1a 64, hex) of every source file (sorted by path) and the overrides.
+    public let version: String
+    /// Enterprise rules first in file/declaration order, then industry rules likewise.
+    public let rules: [CompiledRule]
+    /// Topics the enterprise features and rules read (`topic#history` when a rule reads a topic's
+    /// change history). The engine needs to load only these.
+    public let topicsUsed: Set<String>
+    /// `topic.field` series whose monthly sums the industry rules need (`IndustryData.monthlySums`).
+    public let industrySeries: Set<String>
+    /// Enterprise features in declaration order (keys of `EntityEvaluation.features`).
+    public let featureNames: [String]
+    /// Industry features in declaration order.
+    public let industryFeatureNames: [String]
+    /// Warnings of a successful compilation (e.g. an unused parameter).
+    public let warnings: [Diagnostic]
+
+    let features: [CompiledFeature]
+    let aggregates: [AggregateSpec]
+}
+
+/// One rule of a program, with its effective parameters (defaults after overrides).
+public struct CompiledRule: Sendable {
+    public enum Kind: String, Sendable, Hashable {
+        case enterprise, industry
+    }
+
+    public let name: String
+    /// Content hash of the rule's tokens (layout and comments excluded), of the features it reads
+    /// (transitively), and of the overrides applied to it.
+    public let version: String
+    public let kind: Kind
+    public let severity: Severity
+    public let category: Category
+    public let title: String
+    /// Effective parameter values in declaration order.
+    public let params: [NamedValue]
+    public let score: Firing.ScoreEffect?
+    public let cooldownDays: Int
+    /// Where the rule is declared (its name).
+    public let location: SourceLocation
+
+    let condition: Node
+    let explanation: Template
+    /// Features, parameters and industry figures the condition reads, in order of first use.
+    let reads: [Read]
+    /// Aggregates the condition depends on (directly or through features): their records are the
+    /// firing's sources.
+    let sourceAggregates: [Int]
+}
+
+/// What a firing reports as a value the condition read.
+enum Read: Hashable, Sendable {
+    case feature(Int)
+    case param(String, Double)
+    case industry(IndustryBuiltin)
+}
+
+struct CompiledFeature: Sendable {
+    let name: String
+    let kind: RuleKind
+    let node: Node
+}
+
+/// The result of evaluating a program for one entity.
+public struct EntityEvaluation: Sendable, Hashable {
+    public let entity: String
+    public let asOf: Day
+    /// The rules whose condition is true, in program order.
+    public let firings: [Firing]
+    /// Every enterprise feature's value (`.null` when unknown), for display.
+    public let features: [String: Value]
+
+    public init(entity: String, asOf: Day, firings: [Firing], features: [String: Value]) {
+        self.entity = entity
+        self.asOf = asOf
+        self.firings = firings
+        self.features = features
+    }
+}

@@ -1,0 +1,71 @@
+/// "Did you mean" suggestions by edit distance.
+enum Suggest {
+    /// The candidate closest to `name` (Levenshtein distance over `Character`s), if it is close
+    /// enough to be a plausible typo: at most a third of the name's length, and at least 1. Ties go
+    /// to the alphabetically first candidate so diagnostics are deterministic.
+    static func closest<S: Sequence<String>>(to name: String, among candidates: S) -> String? {
+        let limit = max(1, min(4, name.count / 3))
+        var best: (distance: Int, name: String)?
+        for c in candidates where c != name {
+            let d = distance(name, c)
+            guard d <= limit else { continue }
+            if best == nil || d < best!.distance || (d == best!.distance && c < best!.name) { best = (d, c) }
+        }
+        return best?.name
+    }
+
+    static func distance(_ a: String, _ b: String) -> Int {
+        let a = Array(a)
+        let b = Array(b)
+        if a.isEmpty { return b.count }
+        if b.isEmpty { return a.count }
+        var previous = Array(0...b.count)
+        var row = [Int](repeating: 0, count: b.count + 1)
+        for i in 1...a.count {
+            row[0] = i
+            for j in 1...b.count {
+                row[j] = min(previous[j] + 1, row[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+            }
+            swap(&previous, &row)
+        }
+        return previous[b.count]
+    }
+
+    /// `message; did you mean 'x'?` when a close candidate exists.
+    static func message<S: Sequence<String>>(_ message: String, _ name: String, among candidates: S) -> String {
+        guard let s = closest(to: name, among: candidates) else { return message }
+        return "\(message); did you mean '\(s)'?"
+    }
+}
+
+/// 64-bit FNV-1a: a small, stable, dependency-free content hash for rule-set and rule versions.
+/// Not cryptographic; it identifies versions, it does not authenticate them.
+struct ContentHash {
+    private(set) var state: UInt64 = 0xcbf2_9ce4_8422_2325
+
+    mutating func add(_ text: String) {
+        for b in text.utf8 {
+            state ^= UInt64(b)
+            state &*= 0x0000_0100_0000_01b3
+        }
+    }
+
+    /// Adds `text` then a 0 byte, so `("ab", "c")` and `("a", "bc")` hash differently.
+    mutating func addField(_ text: String) {
+        add(text)
+        state ^= 0
+        state &*= 0x0000_0100_0000_01b3
+    }
+
+    /// 16 lowercase hex digits.
+    var hex: String {
+        let s = String(state, radix: 16)
+        return String(repeating: "0", count: 16 - s.count) + s
+    }
+
+    static func of(_ parts: [String]) -> String {
+        var h = ContentHash()
+        for p in parts { h.addField(p) }
+        return h.hex
+    }
+}

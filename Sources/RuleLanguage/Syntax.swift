@@ -1,0 +1,120 @@
+/// The syntax tree produced by the parser. It is untyped: names are not resolved yet.
+
+struct Identifier: Sendable, Hashable {
+    let name: String
+    let location: SourceLocation
+}
+
+/// `tax.payment.amount`, `court.dishonest`, `market.enterprise#history.legal_rep_name`.
+struct FieldPath: Sendable {
+    /// Segments as written; a `#history` suffix is part of its segment (`enterprise#history`).
+    let segments: [Identifier]
+    var location: SourceLocation { segments[0].location }
+    var text: String { segments.map(\.name).joined(separator: ".") }
+}
+
+/// A window or duration literal: `90d`, `3mo`, `1y` (= 12 months).
+struct WindowLiteral: Sendable, Hashable {
+    enum Unit: Sendable, Hashable { case days, months }
+    let count: Int
+    let unit: Unit
+    let text: String
+    let location: SourceLocation
+}
+
+enum ArithmeticOperator: String, Sendable { case add = "+", subtract = "-", multiply = "*", divide = "/" }
+
+enum ComparisonOperator: String, Sendable {
+    case equal = "==", notEqual = "!=", less = "<", lessOrEqual = "<=", greater = ">", greaterOrEqual = ">="
+    var isEquality: Bool { self == .equal || self == .notEqual }
+}
+
+/// `AGG(path [, window] [, offset window] [, where condition])`.
+struct CallSyntax: Sendable {
+    let function: Identifier
+    let path: FieldPath
+    let window: WindowLiteral?
+    let offset: WindowLiteral?
+    let filter: Expression?
+}
+
+struct Expression: Sendable {
+    indirect enum Kind: Sendable {
+        case number(Double, percent: Bool)
+        case string(String)
+        case bool(Bool)
+        case duration(WindowLiteral)
+        case name(String)
+        case negate(Expression)
+        case arithmetic(ArithmeticOperator, Expression, Expression)
+        case comparison(ComparisonOperator, Expression, Expression)
+        case and(Expression, Expression)
+        case or(Expression, Expression)
+        case not(Expression)
+        /// `x is not null` / `x is known` (true) and `x is null` / `x is unknown` (false).
+        case isKnown(Expression, known: Bool)
+        case inList(Expression, [Expression], negated: Bool)
+        case call(CallSyntax)
+    }
+
+    let kind: Kind
+    /// Where a diagnostic about this expression points: the operator of a binary expression, else
+    /// its first token.
+    let location: SourceLocation
+    /// Height of the tree (a leaf is 1), bounded by `RuleCompiler.Limits.maxExpressionDepth`.
+    let depth: Int
+}
+
+/// An explanation template as written between the quotes, with the position of its first character.
+struct TemplateSyntax: Sendable {
+    let raw: [Character]
+    let start: SourceLocation
+}
+
+enum RuleKind: String, Sendable, Hashable {
+    case enterprise, industry
+}
+
+struct FeatureDecl: Sendable {
+    let kind: RuleKind
+    let name: Identifier
+    let expression: Expression
+    /// The declaration's tokens joined by single spaces: layout and comments do not change it.
+    let canonicalText: String
+}
+
+struct ParamDecl: Sendable {
+    let name: Identifier
+    let value: Double
+    let percent: Bool
+}
+
+enum RuleFieldValue: Sendable {
+    case title(String)
+    case category(Identifier)
+    case severity(Identifier)
+    case when(Expression)
+    case score(points: Int, dimension: Identifier)
+    case cooldown(WindowLiteral)
+    case explain(TemplateSyntax)
+    /// The field was present but did not parse (already diagnosed).
+    case broken
+}
+
+struct RuleField: Sendable {
+    let keyword: Identifier
+    let value: RuleFieldValue
+}
+
+struct RuleDecl: Sendable {
+    let kind: RuleKind
+    let name: Identifier
+    let params: [ParamDecl]
+    let fields: [RuleField]
+    let canonicalText: String
+}
+
+enum Declaration: Sendable {
+    case feature(FeatureDecl)
+    case rule(RuleDecl)
+}

@@ -1,0 +1,164 @@
+/// Static types of the checker and the compiled evaluation tree.
+
+/// What a number measures. Comparing or adding numbers of different units (money with a count) is a
+/// type error; plain numbers (literals, parameters, ratios) combine with any unit.
+enum NumberUnit: Hashable, Sendable {
+    case scalar, money, count, days
+    /// A physical quantity such as `m³` (decimal fields named `*_m3`, `*_m2`).
+    case measure(String)
+
+    var phrase: String {
+        switch self {
+        case .scalar: return "a number"
+        case .money: return "money"
+        case .count: return "a count"
+        case .days: return "a number of days"
+        case .measure(let u): return "a quantity in \(u)"
+        }
+    }
+
+    /// Decimal fields are CNY amounts unless their name says otherwise (EVENTS.md: `volume_m3`, `area_m2`).
+    static func of(field: String, type: FieldType) -> NumberUnit {
+        switch type {
+        case .int: return .count
+        default:
+            if field.hasSuffix("_m3") { return .measure("m³") }
+            if field.hasSuffix("_m2") { return .measure("m²") }
+            return .money
+        }
+    }
+}
+
+enum StaticType: Hashable, Sendable {
+    case bool
+    case number(NumberUnit)
+    case string, date, timestamp
+    /// A duration literal (`30d`): only usable to shift a date. `days` is nil for month durations.
+    case duration(days: Int?)
+    /// Already diagnosed: suppresses follow-on errors.
+    case error
+
+    init(field: String, type: FieldType) {
+        switch type {
+        case .string, .uscc, .idNumber: self = .string
+        case .date: self = .date
+        case .timestamp: self = .timestamp
+        case .decimal, .int: self = .number(NumberUnit.of(field: field, type: type))
+        case .bool: self = .bool
+        }
+    }
+
+    var phrase: String {
+        switch self {
+        case .bool: return "a condition"
+        case .number(let u): return u.phrase
+        case .string: return "a string"
+        case .date: return "a date"
+        case .timestamp: return "a timestamp"
+        case .duration: return "a duration"
+        case .error: return "an invalid value"
+        }
+    }
+
+    var isNumber: Bool {
+        if case .number = self { return true }
+        return false
+    }
+}
+
+/// A runtime value: `Value` with `.unknown` for missing data (a null field, an empty window for
+/// avg/min/max/last, a division by zero).
+enum RuntimeValue: Hashable, Sendable {
+    case unknown
+    case bool(Bool)
+    case number(Double)
+    case string(String)
+    case date(Day)
+    case timestamp(Int64)
+
+    init(_ v: Value?) {
+        switch v {
+        case .none, .null?: self = .unknown
+        case .bool(let b)?: self = .bool(b)
+        case .number(let n)?: self = n.isFinite ? .number(n) : .unknown
+        case .string(let s)?: self = .string(s)
+        case .date(let d)?: self = .date(d)
+        case .timestamp(let t)?: self = .timestamp(t)
+        }
+    }
+
+    var value: Value {
+        switch self {
+        case .unknown: return .null
+        case .bool(let b): return .bool(b)
+        case .number(let n): return .number(n)
+        case .string(let s): return .string(s)
+        case .date(let d): return .date(d)
+        case .timestamp(let t): return .timestamp(t)
+        }
+    }
+}
+
+/// A window as compiled: a count of days or calendar months.
+struct WindowSpec: Hashable, Sendable {
+    let count: Int
+    let unit: WindowLiteral.Unit
+
+    init(_ literal: WindowLiteral) {
+        count = literal.count
+        unit = literal.unit
+    }
+}
+
+enum IndustryBuiltin: String, Hashable, Sendable, CaseIterable {
+    case population, alerted
+    case alertedShare = "alerted_share"
+    case division
+
+    var type: StaticType {
+        switch self {
+        case .population, .alerted: return .number(.count)
+        case .alertedShare: return .number(.scalar)
+        case .division: return .string
+        }
+    }
+}
+
+/// The compiled evaluation tree. Parameters are folded to constants; names are resolved to slots.
+indirect enum Node: Hashable, Sendable {
+    case constant(RuntimeValue)
+    /// A field of the record being filtered (inside `where`).
+    case field(String)
+    case feature(Int)
+    case aggregate(Int)
+    case asOf
+    case industry(IndustryBuiltin)
+    case negate(Node)
+    case arithmetic(ArithmeticOperator, Node, Node)
+    case shiftDate(Node, days: Int)
+    case compare(ComparisonOperator, Node, Node)
+    case and(Node, Node)
+    case or(Node, Node)
+    case not(Node)
+    case isKnown(Node, Bool)
+    case inList(Node, [RuntimeValue], negated: Bool)
+}
+
+enum AggregateFunction: String, Hashable, Sendable, CaseIterable {
+    case sum, count, avg, min, max, last
+    case distinctCount = "distinct_count"
+    case changes, latest, exists
+    case daysSince = "days_since"
+    case industrySum = "industry_sum"
+}
+
+/// One aggregate over a topic's records (or an industry series), computed at most once per
+/// evaluation however many features and rules use it.
+struct AggregateSpec: Hashable, Sendable {
+    let function: AggregateFunction
+    let topic: String
+    let field: String?
+    let window: WindowSpec?
+    let offset: WindowSpec?
+    let filter: Node?
+}
