@@ -63,8 +63,15 @@ EOF
     log "redis: ready (PING -> PONG)"
 }
 
+# redis_ours: the Redis answering on our port is this checkout's (its data dir is ours).
+redis_ours() {
+    [ "$(redis-cli -h 127.0.0.1 -p "$REDIS_PORT" CONFIG GET dir 2>/dev/null | sed -n 2p)" = "$REDIS_DIR" ]
+}
+
 redis_stop() {
-    if redis_ping; then
+    if redis_ping && ! redis_ours; then
+        warn "redis: the server on port $REDIS_PORT is not this checkout's (dir $REDIS_DIR); not stopping it"
+    elif redis_ping; then
         log "redis: shutting down"
         redis-cli -h 127.0.0.1 -p "$REDIS_PORT" SHUTDOWN >/dev/null 2>&1 || true
         wait_for 15 redis-stop bash -c "! redis-cli -h 127.0.0.1 -p $REDIS_PORT PING" ||
