@@ -194,16 +194,14 @@ extension Checker {
             if let v = Category(rawValue: c.name) {
                 category = v
             } else {
-                diagnostics.error(
-                    c.location, Suggest.message("unknown category '\(c.name)'", c.name, among: Category.allCases.map(\.rawValue)))
+                diagnostics.error(c.location, Checker.unknownChoice("category", c.name, Category.allCases.map(\.rawValue)))
             }
         }
         if case .severity(let s)? = fields["severity"]?.value {
             if let v = Severity(rawValue: s.name) {
                 severity = v
             } else {
-                diagnostics.error(
-                    s.location, Suggest.message("unknown severity '\(s.name)'", s.name, among: Severity.allCases.map(\.rawValue)))
+                diagnostics.error(s.location, Checker.unknownChoice("severity", s.name, Severity.allCases.map(\.rawValue)))
             }
         }
         if case .score(let points, let dimension)? = fields["score"]?.value {
@@ -272,6 +270,12 @@ extension Checker {
             score: score, cooldownDays: cooldownDays, location: r.name.location,
             condition: condition, explanation: Template(segments: segments), reads: conditionUsage.reads,
             sourceAggregates: conditionUsage.aggregates.union(reach.aggregates).sorted())
+    }
+
+    /// `unknown severity 'hgh'; did you mean 'high'?`, or the list of choices when nothing is close.
+    static func unknownChoice(_ what: String, _ name: String, _ choices: [String]) -> String {
+        if let s = Suggest.closest(to: name, among: choices) { return "unknown \(what) '\(name)'; did you mean '\(s)'?" }
+        return "unknown \(what) '\(name)'; expected one of \(choices.joined(separator: ", "))"
     }
 
     private func resolveTemplate(

@@ -1,10 +1,11 @@
 /// "Did you mean" suggestions by edit distance.
 enum Suggest {
     /// The candidate closest to `name` (Levenshtein distance over `Character`s), if it is close
-    /// enough to be a plausible typo: at most a third of the name's length, and at least 1. Ties go
-    /// to the alphabetically first candidate so diagnostics are deterministic.
+    /// enough to be a plausible typo: 1 edit for names of up to 3 characters, else a third of the
+    /// length (at least 2, at most 4). Ties go to the alphabetically first candidate so diagnostics
+    /// are deterministic.
     static func closest<S: Sequence<String>>(to name: String, among candidates: S) -> String? {
-        let limit = max(1, min(4, name.count / 3))
+        let limit = name.count <= 3 ? 1 : max(2, min(4, name.count / 3))
         var best: (distance: Int, name: String)?
         for c in candidates where c != name {
             let d = distance(name, c)
