@@ -19,9 +19,8 @@ public enum EnterpriseName {
             scalars.append(Unicode.Scalar(v)!)
         }
         var result = String(scalars)
-        for suffix in suffixes where result.hasSuffix(suffix) && result.count > suffix.count {
+        if let suffix = suffixes.first(where: { result.hasSuffix($0) }), result.count > suffix.count {
             result.removeLast(suffix.count)
-            break
         }
         return result
     }
