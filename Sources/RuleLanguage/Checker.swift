@@ -219,7 +219,7 @@ final class Checker {
 
     private func resolve(_ n: String, at: SourceLocation, _ scope: Scope) -> Typed {
         if let topic = scope.topic, let ft = topic.fields[n] {
-            return Typed(node: .field(n), type: StaticType(field: n, type: ft))
+            return Typed(node: .field(n, ValueKind(ft)), type: StaticType(field: n, type: ft))
         }
         if let p = scope.params[n] {
             usage.params.insert(n)
@@ -511,7 +511,8 @@ final class Checker {
         default: type = fieldType ?? .error
         }
         let spec = AggregateSpec(
-            function: function, topic: topic.name, field: field, window: c.window.map(WindowSpec.init),
+            function: function, topic: topic.name, field: field, fieldKind: field.map { ValueKind(topic.fields[$0]!) },
+            window: c.window.map(WindowSpec.init),
             offset: c.offset.map(WindowSpec.init), filter: filterNode)
         let index: Int
         if let i = aggregateIndex[spec] {

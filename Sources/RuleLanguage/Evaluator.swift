@@ -134,8 +134,8 @@ final class EvaluationRun {
         switch node {
         case .constant(let v):
             return v
-        case .field(let name):
-            return RuntimeValue(record?.fields[name])
+        case .field(let name, let kind):
+            return RuntimeValue(record?.fields[name], as: kind)
         case .feature(let i):
             return feature(i)
         case .aggregate(let i):
@@ -267,20 +267,33 @@ final class EvaluationRun {
         let all = records[spec.topic] ?? []
         let range = spec.window.map { Self.dayRange(asOf: asOf, window: $0, offset: spec.offset) }
 
-        if spec.function == .changes, let range { return changes(all, field: spec.field ?? "", range: range, filter: spec.filter) }
+        if spec.function == .changes, let range, let field = spec.field, let kind = spec.fieldKind {
+            return changes(all, field: field, kind: kind, range: range, filter: spec.filter)
+        }
 
-        // Records in the window that pass the filter, with the field's value when there is a field.
-        var matched: [(record: FactRecord, value: RuntimeValue)] = []
+        // Records in the window that pass the filter.
+        var selected: [FactRecord] = []
         for r in all {
             if let range, !range.contains(r.eventDay.value) { continue }
             if let filter = spec.filter, eval(filter, r) != .bool(true) { continue }
-            if let field = spec.field {
-                let v = RuntimeValue(r.fields[field])
-                if v == .unknown { continue }
-                matched.append((r, v))
-            } else {
-                matched.append((r, .unknown))
+            selected.append(r)
+        }
+        if spec.function == .last || spec.function == .latest {
+            // The latest record's field, even when that field is null (then the value is unknown).
+            guard let top = Self.latest(selected), let field = spec.field, let kind = spec.fieldKind else {
+                return AggregateResult(value: .unknown, sources: [])
             }
+            return AggregateResult(value: RuntimeValue(top.fields[field], as: kind), sources: [top.reference])
+        }
+        // With a field: only the records where it has a value (of the declared kind).
+        var matched: [(record: FactRecord, value: RuntimeValue)] = []
+        if let field = spec.field, let kind = spec.fieldKind {
+            for r in selected {
+                let v = RuntimeValue(r.fields[field], as: kind)
+                if v != .unknown { matched.append((r, v)) }
+            }
+        } else {
+            matched = selected.map { ($0, .unknown) }
         }
         let refs = matched.map(\.record.reference)
 
@@ -323,9 +336,6 @@ final class EvaluationRun {
         case .distinctCount:
             let distinct = Set(matched.map(\.value))
             return AggregateResult(value: .number(Double(distinct.count)), sources: refs)
-        case .last, .latest:
-            guard let top = Self.latest(matched.map(\.record)) else { return AggregateResult(value: .unknown, sources: []) }
-            return AggregateResult(value: RuntimeValue(top.fields[spec.field ?? ""]), sources: [top.reference])
         case .daysSince:
             var best: (day: Day, ref: String)?
             for m in matched {
@@ -346,7 +356,7 @@ final class EvaluationRun {
             guard let best else { return AggregateResult(value: .unknown, sources: []) }
             let (d, overflow) = asOf.value.subtractingReportingOverflow(best.day.value)
             return AggregateResult(value: overflow ? .unknown : .number(Double(d)), sources: [best.ref])
-        case .changes, .industrySum:
+        case .last, .latest, .changes, .industrySum:
             return AggregateResult(value: .unknown, sources: [])
         }
     }
@@ -359,9 +369,11 @@ final class EvaluationRun {
     /// How often a field's value changed within the window, over a topic's versions in event-time
     /// order. The last version before the window is the baseline, so a change on the window's first
     /// day counts; versions with a null value are skipped.
-    private func changes(_ all: [FactRecord], field: String, range: ClosedRange<Int>, filter: Node?) -> AggregateResult {
+    private func changes(
+        _ all: [FactRecord], field: String, kind: ValueKind, range: ClosedRange<Int>, filter: Node?
+    ) -> AggregateResult {
         let versions = all.filter { r in
-            r.eventDay.value <= range.upperBound && RuntimeValue(r.fields[field]) != .unknown
+            r.eventDay.value <= range.upperBound && RuntimeValue(r.fields[field], as: kind) != .unknown
                 && (filter == nil || eval(filter!, r) == .bool(true))
         }.sorted { a, b in a.eventDay != b.eventDay ? a.eventDay < b.eventDay : a.key < b.key }
         var previous: FactRecord?
@@ -369,7 +381,7 @@ final class EvaluationRun {
         var sources: [String] = []
         for v in versions {
             let inWindow = v.eventDay.value >= range.lowerBound
-            if inWindow, let p = previous, RuntimeValue(p.fields[field]) != RuntimeValue(v.fields[field]) {
+            if inWindow, let p = previous, RuntimeValue(p.fields[field], as: kind) != RuntimeValue(v.fields[field], as: kind) {
                 count += 1
                 if sources.last != p.reference { sources.append(p.reference) }
                 sources.append(v.reference)

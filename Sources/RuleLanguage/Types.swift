@@ -87,6 +87,16 @@ enum RuntimeValue: Hashable, Sendable {
         }
     }
 
+    /// The value as read from a record field declared with `kind`: a value of another kind (an
+    /// engine bug or a catalog change) reads as unknown rather than confusing a comparison.
+    init(_ v: Value?, as kind: ValueKind) {
+        let r = RuntimeValue(v)
+        switch (r, kind) {
+        case (.bool, .bool), (.number, .number), (.string, .string), (.date, .date), (.timestamp, .timestamp): self = r
+        default: self = .unknown
+        }
+    }
+
     var value: Value {
         switch self {
         case .unknown: return .null
@@ -99,10 +109,30 @@ enum RuntimeValue: Hashable, Sendable {
     }
 }
 
+/// The runtime kind of a record field, from its catalog type.
+enum ValueKind: Hashable, Sendable {
+    case bool, number, string, date, timestamp
+
+    init(_ type: FieldType) {
+        switch type {
+        case .string, .uscc, .idNumber: self = .string
+        case .date: self = .date
+        case .timestamp: self = .timestamp
+        case .decimal, .int: self = .number
+        case .bool: self = .bool
+        }
+    }
+}
+
 /// A window as compiled: a count of days or calendar months.
 struct WindowSpec: Hashable, Sendable {
     let count: Int
     let unit: WindowLiteral.Unit
+
+    init(count: Int, unit: WindowLiteral.Unit) {
+        self.count = count
+        self.unit = unit
+    }
 
     init(_ literal: WindowLiteral) {
         count = literal.count
@@ -128,7 +158,7 @@ enum IndustryBuiltin: String, Hashable, Sendable, CaseIterable {
 indirect enum Node: Hashable, Sendable {
     case constant(RuntimeValue)
     /// A field of the record being filtered (inside `where`).
-    case field(String)
+    case field(String, ValueKind)
     case feature(Int)
     case aggregate(Int)
     case asOf
@@ -158,6 +188,8 @@ struct AggregateSpec: Hashable, Sendable {
     let function: AggregateFunction
     let topic: String
     let field: String?
+    /// The field's kind: values of another kind are skipped.
+    let fieldKind: ValueKind?
     let window: WindowSpec?
     let offset: WindowSpec?
     let filter: Node?
