@@ -155,12 +155,6 @@ public struct ChangeDecoder: Sendable {
         _ field: FieldDefinition, _ json: JSONValue?, plan: TopicPlan, identifiers: inout Identifiers
     ) throws(Rejection) -> Value {
         let name = field.name
-        var json = json
-        if field.type == .uscc || field.type == .idNumber, case .string(let text)? = json,
-            text.allSatisfy(\.isWhitespace)
-        {
-            json = .null
-        }
         guard let json else {
             if field.optional { return .null }
             throw Rejection("missing required field '\(name)'")
@@ -168,6 +162,12 @@ public struct ChangeDecoder: Sendable {
         if case .null = json {
             if field.optional { return .null }
             throw Rejection("required field '\(name)' is null")
+        }
+        if field.type == .uscc || field.type == .idNumber, case .string(let text) = json,
+            text.allSatisfy(\.isWhitespace)
+        {
+            if field.optional { return .null }
+            throw Rejection("required field '\(name)' is empty")
         }
         func mismatch() -> Rejection { Rejection("field '\(name)': expected \(field.type.rawValue), got \(json.summary)") }
 
