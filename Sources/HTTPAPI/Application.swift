@@ -1,0 +1,150 @@
+import CreditWatchCore
+import Hummingbird
+import Logging
+import PostgresStore
+import Prometheus
+import RuleLanguage
+
+/// The current feature values of an enterprise (the rule program's features evaluated over its
+/// records), shown in its profile. Implemented by the executable over the feature store, so that
+/// the API depends on no particular store.
+public protocol EnterpriseFeatureSource: Sendable {
+    func features(of uscc: String) async throws -> [NamedValue]
+}
+
+/// Builds the HTTP API: the executable runs it, tests drive it with HummingbirdTesting.
+///
+/// The application does not run `store`: the caller runs it (it is a `Service`) next to the
+/// application, e.g. in the same `ServiceGroup`.
+///
+/// Routes (all responses JSON, errors as `{"error":{"code","message","parameter"?}}`):
+/// - `GET /health`: 200 `{"status":"ok"}` when PostgreSQL answers, else 503.
+/// - `GET /metrics`: Prometheus text of `metrics`.
+/// - `GET /v1/alerts?after=&limit=&severity=&category=&industry=`: the alert feed (`AlertPage`).
+/// - `GET /v1/enterprises/{uscc}`: an enterprise's profile with its current features.
+/// - `GET /v1/quarantine?after=&limit=`: quarantined messages (analysts and operators).
+///
+/// `/v1` requires an API key (`Authorization: Bearer <key>`) unless `allowAnonymous` is set.
+public func buildApplication(
+    configuration: APIConfiguration, store: PostgresStore, features: any EnterpriseFeatureSource,
+    metrics: PrometheusCollectorRegistry, logger: Logger
+) -> some ApplicationProtocol {
+    let router = Router(context: APIRequestContext.self)
+    router.add(middleware: RequestMetricsMiddleware(factory: PrometheusMetricsFactory(registry: metrics)))
+    router.add(middleware: ErrorMiddleware())
+
+    let api = APIRoutes(store: store, features: features, metrics: metrics, logger: logger)
+    router.get("health", use: api.health)
+    router.get("metrics", use: api.metrics)
+    let v1 = router.group("v1").add(middleware: AuthenticationMiddleware(configuration: configuration))
+    v1.get("alerts", use: api.alerts)
+    v1.get("enterprises/{uscc}", use: api.enterprise)
+    v1.get("quarantine", use: api.quarantine)
+
+    return Application(
+        router: router,
+        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "creditwatch"),
+        logger: logger)
+}
+
+/// The route handlers.
+struct APIRoutes: Sendable {
+    let store: PostgresStore
+    let features: any EnterpriseFeatureSource
+    let metrics: PrometheusCollectorRegistry
+    let logger: Logger
+
+    static let defaultPageSize = 50
+
+    @Sendable func health(_ request: Request, context: APIRequestContext) async throws -> Response {
+        let store = self.store
+        let answered = await withTaskGroup(of: Bool.self) { group in
+            group.addTask { (try? await store.ping()) != nil }
+            group.addTask {
+                try? await Task.sleep(for: .seconds(2))
+                return false
+            }
+            let first = await group.next() ?? false
+            group.cancelAll()
+            return first
+        }
+        guard answered else { throw APIError(.unavailable, "PostgreSQL does not answer") }
+        return try JSONResponse.make(["status": "ok"])
+    }
+
+    @Sendable func metrics(_ request: Request, context: APIRequestContext) async throws -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: metrics.emitToBuffer())))
+    }
+
+    @Sendable func alerts(_ request: Request, context: APIRequestContext) async throws -> Response {
+        let principal = try context.requirePrincipal()
+        let query = try QueryParameters(request.uri, accepted: ["after", "limit", "severity", "category", "industry"])
+        let after = try query.cursor("after")
+        let limit = try query.limit("limit", defaultValue: Self.defaultPageSize, maximum: PostgresStore.maximumPageSize)
+        let severities = try query.members("severity", of: Severity.self)
+        let categories = try query.members("category", of: RuleLanguage.Category.self)
+        let division = try query.division("industry")
+        let page = try await store.alerts(
+            after: after, limit: limit, severities: severities, categories: categories, division: division,
+            subjectIDs: principal.role == .bank ? (principal.scope ?? []) : nil)
+        return try JSONResponse.make(page)
+    }
+
+    @Sendable func enterprise(_ request: Request, context: APIRequestContext) async throws -> Response {
+        let principal = try context.requirePrincipal()
+        _ = try QueryParameters(request.uri, accepted: [])
+        let text = context.parameters.get("uscc") ?? ""
+        let uscc: USCC
+        do {
+            uscc = try USCC(validating: text)
+        } catch {
+            throw APIError(.invalidParameter, error.reason, parameter: "uscc")
+        }
+        guard principal.maySee(uscc.value) else {
+            throw APIError(.forbidden, "enterprise \(uscc.value) is not in the scope of \(principal.name)", parameter: "uscc")
+        }
+        guard let profile = try await store.enterprise(uscc.value) else {
+            throw APIError(.notFound, "no enterprise with USCC \(uscc.value) is known", parameter: "uscc")
+        }
+        // Features come from another store: when it fails, the profile is still worth showing.
+        var values: [NamedJSONValue]?
+        do {
+            values = try await features.features(of: uscc.value).map { NamedJSONValue(name: $0.name, value: JSONValue($0.value)) }
+        } catch {
+            context.logger.warning("enterprise features unavailable", metadata: ["error": "\(String(reflecting: error))"])
+        }
+        return try JSONResponse.make(EnterpriseResponse(profile: profile, features: values))
+    }
+
+    @Sendable func quarantine(_ request: Request, context: APIRequestContext) async throws -> Response {
+        let principal = try context.requirePrincipal()
+        guard principal.mayReadQuarantine else {
+            throw APIError(.forbidden, "the quarantine is open to analysts and operators only")
+        }
+        let query = try QueryParameters(request.uri, accepted: ["after", "limit"])
+        let page = try await store.quarantine(
+            after: try query.cursor("after"),
+            limit: try query.limit("limit", defaultValue: Self.defaultPageSize, maximum: PostgresStore.maximumPageSize))
+        return try JSONResponse.make(page)
+    }
+}
+
+/// `GET /v1/enterprises/{uscc}`: the stored profile plus current features (`null` when the
+/// feature store could not be read).
+struct EnterpriseResponse: Encodable {
+    let profile: EnterpriseProfile
+    let features: [NamedJSONValue]?
+
+    enum CodingKeys: String, CodingKey { case uscc, registration, facts, features, alerts }
+
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(profile.uscc, forKey: .uscc)
+        try c.encode(profile.registration, forKey: .registration)
+        try c.encode(profile.facts, forKey: .facts)
+        try c.encode(features, forKey: .features)
+        try c.encode(profile.alerts, forKey: .alerts)
+    }
+}

@@ -1,0 +1,130 @@
+import Dispatch
+import Hummingbird
+import Logging
+import Metrics
+import Synchronization
+
+/// The request context of the API: Hummingbird's core storage plus the resolved caller.
+public struct APIRequestContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    /// Set by `AuthenticationMiddleware` for the `/v1` routes.
+    public var principal: Principal?
+
+    public init(source: ApplicationRequestContextSource) {
+        self.coreContext = .init(source: source)
+        self.principal = nil
+    }
+
+    /// The caller; routes under `/v1` always have one.
+    func requirePrincipal() throws(APIError) -> Principal {
+        guard let principal else { throw APIError(.unauthorized, "missing API key") }
+        return principal
+    }
+}
+
+/// Resolves the caller from `Authorization: Bearer <key>` (or development-mode anonymity). The one
+/// place that knows how credentials look, so that a later scheme (mutual TLS, OIDC tokens)
+/// replaces this middleware and nothing else.
+struct AuthenticationMiddleware: RouterMiddleware {
+    let configuration: APIConfiguration
+
+    func handle(
+        _ request: Request, context: APIRequestContext, next: (Request, APIRequestContext) async throws -> Response
+    ) async throws -> Response {
+        var context = context
+        let principal = try configuration.principal(authorization: request.headers[.authorization])
+        context.principal = principal
+        context.logger[metadataKey: "principal"] = "\(principal.name)"
+        return try await next(request, context)
+    }
+}
+
+/// Turns every error into a JSON body (`APIError`); Hummingbird's own errors (unknown route)
+/// are mapped to the same shape, anything else becomes a 500 whose details go to the log only.
+struct ErrorMiddleware: RouterMiddleware {
+    func handle(
+        _ request: Request, context: APIRequestContext, next: (Request, APIRequestContext) async throws -> Response
+    ) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let error as APIError {
+            return try error.response(from: request, context: context)
+        } catch let error as any HTTPResponseError {
+            let apiError: APIError
+            switch error.status {
+            case .notFound:
+                apiError = APIError(.notFound, "no route for \(request.method) \(request.uri.path)")
+            case .methodNotAllowed:
+                apiError = APIError(.methodNotAllowed, "\(request.method) is not allowed on \(request.uri.path)")
+            case .badRequest:
+                apiError = APIError(.invalidParameter, "malformed request")
+            default:
+                context.logger.error("request failed", metadata: ["error": "\(error)"])
+                apiError = APIError(.internalError, "internal error")
+            }
+            return try apiError.response(from: request, context: context).withStatus(error.status)
+        } catch {
+            context.logger.error("request failed", metadata: ["error": "\(String(reflecting: error))"])
+            return try APIError(.internalError, "internal error").response(from: request, context: context)
+        }
+    }
+}
+
+extension Response {
+    func withStatus(_ status: HTTPResponse.Status) -> Response {
+        var response = self
+        response.status = status
+        return response
+    }
+}
+
+/// Counts requests and records their latency through swift-metrics, into the given factory (the
+/// API's Prometheus registry). Dimensions: the route pattern (`/v1/enterprises/{uscc}`, never the
+/// USCC itself), the method and the status code.
+struct RequestMetricsMiddleware: RouterMiddleware {
+    let factory: any MetricsFactory
+    private let cache = MetricsCache()
+
+    init(factory: any MetricsFactory) { self.factory = factory }
+
+    final class MetricsCache: Sendable {
+        let metrics = Mutex<[Key: (Counter, Metrics.Timer)]>([:])
+    }
+
+    struct Key: Hashable {
+        let route: String
+        let method: String
+        let status: Int
+    }
+
+    func handle(
+        _ request: Request, context: APIRequestContext, next: (Request, APIRequestContext) async throws -> Response
+    ) async throws -> Response {
+        let start = DispatchTime.now().uptimeNanoseconds
+        let response: Response
+        do {
+            response = try await next(request, context)
+        } catch {
+            record(request, context, status: 500, start: start)
+            throw error
+        }
+        record(request, context, status: Int(response.status.code), start: start)
+        return response
+    }
+
+    private func record(_ request: Request, _ context: APIRequestContext, status: Int, start: UInt64) {
+        let key = Key(route: context.endpointPath ?? "NotFound", method: request.method.rawValue, status: status)
+        let (counter, timer) = cache.metrics.withLock { cache in
+            if let metrics = cache[key] { return metrics }
+            let dimensions = [("route", key.route), ("method", key.method), ("status", String(key.status))]
+            let metrics = (
+                Counter(label: "creditwatch.http.requests", dimensions: dimensions, factory: factory),
+                Metrics.Timer(label: "creditwatch.http.request.duration", dimensions: dimensions, factory: factory)
+            )
+            cache[key] = metrics
+            return metrics
+        }
+        counter.increment()
+        timer.recordNanoseconds(Int64(DispatchTime.now().uptimeNanoseconds - start))
+    }
+}

@@ -1,0 +1,64 @@
+import Foundation
+
+extension PostgresStore {
+    /// Where the store's PostgreSQL database is and how many connections it may use.
+    ///
+    /// Defaults match the project's local server (`ops/servers.sh`): `127.0.0.1:15432`, user,
+    /// password and database `creditwatch`, 8 connections, the `public` schema.
+    public struct Configuration: Sendable, Hashable {
+        /// Host name or address. Default `127.0.0.1`.
+        public var host: String
+        /// TCP port. Default `15432` (the project's own server; not PostgreSQL's 5432).
+        public var port: Int
+        /// Default `creditwatch`.
+        public var username: String
+        /// Default `creditwatch`. Never logged.
+        public var password: String
+        /// Default `creditwatch`.
+        public var database: String
+        /// Upper bound of the connection pool. Default 8.
+        public var maximumConnections: Int
+        /// The schema the store's tables live in (`search_path`); nil means the server's default
+        /// (`public`). Tests use one schema per test so that they can run in parallel.
+        public var schema: String?
+
+        public init(
+            host: String = "127.0.0.1", port: Int = 15432, username: String = "creditwatch",
+            password: String = "creditwatch", database: String = "creditwatch", maximumConnections: Int = 8,
+            schema: String? = nil
+        ) {
+            self.host = host
+            self.port = port
+            self.username = username
+            self.password = password
+            self.database = database
+            self.maximumConnections = maximumConnections
+            self.schema = schema
+        }
+
+        /// Reads `CREDITWATCH_PG_HOST`, `CREDITWATCH_PG_PORT`, `CREDITWATCH_PG_USER`,
+        /// `CREDITWATCH_PG_PASSWORD`, `CREDITWATCH_PG_DATABASE`, `CREDITWATCH_PG_MAX_CONNECTIONS` and
+        /// `CREDITWATCH_PG_SCHEMA`; an unset, empty or malformed variable keeps the default.
+        public init(environment: [String: String] = ProcessInfo.processInfo.environment) {
+            self.init()
+            func value(_ name: String) -> String? {
+                guard let v = environment[name], !v.isEmpty else { return nil }
+                return v
+            }
+            if let v = value("CREDITWATCH_PG_HOST") { host = v }
+            if let v = value("CREDITWATCH_PG_PORT").flatMap(Int.init), (1...65535).contains(v) { port = v }
+            if let v = value("CREDITWATCH_PG_USER") { username = v }
+            if let v = value("CREDITWATCH_PG_PASSWORD") { password = v }
+            if let v = value("CREDITWATCH_PG_DATABASE") { database = v }
+            if let v = value("CREDITWATCH_PG_MAX_CONNECTIONS").flatMap(Int.init), v > 0 { maximumConnections = v }
+            if let v = value("CREDITWATCH_PG_SCHEMA") { schema = v }
+        }
+    }
+}
+
+extension PostgresStore.Configuration: CustomStringConvertible {
+    /// `creditwatch@127.0.0.1:15432/creditwatch`: safe to log (no password).
+    public var description: String {
+        "\(username)@\(host):\(port)/\(database)" + (schema.map { " schema \($0)" } ?? "")
+    }
+}

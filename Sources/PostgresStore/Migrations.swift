@@ -1,0 +1,164 @@
+/// One step of the store's schema. Applied at most once per database schema, in version order,
+/// each in its own transaction together with its `schema_migrations` row.
+public struct Migration: Sendable, Hashable {
+    public let version: Int
+    public let name: String
+    /// Executed in order. One statement each: PostgreSQL's extended protocol (what PostgresNIO
+    /// speaks) runs a single statement per query.
+    public let statements: [String]
+
+    public init(version: Int, name: String, statements: [String]) {
+        self.version = version
+        self.name = name
+        self.statements = statements
+    }
+}
+
+/// The store's schema history. Never edit an applied migration: append a new one.
+public enum Migrations {
+    public static let all: [Migration] = [
+        Migration(version: 1, name: "quarantine", statements: [
+            """
+            -- Messages the engine could not accept, with raw bytes and the precise reason.
+            -- (topic, partition, offset) identifies a Kafka message: a re-delivered message
+            -- inserts nothing. `id` orders the listing (a stable cursor); `reprocessed_at` is set
+            -- once the message was fed through the pipeline again after a fix.
+            CREATE TABLE quarantine (
+                id bigserial PRIMARY KEY,
+                topic text NOT NULL,
+                partition integer NOT NULL,
+                "offset" bigint NOT NULL,
+                key bytea,
+                value bytea,
+                reason text NOT NULL,
+                received_at timestamptz NOT NULL DEFAULT now(),
+                reprocessed_at timestamptz,
+                UNIQUE (topic, partition, "offset")
+            )
+            """,
+            // Re-processing walks the pending messages only.
+            "CREATE INDEX quarantine_pending ON quarantine (topic, id) WHERE reprocessed_at IS NULL",
+        ]),
+        Migration(version: 2, name: "credit_record", statements: [
+            """
+            -- The credit information base: the current row of every department record, keyed by
+            -- (topic, primary key). A row is replaced only by a newer version (see commit), so
+            -- re-delivered or re-sent snapshots change nothing. Deletes are kept as tombstones
+            -- (`deleted`) so that an older version arriving late cannot resurrect the row.
+            -- Unlinked records (no usable key yet) have a NULL entity and keep the reason and the
+            -- fields they can be linked by later (account number, normalised customer name).
+            CREATE TABLE credit_record (
+                topic text NOT NULL,
+                pk text NOT NULL,
+                entity_kind text CHECK (entity_kind IN ('enterprise', 'person')),
+                entity_id text,
+                unlinked_reason text,
+                account_no text,
+                normalised_name text,
+                op char(1) NOT NULL CHECK (op IN ('c', 'u', 'd', 'r')),
+                version bigint NOT NULL,
+                event_day date NOT NULL,
+                -- Field values as plain JSON (dates 'YYYY-MM-DD', timestamps ISO-8601 UTC), so
+                -- that analysts can query them directly; types come from the topic catalog.
+                fields jsonb NOT NULL,
+                deleted boolean NOT NULL DEFAULT false,
+                updated_at timestamptz NOT NULL DEFAULT now(),
+                PRIMARY KEY (topic, pk),
+                CHECK ((entity_id IS NULL) = (entity_kind IS NULL))
+            )
+            """,
+            // One-click query and the enterprise profile: everything about one entity.
+            "CREATE INDEX credit_record_entity ON credit_record (entity_id, topic) WHERE entity_id IS NOT NULL",
+            // Re-linking: the unlinked records of an account once the account's owner is learned.
+            "CREATE INDEX credit_record_unlinked_account ON credit_record (account_no) WHERE entity_id IS NULL",
+            """
+            -- Every change as received, once: (topic, pk, version, op) is the change's identity,
+            -- so re-deliveries insert nothing. Audit trail and the source of replays.
+            CREATE TABLE credit_record_history (
+                topic text NOT NULL,
+                pk text NOT NULL,
+                version bigint NOT NULL,
+                op char(1) NOT NULL CHECK (op IN ('c', 'u', 'd', 'r')),
+                entity_kind text,
+                entity_id text,
+                event_day date NOT NULL,
+                fields jsonb NOT NULL,
+                recorded_at timestamptz NOT NULL DEFAULT now(),
+                PRIMARY KEY (topic, pk, version, op)
+            )
+            """,
+            "CREATE INDEX credit_record_history_entity ON credit_record_history (entity_id, topic) WHERE entity_id IS NOT NULL",
+        ]),
+        Migration(version: 3, name: "enterprise_and_account_link", statements: [
+            """
+            -- Registered enterprises (from market.enterprise): what linking by name, the industry
+            -- aggregation (division) and the dashboard (district) need. Maintained in the same
+            -- transaction as the records it is derived from; only a newer version replaces a row.
+            CREATE TABLE enterprise (
+                uscc text PRIMARY KEY,
+                name text NOT NULL,
+                -- EnterpriseName.normalized(name): linking records that carry only a name.
+                normalised_name text NOT NULL,
+                industry_code text,
+                -- GB/T 4754 division (e.g. 'C30'), NULL when the industry code is invalid.
+                division text,
+                district text,
+                status text,
+                version bigint NOT NULL,
+                deleted boolean NOT NULL DEFAULT false,
+                updated_at timestamptz NOT NULL DEFAULT now()
+            )
+            """,
+            "CREATE INDEX enterprise_normalised_name ON enterprise (normalised_name)",
+            "CREATE INDEX enterprise_division ON enterprise (division)",
+            """
+            -- Utility accounts learned to belong to an enterprise (a record carried both), per
+            -- account family ('water', 'power', …): links later records of the account that come
+            -- without a USCC.
+            CREATE TABLE account_link (
+                family text NOT NULL,
+                account_no text NOT NULL,
+                uscc text NOT NULL,
+                learned_at timestamptz NOT NULL DEFAULT now(),
+                PRIMARY KEY (family, account_no)
+            )
+            """,
+            "CREATE INDEX account_link_account ON account_link (account_no)",
+        ]),
+        Migration(version: 4, name: "alert", statements: [
+            """
+            -- Alerts: firings of rules. `id` is the feed cursor: alert inserts are serialised (see
+            -- commit), so ids become visible in increasing order and a poller never skips one.
+            -- (rule, subject_id, window) is the natural key: storing a firing twice is a no-op.
+            CREATE TABLE alert (
+                id bigserial PRIMARY KEY,
+                rule text NOT NULL,
+                rule_version text NOT NULL,
+                rule_set_version text NOT NULL,
+                subject_kind text NOT NULL CHECK (subject_kind IN ('enterprise', 'person', 'industry')),
+                subject_id text NOT NULL,
+                "window" text NOT NULL,
+                title text NOT NULL,
+                severity text NOT NULL CHECK (severity IN ('info', 'low', 'medium', 'high', 'critical')),
+                category text NOT NULL,
+                explanation text NOT NULL,
+                -- The values that made the rule fire, in order: [{"name": …, "value": …}].
+                "values" jsonb NOT NULL,
+                sources text[] NOT NULL,
+                as_of date NOT NULL,
+                processed_at timestamptz NOT NULL DEFAULT now(),
+                division text,
+                district text,
+                score_points integer,
+                score_dimension text,
+                status text NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'withdrawn', 'downgraded')),
+                UNIQUE (rule, subject_id, "window")
+            )
+            """,
+            // Cool-down checks and an enterprise's alerts.
+            "CREATE INDEX alert_subject ON alert (subject_id, rule, as_of)",
+            // Dashboard counts of active alerts.
+            "CREATE INDEX alert_active ON alert (severity, category) WHERE status = 'active'",
+        ]),
+    ]
+}

@@ -1,0 +1,444 @@
+import CreditWatchCore
+import Foundation
+import NIOCore
+import PostgresNIO
+import RuleLanguage
+
+extension PostgresStore: CreditStore {
+    /// One query: registrations of `enterprises`, owners of `accounts`, and the (non-deleted)
+    /// enterprises registered under each normalised name of `names`.
+    public func lookup(enterprises: Set<String>, accounts: Set<String>, names: Set<String>) async throws -> LinkingFacts {
+        var facts = LinkingFacts()
+        guard !(enterprises.isEmpty && accounts.isEmpty && names.isEmpty) else { return facts }
+        let rows = try await client.query(
+            """
+            SELECT 'r', uscc, division, district FROM enterprise WHERE uscc = ANY(\(enterprises.sorted())::text[])
+            UNION ALL
+            SELECT 'a', account_no, uscc, NULL FROM account_link WHERE account_no = ANY(\(accounts.sorted())::text[])
+            UNION ALL
+            SELECT 'n', normalised_name, uscc, NULL FROM enterprise
+                WHERE normalised_name = ANY(\(names.sorted())::text[]) AND NOT deleted
+            ORDER BY 1, 2, 3
+            """, logger: logger)
+        for try await (kind, key, first, second) in rows.decode((String, String, String?, String?).self) {
+            switch kind {
+            case "r": facts.registrations[key] = Registration(division: first, district: second)
+            case "a": if let uscc = first { facts.accounts[key] = uscc }
+            default: if let uscc = first { facts.names[key, default: []].append(uscc) }
+            }
+        }
+        return facts
+    }
+
+    /// Current, not deleted records without an entity whose account number is one of `accounts`,
+    /// rebuilt as the changes that stored them (same operation and version), ordered by topic and key.
+    public func unlinkedChanges(accounts: Set<String>) async throws -> [Change] {
+        guard !accounts.isEmpty else { return [] }
+        let rows = try await client.query(
+            """
+            SELECT topic, pk, op, version, (event_day - DATE '1970-01-01')::int8, fields::text
+            FROM credit_record
+            WHERE entity_id IS NULL AND NOT deleted AND account_no = ANY(\(accounts.sorted())::text[])
+            ORDER BY topic, pk
+            """, logger: logger)
+        var changes: [Change] = []
+        for try await (topic, key, op, version, day, fieldsText) in rows.decode(
+            (String, String, String, Int64, Int, String).self)
+        {
+            let fields = try decodeFields(fieldsText, topic: topic, key: key)
+            guard let operation = ChangeOperation(rawValue: op) else {
+                throw PostgresStoreError(.malformedStoredValue, "record \(topic)/\(key) has operation '\(op)'")
+            }
+            let entity = unlinkedEntity(topic: topic, fields: fields)
+            changes.append(Change(
+                topic: topic, key: key, operation: operation, version: version, fields: fields, eventDay: Day(day),
+                entity: entity))
+        }
+        return changes
+    }
+
+    /// One transaction: quarantine rows, records with their history, registrations, account
+    /// links, then alerts (see `insertAlerts` for why those go last).
+    public func commit(_ effects: BatchEffects) async throws {
+        let records = RecordRows(effects.changes, catalog: catalog)
+        let registrations = RegistrationRows(effects.changes)
+        let links = AccountLinkRows(effects.accountLinks)
+        let alerts = AlertRows(effects.alerts)
+        let quarantine = QuarantineRows(effects.quarantine)
+        guard !(records.isEmpty && links.isEmpty && alerts.isEmpty && quarantine.isEmpty) else { return }
+        let logger = self.logger
+        try await client.withTransaction(logger: logger) { connection in
+            if !quarantine.isEmpty { try await connection.query(quarantine.insert, logger: logger) }
+            if !records.isEmpty { try await connection.query(records.upsert, logger: logger) }
+            if !registrations.isEmpty { try await connection.query(registrations.upsert, logger: logger) }
+            if !links.isEmpty { try await connection.query(links.upsert, logger: logger) }
+            if !alerts.isEmpty {
+                // Serialise alert inserts until commit, so that alert ids become visible in the
+                // order they were drawn: a feed poller that saw id n never later finds an id < n.
+                // Taken last, so that the lock is held as briefly as possible.
+                try await connection.query(Self.lockQuery("alert_feed"), logger: logger)
+                try await connection.query(alerts.insert, logger: logger)
+            }
+        }
+    }
+
+    // MARK: Reading fields back
+
+    /// Typed field values from a stored `fields` object, by the catalog's field types.
+    func decodeFields(_ text: String, topic: String, key: String) throws -> [String: Value] {
+        guard case .object(let members)? = try? JSONDecoder().decode(JSONValue.self, from: Data(text.utf8)) else {
+            throw PostgresStoreError(.malformedStoredValue, "fields of \(topic)/\(key) are not a JSON object")
+        }
+        let definition = catalog.topics[topic]
+        var fields: [String: Value] = [:]
+        for (name, json) in members {
+            guard let value = Value(json: json, type: definition?.field(name)?.type) else {
+                throw PostgresStoreError(.malformedStoredValue, "field \(name) of \(topic)/\(key) does not fit its type")
+            }
+            fields[name] = value
+        }
+        return fields
+    }
+
+    /// How an unlinked record can be linked: its account number and customer name, by the topic's
+    /// link fields.
+    func unlinkedEntity(topic: String, fields: [String: Value]) -> EntityRef {
+        let (account, name) = PostgresStore.linkFields(topic: topic, fields: fields, catalog: catalog)
+        return .unlinked(accountNo: account, name: name)
+    }
+
+    /// The account number and customer name of a record whose topic declares link fields.
+    static func linkFields(topic: String, fields: [String: Value], catalog: TopicCatalog) -> (account: String?, name: String?) {
+        guard case .enterprise(_, let link?)? = catalog.topics[topic]?.entity else { return (nil, nil) }
+        func text(_ field: String?) -> String? {
+            guard let field, case .string(let s)? = fields[field], !s.isEmpty else { return nil }
+            return s
+        }
+        return (text(link.accountField), text(link.nameField))
+    }
+}
+
+// MARK: - Batch rows: one multi-row statement per table, all values as array parameters
+
+/// PostgreSQL text cannot hold NUL; department data occasionally does. Replaced, never dropped.
+func storable(_ text: String) -> String {
+    text.utf8.contains(0) ? text.replacingOccurrences(of: "\u{0}", with: "\u{FFFD}") : text
+}
+
+/// JSON text for a `jsonb` column (jsonb rejects `\u0000` too).
+func storableJSON(_ value: JSONValue) -> String {
+    storable(value.text)
+}
+
+let epochDay = "DATE '1970-01-01'"
+
+struct RecordRows {
+    var topic: [String] = [], pk: [String] = [], kind: [String?] = [], entity: [String?] = []
+    var reason: [String?] = [], account: [String?] = [], name: [String?] = [], op: [String] = []
+    var version: [Int64] = [], day: [Int] = [], fields: [String] = [], current: [Bool] = []
+
+    var isEmpty: Bool { topic.isEmpty }
+
+    /// Every distinct change goes to the history; per (topic, pk) only the one that wins (the
+    /// same order the upsert's WHERE applies against the stored row) is offered as the current
+    /// row: PostgreSQL refuses to upsert one row twice in a statement.
+    init(_ changes: [LinkedChange], catalog: TopicCatalog) {
+        var byIdentity: [HistoryIdentity: Int] = [:]
+        var unique: [LinkedChange] = []
+        for item in changes {
+            let id = HistoryIdentity(item.change)
+            if let index = byIdentity[id] {
+                // Same change twice (re-linked in this batch, or delivered twice): keep the linked one.
+                if unique[index].entity == nil, item.entity != nil { unique[index] = item }
+            } else {
+                byIdentity[id] = unique.count
+                unique.append(item)
+            }
+        }
+        var winner: [RecordIdentity: Int] = [:]
+        for (index, item) in unique.enumerated() {
+            let id = RecordIdentity(topic: item.change.topic, key: item.change.key)
+            if let best = winner[id], !RecordRows.supersedes(item, unique[best]) { continue }
+            winner[id] = index
+        }
+        let winners = Set(winner.values)
+        for (index, item) in unique.enumerated() {
+            let change = item.change
+            topic.append(storable(change.topic))
+            pk.append(storable(change.key))
+            kind.append(item.entity?.kind.rawValue)
+            entity.append(item.entity.map { storable($0.id) })
+            reason.append(item.entity == nil ? storable(item.unlinkedReason ?? "not linked") : nil)
+            var (acct, customer) = PostgresStore.linkFields(topic: change.topic, fields: change.fields, catalog: catalog)
+            if case .unlinked(let a, let n) = change.entity {
+                acct = acct ?? a
+                customer = customer ?? n
+            }
+            account.append(acct.map(storable))
+            name.append(customer.map { storable(EnterpriseName.normalized($0)) })
+            op.append(change.operation.rawValue)
+            version.append(change.version)
+            day.append(change.eventDay.value)
+            fields.append(storableJSON(.object(change.fields.mapValues(JSONValue.init))))
+            current.append(winners.contains(index))
+        }
+    }
+
+    /// Whether `a` replaces `b` as the current row: a newer version; at the same version a delete
+    /// (a Debezium delete carries the deleted row's own version) or a newly linked record.
+    static func supersedes(_ a: LinkedChange, _ b: LinkedChange) -> Bool {
+        if a.change.version != b.change.version { return a.change.version > b.change.version }
+        if (a.change.operation == .delete) != (b.change.operation == .delete) { return a.change.operation == .delete }
+        return b.entity == nil && a.entity != nil
+    }
+
+    var upsert: PostgresQuery {
+        """
+        WITH c AS (
+            SELECT * FROM unnest(
+                \(topic)::text[], \(pk)::text[], \(NullableArray(kind))::text[], \(NullableArray(entity))::text[],
+                \(NullableArray(reason))::text[], \(NullableArray(account))::text[], \(NullableArray(name))::text[],
+                \(op)::text[], \(version)::int8[], \(day)::int8[], \(fields)::text[], \(current)::bool[]
+            ) AS c(topic, pk, kind, entity, reason, account, name, op, version, day, fields, current)
+        ), history AS (
+            INSERT INTO credit_record_history AS h (topic, pk, version, op, entity_kind, entity_id, event_day, fields)
+            SELECT topic, pk, version, op, kind, entity, \(unescaped: epochDay) + day::int, fields::jsonb FROM c
+            ON CONFLICT (topic, pk, version, op) DO UPDATE
+                SET entity_kind = EXCLUDED.entity_kind, entity_id = EXCLUDED.entity_id
+                WHERE h.entity_id IS NULL AND EXCLUDED.entity_id IS NOT NULL
+        )
+        INSERT INTO credit_record AS r
+            (topic, pk, entity_kind, entity_id, unlinked_reason, account_no, normalised_name, op, version, event_day,
+             fields, deleted)
+        SELECT topic, pk, kind, entity, reason, account, name, op, version, \(unescaped: epochDay) + day::int,
+            fields::jsonb, op = 'd'
+        FROM c WHERE current
+        ON CONFLICT (topic, pk) DO UPDATE SET
+            entity_kind = EXCLUDED.entity_kind, entity_id = EXCLUDED.entity_id,
+            unlinked_reason = EXCLUDED.unlinked_reason, account_no = EXCLUDED.account_no,
+            normalised_name = EXCLUDED.normalised_name, op = EXCLUDED.op, version = EXCLUDED.version,
+            event_day = EXCLUDED.event_day, fields = EXCLUDED.fields, deleted = EXCLUDED.deleted, updated_at = now()
+        WHERE r.version < EXCLUDED.version
+            OR (r.version = EXCLUDED.version AND EXCLUDED.deleted AND NOT r.deleted)
+            OR (r.version = EXCLUDED.version AND r.entity_id IS NULL AND EXCLUDED.entity_id IS NOT NULL
+                AND (EXCLUDED.deleted OR NOT r.deleted))
+        """
+    }
+}
+
+struct HistoryIdentity: Hashable {
+    let topic: String, key: String, version: Int64, op: String
+    init(_ change: Change) {
+        topic = change.topic
+        key = change.key
+        version = change.version
+        op = change.operation.rawValue
+    }
+}
+
+struct RecordIdentity: Hashable {
+    let topic: String, key: String
+}
+
+/// `enterprise` rows from the batch's registration records (`market.enterprise`).
+struct RegistrationRows {
+    var uscc: [String] = [], name: [String] = [], normalised: [String] = [], industry: [String?] = []
+    var division: [String?] = [], district: [String?] = [], status: [String?] = [], version: [Int64] = []
+    var deleted: [Bool] = []
+
+    var isEmpty: Bool { uscc.isEmpty }
+
+    init(_ changes: [LinkedChange]) {
+        var winner: [String: LinkedChange] = [:]
+        for item in changes where item.change.topic == PostgresStore.registrationTopic {
+            guard let entity = item.entity, entity.kind == .enterprise else { continue }
+            if let best = winner[entity.id], !RecordRows.supersedes(item, best) { continue }
+            winner[entity.id] = item
+        }
+        for (id, item) in winner.sorted(by: { $0.key < $1.key }) {
+            let fields = item.change.fields
+            func text(_ field: String) -> String? {
+                if case .string(let s)? = fields[field], !s.isEmpty { return storable(s) }
+                return nil
+            }
+            let registeredName = text("name") ?? ""
+            let registration = Registration(registrationOf: fields)
+            uscc.append(storable(id))
+            name.append(registeredName)
+            normalised.append(storable(EnterpriseName.normalized(registeredName)))
+            industry.append(text("industry_code"))
+            division.append(registration.division)
+            district.append(registration.district.map(storable))
+            status.append(text("status"))
+            version.append(item.change.version)
+            deleted.append(item.change.operation == .delete)
+        }
+    }
+
+    var upsert: PostgresQuery {
+        """
+        INSERT INTO enterprise AS e
+            (uscc, name, normalised_name, industry_code, division, district, status, version, deleted)
+        SELECT * FROM unnest(
+            \(uscc)::text[], \(name)::text[], \(normalised)::text[], \(NullableArray(industry))::text[],
+            \(NullableArray(division))::text[], \(NullableArray(district))::text[], \(NullableArray(status))::text[],
+            \(version)::int8[], \(deleted)::bool[])
+        ON CONFLICT (uscc) DO UPDATE SET
+            name = EXCLUDED.name, normalised_name = EXCLUDED.normalised_name, industry_code = EXCLUDED.industry_code,
+            division = EXCLUDED.division, district = EXCLUDED.district, status = EXCLUDED.status,
+            version = EXCLUDED.version, deleted = EXCLUDED.deleted, updated_at = now()
+        WHERE e.version < EXCLUDED.version OR (e.version = EXCLUDED.version AND EXCLUDED.deleted AND NOT e.deleted)
+        """
+    }
+}
+
+extension Registration {
+    /// Division (from a valid GB/T 4754 `industry_code`) and district of registration fields.
+    init(registrationOf fields: [String: Value]) {
+        var division: String?
+        if case .string(let code)? = fields["industry_code"] {
+            division = (try? IndustryCode(validating: code))?.division
+        }
+        var district: String?
+        if case .string(let code)? = fields["district_code"], !code.isEmpty { district = code }
+        self.init(division: division, district: district)
+    }
+}
+
+struct AccountLinkRows {
+    var family: [String] = [], account: [String] = [], uscc: [String] = []
+
+    var isEmpty: Bool { family.isEmpty }
+
+    /// The last link of each (family, account) in the batch wins.
+    init(_ links: [AccountOwnership]) {
+        var latest: [RecordIdentity: AccountOwnership] = [:]
+        for link in links { latest[RecordIdentity(topic: link.topicFamily, key: link.accountNo)] = link }
+        for link in latest.values.sorted(by: { ($0.topicFamily, $0.accountNo) < ($1.topicFamily, $1.accountNo) }) {
+            family.append(storable(link.topicFamily))
+            account.append(storable(link.accountNo))
+            uscc.append(storable(link.uscc))
+        }
+    }
+
+    var upsert: PostgresQuery {
+        """
+        INSERT INTO account_link AS l (family, account_no, uscc)
+        SELECT * FROM unnest(\(family)::text[], \(account)::text[], \(uscc)::text[])
+        ON CONFLICT (family, account_no) DO UPDATE SET uscc = EXCLUDED.uscc, learned_at = now()
+        WHERE l.uscc <> EXCLUDED.uscc
+        """
+    }
+}
+
+struct QuarantineRows {
+    var topic: [String] = [], partition: [Int32] = [], offset: [Int64] = []
+    var key: [ByteBuffer?] = [], value: [ByteBuffer?] = [], reason: [String] = []
+
+    var isEmpty: Bool { topic.isEmpty }
+
+    init(_ messages: [QuarantinedMessage]) {
+        for item in messages {
+            topic.append(storable(item.message.topic))
+            partition.append(item.message.partition)
+            offset.append(item.message.offset)
+            key.append(item.message.key.map { ByteBuffer(bytes: $0) })
+            value.append(item.message.value.map { ByteBuffer(bytes: $0) })
+            reason.append(storable(item.reason))
+        }
+    }
+
+    /// A message quarantined before (re-delivery) inserts nothing and keeps its first reason.
+    var insert: PostgresQuery {
+        """
+        INSERT INTO quarantine (topic, partition, "offset", key, value, reason)
+        SELECT * FROM unnest(
+            \(topic)::text[], \(partition)::int4[], \(offset)::int8[], \(NullableArray(key))::bytea[],
+            \(NullableArray(value))::bytea[], \(reason)::text[])
+        ON CONFLICT (topic, partition, "offset") DO NOTHING
+        """
+    }
+}
+
+struct AlertRows {
+    var rule: [String] = [], ruleVersion: [String] = [], ruleSetVersion: [String] = [], subjectKind: [String] = []
+    var subjectID: [String] = [], window: [String] = [], title: [String] = [], severity: [String] = []
+    var category: [String] = [], explanation: [String] = [], values: [String] = [], sources: [String] = []
+    var asOf: [Int] = [], cooldown: [Int] = [], division: [String?] = [], district: [String?] = []
+    var points: [Int?] = [], dimension: [String?] = []
+
+    var isEmpty: Bool { rule.isEmpty }
+
+    /// The cool-down is applied within the batch here (the statement's NOT EXISTS sees only rows
+    /// stored before it): per rule and subject, in as-of order, a firing of another window whose
+    /// as-of lies within the cool-down of a kept one is dropped, and so is a repeated window. Windows already stored are left to
+    /// ON CONFLICT against stored rows.
+    init(_ alerts: [AlertRecord]) {
+        var kept: [String: [AlertRecord]] = [:]
+        var order: [AlertRecord] = []
+        for alert in alerts.sorted(by: { ($0.asOf, $0.firing.window) < ($1.asOf, $1.firing.window) }) {
+            let group = alert.firing.rule + "\u{0}" + alert.subject.id
+            let earlier = kept[group, default: []]
+            // The same (rule, subject, window) twice: the first (earliest as-of) is the alert.
+            guard !earlier.contains(where: { $0.firing.window == alert.firing.window }) else { continue }
+            let suppressed = earlier.contains { other in
+                other.firing.window != alert.firing.window && other.asOf > alert.asOf - alert.firing.cooldownDays
+                    && other.asOf <= alert.asOf
+            }
+            guard !suppressed else { continue }
+            kept[group, default: []].append(alert)
+            order.append(alert)
+        }
+        for alert in order {
+            let firing = alert.firing
+            rule.append(storable(firing.rule))
+            ruleVersion.append(storable(firing.ruleVersion))
+            ruleSetVersion.append(storable(alert.ruleSetVersion))
+            subjectKind.append(alert.subject.kind)
+            subjectID.append(storable(alert.subject.id))
+            window.append(storable(firing.window))
+            title.append(storable(firing.title))
+            severity.append(firing.severity.rawValue)
+            category.append(firing.category.rawValue)
+            explanation.append(storable(firing.explanation))
+            values.append(storableJSON(.array(firing.values.map {
+                .object(["name": .string($0.name), "value": JSONValue($0.value)])
+            })))
+            sources.append(storableJSON(.array(firing.sources.map { .string($0) })))
+            asOf.append(alert.asOf.value)
+            cooldown.append(max(0, firing.cooldownDays))
+            division.append(alert.registration.division.map(storable))
+            district.append(alert.registration.district.map(storable))
+            points.append(firing.score?.points)
+            dimension.append(firing.score.map { storable($0.dimension) })
+        }
+    }
+
+    /// Inserted unless the same (rule, subject, window) exists, or an alert of the same rule and
+    /// subject for another window has its as-of within (as_of − cooldown, as_of].
+    var insert: PostgresQuery {
+        """
+        INSERT INTO alert (rule, rule_version, rule_set_version, subject_kind, subject_id, "window", title, severity,
+            category, explanation, "values", sources, as_of, division, district, score_points, score_dimension)
+        SELECT a.rule, a.rule_version, a.rule_set_version, a.subject_kind, a.subject_id, a.win, a.title, a.severity,
+            a.category, a.explanation, a.vals::jsonb, ARRAY(SELECT jsonb_array_elements_text(a.sources::jsonb)),
+            \(unescaped: epochDay) + a.as_of::int, a.division, a.district, a.points::int, a.dimension
+        FROM unnest(
+            \(rule)::text[], \(ruleVersion)::text[], \(ruleSetVersion)::text[], \(subjectKind)::text[],
+            \(subjectID)::text[], \(window)::text[], \(title)::text[], \(severity)::text[], \(category)::text[],
+            \(explanation)::text[], \(values)::text[], \(sources)::text[], \(asOf)::int8[], \(cooldown)::int8[],
+            \(NullableArray(division))::text[], \(NullableArray(district))::text[], \(NullableArray(points))::int8[],
+            \(NullableArray(dimension))::text[]
+        ) AS a(rule, rule_version, rule_set_version, subject_kind, subject_id, win, title, severity, category,
+            explanation, vals, sources, as_of, cooldown, division, district, points, dimension)
+        WHERE NOT EXISTS (
+            SELECT 1 FROM alert e
+            WHERE e.rule = a.rule AND e.subject_id = a.subject_id AND e."window" <> a.win
+                AND e.as_of > \(unescaped: epochDay) + (a.as_of - a.cooldown)::int
+                AND e.as_of <= \(unescaped: epochDay) + a.as_of::int
+        )
+        ORDER BY a.as_of, a.rule, a.subject_id, a.win
+        ON CONFLICT (rule, subject_id, "window") DO NOTHING
+        """
+    }
+}

@@ -1,0 +1,284 @@
+import CreditWatchCore
+import Foundation
+import HTTPAPI
+import Hummingbird
+import HummingbirdTesting
+import RuleLanguage
+import Testing
+
+@testable import PostgresStore
+
+@Suite("HTTP API against PostgreSQL", .enabled(if: postgresConfigured))
+struct HTTPAPITests {
+    static let json = "application/json; charset=utf-8"
+
+    static func alertJSON(id: Int, rule: String, subject: String, severity: String = "high", category: String = "tax")
+        -> String
+    {
+        #"{"as_of":"2024-05-10","category":"\#(category)","district":"430602","division":"C30","#
+            + #""explanation":"近3个月纳税 1200 元，去年同期 98765.43 元","id":\#(id),"#
+            + #""processed_at":"2024-06-01T08:00:00.000Z","rule":"\#(rule)","rule_set_version":"rs1","rule_version":"rv1","#
+            + #""score":{"dimension":"finance_tax","points":-40},"severity":"\#(severity)","sources":["tax.payment/SK1"],"#
+            + #""status":"active","subject_id":"\#(subject)","subject_kind":"enterprise","title":"纳税额同比大幅下降","#
+            + #""values":[{"name":"tax_paid_3mo","value":1200},{"name":"tax_paid_3mo_ly","value":98765.43}],"#
+            + #""window":"2024-05"}"#
+    }
+
+    static func seedAlerts(_ store: PostgresStore) async throws {
+        try await store.commit(Seed.effects(alerts: [
+            Seed.alert(rule: "r1", subject: TestUSCC.a, asOf: "2024-05-10"),
+            Seed.alert(rule: "r2", subject: TestUSCC.b, asOf: "2024-05-10", severity: .critical, category: .judicial),
+            Seed.alert(rule: "r3", subject: TestUSCC.c, asOf: "2024-05-10", severity: .low),
+        ]))
+        try await store.fixProcessedAt()
+    }
+
+    @Test func healthChecksPostgreSQL() async throws {
+        try await withTestAPI { _, client in
+            let response = try await client.execute(uri: "/health", method: .get)
+            #expect(response.status == .ok)
+            #expect(response.headers[.contentType] == Self.json)
+            #expect(response.text == #"{"status":"ok"}"#)
+        }
+    }
+
+    @Test func healthIsUnavailableWithoutPostgreSQL() async throws {
+        var unreachable = testStoreConfiguration()
+        unreachable.port = 1
+        try await withTestAPI(storeConfiguration: unreachable, migrate: false) { _, client in
+            let response = try await client.execute(uri: "/health", method: .get)
+            #expect(response.status == .serviceUnavailable)
+            #expect(response.text == #"{"error":{"code":"unavailable","message":"PostgreSQL does not answer"}}"#)
+        }
+    }
+
+    @Test func alertFeedPagesByCursor() async throws {
+        try await withTestAPI { store, client in
+            try await Self.seedAlerts(store)
+            let first = try await client.execute(uri: "/v1/alerts?limit=2", method: .get)
+            #expect(first.status == .ok)
+            #expect(first.headers[.contentType] == Self.json)
+            #expect(first.text == #"{"alerts":["# + Self.alertJSON(id: 1, rule: "r1", subject: TestUSCC.a) + ","
+                + Self.alertJSON(id: 2, rule: "r2", subject: TestUSCC.b, severity: "critical", category: "judicial")
+                + #"],"has_more":true,"next_cursor":2}"#)
+            let rest = try await client.execute(uri: "/v1/alerts?after=2", method: .get)
+            #expect(rest.text == #"{"alerts":["# + Self.alertJSON(id: 3, rule: "r3", subject: TestUSCC.c, severity: "low")
+                + #"],"has_more":false,"next_cursor":3}"#)
+            let none = try await client.execute(uri: "/v1/alerts?after=3", method: .get)
+            #expect(none.text == #"{"alerts":[],"has_more":false,"next_cursor":3}"#)
+            let empty = try await client.execute(uri: "/v1/alerts?severity=info", method: .get)
+            #expect(empty.text == #"{"alerts":[],"has_more":false,"next_cursor":null}"#)
+        }
+    }
+
+    @Test func alertFeedFilters() async throws {
+        try await withTestAPI { store, client in
+            try await Self.seedAlerts(store)
+            func ids(_ uri: String) async throws -> [Int64] {
+                let response = try await client.execute(uri: uri, method: .get)
+                #expect(response.status == .ok, "\(uri): \(response.text)")
+                return try JSONDecoder().decode(AlertPage.self, from: Data(response.body.readableBytesView)).alerts.map(\.id)
+            }
+            #expect(try await ids("/v1/alerts?severity=high,critical") == [1, 2])
+            #expect(try await ids("/v1/alerts?severity=low&severity=critical") == [2, 3])
+            #expect(try await ids("/v1/alerts?category=judicial") == [2])
+            #expect(try await ids("/v1/alerts?industry=C30") == [1, 2, 3])
+            #expect(try await ids("/v1/alerts?industry=c30&severity=low") == [3])
+            #expect(try await ids("/v1/alerts?industry=F51") == [])
+        }
+    }
+
+    @Test(arguments: [
+        ("/v1/alerts?severity=hi", "severity 'hi' is not one of info, low, medium, high, critical", "severity"),
+        ("/v1/alerts?severity=high,", "severity '' is not one of info, low, medium, high, critical", "severity"),
+        (
+            "/v1/alerts?category=taxes",
+            "category 'taxes' is not one of tax, utility, social_insurance, judicial, regulatory, lending, industry",
+            "category"
+        ),
+        ("/v1/alerts?industry=C3011", "industry 'C3011' must be a division: a section letter and 2 digits, e.g. C30", "industry"),
+        ("/v1/alerts?industry=C99", "industry: industry division C99 is not in section C (13–43)", "industry"),
+        ("/v1/alerts?industry=Z12", "industry: industry code 'Z12' does not start with a section letter A–T", "industry"),
+        ("/v1/alerts?limit=0", "limit must be an integer from 1 to 500, got '0'", "limit"),
+        ("/v1/alerts?limit=501", "limit must be an integer from 1 to 500, got '501'", "limit"),
+        ("/v1/alerts?limit=1&limit=2", "parameter 'limit' is given 2 times; give it once", "limit"),
+        ("/v1/alerts?after=-1", "after must be a non-negative integer id, got '-1'", "after"),
+        ("/v1/alerts?after=abc", "after must be a non-negative integer id, got 'abc'", "after"),
+        ("/v1/alerts?sort=id", "unknown parameter 'sort'; expected one of after, limit, severity, category, industry", "sort"),
+        ("/v1/quarantine?limit=x", "limit must be an integer from 1 to 500, got 'x'", "limit"),
+    ])
+    func invalidParametersAreReported(uri: String, message: String, parameter: String) async throws {
+        try await withTestAPI { _, client in
+            let response = try await client.execute(uri: uri, method: .get)
+            #expect(response.status == .badRequest)
+            #expect(response.headers[.contentType] == Self.json)
+            #expect(response.text == #"{"error":{"code":"invalid_parameter","message":"\#(message)","parameter":"\#(parameter)"}}"#)
+        }
+    }
+
+    @Test func enterpriseProfile() async throws {
+        let features = FixedFeatures(values: [
+            TestUSCC.a: [NamedValue("tax_paid_3mo", .number(1200)), NamedValue("last_paid", .date(Seed.day("2024-05-10")))]
+        ])
+        try await withTestAPI(features: features) { store, client in
+            try await store.commit(Seed.effects(
+                changes: [
+                    Seed.registration(TestUSCC.a, name: "长沙湘江机械有限公司"),
+                    Seed.payment("SK1", uscc: TestUSCC.a, amount: 1200, paid: "2024-05-10"),
+                ],
+                alerts: [Seed.alert(rule: "r1", subject: TestUSCC.a, asOf: "2024-05-10")]))
+            try await store.fixProcessedAt()
+            let response = try await client.execute(uri: "/v1/enterprises/\(TestUSCC.a.lowercased())", method: .get)
+            #expect(response.status == .ok)
+            #expect(response.text == #"{"alerts":["# + Self.alertJSON(id: 1, rule: "r1", subject: TestUSCC.a) + "],"
+                + #""facts":[{"department":"market","topics":[{"records":[{"event_day":"2015-03-02","fields":{"#
+                + #""district_code":"430602","industry_code":"C3011","name":"长沙湘江机械有限公司","status":"存续","#
+                + #""uscc":"\#(TestUSCC.a)"},"key":"\#(TestUSCC.a)","version":1}],"topic":"market.enterprise"}]},"#
+                + #"{"department":"tax","topics":[{"records":[{"event_day":"2024-05-10","fields":{"amount":1200,"#
+                + #""id":"SK1","paid_date":"2024-05-10"},"key":"SK1","version":1}],"topic":"tax.payment"}]}],"#
+                + #""features":[{"name":"tax_paid_3mo","value":1200},{"name":"last_paid","value":"2024-05-10"}],"#
+                + #""registration":{"deleted":false,"district":"430602","division":"C30","industry_code":"C3011","#
+                + #""name":"长沙湘江机械有限公司","status":"存续"},"uscc":"\#(TestUSCC.a)"}"#)
+        }
+    }
+
+    @Test func enterpriseProfileWithoutFeatureStore() async throws {
+        try await withTestAPI(features: FixedFeatures(failing: true)) { store, client in
+            try await store.commit(Seed.effects(alerts: [Seed.alert(rule: "r1", subject: TestUSCC.b, asOf: "2024-05-10")]))
+            let response = try await client.execute(uri: "/v1/enterprises/\(TestUSCC.b)", method: .get)
+            #expect(response.status == .ok)
+            #expect(response.text.contains(#""facts":[],"features":null,"registration":null,"uscc":"\#(TestUSCC.b)"}"#))
+        }
+    }
+
+    @Test func enterpriseErrors() async throws {
+        try await withTestAPI { _, client in
+            let unknown = try await client.execute(uri: "/v1/enterprises/\(TestUSCC.a)", method: .get)
+            #expect(unknown.status == .notFound)
+            #expect(unknown.text == #"{"error":{"code":"not_found","message":"no enterprise with USCC \#(TestUSCC.a) is known","parameter":"uscc"}}"#)
+
+            var wrong = TestUSCC.a
+            let last = wrong.removeLast()
+            wrong.append(last == "0" ? "1" : "0")
+            let badCheck = try await client.execute(uri: "/v1/enterprises/\(wrong)", method: .get)
+            #expect(badCheck.status == .badRequest)
+            #expect(badCheck.text == #"{"error":{"code":"invalid_parameter","message":"USCC check character is '\#(wrong.last!)', expected '\#(last)'","parameter":"uscc"}}"#)
+
+            let short = try await client.execute(uri: "/v1/enterprises/91430602", method: .get)
+            #expect(short.status == .badRequest)
+            #expect(short.text == #"{"error":{"code":"invalid_parameter","message":"USCC must have 18 characters, got 8","parameter":"uscc"}}"#)
+
+            let letter = try await client.execute(uri: "/v1/enterprises/91430602MA4L0000IX", method: .get)
+            #expect(letter.text == #"{"error":{"code":"invalid_parameter","message":"USCC character 'I' at position 17 is not in the GB 32100 alphabet","parameter":"uscc"}}"#)
+        }
+    }
+
+    @Test func unknownRoutesAreJSON() async throws {
+        try await withTestAPI { _, client in
+            let response = try await client.execute(uri: "/v2/nothing", method: .get)
+            #expect(response.status == .notFound)
+            #expect(response.headers[.contentType] == Self.json)
+            #expect(response.text == #"{"error":{"code":"not_found","message":"no route for GET /v2/nothing"}}"#)
+        }
+    }
+
+    @Test func metricsAreExposed() async throws {
+        try await withTestAPI { _, client in
+            _ = try await client.execute(uri: "/v1/alerts", method: .get)
+            _ = try await client.execute(uri: "/v1/enterprises/\(TestUSCC.a)", method: .get)
+            let response = try await client.execute(uri: "/metrics", method: .get)
+            #expect(response.status == .ok)
+            #expect(response.headers[.contentType] == "text/plain; version=0.0.4; charset=utf-8")
+            let lines = response.text.split(separator: "\n").map(String.init)
+            #expect(lines.contains(#"creditwatch_http_requests{route="/v1/alerts",method="GET",status="200"} 1"#))
+            #expect(lines.contains(#"creditwatch_http_requests{route="/v1/enterprises/{uscc}",method="GET",status="404"} 1"#))
+            #expect(!response.text.contains(TestUSCC.a))
+        }
+    }
+
+    @Test func quarantineListing() async throws {
+        try await withTestAPI { store, client in
+            try await store.commit(Seed.effects(quarantine: [
+                QuarantinedMessage(
+                    message: InboundMessage(topic: "tax.payment", partition: 2, offset: 41, key: nil, value: Array("{".utf8)),
+                    reason: "value is not JSON: unexpected end of input")
+            ]))
+            let response = try await client.execute(uri: "/v1/quarantine?limit=10", method: .get)
+            #expect(response.status == .ok)
+            let page = try JSONDecoder().decode(QuarantinePage.self, from: Data(response.body.readableBytesView))
+            #expect(page.messages.map(\.offset) == [41])
+            #expect(page.messages[0].value == "{")
+            #expect(page.messages[0].reason == "value is not JSON: unexpected end of input")
+            #expect(response.text.hasPrefix(#"{"has_more":false,"messages":[{"id":1,"key":null,"key_base64":null,"offset":41,"partition":2,"reason":"value is not JSON: unexpected end of input","received_at":""#))
+        }
+    }
+}
+
+@Suite("HTTP API authentication", .enabled(if: postgresConfigured))
+struct AuthenticationTests {
+    static let keys: [String: Principal] = [
+        "office-key": Principal(name: "financial office", role: .financialOffice),
+        "bank-key": .bank("城市商业银行", scope: [TestUSCC.b]),
+        "ops-key": Principal(name: "ops", role: .operator),
+    ]
+
+    static func seed(_ store: PostgresStore) async throws {
+        try await store.commit(Seed.effects(alerts: [
+            Seed.alert(rule: "r1", subject: TestUSCC.a, asOf: "2024-05-10"),
+            Seed.alert(rule: "r2", subject: TestUSCC.b, asOf: "2024-05-10"),
+            Seed.alert(rule: "r3", subject: TestUSCC.b, asOf: "2024-05-10"),
+        ]))
+    }
+
+    @Test func aKeyIsRequiredUnlessAnonymousAccessIsAllowed() async throws {
+        try await withTestAPI(configuration: APIConfiguration(apiKeys: Self.keys)) { _, client in
+            let missing = try await client.execute(uri: "/v1/alerts", method: .get)
+            #expect(missing.status == .unauthorized)
+            #expect(missing.headers[.wwwAuthenticate] == "Bearer")
+            #expect(missing.text == #"{"error":{"code":"unauthorized","message":"missing API key: send the header 'Authorization: Bearer <key>'"}}"#)
+            let wrong = try await client.execute(uri: "/v1/alerts", method: .get, headers: [.authorization: "Bearer nope"])
+            #expect(wrong.status == .unauthorized)
+            #expect(wrong.text == #"{"error":{"code":"unauthorized","message":"unknown API key"}}"#)
+            let basic = try await client.execute(uri: "/v1/alerts", method: .get, headers: [.authorization: "Basic b2s="])
+            #expect(basic.text == #"{"error":{"code":"unauthorized","message":"the Authorization header must have the form 'Bearer <key>'"}}"#)
+            let office = try await client.execute(uri: "/v1/alerts", method: .get, headers: [.authorization: "Bearer office-key"])
+            #expect(office.status == .ok)
+            // Health and metrics stay open to probes and scrapers.
+            #expect(try await client.execute(uri: "/health", method: .get).status == .ok)
+            #expect(try await client.execute(uri: "/metrics", method: .get).status == .ok)
+        }
+    }
+
+    @Test func anonymousAccessStillRefusesUnknownKeys() async throws {
+        try await withTestAPI(configuration: APIConfiguration(apiKeys: Self.keys, allowAnonymous: true)) { _, client in
+            #expect(try await client.execute(uri: "/v1/alerts", method: .get).status == .ok)
+            let wrong = try await client.execute(uri: "/v1/alerts", method: .get, headers: [.authorization: "Bearer nope"])
+            #expect(wrong.status == .unauthorized)
+        }
+    }
+
+    @Test func banksSeeTheirScopeOnly() async throws {
+        try await withTestAPI(configuration: APIConfiguration(apiKeys: Self.keys)) { store, client in
+            try await Self.seed(store)
+            let bank: HTTPFields = [.authorization: "Bearer bank-key"]
+            func ids(_ headers: HTTPFields) async throws -> [Int64] {
+                let response = try await client.execute(uri: "/v1/alerts", method: .get, headers: headers)
+                return try JSONDecoder().decode(AlertPage.self, from: Data(response.body.readableBytesView)).alerts.map(\.id)
+            }
+            #expect(try await ids(bank) == [2, 3])
+            #expect(try await ids([.authorization: "Bearer office-key"]) == [1, 2, 3])
+
+            let outside = try await client.execute(uri: "/v1/enterprises/\(TestUSCC.a)", method: .get, headers: bank)
+            #expect(outside.status == .forbidden)
+            #expect(outside.text == #"{"error":{"code":"forbidden","message":"enterprise \#(TestUSCC.a) is not in the scope of 城市商业银行","parameter":"uscc"}}"#)
+            let inside = try await client.execute(uri: "/v1/enterprises/\(TestUSCC.b)", method: .get, headers: bank)
+            #expect(inside.status == .ok)
+
+            let quarantine = try await client.execute(uri: "/v1/quarantine", method: .get, headers: bank)
+            #expect(quarantine.status == .forbidden)
+            #expect(quarantine.text == #"{"error":{"code":"forbidden","message":"the quarantine is open to analysts and operators only"}}"#)
+            let operatorView = try await client.execute(uri: "/v1/quarantine", method: .get, headers: [.authorization: "Bearer ops-key"])
+            #expect(operatorView.text == #"{"has_more":false,"messages":[],"next_cursor":null}"#)
+        }
+    }
+}

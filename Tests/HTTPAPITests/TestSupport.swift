@@ -1,0 +1,136 @@
+import CreditWatchCore
+import Foundation
+import HTTPAPI
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import PostgresNIO
+import Prometheus
+import RuleLanguage
+import Testing
+
+@testable import PostgresStore
+
+let postgresConfigured = ProcessInfo.processInfo.environment["CREDITWATCH_PG_HOST"] != nil
+
+/// Feature values served to the enterprise route.
+struct FixedFeatures: EnterpriseFeatureSource {
+    var values: [String: [NamedValue]] = [:]
+    var failing = false
+
+    func features(of uscc: String) async throws -> [NamedValue] {
+        if failing { throw CancellationError() }
+        return values[uscc] ?? []
+    }
+}
+
+func testStoreConfiguration() -> PostgresStore.Configuration {
+    let environment = ProcessInfo.processInfo.environment
+    var configuration = PostgresStore.Configuration(environment: environment)
+    configuration.database = environment["CREDITWATCH_PG_TEST_DATABASE"] ?? "creditwatch_test"
+    configuration.schema = "test_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(16)
+    configuration.maximumConnections = 2
+    return configuration
+}
+
+/// Runs `body` with a migrated store on a fresh schema and the API application around it.
+func withTestAPI(
+    configuration: APIConfiguration = APIConfiguration(allowAnonymous: true),
+    features: FixedFeatures = FixedFeatures(),
+    storeConfiguration: PostgresStore.Configuration = testStoreConfiguration(),
+    migrate: Bool = true,
+    _ body: @Sendable (PostgresStore, any TestClientProtocol) async throws -> Void
+) async throws {
+    var logger = Logger(label: "test")
+    logger.logLevel = .warning
+    let store = try PostgresStore(configuration: storeConfiguration, catalog: TopicCatalog(topics: []), logger: logger)
+    let app = buildApplication(
+        configuration: configuration, store: store, features: features, metrics: PrometheusCollectorRegistry(),
+        logger: logger)
+    try await withThrowingTaskGroup(of: Void.self) { group in
+        group.addTask { await store.run() }
+        defer { group.cancelAll() }
+        var failure: (any Error)?
+        do {
+            if migrate { try await store.migrate() }
+            try await app.test(.router) { client in try await body(store, client) }
+        } catch {
+            failure = error
+        }
+        if migrate {
+            try? await store.client.query("DROP SCHEMA \(unescaped: storeConfiguration.schema!) CASCADE", logger: logger)
+        }
+        if let failure { throw failure }
+    }
+}
+
+extension TestResponse {
+    var text: String { String(decoding: body.readableBytesView, as: UTF8.self) }
+}
+
+extension PostgresStore {
+    /// Fixes processed_at so that alert JSON is exact.
+    func fixProcessedAt() async throws {
+        try await client.query("UPDATE alert SET processed_at = '2024-06-01T08:00:00Z'", logger: logger)
+    }
+}
+
+enum TestUSCC {
+    static func make(_ first17: String) -> String {
+        first17 + String(USCC.checkCharacter(forFirst17: first17)!)
+    }
+
+    static let a = make("91430602MA4L00001")
+    static let b = make("91430602MA4L00002")
+    static let c = make("91430603MA4L00003")
+}
+
+enum Seed {
+    static func day(_ iso: String) -> Day { Day(iso: iso)! }
+
+    static func alert(
+        rule: String, subject: String, window: String = "2024-05", asOf: String, severity: Severity = .high,
+        category: RuleLanguage.Category = .tax, division: String? = "C30"
+    ) -> AlertRecord {
+        AlertRecord(
+            firing: Firing(
+                rule: rule, ruleVersion: "rv1", title: "纳税额同比大幅下降", severity: severity, category: category,
+                score: Firing.ScoreEffect(points: -40, dimension: "finance_tax"), cooldownDays: 30,
+                explanation: "近3个月纳税 1200 元，去年同期 98765.43 元",
+                values: [NamedValue("tax_paid_3mo", .number(1200)), NamedValue("tax_paid_3mo_ly", .number(98765.43))],
+                sources: ["tax.payment/SK1"], window: window),
+            subject: .entity(EntityKey(.enterprise, subject)), ruleSetVersion: "rs1", asOf: day(asOf),
+            registration: Registration(division: division, district: "430602"))
+    }
+
+    static func registration(_ uscc: String, name: String) -> LinkedChange {
+        LinkedChange(
+            change: Change(
+                topic: "market.enterprise", key: uscc, operation: .create, version: 1,
+                fields: [
+                    "uscc": .string(uscc), "name": .string(name), "industry_code": .string("C3011"),
+                    "district_code": .string("430602"), "status": .string("存续"),
+                ],
+                eventDay: day("2015-03-02"), entity: .enterprise(try! USCC(validating: uscc))),
+            entity: EntityKey(.enterprise, uscc))
+    }
+
+    static func payment(_ id: String, uscc: String, amount: Double, paid: String) -> LinkedChange {
+        LinkedChange(
+            change: Change(
+                topic: "tax.payment", key: id, operation: .create, version: 1,
+                fields: ["id": .string(id), "amount": .number(amount), "paid_date": .date(day(paid))],
+                eventDay: day(paid), entity: .enterprise(try! USCC(validating: uscc))),
+            entity: EntityKey(.enterprise, uscc))
+    }
+
+    static func effects(changes: [LinkedChange] = [], alerts: [AlertRecord] = [], quarantine: [QuarantinedMessage] = [])
+        -> BatchEffects
+    {
+        var effects = BatchEffects()
+        effects.changes = changes
+        effects.alerts = alerts
+        effects.quarantine = quarantine
+        return effects
+    }
+}

@@ -1,0 +1,342 @@
+import CreditWatchCore
+import Foundation
+import RuleLanguage
+import Testing
+
+@testable import PostgresStore
+
+@Suite("PostgresStore against PostgreSQL", .enabled(if: postgresConfigured))
+struct PostgresStoreTests {
+    @Test func migrationsAreIdempotent() async throws {
+        try await withTestStore { store in
+            // withTestStore applied them once already.
+            #expect(try await store.migrate() == [])
+            #expect(try await store.rows("SELECT version::text, name FROM schema_migrations ORDER BY version") == [
+                ["1", "quarantine"], ["2", "credit_record"], ["3", "enterprise_and_account_link"], ["4", "alert"],
+            ])
+        }
+    }
+
+    @Test func freshSchemaAppliesEveryMigration() async throws {
+        let environment = ProcessInfo.processInfo.environment
+        var configuration = PostgresStore.Configuration(environment: environment)
+        configuration.database = environment["CREDITWATCH_PG_TEST_DATABASE"] ?? "creditwatch_test"
+        configuration.schema = "test_fresh_" + UUID().uuidString.prefix(8).lowercased()
+        let store = try PostgresStore(configuration: configuration, catalog: TestCatalog.catalog, logger: .init(label: "t"))
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await store.run() }
+            defer { group.cancelAll() }
+            let first = try await store.migrate()
+            let second = try await store.migrate()
+            try await store.client.query("DROP SCHEMA \(unescaped: configuration.schema!) CASCADE", logger: store.logger)
+            #expect(first == [1, 2, 3, 4])
+            #expect(second == [])
+        }
+    }
+
+    @Test func commitTwiceWritesTheSameRows() async throws {
+        try await withTestStore { store in
+            let effects = Make.effects(
+                quarantine: [Make.quarantined(offset: 7, reason: "value is not JSON")],
+                changes: [
+                    Make.registration(TestUSCC.a, name: "长沙湘江机械有限公司"),
+                    Make.payment("SK1", uscc: TestUSCC.a, amount: 1200, paid: "2024-05-10"),
+                    Make.payment("SK2", uscc: TestUSCC.a, amount: 98765.43, paid: "2024-04-10"),
+                ],
+                links: [AccountOwnership(topicFamily: "water", accountNo: "W-001", uscc: TestUSCC.a)],
+                alerts: [Make.alert(subject: TestUSCC.a, window: "2024-05", asOf: "2024-05-10")])
+            try await store.commit(effects)
+            try await store.commit(effects)
+            #expect(try await store.count("quarantine") == 1)
+            #expect(try await store.count("credit_record") == 3)
+            #expect(try await store.count("credit_record_history") == 3)
+            #expect(try await store.count("enterprise") == 1)
+            #expect(try await store.count("account_link") == 1)
+            #expect(try await store.count("alert") == 1)
+            #expect(try await store.recordCount() == 3)
+            #expect(try await store.rows(
+                "SELECT topic, pk, entity_kind, entity_id, op, version::text, event_day::text, fields::text, deleted::text FROM credit_record WHERE pk = 'SK2'"
+            ) == [[
+                "tax.payment", "SK2", "enterprise", TestUSCC.a, "c", "1", "2024-04-10",
+                #"{"id": "SK2", "uscc": "\#(TestUSCC.a)", "amount": 98765.43, "paid_date": "2024-04-10"}"#, "false",
+            ]])
+            #expect(try await store.rows(
+                "SELECT uscc, name, normalised_name, industry_code, division, district, status FROM enterprise"
+            ) == [[TestUSCC.a, "长沙湘江机械有限公司", "长沙湘江机械", "C3011", "C30", "430602", "存续"]])
+        }
+    }
+
+    @Test func onlyANewerVersionReplacesTheCurrentRow() async throws {
+        try await withTestStore { store in
+            let v2 = Make.payment("SK1", uscc: TestUSCC.a, amount: 2000, paid: "2024-05-10", version: 2, operation: .update)
+            let v1 = Make.payment("SK1", uscc: TestUSCC.a, amount: 1000, paid: "2024-05-10", version: 1)
+            let v3 = Make.payment("SK1", uscc: TestUSCC.a, amount: 3000, paid: "2024-05-11", version: 3, operation: .update)
+            let query = "SELECT op, version::text, fields->>'amount', event_day::text, deleted::text FROM credit_record"
+            try await store.commit(Make.effects(changes: [v2]))
+            try await store.commit(Make.effects(changes: [v1]))
+            #expect(try await store.rows(query) == [["u", "2", "2000", "2024-05-10", "false"]])
+            try await store.commit(Make.effects(changes: [v3]))
+            #expect(try await store.rows(query) == [["u", "3", "3000", "2024-05-11", "false"]])
+            // A Debezium delete carries the deleted row's own version: it wins the tie…
+            let delete = Make.payment("SK1", uscc: TestUSCC.a, amount: 3000, paid: "2024-05-11", version: 3, operation: .delete)
+            try await store.commit(Make.effects(changes: [delete]))
+            #expect(try await store.rows(query) == [["d", "3", "3000", "2024-05-11", "true"]])
+            // …and the same version re-delivered as an update cannot resurrect the row.
+            try await store.commit(Make.effects(changes: [v3]))
+            #expect(try await store.rows(query) == [["d", "3", "3000", "2024-05-11", "true"]])
+            #expect(try await store.recordCount() == 0)
+            #expect(try await store.rows(
+                "SELECT version::text, op, fields->>'amount' FROM credit_record_history ORDER BY version, op"
+            ) == [["1", "c", "1000"], ["2", "u", "2000"], ["3", "d", "3000"], ["3", "u", "3000"]])
+        }
+    }
+
+    @Test func inOneBatchTheNewestVersionWins() async throws {
+        try await withTestStore { store in
+            try await store.commit(Make.effects(changes: [
+                Make.payment("SK1", uscc: TestUSCC.a, amount: 3000, paid: "2024-05-10", version: 3, operation: .update),
+                Make.payment("SK1", uscc: TestUSCC.a, amount: 1000, paid: "2024-05-10", version: 1),
+                Make.payment("SK1", uscc: TestUSCC.a, amount: 1000, paid: "2024-05-10", version: 1),
+            ]))
+            #expect(try await store.rows("SELECT version::text, fields->>'amount' FROM credit_record") == [["3", "3000"]])
+            #expect(try await store.count("credit_record_history") == 2)
+        }
+    }
+
+    @Test func quarantineKeepsTheFirstDeliveryOfAMessage() async throws {
+        try await withTestStore { store in
+            try await store.commit(Make.effects(quarantine: [
+                Make.quarantined(offset: 7, reason: "value is not JSON"),
+                Make.quarantined(offset: 8, reason: "field 'amount' is missing", value: [0xFF, 0xFE, 0x00]),
+            ]))
+            try await store.commit(Make.effects(quarantine: [Make.quarantined(offset: 7, reason: "another reason")]))
+            let page = try await store.quarantine(after: nil, limit: 1)
+            #expect(page.messages.map(\.id) == [1])
+            #expect(page.nextCursor == 1)
+            #expect(page.hasMore)
+            let first = page.messages[0]
+            #expect(first.topic == "tax.payment")
+            #expect(first.partition == 0)
+            #expect(first.offset == 7)
+            #expect(first.key == #"{"id":"X"}"#)
+            #expect(first.value == "not json")
+            #expect(first.valueBase64 == nil)
+            #expect(first.reason == "value is not JSON")
+            #expect(first.reprocessedAt == nil)
+            let second = try await store.quarantine(after: 1, limit: 10)
+            #expect(second.messages.map(\.id) == [2])
+            #expect(second.messages[0].value == nil)
+            #expect(second.messages[0].valueBase64 == "//4A")
+            #expect(second.hasMore == false)
+            #expect(try await store.quarantine(after: 2, limit: 10) == QuarantinePage(messages: [], nextCursor: 2, hasMore: false))
+            #expect(try await store.markReprocessed([1, 2, 3]) == 2)
+            #expect(try await store.markReprocessed([1]) == 0)
+        }
+    }
+
+    @Test func alertsHaveANaturalKey() async throws {
+        try await withTestStore { store in
+            let alert = Make.alert(subject: TestUSCC.a, window: "2024-05", asOf: "2024-05-10")
+            try await store.commit(Make.effects(alerts: [alert, alert]))
+            // The same firing evaluated again later (new as-of, same window) is the same alert.
+            try await store.commit(Make.effects(alerts: [Make.alert(subject: TestUSCC.a, window: "2024-05", asOf: "2024-05-20")]))
+            #expect(try await store.rows(#"SELECT id::text, rule, subject_id, "window", as_of::text FROM alert"#) == [
+                ["1", "tax_drop_yoy", TestUSCC.a, "2024-05", "2024-05-10"]
+            ])
+        }
+    }
+
+    @Test func coolDownSuppressesOtherWindowsOfTheSameRuleAndSubject() async throws {
+        try await withTestStore { store in
+            try await store.commit(Make.effects(alerts: [
+                Make.alert(subject: TestUSCC.a, window: "2024-01", asOf: "2024-01-31")
+            ]))
+            try await store.commit(Make.effects(alerts: [
+                // 15 days later: within the 30-day cool-down.
+                Make.alert(subject: TestUSCC.a, window: "2024-02", asOf: "2024-02-15"),
+                // Another subject and another rule are not affected.
+                Make.alert(subject: TestUSCC.b, window: "2024-02", asOf: "2024-02-15"),
+                Make.alert(rule: "water_collapse", subject: TestUSCC.a, window: "2024-02", asOf: "2024-02-15"),
+            ]))
+            try await store.commit(Make.effects(alerts: [
+                // Exactly 30 days later: outside (as_of - 30, as_of].
+                Make.alert(subject: TestUSCC.a, window: "2024-03", asOf: "2024-03-01"),
+                // Within one batch: 04-10 is kept, 04-20 is within its cool-down.
+                Make.alert(subject: TestUSCC.b, window: "2024-04", asOf: "2024-04-10"),
+                Make.alert(subject: TestUSCC.b, window: "2024-05", asOf: "2024-04-20"),
+            ]))
+            #expect(try await store.rows(#"SELECT id::text, rule, subject_id, "window", as_of::text FROM alert ORDER BY id"#) == [
+                ["1", "tax_drop_yoy", TestUSCC.a, "2024-01", "2024-01-31"],
+                ["2", "tax_drop_yoy", TestUSCC.b, "2024-02", "2024-02-15"],
+                ["3", "water_collapse", TestUSCC.a, "2024-02", "2024-02-15"],
+                ["4", "tax_drop_yoy", TestUSCC.a, "2024-03", "2024-03-01"],
+                ["5", "tax_drop_yoy", TestUSCC.b, "2024-04", "2024-04-10"],
+            ])
+        }
+    }
+
+    @Test func alertPagesFollowTheCursorAndFilters() async throws {
+        try await withTestStore { store in
+            try await store.commit(Make.effects(alerts: [
+                Make.alert(subject: TestUSCC.a, window: "2024-01", asOf: "2024-01-01", severity: .high),
+                Make.alert(rule: "r2", subject: TestUSCC.b, window: "2024-01", asOf: "2024-01-02", severity: .critical, category: .judicial),
+                Make.alert(rule: "r3", subject: TestUSCC.c, window: "2024-01", asOf: "2024-01-03", severity: .low, division: "F51"),
+                Make.alert(rule: "r4", subject: TestUSCC.a, window: "2024-01", asOf: "2024-01-04", severity: .medium, category: .utility),
+                Make.alert(rule: "r5", subject: TestUSCC.d, window: "2024-01", asOf: "2024-01-05", severity: .critical, division: nil, district: nil),
+            ]))
+            let first = try await store.alerts(after: nil, limit: 2)
+            #expect(first.alerts.map(\.id) == [1, 2])
+            #expect(first.nextCursor == 2)
+            #expect(first.hasMore)
+            let second = try await store.alerts(after: 2, limit: 2)
+            #expect(second.alerts.map(\.id) == [3, 4])
+            #expect(second.hasMore)
+            let third = try await store.alerts(after: 4, limit: 2)
+            #expect(third.alerts.map(\.id) == [5])
+            #expect(third.nextCursor == 5)
+            #expect(third.hasMore == false)
+            let empty = try await store.alerts(after: 5, limit: 2)
+            #expect(empty.alerts.isEmpty && empty.nextCursor == 5 && !empty.hasMore)
+
+            #expect(try await store.alerts(after: nil, limit: 50, severities: [.high, .critical]).alerts.map(\.id) == [1, 2, 5])
+            #expect(try await store.alerts(after: 1, limit: 50, severities: [.high, .critical]).alerts.map(\.id) == [2, 5])
+            #expect(try await store.alerts(after: nil, limit: 50, categories: [.utility, .judicial]).alerts.map(\.id) == [2, 4])
+            #expect(try await store.alerts(after: nil, limit: 50, division: "C30").alerts.map(\.id) == [1, 2, 4])
+            #expect(try await store.alerts(after: nil, limit: 50, subjectIDs: [TestUSCC.a, TestUSCC.d]).alerts.map(\.id) == [1, 4, 5])
+            #expect(try await store.alerts(after: nil, limit: 50, subjectIDs: []).alerts.map(\.id) == [])
+            #expect(try await store.alerts(
+                after: nil, limit: 50, severities: [.critical], categories: [.tax], subjectIDs: [TestUSCC.d]
+            ).alerts.map(\.id) == [5])
+
+            let alert = first.alerts[0]
+            #expect(alert.values == [
+                NamedJSONValue(name: "tax_paid_3mo", value: .number(1200)),
+                NamedJSONValue(name: "tax_paid_3mo_ly", value: .number(98765.43)),
+            ])
+            #expect(alert.sources == ["tax.payment/SK1", "tax.payment/SK2"])
+            #expect(alert.asOf == "2024-01-01")
+            #expect(alert.score == Alert.ScoreEffect(points: -40, dimension: "finance_tax"))
+            #expect(alert.status == "active")
+
+            #expect(try await store.alertCounts() == AlertCounts(
+                total: 5, bySeverity: ["high": 1, "critical": 2, "low": 1, "medium": 1],
+                byCategory: ["tax": 3, "judicial": 1, "utility": 1], byDivision: ["C30": 3, "F51": 1, "unknown": 1],
+                byDistrict: ["430602": 4, "unknown": 1]))
+        }
+    }
+
+    @Test func lookupReturnsRegistrationsAccountsAndNames() async throws {
+        try await withTestStore { store in
+            try await store.commit(Make.effects(
+                changes: [
+                    Make.registration(TestUSCC.a, name: "长沙湘江机械有限公司", industry: "C3011", district: "430602"),
+                    Make.registration(TestUSCC.b, name: "长沙（湘江）机械 有限责任公司", industry: "F5123", district: "430603"),
+                    Make.registration(TestUSCC.c, name: "株洲电力设备有限公司", industry: "X999", district: "430211"),
+                ],
+                links: [
+                    AccountOwnership(topicFamily: "water", accountNo: "W-001", uscc: TestUSCC.c),
+                    AccountOwnership(topicFamily: "water", accountNo: "W-002", uscc: TestUSCC.a),
+                ]))
+            let facts = try await store.lookup(
+                enterprises: [TestUSCC.a, TestUSCC.c, TestUSCC.d], accounts: ["W-001", "W-009"],
+                names: ["长沙湘江机械", "长沙(湘江)机械", "株洲电力设备", "无此企业"])
+            #expect(facts.registrations == [
+                TestUSCC.a: Registration(division: "C30", district: "430602"),
+                TestUSCC.c: Registration(division: nil, district: "430211"),
+            ])
+            #expect(facts.accounts == ["W-001": TestUSCC.c])
+            #expect(facts.names == [
+                "长沙湘江机械": [TestUSCC.a], "长沙(湘江)机械": [TestUSCC.b], "株洲电力设备": [TestUSCC.c],
+            ])
+            let empty = try await store.lookup(enterprises: [], accounts: [], names: [])
+            #expect(empty.registrations.isEmpty && empty.accounts.isEmpty && empty.names.isEmpty)
+        }
+    }
+
+    @Test func sharedNamesMapToEveryEnterprise() async throws {
+        try await withTestStore { store in
+            try await store.commit(Make.effects(changes: [
+                Make.registration(TestUSCC.b, name: "长沙湘江机械有限公司"),
+                Make.registration(TestUSCC.a, name: "长沙湘江机械有限责任公司"),
+            ]))
+            let facts = try await store.lookup(enterprises: [], accounts: [], names: ["长沙湘江机械"])
+            #expect(facts.names == ["长沙湘江机械": [TestUSCC.a, TestUSCC.b]])
+        }
+    }
+
+    @Test func unlinkedRecordsAreRebuiltAndRelinked() async throws {
+        try await withTestStore { store in
+            let unlinked = Make.waterChange("WU-1", account: "W-001", name: "湘江机械（长沙）有限公司", uscc: nil, volume: 1234.5)
+            let linked = Make.waterChange("WU-2", account: "W-002", name: "株洲电力设备有限公司", uscc: TestUSCC.c, volume: 10)
+            try await store.commit(Make.effects(changes: [
+                LinkedChange(change: unlinked, entity: nil, unlinkedReason: "no USCC: account 'W-001' is not linked to an enterprise yet"),
+                LinkedChange(change: linked, entity: EntityKey(.enterprise, TestUSCC.c)),
+            ]))
+            #expect(try await store.rows(
+                "SELECT pk, coalesce(entity_id, '∅'), coalesce(unlinked_reason, '∅'), account_no, normalised_name FROM credit_record ORDER BY pk"
+            ) == [
+                ["WU-1", "∅", "no USCC: account 'W-001' is not linked to an enterprise yet", "W-001", "湘江机械(长沙)"],
+                ["WU-2", TestUSCC.c, "∅", "W-002", "株洲电力设备"],
+            ])
+            #expect(try await store.recordCounts() == [TopicRecordCount(topic: "water.usage", records: 2, unlinked: 1, deleted: 0)])
+
+            let waiting = try await store.unlinkedChanges(accounts: ["W-001", "W-002", "W-404"])
+            #expect(waiting == [unlinked])
+
+            try await store.commit(Make.effects(
+                changes: [LinkedChange(change: waiting[0], entity: EntityKey(.enterprise, TestUSCC.a))],
+                links: [AccountOwnership(topicFamily: "water", accountNo: "W-001", uscc: TestUSCC.a)]))
+            #expect(try await store.unlinkedChanges(accounts: ["W-001"]) == [])
+            #expect(try await store.rows(
+                "SELECT pk, entity_kind, entity_id, coalesce(unlinked_reason, '∅') FROM credit_record WHERE pk = 'WU-1'"
+            ) == [["WU-1", "enterprise", TestUSCC.a, "∅"]])
+            #expect(try await store.rows(
+                "SELECT pk, entity_id FROM credit_record_history WHERE pk = 'WU-1'"
+            ) == [["WU-1", TestUSCC.a]])
+            #expect(try await store.recordCounts() == [TopicRecordCount(topic: "water.usage", records: 2, unlinked: 0, deleted: 0)])
+        }
+    }
+
+    @Test func enterpriseProfileGroupsFactsByDepartment() async throws {
+        try await withTestStore { store in
+            #expect(try await store.enterprise(TestUSCC.a) == nil)
+            try await store.commit(Make.effects(
+                changes: [
+                    Make.registration(TestUSCC.a, name: "长沙湘江机械有限公司"),
+                    Make.payment("SK2", uscc: TestUSCC.a, amount: 500, paid: "2024-05-10"),
+                    Make.payment("SK1", uscc: TestUSCC.a, amount: 1200, paid: "2024-04-10"),
+                    Make.payment("SK9", uscc: TestUSCC.b, amount: 1, paid: "2024-04-10"),
+                ],
+                alerts: [Make.alert(subject: TestUSCC.a, window: "2024-05", asOf: "2024-05-10")]))
+            let profile = try #require(try await store.enterprise(TestUSCC.a))
+            #expect(profile.registration == EnterpriseRegistration(
+                name: "长沙湘江机械有限公司", industryCode: "C3011", division: "C30", district: "430602", status: "存续",
+                deleted: false))
+            #expect(profile.facts.map(\.department) == ["市场监管局", "税务局"])
+            #expect(profile.facts[1].topics.map(\.topic) == ["tax.payment"])
+            #expect(profile.facts[1].topics[0].records == [
+                FactEntry(key: "SK1", version: 1, eventDay: "2024-04-10", fields: [
+                    "id": .string("SK1"), "uscc": .string(TestUSCC.a), "amount": .number(1200), "paid_date": .string("2024-04-10"),
+                ]),
+                FactEntry(key: "SK2", version: 1, eventDay: "2024-05-10", fields: [
+                    "id": .string("SK2"), "uscc": .string(TestUSCC.a), "amount": .number(500), "paid_date": .string("2024-05-10"),
+                ]),
+            ])
+            #expect(profile.alerts.map(\.id) == [1])
+        }
+    }
+
+    @Test func textWithNULBytesIsStored() async throws {
+        try await withTestStore { store in
+            let change = Change(
+                topic: "tax.payment", key: "SK\u{0}1", operation: .create, version: 1,
+                fields: ["id": .string("SK\u{0}1"), "amount": .number(1), "paid_date": .date(Make.day("2024-01-01"))],
+                eventDay: Make.day("2024-01-01"), entity: .enterprise(try USCC(validating: TestUSCC.a)))
+            try await store.commit(Make.effects(
+                quarantine: [Make.quarantined(offset: 1, reason: "bad \u{0} byte")],
+                changes: [LinkedChange(change: change, entity: EntityKey(.enterprise, TestUSCC.a))]))
+            #expect(try await store.rows("SELECT pk, fields->>'id' FROM credit_record") == [["SK\u{FFFD}1", "SK\u{FFFD}1"]])
+            #expect(try await store.rows("SELECT reason FROM quarantine") == [["bad \u{FFFD} byte"]])
+        }
+    }
+}
