@@ -3,7 +3,8 @@
 # PostgreSQL, Tansu), then `swift build --build-tests` and `swift test` with the connection
 # environment of ops/lib.sh. Extra arguments go to `swift test`, e.g.
 #   ops/test.sh --filter RuleLanguageTests
-# Under CI (CI=true) the servers are stopped afterwards unless CREDITWATCH_KEEP_SERVERS=1.
+# Under CI (CI=true) the servers are stopped and their state deleted afterwards (so repeated
+# CI clones leave nothing behind), unless CREDITWATCH_KEEP_SERVERS=1.
 set -euo pipefail
 # shellcheck source=ops/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -12,7 +13,8 @@ bash "$CW_OPS_DIR/install.sh"
 bash "$CW_OPS_DIR/servers.sh" start
 
 if [ "${CI:-}" = "true" ] && [ "${CREDITWATCH_KEEP_SERVERS:-}" != "1" ]; then
-    trap 'bash "$CW_OPS_DIR/servers.sh" stop || true' EXIT
+    # Quietly, so that swift test's summary stays the last lines of the output.
+    trap 'bash "$CW_OPS_DIR/servers.sh" reset >/dev/null 2>&1 || true' EXIT
 fi
 
 command -v swift >/dev/null 2>&1 || die "swift not found on PATH"
