@@ -115,6 +115,15 @@ struct Lexer {
                 let at = here
                 advance()
                 emit(.symbol(String(c)), at, String(c))
+            } else if c.isLetter {
+                // A run of non-ASCII letters (a Chinese name outside quotes) is one diagnostic.
+                let at = here
+                var word = ""
+                while let d = peek(), d.isLetter || (d.isNumber && !word.isEmpty) || d == "_" {
+                    word.append(d)
+                    advance()
+                }
+                error(at, "unexpected '\(word)'; names use ASCII letters, digits and '_', and text goes in quotes \"...\"")
             } else {
                 let at = here
                 advance()

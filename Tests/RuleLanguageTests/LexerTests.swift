@@ -49,7 +49,7 @@ import Testing
     }
 
     @Test func lexicalErrorsAreDiagnosticsWithPositions() {
-        let r = lex("when x @ 1__0 “y” \"a\\q\" \"open")
+        let r = lex("when x @ 1__0 “y” \"a\\q\" 纳税额x2 \"open")
         #expect(
             r.diagnostics.map(\.description) == [
                 "t.cwr:1:8: error: unexpected character '@'",
@@ -57,7 +57,8 @@ import Testing
                 "t.cwr:1:15: error: unexpected character '“'; strings are quoted with straight quotes \"...\"",
                 "t.cwr:1:17: error: unexpected character '”'; strings are quoted with straight quotes \"...\"",
                 "t.cwr:1:21: error: unknown escape '\\q'; use \\\" \\\\ \\n or \\t",
-                "t.cwr:1:25: error: unterminated string; close it with \" on the same line",
+                "t.cwr:1:25: error: unexpected '纳税额x2'; names use ASCII letters, digits and '_', and text goes in quotes \"...\"",
+                "t.cwr:1:31: error: unterminated string; close it with \" on the same line",
             ])
     }
 }
