@@ -312,9 +312,15 @@ final class Checker {
         }
     }
 
-    /// Turns a string literal compared with a date into a date constant.
+    /// Turns a string literal compared with a date into a date constant, and a timestamp compared
+    /// with a date into its calendar day.
     private func coerceForComparison(_ l: inout Typed, _ le: Expression, _ r: inout Typed, _ re: Expression) -> (Typed, Typed)? {
         if l.type == .error || r.type == .error { return nil }
+        if l.type == .timestamp, r.type == .date || r.type == .string {
+            l = Typed(node: .dayOf(l.node), type: .date)
+        } else if r.type == .timestamp, l.type == .date || l.type == .string {
+            r = Typed(node: .dayOf(r.node), type: .date)
+        }
         if l.type == .date, r.type == .string {
             guard let d = dateLiteral(r, re) else { return nil }
             r = d

@@ -153,6 +153,9 @@ final class EvaluationRun {
             guard case .date(let d) = eval(x, record) else { return .unknown }
             let (v, overflow) = d.value.addingReportingOverflow(days)
             return overflow ? .unknown : .date(Day(v))
+        case .dayOf(let x):
+            guard case .timestamp(let ms) = eval(x, record) else { return .unknown }
+            return .date(Day(epochMilliseconds: ms))
         case .compare(let op, let l, let r):
             return Self.compare(op, eval(l, record), eval(r, record))
         case .and(let l, let r):

@@ -166,6 +166,8 @@ indirect enum Node: Hashable, Sendable {
     case negate(Node)
     case arithmetic(ArithmeticOperator, Node, Node)
     case shiftDate(Node, days: Int)
+    /// The China Standard Time calendar day of a timestamp (to compare it with a date).
+    case dayOf(Node)
     case compare(ComparisonOperator, Node, Node)
     case and(Node, Node)
     case or(Node, Node)

@@ -65,7 +65,10 @@ import Testing
     @Test func currentFactsAndDates() throws {
         let records = [
             F.record("tax.taxpayer", "t1", "2023-01-01", ["taxpayer_status": .s("正常")]),
-            F.record("tax.taxpayer", "t2", "2024-03-01", ["taxpayer_status": .s("非正常"), "credit_rating": .null]),
+            F.record(
+                "tax.taxpayer", "t2", "2024-03-01",
+                // 2024-02-29T16:30:00Z = 2024-03-01 00:30 China Standard Time.
+                ["taxpayer_status": .s("非正常"), "credit_rating": .null, "updated_at": .timestamp(1_709_224_200_000)]),
             F.record("court.dishonest", "d1", "2023-05-15", ["listed_date": .d("2023-05-15"), "removed_date": .d("2024-01-01")]),
             F.record("court.dishonest", "d2", "2024-05-05", ["listed_date": .d("2024-05-05"), "removed_date": .d("2024-06-01")]),
         ]
@@ -83,12 +86,15 @@ import Testing
             feature listed_gap    = as_of - max(court.dishonest.listed_date)
             feature first_listed  = min(court.dishonest.listed_date)
             feature month_start   = as_of - 14d
+            feature updated_march = exists(tax.taxpayer where updated_at >= "2024-03-01" and updated_at < as_of)
+            feature updated_days  = days_since(tax.taxpayer.updated_at)
             """, records)
         #expect(
             values == [
                 "status": .s("非正常"), "rating": .null, "abnormal": .bool(true), "listed": .bool(true),
                 "listed_2024": .bool(true), "ever_removed": .bool(true), "days_listed": .n(10), "days_record": .n(10),
                 "days_tax": .null, "listed_gap": .n(10), "first_listed": .d("2023-05-15"), "month_start": .d("2024-05-01"),
+                "updated_march": .bool(true), "updated_days": .n(75),
             ])
     }
 
