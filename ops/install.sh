@@ -73,7 +73,7 @@ Version: $RDKAFKA_VERSION
 Cflags: -I\${includedir}
 Libs: -L\${libdir} -lrdkafka $RDKAFKA_LIBS
 EOF
-    mv "$PC_FILE.tmp" "$PC_FILE"
+    if cmp -s "$PC_FILE.tmp" "$PC_FILE"; then rm -f "$PC_FILE.tmp"; else mv "$PC_FILE.tmp" "$PC_FILE"; fi
 }
 
 rdkafka_is_current() {
