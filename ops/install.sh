@@ -188,7 +188,9 @@ verify_swift_link() {
         return 0
     fi
     local dir
-    dir="$(mktemp -d "${TMPDIR:-/tmp}/creditwatch-rdkafka-probe.XXXXXX")"
+    # A fixed name per checkout and user (SwiftPM leaves lock files named after the path).
+    dir="${TMPDIR:-/tmp}/creditwatch-rdkafka-probe-$(root_hash)-$(id -u)"
+    rm -rf "$dir"
     mkdir -p "$dir/Sources/CRdKafka" "$dir/Sources/probe"
     cp "$ROOT/Sources/CRdKafka/module.modulemap" "$ROOT/Sources/CRdKafka/shim.h" "$dir/Sources/CRdKafka/"
     cat >"$dir/Package.swift" <<EOF
