@@ -67,7 +67,7 @@ func decode(_ topic: String, _ json: String, key: String? = nil) -> DecodeOutcom
 }
 
 /// Decodes `row` of `topic` as a create and returns the change (or records an issue).
-func decodeRow(_ topic: String, _ row: Message.Row, sourceLocation: SourceLocation = #_sourceLocation) throws -> Change {
+func decodeRow(_ topic: String, _ row: Message.Row, sourceLocation: Testing.SourceLocation = #_sourceLocation) throws -> Change {
     let outcome = decode(topic, Message.debezium(after: Message.object(row)))
     guard case .change(let change) = outcome else {
         Issue.record("expected a change, got \(outcome)", sourceLocation: sourceLocation)

@@ -64,19 +64,23 @@ enum JSONReader {
     /// The class `JSONSerialization` uses for `true`/`false` (`__NSCFBoolean` on Linux and Darwin).
     private static let booleanClass = ObjectIdentifier(type(of: NSNumber(value: true)))
 
+    private static let stringType = ObjectIdentifier(String.self)
+    private static let objectType = ObjectIdentifier([String: Any].self)
+    private static let arrayType = ObjectIdentifier([Any].self)
+
+    /// Exact-type checks come first: a failing dynamic cast (`as? String` on a dictionary) costs
+    /// microseconds on Linux, several times the cost of the whole conversion.
     private static func convert(_ object: Any) -> JSONValue {
-        switch object {
-        case let string as String:
-            return .string(string)
-        case let number as NSNumber:
-            return convert(number)
-        case let dictionary as [String: Any]:
-            return .object(dictionary.mapValues(convert))
-        case let array as [Any]:
-            return .array(array.map(convert))
-        default:
-            return .null
-        }
+        let type = ObjectIdentifier(Swift.type(of: object))
+        if type == stringType { return .string(object as! String) }
+        if type == objectType { return .object((object as! [String: Any]).mapValues(convert)) }
+        if let number = object as? NSNumber { return convert(number) }
+        if type == arrayType { return .array((object as! [Any]).map(convert)) }
+        // Other representations (bridged NSString/NSDictionary/NSArray on Darwin).
+        if let string = object as? String { return .string(string) }
+        if let dictionary = object as? [String: Any] { return .object(dictionary.mapValues(convert)) }
+        if let array = object as? [Any] { return .array(array.map(convert)) }
+        return .null
     }
 
     private static func convert(_ number: NSNumber) -> JSONValue {
