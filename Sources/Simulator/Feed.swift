@@ -45,11 +45,11 @@ public enum Feed: String, Sendable, Hashable, CaseIterable {
     public var requiredFieldNames: [String] { fields.filter { !$0.optional }.map(\.name) }
 
     public static func database(ofTopic topic: String) -> String {
-        String(topic.prefix { $0 != "." })
+        String(decoding: topic.utf8.prefix { $0 != UInt8(ascii: ".") }, as: UTF8.self)
     }
 
     public static func table(ofTopic topic: String) -> String {
-        String(topic.map { $0 == "." ? "_" : $0 })
+        String(decoding: topic.utf8.map { $0 == UInt8(ascii: ".") ? UInt8(ascii: "_") : $0 }, as: UTF8.self)
     }
 
     public var fields: [Field] {

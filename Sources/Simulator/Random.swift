@@ -73,7 +73,7 @@ struct Rng: RandomNumberGenerator {
 }
 
 /// A discrete distribution over items by weight, sampled in O(log n).
-struct Weighted<T> {
+struct Weighted<T: Sendable>: Sendable {
     let items: [T]
     let cumulative: [Double]
 

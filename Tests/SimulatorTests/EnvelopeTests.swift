@@ -1,0 +1,9 @@
+import Testing
+
+@testable import Simulator
+
+@Suite struct EnvelopeTests {
+    @Test func placeholder() {
+        #expect(Envelope.key(["id": "x"]) == Array(#"{"id":"x"}"#.utf8))
+    }
+}
