@@ -69,7 +69,7 @@ public struct APIConfiguration: Sendable {
 
     /// Reads `CREDITWATCH_HTTP_HOST`, `CREDITWATCH_HTTP_PORT` and `CREDITWATCH_HTTP_ALLOW_ANONYMOUS`
     /// (`1`/`true`); API keys come from the configuration file, not the environment.
-    public init(environment: [String: String] = ProcessInfo.processInfo.environment) {
+    public init(environment: [String: String]) {
         self.init()
         if let v = environment["CREDITWATCH_HTTP_HOST"], !v.isEmpty { host = v }
         if let v = environment["CREDITWATCH_HTTP_PORT"].flatMap(Int.init), (1...65535).contains(v) { port = v }

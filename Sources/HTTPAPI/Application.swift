@@ -80,7 +80,7 @@ struct APIRoutes: Sendable {
 
     @Sendable func alerts(_ request: Request, context: APIRequestContext) async throws -> Response {
         let principal = try context.requirePrincipal()
-        let query = try QueryParameters(request.uri, accepted: ["after", "limit", "severity", "category", "industry"])
+        let query = try QueryParameters(request, accepted: ["after", "limit", "severity", "category", "industry"])
         let after = try query.cursor("after")
         let limit = try query.limit("limit", defaultValue: Self.defaultPageSize, maximum: PostgresStore.maximumPageSize)
         let severities = try query.members("severity", of: Severity.self)
@@ -94,7 +94,7 @@ struct APIRoutes: Sendable {
 
     @Sendable func enterprise(_ request: Request, context: APIRequestContext) async throws -> Response {
         let principal = try context.requirePrincipal()
-        _ = try QueryParameters(request.uri, accepted: [])
+        _ = try QueryParameters(request, accepted: [])
         let text = context.parameters.get("uscc") ?? ""
         let uscc: USCC
         do {
@@ -123,7 +123,7 @@ struct APIRoutes: Sendable {
         guard principal.mayReadQuarantine else {
             throw APIError(.forbidden, "the quarantine is open to analysts and operators only")
         }
-        let query = try QueryParameters(request.uri, accepted: ["after", "limit"])
+        let query = try QueryParameters(request, accepted: ["after", "limit"])
         let page = try await store.quarantine(
             after: try query.cursor("after"),
             limit: try query.limit("limit", defaultValue: Self.defaultPageSize, maximum: PostgresStore.maximumPageSize))

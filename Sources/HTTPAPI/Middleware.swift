@@ -88,7 +88,7 @@ struct RequestMetricsMiddleware: RouterMiddleware {
     init(factory: any MetricsFactory) { self.factory = factory }
 
     final class MetricsCache: Sendable {
-        let metrics = Mutex<[Key: (Counter, Metrics.Timer)]>([:])
+        let metrics = Mutex<[Key: (Counter, CoreMetrics.Timer)]>([:])
     }
 
     struct Key: Hashable {
@@ -119,7 +119,7 @@ struct RequestMetricsMiddleware: RouterMiddleware {
             let dimensions = [("route", key.route), ("method", key.method), ("status", String(key.status))]
             let metrics = (
                 Counter(label: "creditwatch.http.requests", dimensions: dimensions, factory: factory),
-                Metrics.Timer(label: "creditwatch.http.request.duration", dimensions: dimensions, factory: factory)
+                CoreMetrics.Timer(label: "creditwatch.http.request.duration", dimensions: dimensions, factory: factory)
             )
             cache[key] = metrics
             return metrics

@@ -7,9 +7,9 @@ import RuleLanguage
 struct QueryParameters {
     private let values: [String: [String]]
 
-    init(_ uri: URI, accepted: [String]) throws(APIError) {
+    init(_ request: Request, accepted: [String]) throws(APIError) {
         var values: [String: [String]] = [:]
-        for (key, value) in uri.queryParameters {
+        for (key, value) in request.uri.queryParameters {
             let name = String(key)
             guard accepted.contains(name) else {
                 throw APIError(

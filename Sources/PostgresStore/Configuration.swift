@@ -39,7 +39,7 @@ extension PostgresStore {
         /// Reads `CREDITWATCH_PG_HOST`, `CREDITWATCH_PG_PORT`, `CREDITWATCH_PG_USER`,
         /// `CREDITWATCH_PG_PASSWORD`, `CREDITWATCH_PG_DATABASE`, `CREDITWATCH_PG_MAX_CONNECTIONS` and
         /// `CREDITWATCH_PG_SCHEMA`; an unset, empty or malformed variable keeps the default.
-        public init(environment: [String: String] = ProcessInfo.processInfo.environment) {
+        public init(environment: [String: String]) {
             self.init()
             func value(_ name: String) -> String? {
                 guard let v = environment[name], !v.isEmpty else { return nil }

@@ -179,7 +179,7 @@ public enum Timestamp {
     public static func milliseconds(iso8601 text: String) -> Int64? {
         let b = Array(text.utf8)
         guard b.count >= 20, b[10] == UInt8(ascii: "T") || b[10] == UInt8(ascii: " "),
-            let day = Day(iso: Substring(decoding: b[0..<10], as: UTF8.self)),
+            let day = Day(iso: String(decoding: b[0..<10], as: UTF8.self)),
             b[13] == UInt8(ascii: ":"), b[16] == UInt8(ascii: ":"),
             let h = digits(b[11..<13]), let m = digits(b[14..<16]), let s = digits(b[17..<19]),
             h < 24, m < 60, s < 61

@@ -50,7 +50,7 @@ public final class PostgresStore: Sendable, Service {
 
     /// `SELECT 1`: whether the database answers (health checks).
     public func ping() async throws {
-        try await client.query("SELECT 1", logger: logger).collect()
+        _ = try await client.query("SELECT 1", logger: logger).collect()
     }
 
     // MARK: Migrations
@@ -99,7 +99,7 @@ public final class PostgresStore: Sendable, Service {
     /// A transaction-scoped advisory lock named after `purpose` and the current schema, so that
     /// schemas (test runs) do not wait for each other.
     static func lockQuery(_ purpose: String) -> PostgresQuery {
-        "SELECT pg_advisory_xact_lock(hashtext(current_schema() || \('.' + purpose)))"
+        "SELECT pg_advisory_xact_lock(hashtext(current_schema() || \("." + purpose)))"
     }
 
     static func isPlainIdentifier(_ text: String) -> Bool {

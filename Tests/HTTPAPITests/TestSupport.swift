@@ -42,7 +42,7 @@ func withTestAPI(
     _ body: @Sendable (PostgresStore, any TestClientProtocol) async throws -> Void
 ) async throws {
     var logger = Logger(label: "test")
-    logger.logLevel = .warning
+    logger.logLevel = .error
     let store = try PostgresStore(configuration: storeConfiguration, catalog: TopicCatalog(topics: []), logger: logger)
     let app = buildApplication(
         configuration: configuration, store: store, features: features, metrics: PrometheusCollectorRegistry(),
@@ -58,7 +58,7 @@ func withTestAPI(
             failure = error
         }
         if migrate {
-            try? await store.client.query("DROP SCHEMA \(unescaped: storeConfiguration.schema!) CASCADE", logger: logger)
+            _ = try? await store.client.query("DROP SCHEMA \(unescaped: storeConfiguration.schema!) CASCADE", logger: logger)
         }
         if let failure { throw failure }
     }

@@ -14,9 +14,9 @@ let postgresConfigured = ProcessInfo.processInfo.environment["CREDITWATCH_PG_HOS
 /// A store on a fresh schema of the test database (`CREDITWATCH_PG_TEST_DATABASE`, default
 /// `creditwatch_test`), migrated, running for the duration of `body`, dropped afterwards. One
 /// schema per test, so that tests run in parallel and ids start at 1.
-func withTestStore<T: Sendable>(
-    catalog: TopicCatalog = TestCatalog.catalog, _ body: (PostgresStore) async throws -> T
-) async throws -> T {
+func withTestStore(
+    catalog: TopicCatalog = TestCatalog.catalog, _ body: (PostgresStore) async throws -> Void
+) async throws {
     let environment = ProcessInfo.processInfo.environment
     var configuration = PostgresStore.Configuration(environment: environment)
     configuration.database = environment["CREDITWATCH_PG_TEST_DATABASE"] ?? "creditwatch_test"
@@ -25,18 +25,18 @@ func withTestStore<T: Sendable>(
     var logger = Logger(label: "test")
     logger.logLevel = .warning
     let store = try PostgresStore(configuration: configuration, catalog: catalog, logger: logger)
-    return try await withThrowingTaskGroup(of: Void.self) { group in
+    try await withThrowingTaskGroup(of: Void.self) { group in
         group.addTask { await store.run() }
         defer { group.cancelAll() }
-        let result: Result<T, any Error>
+        var failure: (any Error)?
         do {
             try await store.migrate()
-            result = .success(try await body(store))
+            try await body(store)
         } catch {
-            result = .failure(error)
+            failure = error
         }
-        try? await store.client.query("DROP SCHEMA \(unescaped: configuration.schema!) CASCADE", logger: logger)
-        return try result.get()
+        _ = try? await store.client.query("DROP SCHEMA \(unescaped: configuration.schema!) CASCADE", logger: logger)
+        if let failure { throw failure }
     }
 }
 
