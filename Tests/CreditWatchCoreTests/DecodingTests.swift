@@ -57,7 +57,9 @@ enum Message {
         return result
     }
 
-    static func debezium(op: String = #""c""#, before: String = "null", after: String, tsMs: String = "1590969601234") -> String {
+    static func debezium(op: String = #""c""#, before: String = "null", after: String, tsMs: String = "1590969601234")
+        -> String
+    {
         #"{"before": \#(before), "after": \#(after), "source": {"connector": "postgresql", "db": "dept", "table": "t", "ts_ms": 1590969600000}, "op": \#(op), "ts_ms": \#(tsMs)}"#
     }
 }
@@ -67,7 +69,9 @@ func decode(_ topic: String, _ json: String, key: String? = nil) -> DecodeOutcom
 }
 
 /// Decodes `row` of `topic` as a create and returns the change (or records an issue).
-func decodeRow(_ topic: String, _ row: Message.Row, sourceLocation: Testing.SourceLocation = #_sourceLocation) throws -> Change {
+func decodeRow(_ topic: String, _ row: Message.Row, sourceLocation: Testing.SourceLocation = #_sourceLocation) throws
+    -> Change
+{
     let outcome = decode(topic, Message.debezium(after: Message.object(row)))
     guard case .change(let change) = outcome else {
         Issue.record("expected a change, got \(outcome)", sourceLocation: sourceLocation)
@@ -108,10 +112,15 @@ struct EnvelopeTests {
         #expect(decode("tax.payment", json) == .change(expected))
     }
 
-    @Test("operations c, u, r read 'after'; d reads 'before'", arguments: [("c", ChangeOperation.create), ("u", .update), ("r", .snapshot)])
+    @Test(
+        "operations c, u, r read 'after'; d reads 'before'",
+        arguments: [("c", ChangeOperation.create), ("u", .update), ("r", .snapshot)])
     func operations(op: String, operation: ChangeOperation) throws {
         let outcome = decode("tax.payment", Message.debezium(op: "\"\(op)\"", after: Message.object(Message.payment)))
-        guard case .change(let change) = outcome else { Issue.record("\(outcome)"); return }
+        guard case .change(let change) = outcome else {
+            Issue.record("\(outcome)")
+            return
+        }
         #expect(change.operation == operation)
         #expect(change.fields["amount"] == .number(12345.67))
     }
@@ -119,8 +128,12 @@ struct EnvelopeTests {
     @Test("a delete carries the before row")
     func delete() throws {
         let before = Message.object(Message.with(Message.payment, ["amount": "99.5"]))
-        let outcome = decode("tax.payment", Message.debezium(op: #""d""#, before: before, after: "null", tsMs: "1591000000000"))
-        guard case .change(let change) = outcome else { Issue.record("\(outcome)"); return }
+        let outcome = decode(
+            "tax.payment", Message.debezium(op: #""d""#, before: before, after: "null", tsMs: "1591000000000"))
+        guard case .change(let change) = outcome else {
+            Issue.record("\(outcome)")
+            return
+        }
         #expect(change.operation == .delete)
         #expect(change.key == "SK2020050112")
         #expect(change.version == 1_591_000_000_000)
@@ -133,8 +146,12 @@ struct EnvelopeTests {
         let message = Message.debezium(after: Message.object(Message.payment))
         #expect(decode("tax.payment", message) == decode("tax.payment", message))
         guard case .change(let created) = decode("tax.payment", message),
-            case .change(let snapshot) = decode("tax.payment", Message.debezium(op: #""r""#, after: Message.object(Message.payment)))
-        else { Issue.record("not decoded"); return }
+            case .change(let snapshot) = decode(
+                "tax.payment", Message.debezium(op: #""r""#, after: Message.object(Message.payment)))
+        else {
+            Issue.record("not decoded")
+            return
+        }
         #expect(created.key == snapshot.key)
         #expect(created.fields == snapshot.fields)
         #expect(created.version == snapshot.version)
@@ -142,7 +159,10 @@ struct EnvelopeTests {
 
     @Test("tombstones", arguments: [nil, "", "null", "  \n", " null "])
     func tombstone(value: String?) {
-        #expect(Shipped.decoder.decode(topic: "tax.payment", key: Array(#"{"id":"1"}"#.utf8), value: value.map { Array($0.utf8) }) == .tombstone)
+        #expect(
+            Shipped.decoder.decode(
+                topic: "tax.payment", key: Array(#"{"id":"1"}"#.utf8), value: value.map { Array($0.utf8) })
+                == .tombstone)
     }
 
     @Test("version: the envelope ts_ms, else source.ts_ms, else 0")
@@ -161,7 +181,8 @@ struct EnvelopeTests {
 
     @Test("version: the topic's version_field wins over ts_ms")
     func versionField() throws {
-        let change = try decodeRow("market.enterprise", Message.with(Message.enterprise, ["updated_at": #""2020-05-31T17:00:00Z""#]))
+        let change = try decodeRow(
+            "market.enterprise", Message.with(Message.enterprise, ["updated_at": #""2020-05-31T17:00:00Z""#]))
         #expect(change.version == 1_590_944_400_000)
         // 01:00 on 1 June in China Standard Time.
         #expect(change.eventDay == Day(iso: "2020-06-01")!)
@@ -194,10 +215,12 @@ struct EnvelopeTests {
     @Test("malformed ts_ms is rejected")
     func badTimestamps() {
         let after = Message.object(Message.payment)
-        #expect(decode("tax.payment", #"{"op": "c", "after": \#(after), "ts_ms": "x"}"#)
-            == .rejected(reason: "envelope: 'ts_ms' must be an integer, got string 'x'"))
-        #expect(decode("tax.payment", #"{"op": "c", "after": \#(after), "source": {"ts_ms": 1.5}}"#)
-            == .rejected(reason: "envelope: 'source.ts_ms' must be an integer, got number 1.5"))
+        #expect(
+            decode("tax.payment", #"{"op": "c", "after": \#(after), "ts_ms": "x"}"#)
+                == .rejected(reason: "envelope: 'ts_ms' must be an integer, got string 'x'"))
+        #expect(
+            decode("tax.payment", #"{"op": "c", "after": \#(after), "source": {"ts_ms": 1.5}}"#)
+                == .rejected(reason: "envelope: 'source.ts_ms' must be an integer, got number 1.5"))
     }
 
     @Test("unknown topic")
@@ -208,16 +231,26 @@ struct EnvelopeTests {
 
     @Test("required fields")
     func requiredFields() {
-        #expect(rejection("tax.payment", Message.with(Message.payment, ["amount": nil])) == "missing required field 'amount'")
-        #expect(rejection("tax.payment", Message.with(Message.payment, ["amount": "null"])) == "required field 'amount' is null")
-        #expect(rejection("tax.payment", Message.with(Message.payment, ["uscc": #""""#])) == "required field 'uscc' is empty")
+        #expect(
+            rejection("tax.payment", Message.with(Message.payment, ["amount": nil]))
+                == "missing required field 'amount'")
+        #expect(
+            rejection("tax.payment", Message.with(Message.payment, ["amount": "null"]))
+                == "required field 'amount' is null")
+        #expect(
+            rejection("tax.payment", Message.with(Message.payment, ["uscc": #""""#]))
+                == "required field 'uscc' is empty")
         // The first bad field in declaration order is reported.
-        #expect(rejection("tax.payment", Message.with(Message.payment, ["paid_date": "true", "uscc": nil])) == "missing required field 'uscc'")
+        #expect(
+            rejection("tax.payment", Message.with(Message.payment, ["paid_date": "true", "uscc": nil]))
+                == "missing required field 'uscc'")
     }
 
     @Test("columns not in the catalog are ignored; absent optional fields are null")
     func extraAndOptional() throws {
-        let change = try decodeRow("hrss.insurance", Message.with(Message.insurance, ["arrears_amount": nil, "branch": #""东区""#, "extra": "[1]"]))
+        let change = try decodeRow(
+            "hrss.insurance",
+            Message.with(Message.insurance, ["arrears_amount": nil, "branch": #""东区""#, "extra": "[1]"]))
         #expect(change.fields.keys.sorted() == ["arrears_amount", "id", "insured_count", "name", "period", "uscc"])
         #expect(change.fields["arrears_amount"] == .null)
         #expect(change.fields["insured_count"] == .number(42))
@@ -244,7 +277,8 @@ struct EnvelopeTests {
             """
         let catalog = try TopicCatalog.parse([(path: "topics/power.usage.yaml", text: yaml)])
         let decoder = ChangeDecoder(catalog: catalog)
-        let row = #"{"id": "P1", "uscc": "91350100M000100Y43", "month": "2020-05", "kwh": "1200.5", "seq": 3, "op": "d"}"#
+        let row =
+            #"{"id": "P1", "uscc": "91350100M000100Y43", "month": "2020-05", "kwh": "1200.5", "seq": 3, "op": "d"}"#
         let expected = Change(
             topic: "power.usage", key: "P1|2020-05", operation: .create, version: 0,
             fields: [
@@ -253,21 +287,35 @@ struct EnvelopeTests {
             ],
             eventDay: Day(iso: "2020-05-01")!, entity: .enterprise(fuzhou))
         #expect(decoder.decode(topic: "power.usage", key: nil, value: Array(row.utf8)) == .change(expected))
-        #expect(decoder.decode(topic: "power.usage", key: nil, value: Array("[]".utf8))
-            == .rejected(reason: "envelope: expected a JSON object, got array"))
+        #expect(
+            decoder.decode(topic: "power.usage", key: nil, value: Array("[]".utf8))
+                == .rejected(reason: "envelope: expected a JSON object, got array"))
 
         let versioned = try TopicCatalog.parse([
-            (path: "topics/power.usage.yaml", text: yaml.replacingOccurrences(of: "event_time: month", with: "event_time: month\nversion_field: seq"))
+            (
+                path: "topics/power.usage.yaml",
+                text: yaml.replacingOccurrences(of: "event_time: month", with: "event_time: month\nversion_field: seq")
+            )
         ])
-        guard case .change(let change) = ChangeDecoder(catalog: versioned).decode(topic: "power.usage", key: nil, value: Array(row.utf8))
-        else { Issue.record("not decoded"); return }
+        guard
+            case .change(let change) = ChangeDecoder(catalog: versioned).decode(
+                topic: "power.usage", key: nil, value: Array(row.utf8))
+        else {
+            Issue.record("not decoded")
+            return
+        }
         #expect(change.version == 3)
     }
 }
 
 @Suite("Decoding: field encodings")
 struct FieldEncodingTests {
-    @Test("date: ISO text or days since 1970-01-01", arguments: [(#""2020-05-31""#, 18413), ("18413", 18413), ("0", 0), ("-1", -1), (#""1969-12-31""#, -1), (#""2000-02-29""#, 11016)])
+    @Test(
+        "date: ISO text or days since 1970-01-01",
+        arguments: [
+            (#""2020-05-31""#, 18413), ("18413", 18413), ("0", 0), ("-1", -1), (#""1969-12-31""#, -1),
+            (#""2000-02-29""#, 11016),
+        ])
     func date(json: String, days: Int) throws {
         let change = try decodeRow("tax.payment", Message.with(Message.payment, ["paid_date": json]))
         #expect(change.fields["paid_date"] == .date(Day(days)))
@@ -330,7 +378,12 @@ struct FieldEncodingTests {
         #expect(rejection("market.enterprise", Message.with(Message.enterprise, ["updated_at": json])) == reason)
     }
 
-    @Test("decimal: JSON number or decimal string", arguments: [("12345.67", 12345.67), (#""12345.67""#, 12345.67), ("100", 100), (#""-5""#, -5), (#""0.50""#, 0.5), ("1e3", 1000), ("-0.01", -0.01)])
+    @Test(
+        "decimal: JSON number or decimal string",
+        arguments: [
+            ("12345.67", 12345.67), (#""12345.67""#, 12345.67), ("100", 100), (#""-5""#, -5), (#""0.50""#, 0.5),
+            ("1e3", 1000), ("-0.01", -0.01),
+        ])
     func decimal(json: String, value: Double) throws {
         let change = try decodeRow("tax.payment", Message.with(Message.payment, ["amount": json]))
         #expect(change.fields["amount"] == .number(value))
@@ -356,14 +409,21 @@ struct FieldEncodingTests {
 
     @Test("int: a JSON number without fraction")
     func int() throws {
-        #expect(try decodeRow("hrss.insurance", Message.with(Message.insurance, ["insured_count": "12"])).fields["insured_count"] == .number(12))
-        #expect(try decodeRow("hrss.insurance", Message.with(Message.insurance, ["insured_count": "12.0"])).fields["insured_count"] == .number(12))
-        #expect(rejection("hrss.insurance", Message.with(Message.insurance, ["insured_count": #""12""#]))
-            == "field 'insured_count': expected int, got string '12'")
-        #expect(rejection("hrss.insurance", Message.with(Message.insurance, ["insured_count": "2.5"]))
-            == "field 'insured_count': expected int, got number 2.5")
-        #expect(rejection("hrss.insurance", Message.with(Message.insurance, ["insured_count": "true"]))
-            == "field 'insured_count': expected int, got boolean true")
+        #expect(
+            try decodeRow("hrss.insurance", Message.with(Message.insurance, ["insured_count": "12"])).fields[
+                "insured_count"] == .number(12))
+        #expect(
+            try decodeRow("hrss.insurance", Message.with(Message.insurance, ["insured_count": "12.0"])).fields[
+                "insured_count"] == .number(12))
+        #expect(
+            rejection("hrss.insurance", Message.with(Message.insurance, ["insured_count": #""12""#]))
+                == "field 'insured_count': expected int, got string '12'")
+        #expect(
+            rejection("hrss.insurance", Message.with(Message.insurance, ["insured_count": "2.5"]))
+                == "field 'insured_count': expected int, got number 2.5")
+        #expect(
+            rejection("hrss.insurance", Message.with(Message.insurance, ["insured_count": "true"]))
+                == "field 'insured_count': expected int, got boolean true")
     }
 
     @Test("bool: true/false or 0/1", arguments: [("true", true), ("false", false), ("1", true), ("0", false)])
@@ -374,17 +434,26 @@ struct FieldEncodingTests {
 
     @Test("bool rejections")
     func boolRejection() {
-        #expect(rejection("realestate.rights", Message.with(Message.rights, ["seized": "2"])) == "field 'seized': expected bool, got number 2")
-        #expect(rejection("realestate.rights", Message.with(Message.rights, ["seized": "1.0"])) == "field 'seized': expected bool, got number 1.0")
-        #expect(rejection("realestate.rights", Message.with(Message.rights, ["seized": #""true""#])) == "field 'seized': expected bool, got string 'true'")
+        #expect(
+            rejection("realestate.rights", Message.with(Message.rights, ["seized": "2"]))
+                == "field 'seized': expected bool, got number 2")
+        #expect(
+            rejection("realestate.rights", Message.with(Message.rights, ["seized": "1.0"]))
+                == "field 'seized': expected bool, got number 1.0")
+        #expect(
+            rejection("realestate.rights", Message.with(Message.rights, ["seized": #""true""#]))
+                == "field 'seized': expected bool, got string 'true'")
     }
 
     @Test("string: a JSON string only")
     func string() {
-        #expect(rejection("tax.payment", Message.with(Message.payment, ["name": "123"])) == "field 'name': expected string, got number 123")
+        #expect(
+            rejection("tax.payment", Message.with(Message.payment, ["name": "123"]))
+                == "field 'name': expected string, got number 123")
         let long = String(repeating: "长", count: 50)
-        #expect(rejection("realestate.rights", Message.with(Message.rights, ["seized": "\"\(long)\""]))
-            == "field 'seized': expected bool, got string '\(String(repeating: "长", count: 40))…'")
+        #expect(
+            rejection("realestate.rights", Message.with(Message.rights, ["seized": "\"\(long)\""]))
+                == "field 'seized': expected bool, got string '\(String(repeating: "长", count: 40))…'")
     }
 
     @Test("uscc and id_number: check characters, normalisation")
@@ -392,38 +461,56 @@ struct FieldEncodingTests {
         let change = try decodeRow("tax.payment", Message.with(Message.payment, ["uscc": #""91350100m000100y43""#]))
         #expect(change.fields["uscc"] == .string("91350100M000100Y43"))
         #expect(change.entity == .enterprise(fuzhou))
-        #expect(rejection("tax.payment", Message.with(Message.payment, ["uscc": #""91350100M000100Y44""#]))
-            == "field 'uscc': USCC check character is '4', expected '3'")
-        #expect(rejection("tax.payment", Message.with(Message.payment, ["uscc": #""9135I100M000100Y43""#]))
-            == "field 'uscc': USCC character 'I' at position 5 is not in the GB 32100 alphabet")
-        #expect(rejection("tax.payment", Message.with(Message.payment, ["uscc": "91350100"]))
-            == "field 'uscc': expected uscc, got number 91350100")
-        let enterprise = try decodeRow("market.enterprise", Message.with(Message.enterprise, ["legal_rep_id": #""11010519491231002x""#]))
+        #expect(
+            rejection("tax.payment", Message.with(Message.payment, ["uscc": #""91350100M000100Y44""#]))
+                == "field 'uscc': USCC check character is '4', expected '3'")
+        #expect(
+            rejection("tax.payment", Message.with(Message.payment, ["uscc": #""9135I100M000100Y43""#]))
+                == "field 'uscc': USCC character 'I' at position 5 is not in the GB 32100 alphabet")
+        #expect(
+            rejection("tax.payment", Message.with(Message.payment, ["uscc": "91350100"]))
+                == "field 'uscc': expected uscc, got number 91350100")
+        let enterprise = try decodeRow(
+            "market.enterprise", Message.with(Message.enterprise, ["legal_rep_id": #""11010519491231002x""#]))
         #expect(enterprise.fields["legal_rep_id"] == .string("11010519491231002X"))
-        #expect(try decodeRow("market.enterprise", Message.with(Message.enterprise, ["legal_rep_id": #""""#])).fields["legal_rep_id"] == .null)
-        #expect(rejection("market.enterprise", Message.with(Message.enterprise, ["legal_rep_id": #""110105194912310021""#]))
-            == "field 'legal_rep_id': ID number check character is '1', expected 'X'")
-        #expect(rejection("market.enterprise", Message.with(Message.enterprise, ["legal_rep_id": #""430602199902310013""#]))
-            == "field 'legal_rep_id': ID number birth date 19990231 is not a real date")
+        #expect(
+            try decodeRow("market.enterprise", Message.with(Message.enterprise, ["legal_rep_id": #""""#])).fields[
+                "legal_rep_id"] == .null)
+        #expect(
+            rejection("market.enterprise", Message.with(Message.enterprise, ["legal_rep_id": #""110105194912310021""#]))
+                == "field 'legal_rep_id': ID number check character is '1', expected 'X'")
+        #expect(
+            rejection("market.enterprise", Message.with(Message.enterprise, ["legal_rep_id": #""430602199902310013""#]))
+                == "field 'legal_rep_id': ID number birth date 19990231 is not a real date")
     }
 
     @Test("string formats and closed value lists")
     func formats() throws {
-        #expect(try decodeRow("market.enterprise", Message.with(Message.enterprise, ["industry_code": #""c3011""#])).fields["industry_code"] == .string("C3011"))
-        #expect(rejection("market.enterprise", Message.with(Message.enterprise, ["industry_code": #""C4411""#]))
-            == "field 'industry_code': industry division C44 is not in section C (13–43)")
-        #expect(rejection("market.enterprise", Message.with(Message.enterprise, ["district_code": #""35010""#]))
-            == "field 'district_code': '35010' is not a 6-digit district code")
-        #expect(rejection("market.enterprise", Message.with(Message.enterprise, ["status": #""营业""#]))
-            == "field 'status': '营业' is not one of 存续, 在业, 吊销, 注销, 迁出")
-        #expect(rejection("tax.payment", Message.with(Message.payment, ["period": #""2020-13""#]))
-            == "field 'period': '2020-13' is not a period (YYYY-MM)")
-        #expect(rejection("tax.payment", Message.with(Message.payment, ["period": #""2020-5""#]))
-            == "field 'period': '2020-5' is not a period (YYYY-MM)")
-        #expect(rejection("tax.taxpayer", [
-            ("uscc", #""91350100M000100Y43""#), ("name", #""x""#), ("taxpayer_status", #""正常""#),
-            ("credit_rating", #""E""#), ("updated_at", "1"),
-        ]) == "field 'credit_rating': 'E' is not one of A, B, M, C, D")
+        #expect(
+            try decodeRow("market.enterprise", Message.with(Message.enterprise, ["industry_code": #""c3011""#])).fields[
+                "industry_code"] == .string("C3011"))
+        #expect(
+            rejection("market.enterprise", Message.with(Message.enterprise, ["industry_code": #""C4411""#]))
+                == "field 'industry_code': industry division C44 is not in section C (13–43)")
+        #expect(
+            rejection("market.enterprise", Message.with(Message.enterprise, ["district_code": #""35010""#]))
+                == "field 'district_code': '35010' is not a 6-digit district code")
+        #expect(
+            rejection("market.enterprise", Message.with(Message.enterprise, ["status": #""营业""#]))
+                == "field 'status': '营业' is not one of 存续, 在业, 吊销, 注销, 迁出")
+        #expect(
+            rejection("tax.payment", Message.with(Message.payment, ["period": #""2020-13""#]))
+                == "field 'period': '2020-13' is not a period (YYYY-MM)")
+        #expect(
+            rejection("tax.payment", Message.with(Message.payment, ["period": #""2020-5""#]))
+                == "field 'period': '2020-5' is not a period (YYYY-MM)")
+        #expect(
+            rejection(
+                "tax.taxpayer",
+                [
+                    ("uscc", #""91350100M000100Y43""#), ("name", #""x""#), ("taxpayer_status", #""正常""#),
+                    ("credit_rating", #""E""#), ("updated_at", "1"),
+                ]) == "field 'credit_rating': 'E' is not one of A, B, M, C, D")
     }
 }
 
@@ -436,12 +523,15 @@ struct EntityLinkingTests {
         #expect(change.fields["uscc"] == .null)
         #expect(change.eventDay == Day(iso: "2020-05-01")!)
         #expect(change.key == "W202005-001")
-        #expect(try decodeRow("water.usage", Message.with(Message.water, ["uscc": "null"])).entity
-            == .unlinked(accountNo: "0101-2231", name: "长沙某某餐饮有限公司"))
-        #expect(try decodeRow("water.usage", Message.with(Message.water, ["uscc": #""""#, "account_no": #""""#])).entity
-            == .unlinked(accountNo: nil, name: "长沙某某餐饮有限公司"))
-        #expect(rejection("water.usage", Message.with(Message.water, ["account_no": #""""#, "customer_name": #"" ""#]))
-            == "no entity key: 'uscc' is null and no link fields")
+        #expect(
+            try decodeRow("water.usage", Message.with(Message.water, ["uscc": "null"])).entity
+                == .unlinked(accountNo: "0101-2231", name: "长沙某某餐饮有限公司"))
+        #expect(
+            try decodeRow("water.usage", Message.with(Message.water, ["uscc": #""""#, "account_no": #""""#])).entity
+                == .unlinked(accountNo: nil, name: "长沙某某餐饮有限公司"))
+        #expect(
+            rejection("water.usage", Message.with(Message.water, ["account_no": #""""#, "customer_name": #"" ""#]))
+                == "no entity key: 'uscc' is null and no link fields")
     }
 
     @Test("water records with a USCC are linked")
@@ -454,45 +544,65 @@ struct EntityLinkingTests {
     @Test("court records: party_type chooses uscc or id_number")
     func court() throws {
         #expect(try decodeRow("court.dishonest", Message.dishonest).entity == .enterprise(fuzhou))
-        let person = Message.with(Message.dishonest, ["party_type": #""person""#, "uscc": "null", "id_number": #""11010519491231002X""#])
+        let person = Message.with(
+            Message.dishonest, ["party_type": #""person""#, "uscc": "null", "id_number": #""11010519491231002X""#])
         let change = try decodeRow("court.dishonest", person)
         #expect(change.entity == .person(try ResidentID(validating: "11010519491231002X")))
         #expect(change.key == "(2020)湘0602执123号")
         #expect(change.eventDay == Day(iso: "2020-06-01")!)
-        #expect(rejection("court.dishonest", Message.with(Message.dishonest, ["uscc": "null"]))
-            == "no entity key: 'party_type' is 'enterprise' but 'uscc' is null")
-        #expect(rejection("court.dishonest", Message.with(person, ["id_number": nil]))
-            == "no entity key: 'party_type' is 'person' but 'id_number' is null")
-        #expect(rejection("court.dishonest", Message.with(Message.dishonest, ["party_type": #""机构""#]))
-            == "field 'party_type': '机构' is not one of enterprise, person")
-        let enforcement = Message.with(Message.dishonest, ["listed_date": nil, "removed_date": nil, "filed_date": #""2020-06-02""#, "party_type": #""other""#])
-        #expect(rejection("court.enforcement", enforcement) == "field 'party_type': 'other' is not one of enterprise, person")
+        #expect(
+            rejection("court.dishonest", Message.with(Message.dishonest, ["uscc": "null"]))
+                == "no entity key: 'party_type' is 'enterprise' but 'uscc' is null")
+        #expect(
+            rejection("court.dishonest", Message.with(person, ["id_number": nil]))
+                == "no entity key: 'party_type' is 'person' but 'id_number' is null")
+        #expect(
+            rejection("court.dishonest", Message.with(Message.dishonest, ["party_type": #""机构""#]))
+                == "field 'party_type': '机构' is not one of enterprise, person")
+        let enforcement = Message.with(
+            Message.dishonest,
+            ["listed_date": nil, "removed_date": nil, "filed_date": #""2020-06-02""#, "party_type": #""other""#])
+        #expect(
+            rejection("court.enforcement", enforcement)
+                == "field 'party_type': 'other' is not one of enterprise, person")
     }
 
     @Test("owner_id holds a USCC or an ID number")
     func owners() throws {
         #expect(try decodeRow("realestate.rights", Message.rights).entity == .enterprise(fuzhou))
-        let person = try decodeRow("realestate.rights", Message.with(Message.rights, ["owner_type": #""person""#, "owner_id": #""11010519491231002x""#]))
+        let person = try decodeRow(
+            "realestate.rights",
+            Message.with(Message.rights, ["owner_type": #""person""#, "owner_id": #""11010519491231002x""#]))
         #expect(person.entity == .person(try ResidentID(validating: "11010519491231002X")))
         #expect(person.fields["owner_id"] == .string("11010519491231002X"))
         #expect(person.fields["mortgage_amount"] == .number(3_000_000))
-        #expect(rejection("realestate.rights", Message.with(Message.rights, ["owner_id": #""110105199003071230""#]))
-            == "field 'owner_id': neither a valid USCC (USCC check character is '0', expected 'W') nor a valid ID number (ID number check character is '0', expected '9')")
-        #expect(rejection("realestate.rights", Message.with(Message.rights, ["owner_id": #""123""#]))
-            == "field 'owner_id': USCC or ID number must have 18 characters, got 3")
+        #expect(
+            rejection("realestate.rights", Message.with(Message.rights, ["owner_id": #""110105199003071230""#]))
+                == "field 'owner_id': neither a valid USCC (USCC check character is '0', expected 'W') nor a valid ID number (ID number check character is '0', expected '9')"
+        )
+        #expect(
+            rejection("realestate.rights", Message.with(Message.rights, ["owner_id": #""123""#]))
+                == "field 'owner_id': USCC or ID number must have 18 characters, got 3")
 
         // A code valid as both kinds: owner_type settles it; without a type field, the leading 9 does.
         let both = #""914306199001010299""#
-        #expect(try decodeRow("realestate.rights", Message.with(Message.rights, ["owner_type": #""person""#, "owner_id": both])).entity
-            == .person(try ResidentID(validating: "914306199001010299")))
-        #expect(try decodeRow("realestate.rights", Message.with(Message.rights, ["owner_id": both])).entity
-            == .enterprise(try USCC(validating: "914306199001010299")))
+        #expect(
+            try decodeRow(
+                "realestate.rights", Message.with(Message.rights, ["owner_type": #""person""#, "owner_id": both])
+            ).entity
+                == .person(try ResidentID(validating: "914306199001010299")))
+        #expect(
+            try decodeRow("realestate.rights", Message.with(Message.rights, ["owner_id": both])).entity
+                == .enterprise(try USCC(validating: "914306199001010299")))
         let vehicle: Message.Row = [
             ("plate_no", #""湘F12345""#), ("owner_id", both), ("owner_name", #""某某""#), ("vehicle_type", #""小型轿车""#),
             ("registered_date", "18413"), ("status", #""正常""#),
         ]
-        #expect(try decodeRow("traffic.vehicle", vehicle).entity == .enterprise(try USCC(validating: "914306199001010299")))
-        #expect(rejection("traffic.vehicle", Message.with(vehicle, ["owner_id": "null"])) == "required field 'owner_id' is null")
+        #expect(
+            try decodeRow("traffic.vehicle", vehicle).entity == .enterprise(try USCC(validating: "914306199001010299")))
+        #expect(
+            rejection("traffic.vehicle", Message.with(vehicle, ["owner_id": "null"]))
+                == "required field 'owner_id' is null")
     }
 
     @Test("driving licences are linked to persons")
@@ -504,6 +614,8 @@ struct EntityLinkingTests {
         let change = try decodeRow("traffic.driver", row)
         #expect(change.entity == .person(try ResidentID(validating: "430602199001011235")))
         #expect(change.eventDay == Day(iso: "2026-01-01")!)
-        #expect(rejection("traffic.driver", Message.with(row, ["id_number": "null"])) == "required field 'id_number' is null")
+        #expect(
+            rejection("traffic.driver", Message.with(row, ["id_number": "null"]))
+                == "required field 'id_number' is null")
     }
 }

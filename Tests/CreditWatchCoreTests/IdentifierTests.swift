@@ -32,7 +32,9 @@ struct USCCTests {
         }
     }
 
-    @Test("checkCharacter is nil for an invalid prefix", arguments: ["", "9135010M000100Y4", "91350100M000100Y43", "9135I100M000100Y4"])
+    @Test(
+        "checkCharacter is nil for an invalid prefix",
+        arguments: ["", "9135010M000100Y4", "91350100M000100Y43", "9135I100M000100Y4"])
     func noCheckCharacter(prefix: String) {
         #expect(USCC.checkCharacter(forFirst17: prefix) == nil)
     }
@@ -103,7 +105,9 @@ struct ResidentIDTests {
         #expect(try ResidentID(validating: "430602200002290016").birthDate.description == "2000-02-29")
     }
 
-    @Test("checkCharacter is nil for an invalid prefix", arguments: ["", "4306021990010112", "4306021990010112A", "430602199001011235"])
+    @Test(
+        "checkCharacter is nil for an invalid prefix",
+        arguments: ["", "4306021990010112", "4306021990010112A", "430602199001011235"])
     func noCheckCharacter(prefix: String) {
         #expect(ResidentID.checkCharacter(forFirst17: prefix) == nil)
     }
@@ -178,9 +182,12 @@ struct IndustryCodeTests {
 struct PartyIdentifierTests {
     @Test("classified by shape and check character")
     func classify() throws {
-        #expect(try PartyIdentifier.classify("91350100M000100Y43") == .enterprise(USCC(validating: "91350100M000100Y43")))
-        #expect(try PartyIdentifier.classify("914403001922038216") == .enterprise(USCC(validating: "914403001922038216")))
-        #expect(try PartyIdentifier.classify("11010519491231002x") == .person(ResidentID(validating: "11010519491231002X")))
+        #expect(
+            try PartyIdentifier.classify("91350100M000100Y43") == .enterprise(USCC(validating: "91350100M000100Y43")))
+        #expect(
+            try PartyIdentifier.classify("914403001922038216") == .enterprise(USCC(validating: "914403001922038216")))
+        #expect(
+            try PartyIdentifier.classify("11010519491231002x") == .person(ResidentID(validating: "11010519491231002X")))
         #expect(try PartyIdentifier.classify("11010519491231002X").value == "11010519491231002X")
         #expect(try PartyIdentifier.classify("11010519491231002X").kind == .person)
     }

@@ -10,7 +10,10 @@ enum Shipped {
     static let files: [(path: String, text: String)] = {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: topicsDirectory.path)) ?? []
         return names.filter { $0.hasSuffix(".yaml") }.sorted().map { name in
-            (path: "topics/\(name)", text: (try? String(contentsOf: topicsDirectory.appending(path: name), encoding: .utf8)) ?? "")
+            (
+                path: "topics/\(name)",
+                text: (try? String(contentsOf: topicsDirectory.appending(path: name), encoding: .utf8)) ?? ""
+            )
         }
     }()
 

@@ -21,7 +21,8 @@ public struct TopicCatalog: Sendable, Hashable {
             let definition = reader.read(file.text)
             if let definition {
                 if let earlier = firstPath[definition.name] {
-                    reader.problem(at: reader.nameMark, "duplicate topic '\(definition.name)' (first defined in \(earlier))")
+                    reader.problem(
+                        at: reader.nameMark, "duplicate topic '\(definition.name)' (first defined in \(earlier))")
                 } else {
                     firstPath[definition.name] = file.path
                     definitions.append(definition)
@@ -169,7 +170,9 @@ struct TopicFileReader {
                     let known = FieldFormat.allCases.map(\.rawValue).joined(separator: ", ")
                     problem(at: map["format"]?.mark, "\(context)unknown format '\(text)' (one of \(known))")
                 } else if let type, type != .string {
-                    problem(at: map["format"]?.mark, "\(context)format '\(text)' requires type string, not \(type.rawValue)")
+                    problem(
+                        at: map["format"]?.mark, "\(context)format '\(text)' requires type string, not \(type.rawValue)"
+                    )
                 }
             }
             var values: [String]?
@@ -222,7 +225,9 @@ struct TopicFileReader {
         return names
     }
 
-    mutating func readVersionField(_ top: Node.Mapping, fields: [String: FieldDefinition], declared: Set<String>) -> String? {
+    mutating func readVersionField(_ top: Node.Mapping, fields: [String: FieldDefinition], declared: Set<String>)
+        -> String?
+    {
         guard let name = optionalString(top, "version_field", context: "") else { return nil }
         let mark = top["version_field"]?.mark
         if let field = fields[name] {
@@ -245,7 +250,8 @@ struct TopicFileReader {
         if let field = fields[name] {
             let dateLike = field.type == .date || field.type == .timestamp || field.format == .period
             if !dateLike {
-                let kind = field.format.map { "\(field.type.rawValue) with format \($0.rawValue)" } ?? field.type.rawValue
+                let kind =
+                    field.format.map { "\(field.type.rawValue) with format \($0.rawValue)" } ?? field.type.rawValue
                 problem(at: mark, "event_time '\(name)' is not a date, timestamp or period field (it is \(kind))")
             } else if field.optional {
                 problem(at: mark, "event_time '\(name)' must not be optional")
@@ -279,16 +285,25 @@ struct TopicFileReader {
             if let linkNode = map["link"] {
                 if let linkMap = linkNode.mapping {
                     checkKeys(linkMap, allowed: ["account_field", "name_field"], context: "entity: link: ")
-                    let account = linkMap["account_field"] == nil ? nil
-                        : entityField(linkMap, "account_field", types: [.string], at: linkNode.mark, fields: fields, declared: declared, context: "entity: link: ")
-                    let name = linkMap["name_field"] == nil ? nil
-                        : entityField(linkMap, "name_field", types: [.string], at: linkNode.mark, fields: fields, declared: declared, context: "entity: link: ")
+                    let account =
+                        linkMap["account_field"] == nil
+                        ? nil
+                        : entityField(
+                            linkMap, "account_field", types: [.string], at: linkNode.mark, fields: fields,
+                            declared: declared, context: "entity: link: ")
+                    let name =
+                        linkMap["name_field"] == nil
+                        ? nil
+                        : entityField(
+                            linkMap, "name_field", types: [.string], at: linkNode.mark, fields: fields,
+                            declared: declared, context: "entity: link: ")
                     if linkMap["account_field"] == nil && linkMap["name_field"] == nil {
                         problem(at: linkNode.mark, "entity: link needs 'account_field' or 'name_field'")
                     }
                     link = AccountLink(accountField: account, nameField: name)
                 } else {
-                    problem(at: linkNode.mark, "entity: 'link' must be a mapping with 'account_field' and/or 'name_field'")
+                    problem(
+                        at: linkNode.mark, "entity: 'link' must be a mapping with 'account_field' and/or 'name_field'")
                 }
             }
             rule = field.map { .enterprise(field: $0, link: link) }
@@ -298,18 +313,24 @@ struct TopicFileReader {
             rule = field.map { .person(field: $0) }
         case "party":
             checkKeys(
-                map, allowed: ["kind", "type_field", "enterprise_value", "person_value", "enterprise_field", "person_field"],
+                map,
+                allowed: [
+                    "kind", "type_field", "enterprise_value", "person_value", "enterprise_field", "person_field",
+                ],
                 context: context)
             let type = partyTypeField(map, required: true, at: node.mark, fields: fields, declared: declared)
-            let enterprise = entityField(map, "enterprise_field", types: [.uscc], at: node.mark, fields: fields, declared: declared)
-            let person = entityField(map, "person_field", types: [.idNumber], at: node.mark, fields: fields, declared: declared)
+            let enterprise = entityField(
+                map, "enterprise_field", types: [.uscc], at: node.mark, fields: fields, declared: declared)
+            let person = entityField(
+                map, "person_field", types: [.idNumber], at: node.mark, fields: fields, declared: declared)
             if let type, let enterprise, let person {
                 rule = .party(type: type, enterpriseField: enterprise, personField: person)
             } else {
                 rule = nil
             }
         case "either":
-            checkKeys(map, allowed: ["kind", "field", "type_field", "enterprise_value", "person_value"], context: context)
+            checkKeys(
+                map, allowed: ["kind", "field", "type_field", "enterprise_value", "person_value"], context: context)
             let field = entityField(map, "field", types: [.string], at: node.mark, fields: fields, declared: declared)
             let type = partyTypeField(map, required: false, at: node.mark, fields: fields, declared: declared)
             rule = field.map { .either(field: $0, type: type) }
@@ -333,7 +354,9 @@ struct TopicFileReader {
         let enterprise = optionalString(map, "enterprise_value", context: "entity: ") ?? "enterprise"
         let person = optionalString(map, "person_value", context: "entity: ") ?? "person"
         if enterprise == person {
-            problem(at: map["person_value"]?.mark ?? mark, "entity: 'enterprise_value' and 'person_value' are both '\(person)'")
+            problem(
+                at: map["person_value"]?.mark ?? mark,
+                "entity: 'enterprise_value' and 'person_value' are both '\(person)'")
         }
         return field.map { PartyTypeField(field: $0, enterpriseValue: enterprise, personValue: person) }
     }
@@ -348,7 +371,8 @@ struct TopicFileReader {
         if let field = fields[name] {
             if !types.contains(field.type) {
                 let expected = types.map(\.rawValue).joined(separator: " or ")
-                problem(at: valueMark, "\(context)\(key) '\(name)' must have type \(expected), not \(field.type.rawValue)")
+                problem(
+                    at: valueMark, "\(context)\(key) '\(name)' must have type \(expected), not \(field.type.rawValue)")
             }
         } else if !declared.contains(name) {
             problem(at: valueMark, "\(context)\(key) '\(name)' is not a field")

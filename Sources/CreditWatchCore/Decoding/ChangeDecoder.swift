@@ -120,7 +120,9 @@ public struct ChangeDecoder: Sendable {
         switch top["ts_ms"] {
         case nil, .null?: break
         case let value?:
-            guard let ms = value.exactInteger else { throw Rejection("envelope: 'ts_ms' must be an integer, got \(value.summary)") }
+            guard let ms = value.exactInteger else {
+                throw Rejection("envelope: 'ts_ms' must be an integer, got \(value.summary)")
+            }
             return ms
         }
         guard case .object(let source)? = top["source"] else { return nil }
@@ -169,7 +171,9 @@ public struct ChangeDecoder: Sendable {
             if field.optional { return .null }
             throw Rejection("required field '\(name)' is empty")
         }
-        func mismatch() -> Rejection { Rejection("field '\(name)': expected \(field.type.rawValue), got \(json.summary)") }
+        func mismatch() -> Rejection {
+            Rejection("field '\(name)': expected \(field.type.rawValue), got \(json.summary)")
+        }
 
         switch field.type {
         case .string:
@@ -196,7 +200,9 @@ public struct ChangeDecoder: Sendable {
         case .date:
             switch json {
             case .string(let text):
-                guard let day = Day(iso: text) else { throw Rejection("field '\(name)': \(JSONValue.quoted(text)) is not a date") }
+                guard let day = Day(iso: text) else {
+                    throw Rejection("field '\(name)': \(JSONValue.quoted(text)) is not a date")
+                }
                 return .date(day)
             default:
                 guard let days = json.exactInteger else { throw mismatch() }
@@ -208,7 +214,8 @@ public struct ChangeDecoder: Sendable {
         case .timestamp:
             switch json {
             case .string(let text):
-                guard let ms = ChangeDecoder.epochMilliseconds(iso: text, defaultOffsetSeconds: businessUTCOffsetSeconds)
+                guard
+                    let ms = ChangeDecoder.epochMilliseconds(iso: text, defaultOffsetSeconds: businessUTCOffsetSeconds)
                 else { throw Rejection("field '\(name)': \(JSONValue.quoted(text)) is not a timestamp") }
                 return .timestamp(ms)
             default:
@@ -261,12 +268,14 @@ public struct ChangeDecoder: Sendable {
         }
         if let allowed = plan.allowedValues[field.name], !allowed.contains(text) {
             throw Rejection(
-                "field '\(field.name)': \(JSONValue.quoted(text)) is not one of \(field.values!.joined(separator: ", "))")
+                "field '\(field.name)': \(JSONValue.quoted(text)) is not one of \(field.values!.joined(separator: ", "))"
+            )
         }
         return text
     }
 
-    static let dayRange = Int64(Day(year: 1, month: 1, day: 1)!.value)...Int64(Day(year: 9999, month: 12, day: 31)!.value)
+    static let dayRange =
+        Int64(Day(year: 1, month: 1, day: 1)!.value)...Int64(Day(year: 9999, month: 12, day: 31)!.value)
 
     /// `-?[0-9]+(\.[0-9]+)?`.
     static func isDecimalText(_ text: String) -> Bool {
@@ -306,7 +315,8 @@ public struct ChangeDecoder: Sendable {
                 return .enterprise(uscc)
             case .person?:
                 guard let id = identifiers.persons[personField] else {
-                    throw Rejection("no entity key: '\(type.field)' is '\(type.personValue)' but '\(personField)' is null")
+                    throw Rejection(
+                        "no entity key: '\(type.field)' is '\(type.personValue)' but '\(personField)' is null")
                 }
                 return .person(id)
             case nil:
@@ -335,7 +345,8 @@ public struct ChangeDecoder: Sendable {
         if text == type.enterpriseValue { return .enterprise }
         if text == type.personValue { return .person }
         throw Rejection(
-            "field '\(type.field)': \(JSONValue.quoted(text)) is not one of \(type.enterpriseValue), \(type.personValue)")
+            "field '\(type.field)': \(JSONValue.quoted(text)) is not one of \(type.enterpriseValue), \(type.personValue)"
+        )
     }
 
     static func nonEmptyText(_ value: Value?) -> String? {

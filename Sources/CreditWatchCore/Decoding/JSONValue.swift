@@ -34,7 +34,9 @@ enum JSONValue: Sendable {
         switch self {
         case .integer(let i): return i
         case .double(let d):
-            guard d.rounded(.towardZero) == d, d >= -9.223_372_036_854_775e18, d < 9.223_372_036_854_775e18 else { return nil }
+            guard d.rounded(.towardZero) == d, d >= -9.223_372_036_854_775e18, d < 9.223_372_036_854_775e18 else {
+                return nil
+            }
             return Int64(d)
         default: return nil
         }

@@ -29,7 +29,9 @@ public struct IndustryCode: Hashable, Sendable, CustomStringConvertible {
         let section = Character(Unicode.Scalar(upper))
         let division = Int(digits.prefix(2))!
         guard range.contains(division) else {
-            let bounds = range.count == 1 ? IndustryCode.two(range.lowerBound)
+            let bounds =
+                range.count == 1
+                ? IndustryCode.two(range.lowerBound)
                 : "\(IndustryCode.two(range.lowerBound))–\(IndustryCode.two(range.upperBound))"
             throw IdentifierError(
                 .division,
