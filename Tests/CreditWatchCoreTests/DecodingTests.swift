@@ -354,6 +354,8 @@ struct FieldEncodingTests {
             (#""2020-05-31 12:00:00.5""#, 1_590_897_600_500),
             ("1590897600000", 1_590_897_600_000),
             ("0", 0),
+            ("253402300799999", 253_402_300_799_999),
+            (#""9999-12-31T23:59:59.999Z""#, 253_402_300_799_999),
         ] as [(String, Int64)])
     func timestamp(json: String, ms: Int64) throws {
         let change = try decodeRow("market.enterprise", Message.with(Message.enterprise, ["updated_at": json]))
@@ -373,6 +375,14 @@ struct FieldEncodingTests {
             (#""2020-02-30T00:00:00Z""#, "field 'updated_at': '2020-02-30T00:00:00Z' is not a timestamp"),
             ("false", "field 'updated_at': expected timestamp, got boolean false"),
             ("1.5", "field 'updated_at': expected timestamp, got number 1.5"),
+            (
+                "9223372036854775807",
+                "field 'updated_at': 9223372036854775807 ms since 1970-01-01 is outside years 0001–9999"
+            ),
+            (
+                "253402300800000",
+                "field 'updated_at': 253402300800000 ms since 1970-01-01 is outside years 0001–9999"
+            ),
         ])
     func timestampRejection(json: String, reason: String) {
         #expect(rejection("market.enterprise", Message.with(Message.enterprise, ["updated_at": json])) == reason)

@@ -78,7 +78,7 @@ public struct ChangeDecoder: Sendable {
         let version: Int64
         switch plan.definition.versionField.flatMap({ fields[$0] }) {
         case .timestamp(let ms)?: version = ms
-        case .number(let n)?: version = Int64(n)
+        case .number(let n)?: version = Int64(exactly: n) ?? (n > 0 ? .max : .min)
         default: version = envelopeVersion ?? 0
         }
         let eventDay: Day
@@ -220,6 +220,9 @@ public struct ChangeDecoder: Sendable {
                 return .timestamp(ms)
             default:
                 guard let ms = json.exactInteger else { throw mismatch() }
+                guard ChangeDecoder.millisecondRange.contains(ms) else {
+                    throw Rejection("field '\(name)': \(ms) ms since 1970-01-01 is outside years 0001–9999")
+                }
                 return .timestamp(ms)
             }
         case .decimal:
@@ -276,6 +279,8 @@ public struct ChangeDecoder: Sendable {
 
     static let dayRange =
         Int64(Day(year: 1, month: 1, day: 1)!.value)...Int64(Day(year: 9999, month: 12, day: 31)!.value)
+
+    static let millisecondRange = (dayRange.lowerBound * 86_400_000)...(dayRange.upperBound * 86_400_000 + 86_399_999)
 
     /// `-?[0-9]+(\.[0-9]+)?`.
     static func isDecimalText(_ text: String) -> Bool {
