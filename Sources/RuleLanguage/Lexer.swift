@@ -45,8 +45,11 @@ struct Token: Sendable {
 }
 
 /// Turns source text into tokens. Never fails: bad input becomes a diagnostic and lexing goes on.
+/// Positions count `Character`s; the hot paths test a parallel array of ASCII bytes (non-ASCII
+/// characters are 0xFF there) because `Character` property checks are slow.
 struct Lexer {
     private let chars: [Character]
+    private let bytes: [UInt8]
     private let path: String
     private var i = 0
     private var line = 1
@@ -55,11 +58,18 @@ struct Lexer {
     private(set) var tokens: [Token] = []
     private(set) var diagnostics: [Diagnostic] = []
 
+    private static let nonASCII: UInt8 = 0xFF
     static let symbols2: Set<String> = ["==", "!=", "<=", ">="]
-    static let symbols1: Set<Character> = ["(", ")", "[", "]", "{", "}", ",", ".", "#", "=", ";", "+", "-", "*", "/", "<", ">"]
+    static let symbols1: Set<UInt8> = Set("()[]{},.#=;+-*/<>".utf8)
 
     init(_ file: SourceFile) {
         self.chars = Array(file.text)
+        // `"\r\n"` is one Character whose asciiValue is 10; other Unicode newlines and spaces (e.g.
+        // the full-width space U+3000) are classified once here.
+        self.bytes = chars.map { c in
+            if let a = c.asciiValue { return a }
+            return c.isNewline ? 10 : (c.isWhitespace ? 32 : Lexer.nonASCII)
+        }
         self.path = file.path
     }
 
@@ -71,18 +81,25 @@ struct Lexer {
 
     private var here: SourceLocation { SourceLocation(path: path, line: line, column: column) }
 
-    private func peek(_ k: Int = 0) -> Character? { i + k < chars.count ? chars[i + k] : nil }
+    private func byte(_ k: Int = 0) -> UInt8? { i + k < bytes.count ? bytes[i + k] : nil }
+
+    private func isNewline(_ k: Int) -> Bool {
+        let b = bytes[k]
+        return b >= 10 && b <= 13
+    }
+
+    private static func isLetter(_ b: UInt8) -> Bool { (b >= 65 && b <= 90) || (b >= 97 && b <= 122) }
+    private static func isDigit(_ b: UInt8) -> Bool { b >= 48 && b <= 57 }
 
     private mutating func advance() {
-        let c = chars[i]
-        i += 1
-        if c.isNewline {
+        if isNewline(i) {
             line += 1
             column = 1
             lineHasToken = false
         } else {
             column += 1
         }
+        i += 1
     }
 
     private mutating func emit(_ kind: Token.Kind, _ at: SourceLocation, _ text: String) {
@@ -94,38 +111,49 @@ struct Lexer {
         diagnostics.append(Diagnostic(at, message))
     }
 
+    private func text(_ from: Int) -> String { String(chars[from..<i]) }
+
+    /// Text of an all-ASCII token (identifiers, numbers, symbols): built from bytes, which is cheap.
+    private func asciiText(_ from: Int) -> String { String(decoding: bytes[from..<i], as: UTF8.self) }
+
     mutating func run() {
-        while let c = peek() {
-            if c.isNewline || c == " " || c == "\t" || c.isWhitespace {
+        while let b = byte() {
+            if b == 32 || b == 9 || isNewline(i) {
                 advance()
-            } else if c == "/", peek(1) == "/" {
-                while let d = peek(), !d.isNewline { advance() }
-            } else if c.isASCII, c.isLetter || c == "_" {
+            } else if b == UInt8(ascii: "/"), byte(1) == UInt8(ascii: "/") {
+                while i < bytes.count, !isNewline(i) { advance() }
+            } else if Lexer.isLetter(b) || b == UInt8(ascii: "_") {
                 lexIdentifier()
-            } else if c.isASCII, c.isNumber {
+            } else if Lexer.isDigit(b) {
                 lexNumber()
-            } else if c == "\"" {
+            } else if b == UInt8(ascii: "\"") {
                 lexString()
-            } else if let d = peek(1), Lexer.symbols2.contains(String(c) + String(d)) {
+            } else if let b2 = byte(1), b2 == UInt8(ascii: "="), b == UInt8(ascii: "=") || b == UInt8(ascii: "!") || b == UInt8(ascii: "<") || b == UInt8(ascii: ">") {
                 let at = here
+                let start = i
                 advance()
                 advance()
-                emit(.symbol(String(c) + String(d)), at, String(c) + String(d))
-            } else if Lexer.symbols1.contains(c) {
+                let t = asciiText(start)
+                emit(.symbol(t), at, t)
+            } else if Lexer.symbols1.contains(b) {
                 let at = here
+                let start = i
                 advance()
-                emit(.symbol(String(c)), at, String(c))
-            } else if c.isLetter {
+                let t = asciiText(start)
+                emit(.symbol(t), at, t)
+            } else if b == Lexer.nonASCII, chars[i].isLetter {
                 // A run of non-ASCII letters (a Chinese name outside quotes) is one diagnostic.
                 let at = here
-                var word = ""
-                while let d = peek(), d.isLetter || (d.isNumber && !word.isEmpty) || d == "_" {
-                    word.append(d)
+                let start = i
+                while i < bytes.count,
+                    chars[i].isLetter || (i > start && (chars[i].isNumber || bytes[i] == UInt8(ascii: "_")))
+                {
                     advance()
                 }
-                error(at, "unexpected '\(word)'; names use ASCII letters, digits and '_', and text goes in quotes \"...\"")
+                error(at, "unexpected '\(text(start))'; names use ASCII letters, digits and '_', and text goes in quotes \"...\"")
             } else {
                 let at = here
+                let c = chars[i]
                 advance()
                 if c == "\u{201C}" || c == "\u{201D}" {
                     error(at, "unexpected character '\(c)'; strings are quoted with straight quotes \"...\"")
@@ -139,52 +167,38 @@ struct Lexer {
 
     private mutating func lexIdentifier() {
         let at = here
-        var s = ""
-        while let c = peek(), c.isASCII, c.isLetter || c.isNumber || c == "_" {
-            s.append(c)
-            advance()
-        }
+        let start = i
+        while let b = byte(), Lexer.isLetter(b) || Lexer.isDigit(b) || b == UInt8(ascii: "_") { advance() }
+        let s = asciiText(start)
         emit(.identifier(s), at, s)
     }
 
     private mutating func lexNumber() {
         let at = here
-        var text = ""
-        var digits = ""
-        while let c = peek(), c.isASCII, c.isNumber || c == "_" {
-            text.append(c)
-            if c != "_" { digits.append(c) }
+        let start = i
+        while let b = byte(), Lexer.isDigit(b) || b == UInt8(ascii: "_") { advance() }
+        if byte() == UInt8(ascii: "."), let d = byte(1), Lexer.isDigit(d) {
             advance()
+            while let b = byte(), Lexer.isDigit(b) || b == UInt8(ascii: "_") { advance() }
         }
-        if peek() == ".", let d = peek(1), d.isASCII, d.isNumber {
-            text.append(".")
-            digits.append(".")
-            advance()
-            while let c = peek(), c.isASCII, c.isNumber || c == "_" {
-                text.append(c)
-                if c != "_" { digits.append(c) }
-                advance()
-            }
-        }
-        if let c = peek(), c.isASCII, c.isLetter {
-            while let c = peek(), c.isASCII, c.isLetter || c.isNumber || c == "_" {
-                text.append(c)
-                advance()
-            }
-            emit(.duration(text), at, text)
+        if let b = byte(), Lexer.isLetter(b) {
+            while let b = byte(), Lexer.isLetter(b) || Lexer.isDigit(b) || b == UInt8(ascii: "_") { advance() }
+            let t = asciiText(start)
+            emit(.duration(t), at, t)
             return
         }
+        let digits = String(asciiText(start).filter { $0 != "_" })
         var percent = false
-        if peek() == "%" {
-            text.append("%")
+        if byte() == UInt8(ascii: "%") {
             percent = true
             advance()
         }
-        if text.contains("__") || text.hasSuffix("_") || text.hasSuffix("_%") || text.contains("_.") || text.contains("._") {
-            error(at, "bad number '\(text)'; '_' may only separate digits, as in 100_000")
+        let t = asciiText(start)
+        if t.contains("__") || t.hasSuffix("_") || t.hasSuffix("_%") || t.contains("_.") || t.contains("._") {
+            error(at, "bad number '\(t)'; '_' may only separate digits, as in 100_000")
         }
         let value = Lexer.parseDecimal(digits) ?? 0
-        emit(.number(percent ? value / 100 : value, percent: percent), at, text)
+        emit(.number(percent ? value / 100 : value, percent: percent), at, t)
     }
 
     /// Parses `123` or `123.45` (the standard library's parser: correctly rounded, no Foundation).
@@ -192,24 +206,25 @@ struct Lexer {
 
     private mutating func lexString() {
         let at = here
+        let start = i
         advance()  // opening quote
         var value = ""
         var raw: [Character] = []
-        var text = "\""
         while true {
-            guard let c = peek(), !c.isNewline else {
+            guard i < bytes.count, !isNewline(i) else {
                 error(at, "unterminated string; close it with \" on the same line")
                 break
             }
+            let c = chars[i]
+            let b = bytes[i]
             advance()
-            text.append(c)
-            if c == "\"" { break }
+            if b == UInt8(ascii: "\"") { break }
             raw.append(c)
-            if c == "\\" {
+            if b == UInt8(ascii: "\\") {
                 let escAt = SourceLocation(path: path, line: line, column: column - 1)
-                guard let e = peek(), !e.isNewline else { continue }
+                guard i < bytes.count, !isNewline(i) else { continue }
+                let e = chars[i]
                 advance()
-                text.append(e)
                 raw.append(e)
                 switch e {
                 case "\"": value.append("\"")
@@ -222,6 +237,6 @@ struct Lexer {
                 value.append(c)
             }
         }
-        emit(.string(value, raw: raw), at, text)
+        emit(.string(value, raw: raw), at, text(start))
     }
 }

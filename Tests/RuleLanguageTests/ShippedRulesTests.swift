@@ -8,9 +8,10 @@ import Testing
 @Suite struct ShippedRulesTests {
     typealias F = Fixtures
 
-    static func program() throws -> RuleProgram {
-        try RuleCompiler.compile(try F.shippedRuleFiles(), schema: F.schema).get()
-    }
+    /// Compiled once for all scenarios.
+    static let compiled = Result { try RuleCompiler.compile(try F.shippedRuleFiles(), schema: F.schema).get() }
+
+    static func program() throws -> RuleProgram { try compiled.get() }
 
     @Test func shippedRulesCompileCleanly() throws {
         let files = try F.shippedRuleFiles()
