@@ -55,16 +55,21 @@ public struct APIConfiguration: Sendable {
     public var allowAnonymous: Bool
     /// Who an anonymous request is in development mode. Default: an operator named `anonymous`.
     public var anonymousPrincipal: Principal
+    /// How long a request waits for PostgreSQL before it answers 503 (while the database is
+    /// down, the connection pool would otherwise keep a request waiting for about a minute).
+    /// Default 5 seconds.
+    public var storeTimeout: Duration
 
     public init(
         host: String = "127.0.0.1", port: Int = 18080, apiKeys: [String: Principal] = [:], allowAnonymous: Bool = false,
-        anonymousPrincipal: Principal = Principal(name: "anonymous", role: .operator)
+        anonymousPrincipal: Principal = Principal(name: "anonymous", role: .operator), storeTimeout: Duration = .seconds(5)
     ) {
         self.host = host
         self.port = port
         self.apiKeys = apiKeys
         self.allowAnonymous = allowAnonymous
         self.anonymousPrincipal = anonymousPrincipal
+        self.storeTimeout = storeTimeout
     }
 
     /// Reads `CREDITWATCH_HTTP_HOST`, `CREDITWATCH_HTTP_PORT` and `CREDITWATCH_HTTP_ALLOW_ANONYMOUS`

@@ -33,7 +33,8 @@ public func buildApplication(
     router.add(middleware: RequestMetricsMiddleware(factory: PrometheusMetricsFactory(registry: metrics)))
     router.add(middleware: ErrorMiddleware())
 
-    let api = APIRoutes(store: store, features: features, metrics: metrics, logger: logger)
+    let api = APIRoutes(
+        store: store, features: features, metrics: metrics, storeTimeout: configuration.storeTimeout, logger: logger)
     router.get("health", use: api.health)
     router.get("metrics", use: api.metrics)
     let v1 = router.group("v1").add(middleware: AuthenticationMiddleware(configuration: configuration))
@@ -52,23 +53,48 @@ struct APIRoutes: Sendable {
     let store: PostgresStore
     let features: any EnterpriseFeatureSource
     let metrics: PrometheusCollectorRegistry
+    let storeTimeout: Duration
     let logger: Logger
 
     static let defaultPageSize = 50
+    static let unavailable = APIError(.unavailable, "the database is unavailable; retry later")
+
+    /// Runs a store call with the configured deadline; a database that cannot be reached (or does
+    /// not answer in time) becomes a 503, any other failure stays an internal error.
+    func fromStore<T: Sendable>(_ operation: @escaping @Sendable () async throws -> T) async throws -> T {
+        do {
+            guard let value = try await withDeadline(operation) else { throw Self.unavailable }
+            return value
+        } catch let error as APIError {
+            throw error
+        } catch where PostgresStore.isUnavailable(error) {
+            throw Self.unavailable
+        }
+    }
+
+    /// The operation's result, or nil when it did not finish within `storeTimeout` (it is then
+    /// cancelled).
+    func withDeadline<T: Sendable>(_ operation: @escaping @Sendable () async throws -> T) async throws -> T? {
+        let timeout = storeTimeout
+        return try await withThrowingTaskGroup(of: T?.self) { group in
+            group.addTask { try await operation() }
+            group.addTask {
+                try await Task.sleep(for: timeout)
+                return nil
+            }
+            defer { group.cancelAll() }
+            guard let first = try await group.next(), let value = first else { return nil }
+            return value
+        }
+    }
 
     @Sendable func health(_ request: Request, context: APIRequestContext) async throws -> Response {
         let store = self.store
-        let answered = await withTaskGroup(of: Bool.self) { group in
-            group.addTask { (try? await store.ping()) != nil }
-            group.addTask {
-                try? await Task.sleep(for: .seconds(2))
-                return false
-            }
-            let first = await group.next() ?? false
-            group.cancelAll()
-            return first
+        do {
+            try await fromStore { try await store.ping() }
+        } catch {
+            throw APIError(.unavailable, "PostgreSQL does not answer")
         }
-        guard answered else { throw APIError(.unavailable, "PostgreSQL does not answer") }
         return try JSONResponse.make(["status": "ok"])
     }
 
@@ -86,9 +112,13 @@ struct APIRoutes: Sendable {
         let severities = try query.members("severity", of: Severity.self)
         let categories = try query.members("category", of: RuleLanguage.Category.self)
         let division = try query.division("industry")
-        let page = try await store.alerts(
-            after: after, limit: limit, severities: severities, categories: categories, division: division,
-            subjectIDs: principal.role == .bank ? (principal.scope ?? []) : nil)
+        let subjects = principal.role == .bank ? (principal.scope ?? []) : nil
+        let store = self.store
+        let page = try await fromStore {
+            try await store.alerts(
+                after: after, limit: limit, severities: severities, categories: categories, division: division,
+                subjectIDs: subjects)
+        }
         return try JSONResponse.make(page)
     }
 
@@ -105,13 +135,19 @@ struct APIRoutes: Sendable {
         guard principal.maySee(uscc.value) else {
             throw APIError(.forbidden, "enterprise \(uscc.value) is not in the scope of \(principal.name)", parameter: "uscc")
         }
-        guard let profile = try await store.enterprise(uscc.value) else {
+        let store = self.store
+        guard let profile = try await fromStore({ try await store.enterprise(uscc.value) }) else {
             throw APIError(.notFound, "no enterprise with USCC \(uscc.value) is known", parameter: "uscc")
         }
         // Features come from another store: when it fails, the profile is still worth showing.
         var values: [NamedJSONValue]?
+        let features = self.features
         do {
-            values = try await features.features(of: uscc.value).map { NamedJSONValue(name: $0.name, value: JSONValue($0.value)) }
+            if let current = try await withDeadline({ try await features.features(of: uscc.value) }) {
+                values = current.map { NamedJSONValue(name: $0.name, value: JSONValue($0.value)) }
+            } else {
+                context.logger.warning("enterprise features timed out")
+            }
         } catch {
             context.logger.warning("enterprise features unavailable", metadata: ["error": "\(String(reflecting: error))"])
         }
@@ -124,9 +160,10 @@ struct APIRoutes: Sendable {
             throw APIError(.forbidden, "the quarantine is open to analysts and operators only")
         }
         let query = try QueryParameters(request, accepted: ["after", "limit"])
-        let page = try await store.quarantine(
-            after: try query.cursor("after"),
-            limit: try query.limit("limit", defaultValue: Self.defaultPageSize, maximum: PostgresStore.maximumPageSize))
+        let after = try query.cursor("after")
+        let limit = try query.limit("limit", defaultValue: Self.defaultPageSize, maximum: PostgresStore.maximumPageSize)
+        let store = self.store
+        let page = try await fromStore { try await store.quarantine(after: after, limit: limit) }
         return try JSONResponse.make(page)
     }
 }

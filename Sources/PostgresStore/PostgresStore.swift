@@ -53,6 +53,36 @@ public final class PostgresStore: Sendable, Service {
         _ = try await client.query("SELECT 1", logger: logger).collect()
     }
 
+    /// Whether `error` (thrown by a store method) means the database cannot be reached or is not
+    /// accepting work right now (connection refused or lost, pool giving up, server shutting down,
+    /// authentication failing), as opposed to a fault of the statement or the data. Callers answer
+    /// the former with "retry later" (HTTP 503) and the latter as an internal error.
+    public static func isUnavailable(_ error: any Error) -> Bool {
+        switch error {
+        case let error as PSQLError:
+            switch error.code {
+            case .server:
+                // SQLSTATE classes 08 connection exception, 53 insufficient resources, 57 operator
+                // intervention (shutdown, cancel), 28 invalid authorization.
+                let state = error.serverInfo?[.sqlState] ?? ""
+                return ["08", "53", "57", "28"].contains(String(state.prefix(2)))
+            case .tooManyParameters, .messageDecodingFailure, .unexpectedBackendMessage, .invalidCommandTag,
+                .queryCancelled, .listenFailed, .unlistenFailed:
+                return false
+            default:
+                return true
+            }
+        case let error as PostgresTransactionError:
+            return [error.beginError, error.closureError, error.commitError].contains { $0.map(isUnavailable) ?? false }
+        case is PostgresDecodingError, is PostgresStoreError, is CancellationError:
+            return false
+        default:
+            // The connection pool's own errors (circuit breaker tripped after failed connects, pool
+            // shut down) come from PostgresNIO's internal pool module, whose types are not public API.
+            return String(reflecting: type(of: error)).hasPrefix("_ConnectionPoolModule.")
+        }
+    }
+
     // MARK: Migrations
 
     /// Applies the migrations of `Migrations.all` not applied yet, in version order, each in its own

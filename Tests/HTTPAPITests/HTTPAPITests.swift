@@ -45,10 +45,22 @@ struct HTTPAPITests {
     @Test func healthIsUnavailableWithoutPostgreSQL() async throws {
         var unreachable = testStoreConfiguration()
         unreachable.port = 1
-        try await withTestAPI(storeConfiguration: unreachable, migrate: false) { _, client in
+        let configuration = APIConfiguration(allowAnonymous: true, storeTimeout: .seconds(1))
+        try await withTestAPI(configuration: configuration, storeConfiguration: unreachable, migrate: false) { _, client in
             let response = try await client.execute(uri: "/health", method: .get)
             #expect(response.status == .serviceUnavailable)
             #expect(response.text == #"{"error":{"code":"unavailable","message":"PostgreSQL does not answer"}}"#)
+        }
+    }
+
+    @Test func storeCallsFailAsUnavailableWithoutPostgreSQL() async throws {
+        var unreachable = testStoreConfiguration()
+        unreachable.port = 1
+        let configuration = APIConfiguration(allowAnonymous: true, storeTimeout: .seconds(1))
+        try await withTestAPI(configuration: configuration, storeConfiguration: unreachable, migrate: false) { _, client in
+            let response = try await client.execute(uri: "/v1/alerts", method: .get)
+            #expect(response.status == .serviceUnavailable)
+            #expect(response.text == #"{"error":{"code":"unavailable","message":"the database is unavailable; retry later"}}"#)
         }
     }
 
