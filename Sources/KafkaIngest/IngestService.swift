@@ -1,4 +1,5 @@
 import CreditWatchCore
+import Dispatch
 import Logging
 import Metrics
 import ServiceLifecycle
@@ -26,7 +27,7 @@ public struct IngestService: Service {
         while !Task.isShuttingDownGracefully, !Task.isCancelled {
             let batch = await consumer.nextBatch(idleTimeout: .milliseconds(500))
             if batch.isEmpty { continue }
-            let started = ContinuousClock.now
+            let started = DispatchTime.now()
             guard let report = await processWithRetry(batch) else { return }
             do {
                 try await consumer.commit(batch)

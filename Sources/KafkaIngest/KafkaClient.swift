@@ -40,6 +40,9 @@ public struct KafkaConfiguration: Sendable {
     public var maxBufferedMessages: Int = 20_000
     /// Group session timeout; ~6 s gives a ~3 s group join on the local broker. Default 6000.
     public var sessionTimeoutMilliseconds: Int = 6000
+    /// Prepended to every catalog topic name on the broker (e.g. `test42.` to isolate a test run
+    /// or a staging city on a shared cluster). Default empty.
+    public var topicPrefix: String = ""
     /// Extra librdkafka properties, applied last.
     public var properties: [String: String] = [:]
 
@@ -48,6 +51,7 @@ public struct KafkaConfiguration: Sendable {
     public init(environment: [String: String]) {
         if let b = environment["CREDITWATCH_KAFKA_BROKERS"] { brokers = b }
         if let g = environment["CREDITWATCH_KAFKA_GROUP"] { groupID = g }
+        if let p = environment["CREDITWATCH_KAFKA_TOPIC_PREFIX"] { topicPrefix = p }
     }
 }
 

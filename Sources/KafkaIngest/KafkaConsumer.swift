@@ -50,7 +50,7 @@ public final class KafkaConsumer: @unchecked Sendable {
         rd_kafka_poll_set_consumer(handle)
         let list = rd_kafka_topic_partition_list_new(Int32(topics.count))!
         defer { rd_kafka_topic_partition_list_destroy(list) }
-        for topic in topics { rd_kafka_topic_partition_list_add(list, topic, RD_KAFKA_PARTITION_UA) }
+        for topic in topics { rd_kafka_topic_partition_list_add(list, configuration.topicPrefix + topic, RD_KAFKA_PARTITION_UA) }
         let err = rd_kafka_subscribe(handle, list)
         if err != RD_KAFKA_RESP_ERR_NO_ERROR {
             rd_kafka_destroy(handle)
@@ -89,7 +89,7 @@ public final class KafkaConsumer: @unchecked Sendable {
                 continue
             }
             let inbound = InboundMessage(
-                topic: String(cString: rd_kafka_topic_name(m.rkt)), partition: m.partition, offset: m.offset,
+                topic: String(String(cString: rd_kafka_topic_name(m.rkt)).dropFirst(configuration.topicPrefix.count)), partition: m.partition, offset: m.offset,
                 key: m.key.map { Array(UnsafeRawBufferPointer(start: $0, count: m.key_len)) },
                 value: m.payload.map { Array(UnsafeRawBufferPointer(start: $0, count: m.len)) })
             lock.lock()
@@ -141,16 +141,17 @@ public final class KafkaConsumer: @unchecked Sendable {
 
     /// Commits, synchronously, the offsets after the last message of each partition in `batch`.
     public func commit(_ batch: [InboundMessage]) async throws {
-        var next: [String: [Int32: Int64]] = [:]
-        for m in batch { next[m.topic, default: [:]][m.partition] = max(next[m.topic]?[m.partition] ?? 0, m.offset + 1) }
-        if next.isEmpty { return }
+        var offsets: [String: [Int32: Int64]] = [:]
+        for m in batch { offsets[m.topic, default: [:]][m.partition] = max(offsets[m.topic]?[m.partition] ?? 0, m.offset + 1) }
+        if offsets.isEmpty { return }
+        let next = offsets
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
             DispatchQueue.global().async {
                 let list = rd_kafka_topic_partition_list_new(Int32(next.count))!
                 defer { rd_kafka_topic_partition_list_destroy(list) }
                 for (topic, partitions) in next {
                     for (partition, offset) in partitions {
-                        rd_kafka_topic_partition_list_add(list, topic, partition)!.pointee.offset = offset
+                        rd_kafka_topic_partition_list_add(list, self.configuration.topicPrefix + topic, partition)!.pointee.offset = offset
                     }
                 }
                 let err = rd_kafka_commit(self.handle, list, 0)

@@ -6,6 +6,7 @@ import Foundation
 public final class KafkaProducer: @unchecked Sendable {
     // Safety: librdkafka producer handles are thread-safe.
     private let handle: OpaquePointer
+    private let topicPrefix: String
 
     public init(configuration: KafkaConfiguration) throws {
         try LibrdkafkaVersion.check()
@@ -20,17 +21,18 @@ public final class KafkaProducer: @unchecked Sendable {
         ]
         properties += configuration.properties.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
         handle = try newClient(RD_KAFKA_PRODUCER, properties)
+        topicPrefix = configuration.topicPrefix
     }
 
     deinit { rd_kafka_destroy(handle) }
 
-    /// Queues one message; blocks (serving delivery reports) while librdkafka's queue is full.
+    /// Queues one message for the catalog topic `topic` (the configured prefix is added); blocks (serving delivery reports) while librdkafka's queue is full.
     public func send(topic: String, key: [UInt8]?, value: [UInt8]?) throws {
         while true {
             let err: rd_kafka_resp_err_t = (key ?? []).withUnsafeBytes { k in
                 (value ?? []).withUnsafeBytes { v in
                     cw_produce(
-                        handle, topic, RD_KAFKA_PARTITION_UA,
+                        handle, topicPrefix + topic, RD_KAFKA_PARTITION_UA,
                         key == nil ? nil : k.baseAddress, key?.count ?? 0,
                         value == nil ? nil : v.baseAddress, value?.count ?? 0)
                 }

@@ -103,19 +103,18 @@ public actor BatchProcessor {
             updates.append(FeatureUpdate(
                 change: item.change, entity: entity, division: registrations[entity.id]?.division, previousDivision: previous))
         }
-        try await features.apply(updates, industrySeries: program.industrySeries, historyTopics: program.historyTopics)
+        try await features.apply(updates, industrySeries: program.industrySeries, historyTopics: historyTopics)
 
         // 4. Evaluate every enterprise the batch touched (one round trip to read their records).
         let entities = Array(Set(updates.map(\.entity))).sorted()
         report.entitiesEvaluated = entities.count
-        let records = try await features.records(of: entities, topics: program.topicsUsed, historyTopics: program.historyTopics)
+        let records = try await features.records(of: entities, topics: currentTopics, historyTopics: historyTopics)
         var alerted: [(division: String, uscc: String)] = []
         var divisionClock: [String: Day] = [:]
         for entity in entities {
-            let byTopic = records[entity] ?? [:]
-            let asOf = eventClock(byTopic)
+            let evaluation = evaluate(entity, records: records[entity] ?? [:])
+            let asOf = evaluation.asOf
             let registration = registrations[entity.id] ?? Registration(division: nil, district: nil)
-            let evaluation = program.evaluate(EntityData(entity: entity.id, asOf: asOf, records: byTopic))
             for firing in evaluation.firings {
                 effects.alerts.append(AlertRecord(
                     firing: firing, subject: .entity(entity), ruleSetVersion: program.version, asOf: asOf,
@@ -130,7 +129,7 @@ public actor BatchProcessor {
         }
 
         // 5. Industry rules for the divisions the batch touched.
-        if program.hasIndustryRules, !divisionClock.isEmpty {
+        if hasIndustryRules, !divisionClock.isEmpty {
             let industries = try await features.industries(
                 Set(divisionClock.keys), alerted: alerted, series: program.industrySeries, asOf: divisionClock)
             report.industriesEvaluated = industries.count
@@ -149,6 +148,25 @@ public actor BatchProcessor {
         try await store.commit(effects)
         return report
     }
+
+    /// The live program's view of one entity now: its features and what would fire (API profiles).
+    public func evaluate(_ entity: EntityKey) async throws -> EntityEvaluation {
+        let records = try await features.records(of: [entity], topics: currentTopics, historyTopics: historyTopics)
+        return evaluate(entity, records: records[entity] ?? [:])
+    }
+
+    private func evaluate(_ entity: EntityKey, records: [String: [FactRecord]]) -> EntityEvaluation {
+        program.evaluate(EntityData(entity: entity.id, asOf: eventClock(records), records: records))
+    }
+
+    /// The program reads `topic#history` for the change history of a topic's records.
+    private static let historySuffix = "#history"
+    private var currentTopics: Set<String> { program.topicsUsed.filter { !$0.hasSuffix(Self.historySuffix) } }
+    private var historyTopics: Set<String> {
+        Set(program.topicsUsed.filter { $0.hasSuffix(Self.historySuffix) }.map { String($0.dropLast(Self.historySuffix.count)) })
+    }
+
+    private var hasIndustryRules: Bool { program.rules.contains { $0.kind == .industry } }
 
     /// The entity's event-time clock: its latest business date, so windows end where its data ends.
     private func eventClock(_ byTopic: [String: [FactRecord]]) -> Day {

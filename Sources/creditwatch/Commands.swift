@@ -1,0 +1,94 @@
+import ArgumentParser
+import CreditWatchCore
+import Foundation
+import KafkaIngest
+import Logging
+import Metrics
+import PostgresStore
+import Prometheus
+import ServiceLifecycle
+import Simulator
+
+struct Run: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the daemon: consume the department feeds, evaluate the rules, serve the API.")
+
+    @OptionGroup var common: CommonOptions
+
+    func run() async throws {
+        let settings = try common.settings()
+        let logger = common.logger("creditwatch")
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        let daemon: Daemon
+        do {
+            daemon = try await Daemon.make(settings: settings, logger: logger, registry: registry)
+        } catch let failure as ProjectFiles.Failure {
+            FileHandle.standardError.write(Data("creditwatch: cannot start:\n\(failure.description)\n".utf8))
+            throw ExitCode(1)
+        }
+        let group = ServiceGroup(
+            configuration: .init(
+                services: daemon.services.map { .init(service: $0) },
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger))
+        try await group.run()
+    }
+}
+
+struct Migrate: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Apply the PostgreSQL migrations that are not applied yet.")
+
+    @OptionGroup var common: CommonOptions
+
+    func run() async throws {
+        let settings = try common.settings()
+        let logger = common.logger("creditwatch.migrate")
+        let catalog = try ProjectFiles.catalog(at: settings.topicsPath)
+        let store = try PostgresStore(configuration: settings.postgres, catalog: catalog, logger: logger)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await store.run() }
+            let applied = try await store.migrate()
+            print(applied.isEmpty ? "schema is up to date" : "applied migrations \(applied.map(String.init).joined(separator: ", "))")
+            group.cancelAll()
+        }
+    }
+}
+
+struct Simulate: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Produce a synthetic city to Kafka: two years of every department feed, planted risk stories and some bad input.")
+
+    @OptionGroup var common: CommonOptions
+    @Option(help: "Number of enterprises.") var enterprises = 3000
+    @Option(help: "Number of persons.") var persons = 2000
+    @Option(help: "Random seed (same seed, same city).") var seed: UInt64 = 42
+    @Option(help: "Create the catalog's topics first, with this many partitions (0: don't).") var partitions: Int32 = 4
+
+    func run() async throws {
+        let settings = try common.settings()
+        let catalog = try ProjectFiles.catalog(at: settings.topicsPath)
+        if partitions > 0 {
+            try KafkaAdmin.createTopics(catalog.topics.keys.sorted(), partitions: partitions, configuration: settings.kafka)
+        }
+        var configuration = CityConfiguration()
+        configuration.enterprises = enterprises
+        configuration.persons = persons
+        configuration.seed = seed
+        let simulator = CitySimulator(configuration: configuration)
+        let producer = try KafkaProducer(configuration: settings.kafka)
+        let started = ContinuousClock.now
+        var sent = 0
+        for message in simulator.all() {
+            try producer.send(topic: message.topic, key: message.key, value: message.value)
+            sent += 1
+        }
+        try producer.flush()
+        let elapsed = ContinuousClock.now - started
+        print("sent \(sent) messages to \(settings.kafka.brokers) in \(elapsed.formatted(.units(allowed: [.seconds], fractionalPart: .show(length: 1))))")
+        print("planted risk stories:")
+        for story in simulator.plantedStories {
+            print("  \(story.month)  \(story.uscc)  \(story.name)  \(story.description)")
+        }
+    }
+}

@@ -1,0 +1,67 @@
+import ArgumentParser
+import CreditWatchCore
+import Foundation
+import KafkaIngest
+import Logging
+import RuleLanguage
+
+/// `creditwatch`: the credit-risk early-warning daemon and its tools.
+@main
+struct CreditWatch: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "creditwatch",
+        abstract: "Credit-risk early warning: department feeds → feature windows → rules → alerts.",
+        subcommands: [Run.self, Migrate.self, Rules.self, Simulate.self, Version.self])
+}
+
+/// Options every subcommand that touches the stack shares.
+struct CommonOptions: ParsableArguments {
+    @Option(name: .long, help: "YAML configuration file (see ops/creditwatch.example.yaml).")
+    var config: String?
+
+    @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel: Logger.Level = .info
+
+    func settings() throws -> Settings { try Settings.load(file: config) }
+
+    func logger(_ label: String) -> Logger {
+        var logger = Logger(label: label)
+        logger.logLevel = logLevel
+        return logger
+    }
+}
+
+extension Logger.Level: @retroactive ExpressibleByArgument {}
+
+struct Version: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Print the version of CreditWatch and of librdkafka.")
+    func run() {
+        print("creditwatch 0.1.0, librdkafka \(LibrdkafkaVersion.string)")
+    }
+}
+
+struct Rules: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Work with the rule set.", subcommands: [Check.self])
+
+    struct Check: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Parse and type-check every rule file against the topic catalog; print all errors at once.")
+
+        @OptionGroup var common: CommonOptions
+        @Option(help: "Rule folder or file (default: the configuration's rules path).") var rules: String?
+        @Option(help: "Topic catalog folder (default: the configuration's topics path).") var topics: String?
+
+        func run() async throws {
+            let settings = try common.settings()
+            let catalog = try ProjectFiles.catalog(at: topics ?? settings.topicsPath)
+            do {
+                let program = try ProjectFiles.program(at: rules ?? settings.rulesPath, catalog: catalog, overrides: settings.ruleOverrides)
+                print("ok: \(program.rules.count) rules, rule set version \(program.version)")
+            } catch let failure as ProjectFiles.Failure {
+                FileHandle.standardError.write(Data((failure.description + "\n").utf8))
+                throw ExitCode(1)
+            }
+        }
+    }
+}

@@ -1,0 +1,79 @@
+import CreditWatchCore
+import HTTPAPI
+import Hummingbird
+import KafkaIngest
+import Logging
+import Metrics
+import PostgresStore
+import Prometheus
+import RedisFeatures
+import RuleLanguage
+import ServiceLifecycle
+
+/// The long-running daemon assembled from its parts: the store of record, the feature store,
+/// the engine, the Kafka consumer group and the HTTP API, as `Service`s of one group. Services
+/// stop in reverse order on SIGTERM: the API first, then ingest (finishing and committing its
+/// batch), then the PostgreSQL pool.
+struct Daemon {
+    let catalog: TopicCatalog
+    let store: PostgresStore
+    let processor: BatchProcessor
+    /// Migrations, then the ingest loop.
+    let ingest: any Service
+    let api: any Service
+
+    /// In start order; the group stops them in reverse.
+    var services: [any Service] { [store, ingest, api] }
+
+    static func make(
+        settings: Settings, logger: Logger, registry: PrometheusCollectorRegistry,
+        onBatch: @escaping @Sendable (BatchReport) -> Void = { _ in }
+    ) async throws -> Daemon {
+        try LibrdkafkaVersion.check()
+        let catalog = try ProjectFiles.catalog(at: settings.topicsPath)
+        // A rule set that fails the check never starts: the diagnostics are the error.
+        let program = try ProjectFiles.program(at: settings.rulesPath, catalog: catalog, overrides: settings.ruleOverrides)
+        let store = try PostgresStore(configuration: settings.postgres, catalog: catalog, logger: logger)
+        let redis = try RedisConnection(host: settings.redisHost, port: settings.redisPort)
+        let features = try await FeatureWindows(connection: redis, catalog: catalog, logger: logger)
+        let processor = BatchProcessor(catalog: catalog, program: program, features: features, store: store)
+        let consumer = try KafkaConsumer(configuration: settings.kafka, topics: catalog.topics.keys.sorted(), logger: logger)
+        let ingest = IngestService(consumer: consumer, processor: processor, logger: logger, onBatch: onBatch)
+        let app = buildApplication(
+            configuration: settings.api, store: store, features: EngineFeatures(processor: processor),
+            metrics: registry, logger: logger)
+        logger.info(
+            "creditwatch starting",
+            metadata: [
+                "librdkafka": "\(LibrdkafkaVersion.string)", "topics": "\(catalog.topics.count)",
+                "rules": "\(program.rules.count)", "rule_set": "\(program.version)",
+                "postgres": "\(settings.postgres)", "api": "http://\(settings.api.host):\(settings.api.port)/",
+            ])
+        return Daemon(
+            catalog: catalog, store: store, processor: processor,
+            ingest: MigrateThen(store: store, service: ingest, logger: logger), api: app)
+    }
+}
+
+/// Applies pending migrations (the pool is running by then), then runs the wrapped service.
+struct MigrateThen: Service {
+    let store: PostgresStore
+    let service: any Service
+    let logger: Logger
+
+    func run() async throws {
+        let applied = try await store.migrate()
+        if !applied.isEmpty { logger.info("migrations applied", metadata: ["versions": "\(applied)"]) }
+        try await service.run()
+    }
+}
+
+/// An enterprise's current features for its API profile: the live rule program over its windows.
+struct EngineFeatures: EnterpriseFeatureSource {
+    let processor: BatchProcessor
+
+    func features(of uscc: String) async throws -> [NamedValue] {
+        let evaluation = try await processor.evaluate(EntityKey(.enterprise, uscc))
+        return evaluation.features.keys.sorted().map { NamedValue($0, evaluation.features[$0]!) }
+    }
+}

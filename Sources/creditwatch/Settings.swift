@@ -1,0 +1,95 @@
+import Foundation
+import HTTPAPI
+import KafkaIngest
+import PostgresStore
+import Yams
+
+/// The daemon's configuration. Each component reads its own `CREDITWATCH_*` variables
+/// (`init(environment:)`, with documented defaults for the local stack of `ops/`); a YAML file
+/// (`ops/creditwatch.example.yaml`) is translated into the same variables, and variables set in
+/// the process environment override the file. One parser per component, whatever the source.
+struct Settings {
+    var kafka: KafkaConfiguration
+    var postgres: PostgresStore.Configuration
+    var api: APIConfiguration
+    var redisHost: String
+    var redisPort: Int
+    var rulesPath: String
+    var topicsPath: String
+    /// A city's rule parameter overrides, `rule.param → value`.
+    var ruleOverrides: [String: Double] = [:]
+
+    /// YAML key path → environment variable.
+    static let keys: [String: String] = [
+        "kafka.brokers": "CREDITWATCH_KAFKA_BROKERS", "kafka.group_id": "CREDITWATCH_KAFKA_GROUP",
+        "kafka.topic_prefix": "CREDITWATCH_KAFKA_TOPIC_PREFIX", "kafka.batch_size": "CREDITWATCH_KAFKA_BATCH_SIZE",
+        "kafka.batch_timeout_ms": "CREDITWATCH_KAFKA_BATCH_TIMEOUT_MS",
+        "kafka.max_buffered_messages": "CREDITWATCH_KAFKA_MAX_BUFFERED",
+        "redis.host": "CREDITWATCH_REDIS_HOST", "redis.port": "CREDITWATCH_REDIS_PORT",
+        "postgres.host": "CREDITWATCH_PG_HOST", "postgres.port": "CREDITWATCH_PG_PORT",
+        "postgres.user": "CREDITWATCH_PG_USER", "postgres.password": "CREDITWATCH_PG_PASSWORD",
+        "postgres.database": "CREDITWATCH_PG_DATABASE", "postgres.schema": "CREDITWATCH_PG_SCHEMA",
+        "postgres.max_connections": "CREDITWATCH_PG_MAX_CONNECTIONS",
+        "http.host": "CREDITWATCH_HTTP_HOST", "http.port": "CREDITWATCH_HTTP_PORT",
+        "http.allow_anonymous": "CREDITWATCH_HTTP_ALLOW_ANONYMOUS",
+        "rules.path": "CREDITWATCH_RULES", "topics.path": "CREDITWATCH_TOPICS",
+    ]
+
+    static func load(file: String?, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Settings {
+        var merged: [String: String] = [:]
+        var apiKeys: [String: Principal] = [:]
+        var overrides: [String: Double] = [:]
+        if let file {
+            guard let data = FileManager.default.contents(atPath: file), let text = String(data: data, encoding: .utf8) else {
+                throw ProjectFiles.Failure(description: "\(file): cannot read the configuration file")
+            }
+            guard let root = try Yams.load(yaml: text) as? [String: Any] else {
+                throw ProjectFiles.Failure(description: "\(file): expected a mapping at the top level")
+            }
+            for (section, value) in root {
+                guard let entries = value as? [String: Any] else { continue }
+                for (key, value) in entries {
+                    if let variable = keys["\(section).\(key)"] { merged[variable] = "\(value)" }
+                }
+            }
+            apiKeys = try parseKeys((root["http"] as? [String: Any])?["api_keys"], file: file)
+            for (key, value) in (root["rules"] as? [String: Any])?["overrides"] as? [String: Any] ?? [:] {
+                guard let number = (value as? Double) ?? (value as? Int).map(Double.init) else {
+                    throw ProjectFiles.Failure(description: "\(file): rules.overrides.\(key) must be a number")
+                }
+                overrides[key] = number
+            }
+        }
+        merged.merge(environment) { _, process in process }
+        var kafka = KafkaConfiguration(environment: merged)
+        if let v = merged["CREDITWATCH_KAFKA_BATCH_SIZE"].flatMap(Int.init) { kafka.batchSize = v }
+        if let v = merged["CREDITWATCH_KAFKA_BATCH_TIMEOUT_MS"].flatMap(Int.init) { kafka.batchTimeoutMilliseconds = v }
+        if let v = merged["CREDITWATCH_KAFKA_MAX_BUFFERED"].flatMap(Int.init) { kafka.maxBufferedMessages = v }
+        var api = APIConfiguration(environment: merged)
+        api.apiKeys = apiKeys
+        return Settings(
+            kafka: kafka, postgres: PostgresStore.Configuration(environment: merged), api: api,
+            redisHost: merged["CREDITWATCH_REDIS_HOST"] ?? "127.0.0.1",
+            redisPort: merged["CREDITWATCH_REDIS_PORT"].flatMap(Int.init) ?? 16379,
+            rulesPath: merged["CREDITWATCH_RULES"] ?? "rules", topicsPath: merged["CREDITWATCH_TOPICS"] ?? "topics",
+            ruleOverrides: overrides)
+    }
+
+    /// `api_keys: { "<key>": "office" | "analyst" | "operator" | "bank:<name>:<uscc>,<uscc>" }`.
+    private static func parseKeys(_ value: Any?, file: String) throws -> [String: Principal] {
+        guard let entries = value as? [String: String] else { return [:] }
+        var keys: [String: Principal] = [:]
+        for (key, spec) in entries {
+            let parts = spec.split(separator: ":", maxSplits: 2).map(String.init)
+            if parts.first == "bank", parts.count >= 2 {
+                let scope = parts.count == 3 ? Set(parts[2].split(separator: ",").map(String.init)) : []
+                keys[key] = .bank(parts[1], scope: scope)
+            } else if let role = Principal.Role(rawValue: spec) {
+                keys[key] = Principal(name: spec, role: role)
+            } else {
+                throw ProjectFiles.Failure(description: "\(file): http.api_keys: '\(spec)' is not a role (\(Principal.Role.allCases.map(\.rawValue).joined(separator: ", ")), or bank:<name>:<uscc,...>)")
+            }
+        }
+        return keys
+    }
+}

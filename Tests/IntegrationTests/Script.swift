@@ -1,0 +1,65 @@
+import CreditWatchCore
+import RuleLanguage
+import Simulator
+
+/// Scripted department messages for a handful of enterprises, exactly as EVENTS.md writes them.
+enum Script {
+    /// A valid USCC from its first 17 characters.
+    static func uscc(_ first17: String) -> String { first17 + String(USCC.checkCharacter(forFirst17: first17)!) }
+
+    static func ms(_ day: Day) -> Int64 { Int64(day.value) * 86_400_000 + 8 * 3_600_000 }
+
+    static func message(_ topic: String, key: [String: JSONValue], op: String = "c", before: [String: JSONValue]? = nil, after: [String: JSONValue]?, ts: Int64) -> SimulatedMessage {
+        SimulatedMessage(
+            topic: topic, key: Envelope.key(key),
+            value: Envelope.debezium(topic: topic, op: op, before: before, after: after, tsMs: ts))
+    }
+
+    static func registration(_ uscc: String, name: String, industry: String, district: String = "430602", established: Day = Day(year: 2015, month: 3, day: 1)!, legalRep: String = "张伟") -> SimulatedMessage {
+        message("market.enterprise", key: ["uscc": .string(uscc)], after: [
+            "uscc": .string(uscc), "name": .string(name), "legal_rep_name": .string(legalRep), "legal_rep_id": .null,
+            "industry_code": .string(industry), "registered_capital": .number(5_000_000), "established_date": .date(established),
+            "status": .string("存续"), "district_code": .string(district), "address": .null,
+            "updated_at": .isoTimestamp(epochMilliseconds: ms(established)),
+        ], ts: ms(established))
+    }
+
+    static func taxRow(_ uscc: String, _ month: Month, amount: Double, name: String = "企业") -> [String: JSONValue] {
+        ["id": .string("TP-\(uscc.suffix(6))-\(month)"), "uscc": .string(uscc), "name": .string(name), "tax_type": .string("增值税"),
+         "period": .period(month), "amount": .number(amount), "paid_date": .date(month.firstDay + 14)]
+    }
+
+    static func taxPayment(_ uscc: String, _ month: Month, amount: Double) -> SimulatedMessage {
+        let row = taxRow(uscc, month, amount: amount)
+        return message("tax.payment", key: ["id": row["id"]!], after: row, ts: ms(month.firstDay + 15))
+    }
+
+    static func waterUsage(_ uscc: String?, account: String, customer: String, _ month: Month, volume: Double) -> SimulatedMessage {
+        let id = "WU-\(account)-\(month)"
+        return message("water.usage", key: ["id": .string(id)], after: [
+            "id": .string(id), "account_no": .string(account), "customer_name": .string(customer),
+            "uscc": uscc.map(JSONValue.string) ?? .null, "period": .period(month), "volume_m3": .number(volume),
+            "amount": .number(volume * 4.5),
+        ], ts: ms(month.lastDay))
+    }
+
+    static func waterArrears(_ uscc: String?, account: String, customer: String, months: Int, asOf: Day) -> SimulatedMessage {
+        let id = "WA-\(account)-\(asOf)"
+        return message("water.arrears", key: ["id": .string(id)], after: [
+            "id": .string(id), "account_no": .string(account), "customer_name": .string(customer),
+            "uscc": uscc.map(JSONValue.string) ?? .null, "amount_due": .number(Double(months) * 4000),
+            "months_overdue": .int(Int64(months)), "as_of_date": .date(asOf),
+        ], ts: ms(asOf))
+    }
+
+    static func dishonest(_ uscc: String, name: String, caseNo: String, listed: Day, amount: Double) -> SimulatedMessage {
+        message("court.dishonest", key: ["case_no": .string(caseNo)], after: [
+            "case_no": .string(caseNo), "party_type": .string("enterprise"), "uscc": .string(uscc), "id_number": .null,
+            "name": .string(name), "court": .string("邵阳市中级人民法院"), "listed_date": .date(listed),
+            "amount": .number(amount), "removed_date": .null,
+        ], ts: ms(listed))
+    }
+
+    /// The months of the scripted history.
+    static let months: [Month] = (0..<18).map { Month(year: 2025, month: 1) + $0 }
+}

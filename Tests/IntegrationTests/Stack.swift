@@ -1,0 +1,147 @@
+import CreditWatchCore
+import Foundation
+import KafkaIngest
+import Logging
+import PostgresStore
+import Prometheus
+import RedisFeatures
+import RuleLanguage
+import ServiceLifecycle
+import Simulator
+import Synchronization
+import Testing
+
+@testable import creditwatch
+
+/// The real servers started by `ops/servers.sh` (ops/test.sh exports their addresses).
+enum Stack {
+    static let environment = ProcessInfo.processInfo.environment
+    static var isAvailable: Bool {
+        ["CREDITWATCH_PG_HOST", "CREDITWATCH_REDIS_PORT", "CREDITWATCH_KAFKA_BROKERS"].allSatisfy { environment[$0] != nil }
+    }
+
+    /// The repository root (rules/, topics/).
+    static let root: String = {
+        var url = URL(fileURLWithPath: #filePath)
+        for _ in 0..<3 { url.deleteLastPathComponent() }
+        return url.path
+    }()
+
+    /// The `creditwatch` executable built next to the test bundle.
+    static var executable: String {
+        let dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        let candidate = dir.appendingPathComponent("creditwatch").path
+        if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+        return "\(root)/.build/debug/creditwatch"
+    }
+
+    /// A fresh, isolated run: its own topic prefix, consumer group and PostgreSQL schema.
+    /// Redis is shared, so the integration suite runs serialized and starts each test from an
+    /// empty Redis database.
+    static func settings(_ name: String) throws -> Settings {
+        let id = "\(name)_\(UInt32.random(in: 0...UInt32.max))"
+        var environment = Self.environment
+        environment["CREDITWATCH_PG_DATABASE"] = environment["CREDITWATCH_PG_TEST_DATABASE"] ?? "creditwatch_test"
+        environment["CREDITWATCH_PG_SCHEMA"] = id
+        environment["CREDITWATCH_KAFKA_TOPIC_PREFIX"] = "\(id)."
+        environment["CREDITWATCH_KAFKA_GROUP"] = id
+        environment["CREDITWATCH_RULES"] = "\(root)/rules"
+        environment["CREDITWATCH_TOPICS"] = "\(root)/topics"
+        var settings = try Settings.load(file: nil, environment: environment)
+        settings.kafka.batchTimeoutMilliseconds = 100
+        return settings
+    }
+
+    static func flushRedis(_ settings: Settings) async throws {
+        let redis = try RedisConnection(host: settings.redisHost, port: settings.redisPort)
+        _ = try await redis.command("FLUSHDB")
+    }
+
+    /// The environment a `creditwatch` subprocess needs to run against the same isolated run.
+    static func processEnvironment(_ settings: Settings, httpPort: Int) -> [String: String] {
+        var env = environment
+        env["CREDITWATCH_PG_DATABASE"] = settings.postgres.database
+        env["CREDITWATCH_PG_SCHEMA"] = settings.postgres.schema
+        env["CREDITWATCH_KAFKA_TOPIC_PREFIX"] = settings.kafka.topicPrefix
+        env["CREDITWATCH_KAFKA_GROUP"] = settings.kafka.groupID
+        env["CREDITWATCH_RULES"] = settings.rulesPath
+        env["CREDITWATCH_TOPICS"] = settings.topicsPath
+        env["CREDITWATCH_HTTP_PORT"] = String(httpPort)
+        return env
+    }
+}
+
+/// Counts what the engine has processed, so tests wait for exactly their messages.
+final class Progress: Sendable {
+    private let state = Mutex<(messages: Int, batches: Int)>((0, 0))
+
+    func add(_ report: BatchReport) { state.withLock { $0.messages += report.messages; $0.batches += 1 } }
+    var messages: Int { state.withLock { $0.messages } }
+
+    /// Waits until at least `count` messages were processed (fails the test after `timeout`).
+    func wait(for count: Int, timeout: Duration = .seconds(90)) async throws {
+        let deadline = ContinuousClock.now + timeout
+        while messages < count {
+            if ContinuousClock.now > deadline {
+                Issue.record("timed out: \(messages) of \(count) messages processed")
+                throw CancellationError()
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+    }
+}
+
+/// The engine running in-process against the real servers (store, feature store, consumer group).
+struct Engine {
+    let settings: Settings
+    let daemon: Daemon
+    let progress: Progress
+    let producer: KafkaProducer
+    let group: ServiceGroup
+    let task: Task<Void, any Error>
+    var sent = 0
+
+    static func start(_ name: String) async throws -> Engine {
+        let settings = try Stack.settings(name)
+        try await Stack.flushRedis(settings)
+        var logger = Logger(label: "test.\(name)")
+        logger.logLevel = .warning
+        let catalog = try ProjectFiles.catalog(at: settings.topicsPath)
+        try KafkaAdmin.createTopics(catalog.topics.keys.sorted(), partitions: 2, configuration: settings.kafka)
+        let progress = Progress()
+        let daemon = try await Daemon.make(
+            settings: settings, logger: logger, registry: PrometheusCollectorRegistry(),
+            onBatch: { progress.add($0) })
+        let group = ServiceGroup(services: [daemon.store, daemon.ingest], logger: logger)
+        let task = Task { try await group.run() }
+        let producer = try KafkaProducer(configuration: settings.kafka)
+        return Engine(settings: settings, daemon: daemon, progress: progress, producer: producer, group: group, task: task)
+    }
+
+    /// Produces the messages and waits until the engine has processed them.
+    mutating func send(_ messages: [SimulatedMessage]) async throws {
+        for m in messages { try producer.send(topic: m.topic, key: m.key, value: m.value) }
+        try producer.flush()
+        sent += messages.count
+        try await progress.wait(for: sent)
+    }
+
+    func stop() async throws {
+        await group.triggerGracefulShutdown()
+        try await task.value
+    }
+
+    var store: PostgresStore { daemon.store }
+
+    /// Every alert, in feed order.
+    func alerts() async throws -> [Alert] {
+        var all: [Alert] = []
+        var cursor: Int64?
+        repeat {
+            let page = try await store.alerts(after: cursor, limit: 500, severities: nil, categories: nil, division: nil, subjectIDs: nil)
+            all += page.alerts
+            cursor = page.hasMore ? page.nextCursor : nil
+        } while cursor != nil
+        return all
+    }
+}
