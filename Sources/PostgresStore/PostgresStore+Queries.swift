@@ -127,6 +127,25 @@ extension PostgresStore {
         return QuarantinePage(messages: messages, nextCursor: messages.last?.id ?? after, hasMore: hasMore)
     }
 
+    /// Quarantined messages not yet re-processed, with their raw bytes, for feeding them through
+    /// the pipeline again after a fix (then `markReprocessed`). Ordered by id, `id > after`.
+    public func pendingQuarantine(after: Int64?, limit: Int) async throws -> [(id: Int64, message: InboundMessage)] {
+        let rows = try await client.query(
+            """
+            SELECT id, topic, partition, "offset", key, value FROM quarantine
+            WHERE id > \(after ?? 0) AND reprocessed_at IS NULL ORDER BY id LIMIT \(max(limit, 1))
+            """, logger: logger)
+        var messages: [(id: Int64, message: InboundMessage)] = []
+        for try await (id, topic, partition, offset, key, value) in rows.decode(
+            (Int64, String, Int32, Int64, ByteBuffer?, ByteBuffer?).self)
+        {
+            messages.append((id, InboundMessage(
+                topic: topic, partition: partition, offset: offset, key: key.map { Array($0.readableBytesView) },
+                value: value.map { Array($0.readableBytesView) })))
+        }
+        return messages
+    }
+
     /// Marks quarantined messages as re-processed (after the catalog or the data was fixed);
     /// returns how many were pending.
     @discardableResult

@@ -130,8 +130,14 @@ struct PostgresStoreTests {
             #expect(second.messages[0].valueBase64 == "//4A")
             #expect(second.hasMore == false)
             #expect(try await store.quarantine(after: 2, limit: 10) == QuarantinePage(messages: [], nextCursor: 2, hasMore: false))
-            #expect(try await store.markReprocessed([1, 2, 3]) == 2)
+            let pending = try await store.pendingQuarantine(after: nil, limit: 10)
+            #expect(pending.map(\.id) == [1, 2])
+            #expect(pending[1].message == InboundMessage(
+                topic: "tax.payment", partition: 0, offset: 8, key: Array(#"{"id":"X"}"#.utf8), value: [0xFF, 0xFE, 0x00]))
+            #expect(try await store.markReprocessed([1, 3]) == 1)
             #expect(try await store.markReprocessed([1]) == 0)
+            #expect(try await store.pendingQuarantine(after: nil, limit: 10).map(\.id) == [2])
+            #expect(try await store.quarantine(after: nil, limit: 1).messages[0].reprocessedAt != nil)
         }
     }
 
