@@ -1,4 +1,3 @@
-import NIOCore
 import PostgresNIO
 
 /// A one-dimensional PostgreSQL array parameter whose elements may be NULL, for multi-row

@@ -1,6 +1,5 @@
 import CreditWatchCore
 import Foundation
-import NIOCore
 import PostgresNIO
 import RuleLanguage
 
