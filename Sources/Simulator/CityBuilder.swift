@@ -27,6 +27,8 @@ struct CityBuilder {
     var usedCores = Set<String>()
     var usedPlates = Set<String>()
     var counters: [String: Int] = [:]
+    /// Enterprises with an open enforcement case whose property a court will seize, and when.
+    var pendingSeizures: [Int: Int] = [:]
     var marketDeltas: [[(ts: Int64, delta: MarketDelta)]] = []
     var taxpayerDeltas: [[(ts: Int64, delta: TaxpayerDelta)]] = []
     var baseMarket: [MarketState] = []
@@ -121,6 +123,8 @@ struct CityBuilder {
         var seizure: Int?
         var wave: [Int]
         var waveIndustry: Int?
+        /// GB/T 4754 classes the stories need (a steel-structure maker, a developer).
+        var forcedClass: [Int: String] = [:]
         var storyIndices: Set<Int> { Set([collapse, churn, penalty, seizure].compactMap { $0 }) }
     }
 
@@ -148,12 +152,14 @@ struct CityBuilder {
         }
         plan.collapse = pickIndex()
         industries[plan.collapse!] = avoidingWave("C33", "C30")
+        plan.forcedClass[plan.collapse!] = wave == "C33" ? "C3021" : "C3311"
         plan.churn = pickIndex()
         industries[plan.churn!] = avoidingWave("L72", "F51")
         plan.penalty = pickIndex()
         industries[plan.penalty!] = avoidingWave("C14", "C13")
         plan.seizure = pickIndex()
         industries[plan.seizure!] = avoidingWave("K70", "E47")
+        plan.forcedClass[plan.seizure!] = wave == "K70" ? "E4710" : "K7010"
 
         if let waveIndustry = Gazetteer.industryIndex(division: wave) {
             plan.waveIndustry = waveIndustry
@@ -199,7 +205,10 @@ struct CityBuilder {
                     if u < 0.02 { preexistingStatus = "吊销" } else if u < 0.035 { preexistingStatus = "注销" }
                 }
             }
-            let classPick = rng.pick(industry.classes)
+            var classPick = rng.pick(industry.classes)
+            if let forced = plan.forcedClass[i], let match = industry.classes.first(where: { $0.code == forced }) {
+                classPick = match
+            }
 
             // Name: prefix + trade name + industry word + (bracket) + legal form; the core
             // (trade name + word) is unique, so no two names normalise alike.
@@ -386,6 +395,7 @@ struct CityBuilder {
                 let closes = rng.chance(0.65)
                 let closedIn = closes ? m + rng.int(2...12) : nil
                 let caseNo = enforcement(party, court: court, filed: filed, amount: amount, closedIn: closedIn, &rng)
+                if !closes && rng.chance(0.4) { pendingSeizures[i] = m + rng.int(1...3) }
                 if !closes && rng.chance(0.3) {
                     let listedIn = m + rng.int(3...6)
                     dishonest(
@@ -603,8 +613,9 @@ struct CityBuilder {
                 let registered = day(in: rng.int(S...E), &rng)
                 vehicle(owner: party.id, ownerName: party.name, registered: registered, types: Gazetteer.vehicleTypesPerson, &rng)
             }
+            var homes: [Int] = []
             if rng.chance(0.5) {
-                property(ownerType: "person", ownerID: party.id, ownerName: party.name, district: rng.int(0..<Gazetteer.districts.count), registered: startDay - rng.int(60...5_000), area: rng.uniform(60, 180), &rng)
+                homes.append(property(ownerType: "person", ownerID: party.id, ownerName: party.name, district: rng.int(0..<Gazetteer.districts.count), registered: startDay - rng.int(60...5_000), area: rng.uniform(60, 180), &rng))
             }
             if rng.chance(0.03) {
                 property(ownerType: "person", ownerID: party.id, ownerName: party.name, district: rng.int(0..<Gazetteer.districts.count), registered: day(in: rng.int(S...E), &rng), area: rng.uniform(70, 160), &rng)
@@ -619,6 +630,12 @@ struct CityBuilder {
                 if !closes && rng.chance(0.5) {
                     let listedIn = m + rng.int(2...5)
                     dishonest(.person(party), caseNo: caseNo, court: court, listedIn: listedIn, amount: amount, removedIn: rng.chance(0.3) ? listedIn + rng.int(3...9) : nil, &rng)
+                    // The court seizes the debtor's home the month after.
+                    if let home = homes.first, listedIn + 1 <= E {
+                        let day = workday(in: listedIn + 1, &rng)
+                        let record = model.records[home]
+                        if record.deletedAt == nil, dayOf(record.versions.last!.ts) < day { seize(home, on: day, &rng) }
+                    }
                 }
             }
         }
@@ -793,11 +810,18 @@ struct CityBuilder {
                 vehicle(owner: e.uscc, ownerName: e.name, registered: registered, types: types, &rng)
             }
             let developer = e.division == "K70" && e.classCode == "K7010"
-            let properties = e.isStory ? 0 : developer ? rng.int(2...5) : rng.chance(0.35) ? rng.int(1...3) : 0
+            var properties = e.isStory ? 0 : developer ? rng.int(2...5) : rng.chance(0.35) ? rng.int(1...3) : 0
+            if pendingSeizures[i] != nil { properties = max(1, properties) }
+            var owned: [Int] = []
             for _ in 0..<properties {
                 let registered = max(e.established + 30, startDay - rng.int(30...4_000))
                 let area = developer ? rng.uniform(5_000, 60_000) : rng.uniform(200, 8_000)
-                property(ownerType: "enterprise", ownerID: e.uscc, ownerName: e.name, district: e.district, registered: registered, area: area, &rng)
+                owned.append(property(ownerType: "enterprise", ownerID: e.uscc, ownerName: e.name, district: e.district, registered: registered, area: area, &rng))
+            }
+            if let m = pendingSeizures[i], m <= E, let first = owned.first {
+                let day = workday(in: m, &rng)
+                let record = model.records[first]
+                if record.deletedAt == nil, dayOf(record.versions.last!.ts) < day { seize(first, on: day, &rng) }
             }
         }
     }

@@ -35,7 +35,7 @@ public struct CityConfiguration: Sendable, Hashable {
     /// (default 0.12); half of them spell the name slightly differently from the registry.
     public var waterNameOnlyRate: Double
     /// For the other accounts, the share of records after the first that omit the USCC
-    /// (default 0.34, which makes about 30% of all water records USCC-less).
+    /// (default 0.2; with the name-only accounts about 30% of all water records lack a USCC).
     public var waterMissingUSCCRate: Double
     /// The GB/T 4754 division hit by the planted industry-wide downturn (default `C17`, textiles).
     public var waveDivision: String
@@ -61,7 +61,7 @@ public struct CityConfiguration: Sendable, Hashable {
         self.duplicateRate = 0.001
         self.resnapshotRate = 0.02
         self.waterNameOnlyRate = 0.12
-        self.waterMissingUSCCRate = 0.34
+        self.waterMissingUSCCRate = 0.2
         self.waveDivision = "C17"
         self.connectorEncodings = true
         self.plainFeeds = []

@@ -182,15 +182,16 @@ public struct CitySimulator: Sendable {
         let count = Int(expected) + (rng.unit() < expected - expected.rounded(.down) ? 1 : 0)
         guard count > 0 else { return result }
         let kinds = InputDefect.allCases
-        var positions: [(Int, SimulatedMessage)] = []
+        var positions: [(position: Int, serial: Int, message: SimulatedMessage)] = []
         let month = max(m, model.startIndex)
         for serial in 0..<count {
             let kind = kinds[(serial + rng.int(0..<kinds.count)) % kinds.count]
             let defect = model.defect(kind, month: month, serial: (salt + 10) * 10_000 + serial, &rng)
-            positions.append((rng.int(0...result.count), defect))
+            positions.append((rng.int(0...result.count), serial, defect))
         }
-        positions.sort { $0.0 > $1.0 }
-        for (position, defect) in positions { result.insert(defect, at: position) }
+        // Insert from the back so earlier positions stay valid.
+        positions.sort { $0.position != $1.position ? $0.position > $1.position : $0.serial > $1.serial }
+        for entry in positions { result.insert(entry.message, at: entry.position) }
         return result
     }
 }

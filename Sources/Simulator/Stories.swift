@@ -89,15 +89,19 @@ extension CityBuilder {
             "\(division): \(affected.count) of \(members.count) enterprises (\(share)%) see taxes fall 42–60% within 3 months",
             affected: affected.map { model.enterprises[$0].uscc })
 
-        // Social-insurance arrears for about a quarter of the affected (at least 3).
-        let arrearsCount = max(3, affected.count / 4)
+        // Social-insurance arrears for about one in eight of the affected (at least 3), among
+        // the smaller ones.
+        let arrearsCount = min(affected.count, max(3, affected.count / 8))
         let byRevenue = affected.sorted { model.enterprises[$0].revenue < model.enterprises[$1].revenue }
-        for i in byRevenue.prefix(arrearsCount) where w + 2 <= E {
-            model.enterprises[i].insuranceArrears = [(w + 2)...E]
-            story(.industryWave, i, w + 2, "\(division) downturn: social-insurance arrears")
+        let inArrears = Array(byRevenue.dropFirst(min(3, affected.count - arrearsCount)).prefix(arrearsCount))
+        if w + 2 <= E, let first = inArrears.first {
+            for i in inArrears { model.enterprises[i].insuranceArrears = [(w + 2)...E] }
+            story(
+                .industryWave, first, w + 2, "\(division) downturn: \(inArrears.count) enterprises fall behind with social insurance",
+                affected: inArrears.sorted().map { model.enterprises[$0].uscc })
         }
         // Abnormal-operations listings for three of the smallest.
-        for (k, i) in byRevenue.dropFirst(arrearsCount).prefix(3).enumerated() {
+        for (k, i) in byRevenue.filter({ !inArrears.contains($0) }).prefix(3).enumerated() {
             let m = w + 3 + k / 2
             guard m <= E else { continue }
             abnormal(i, listed: workday(in: m, &rng, from: 5, to: 25), reason: Gazetteer.abnormalReasonUnreachable, removedIn: nil, &rng)
