@@ -57,15 +57,16 @@ let package = Package(
         .target(
             name: "PostgresStore",
             dependencies: [
-                "CreditWatchCore",
+                "CreditWatchCore", "RuleLanguage",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
         .target(
             name: "HTTPAPI",
             dependencies: [
-                "CreditWatchCore", "PostgresStore",
+                "CreditWatchCore", "PostgresStore", "RuleLanguage",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -89,10 +90,23 @@ let package = Package(
         .testTarget(name: "RuleLanguageTests", dependencies: ["RuleLanguage"], swiftSettings: strict),
         .testTarget(name: "CreditWatchCoreTests", dependencies: ["CreditWatchCore"], swiftSettings: strict),
         .testTarget(name: "SimulatorTests", dependencies: ["Simulator"], swiftSettings: strict),
-        .testTarget(name: "PostgresStoreTests", dependencies: ["PostgresStore", "CreditWatchCore"], swiftSettings: strict),
+        .testTarget(
+            name: "PostgresStoreTests",
+            dependencies: [
+                "PostgresStore", "CreditWatchCore", "RuleLanguage",
+                .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict),
         .testTarget(
             name: "HTTPAPITests",
-            dependencies: ["HTTPAPI", "PostgresStore", .product(name: "HummingbirdTesting", package: "hummingbird")],
+            dependencies: [
+                "HTTPAPI", "PostgresStore", "CreditWatchCore", "RuleLanguage",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strict),
         .testTarget(
             name: "IntegrationTests",

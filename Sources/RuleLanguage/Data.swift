@@ -75,11 +75,16 @@ public struct EntityData: Sendable {
     public let asOf: Day
     /// Current records by topic.
     public let records: [String: [FactRecord]]
+    /// Where the windows over a topic's records end, when not at `asOf`: the engine ends the
+    /// windows of monthly feeds with the last complete month, so that a month whose data is still
+    /// arriving never looks like a collapse.
+    public let windowEnds: [String: Day]
 
-    public init(entity: String, asOf: Day, records: [String: [FactRecord]]) {
+    public init(entity: String, asOf: Day, records: [String: [FactRecord]], windowEnds: [String: Day] = [:]) {
         self.entity = entity
         self.asOf = asOf
         self.records = records
+        self.windowEnds = windowEnds
     }
 }
 

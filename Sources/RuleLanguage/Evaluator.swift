@@ -6,7 +6,8 @@ extension RuleProgram {
     /// Evaluates the enterprise rules for one entity: the rules whose condition is true, and every
     /// enterprise feature's value.
     public func evaluate(_ entity: EntityData) -> EntityEvaluation {
-        let run = EvaluationRun(program: self, asOf: entity.asOf, records: entity.records, industry: nil)
+        let run = EvaluationRun(
+            program: self, asOf: entity.asOf, records: entity.records, industry: nil, windowEnds: entity.windowEnds)
         var values: [String: Value] = [:]
         for (i, f) in features.enumerated() where f.kind == .enterprise {
             values[f.name] = run.feature(i).value
@@ -70,14 +71,17 @@ final class EvaluationRun {
     let asOf: Day
     let records: [String: [FactRecord]]
     let industry: IndustryData?
+    /// Per-topic window ends (`EntityData.windowEnds`); `X#history` follows `X`.
+    let windowEnds: [String: Day]
     /// False when `asOf` is outside the calendar's sensible range: then every aggregate is unknown.
     let calendarOK: Bool
     private var featureCache: [RuntimeValue?]
     private var aggregateCache: [AggregateResult?]
 
-    init(program: RuleProgram, asOf: Day, records: [String: [FactRecord]], industry: IndustryData?) {
+    init(program: RuleProgram, asOf: Day, records: [String: [FactRecord]], industry: IndustryData?, windowEnds: [String: Day] = [:]) {
         self.program = program
         self.asOf = asOf
+        self.windowEnds = windowEnds
         self.records = records
         self.industry = industry
         self.calendarOK = sensibleDays.contains(asOf.value)
@@ -268,7 +272,8 @@ final class EvaluationRun {
         guard calendarOK else { return AggregateResult(value: .unknown, sources: []) }
         if spec.function == .industrySum { return industrySum(spec) }
         let all = records[spec.topic] ?? []
-        let range = spec.window.map { Self.dayRange(asOf: asOf, window: $0, offset: spec.offset) }
+        let end = windowEnds[spec.topic] ?? windowEnds[String(spec.topic.prefix { $0 != "#" })] ?? asOf
+        let range = spec.window.map { Self.dayRange(asOf: end, window: $0, offset: spec.offset) }
 
         if spec.function == .changes, let range, let field = spec.field, let kind = spec.fieldKind {
             return changes(all, field: field, kind: kind, range: range, filter: spec.filter)

@@ -75,7 +75,7 @@ struct Settings {
             ruleOverrides: overrides)
     }
 
-    /// `api_keys: { "<key>": "office" | "analyst" | "operator" | "bank:<name>:<uscc>,<uscc>" }`.
+    /// `api_keys: { "<key>": "financial_office" | "analyst" | "operator" | "bank:<name>:<uscc>,<uscc>" }`.
     private static func parseKeys(_ value: Any?, file: String) throws -> [String: Principal] {
         guard let entries = value as? [String: String] else { return [:] }
         var keys: [String: Principal] = [:]

@@ -36,6 +36,8 @@ public actor BatchProcessor {
     /// Topics whose event time is a business date (not a row-update timestamp): the entity's
     /// event-time clock (`asOf`) is the latest business date among its records in these topics.
     private let clockTopics: Set<String>
+    /// Monthly feeds: their windows end with the last complete month before the entity's clock.
+    private let monthlyTopics: Set<String>
 
     public init(catalog: TopicCatalog, program: RuleProgram, features: any FeatureStore, store: any CreditStore) {
         self.catalog = catalog
@@ -46,6 +48,7 @@ public actor BatchProcessor {
         self.clockTopics = Set(catalog.topics.values.filter { topic in
             topic.fields.first { $0.name == topic.eventTime }?.type != .timestamp
         }.map(\.name))
+        self.monthlyTopics = Set(catalog.topics.values.filter { $0.cadence.expected == .monthly }.map(\.name))
     }
 
     public var ruleSetVersion: String { program.version }
@@ -130,8 +133,10 @@ public actor BatchProcessor {
 
         // 5. Industry rules for the divisions the batch touched.
         if hasIndustryRules, !divisionClock.isEmpty {
+            // Industry series are monthly sums: like monthly feeds, they end with the last complete month.
             let industries = try await features.industries(
-                Set(divisionClock.keys), alerted: alerted, series: program.industrySeries, asOf: divisionClock)
+                Set(divisionClock.keys), alerted: alerted, series: program.industrySeries,
+                asOf: divisionClock.mapValues(Self.lastCompleteMonthEnd))
             report.industriesEvaluated = industries.count
             for industry in industries {
                 for firing in program.evaluate(industry) {
@@ -156,7 +161,11 @@ public actor BatchProcessor {
     }
 
     private func evaluate(_ entity: EntityKey, records: [String: [FactRecord]]) -> EntityEvaluation {
-        program.evaluate(EntityData(entity: entity.id, asOf: eventClock(records), records: records))
+        let asOf = eventClock(records)
+        let closed = Self.lastCompleteMonthEnd(asOf)
+        return program.evaluate(EntityData(
+            entity: entity.id, asOf: asOf, records: records,
+            windowEnds: Dictionary(uniqueKeysWithValues: monthlyTopics.map { ($0, closed) })))
     }
 
     /// The program reads `topic#history` for the change history of a topic's records.
@@ -167,6 +176,9 @@ public actor BatchProcessor {
     }
 
     private var hasIndustryRules: Bool { program.rules.contains { $0.kind == .industry } }
+
+    /// The last day of the month before `day`'s: the end of the last complete month.
+    static func lastCompleteMonthEnd(_ day: Day) -> Day { (day.month - 1).lastDay }
 
     /// The entity's event-time clock: its latest business date, so windows end where its data ends.
     private func eventClock(_ byTopic: [String: [FactRecord]]) -> Day {
