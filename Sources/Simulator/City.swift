@@ -194,7 +194,9 @@ enum NameMint {
         let surname = surnameTable.sample(&rng)
         let pool = male ? Gazetteer.givenMale : Gazetteer.givenFemale
         var name = surname + String(rng.pick(pool))
-        if rng.chance(0.75) { name.append(rng.pick(rng.chance(0.7) ? pool : Gazetteer.givenMale + Gazetteer.givenFemale)) }
+        if rng.chance(0.75) {
+            name.append(rng.pick(rng.chance(0.7) ? pool : Gazetteer.givenMale + Gazetteer.givenFemale))
+        }
         return name
     }
 

@@ -7,11 +7,15 @@ enum CourtParty {
 }
 
 enum MarketDelta {
-    case rep(Int), status(String), address(String), capital(Double)
+    case rep(Int)
+    case status(String)
+    case address(String)
+    case capital(Double)
 }
 
 enum TaxpayerDelta {
-    case status(String), rating(String, Int)
+    case status(String)
+    case rating(String, Int)
 }
 
 /// Builds the ``CityModel`` once, deterministically, from the configuration.
@@ -19,8 +23,8 @@ struct CityBuilder {
     let config: CityConfiguration
     let seed: UInt64
     var model: CityModel
-    let S: Int
-    let E: Int
+    let firstMonth: Int
+    let lastMonth: Int
 
     var usedIDs = Set<String>()
     var usedUSCCs = Set<String>()
@@ -37,15 +41,15 @@ struct CityBuilder {
     init(configuration: CityConfiguration) {
         config = configuration
         seed = configuration.seed
-        S = configuration.start.index
-        E = max(configuration.end.index, configuration.start.index)
+        firstMonth = configuration.start.index
+        lastMonth = max(configuration.end.index, configuration.start.index)
         model = CityModel(
             configuration: configuration, encoding: ConnectorEncoding(varied: configuration.connectorEncodings),
-            startIndex: S, endIndex: E)
+            startIndex: firstMonth, endIndex: lastMonth)
     }
 
-    var startDay: Day { Month(index: S).firstDay }
-    var endDay: Day { Month(index: E).lastDay }
+    var startDay: Day { Month(index: firstMonth).firstDay }
+    var endDay: Day { Month(index: lastMonth).lastDay }
 
     static func build(_ configuration: CityConfiguration) -> CityModel {
         var builder = CityBuilder(configuration: configuration)
@@ -99,7 +103,8 @@ struct CityBuilder {
         while true {
             let address =
                 rng.chance(local)
-                ? Gazetteer.districts[rng.int(0..<Gazetteer.districts.count)].code : rng.pick(Gazetteer.outsideAddressCodes)
+                ? Gazetteer.districts[rng.int(0..<Gazetteer.districts.count)].code
+                : rng.pick(Gazetteer.outsideAddressCodes)
             let birth = Day(year: rng.int(bornFrom...to), month: 1, day: 1)! + rng.int(0...364)
             let id = IdentifierMint.residentID(address: address, birth: birth, male: male, &rng)
             if usedIDs.insert(id).inserted { return Party(name: name, id: id) }
@@ -195,11 +200,12 @@ struct CityBuilder {
             let established: Day
             var preexistingStatus: String? = nil
             if !isStory && !isWave && rng.chance(0.04) {
-                established = day(in: rng.int(S...E), &rng)
+                established = day(in: rng.int(firstMonth...lastMonth), &rng)
             } else {
                 let age = min(30, Int(-6.5 * log1p(-rng.unit())) + (isStory || isWave ? 3 : 1))
-                let year = month(S).year - age
-                established = max(Day(year: 1993, month: 1, day: 1)!, Day(year: year, month: 1, day: 1)! + rng.int(0...364))
+                let year = month(firstMonth).year - age
+                established = max(
+                    Day(year: 1993, month: 1, day: 1)!, Day(year: year, month: 1, day: 1)! + rng.int(0...364))
                 if !isStory && !isWave {
                     let u = rng.unit()
                     if u < 0.02 { preexistingStatus = "吊销" } else if u < 0.035 { preexistingStatus = "注销" }
@@ -216,7 +222,9 @@ struct CityBuilder {
             var attempts = 0
             while !usedCores.insert(tradeName + classPick.word).inserted {
                 attempts += 1
-                tradeName = attempts > 20 ? NameMint.tradeName(&rng) + String(rng.pick(Gazetteer.tradeSecond)) : NameMint.tradeName(&rng)
+                tradeName =
+                    attempts > 20
+                    ? NameMint.tradeName(&rng) + String(rng.pick(Gazetteer.tradeSecond)) : NameMint.tradeName(&rng)
             }
 
             var revenue = rng.logNormal(profile.revenueMu, profile.revenueSigma)
@@ -271,13 +279,15 @@ struct CityBuilder {
             let establishedMonth = established.month.index
             var lastPeriod = Int.max
             if preexistingStatus != nil {
-                lastPeriod = S - 1 - rng.int(0...18)
+                lastPeriod = firstMonth - 1 - rng.int(0...18)
             }
             let growth = rng.chance(0.06) ? rng.uniform(-0.25, -0.08) : 0.04 + 0.06 * rng.normal()
 
             var e = Enterprise(
-                index: i, uscc: uscc, name: name, industry: industryIndex, classCode: classPick.code, district: district,
-                established: established, reps: reps, revenue: revenue, growth: growth, generalTaxpayer: generalTaxpayer,
+                index: i, uscc: uscc, name: name, industry: industryIndex, classCode: classPick.code,
+                district: district,
+                established: established, reps: reps, revenue: revenue, growth: growth,
+                generalTaxpayer: generalTaxpayer,
                 citRate: citRate, margin: margin, employees: employees, coverage: rng.uniform(0.7, 1.0),
                 iitPerHead: rng.uniform(25, 140), payDay: rng.int(3...14),
                 urban: districtInfo.namePrefix == nil,
@@ -291,7 +301,8 @@ struct CityBuilder {
             // Registration rows: the state before the window (or at establishment within it).
             let road = rng.pick(districtInfo.roads)
             let address = districtInfo.fullName + road + String(rng.int(1...688)) + "号"
-            let capital: Double? = rng.chance(0.03) ? nil : max(100_000, (revenue * rng.uniform(1, 6) / 100_000).rounded() * 100_000)
+            let capital: Double? =
+                rng.chance(0.03) ? nil : max(100_000, (revenue * rng.uniform(1, 6) / 100_000).rounded() * 100_000)
             let registeredTs: Int64
             if established >= startDay {
                 registeredTs = officeHours(workday(established), &rng)
@@ -303,12 +314,14 @@ struct CityBuilder {
                 let recent = max(established, startDay - rng.int(30...1_100))
                 registeredTs = officeHours(workday(recent), &rng)
             }
-            let status = preexistingStatus ?? (established < Day(year: 2014, month: 3, day: 1)! && rng.chance(0.35) ? "在业" : "存续")
+            let status =
+                preexistingStatus
+                ?? (established < Day(year: 2014, month: 3, day: 1)! && rng.chance(0.35) ? "在业" : "存续")
             baseMarket.append(MarketState(ts: registeredTs, rep: 0, status: status, address: address, capital: capital))
             marketDeltas.append([])
 
             // Taxpayer: registered within a month of establishment; the latest published rating.
-            let ratingYear = month(S).month >= 4 ? month(S).year - 1 : month(S).year - 2
+            let ratingYear = month(firstMonth).month >= 4 ? month(firstMonth).year - 1 : month(firstMonth).year - 2
             var rating: String? = nil
             var ratedYear: Int? = nil
             if established.civil.year < ratingYear {
@@ -319,7 +332,9 @@ struct CityBuilder {
                 ratedYear = ratingYear
             }
             let taxStatus = preexistingStatus == "注销" ? "注销" : preexistingStatus == "吊销" ? "非正常" : "正常"
-            let taxpayerTs = established >= startDay ? registeredTs + Int64(rng.int(3...25)) * 86_400_000 : registeredTs + Int64(rng.int(1...90)) * 60_000
+            let taxpayerTs =
+                established >= startDay
+                ? registeredTs + Int64(rng.int(3...25)) * 86_400_000 : registeredTs + Int64(rng.int(1...90)) * 60_000
             baseTaxpayer.append(TaxpayerState(ts: taxpayerTs, status: taxStatus, rating: rating, ratingYear: ratedYear))
             taxpayerDeltas.append([])
 
@@ -346,8 +361,8 @@ struct CityBuilder {
         var taxStatus = baseTaxpayer[i].status
         var abnormalUntil = Int.max
         let establishedMonth = e.established.month.index
-        guard max(S, establishedMonth + 1) <= E else { return }
-        for m in max(S, establishedMonth + 1)...E {
+        guard max(firstMonth, establishedMonth + 1) <= lastMonth else { return }
+        for m in max(firstMonth, establishedMonth + 1)...lastMonth {
             guard model.enterprises[i].lastPeriod >= m else { break }
             var rng = Rng(seed, .events, i, m)
             let mo = month(m)
@@ -368,7 +383,8 @@ struct CityBuilder {
                     new = CityBuilder.ratingTable.sample(&rng)
                 }
                 rating = new
-                taxpayerDeltas[i].append((officeHours(workday(in: m, &rng, from: 10, to: 25), &rng), .rating(new, year)))
+                taxpayerDeltas[i].append(
+                    (officeHours(workday(in: m, &rng, from: 10, to: 25), &rng), .rating(new, year)))
             }
             guard !e.isStory else { continue }
             let party = CourtParty.enterprise(uscc: e.uscc, name: e.name)
@@ -381,7 +397,9 @@ struct CityBuilder {
             }
             if mo.month == 7 && rng.chance(0.02) {
                 let removed = rng.chance(0.7) ? m + rng.int(1...8) : nil
-                abnormal(i, listed: workday(in: m, &rng, from: 1, to: 12), reason: Gazetteer.abnormalReasonAnnualReport, removedIn: removed, &rng)
+                abnormal(
+                    i, listed: workday(in: m, &rng, from: 1, to: 12), reason: Gazetteer.abnormalReasonAnnualReport,
+                    removedIn: removed, &rng)
             } else if rng.chance(0.0003) {
                 let removed = rng.chance(0.4) ? m + rng.int(2...10) : nil
                 abnormal(
@@ -409,14 +427,15 @@ struct CityBuilder {
             }
             if rng.chance(0.0015) {
                 let length = rng.chance(0.9) ? rng.int(1...2) : rng.int(3...4)
-                model.enterprises[i].waterArrears.append(m...min(E, m + length - 1))
+                model.enterprises[i].waterArrears.append(m...min(lastMonth, m + length - 1))
             }
             if rng.chance(0.0015) {
-                model.enterprises[i].insuranceArrears.append(m...min(E, m + rng.int(0...2)))
+                model.enterprises[i].insuranceArrears.append(m...min(lastMonth, m + rng.int(0...2)))
             }
             if rng.chance(0.003) {
                 model.enterprises[i].reps.append(newParty(&rng, bornFrom: 1958, to: 1998))
-                marketDeltas[i].append((officeHours(workday(in: m, &rng), &rng), .rep(model.enterprises[i].reps.count - 1)))
+                marketDeltas[i].append(
+                    (officeHours(workday(in: m, &rng), &rng), .rep(model.enterprises[i].reps.count - 1)))
             }
             if rng.chance(0.0015) {
                 let d = Gazetteer.districts[e.district]
@@ -441,9 +460,10 @@ struct CityBuilder {
                     let back = m + rng.int(2...6)
                     abnormalUntil = back
                     model.enterprises[i].taxSuspended.append((m - 1)...(back - 2))
-                    if back <= E {
+                    if back <= lastMonth {
                         var later = Rng(seed, .events, i, back + 10_000)
-                        taxpayerDeltas[i].append((officeHours(workday(in: back, &later, from: 1, to: 10), &later), .status("正常")))
+                        taxpayerDeltas[i].append(
+                            (officeHours(workday(in: back, &later, from: 1, to: 10), &later), .status("正常")))
                     }
                 } else {
                     model.enterprises[i].taxSuspended.append((m - 1)...Int.max - 1)
@@ -455,7 +475,8 @@ struct CityBuilder {
     // MARK: Episodic records
 
     func authority(_ i: Int, _ rng: inout Rng) -> String {
-        rng.chance(0.3) ? Gazetteer.cityMarketAuthority : Gazetteer.districts[model.enterprises[i].district].marketAuthority
+        rng.chance(0.3)
+            ? Gazetteer.cityMarketAuthority : Gazetteer.districts[model.enterprises[i].district].marketAuthority
     }
 
     static let decisionPrefixes = ["岳楼", "岳云", "岳君", "岳县", "华", "湘阴", "平", "汨"]
@@ -494,7 +515,9 @@ struct CityBuilder {
     mutating func abnormal(_ i: Int, listed: Day, reason: String, removedIn: Int?, _ rng: inout Rng) {
         let e = model.enterprises[i]
         let enc = model.encoding
-        let id = "YC" + Gazetteer.districts[e.district].code + compact(listed.month) + padded(next("abnormal-\(listed.month.index)"), 4)
+        let id =
+            "YC" + Gazetteer.districts[e.district].code + compact(listed.month)
+            + padded(next("abnormal-\(listed.month.index)"), 4)
         let issuer = authority(i, &rng)
         func row(_ removed: Day?) -> JSONObject {
             var b = RowBuilder()
@@ -606,32 +629,48 @@ struct CityBuilder {
             let vehicles = rng.chance(0.55) ? (rng.chance(0.15) ? 2 : 1) : 0
             for _ in 0..<vehicles {
                 let registered = max(years(birth, 20), startDay - rng.int(30...4_000))
-                vehicle(owner: party.id, ownerName: party.name, registered: registered, types: Gazetteer.vehicleTypesPerson, &rng)
+                vehicle(
+                    owner: party.id, ownerName: party.name, registered: registered, types: Gazetteer.vehicleTypesPerson,
+                    &rng)
             }
             // New cars bought during the window.
             if rng.chance(0.06) {
-                let registered = day(in: rng.int(S...E), &rng)
-                vehicle(owner: party.id, ownerName: party.name, registered: registered, types: Gazetteer.vehicleTypesPerson, &rng)
+                let registered = day(in: rng.int(firstMonth...lastMonth), &rng)
+                vehicle(
+                    owner: party.id, ownerName: party.name, registered: registered, types: Gazetteer.vehicleTypesPerson,
+                    &rng)
             }
             var homes: [Int] = []
             if rng.chance(0.5) {
-                homes.append(property(ownerType: "person", ownerID: party.id, ownerName: party.name, district: rng.int(0..<Gazetteer.districts.count), registered: startDay - rng.int(60...5_000), area: rng.uniform(60, 180), &rng))
+                homes.append(
+                    property(
+                        ownerType: "person", ownerID: party.id, ownerName: party.name,
+                        district: rng.int(0..<Gazetteer.districts.count), registered: startDay - rng.int(60...5_000),
+                        area: rng.uniform(60, 180), &rng))
             }
             if rng.chance(0.03) {
-                property(ownerType: "person", ownerID: party.id, ownerName: party.name, district: rng.int(0..<Gazetteer.districts.count), registered: day(in: rng.int(S...E), &rng), area: rng.uniform(70, 160), &rng)
+                property(
+                    ownerType: "person", ownerID: party.id, ownerName: party.name,
+                    district: rng.int(0..<Gazetteer.districts.count),
+                    registered: day(in: rng.int(firstMonth...lastMonth), &rng),
+                    area: rng.uniform(70, 160), &rng)
             }
             // A few persons are sued and some become dishonest debtors.
             if rng.chance(0.012) {
-                let m = rng.int(S...E)
+                let m = rng.int(firstMonth...lastMonth)
                 let court = Gazetteer.districts[rng.int(0..<Gazetteer.districts.count)]
                 let amount = (rng.logNormal(11, 0.9) / 100).rounded() * 100
                 let closes = rng.chance(0.5)
-                let caseNo = enforcement(.person(party), court: court, filed: workday(in: m, &rng), amount: amount, closedIn: closes ? m + rng.int(2...10) : nil, &rng)
+                let caseNo = enforcement(
+                    .person(party), court: court, filed: workday(in: m, &rng), amount: amount,
+                    closedIn: closes ? m + rng.int(2...10) : nil, &rng)
                 if !closes && rng.chance(0.5) {
                     let listedIn = m + rng.int(2...5)
-                    dishonest(.person(party), caseNo: caseNo, court: court, listedIn: listedIn, amount: amount, removedIn: rng.chance(0.3) ? listedIn + rng.int(3...9) : nil, &rng)
+                    dishonest(
+                        .person(party), caseNo: caseNo, court: court, listedIn: listedIn, amount: amount,
+                        removedIn: rng.chance(0.3) ? listedIn + rng.int(3...9) : nil, &rng)
                     // The court seizes the debtor's home the month after.
-                    if let home = homes.first, listedIn + 1 <= E {
+                    if let home = homes.first, listedIn + 1 <= lastMonth {
                         let day = workday(in: listedIn + 1, &rng)
                         let record = model.records[home]
                         if record.deletedAt == nil, dayOf(record.versions.last!.ts) < day { seize(home, on: day, &rng) }
@@ -647,7 +686,9 @@ struct CityBuilder {
         return Day(year: n(6..<10), month: n(10..<12), day: n(12..<14)) ?? Day(0)
     }
 
-    static let licenceClasses = Weighted([("C1", 0.70), ("C2", 0.10), ("B2", 0.08), ("A2", 0.04), ("A1", 0.02), ("D", 0.06)])
+    static let licenceClasses = Weighted([
+        ("C1", 0.70), ("C2", 0.10), ("B2", 0.08), ("A2", 0.04), ("A1", 0.02), ("D", 0.06),
+    ])
 
     mutating func driver(_ party: Party, birth: Day, index: Int, _ rng: inout Rng) {
         let enc = model.encoding
@@ -683,7 +724,7 @@ struct CityBuilder {
                 record.versions.append((officeHours(validUntil + rng.int(1...20), &rng), row("逾期未换证", validUntil)))
             }
         } else if rng.chance(0.04) {
-            let when = day(in: rng.int(S...E), &rng)
+            let when = day(in: rng.int(firstMonth...lastMonth), &rng)
             record.versions.append((officeHours(when, &rng), row(rng.chance(0.6) ? "超分" : "暂扣", validUntil)))
         }
         record.versions.sort { $0.ts < $1.ts }
@@ -700,7 +741,12 @@ struct CityBuilder {
                 p += rng.chance(0.8) ? "D" : "F"
                 for _ in 0..<5 { p.append(rng.pick(Array("0123456789"))) }
             } else {
-                for k in 0..<5 { p.append(k < 2 ? rng.pick(CityBuilder.plateAlphabet) : rng.pick(Array("0123456789ABCDEFGHJKLMNPQRSTUVWXYZ"))) }
+                for k in 0..<5 {
+                    p.append(
+                        k < 2
+                            ? rng.pick(CityBuilder.plateAlphabet)
+                            : rng.pick(Array("0123456789ABCDEFGHJKLMNPQRSTUVWXYZ")))
+                }
             }
             if usedPlates.insert(p).inserted { return p }
         }
@@ -725,13 +771,14 @@ struct CityBuilder {
         let status = roll < 0.82 ? "正常" : roll < 0.93 ? "抵押" : roll < 0.97 ? "逾期未检验" : "违法未处理"
         var record = Record(.trafficVehicle, [(officeHours(registered, &rng), row(status))])
         if rng.chance(0.05) {
-            let when = day(in: rng.int(S...E), &rng)
+            let when = day(in: rng.int(firstMonth...lastMonth), &rng)
             if when > registered {
-                record.versions.append((officeHours(when, &rng), row(status == "抵押" ? "正常" : rng.chance(0.5) ? "抵押" : "逾期未检验")))
+                record.versions.append(
+                    (officeHours(when, &rng), row(status == "抵押" ? "正常" : rng.chance(0.5) ? "抵押" : "逾期未检验")))
             }
         }
         if rng.chance(0.012) {
-            let when = day(in: rng.int(S...E), &rng)
+            let when = day(in: rng.int(firstMonth...lastMonth), &rng)
             if when > registered + 30, when > dayOf(record.versions.last!.ts) {
                 record.deletedAt = officeHours(when, &rng)
             }
@@ -749,11 +796,13 @@ struct CityBuilder {
         let d = Gazetteer.districts[district]
         let year = registered.civil.year
         let place = d.namePrefix ?? Gazetteer.cityName
-        let certificateNo = "湘（\(year)）\(place)不动产权第\(padded(next("cert-\(place)-\(year)", from: rng.int(100...3_000)), 7))号"
+        let certificateNo =
+            "湘（\(year)）\(place)不动产权第\(padded(next("cert-\(place)-\(year)", from: rng.int(100...3_000)), 7))号"
         let location =
             d.fullName + rng.pick(d.roads) + String(rng.int(1...600)) + "号"
             + (ownerType == "person" ? "\(rng.int(1...30))栋\(rng.int(1...32))\(padded(rng.int(1...4), 2))室" : "")
-        let mortgageAmount = mortgage ?? (rng.chance(0.4) ? (area * rng.uniform(2_000, 5_000) / 1_000).rounded() * 1_000 : nil)
+        let mortgageAmount =
+            mortgage ?? (rng.chance(0.4) ? (area * rng.uniform(2_000, 5_000) / 1_000).rounded() * 1_000 : nil)
         func row(_ mortgage: Double?, _ seized: Bool, _ ts: Int64) -> JSONObject {
             var b = RowBuilder()
             b.add("certificate_no", .string(certificateNo))
@@ -770,14 +819,14 @@ struct CityBuilder {
         let ts = officeHours(workday(registered), &rng)
         var record = Record(.realestateRights, [(ts, row(mortgageAmount, false, ts))])
         if mortgageAmount != nil && rng.chance(0.08) {
-            let when = officeHours(day(in: rng.int(S...E), &rng), &rng)
+            let when = officeHours(day(in: rng.int(firstMonth...lastMonth), &rng), &rng)
             if when > ts { record.versions.append((when, row(nil, false, when))) }
         } else if mortgageAmount == nil && rng.chance(0.03) {
-            let when = officeHours(day(in: rng.int(S...E), &rng), &rng)
+            let when = officeHours(day(in: rng.int(firstMonth...lastMonth), &rng), &rng)
             if when > ts { record.versions.append((when, row((area * 3_000 / 1_000).rounded() * 1_000, false, when))) }
         }
         if rng.chance(0.01) {
-            let when = officeHours(day(in: rng.int(S...E), &rng), &rng)
+            let when = officeHours(day(in: rng.int(firstMonth...lastMonth), &rng), &rng)
             if when > record.versions.last!.ts { record.deletedAt = when }
         }
         model.records.append(record)
@@ -816,9 +865,12 @@ struct CityBuilder {
             for _ in 0..<properties {
                 let registered = max(e.established + 30, startDay - rng.int(30...4_000))
                 let area = developer ? rng.uniform(5_000, 60_000) : rng.uniform(200, 8_000)
-                owned.append(property(ownerType: "enterprise", ownerID: e.uscc, ownerName: e.name, district: e.district, registered: registered, area: area, &rng))
+                owned.append(
+                    property(
+                        ownerType: "enterprise", ownerID: e.uscc, ownerName: e.name, district: e.district,
+                        registered: registered, area: area, &rng))
             }
-            if let m = pendingSeizures[i], m <= E, let first = owned.first {
+            if let m = pendingSeizures[i], m <= lastMonth, let first = owned.first {
                 let day = workday(in: m, &rng)
                 let record = model.records[first]
                 if record.deletedAt == nil, dayOf(record.versions.last!.ts) < day { seize(first, on: day, &rng) }
@@ -900,8 +952,8 @@ struct CityBuilder {
 
     /// The tax bureau corrects or cancels a few payments of the previous month.
     mutating func paymentCorrections() {
-        guard S < E else { return }
-        for m in (S + 1)...E {
+        guard firstMonth < lastMonth else { return }
+        for m in (firstMonth + 1)...lastMonth {
             var rng = Rng(seed, .events, -1, m)
             let n = model.enterprises.count
             guard n > 0 else { return }
@@ -914,12 +966,14 @@ struct CityBuilder {
                 guard let original = payments.first else { continue }
                 let ts = officeHours(workday(in: m, &rng, from: 16, to: 28), &rng)
                 if rng.chance(0.3) {
-                    model.extraChanges[m, default: []].append(Change(ts: ts, feed: .taxPayment, op: .delete, before: original.row, after: nil))
+                    model.extraChanges[m, default: []].append(
+                        Change(ts: ts, feed: .taxPayment, op: .delete, before: original.row, after: nil))
                 } else {
                     var corrected = original.row
                     let amount = (original.amount * rng.uniform(0.85, 1.15) * 100).rounded() / 100
                     corrected["amount"] = model.encoding.decimal(amount, .taxPayment)
-                    model.extraChanges[m, default: []].append(Change(ts: ts, feed: .taxPayment, op: .update, before: original.row, after: corrected))
+                    model.extraChanges[m, default: []].append(
+                        Change(ts: ts, feed: .taxPayment, op: .update, before: original.row, after: corrected))
                 }
             }
         }

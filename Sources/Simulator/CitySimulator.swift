@@ -57,7 +57,8 @@ public struct CitySimulator: Sendable {
                         after: version.row))
             }
             if let preStart {
-                registrations.append(Change(ts: preStartTs, feed: record.feed, op: .create, before: nil, after: preStart))
+                registrations.append(
+                    Change(ts: preStartTs, feed: record.feed, op: .create, before: nil, after: preStart))
             }
             if let deleted = record.deletedAt, deleted < endMs, let last = record.row(at: deleted - 1) {
                 add(Change(ts: deleted, feed: record.feed, op: .delete, before: last, after: nil))
@@ -130,7 +131,9 @@ public struct CitySimulator: Sendable {
         let keyed = change.op == .delete || !rng.chance(configuration.keylessRate)
         let row = change.after ?? change.before
         let key =
-            keyed ? row?[feed.primaryKey].map { Envelope.key(JSONObject(distinctKeys: [feed.primaryKey], values: [$0])) } : nil
+            keyed
+            ? row?[feed.primaryKey].map { Envelope.key(JSONObject(distinctKeys: [feed.primaryKey], values: [$0])) }
+            : nil
         if configuration.plainFeeds.contains(feed) {
             guard change.op != .delete, let after = change.after else { return }
             messages.append(SimulatedMessage(topic: topic, key: key, value: after.jsonBytes))

@@ -49,7 +49,8 @@ extension CityModel {
             b.add("period", .period(mo))
             b.add("insured_count", .int(Int64(rng.int(3...80))))
             b.add("arrears_amount", .null)
-            let full = Envelope.debezium(topic: Feed.hrssInsurance.topic, op: "c", after: b.row, tsMs: ts, sourceTsMs: ts - 800)
+            let full = Envelope.debezium(
+                topic: Feed.hrssInsurance.topic, op: "c", after: b.row, tsMs: ts, sourceTsMs: ts - 800)
             let text = String(decoding: full, as: UTF8.self).replacingAll(",\"op\":\"c\"", "")
             return SimulatedMessage(
                 topic: Feed.hrssInsurance.topic, key: Envelope.key(["id": b.row["id"]!]), value: Array(text.utf8),

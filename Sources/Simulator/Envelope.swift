@@ -109,7 +109,8 @@ public struct SimulatedMessage: Sendable, Hashable {
         let row = after ?? before
         let key = withKey ? row?[feed.primaryKey].map { Envelope.key([feed.primaryKey: $0]) } : nil
         return SimulatedMessage(
-            topic: feed.topic, key: key, value: Envelope.debezium(topic: feed.topic, op: op, before: before, after: after, tsMs: tsMs))
+            topic: feed.topic, key: key,
+            value: Envelope.debezium(topic: feed.topic, op: op, before: before, after: after, tsMs: tsMs))
     }
 
     /// A Debezium change of `feed` with unordered rows (keys sorted).

@@ -18,7 +18,9 @@ public enum Feed: String, Sendable, Hashable, CaseIterable {
 
     /// A field's declared type in the contract.
     public enum FieldType: String, Sendable, Hashable {
-        case string, uscc, idNumber = "id_number", date, timestamp, decimal, int, bool
+        case string, uscc
+        case idNumber = "id_number"
+        case date, timestamp, decimal, int, bool
     }
 
     public struct Field: Sendable, Hashable {
@@ -107,7 +109,8 @@ public enum Feed: String, Sendable, Hashable, CaseIterable {
             ]
         case .courtDishonest:
             return [
-                f("case_no", .string), f("party_type", .string), f("uscc", .uscc, true), f("id_number", .idNumber, true),
+                f("case_no", .string), f("party_type", .string), f("uscc", .uscc, true),
+                f("id_number", .idNumber, true),
                 f("name", .string), f("court", .string), f("listed_date", .date), f("amount", .decimal, true),
                 f("removed_date", .date, true),
             ]

@@ -170,7 +170,11 @@ struct JSONWriter {
         }
         if done == nil {
             for byte in text.utf8 {
-                if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte < 0x20 { escape(byte) } else { bytes.append(byte) }
+                if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte < 0x20 {
+                    escape(byte)
+                } else {
+                    bytes.append(byte)
+                }
             }
         }
         bytes.append(UInt8(ascii: "\""))

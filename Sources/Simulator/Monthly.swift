@@ -89,7 +89,9 @@ extension CityModel {
             pay("城市维护建设税", period, vat * cityRate)
         }
         if e.employees >= 5 {
-            pay("个人所得税", period, Double(insuredCount(e, period)) * e.iitPerHead * (0.5 + 0.5 * factor) * CityModel.noise(&rng, 0.1))
+            pay(
+                "个人所得税", period,
+                Double(insuredCount(e, period)) * e.iitPerHead * (0.5 + 0.5 * factor) * CityModel.noise(&rng, 0.1))
         }
         if Month(index: period).month % 3 == 0 {
             var quarter = 0.0
@@ -188,7 +190,8 @@ extension CityModel {
                 }
             } else if m == episode.upperBound + 1 {
                 let before = waterArrearsRow(e, episode: episode, month: episode.upperBound)
-                changes.append(Change(ts: ts - 3_600_000 * 8, feed: .waterArrears, op: .delete, before: before, after: nil))
+                changes.append(
+                    Change(ts: ts - 3_600_000 * 8, feed: .waterArrears, op: .delete, before: before, after: nil))
             }
         }
         return changes

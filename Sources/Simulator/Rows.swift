@@ -2,7 +2,10 @@ import RuleLanguage
 
 /// A Debezium operation.
 enum Op: String, Sendable {
-    case create = "c", update = "u", delete = "d", read = "r"
+    case create = "c"
+    case update = "u"
+    case delete = "d"
+    case read = "r"
 }
 
 /// One row change waiting to be rendered into a message: when it happened (`ts`, the envelope's

@@ -51,7 +51,8 @@ let smallMessages = smallCity.all()
             case nil:
                 if let problem { problems.append("\(message.topic): \(problem)") }
             case .unlinkable:
-                let row = FeedValidation.parse(SimulatedMessage(topic: message.topic, key: nil, value: message.value))!.row
+                let row = FeedValidation.parse(SimulatedMessage(topic: message.topic, key: nil, value: message.value))!
+                    .row
                 if problem != nil || !(row["uscc"] is NSNull) || row["account_no"] as? String != ""
                     || row["customer_name"] as? String != ""
                 {
@@ -76,10 +77,14 @@ let smallMessages = smallCity.all()
             switch defect {
             case .notJSON: #expect(problem == "not a JSON object")
             case .wrongEnvelope: #expect(problem.hasPrefix("envelope keys"))
-            case .wrongFieldType: #expect(["amount: bad decimal", "insured_count: not an integer", "volume_m3: bad decimal"].contains(problem))
+            case .wrongFieldType:
+                #expect(
+                    ["amount: bad decimal", "insured_count: not an integer", "volume_m3: bad decimal"].contains(problem)
+                )
             case .missingRequiredField: #expect(problem == "missing uscc" || problem == "missing decision_date")
             case .invalidUSCC: #expect(problem.hasPrefix("uscc: USCC check character is"))
-            case .impossibleBirthDate: #expect(problem.hasPrefix("license_no") || problem.hasPrefix("id_number: ID number birth date"))
+            case .impossibleBirthDate:
+                #expect(problem.hasPrefix("license_no") || problem.hasPrefix("id_number: ID number birth date"))
             case .unlinkable: break
             }
         }
@@ -122,7 +127,9 @@ let smallMessages = smallCity.all()
     }
 
     @Test func waterRecordsLinkByAccountOrByName() {
-        let byName = Dictionary(smallCity.enterprises.map { (EnterpriseName.normalized($0.name), $0.uscc) }, uniquingKeysWith: { a, _ in a })
+        let byName = Dictionary(
+            smallCity.enterprises.map { (EnterpriseName.normalized($0.name), $0.uscc) }, uniquingKeysWith: { a, _ in a }
+        )
         let byAccount = Dictionary(uniqueKeysWithValues: smallCity.enterprises.map { ($0.waterAccount, $0.uscc) })
         var withUSCC = Set<String>()
         var total = 0

@@ -36,7 +36,8 @@ import Testing
 
     @Test func declaredOrderObjectsKeepTheirOrder() {
         let row: JSONObject = ["uscc": "914306", "name": "岳阳市巴陵纸业（集团）有限公司", "seized": false, "area_m2": 120]
-        #expect(text(Envelope.plain(row)) == #"{"uscc":"914306","name":"岳阳市巴陵纸业（集团）有限公司","seized":false,"area_m2":120}"#)
+        #expect(
+            text(Envelope.plain(row)) == #"{"uscc":"914306","name":"岳阳市巴陵纸业（集团）有限公司","seized":false,"area_m2":120}"#)
         #expect(text(Envelope.plain(["b": 1, "a": .null])) == #"{"a":null,"b":1}"#)
         #expect(text(Envelope.key(["id": "SK2020050112"])) == #"{"id":"SK2020050112"}"#)
         var edited = row
@@ -80,7 +81,8 @@ import Testing
         #expect(text(create.key) == #"{"case_no":"（2026）湘0602执301号"}"#)
         #expect(create.topic == "court.enforcement")
         #expect(create.defect == nil)
-        let keyless = SimulatedMessage.change(.courtEnforcement, op: "c", after: ["case_no": "x"], tsMs: 5, withKey: false)
+        let keyless = SimulatedMessage.change(
+            .courtEnforcement, op: "c", after: ["case_no": "x"], tsMs: 5, withKey: false)
         #expect(keyless.key == nil)
         let delete = SimulatedMessage.deletion(.courtEnforcement, row: row, tsMs: 9)
         #expect(delete.count == 2)

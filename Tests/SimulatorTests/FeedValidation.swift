@@ -81,11 +81,15 @@ enum FeedValidation {
         switch feed {
         case .marketEnterprise:
             guard ["存续", "在业", "吊销", "注销", "迁出"].contains(row["status"] as! String) else { return "status" }
-            guard (try? IndustryCode(validating: row["industry_code"] as! String)) != nil else { return "industry_code" }
+            guard (try? IndustryCode(validating: row["industry_code"] as! String)) != nil else {
+                return "industry_code"
+            }
             guard (row["district_code"] as! String).utf8.count == 6 else { return "district_code" }
         case .taxTaxpayer:
             guard ["正常", "非正常", "注销"].contains(row["taxpayer_status"] as! String) else { return "taxpayer_status" }
-            if let rating = row["credit_rating"] as? String, !["A", "B", "M", "C", "D"].contains(rating) { return "rating" }
+            if let rating = row["credit_rating"] as? String, !["A", "B", "M", "C", "D"].contains(rating) {
+                return "rating"
+            }
         case .marketPenalty:
             guard ["一般", "严重"].contains(row["severity"] as! String) else { return "severity" }
         case .courtDishonest, .courtEnforcement:

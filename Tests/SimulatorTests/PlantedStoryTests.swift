@@ -28,7 +28,8 @@ import Testing
     /// Water volume per (account, period).
     static let waterByPeriod: [String: [Int: Double]] = {
         var result: [String: [Int: Double]] = [:]
-        for change in smallMessages.compactMap(FeedValidation.parse) where change.topic == "water.usage" && change.op == "c" {
+        for change in smallMessages.compactMap(FeedValidation.parse)
+        where change.topic == "water.usage" && change.op == "c" {
             let row = change.row
             result[row["account_no"] as! String, default: [:]][Month(iso: row["period"] as! String)!.index] =
                 FeedValidation.decimal(row["volume_m3"])
@@ -52,7 +53,8 @@ import Testing
             summary == [
                 "production_collapse 2026-02", "production_collapse 2026-04", "production_collapse 2026-05",
                 "production_collapse 2026-06", "production_collapse 2026-07", "production_collapse 2026-08",
-                "production_collapse 2026-09", "industry_wave 2026-05", "industry_wave 2026-07", "industry_wave 2026-08",
+                "production_collapse 2026-09", "industry_wave 2026-05", "industry_wave 2026-07",
+                "industry_wave 2026-08",
                 "industry_wave 2026-08", "industry_wave 2026-09", "legal_representative_churn 2025-11",
                 "legal_representative_churn 2026-03", "legal_representative_churn 2026-07",
                 "legal_representative_churn 2026-08", "serious_penalty 2026-06", "property_seizure 2026-06",
@@ -88,7 +90,9 @@ import Testing
         #expect(dishonest.count == 1)
         #expect(FeedValidation.day(dishonest.first?.row["listed_date"]).month.index == c + 7)
         #expect(dishonest.first?.row["case_no"] as? String == enforcement.first?.row["case_no"] as? String)
-        let status = rows("tax.taxpayer", op: "u") { $0["uscc"] as? String == uscc && $0["taxpayer_status"] as? String == "非正常" }
+        let status = rows("tax.taxpayer", op: "u") {
+            $0["uscc"] as? String == uscc && $0["taxpayer_status"] as? String == "非正常"
+        }
         #expect(status.count == 1)
     }
 
@@ -143,7 +147,9 @@ import Testing
 
     @Test func seriousPenaltyAndPropertySeizure() {
         let penalized = stories(.seriousPenalty)[0].uscc
-        let penalty = rows("market.penalty", op: "c") { $0["uscc"] as? String == penalized && $0["severity"] as? String == "严重" }
+        let penalty = rows("market.penalty", op: "c") {
+            $0["uscc"] as? String == penalized && $0["severity"] as? String == "严重"
+        }
         #expect(penalty.count == 1)
         #expect(FeedValidation.decimal(penalty.first?.row["fine_amount"]) == 1_250_000)
         #expect(FeedValidation.day(penalty.first?.row["decision_date"]).month.index == end - 4)
