@@ -86,7 +86,7 @@ struct EngineIntegrationTests {
         #expect(drop.sources.count == 6)  // the 3 months of this year and the 3 of last year
         let arrears = alerts.filter { $0.rule == "water_arrears" }.sorted { $0.subjectID < $1.subjectID }
         #expect(arrears.map(\.explanation) == [
-            "水费欠费已连续 4 个月，欠费金额 16000 元", "水费欠费已连续 3 个月，欠费金额 12000 元",
+            "水费已欠费 4 个月，欠费金额 16000 元", "水费已欠费 3 个月，欠费金额 12000 元",
         ])
 
         // The same alerts through the API, with the enterprise's profile and features.
