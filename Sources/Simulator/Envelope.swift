@@ -62,6 +62,10 @@ public enum Envelope {
     public static func key(_ pk: JSONObject) -> [UInt8] { pk.jsonBytes }
 }
 
+/// ``Envelope`` under a name that does not clash with `CreditWatchCore.Envelope` (the catalog's
+/// envelope kind), for code that imports both modules.
+public typealias SimulatedEnvelope = Envelope
+
 /// What was wrong, on purpose, with a deliberately bad message.
 public enum InputDefect: String, Sendable, Hashable, CaseIterable, CustomStringConvertible {
     /// The value is not JSON at all (binary garbage, or a JSON text cut short).

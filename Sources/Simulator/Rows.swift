@@ -61,10 +61,10 @@ struct ConnectorEncoding: Sendable {
 
     /// Epoch milliseconds for the tax and real-estate departments; ISO-8601 text elsewhere.
     func timestamp(_ ms: Int64, _ feed: Feed) -> JSONValue {
-        guard varied else { return .isoTimestamp(epochMilliseconds: ms) }
+        guard varied else { return .isoTimestamp(epochMilliseconds: ms, utcOffsetMinutes: chinaStandardTimeMinutes) }
         switch feed {
         case .taxTaxpayer, .realestateRights: return .int(ms)
-        default: return .isoTimestamp(epochMilliseconds: ms)
+        default: return .isoTimestamp(epochMilliseconds: ms, utcOffsetMinutes: chinaStandardTimeMinutes)
         }
     }
 
@@ -83,13 +83,19 @@ struct ConnectorEncoding: Sendable {
     }
 }
 
-/// Epoch milliseconds of a local business date plus an offset into the day.
+/// The city's clock: China Standard Time, UTC+8, no daylight saving.
+let chinaStandardTimeMinutes = 8 * 60
+
+/// Epoch milliseconds of a time on a local (China Standard Time) business date.
 func epochMilliseconds(_ day: Day, minute: Int, millisecond: Int = 0) -> Int64 {
-    Int64(day.value) * 86_400_000 + Int64(minute) * 60_000 + Int64(millisecond)
+    Int64(day.value) * 86_400_000 + Int64(minute - chinaStandardTimeMinutes) * 60_000 + Int64(millisecond)
 }
 
-/// The business day of an epoch-millisecond instant.
-func dayOf(_ ms: Int64) -> Day { Day(Int(ms >= 0 ? ms / 86_400_000 : (ms - 86_399_999) / 86_400_000)) }
+/// The local (China Standard Time) business day of an epoch-millisecond instant.
+func dayOf(_ ms: Int64) -> Day {
+    let local = ms + Int64(chinaStandardTimeMinutes) * 60_000
+    return Day(Int(local >= 0 ? local / 86_400_000 : (local - 86_399_999) / 86_400_000))
+}
 
 /// A time during office hours on `day`, with random seconds and milliseconds.
 func officeHours(_ day: Day, _ rng: inout Rng) -> Int64 {

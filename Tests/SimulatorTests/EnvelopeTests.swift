@@ -73,6 +73,13 @@ import Testing
         #expect(JSONValue.period(Month(year: 2025, month: 5)) == .string("2025-05"))
         #expect(JSONValue.isoTimestamp(epochMilliseconds: 1_748_686_500_999) == .string("2025-05-31T10:15:00Z"))
         #expect(JSONValue.isoTimestamp(epochMilliseconds: -1) == .string("1969-12-31T23:59:59Z"))
+        #expect(
+            JSONValue.isoTimestamp(epochMilliseconds: 1_748_686_500_999, utcOffsetMinutes: 480)
+                == .string("2025-05-31T18:15:00+08:00"))
+        // Business times are China Standard Time: a whole local day maps back to itself.
+        #expect(epochMilliseconds(day, minute: 0) == 1_748_620_800_000)
+        #expect(dayOf(epochMilliseconds(day, minute: 0)) == day)
+        #expect(dayOf(epochMilliseconds(day, minute: 24 * 60 - 1)) == day)
     }
 
     @Test func changeMessagesCarryThePrimaryKeyAndDeletesATombstone() {
