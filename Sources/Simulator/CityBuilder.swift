@@ -362,6 +362,10 @@ struct CityBuilder {
         var abnormalUntil = Int.max
         let establishedMonth = e.established.month.index
         guard max(firstMonth, establishedMonth + 1) <= lastMonth else { return }
+        if !e.isStory {
+            var rng = Rng(seed, .events, i, -1)
+            if rng.chance(0.006) && establishedMonth < firstMonth - 3 { historicCase(i, &rng) }
+        }
         for m in max(firstMonth, establishedMonth + 1)...lastMonth {
             guard model.enterprises[i].lastPeriod >= m else { break }
             var rng = Rng(seed, .events, i, m)
@@ -469,6 +473,27 @@ struct CityBuilder {
                     model.enterprises[i].taxSuspended.append((m - 1)...Int.max - 1)
                 }
             }
+        }
+    }
+
+    /// A court case from before the window: the courts' lists already hold it at the first load.
+    /// Half are closed; some unclosed ones made the enterprise a dishonest debtor, a few of those
+    /// lifted during the window.
+    mutating func historicCase(_ i: Int, _ rng: inout Rng) {
+        let e = model.enterprises[i]
+        let party = CourtParty.enterprise(uscc: e.uscc, name: e.name)
+        let court = Gazetteer.districts[e.district]
+        let filed = max(e.established.month.index + 2, firstMonth - rng.int(3...30))
+        let amount = (rng.logNormal(12.4, 1.0) / 100).rounded() * 100
+        let closes = rng.chance(0.5)
+        let closedIn = closes ? min(firstMonth - 1, filed + rng.int(2...12)) : nil
+        let caseNo = enforcement(
+            party, court: court, filed: workday(in: filed, &rng), amount: amount, closedIn: closedIn, &rng)
+        if !closes && rng.chance(0.5) {
+            let listedIn = min(firstMonth - 1, filed + rng.int(2...6))
+            let removedIn = rng.chance(0.3) ? firstMonth + rng.int(0...12) : nil
+            dishonest(
+                party, caseNo: caseNo, court: court, listedIn: listedIn, amount: amount, removedIn: removedIn, &rng)
         }
     }
 

@@ -9,8 +9,8 @@ import RuleLanguage
 ///
 /// What each batch holds:
 /// - ``registrations()``: the departments' tables as they stood before the window (enterprise
-///   registrations, taxpayers, real-estate rights, vehicles, driving licences, open court cases
-///   and listings), as `c` changes, market first.
+///   registrations, taxpayers, real-estate rights, vehicles, driving licences, earlier court
+///   cases and dishonest listings), as `c` changes, market first.
 /// - ``month(_:)``: tax payments of the previous month (and quarter), water usage and insurance
 ///   enrolment of the month, water-arrears rows, and the month's events: registrations of new
 ///   enterprises, legal-representative and status changes, yearly credit ratings (April),

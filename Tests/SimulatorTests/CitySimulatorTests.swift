@@ -17,8 +17,8 @@ let smallMessages = smallCity.all()
     @Test func sameSeedSameBytes() {
         let again = CitySimulator(configuration: smallConfiguration).all()
         #expect(again == smallMessages)
-        #expect(smallMessages.count == 18145)
-        #expect(fingerprint(smallMessages) == 12_422_452_857_769_644_813)
+        #expect(smallMessages.count == 18147)
+        #expect(fingerprint(smallMessages) == 17_233_650_578_020_951_854)
         var other = smallConfiguration
         other.seed = 8
         #expect(fingerprint(CitySimulator(configuration: other).all()) != fingerprint(smallMessages))
@@ -96,8 +96,8 @@ let smallMessages = smallCity.all()
         #expect(census.bad == 38)
         #expect(
             census.badByDefect == [
-                .notJSON: 4, .wrongEnvelope: 4, .wrongFieldType: 4, .missingRequiredField: 7, .invalidUSCC: 7,
-                .impossibleBirthDate: 7, .unlinkable: 5,
+                .notJSON: 4, .wrongEnvelope: 3, .wrongFieldType: 4, .missingRequiredField: 7, .invalidUSCC: 7,
+                .impossibleBirthDate: 8, .unlinkable: 5,
             ])
         #expect(census.tombstones == 11)
         #expect(census.keyless == 176)
@@ -154,6 +154,20 @@ let smallMessages = smallCity.all()
         let share = Double(missing) / Double(total)
         #expect(share > 0.25 && share < 0.36, "\(share)")
         #expect(variants > 10)
+    }
+
+    @Test(arguments: [(0, 0, 0), (10, 0, 3), (60, 5, 0), (80, 20, 30)])
+    func tinyAndShortCitiesStillWork(enterprises: Int, persons: Int, monthsBack: Int) {
+        let end = Month(year: 2026, month: 10)
+        let city = CitySimulator(
+            configuration: CityConfiguration(
+                enterprises: enterprises, persons: persons, start: end - monthsBack, end: end))
+        let messages = city.all()
+        #expect(city.months.count == monthsBack + 1)
+        #expect(city.enterprises.count == enterprises)
+        #expect(messages.allSatisfy { $0.defect != nil || FeedValidation.problem($0) == nil })
+        #expect(city.plantedStories.isEmpty == (enterprises < 60))
+        #expect(city.plantedStories.allSatisfy { $0.month >= end - monthsBack && $0.month <= end })
     }
 
     @Test func operationsCoverCreateUpdateDeleteAndSnapshot() {
