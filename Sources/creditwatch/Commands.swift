@@ -24,7 +24,7 @@ struct Run: AsyncParsableCommand {
         do {
             daemon = try await Daemon.make(settings: settings, logger: logger, registry: registry)
         } catch let failure as ProjectFiles.Failure {
-            FileHandle.standardError.write(Data("creditwatch: cannot start:\n\(failure.description)\n".utf8))
+            FileHandle.standardError.write(Data("creditwatch: cannot start:\n\(failure.description.terminated)".utf8))
             throw ExitCode(1)
         }
         let group = ServiceGroup(

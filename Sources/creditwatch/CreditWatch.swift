@@ -59,9 +59,14 @@ struct Rules: AsyncParsableCommand {
                 let program = try ProjectFiles.program(at: rules ?? settings.rulesPath, catalog: catalog, overrides: settings.ruleOverrides)
                 print("ok: \(program.rules.count) rules, rule set version \(program.version)")
             } catch let failure as ProjectFiles.Failure {
-                FileHandle.standardError.write(Data((failure.description + "\n").utf8))
+                FileHandle.standardError.write(Data(failure.description.terminated.utf8))
                 throw ExitCode(1)
             }
         }
     }
+}
+
+extension String {
+    /// The text ending with exactly one newline (rendered diagnostics already end with one).
+    var terminated: String { hasSuffix("\n") ? self : self + "\n" }
 }

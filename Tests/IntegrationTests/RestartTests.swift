@@ -1,0 +1,146 @@
+import CreditWatchCore
+import Foundation
+import KafkaIngest
+import Logging
+import PostgresStore
+import RedisFeatures
+import RuleLanguage
+import Simulator
+import Testing
+
+@testable import creditwatch
+
+/// A `creditwatch run` subprocess against an isolated run of the real stack.
+final class DaemonProcess {
+    let process = Process()
+
+    init(settings: Settings, httpPort: Int, log: String) throws {
+        process.executableURL = URL(fileURLWithPath: Stack.executable)
+        process.arguments = ["run", "--log-level", "notice"]
+        process.environment = Stack.processEnvironment(settings, httpPort: httpPort)
+        FileManager.default.createFile(atPath: log, contents: nil)
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+        handle.seekToEndOfFile()
+        process.standardOutput = handle
+        process.standardError = handle
+        try process.run()
+    }
+
+    func signal(_ signal: Int32) { kill(process.processIdentifier, signal) }
+
+    func exit() async -> Int32 {
+        while process.isRunning { try? await Task.sleep(for: .milliseconds(50)) }
+        return process.terminationStatus
+    }
+}
+
+extension EngineIntegrationTests {
+    /// The records the stream leaves current: per (topic, key) the change with the highest version,
+    /// unless that change is a delete. Computed from the messages alone, by the pure decoder.
+    static func expectedRecords(_ messages: [SimulatedMessage], catalog: TopicCatalog) -> (records: Int, enterprises: Set<String>) {
+        let decoder = ChangeDecoder(catalog: catalog)
+        var latest: [String: Change] = [:]
+        var enterprises: Set<String> = []
+        for m in messages {
+            guard case .change(let change) = decoder.decode(topic: m.topic, key: m.key, value: m.value) else { continue }
+            let id = "\(change.topic)/\(change.key)"
+            if let known = latest[id], known.version > change.version { continue }
+            latest[id] = change
+            if case .enterprise(let uscc) = change.entity { enterprises.insert(uscc.value) }
+        }
+        return (latest.values.count { $0.operation != .delete }, enterprises)
+    }
+
+    static func waitFor(_ what: String, timeout: Duration = .seconds(180), _ condition: () async throws -> Bool) async throws {
+        let deadline = ContinuousClock.now + timeout
+        while try await !condition() {
+            if ContinuousClock.now > deadline {
+                Issue.record("timed out waiting for \(what)")
+                throw CancellationError()
+            }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+    }
+
+    @Test func daemonKilledMidStreamAndRestartedLosesAndDuplicatesNoAlert() async throws {
+        let settings = try Stack.settings("restart")
+        try await Stack.flushRedis(settings)
+        let catalog = try ProjectFiles.catalog(at: settings.topicsPath)
+        try KafkaAdmin.createTopics(catalog.topics.keys.sorted(), partitions: 2, configuration: settings.kafka)
+        var city = CityConfiguration()
+        city.enterprises = 120
+        city.persons = 40
+        city.seed = 7
+        let messages = CitySimulator(configuration: city).all()
+        let expected = Self.expectedRecords(messages, catalog: catalog)
+
+        let producer = try KafkaProducer(configuration: settings.kafka)
+        for m in messages { try producer.send(topic: m.topic, key: m.key, value: m.value) }
+        try producer.flush()
+
+        let log = "\(NSTemporaryDirectory())creditwatch-\(settings.kafka.groupID).log"
+        let port = Int.random(in: 20_000...29_999)
+        let store = try PostgresStore(configuration: settings.postgres, catalog: catalog, logger: Logger(label: "test"))
+        let pool = Task { await store.run() }
+        defer { pool.cancel() }
+
+        // First run: killed without warning once part of the stream is stored.
+        let first = try DaemonProcess(settings: settings, httpPort: port, log: log)
+        try await Self.waitFor("the first records") {
+            (try? await store.recordCount()).map { $0 > expected.records / 5 } ?? false
+        }
+        first.signal(SIGKILL)
+        #expect(await first.exit() == SIGKILL)
+        let atKill = try await store.recordCount()
+        #expect(atKill < expected.records, "the kill came after the whole stream; nothing was tested")
+
+        // Second run: picks up from the committed offsets and finishes the stream.
+        let second = try DaemonProcess(settings: settings, httpPort: port, log: log)
+        try await Self.waitFor("every record") { try await store.recordCount() == expected.records }
+        var alerts: [Alert] = []
+        try await Self.waitFor("the alerts to settle") {
+            let before = try await Self.allAlerts(store)
+            try await Task.sleep(for: .seconds(2))
+            alerts = try await Self.allAlerts(store)
+            return alerts == before
+        }
+        second.signal(SIGTERM)
+        #expect(await second.exit() == 0, "graceful shutdown")
+
+        // No duplicates: one alert per natural key.
+        #expect(Set(alerts.map { "\($0.rule) \($0.subjectID) \($0.window)" }).count == alerts.count)
+        #expect(!alerts.isEmpty)
+
+        // None lost: every firing of the final state is stored (or suppressed by the cool-down of
+        // an earlier alert of the same rule and enterprise).
+        let program = try ProjectFiles.program(at: settings.rulesPath, catalog: catalog)
+        let redis = try RedisConnection(host: settings.redisHost, port: settings.redisPort)
+        let features = try await FeatureWindows(connection: redis, catalog: catalog, logger: Logger(label: "test"))
+        let processor = BatchProcessor(catalog: catalog, program: program, features: features, store: store)
+        var checked = 0
+        for uscc in expected.enterprises.sorted() {
+            let evaluation = try await processor.evaluate(EntityKey(.enterprise, uscc))
+            for firing in evaluation.firings {
+                checked += 1
+                let stored = alerts.contains { $0.rule == firing.rule && $0.subjectID == uscc && $0.window == firing.window }
+                let coolingDown = alerts.contains { alert in
+                    guard alert.rule == firing.rule, alert.subjectID == uscc, let day = Day(iso: alert.asOf) else { return false }
+                    return day.value > evaluation.asOf.value - firing.cooldownDays && day <= evaluation.asOf
+                }
+                #expect(stored || coolingDown, "lost: \(firing.rule) for \(uscc) in \(firing.window)")
+            }
+        }
+        #expect(checked > 0)
+    }
+
+    static func allAlerts(_ store: PostgresStore) async throws -> [Alert] {
+        var all: [Alert] = []
+        var cursor: Int64?
+        repeat {
+            let page = try await store.alerts(after: cursor, limit: 500)
+            all += page.alerts
+            cursor = page.hasMore ? page.nextCursor : nil
+        } while cursor != nil
+        return all
+    }
+}
