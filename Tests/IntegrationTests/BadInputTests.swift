@@ -32,15 +32,16 @@ extension EngineIntegrationTests {
         try await engine.send(messages)
 
         let quarantine = try await engine.store.quarantine(after: nil, limit: 100).messages
-        #expect(quarantine.map(\.reason) == [
+        // Partitions interleave, so the order of the quarantine rows is not the order sent.
+        #expect(quarantine.map(\.reason).sorted() == [
             "not JSON: Invalid value around character 1",
             "envelope: missing 'op'",
             "field 'amount': expected decimal, got boolean true",
             "missing required field 'paid_date'",
             "field 'uscc': USCC check character is '\(badUSCC["uscc"]!.stringValue!.last!)', expected '\(Self.e5.last!)'",
-        ])
+        ].sorted())
         #expect(quarantine.allSatisfy { $0.topic == "tax.payment" })
-        #expect(quarantine.first?.value == "not json at all")
+        #expect(quarantine.first { $0.reason.hasPrefix("not JSON") }?.value == "not json at all")
         #expect(Set(quarantine.map { "\($0.partition)/\($0.offset)" }).count == 5)
         // The tombstone is skipped; the good message after the bad ones is stored.
         #expect(try await engine.store.recordCount() == 1)
