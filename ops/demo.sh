@@ -70,7 +70,9 @@ demo_start() {
 
     log "starting: creditwatch run (log $DAEMON_LOG)"
     mkdir -p "$STATE/run" "$STATE/log"
-    nohup setsid "$BIN" run </dev/null >>"$DAEMON_LOG" 2>&1 &
+    # Development mode: the demo's API answers without API keys (production configures
+    # http.api_keys; see ops/creditwatch.example.yaml).
+    CREDITWATCH_HTTP_ALLOW_ANONYMOUS=1 nohup setsid "$BIN" run </dev/null >>"$DAEMON_LOG" 2>&1 &
     echo $! >"$DAEMON_PID"
     if ! wait_for 60 daemon http_ok /health; then
         tail -n 30 "$DAEMON_LOG" >&2 || true
@@ -85,13 +87,14 @@ demo_start() {
     cat <<EOF
 
 CreditWatch demo is running.
-  Dashboard:  $URL/
-  API:        $URL/v1/...
+  API:        $URL/v1/alerts   (development mode: no API key needed)
   Daemon log: $DAEMON_LOG   (pid file $DAEMON_PID)
 
 Try:
   curl -s $URL/health
   curl -s '$URL/v1/alerts?limit=20'
+  curl -s '$URL/v1/alerts?severity=high,critical&category=tax'
+  curl -s $URL/v1/enterprises/<a USCC of the planted stories above>
   curl -s $URL/metrics
 
 Stop the daemon:   ops/demo.sh stop
