@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# End-to-end throughput of the daemon (release build) on the real stack: the simulated city is
+# produced to fresh topics first, then the daemon drains that backlog — decode, link, Redis
+# windows, rule evaluation, PostgreSQL transaction, offset commit — and the time from its first
+# processed message to its last is measured from its own /metrics counter.
+#
+#   benchmarks/e2e-throughput.sh [ENTERPRISES]      (default 3000; ~400k messages)
+#
+# Each run uses its own topic prefix, consumer group, PostgreSQL schema (in creditwatch_test) and
+# random seed (so its enterprises' Redis keys are new), and leaves the demo's data alone.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/../ops/lib.sh"
+ENTERPRISES="${1:-3000}"
+cd "$ROOT"
+bash ops/install.sh >/dev/null
+bash ops/servers.sh start >/dev/null
+swift build -c release 2>&1 | tail -1
+BIN="$ROOT/.build/release/creditwatch"
+
+RUN="bench$(date +%s)"
+PORT=18090
+SEED=$RANDOM$RANDOM
+export CREDITWATCH_KAFKA_TOPIC_PREFIX="$RUN." CREDITWATCH_KAFKA_GROUP="$RUN" CREDITWATCH_PG_SCHEMA="$RUN"
+export CREDITWATCH_PG_DATABASE="$CREDITWATCH_PG_TEST_DATABASE" CREDITWATCH_HTTP_PORT="$PORT"
+
+SENT=$("$BIN" simulate --enterprises "$ENTERPRISES" --persons $((ENTERPRISES * 2 / 3)) --seed "$SEED" | awk '/^sent /{print $2}')
+echo "produced $SENT messages ($ENTERPRISES enterprises, seed $SEED)"
+
+LOG="$STATE/log/$RUN.log"
+"$BIN" run --log-level warning >"$LOG" 2>&1 &
+PID=$!
+trap 'kill -TERM $PID 2>/dev/null || true' EXIT
+
+processed() {
+    curl -fsS --max-time 2 "http://127.0.0.1:$PORT/metrics" 2>/dev/null |
+        awk '/^creditwatch_ingest_messages[{ ]/{s+=$NF} END{printf "%d\n", s}'
+}
+now() { date +%s.%N; }
+
+until [ "$(processed || echo 0)" -gt 0 ]; do
+    kill -0 $PID 2>/dev/null || { tail -20 "$LOG"; exit 1; }
+    sleep 0.05
+done
+T0=$(now); N0=$(processed)
+until [ "$(processed || echo 0)" -ge "$SENT" ]; do
+    kill -0 $PID 2>/dev/null || { tail -20 "$LOG"; exit 1; }
+    sleep 0.2
+done
+T1=$(now); N1=$(processed)
+RSS=$(awk '/VmHWM/{print $2}' /proc/$PID/status)
+kill -TERM $PID; wait $PID || true
+trap - EXIT
+
+SECS=$(awk "BEGIN{print $T1 - $T0}")
+RATE=$(awk "BEGIN{print ($N1 - $N0) / $SECS}")
+ALERTS=$(PGPASSWORD="$CREDITWATCH_PG_PASSWORD" psql -h 127.0.0.1 -p "$PG_PORT" -U "$CREDITWATCH_PG_USER" -d "$CREDITWATCH_PG_DATABASE" -tAc "SELECT count(*) FROM $RUN.alert")
+QUARANTINED=$(PGPASSWORD="$CREDITWATCH_PG_PASSWORD" psql -h 127.0.0.1 -p "$PG_PORT" -U "$CREDITWATCH_PG_USER" -d "$CREDITWATCH_PG_DATABASE" -tAc "SELECT count(*) FROM $RUN.quarantine")
+printf '\nmessages %d in %.1f s after the first: %.0f events/s; peak RSS %d MiB; alerts %d; quarantined %d\n' \
+    "$((N1 - N0))" "$SECS" "$RATE" "$((RSS / 1024))" "$ALERTS" "$QUARANTINED"
+echo "machine: $(nproc) cores, $(awk -F: '/model name/{print $2; exit}' /proc/cpuinfo | xargs), $(free -g | awk '/Mem:/{print $2}') GiB; command: benchmarks/e2e-throughput.sh $ENTERPRISES"
