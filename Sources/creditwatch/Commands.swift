@@ -78,14 +78,18 @@ struct Simulate: AsyncParsableCommand {
         let simulator = CitySimulator(configuration: configuration)
         let producer = try KafkaProducer(configuration: settings.kafka)
         let started = ContinuousClock.now
-        var sent = 0
-        for message in simulator.all() {
-            try producer.send(topic: message.topic, key: message.key, value: message.value)
-            sent += 1
+        var census = FeedCensus([])
+        // Month by month (registrations first), so memory holds one month, not two years.
+        for batch in [simulator.registrations()] + simulator.months.map(simulator.month) {
+            for message in batch {
+                try producer.send(topic: message.topic, key: message.key, value: message.value)
+                census.add(message)
+            }
         }
         try producer.flush()
         let elapsed = ContinuousClock.now - started
-        print("sent \(sent) messages to \(settings.kafka.brokers) in \(elapsed.formatted(.units(allowed: [.seconds], fractionalPart: .show(length: 1))))")
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        print("sent \(census.messages) messages (\(census.bad) deliberately bad, \(census.tombstones) tombstones) to \(settings.kafka.brokers) in \(String(format: "%.1f", seconds)) s")
         print("planted risk stories:")
         for story in simulator.plantedStories {
             print("  \(story.month)  \(story.uscc)  \(story.name)  \(story.description)")
