@@ -1,3 +1,4 @@
+import CreditWatchCore
 import RuleLanguage
 
 /// A JSON value: how typed field values (`Value`) are stored in `jsonb` columns and shown by the
@@ -160,72 +161,5 @@ extension Value {
         case (.string(let s), _): self = .string(s)
         case (.array, _), (.object, _): return nil
         }
-    }
-}
-
-/// ISO-8601 rendering and parsing of epoch-millisecond timestamps in UTC, without Foundation's
-/// formatters (the shape is fixed, so parsing is exact and cheap).
-public enum Timestamp {
-    /// `YYYY-MM-DDTHH:MM:SS.sssZ`.
-    public static func iso8601(milliseconds ms: Int64) -> String {
-        let dayMs: Int64 = 86_400_000
-        let days = ms >= 0 ? ms / dayMs : (ms - dayMs + 1) / dayMs
-        let rest = ms - days * dayMs
-        let h = rest / 3_600_000, m = rest / 60_000 % 60, s = rest / 1000 % 60, f = rest % 1000
-        return "\(Day(Int(days)).description)T\(pad(h, 2)):\(pad(m, 2)):\(pad(s, 2)).\(pad(f, 3))Z"
-    }
-
-    /// Parses `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)`; nil for any other shape.
-    public static func milliseconds(iso8601 text: String) -> Int64? {
-        let b = Array(text.utf8)
-        guard b.count >= 20, b[10] == UInt8(ascii: "T") || b[10] == UInt8(ascii: " "),
-            let day = Day(iso: String(decoding: b[0..<10], as: UTF8.self)),
-            b[13] == UInt8(ascii: ":"), b[16] == UInt8(ascii: ":"),
-            let h = digits(b[11..<13]), let m = digits(b[14..<16]), let s = digits(b[17..<19]),
-            h < 24, m < 60, s < 61
-        else { return nil }
-        var i = 19
-        var millis = 0
-        if b[i] == UInt8(ascii: ".") {
-            i += 1
-            var scale = 100
-            let start = i
-            while i < b.count, b[i] >= 0x30, b[i] <= 0x39 {
-                millis += Int(b[i] - 0x30) * scale
-                scale /= 10
-                i += 1
-            }
-            guard i > start else { return nil }
-        }
-        guard i < b.count else { return nil }
-        var offsetMinutes = 0
-        if b[i] == UInt8(ascii: "Z") {
-            i += 1
-        } else if b[i] == UInt8(ascii: "+") || b[i] == UInt8(ascii: "-") {
-            guard b.count == i + 6, b[i + 3] == UInt8(ascii: ":"),
-                let oh = digits(b[(i + 1)..<(i + 3)]), let om = digits(b[(i + 4)..<(i + 6)])
-            else { return nil }
-            offsetMinutes = (oh * 60 + om) * (b[i] == UInt8(ascii: "+") ? 1 : -1)
-            i += 6
-        } else {
-            return nil
-        }
-        guard i == b.count else { return nil }
-        let seconds = Int64(day.value) * 86_400 + Int64(h * 3600 + m * 60 + s) - Int64(offsetMinutes * 60)
-        return seconds * 1000 + Int64(millis)
-    }
-
-    static func digits(_ bytes: ArraySlice<UInt8>) -> Int? {
-        var n = 0
-        for byte in bytes {
-            guard byte >= 0x30, byte <= 0x39 else { return nil }
-            n = n * 10 + Int(byte - 0x30)
-        }
-        return n
-    }
-
-    static func pad(_ n: Int64, _ width: Int) -> String {
-        let s = String(n)
-        return s.count >= width ? s : String(repeating: "0", count: width - s.count) + s
     }
 }

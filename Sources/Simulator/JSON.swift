@@ -1,3 +1,4 @@
+import CreditWatchCore
 import RuleLanguage
 
 /// A JSON scalar, as the department feeds carry them.
@@ -24,7 +25,8 @@ public enum JSONValue: Sendable, Hashable {
     /// A timestamp as ISO-8601 text: `2025-05-31T10:15:00Z` in UTC, or with an offset east of UTC
     /// in minutes, `2025-05-31T18:15:00+08:00` (China Standard Time). Milliseconds are dropped.
     public static func isoTimestamp(epochMilliseconds ms: Int64, utcOffsetMinutes: Int = 0) -> JSONValue {
-        .string(JSONWriter.isoTimestamp(ms, utcOffsetMinutes: utcOffsetMinutes))
+        .string(
+            Timestamp.iso8601(milliseconds: ms, utcOffsetSeconds: utcOffsetMinutes * 60, fractionalSeconds: false))
     }
 
     /// A decimal rendered as a JSON string (`"12345.67"`), Debezium's `decimal.handling.mode=string`.
@@ -235,19 +237,6 @@ struct JSONWriter {
             bytes.append(UInt8(truncatingIfNeeded: fraction / 10) &+ 0x30)
             if fraction % 10 != 0 { bytes.append(UInt8(truncatingIfNeeded: fraction % 10) &+ 0x30) }
         }
-    }
-
-    /// `YYYY-MM-DDTHH:MM:SSZ`, or `…+HH:MM` with an offset, for epoch milliseconds.
-    static func isoTimestamp(_ ms: Int64, utcOffsetMinutes offset: Int) -> String {
-        let local = ms + Int64(offset) * 60_000
-        let seconds = Int(local >= 0 ? local / 1000 : (local - 999) / 1000)
-        let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
-        let inDay = seconds - days * 86_400
-        let zone =
-            offset == 0
-            ? "Z" : (offset > 0 ? "+" : "-") + Day.pad2(abs(offset) / 60) + ":" + Day.pad2(abs(offset) % 60)
-        return Day(days).description + "T" + Day.pad2(inDay / 3600) + ":" + Day.pad2(inDay / 60 % 60) + ":"
-            + Day.pad2(inDay % 60) + zone
     }
 }
 

@@ -93,8 +93,7 @@ func epochMilliseconds(_ day: Day, minute: Int, millisecond: Int = 0) -> Int64 {
 
 /// The local (China Standard Time) business day of an epoch-millisecond instant.
 func dayOf(_ ms: Int64) -> Day {
-    let local = ms + Int64(chinaStandardTimeMinutes) * 60_000
-    return Day(Int(local >= 0 ? local / 86_400_000 : (local - 86_399_999) / 86_400_000))
+    Day(epochMilliseconds: ms, utcOffsetSeconds: chinaStandardTimeMinutes * 60)
 }
 
 /// A time during office hours on `day`, with random seconds and milliseconds.

@@ -36,17 +36,6 @@ struct JSONValueTests {
         #expect(Value(json: .array([]), type: nil) == nil)
     }
 
-    @Test func timestampsRoundTrip() {
-        for ms: Int64 in [0, 1, 999, 1_590_969_601_234, -1, -86_400_001, 253_402_300_799_999] {
-            #expect(Timestamp.milliseconds(iso8601: Timestamp.iso8601(milliseconds: ms)) == ms)
-        }
-        #expect(Timestamp.iso8601(milliseconds: -1) == "1969-12-31T23:59:59.999Z")
-        #expect(Timestamp.milliseconds(iso8601: "2020-06-01T08:00:01+08:00") == 1_590_969_601_000)
-        #expect(Timestamp.milliseconds(iso8601: "2020-06-01T00:00:01.5Z") == 1_590_969_601_500)
-        #expect(Timestamp.milliseconds(iso8601: "2020-06-01T00:00:01") == nil)
-        #expect(Timestamp.milliseconds(iso8601: "2020-06-01T00:00:01.Z") == nil)
-    }
-
     @Test func jsonCodableKeepsIntegersIntegral() throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys

@@ -84,7 +84,7 @@ public struct ChangeDecoder: Sendable {
         let eventDay: Day
         switch fields[plan.definition.eventTime] {
         case .date(let day)?: eventDay = day
-        case .timestamp(let ms)?: eventDay = Day(Int(floorDiv(ms + Int64(businessUTCOffsetSeconds) * 1000, 86_400_000)))
+        case .timestamp(let ms)?: eventDay = Day(epochMilliseconds: ms, utcOffsetSeconds: businessUTCOffsetSeconds)
         case .string(let text)?: eventDay = Month(iso: text)!.firstDay
         default: throw Rejection("field '\(plan.definition.eventTime)' has no event time")  // prevented by the catalog
         }
@@ -214,8 +214,7 @@ public struct ChangeDecoder: Sendable {
         case .timestamp:
             switch json {
             case .string(let text):
-                guard
-                    let ms = ChangeDecoder.epochMilliseconds(iso: text, defaultOffsetSeconds: businessUTCOffsetSeconds)
+                guard let ms = Timestamp.milliseconds(iso8601: text, defaultUTCOffsetSeconds: businessUTCOffsetSeconds)
                 else { throw Rejection("field '\(name)': \(JSONValue.quoted(text)) is not a timestamp") }
                 return .timestamp(ms)
             default:
@@ -390,9 +389,4 @@ struct TopicPlan: Sendable {
 struct Rejection: Error {
     let reason: String
     init(_ reason: String) { self.reason = reason }
-}
-
-func floorDiv(_ a: Int64, _ b: Int64) -> Int64 {
-    let q = a / b
-    return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q
 }
