@@ -249,7 +249,7 @@ struct RegistrationRows {
 
     init(_ changes: [LinkedChange]) {
         var winner: [String: LinkedChange] = [:]
-        for item in changes where item.change.topic == PostgresStore.registrationTopic {
+        for item in changes where item.change.topic == Registration.topic {
             guard let entity = item.entity, entity.kind == .enterprise else { continue }
             if let best = winner[entity.id], !RecordRows.supersedes(item, best) { continue }
             winner[entity.id] = item
@@ -261,7 +261,7 @@ struct RegistrationRows {
                 return nil
             }
             let registeredName = text("name") ?? ""
-            let registration = Registration(registrationOf: fields)
+            let registration = Registration(registrationFields: fields)
             uscc.append(storable(id))
             name.append(registeredName)
             normalised.append(storable(EnterpriseName.normalized(registeredName)))
@@ -288,19 +288,6 @@ struct RegistrationRows {
             version = EXCLUDED.version, deleted = EXCLUDED.deleted, updated_at = now()
         WHERE e.version < EXCLUDED.version OR (e.version = EXCLUDED.version AND EXCLUDED.deleted AND NOT e.deleted)
         """
-    }
-}
-
-extension Registration {
-    /// Division (from a valid GB/T 4754 `industry_code`) and district of registration fields.
-    init(registrationOf fields: [String: Value]) {
-        var division: String?
-        if case .string(let code)? = fields["industry_code"] {
-            division = (try? IndustryCode(validating: code))?.division
-        }
-        var district: String?
-        if case .string(let code)? = fields["district_code"], !code.isEmpty { district = code }
-        self.init(division: division, district: district)
     }
 }
 

@@ -23,9 +23,6 @@ public final class PostgresStore: Sendable, Service {
     let catalog: TopicCatalog
     let logger: Logger
 
-    /// Record topic whose changes maintain the `enterprise` table.
-    public static let registrationTopic = "market.enterprise"
-
     public init(configuration: Configuration, catalog: TopicCatalog, logger: Logger) throws(PostgresStoreError) {
         if let schema = configuration.schema, !PostgresStore.isPlainIdentifier(schema) {
             throw PostgresStoreError(.invalidConfiguration, "schema name must match [a-z_][a-z0-9_]*, got '\(schema)'")

@@ -99,9 +99,9 @@ public actor BatchProcessor {
         for item in linked {
             guard let entity = item.entity, entity.kind == .enterprise else { continue }
             var previous: String?
-            if item.change.topic == EntityLinker.registrationTopic {
+            if item.change.topic == Registration.topic {
                 previous = registrations[entity.id]?.division
-                registrations[entity.id] = EntityLinker.registration(of: item.change)
+                registrations[entity.id] = Registration(registrationFields: item.change.fields)
             }
             updates.append(FeatureUpdate(
                 change: item.change, entity: entity, division: registrations[entity.id]?.division, previousDivision: previous))

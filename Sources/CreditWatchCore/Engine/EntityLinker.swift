@@ -5,8 +5,6 @@ import RuleLanguage
 /// customer name when exactly one registered enterprise bears it. Pure: the facts it needs are
 /// looked up by the caller in one round trip per batch.
 struct EntityLinker {
-    static let registrationTopic = "market.enterprise"
-
     private let catalog: TopicCatalog
     /// account number → USCC (known before the batch, plus learned in it).
     private var accounts: [String: String] = [:]
@@ -48,7 +46,7 @@ struct EntityLinker {
         names = facts.names.mapValues(Set.init)
         for change in changes {
             guard case .enterprise(let uscc) = change.entity, change.operation != .delete else { continue }
-            if change.topic == Self.registrationTopic, case .string(let name)? = change.fields["name"] {
+            if change.topic == Registration.topic, case .string(let name)? = change.fields["name"] {
                 names[EnterpriseName.normalized(name), default: []].insert(uscc.value)
             }
             if let account = accountNumber(of: change), accounts[account] != uscc.value {
@@ -95,16 +93,5 @@ struct EntityLinker {
     /// `water` for `water.usage`: accounts belong to a utility, not to one of its tables.
     static func family(_ topic: String) -> String {
         topic.split(separator: ".").first.map(String.init) ?? topic
-    }
-
-    /// Division and district of a registration record.
-    static func registration(of change: Change) -> Registration {
-        var division: String?
-        if case .string(let code)? = change.fields["industry_code"] {
-            division = (try? IndustryCode(validating: code))?.division
-        }
-        var district: String?
-        if case .string(let code)? = change.fields["district_code"] { district = code }
-        return Registration(division: division, district: district)
     }
 }

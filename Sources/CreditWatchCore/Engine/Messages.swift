@@ -72,6 +72,21 @@ public struct Registration: Sendable, Hashable {
         self.division = division
         self.district = district
     }
+
+    /// The record topic whose changes are enterprise registrations.
+    public static let topic = "market.enterprise"
+
+    /// Division (from a valid GB/T 4754 `industry_code`) and district (`district_code`, empty
+    /// counts as unknown) of a registration record's fields.
+    public init(registrationFields fields: [String: Value]) {
+        var division: String?
+        if case .string(let code)? = fields["industry_code"] {
+            division = (try? IndustryCode(validating: code))?.division
+        }
+        var district: String?
+        if case .string(let code)? = fields["district_code"], !code.isEmpty { district = code }
+        self.init(division: division, district: district)
+    }
 }
 
 /// An alert as stored: a firing of a rule for an entity (or an industry) in an event-time window.
