@@ -1,3 +1,5 @@
+import CreditWatchCore
+
 /// What the store's read queries return to the API and the CLI. All are `Codable` with
 /// snake_case JSON keys; optional members are written as `null`, never left out, so that a
 /// client sees one stable shape.

@@ -946,7 +946,7 @@ struct CityBuilder {
                 b.add("uscc", .string(e.uscc))
                 b.add("name", .string(e.name))
                 b.add("taxpayer_status", .string(s.status))
-                b.add("credit_rating", s.rating.map(JSONValue.string) ?? .null)
+                b.add("credit_rating", s.rating.map(FeedValue.string) ?? .null)
                 b.add("rating_year", s.ratingYear.map { .int(Int64($0)) } ?? .null)
                 b.add("updated_at", enc.timestamp(s.ts, .taxTaxpayer))
                 return b.row

@@ -1,7 +1,9 @@
+import CreditWatchCore
+
 /// Builders of the exact message bytes of `design/EVENTS.md`: Debezium change events (schemas
 /// disabled), plain rows, and primary-key message keys.
 ///
-/// A `[String: JSONValue]` row renders with its keys sorted byte-wise (a dictionary has no order);
+/// A `[String: FeedValue]` row renders with its keys sorted byte-wise (a dictionary has no order);
 /// a ``JSONObject`` row keeps its declared order. Output is compact JSON, UTF-8, no whitespace.
 public enum Envelope {
     /// The Debezium change event
@@ -14,7 +16,7 @@ public enum Envelope {
     ///     (`tax.payment` → `tax`, `tax_payment`).
     ///   - sourceTsMs: the source's `ts_ms` (the commit time); defaults to `tsMs`.
     public static func debezium(
-        topic: String, op: String, before: [String: JSONValue]? = nil, after: [String: JSONValue]?, tsMs: Int64,
+        topic: String, op: String, before: [String: FeedValue]? = nil, after: [String: FeedValue]?, tsMs: Int64,
         db: String? = nil, table: String? = nil, connector: String = "postgresql", sourceTsMs: Int64? = nil
     ) -> [UInt8] {
         debezium(
@@ -50,13 +52,13 @@ public enum Envelope {
     }
 
     /// A plain-envelope value: the row itself as one JSON object (keys sorted).
-    public static func plain(_ row: [String: JSONValue]) -> [UInt8] { JSONObject(sorting: row).jsonBytes }
+    public static func plain(_ row: [String: FeedValue]) -> [UInt8] { JSONObject(sorting: row).jsonBytes }
 
     /// A plain-envelope value with the row's declared key order.
     public static func plain(_ row: JSONObject) -> [UInt8] { row.jsonBytes }
 
     /// A message key: the primary key as a JSON object, e.g. `{"id":"SK2020050112"}` (keys sorted).
-    public static func key(_ pk: [String: JSONValue]) -> [UInt8] { JSONObject(sorting: pk).jsonBytes }
+    public static func key(_ pk: [String: FeedValue]) -> [UInt8] { JSONObject(sorting: pk).jsonBytes }
 
     /// A message key with the declared key order.
     public static func key(_ pk: JSONObject) -> [UInt8] { pk.jsonBytes }
@@ -119,7 +121,7 @@ public struct SimulatedMessage: Sendable, Hashable {
 
     /// A Debezium change of `feed` with unordered rows (keys sorted).
     public static func change(
-        _ feed: Feed, op: String, before: [String: JSONValue]? = nil, after: [String: JSONValue]?, tsMs: Int64,
+        _ feed: Feed, op: String, before: [String: FeedValue]? = nil, after: [String: FeedValue]?, tsMs: Int64,
         withKey: Bool = true
     ) -> SimulatedMessage {
         change(

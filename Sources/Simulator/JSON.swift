@@ -1,12 +1,14 @@
 import CreditWatchCore
 import RuleLanguage
 
-/// A JSON scalar, as the department feeds carry them.
+/// A field value of a simulated feed row: a JSON scalar, as the department feeds carry them.
 ///
 /// `number` is money or a measurement: it is rendered with at most two decimals, trailing zeros
 /// dropped, and never in exponent notation (`1234.5`, `0.07`, `-3`), exactly like a `numeric(…, 2)`
-/// column. Non-finite numbers render as `null`.
-public enum JSONValue: Sendable, Hashable {
+/// column. Non-finite numbers render as `null`. (This is why it is not CreditWatchCore's
+/// `JSONValue`, whose numbers render in full: feed rows are written, never read, and their bytes
+/// must be exactly those of the departments' connectors.)
+public enum FeedValue: Sendable, Hashable {
     case null
     case bool(Bool)
     case int(Int64)
@@ -14,23 +16,23 @@ public enum JSONValue: Sendable, Hashable {
     case string(String)
 
     /// A calendar date as Debezium renders a `date` column by default in text form: `"2025-05-31"`.
-    public static func date(_ day: Day) -> JSONValue { .string(day.description) }
+    public static func date(_ day: Day) -> FeedValue { .string(day.description) }
 
     /// A calendar date as an integer count of days since 1970-01-01 (Debezium's `io.debezium.time.Date`).
-    public static func epochDays(_ day: Day) -> JSONValue { .int(Int64(day.value)) }
+    public static func epochDays(_ day: Day) -> FeedValue { .int(Int64(day.value)) }
 
     /// A `YYYY-MM` period.
-    public static func period(_ month: Month) -> JSONValue { .string(month.description) }
+    public static func period(_ month: Month) -> FeedValue { .string(month.description) }
 
     /// A timestamp as ISO-8601 text: `2025-05-31T10:15:00Z` in UTC, or with an offset east of UTC
     /// in minutes, `2025-05-31T18:15:00+08:00` (China Standard Time). Milliseconds are dropped.
-    public static func isoTimestamp(epochMilliseconds ms: Int64, utcOffsetMinutes: Int = 0) -> JSONValue {
+    public static func isoTimestamp(epochMilliseconds ms: Int64, utcOffsetMinutes: Int = 0) -> FeedValue {
         .string(
             Timestamp.iso8601(milliseconds: ms, utcOffsetSeconds: utcOffsetMinutes * 60, fractionalSeconds: false))
     }
 
     /// A decimal rendered as a JSON string (`"12345.67"`), Debezium's `decimal.handling.mode=string`.
-    public static func decimalString(_ value: Double) -> JSONValue {
+    public static func decimalString(_ value: Double) -> FeedValue {
         var writer = JSONWriter()
         writer.decimal(value)
         return .string(String(decoding: writer.bytes, as: UTF8.self))
@@ -44,7 +46,7 @@ public enum JSONValue: Sendable, Hashable {
     }
 }
 
-extension JSONValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, ExpressibleByFloatLiteral,
+extension FeedValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, ExpressibleByFloatLiteral,
     ExpressibleByBooleanLiteral, ExpressibleByNilLiteral
 {
     public init(stringLiteral value: String) { self = .string(value) }
@@ -60,7 +62,7 @@ extension JSONValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, Ex
 /// `nil` removes the key.
 public struct JSONObject: Sendable, Hashable, ExpressibleByDictionaryLiteral {
     public private(set) var keys: [String]
-    public private(set) var values: [JSONValue]
+    public private(set) var values: [FeedValue]
 
     public init() {
         keys = []
@@ -68,29 +70,29 @@ public struct JSONObject: Sendable, Hashable, ExpressibleByDictionaryLiteral {
     }
 
     /// Keys in the given order; a repeated key keeps its first position and its last value.
-    public init(_ pairs: [(String, JSONValue)]) {
+    public init(_ pairs: [(String, FeedValue)]) {
         self.init()
         keys.reserveCapacity(pairs.count)
         values.reserveCapacity(pairs.count)
         for (key, value) in pairs { self[key] = value }
     }
 
-    public init(dictionaryLiteral elements: (String, JSONValue)...) { self.init(elements) }
+    public init(dictionaryLiteral elements: (String, FeedValue)...) { self.init(elements) }
 
     /// The dictionary's keys in ascending (byte-wise) order, so the rendering is deterministic.
-    public init(sorting dictionary: [String: JSONValue]) {
+    public init(sorting dictionary: [String: FeedValue]) {
         self.init(dictionary.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) })
     }
 
     /// Keys known to be distinct, in order (the row builders' fast path).
-    init(distinctKeys keys: [String], values: [JSONValue]) {
+    init(distinctKeys keys: [String], values: [FeedValue]) {
         self.keys = keys
         self.values = values
     }
 
     public var count: Int { keys.count }
 
-    public subscript(key: String) -> JSONValue? {
+    public subscript(key: String) -> FeedValue? {
         get { keys.firstIndex(of: key).map { values[$0] } }
         set {
             if let index = keys.firstIndex(of: key) {
@@ -115,14 +117,10 @@ public struct JSONObject: Sendable, Hashable, ExpressibleByDictionaryLiteral {
     }
 }
 
-/// A small, allocation-light compact JSON writer: no whitespace, strings escaped per RFC 8259
-/// (`"`, `\`, control characters), everything else — Chinese included — left as UTF-8.
-struct JSONWriter {
-    var bytes: [UInt8] = []
-
-    init(capacity: Int = 256) { bytes.reserveCapacity(capacity) }
-
-    mutating func value(_ value: JSONValue) {
+/// The feed rows' part of the package's JSON writer: feed values (money with at most two
+/// decimals) and objects in their declared key order.
+extension JSONWriter {
+    mutating func value(_ value: FeedValue) {
         switch value {
         case .null: raw("null")
         case .bool(let b): raw(b ? "true" : "false")
@@ -141,84 +139,6 @@ struct JSONWriter {
             value(object.values[index])
         }
         bytes.append(UInt8(ascii: "}"))
-    }
-
-    mutating func raw(_ text: StaticString) {
-        text.withUTF8Buffer { bytes.append(contentsOf: $0) }
-    }
-
-    mutating func raw(_ text: String) {
-        bytes.append(contentsOf: text.utf8)
-    }
-
-    mutating func key(_ name: StaticString) {
-        bytes.append(UInt8(ascii: "\""))
-        raw(name)
-        bytes.append(UInt8(ascii: "\""))
-        bytes.append(UInt8(ascii: ":"))
-    }
-
-    mutating func string(_ text: String) {
-        bytes.append(UInt8(ascii: "\""))
-        let done: Void? = text.utf8.withContiguousStorageIfAvailable { utf8 in
-            var run = 0
-            for index in 0..<utf8.count {
-                let byte = utf8[index]
-                guard byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte < 0x20 else { continue }
-                bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[run..<index]))
-                escape(byte)
-                run = index + 1
-            }
-            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[run..<utf8.count]))
-        }
-        if done == nil {
-            for byte in text.utf8 {
-                if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte < 0x20 {
-                    escape(byte)
-                } else {
-                    bytes.append(byte)
-                }
-            }
-        }
-        bytes.append(UInt8(ascii: "\""))
-    }
-
-    mutating func escape(_ byte: UInt8) {
-        bytes.append(UInt8(ascii: "\\"))
-        switch byte {
-        case 0x0A: bytes.append(UInt8(ascii: "n"))
-        case 0x0D: bytes.append(UInt8(ascii: "r"))
-        case 0x09: bytes.append(UInt8(ascii: "t"))
-        case 0x08: bytes.append(UInt8(ascii: "b"))
-        case 0x0C: bytes.append(UInt8(ascii: "f"))
-        case UInt8(ascii: "\""), UInt8(ascii: "\\"): bytes.append(byte)
-        default:
-            raw("u00")
-            bytes.append(JSONWriter.hex[Int(byte >> 4)])
-            bytes.append(JSONWriter.hex[Int(byte & 0xF)])
-        }
-    }
-
-    static let hex: [UInt8] = Array("0123456789abcdef".utf8)
-
-    mutating func integer(_ n: Int64) {
-        if n < 0 {
-            bytes.append(UInt8(ascii: "-"))
-            unsigned(n == .min ? UInt64(Int64.max) + 1 : UInt64(-n))
-        } else {
-            unsigned(UInt64(n))
-        }
-    }
-
-    mutating func unsigned(_ n: UInt64) {
-        var divisor: UInt64 = 1
-        while divisor <= n / 10 { divisor *= 10 }
-        var rest = n
-        while divisor > 0 {
-            bytes.append(UInt8(truncatingIfNeeded: rest / divisor) &+ 0x30)
-            rest %= divisor
-            divisor /= 10
-        }
     }
 
     /// At most two decimals, trailing zeros dropped, no exponent; non-finite → `null`.

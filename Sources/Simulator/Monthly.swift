@@ -112,7 +112,7 @@ extension CityModel {
 
     /// The `uscc` field of a water record: present on the account's first record, missing (null
     /// or absent) on some later ones, never for accounts the water company knows by name only.
-    func waterUSCC(_ e: Enterprise, _ period: Int, _ rng: inout Rng) -> JSONValue? {
+    func waterUSCC(_ e: Enterprise, _ period: Int, _ rng: inout Rng) -> FeedValue? {
         if e.waterNameOnly { return rng.chance(0.5) ? nil : .null }
         if period <= max(e.firstPeriod, startIndex) { return .string(e.uscc) }
         if rng.chance(configuration.waterMissingUSCCRate) { return rng.chance(0.3) ? nil : .null }

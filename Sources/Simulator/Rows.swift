@@ -21,14 +21,14 @@ struct Change: Sendable {
 /// Builds one row in the feed's declared column order.
 struct RowBuilder {
     private var keys: [String] = []
-    private var values: [JSONValue] = []
+    private var values: [FeedValue] = []
 
     init(capacity: Int = 10) {
         keys.reserveCapacity(capacity)
         values.reserveCapacity(capacity)
     }
 
-    mutating func add(_ key: String, _ value: JSONValue) {
+    mutating func add(_ key: String, _ value: FeedValue) {
         keys.append(key)
         values.append(value)
     }
@@ -42,7 +42,7 @@ struct ConnectorEncoding: Sendable {
 
     /// Debezium's default `io.debezium.time.Date` (days since epoch) for the tax and traffic
     /// departments; ISO text elsewhere.
-    func date(_ day: Day, _ feed: Feed) -> JSONValue {
+    func date(_ day: Day, _ feed: Feed) -> FeedValue {
         guard varied else { return .date(day) }
         switch feed {
         case .taxTaxpayer, .taxPayment, .taxArrears, .trafficVehicle, .trafficDriver: return .epochDays(day)
@@ -51,7 +51,7 @@ struct ConnectorEncoding: Sendable {
     }
 
     /// `decimal.handling.mode=string` for the tax and social-insurance departments.
-    func decimal(_ value: Double, _ feed: Feed) -> JSONValue {
+    func decimal(_ value: Double, _ feed: Feed) -> FeedValue {
         guard varied else { return .number(value) }
         switch feed {
         case .taxPayment, .taxArrears, .hrssInsurance: return .decimalString(value)
@@ -60,7 +60,7 @@ struct ConnectorEncoding: Sendable {
     }
 
     /// Epoch milliseconds for the tax and real-estate departments; ISO-8601 text elsewhere.
-    func timestamp(_ ms: Int64, _ feed: Feed) -> JSONValue {
+    func timestamp(_ ms: Int64, _ feed: Feed) -> FeedValue {
         guard varied else { return .isoTimestamp(epochMilliseconds: ms, utcOffsetMinutes: chinaStandardTimeMinutes) }
         switch feed {
         case .taxTaxpayer, .realestateRights: return .int(ms)
@@ -69,16 +69,16 @@ struct ConnectorEncoding: Sendable {
     }
 
     /// MySQL `tinyint(1)` (0/1) for real estate.
-    func bool(_ value: Bool, _ feed: Feed) -> JSONValue {
+    func bool(_ value: Bool, _ feed: Feed) -> FeedValue {
         guard varied, feed == .realestateRights else { return .bool(value) }
         return .int(value ? 1 : 0)
     }
 
-    func optionalDecimal(_ value: Double?, _ feed: Feed) -> JSONValue {
+    func optionalDecimal(_ value: Double?, _ feed: Feed) -> FeedValue {
         value.map { decimal($0, feed) } ?? .null
     }
 
-    func optionalDate(_ day: Day?, _ feed: Feed) -> JSONValue {
+    func optionalDate(_ day: Day?, _ feed: Feed) -> FeedValue {
         day.map { date($0, feed) } ?? .null
     }
 }

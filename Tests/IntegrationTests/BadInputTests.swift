@@ -11,7 +11,7 @@ extension EngineIntegrationTests {
     @Test func badInputIsQuarantinedWithItsReasonAndTheGoodMessagesAfterItAreProcessed() async throws {
         var engine = try await Engine.start("badinput")
         let good = Script.taxRow(Self.e5, Month(year: 2026, month: 3), amount: 88_000)
-        func payment(_ row: [String: Simulator.JSONValue]) -> SimulatedMessage {
+        func payment(_ row: [String: FeedValue]) -> SimulatedMessage {
             Script.message("tax.payment", key: ["id": .string("X")], after: row, ts: 1_767_225_600_000)
         }
         var wrongType = good
@@ -51,6 +51,6 @@ extension EngineIntegrationTests {
     }
 }
 
-extension Simulator.JSONValue {
+extension FeedValue {
     var stringValue: String? { if case .string(let s) = self { s } else { nil } }
 }

@@ -9,7 +9,7 @@ enum Script {
 
     static func ms(_ day: Day) -> Int64 { Int64(day.value) * 86_400_000 + 8 * 3_600_000 }
 
-    static func message(_ topic: String, key: [String: JSONValue], op: String = "c", before: [String: JSONValue]? = nil, after: [String: JSONValue]?, ts: Int64) -> SimulatedMessage {
+    static func message(_ topic: String, key: [String: FeedValue], op: String = "c", before: [String: FeedValue]? = nil, after: [String: FeedValue]?, ts: Int64) -> SimulatedMessage {
         SimulatedMessage(
             topic: topic, key: Envelope.key(key),
             value: Envelope.debezium(topic: topic, op: op, before: before, after: after, tsMs: ts))
@@ -24,7 +24,7 @@ enum Script {
         ], ts: ms(established))
     }
 
-    static func taxRow(_ uscc: String, _ month: Month, amount: Double, name: String = "企业") -> [String: JSONValue] {
+    static func taxRow(_ uscc: String, _ month: Month, amount: Double, name: String = "企业") -> [String: FeedValue] {
         ["id": .string("TP-\(uscc.suffix(6))-\(month)"), "uscc": .string(uscc), "name": .string(name), "tax_type": .string("增值税"),
          "period": .period(month), "amount": .number(amount), "paid_date": .date(month.firstDay + 14)]
     }
@@ -38,7 +38,7 @@ enum Script {
         let id = "WU-\(account)-\(month)"
         return message("water.usage", key: ["id": .string(id)], after: [
             "id": .string(id), "account_no": .string(account), "customer_name": .string(customer),
-            "uscc": uscc.map(JSONValue.string) ?? .null, "period": .period(month), "volume_m3": .number(volume),
+            "uscc": uscc.map(FeedValue.string) ?? .null, "period": .period(month), "volume_m3": .number(volume),
             "amount": .number(volume * 4.5),
         ], ts: ms(month.lastDay))
     }
@@ -47,7 +47,7 @@ enum Script {
         let id = "WA-\(account)-\(asOf)"
         return message("water.arrears", key: ["id": .string(id)], after: [
             "id": .string(id), "account_no": .string(account), "customer_name": .string(customer),
-            "uscc": uscc.map(JSONValue.string) ?? .null, "amount_due": .number(Double(months) * 4000),
+            "uscc": uscc.map(FeedValue.string) ?? .null, "amount_due": .number(Double(months) * 4000),
             "months_overdue": .int(Int64(months)), "as_of_date": .date(asOf),
         ], ts: ms(asOf))
     }

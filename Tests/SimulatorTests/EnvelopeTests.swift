@@ -53,28 +53,30 @@ import Testing
             (1e12, "1000000000000"), (99.999, "100"), (2_386_500, "2386500"), (.nan, "null"), (.infinity, "null"),
         ]
         for (value, expected) in cases {
-            #expect(text(JSONValue.number(value).jsonBytes) == expected, "\(value)")
+            #expect(text(FeedValue.number(value).jsonBytes) == expected, "\(value)")
         }
-        #expect(text(JSONValue.int(-9_223_372_036_854_775_808).jsonBytes) == "-9223372036854775808")
-        #expect(text(JSONValue.int(0).jsonBytes) == "0")
-        #expect(JSONValue.decimalString(12345.6) == .string("12345.6"))
+        #expect(text(FeedValue.int(-9_223_372_036_854_775_808).jsonBytes) == "-9223372036854775808")
+        #expect(text(FeedValue.int(0).jsonBytes) == "0")
+        #expect(FeedValue.decimalString(12345.6) == .string("12345.6"))
     }
 
     @Test func stringsAreEscapedAndChineseStaysUTF8() {
-        let value = JSONValue.string("岳阳\"引号\"\\反斜杠\n\t\u{01}\r")
+        let value = FeedValue.string("岳阳\"引号\"\\反斜杠\n\t\u{01}\r")
         #expect(text(value.jsonBytes) == #""岳阳\"引号\"\\反斜杠\n\t\u0001\r""#)
         #expect(value.jsonBytes.count == 2 + 6 + 2 + 6 + 2 + 2 + 9 + 2 + 2 + 6 + 2)
+        // Feeds keep U+0000 as an escape (only stored JSON replaces it).
+        #expect(text(FeedValue.string("a\u{0}b\u{8}").jsonBytes) == #""a\u0000b\b""#)
     }
 
     @Test func calendarValues() {
         let day = Day(year: 2025, month: 5, day: 31)!
-        #expect(JSONValue.date(day) == .string("2025-05-31"))
-        #expect(JSONValue.epochDays(day) == .int(20239))
-        #expect(JSONValue.period(Month(year: 2025, month: 5)) == .string("2025-05"))
-        #expect(JSONValue.isoTimestamp(epochMilliseconds: 1_748_686_500_999) == .string("2025-05-31T10:15:00Z"))
-        #expect(JSONValue.isoTimestamp(epochMilliseconds: -1) == .string("1969-12-31T23:59:59Z"))
+        #expect(FeedValue.date(day) == .string("2025-05-31"))
+        #expect(FeedValue.epochDays(day) == .int(20239))
+        #expect(FeedValue.period(Month(year: 2025, month: 5)) == .string("2025-05"))
+        #expect(FeedValue.isoTimestamp(epochMilliseconds: 1_748_686_500_999) == .string("2025-05-31T10:15:00Z"))
+        #expect(FeedValue.isoTimestamp(epochMilliseconds: -1) == .string("1969-12-31T23:59:59Z"))
         #expect(
-            JSONValue.isoTimestamp(epochMilliseconds: 1_748_686_500_999, utcOffsetMinutes: 480)
+            FeedValue.isoTimestamp(epochMilliseconds: 1_748_686_500_999, utcOffsetMinutes: 480)
                 == .string("2025-05-31T18:15:00+08:00"))
         // Business times are China Standard Time: a whole local day maps back to itself.
         #expect(epochMilliseconds(day, minute: 0) == 1_748_620_800_000)

@@ -227,7 +227,7 @@ public struct ChangeDecoder: Sendable {
         case .decimal:
             switch json {
             case .integer(let i): return .number(Double(i))
-            case .double(let d): return .number(d)
+            case .number(let d): return .number(d)
             case .string(let text):
                 guard ChangeDecoder.isDecimalText(text), let d = Double(text) else {
                     throw Rejection("field '\(name)': \(JSONValue.quoted(text)) is not a decimal")

@@ -1,8 +1,14 @@
-import CreditWatchCore
 import RuleLanguage
 
-/// A JSON value: how typed field values (`Value`) are stored in `jsonb` columns and shown by the
-/// API. One mapping, used in both directions, so that the database, the API and the CLI agree:
+/// A JSON value: the decoder's parse tree of a feed message, and how typed field values (`Value`)
+/// are stored in `jsonb` columns and shown by the API.
+///
+/// Integers and floating-point numbers stay apart (`.integer`, `.number`) so that the decoder can
+/// tell `1` from `1.0` and integers keep all their digits. The stored form has one number type:
+/// `init(_:)` and `Decodable` produce `.number` for every number.
+///
+/// Typed field values map to JSON in one way, used in both directions, so that the database, the
+/// API and the CLI agree:
 ///
 /// | `Value`          | JSON                                   |
 /// |------------------|----------------------------------------|
@@ -14,10 +20,12 @@ import RuleLanguage
 /// | `.timestamp(ms)` | `"YYYY-MM-DDTHH:MM:SS.sssZ"` (UTC)     |
 ///
 /// Dates and timestamps become strings, so reading a `Value` back needs the field's declared type
-/// (`Value(json:type:)`); see `PostgresStore.init` for where the types come from.
+/// (`Value(json:type:)`).
 public enum JSONValue: Hashable, Sendable {
     case null
     case bool(Bool)
+    /// An integer as written, without a fraction or exponent (only the decoder's parser makes these).
+    case integer(Int64)
     case number(Double)
     case string(String)
     case array([JSONValue])
@@ -39,66 +47,15 @@ public enum JSONValue: Hashable, Sendable {
     /// Compact JSON text with sorted object keys, as stored in `jsonb` columns (U+0000, which
     /// PostgreSQL cannot store, becomes U+FFFD).
     public var text: String {
-        var out = ""
-        write(to: &out)
-        return out
+        var writer = JSONWriter(replacingNUL: true)
+        writer.value(self)
+        return String(decoding: writer.bytes, as: UTF8.self)
     }
 
-    func write(to out: inout String) {
-        switch self {
-        case .null: out += "null"
-        case .bool(let b): out += b ? "true" : "false"
-        case .number(let n): out += JSONValue.render(n)
-        case .string(let s): JSONValue.writeString(s, to: &out)
-        case .array(let items):
-            out += "["
-            for (i, item) in items.enumerated() {
-                if i > 0 { out += "," }
-                item.write(to: &out)
-            }
-            out += "]"
-        case .object(let members):
-            out += "{"
-            for (i, key) in members.keys.sorted().enumerated() {
-                if i > 0 { out += "," }
-                JSONValue.writeString(key, to: &out)
-                out += ":"
-                members[key]!.write(to: &out)
-            }
-            out += "}"
-        }
-    }
-
-    /// Integral values up to 2^53 print without a fraction (`1200`, not `1200.0`); others use
-    /// Swift's shortest round-tripping form, which is valid JSON (`12345.67`, `1e-05`).
-    static func render(_ n: Double) -> String {
-        guard n.isFinite else { return "null" }
-        if n == n.rounded(), abs(n) < 9_007_199_254_740_992 { return String(Int64(n)) }
-        return n.description
-    }
-
-    static func writeString(_ s: String, to out: inout String) {
-        out += "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case "\u{0}":
-                // PostgreSQL's jsonb cannot hold U+0000; stored text is never NUL-bearing.
-                out += "\u{FFFD}"
-            default:
-                if scalar.value < 0x20 {
-                    let hex = String(scalar.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        out += "\""
+    /// `n` as an `Int64` when it is integral and below 2^53 in magnitude (so exact); such numbers
+    /// print without a fraction (`1200`, not `1200.0`).
+    static func integral(_ n: Double) -> Int64? {
+        n == n.rounded() && abs(n) < 9_007_199_254_740_992 ? Int64(n) : nil
     }
 }
 
@@ -125,10 +82,11 @@ extension JSONValue: Codable {
         switch self {
         case .null: try container.encodeNil()
         case .bool(let b): try container.encode(b)
+        case .integer(let i): try container.encode(i)
         case .number(let n):
             // Integral values encode as integers so that every encoder prints `1200`, not `1200.0`.
-            if n == n.rounded(), abs(n) < 9_007_199_254_740_992 {
-                try container.encode(Int64(n))
+            if let i = JSONValue.integral(n) {
+                try container.encode(i)
             } else {
                 try container.encode(n)
             }
@@ -149,6 +107,8 @@ extension Value {
         case (.bool(let b), _): self = .bool(b)
         case (.number(let n), .some(.bool)): self = .bool(n != 0)
         case (.number(let n), _): self = .number(n)
+        case (.integer(let i), .some(.bool)): self = .bool(i != 0)
+        case (.integer(let i), _): self = .number(Double(i))
         case (.string(let s), .some(.date)):
             guard let day = Day(iso: s) else { return nil }
             self = .date(day)

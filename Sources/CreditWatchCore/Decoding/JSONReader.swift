@@ -1,23 +1,14 @@
 import Foundation
 
-/// A parsed JSON document as the decoder sees it. Integers and floating-point numbers stay apart
-/// so that `0`/`1` can be told from `false`/`true` and integers keep all their digits.
-enum JSONValue: Sendable {
-    case null
-    case bool(Bool)
-    case integer(Int64)
-    case double(Double)
-    case string(String)
-    case array([JSONValue])
-    case object([String: JSONValue])
-
+/// How the decoder describes parsed values in rejection reasons.
+extension JSONValue {
     /// How a rejection reason names a value: `boolean true`, `number 2.5`, `string 'abc'`, `object`.
     var summary: String {
         switch self {
         case .null: "null"
         case .bool(let b): "boolean \(b)"
         case .integer(let i): "number \(i)"
-        case .double(let d): "number \(d)"
+        case .number(let d): "number \(d)"
         case .string(let s): "string \(JSONValue.quoted(s))"
         case .array: "array"
         case .object: "object"
@@ -33,7 +24,7 @@ enum JSONValue: Sendable {
     var exactInteger: Int64? {
         switch self {
         case .integer(let i): return i
-        case .double(let d):
+        case .number(let d):
             guard d.rounded(.towardZero) == d, d >= -9.223_372_036_854_775e18, d < 9.223_372_036_854_775e18 else {
                 return nil
             }
@@ -47,8 +38,9 @@ struct JSONSyntaxError: Error, Sendable {
     let message: String
 }
 
-/// The one place that turns bytes into `JSONValue`. It uses Foundation's `JSONSerialization`
-/// today; a faster parser (yyjson) replaces this function alone.
+/// The one place that turns bytes into `JSONValue` (integers as `.integer`, other numbers as
+/// `.number`). It uses Foundation's `JSONSerialization` today; a faster parser (yyjson) replaces
+/// this function alone.
 enum JSONReader {
     static func parse(_ bytes: [UInt8]) throws(JSONSyntaxError) -> JSONValue {
         let object: Any
@@ -87,13 +79,13 @@ enum JSONReader {
 
     private static func convert(_ number: NSNumber) -> JSONValue {
         if ObjectIdentifier(type(of: number)) == booleanClass { return .bool(number.boolValue) }
-        if number is NSDecimalNumber { return .double(number.doubleValue) }
+        if number is NSDecimalNumber { return .number(number.doubleValue) }
         switch UInt8(bitPattern: number.objCType.pointee) {
         case UInt8(ascii: "d"), UInt8(ascii: "f"):
-            return .double(number.doubleValue)
+            return .number(number.doubleValue)
         case UInt8(ascii: "Q"):
             let unsigned = number.uint64Value
-            return unsigned <= UInt64(Int64.max) ? .integer(Int64(unsigned)) : .double(number.doubleValue)
+            return unsigned <= UInt64(Int64.max) ? .integer(Int64(unsigned)) : .number(number.doubleValue)
         case UInt8(ascii: "c"), UInt8(ascii: "B"):
             return .bool(number.boolValue)
         default:

@@ -1,8 +1,7 @@
+import CreditWatchCore
 import Foundation
 import RuleLanguage
 import Testing
-
-@testable import PostgresStore
 
 @Suite("Stored JSON of field values")
 struct JSONValueTests {
@@ -45,27 +44,14 @@ struct JSONValueTests {
         #expect(try JSONDecoder().decode(JSONValue.self, from: Data(text.utf8)) == value)
     }
 
-    @Test func base64() {
-        #expect(Base64.encode([]) == "")
-        #expect(Base64.encode(Array("f".utf8)) == "Zg==")
-        #expect(Base64.encode(Array("fo".utf8)) == "Zm8=")
-        #expect(Base64.encode(Array("foobar".utf8)) == "Zm9vYmFy")
-        #expect(Base64.encode([0xFF, 0xFE, 0x00]) == "//4A")
-    }
-
-    @Test func configurationFromEnvironment() {
-        let defaults = PostgresStore.Configuration(environment: [:])
-        #expect(defaults == PostgresStore.Configuration(
-            host: "127.0.0.1", port: 15432, username: "creditwatch", password: "creditwatch", database: "creditwatch",
-            maximumConnections: 8, schema: nil))
-        let custom = PostgresStore.Configuration(environment: [
-            "CREDITWATCH_PG_HOST": "db", "CREDITWATCH_PG_PORT": "5432", "CREDITWATCH_PG_USER": "u",
-            "CREDITWATCH_PG_PASSWORD": "secret", "CREDITWATCH_PG_DATABASE": "d", "CREDITWATCH_PG_MAX_CONNECTIONS": "3",
-            "CREDITWATCH_PG_SCHEMA": "s",
-        ])
-        #expect(custom == PostgresStore.Configuration(
-            host: "db", port: 5432, username: "u", password: "secret", database: "d", maximumConnections: 3, schema: "s"))
-        #expect(custom.description == "u@db:5432/d schema s")
-        #expect(PostgresStore.Configuration(environment: ["CREDITWATCH_PG_PORT": "x"]).port == 15432)
+    @Test func integersAndControlCharacters() throws {
+        #expect(JSONValue.array([.integer(-9_223_372_036_854_775_808), .integer(7), .number(7)]).text
+            == "[-9223372036854775808,7,7]")
+        #expect(JSONValue.string("\u{8}\u{C}\u{1F}\\").text == #""\b\f\u001f\\""#)
+        #expect(Value(json: .integer(1), type: .bool) == .bool(true))
+        #expect(Value(json: .integer(42), type: .int) == .number(42))
+        #expect(Value(json: .integer(42), type: nil) == .number(42))
+        let text = String(decoding: try JSONEncoder().encode(JSONValue.integer(9_007_199_254_740_993)), as: UTF8.self)
+        #expect(text == "9007199254740993")
     }
 }

@@ -1,0 +1,130 @@
+/// A small, allocation-light compact JSON writer into UTF-8 bytes: no whitespace; strings escaped
+/// per RFC 8259 (`"`, `\`, control characters), everything else — Chinese included — left as
+/// UTF-8. The one JSON renderer of the package: `JSONValue.text` (stored JSON) and the
+/// simulator's feed messages both write through it.
+package struct JSONWriter {
+    package var bytes: [UInt8] = []
+    /// Whether U+0000 is written as U+FFFD rather than `\u0000` (PostgreSQL's `jsonb` cannot hold it).
+    @usableFromInline let replacingNUL: Bool
+
+    package init(capacity: Int = 256, replacingNUL: Bool = false) {
+        bytes.reserveCapacity(capacity)
+        self.replacingNUL = replacingNUL
+    }
+
+    /// A `JSONValue`: objects with their keys sorted, numbers as `number(_:)` writes them.
+    package mutating func value(_ value: JSONValue) {
+        switch value {
+        case .null: raw("null")
+        case .bool(let b): raw(b ? "true" : "false")
+        case .integer(let n): integer(n)
+        case .number(let n): number(n)
+        case .string(let s): string(s)
+        case .array(let items):
+            bytes.append(UInt8(ascii: "["))
+            for (i, item) in items.enumerated() {
+                if i > 0 { bytes.append(UInt8(ascii: ",")) }
+                self.value(item)
+            }
+            bytes.append(UInt8(ascii: "]"))
+        case .object(let members):
+            bytes.append(UInt8(ascii: "{"))
+            for (i, key) in members.keys.sorted().enumerated() {
+                if i > 0 { bytes.append(UInt8(ascii: ",")) }
+                string(key)
+                bytes.append(UInt8(ascii: ":"))
+                self.value(members[key]!)
+            }
+            bytes.append(UInt8(ascii: "}"))
+        }
+    }
+
+    /// Integral values up to 2^53 without a fraction (`1200`, not `1200.0`); others in Swift's
+    /// shortest round-tripping form, which is valid JSON (`12345.67`, `1e-05`); non-finite → `null`.
+    package mutating func number(_ n: Double) {
+        if !n.isFinite {
+            raw("null")
+        } else if let i = JSONValue.integral(n) {
+            integer(i)
+        } else {
+            raw(n.description)
+        }
+    }
+
+    @inlinable package mutating func raw(_ text: StaticString) {
+        text.withUTF8Buffer { bytes.append(contentsOf: $0) }
+    }
+
+    @inlinable package mutating func raw(_ text: String) {
+        bytes.append(contentsOf: text.utf8)
+    }
+
+    @inlinable package mutating func string(_ text: String) {
+        bytes.append(UInt8(ascii: "\""))
+        let done: Void? = text.utf8.withContiguousStorageIfAvailable { utf8 in
+            var run = 0
+            for index in 0..<utf8.count {
+                let byte = utf8[index]
+                guard byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte < 0x20 else { continue }
+                bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[run..<index]))
+                escape(byte)
+                run = index + 1
+            }
+            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[run..<utf8.count]))
+        }
+        if done == nil {
+            for byte in text.utf8 {
+                if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte < 0x20 {
+                    escape(byte)
+                } else {
+                    bytes.append(byte)
+                }
+            }
+        }
+        bytes.append(UInt8(ascii: "\""))
+    }
+
+    @inlinable mutating func escape(_ byte: UInt8) {
+        if byte == 0, replacingNUL {
+            bytes.append(contentsOf: [0xEF, 0xBF, 0xBD])  // U+FFFD
+            return
+        }
+        bytes.append(UInt8(ascii: "\\"))
+        switch byte {
+        case 0x0A: bytes.append(UInt8(ascii: "n"))
+        case 0x0D: bytes.append(UInt8(ascii: "r"))
+        case 0x09: bytes.append(UInt8(ascii: "t"))
+        case 0x08: bytes.append(UInt8(ascii: "b"))
+        case 0x0C: bytes.append(UInt8(ascii: "f"))
+        case UInt8(ascii: "\""), UInt8(ascii: "\\"): bytes.append(byte)
+        default:
+            raw("u00")
+            bytes.append(JSONWriter.hexDigit(byte >> 4))
+            bytes.append(JSONWriter.hexDigit(byte & 0xF))
+        }
+    }
+
+    @inlinable static func hexDigit(_ nibble: UInt8) -> UInt8 {
+        nibble < 10 ? nibble &+ 0x30 : nibble &+ (UInt8(ascii: "a") - 10)
+    }
+
+    @inlinable package mutating func integer(_ n: Int64) {
+        if n < 0 {
+            bytes.append(UInt8(ascii: "-"))
+            unsigned(n == .min ? UInt64(Int64.max) + 1 : UInt64(-n))
+        } else {
+            unsigned(UInt64(n))
+        }
+    }
+
+    @inlinable package mutating func unsigned(_ n: UInt64) {
+        var divisor: UInt64 = 1
+        while divisor <= n / 10 { divisor *= 10 }
+        var rest = n
+        while divisor > 0 {
+            bytes.append(UInt8(truncatingIfNeeded: rest / divisor) &+ 0x30)
+            rest %= divisor
+            divisor /= 10
+        }
+    }
+}
