@@ -62,7 +62,7 @@ final class Checker {
     static let aggregateCost = 20
     static let enterpriseBuiltins = ["as_of"]
     static let industryBuiltins = ["as_of"] + IndustryBuiltin.allCases.map(\.rawValue)
-    static let functions = AggregateFunction.allCases.map(\.rawValue)
+    static let functions = AggregateFunction.allCases.map(\.rawValue) + ["clamp"]
 
     init(schema: Schema, limits: RuleCompiler.Limits, diagnostics: DiagnosticSink) {
         self.schema = schema
@@ -214,7 +214,32 @@ final class Checker {
             return inList(x, items, negated: negated, at: e.location, scope)
         case .call(let c):
             return call(c, scope)
+        case .clamp(let x, let low, let high):
+            return clamp(check(x, scope), check(low, scope), low, check(high, scope), high, at: e.location)
         }
+    }
+
+    /// `clamp(x, low, high)`: numbers whose bounds are of the value's unit (or plain numbers).
+    private func clamp(_ x: Typed, _ low: Typed, _ le: Expression, _ high: Typed, _ he: Expression, at: SourceLocation) -> Typed {
+        if x.type == .error || low.type == .error || high.type == .error { return .error }
+        guard case .number(let unit) = x.type else {
+            diagnostics.error(at, "'clamp' needs a number, found \(x.type.phrase)")
+            return .error
+        }
+        var ok = true
+        for (bound, e) in [(low, le), (high, he)] {
+            guard case .number(let b) = bound.type, b == unit || b == .scalar || unit == .scalar else {
+                diagnostics.error(e.location, "cannot clamp \(unit.phrase) with \(bound.type.phrase)")
+                ok = false
+                continue
+            }
+        }
+        if case .constant(.number(let lo)) = low.node, case .constant(.number(let hi)) = high.node, lo > hi {
+            diagnostics.error(le.location, "the lower bound of 'clamp' is above its upper bound")
+            ok = false
+        }
+        guard ok else { return .error }
+        return Typed(node: .clamp(x.node, low.node, high.node), type: x.type)
     }
 
     private func resolve(_ n: String, at: SourceLocation, _ scope: Scope) -> Typed {

@@ -18,6 +18,8 @@ public enum RuleCompiler {
         /// Longest window or offset.
         public var maxWindowDays = 3660
         public var maxWindowMonths = 120
+        /// Items and overrides of one scorecard (each is also bounded by `maxRuleCost`).
+        public var maxScorecardItems = 1000
 
         public init() {}
     }
@@ -51,8 +53,16 @@ public enum RuleCompiler {
         let checker = Checker(schema: schema, limits: limits, diagnostics: sink)
         var ruleDecls: [RuleDecl] = []
         var ruleNames: [String: SourceLocation] = [:]
+        var scorecardDecls: [ScorecardDecl] = []
         for d in declarations {
             switch d {
+            case .scorecard(let s):
+                if let first = scorecardDecls.first(where: { $0.name.name == s.name.name }) {
+                    checker.diagnostics.error(
+                        s.name.location, "duplicate scorecard '\(s.name.name)' (first declared at \(first.name.location))")
+                    continue
+                }
+                scorecardDecls.append(s)
             case .feature(let f):
                 checker.declare(f)
             case .rule(let r):
@@ -77,6 +87,8 @@ public enum RuleCompiler {
             }
         }
         checkOverrides(overrides, used: usedOverrides, rules: ruleDecls, diagnostics: &checker.diagnostics)
+        let checkedScorecards = scorecardDecls.compactMap { checker.checkScorecard($0) }
+        checkScoreDimensions(ruleDecls, scorecards: scorecardDecls, diagnostics: &checker.diagnostics)
 
         let finished = checker.diagnostics.finished()
         guard !checker.diagnostics.hasErrors else { return .failure(Diagnostics(items: finished)) }
@@ -95,6 +107,7 @@ public enum RuleCompiler {
         for key in overrides.keys.sorted() { version.addField("\(key)=\(overrides[key]!)") }
 
         let ordered = rules.filter { $0.kind == .enterprise } + rules.filter { $0.kind == .industry }
+        let scorecards = checkedScorecards.map { link($0, rules: ordered, features: checker.features) }
         return .success(
             RuleProgram(
                 version: version.hex,
@@ -104,8 +117,56 @@ public enum RuleCompiler {
                 featureNames: compiledFeatures.filter { $0.kind == .enterprise }.map(\.name),
                 industryFeatureNames: compiledFeatures.filter { $0.kind == .industry }.map(\.name),
                 warnings: finished,
+                scorecards: scorecards,
                 features: compiledFeatures,
                 aggregates: aggregates))
+    }
+
+    /// When the set has scorecards, every rule's `score … in dimension D` must name a dimension that
+    /// some scorecard declares (a rule scores in every scorecard that has its dimension).
+    private static func checkScoreDimensions(
+        _ rules: [RuleDecl], scorecards: [ScorecardDecl], diagnostics: inout DiagnosticSink
+    ) {
+        guard !scorecards.isEmpty else { return }
+        var dimensions: [String] = []
+        for card in scorecards {
+            for case .dimension(let d) in card.fields.map(\.value) where !dimensions.contains(d.name.name) {
+                dimensions.append(d.name.name)
+            }
+        }
+        for r in rules {
+            for case .score(_, let dimension) in r.fields.map(\.value) where !dimensions.contains(dimension.name) {
+                diagnostics.error(dimension.location, Checker.unknownChoice("dimension", dimension.name, dimensions))
+            }
+        }
+    }
+
+    /// A checked scorecard with the rules that score in each of its dimensions, and its version.
+    private static func link(_ card: CheckedScorecard, rules: [CompiledRule], features: [FeatureDecl]) -> Scorecard {
+        var version = ContentHash()
+        version.addField(card.canonicalText)
+        for f in card.features.map({ features[$0] }).sorted(by: { $0.name.name < $1.name.name }) {
+            version.addField(f.canonicalText)
+        }
+        var dimensions: [CompiledDimension] = []
+        var contributing: [String] = []
+        for d in card.dimensions {
+            let indices = rules.indices.filter { rules[$0].kind == .enterprise && rules[$0].score?.dimension == d.name }
+            contributing += indices.map { "\(rules[$0].name)@\(rules[$0].version)" }
+            dimensions.append(
+                CompiledDimension(
+                    name: d.name, title: d.title, weight: d.weight, minPoints: d.minPoints, maxPoints: d.maxPoints,
+                    items: d.items, rules: indices))
+        }
+        for c in contributing.sorted() { version.addField(c) }
+        return Scorecard(
+            name: card.name.name, title: card.title, version: version.hex, base: card.base, range: card.range,
+            dimensions: dimensions.map {
+                Scorecard.Dimension(
+                    name: $0.name, title: $0.title, weight: $0.weight, minPoints: $0.minPoints, maxPoints: $0.maxPoints,
+                    items: $0.items.map(\.name), rules: $0.rules.map { rules[$0].name })
+            },
+            grades: card.grades, location: card.name.location, compiledDimensions: dimensions, overrides: card.overrides)
     }
 
     private static func checkOverrides(
@@ -278,7 +339,7 @@ extension Checker {
         return "unknown \(what) '\(name)'; expected one of \(choices.joined(separator: ", "))"
     }
 
-    private func resolveTemplate(
+    func resolveTemplate(
         _ t: TemplateSyntax, kind: RuleKind, params: [String: (value: Double, percent: Bool)], paramOrder: [String]
     ) -> [Template.Segment] {
         var segments: [Template.Segment] = []

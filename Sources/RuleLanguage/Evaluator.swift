@@ -6,8 +6,10 @@ extension RuleProgram {
     /// Evaluates the enterprise rules for one entity: the rules whose condition is true, and every
     /// enterprise feature's value.
     public func evaluate(_ entity: EntityData) -> EntityEvaluation {
-        let run = EvaluationRun(
-            program: self, asOf: entity.asOf, records: entity.records, industry: nil, windowEnds: entity.windowEnds)
+        evaluate(entity, run: EvaluationRun(entity, program: self))
+    }
+
+    func evaluate(_ entity: EntityData, run: EvaluationRun) -> EntityEvaluation {
         var values: [String: Value] = [:]
         for (i, f) in features.enumerated() where f.kind == .enterprise {
             values[f.name] = run.feature(i).value
@@ -37,7 +39,7 @@ extension RuleProgram {
 }
 
 /// Three-valued truth of a condition.
-private enum Truth {
+enum Truth {
     case yes, no, unknown
 
     init(_ v: RuntimeValue) {
@@ -89,22 +91,35 @@ final class EvaluationRun {
         aggregateCache = Array(repeating: nil, count: program.aggregates.count)
     }
 
+    convenience init(_ entity: EntityData, program: RuleProgram) {
+        self.init(program: program, asOf: entity.asOf, records: entity.records, industry: nil, windowEnds: entity.windowEnds)
+    }
+
     func fire(_ rule: CompiledRule) -> Firing? {
         guard case .yes = Truth(eval(rule.condition, nil)) else { return nil }
-        var sources: Set<String> = []
-        for a in rule.sourceAggregates { sources.formUnion(aggregate(a).sources) }
-        let values = rule.reads.map { read -> NamedValue in
+        return Firing(
+            rule: rule.name, ruleVersion: rule.version, title: rule.title, severity: rule.severity,
+            category: rule.category, score: rule.score, cooldownDays: rule.cooldownDays,
+            explanation: render(rule.explanation), values: values(rule.reads), sources: sources(rule.sourceAggregates),
+            window: calendarOK ? asOf.month.description : "")
+    }
+
+    /// The values an expression read, by name, in order of first use.
+    func values(_ reads: [Read]) -> [NamedValue] {
+        reads.map { read -> NamedValue in
             switch read {
             case .feature(let i): return NamedValue(program.features[i].name, feature(i).value)
             case .param(let name, let v): return NamedValue(name, .number(v))
             case .industry(let b): return NamedValue(b.rawValue, industryValue(b).value)
             }
         }
-        return Firing(
-            rule: rule.name, ruleVersion: rule.version, title: rule.title, severity: rule.severity,
-            category: rule.category, score: rule.score, cooldownDays: rule.cooldownDays,
-            explanation: render(rule.explanation), values: values, sources: sources.sorted(),
-            window: calendarOK ? asOf.month.description : "")
+    }
+
+    /// `topic/key` of the records behind some aggregates, sorted and without repeats.
+    func sources(_ aggregates: [Int]) -> [String] {
+        var sources: Set<String> = []
+        for a in aggregates { sources.formUnion(aggregate(a).sources) }
+        return sources.sorted()
     }
 
     func render(_ t: Template) -> String {
@@ -194,6 +209,11 @@ final class EvaluationRun {
             if v == .unknown { return .unknown }
             let found = items.contains { Self.compare(.equal, v, $0) == .bool(true) }
             return .bool(found != negated)
+        case .clamp(let x, let low, let high):
+            guard case .number(let v) = eval(x, record), case .number(let lo) = eval(low, record),
+                case .number(let hi) = eval(high, record), lo <= hi
+            else { return .unknown }
+            return .number(Swift.min(Swift.max(v, lo), hi))
         }
     }
 

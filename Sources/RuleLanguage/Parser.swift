@@ -7,7 +7,9 @@ struct Parser {
     }
 
     static let ruleFieldKeywords = ["title", "category", "severity", "when", "score", "cooldown", "explain"]
-    static let declarationKeywords: Set<String> = ["feature", "rule", "industry"]
+    static let declarationKeywords: Set<String> = ["feature", "rule", "industry", "scorecard"]
+    static let scorecardFieldKeywords = ["base", "range", "dimension", "override", "grades"]
+    static let dimensionFieldKeywords = ["weight", "cap", "item"]
     static let reservedWords: Set<String> = ["and", "or", "not", "in", "is", "true", "false", "null", "where", "offset"]
 
     private let tokens: [Token]
@@ -110,8 +112,11 @@ struct Parser {
         } else if current.isWord("rule") {
             advance()
             try parseRule(kind: kind, start: start)
+        } else if current.isWord("scorecard") {
+            advance()
+            try parseScorecard(start: start)
         } else {
-            throw unexpected("'feature', 'rule' or 'industry rule'")
+            throw unexpected("'feature', 'rule', 'industry rule' or 'scorecard'")
         }
     }
 
@@ -402,6 +407,9 @@ struct Parser {
             try expectSymbol(")")
             return e
         case .identifier(let n):
+            if n == "clamp", peek(1).isSymbol("(") {
+                return try clamp()
+            }
             switch n {
             case "true", "false":
                 advance()
@@ -420,6 +428,19 @@ struct Parser {
         default:
             throw unexpected("a value")
         }
+    }
+
+    /// `clamp(x, low, high)`.
+    private mutating func clamp() throws -> Expression {
+        let at = advance().location
+        advance()  // (
+        let x = try nested { try $0.orExpression() }
+        try expectSymbol(",", "',' and the lower bound of clamp(x, low, high)")
+        let low = try nested { try $0.orExpression() }
+        try expectSymbol(",", "',' and the upper bound of clamp(x, low, high)")
+        let high = try nested { try $0.orExpression() }
+        try expectSymbol(")")
+        return try node(.clamp(x, low, high), at, x, low, high)
     }
 
     /// `f(path [, window] [, offset window] [, where condition])`; the comma before `offset` and
@@ -471,5 +492,258 @@ struct Parser {
             segments.append(seg)
         } while current.isSymbol(".")
         return FieldPath(segments: segments)
+    }
+}
+
+// MARK: - Scorecards
+
+extension Parser {
+    private func isLineStartKeyword(_ keywords: [String]) -> Bool {
+        guard current.startsLine, let w = current.identifier else { return false }
+        return keywords.contains(w) || Parser.declarationKeywords.contains(w)
+    }
+
+    /// After an error inside a scorecard: skips to the next line that starts with one of `keywords`
+    /// (or a declaration), or to the `}` that closes the block being parsed. Nested braces are
+    /// skipped whole.
+    private mutating func skipInBlock(to keywords: [String]) {
+        var depth = 0
+        while !current.isEnd {
+            if current.isSymbol("}") {
+                if depth == 0 { return }
+                depth -= 1
+            } else if current.isSymbol("{") {
+                depth += 1
+            } else if depth == 0, isLineStartKeyword(keywords) {
+                return
+            }
+            advance()
+        }
+    }
+
+    /// A whole number, optionally signed: `600`, `-150`, `+20`.
+    private mutating func integer(_ what: String, limit: Int = 1_000_000) throws -> IntegerLiteral {
+        let at = current.location
+        var sign = 1.0
+        if current.isSymbol("-") || current.isSymbol("+") {
+            if current.isSymbol("-") { sign = -1 }
+            advance()
+        }
+        guard case .number(let v, let percent) = current.kind else { throw unexpected(what) }
+        guard !percent, v.rounded() == v, v <= Double(limit) else {
+            throw fail(current.location, "\(what) must be a whole number up to \(limit)")
+        }
+        advance()
+        return IntegerLiteral(value: Int(sign * v), location: at)
+    }
+
+    private mutating func quoted(_ what: String) throws -> (value: String, template: TemplateSyntax) {
+        guard case .string(let s, let raw) = current.kind else { throw unexpected(what) }
+        let at = current.location
+        advance()
+        return (s, TemplateSyntax(raw: raw, start: SourceLocation(path: at.path, line: at.line, column: at.column + 1)))
+    }
+
+    mutating func parseScorecard(start: Int) throws {
+        let n = try name("a scorecard name")
+        var title: String?
+        if case .string = current.kind { title = try quoted("a title").value }
+        try expectSymbol("{")
+        var fields: [ScorecardField] = []
+        while true {
+            if current.isSymbol("}") {
+                advance()
+                break
+            }
+            if current.isEnd || (current.startsLine && current.identifier.map(Parser.declarationKeywords.contains) == true) {
+                diagnostics.append(Diagnostic(current.location, "expected '}' to close scorecard '\(n.name)'"))
+                break
+            }
+            let fieldStart = p
+            do {
+                fields.append(try parseScorecardField())
+                if current.isSymbol(";") { advance() }
+            } catch let f as Failure {
+                diagnostics.append(f.diagnostic)
+                if let w = tokens[fieldStart].identifier, Parser.scorecardFieldKeywords.contains(w) {
+                    fields.append(ScorecardField(keyword: Identifier(name: w, location: tokens[fieldStart].location), value: .broken))
+                }
+                if p == fieldStart { advance() }
+                skipInBlock(to: Parser.scorecardFieldKeywords)
+            }
+        }
+        declarations.append(.scorecard(ScorecardDecl(name: n, title: title, fields: fields, canonicalText: canonical(from: start))))
+    }
+
+    private mutating func parseScorecardField() throws -> ScorecardField {
+        let keywords = Parser.scorecardFieldKeywords
+        guard let w = current.identifier else { throw unexpected("a scorecard field (\(keywords.joined(separator: ", ")))") }
+        let keyword = Identifier(name: w, location: current.location)
+        switch w {
+        case "base":
+            advance()
+            return ScorecardField(keyword: keyword, value: .base(try integer("the base points")))
+        case "range":
+            advance()
+            let low = try integer("the lowest score")
+            try expectRangeDots()
+            let high = try integer("the highest score")
+            return ScorecardField(keyword: keyword, value: .range(low: low, high: high))
+        case "dimension":
+            advance()
+            return ScorecardField(keyword: keyword, value: .dimension(try parseDimension()))
+        case "override":
+            advance()
+            return ScorecardField(keyword: keyword, value: .override(try parseOverride()))
+        case "grades":
+            advance()
+            return ScorecardField(keyword: keyword, value: .grades(try parseGrades()))
+        default:
+            var message = "unknown scorecard field '\(w)'"
+            if let s = Suggest.closest(to: w, among: keywords + Parser.dimensionFieldKeywords) {
+                message += "; did you mean '\(s)'?"
+            }
+            if Parser.dimensionFieldKeywords.contains(w) { message = "'\(w)' belongs inside a dimension { … }" }
+            throw fail(keyword.location, message)
+        }
+    }
+
+    /// `..` between the ends of a range.
+    private mutating func expectRangeDots() throws {
+        guard current.isSymbol("."), peek(1).isSymbol(".") else { throw unexpected("'..' as in 0..1000") }
+        advance()
+        advance()
+    }
+
+    private mutating func parseDimension() throws -> DimensionDecl {
+        let n = try name("a dimension name")
+        let title = try quoted("a quoted dimension title, e.g. \"财务税务\"").value
+        try expectSymbol("{")
+        var fields: [DimensionField] = []
+        while true {
+            if current.isSymbol("}") {
+                advance()
+                break
+            }
+            if current.isEnd || isLineStartKeyword(Parser.scorecardFieldKeywords) {
+                diagnostics.append(Diagnostic(current.location, "expected '}' to close dimension '\(n.name)'"))
+                break
+            }
+            let fieldStart = p
+            do {
+                fields.append(try parseDimensionField())
+                if current.isSymbol(";") { advance() }
+            } catch let f as Failure {
+                diagnostics.append(f.diagnostic)
+                if let w = tokens[fieldStart].identifier, Parser.dimensionFieldKeywords.contains(w) {
+                    fields.append(DimensionField(keyword: Identifier(name: w, location: tokens[fieldStart].location), value: .broken))
+                }
+                if p == fieldStart { advance() }
+                skipInBlock(to: Parser.dimensionFieldKeywords + Parser.scorecardFieldKeywords)
+            }
+        }
+        return DimensionDecl(name: n, title: title, fields: fields)
+    }
+
+    private mutating func parseDimensionField() throws -> DimensionField {
+        let keywords = Parser.dimensionFieldKeywords
+        guard let w = current.identifier else { throw unexpected("a dimension field (\(keywords.joined(separator: ", ")))") }
+        let keyword = Identifier(name: w, location: current.location)
+        switch w {
+        case "weight":
+            advance()
+            guard case .number(let v, _) = current.kind else { throw unexpected("a weight like 1.5 or 150%") }
+            let at = current.location
+            advance()
+            return DimensionField(keyword: keyword, value: .weight(v, location: at))
+        case "cap":
+            advance()
+            let first = try integer("the dimension's cap")
+            if current.isSymbol("."), peek(1).isSymbol(".") {
+                try expectRangeDots()
+                let high = try integer("the dimension's highest points")
+                return DimensionField(keyword: keyword, value: .cap(low: first, high: high, symmetric: false))
+            }
+            let low = IntegerLiteral(value: -first.value, location: first.location)
+            return DimensionField(keyword: keyword, value: .cap(low: low, high: first, symmetric: true))
+        case "item":
+            advance()
+            return DimensionField(keyword: keyword, value: .item(try parseItem()))
+        default:
+            var message = "unknown dimension field '\(w)'"
+            if let s = Suggest.closest(to: w, among: keywords) { message += "; did you mean '\(s)'?" }
+            throw fail(keyword.location, message)
+        }
+    }
+
+    private mutating func parseItem() throws -> ItemDecl {
+        let n = try name("an item name")
+        let text = try quoted("a quoted item description, e.g. \"成立满10年\"").template
+        try expectWord("points")
+        if current.isSymbol("=") {
+            advance()
+            let e = try expression()
+            var condition: Expression?
+            if current.isWord("when") {
+                advance()
+                condition = try expression()
+            }
+            return ItemDecl(name: n, text: text, points: .graded(e), condition: condition)
+        }
+        let points = try integer("item points", limit: 100_000)
+        guard current.isWord("when") else { throw unexpected("'when' and a condition after fixed points") }
+        advance()
+        return ItemDecl(name: n, text: text, points: .fixed(points), condition: try expression())
+    }
+
+    private mutating func parseOverride() throws -> OverrideDecl {
+        let n = try name("an override name")
+        let text = try quoted("a quoted override description").template
+        let kind: OverrideDecl.Kind
+        if current.isWord("cap") {
+            kind = .cap
+        } else if current.isWord("floor") {
+            kind = .floor
+        } else {
+            throw unexpected("'cap' or 'floor'")
+        }
+        advance()
+        try expectWord("grade")
+        let grade = try name("a grade name")
+        try expectWord("when")
+        return OverrideDecl(name: n, text: text, kind: kind, grade: grade, condition: try expression())
+    }
+
+    /// `{ AAA >= 900, AA >= 800, …, D }`; the commas are optional. After an error inside the braces
+    /// the rest of the block is skipped (its closing brace included) before the error is rethrown.
+    private mutating func parseGrades() throws -> [GradeBandDecl] {
+        try expectSymbol("{", "'{' to start the grade bands")
+        do {
+            return try gradeBands()
+        } catch {
+            skipInBlock(to: Parser.scorecardFieldKeywords)
+            if current.isSymbol("}") { advance() }
+            throw error
+        }
+    }
+
+    private mutating func gradeBands() throws -> [GradeBandDecl] {
+        var bands: [GradeBandDecl] = []
+        while !current.isSymbol("}") {
+            let n = try name("a grade name like AAA")
+            var threshold: IntegerLiteral?
+            if current.isSymbol(">=") {
+                advance()
+                threshold = try integer("a grade threshold")
+            }
+            bands.append(GradeBandDecl(name: n, threshold: threshold))
+            if current.isSymbol(",") {
+                advance()
+            } else if !current.isSymbol("}"), current.identifier == nil || isLineStartKeyword(Parser.scorecardFieldKeywords) {
+                throw unexpected("',' or '}'")
+            }
+        }
+        advance()
+        return bands
     }
 }

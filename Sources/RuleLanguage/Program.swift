@@ -16,6 +16,9 @@ public struct RuleProgram: Sendable {
     public let industryFeatureNames: [String]
     /// Warnings of a successful compilation (e.g. an unused parameter).
     public let warnings: [Diagnostic]
+    /// The scorecards in declaration order (files sorted by path); empty when the set has none.
+    /// `score(_:)` uses the first.
+    public let scorecards: [Scorecard]
 
     let features: [CompiledFeature]
     let aggregates: [AggregateSpec]

@@ -55,6 +55,8 @@ struct Expression: Sendable {
         case isKnown(Expression, known: Bool)
         case inList(Expression, [Expression], negated: Bool)
         case call(CallSyntax)
+        /// `clamp(x, low, high)`: `x` bounded to `low...high`.
+        case clamp(Expression, Expression, Expression)
     }
 
     let kind: Kind
@@ -117,4 +119,83 @@ struct RuleDecl: Sendable {
 enum Declaration: Sendable {
     case feature(FeatureDecl)
     case rule(RuleDecl)
+    case scorecard(ScorecardDecl)
+}
+
+// MARK: - Scorecards
+
+/// A whole number as written, with where it was written (`600`, `-150`).
+struct IntegerLiteral: Sendable {
+    let value: Int
+    let location: SourceLocation
+}
+
+/// `item NAME "说明" points +20 when COND` or `item NAME "说明" points = EXPR [when COND]`.
+struct ItemDecl: Sendable {
+    enum Points: Sendable {
+        case fixed(IntegerLiteral)
+        case graded(Expression)
+    }
+
+    let name: Identifier
+    let text: TemplateSyntax
+    let points: Points
+    let condition: Expression?
+}
+
+/// `override NAME "说明" cap grade C when COND` (or `floor grade B when COND`).
+struct OverrideDecl: Sendable {
+    enum Kind: String, Sendable { case cap, floor }
+
+    let name: Identifier
+    let text: TemplateSyntax
+    let kind: Kind
+    let grade: Identifier
+    let condition: Expression
+}
+
+/// `AAA >= 900` or the last band `D` (no threshold).
+struct GradeBandDecl: Sendable {
+    let name: Identifier
+    let threshold: IntegerLiteral?
+}
+
+enum DimensionFieldValue: Sendable {
+    case weight(Double, location: SourceLocation)
+    /// `cap 250` (= -250..250) or `cap -200..150`; `symmetric` for the one-number form.
+    case cap(low: IntegerLiteral, high: IntegerLiteral, symmetric: Bool)
+    case item(ItemDecl)
+    case broken
+}
+
+struct DimensionField: Sendable {
+    let keyword: Identifier
+    let value: DimensionFieldValue
+}
+
+struct DimensionDecl: Sendable {
+    let name: Identifier
+    let title: String
+    let fields: [DimensionField]
+}
+
+enum ScorecardFieldValue: Sendable {
+    case base(IntegerLiteral)
+    case range(low: IntegerLiteral, high: IntegerLiteral)
+    case dimension(DimensionDecl)
+    case override(OverrideDecl)
+    case grades([GradeBandDecl])
+    case broken
+}
+
+struct ScorecardField: Sendable {
+    let keyword: Identifier
+    let value: ScorecardFieldValue
+}
+
+struct ScorecardDecl: Sendable {
+    let name: Identifier
+    let title: String?
+    let fields: [ScorecardField]
+    let canonicalText: String
 }

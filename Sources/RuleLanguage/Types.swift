@@ -174,6 +174,8 @@ indirect enum Node: Hashable, Sendable {
     case not(Node)
     case isKnown(Node, Bool)
     case inList(Node, [RuntimeValue], negated: Bool)
+    /// `x` bounded to `low...high`; unknown when any of them is, or when `low > high`.
+    case clamp(Node, Node, Node)
 }
 
 enum AggregateFunction: String, Hashable, Sendable, CaseIterable {

@@ -145,8 +145,9 @@ enum Fixtures {
         if let env = ProcessInfo.processInfo.environment["CREDITWATCH_RULES_DIR"] {
             dir = URL(fileURLWithPath: env)
         } else {
-            // Tests/RuleLanguageTests/Fixtures.swift → repository root.
-            dir = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            // Tests/RuleLanguageTests/Fixtures.swift → repository root (through a symlinked test
+            // directory too, as in a package that links this target from elsewhere).
+            dir = URL(fileURLWithPath: #filePath).resolvingSymlinksInPath().deletingLastPathComponent().deletingLastPathComponent()
                 .deletingLastPathComponent().appendingPathComponent("rules")
         }
         let names = try fm.contentsOfDirectory(atPath: dir.path).filter { $0.hasSuffix(".cwr") }.sorted()

@@ -91,6 +91,7 @@ import Testing
             if let o = c.offset { s += " offset \(o.text)" }
             if let f = c.filter { s += " where \(sexp(f))" }
             return s + ")"
+        case .clamp(let x, let low, let high): return "(clamp \(sexp(x)) \(sexp(low)) \(sexp(high)))"
         }
     }
 
@@ -108,6 +109,7 @@ import Testing
         #expect(feature("x is not null and y is null or z is known") == "(or (and (known x) (unknown y)) (known z))")
         #expect(feature("r in [\"C\", \"D\"] and s not in [1, -2]") == "(and (in r [\"C\" \"D\"]) (not-in s [1.0 -2.0]))")
         #expect(feature("as_of - 30d > d") == "(> (- as_of 30d) d)")
+        #expect(feature("clamp(a * 2, 0, b + 1) >= 3") == "(>= (clamp (* a 2.0) 0.0 (+ b 1.0)) 3.0)")
     }
 
     @Test func callArguments() {
