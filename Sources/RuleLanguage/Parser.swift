@@ -504,8 +504,8 @@ extension Parser {
     }
 
     /// After an error inside a scorecard: skips to the next line that starts with one of `keywords`
-    /// (or a declaration), or to the `}` that closes the block being parsed. Nested braces are
-    /// skipped whole.
+    /// or a misspelling of one (so that it is reported), or a declaration, or to the `}` that closes
+    /// the block being parsed. Nested braces are skipped whole.
     private mutating func skipInBlock(to keywords: [String]) {
         var depth = 0
         while !current.isEnd {
@@ -515,6 +515,8 @@ extension Parser {
             } else if current.isSymbol("{") {
                 depth += 1
             } else if depth == 0, isLineStartKeyword(keywords) {
+                return
+            } else if depth == 0, current.startsLine, let w = current.identifier, Suggest.closest(to: w, among: keywords) != nil {
                 return
             }
             advance()

@@ -152,10 +152,10 @@ extension Checker {
             if grade == nil, !grades.isEmpty {
                 diagnostics.error(o.grade.location, Checker.unknownChoice("grade", o.grade.name, gradeNames))
             }
-            guard let checked = checkScorecardExpressions(condition: o.condition, points: nil, owner: "override '\(o.name.name)'")
-            else { continue }
-            features.formUnion(checked.features)
+            let checked = checkScorecardExpressions(condition: o.condition, points: nil, owner: "override '\(o.name.name)'", at: o.name.location)
             let text = Template(segments: resolveTemplate(o.text, kind: .enterprise, params: [:], paramOrder: []))
+            guard let checked else { continue }
+            features.formUnion(checked.features)
             if let grade, let condition = checked.condition {
                 overrides.append(
                     CompiledOverride(
@@ -239,12 +239,11 @@ extension Checker {
     private func checkItem(_ item: ItemDecl, features: inout Set<Int>) -> CompiledItem? {
         var pointsExpression: Expression?
         if case .graded(let e) = item.points { pointsExpression = e }
-        guard
-            let checked = checkScorecardExpressions(
-                condition: item.condition, points: pointsExpression, owner: "item '\(item.name.name)'")
-        else { return nil }
-        features.formUnion(checked.features)
+        let checked = checkScorecardExpressions(
+            condition: item.condition, points: pointsExpression, owner: "item '\(item.name.name)'", at: item.name.location)
         let text = Template(segments: resolveTemplate(item.text, kind: .enterprise, params: [:], paramOrder: []))
+        guard let checked else { return nil }
+        features.formUnion(checked.features)
         let points: CompiledItem.Points
         switch item.points {
         case .fixed(let p): points = .fixed(p.value)
@@ -266,7 +265,9 @@ extension Checker {
 
     /// Type-checks an item's or override's condition (a condition, like a rule's `when`) and points
     /// (a number), and enforces the per-rule depth and cost limits on them together.
-    private func checkScorecardExpressions(condition: Expression?, points: Expression?, owner: String) -> CheckedExpressions? {
+    private func checkScorecardExpressions(
+        condition: Expression?, points: Expression?, owner: String, at name: SourceLocation
+    ) -> CheckedExpressions? {
         let errorsBefore = errorCount
         let scope = Scope(kind: .enterprise, topic: nil, params: [:], paramOrder: [])
         usage = Usage()
@@ -303,7 +304,7 @@ extension Checker {
                 if case .done(let c) = featureStates[f] { cost += c.cost }
             }
             if cost > limits.maxRuleCost {
-                diagnostics.error(at, "\(owner) is too expensive to evaluate (cost \(cost), the limit is \(limits.maxRuleCost))")
+                diagnostics.error(name, "\(owner) is too expensive to evaluate (cost \(cost), the limit is \(limits.maxRuleCost))")
             }
         }
         guard errorCount == errorsBefore else { return nil }

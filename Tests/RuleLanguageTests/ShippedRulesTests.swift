@@ -17,8 +17,8 @@ import Testing
         let files = try F.shippedRuleFiles()
         #expect(
             files.map(\.path) == [
-                "rules/industry.cwr", "rules/judicial.cwr", "rules/regulatory.cwr", "rules/social_insurance.cwr",
-                "rules/tax.cwr", "rules/utility.cwr",
+                "rules/industry.cwr", "rules/judicial.cwr", "rules/regulatory.cwr", "rules/scorecard.cwr",
+                "rules/social_insurance.cwr", "rules/tax.cwr", "rules/utility.cwr",
             ])
         let result = RuleCompiler.compile(files, schema: F.schema)
         if case .failure(let d) = result { Issue.record("\(d.rendered(sources: files))") }
