@@ -131,11 +131,15 @@ public struct ScoreResult: Hashable, Sendable {
     /// Items and overrides that could not be assessed because a value they read is unknown. They
     /// contribute nothing and are listed here instead of in `lines`.
     public let unassessed: [UnassessedItem]
+    /// The override that bounded the grade: the applied cap, else the applied floor, else the most
+    /// severe cap that held without changing the score (e.g. a dishonest listing of an enterprise
+    /// already graded D), else the highest such floor. Nil when no override held.
+    public let appliedOverride: ScoreOverride?
 
     public init(
         scorecard: String, scorecardVersion: String, ruleSetVersion: String, entity: String, asOf: Day, base: Int,
         score: Int, grade: String, dimensions: [DimensionScore], overrides: [ScoreOverride], lines: [ScoreLine],
-        unassessed: [UnassessedItem]
+        unassessed: [UnassessedItem], appliedOverride: ScoreOverride?
     ) {
         self.scorecard = scorecard
         self.scorecardVersion = scorecardVersion
@@ -149,15 +153,7 @@ public struct ScoreResult: Hashable, Sendable {
         self.overrides = overrides
         self.lines = lines
         self.unassessed = unassessed
-    }
-
-    /// The override that bounded the grade: the applied cap, else the applied floor, else the most
-    /// severe cap that held without changing the score (e.g. a dishonest listing of an enterprise
-    /// already graded D), else the highest such floor.
-    public var appliedOverride: ScoreOverride? {
-        overrides.first { $0.kind == .cap && $0.points != 0 } ?? overrides.first { $0.kind == .floor && $0.points != 0 }
-            ?? overrides.filter { $0.kind == .cap }.max { $0.gradeRank < $1.gradeRank }
-            ?? overrides.filter { $0.kind == .floor }.min { $0.gradeRank < $1.gradeRank }
+        self.appliedOverride = appliedOverride
     }
 }
 
@@ -247,14 +243,11 @@ public struct ScoreOverride: Hashable, Sendable {
     public let points: Int
     public let values: [NamedValue]
     public let sources: [String]
-    /// Index of `grade` among the scorecard's bands (0 = best).
-    let gradeRank: Int
 
-    init(name: String, kind: Kind, grade: String, gradeRank: Int, text: String, points: Int, values: [NamedValue], sources: [String]) {
+    public init(name: String, kind: Kind, grade: String, text: String, points: Int, values: [NamedValue], sources: [String]) {
         self.name = name
         self.kind = kind
         self.grade = grade
-        self.gradeRank = gradeRank
         self.text = text
         self.points = points
         self.values = values

@@ -149,14 +149,16 @@ extension EvaluationRun {
             }
         }
         var adjustments: [String: Int] = [:]
-        if let floor = held.filter({ $0.kind == .floor }).min(by: { $0.grade < $1.grade }) {
+        let floor = held.filter { $0.kind == .floor }.min { $0.grade < $1.grade }
+        if let floor {
             let target = card.lowestScore(ofGrade: floor.grade)
             if score < target {
                 adjustments[floor.name] = target - score
                 score = target
             }
         }
-        if let cap = held.filter({ $0.kind == .cap }).max(by: { $0.grade < $1.grade }) {
+        let cap = held.filter { $0.kind == .cap }.max { $0.grade < $1.grade }
+        if let cap {
             let target = card.highestScore(ofGrade: cap.grade)
             if score > target {
                 adjustments[cap.name] = target - score
@@ -166,10 +168,14 @@ extension EvaluationRun {
         var overrides: [ScoreOverride] = []
         for o in held {
             let applied = ScoreOverride(
-                name: o.name, kind: o.kind, grade: card.grades[o.grade].name, gradeRank: o.grade, text: render(o.text),
+                name: o.name, kind: o.kind, grade: card.grades[o.grade].name, text: render(o.text),
                 points: adjustments[o.name] ?? 0, values: values(o.reads), sources: sources(o.sourceAggregates))
             overrides.append(applied)
         }
+        // The bounding override: the applied cap, else the applied floor, else the most severe cap
+        // that held, else the highest floor that held.
+        let bounding = [cap, floor].compactMap { $0 }.first { adjustments[$0.name] != nil } ?? cap ?? floor
+        let appliedOverride = bounding.flatMap { b in overrides.first { $0.name == b.name } }
         for kind in [ScoreOverride.Kind.floor, .cap] {
             for o in overrides where o.kind == kind && o.points != 0 {
                 lines.append(
@@ -182,6 +188,6 @@ extension EvaluationRun {
         return ScoreResult(
             scorecard: card.name, scorecardVersion: card.version, ruleSetVersion: program.version, entity: entity, asOf: asOf,
             base: card.base, score: score, grade: card.grade(of: score), dimensions: dimensions, overrides: overrides,
-            lines: lines, unassessed: unassessed)
+            lines: lines, unassessed: unassessed, appliedOverride: appliedOverride)
     }
 }

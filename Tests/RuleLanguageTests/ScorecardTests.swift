@@ -416,6 +416,24 @@ private func expectExplained(_ r: ScoreResult, sourceLocation: Testing.SourceLoc
         #expect(r.appliedOverride == nil)
     }
 
+    @Test func anOverrideThatHoldsWithoutChangingTheScoreIsStillReported() throws {
+        let records = (1...3).map { F.record("court.enforcement", "e\($0)", "2024-05-0\($0)") }
+        let r = try score(records)
+        #expect(
+            describe(r) == [
+                "item court.many -40 被执行案件 3 件", "rule court.many_cases -30 被执行案件：近90天被执行案件 3 件",
+                "cap court.court +20 司法维度得分 -70 分，低于下限 -50 分，按 -50 分计",
+            ])
+        #expect(r.score == 450)
+        #expect(r.grade == "C")
+        #expect(
+            r.appliedOverride
+                == ScoreOverride(
+                    name: "cases_cap", kind: .cap, grade: "B", text: "被执行案件 3 件，等级最高为 B", points: 0,
+                    values: [NamedValue("cases", .n(3))], sources: ["court.enforcement/e1", "court.enforcement/e2", "court.enforcement/e3"]))
+        #expect(r.unassessed.map(\.name) == ["rating_a", "rating_floor"])
+    }
+
     @Test func rangeAndRounding() throws {
         let program = try F.compile(
             """
