@@ -599,7 +599,8 @@ extension Parser {
             return ScorecardField(keyword: keyword, value: .override(try parseOverride()))
         case "grades":
             advance()
-            return ScorecardField(keyword: keyword, value: .grades(try parseGrades()))
+            guard let bands = try parseGrades() else { return ScorecardField(keyword: keyword, value: .broken) }
+            return ScorecardField(keyword: keyword, value: .grades(bands))
         default:
             var message = "unknown scorecard field '\(w)'"
             if let s = Suggest.closest(to: w, among: keywords + Parser.dimensionFieldKeywords) {
@@ -716,16 +717,17 @@ extension Parser {
         return OverrideDecl(name: n, text: text, kind: kind, grade: grade, condition: try expression())
     }
 
-    /// `{ AAA >= 900, AA >= 800, …, D }`; the commas are optional. After an error inside the braces
-    /// the rest of the block is skipped (its closing brace included) before the error is rethrown.
-    private mutating func parseGrades() throws -> [GradeBandDecl] {
+    /// `{ AAA >= 900, AA >= 800, …, D }`; the commas are optional. An error inside the braces is
+    /// recorded and the rest of the block skipped (its closing brace included): then nil.
+    private mutating func parseGrades() throws -> [GradeBandDecl]? {
         try expectSymbol("{", "'{' to start the grade bands")
         do {
             return try gradeBands()
-        } catch {
+        } catch let f as Failure {
+            diagnostics.append(f.diagnostic)
             skipInBlock(to: Parser.scorecardFieldKeywords)
             if current.isSymbol("}") { advance() }
-            throw error
+            return nil
         }
     }
 
