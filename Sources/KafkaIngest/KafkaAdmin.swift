@@ -14,7 +14,7 @@ public enum KafkaAdmin {
         defer { newTopics.forEach { rd_kafka_NewTopic_destroy($0) } }
         for name in names {
             guard let topic = rd_kafka_NewTopic_new(configuration.topicPrefix + name, partitions, 1, &errbuf, errbuf.count) else {
-                throw KafkaError(.client, String(cString: errbuf))
+                throw KafkaError(.client, errorText(errbuf))
             }
             newTopics.append(topic)
         }

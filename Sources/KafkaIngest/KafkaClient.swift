@@ -76,7 +76,7 @@ func makeConfiguration(_ properties: [(String, String)]) throws -> OpaquePointer
     for (key, value) in properties {
         if rd_kafka_conf_set(conf, key, value, &errbuf, errbuf.count) != RD_KAFKA_CONF_OK {
             rd_kafka_conf_destroy(conf)
-            throw KafkaError(.configuration, "\(key): \(String(cString: errbuf))")
+            throw KafkaError(.configuration, "\(key): \(errorText(errbuf))")
         }
     }
     return conf
@@ -87,7 +87,12 @@ func newClient(_ type: rd_kafka_type_t, _ properties: [(String, String)]) throws
     var errbuf = [CChar](repeating: 0, count: 512)
     guard let handle = rd_kafka_new(type, conf, &errbuf, errbuf.count) else {
         rd_kafka_conf_destroy(conf)
-        throw KafkaError(.client, String(cString: errbuf))
+        throw KafkaError(.client, errorText(errbuf))
     }
     return handle
+}
+
+/// The NUL-terminated text librdkafka wrote into an error buffer.
+func errorText(_ buffer: [CChar]) -> String {
+    String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
 }
