@@ -711,30 +711,36 @@ private func expectExplained(_ r: ScoreResult, sourceLocation: Testing.SourceLoc
 
     @Test func versionsFollowTheScorecardAndItsRules() throws {
         let files = try F.shippedRuleFiles()
-        func compile(_ edit: (String, String) -> String) throws -> RuleProgram {
-            try RuleCompiler.compile(files.map { SourceFile(path: $0.path, text: edit($0.path, $0.text)) }, schema: F.schema).get()
+        /// The shipped set with one text replaced in one file.
+        func compile(_ file: String = "", replacing old: String = "", with new: String = "", prefix: String = "") throws
+            -> RuleProgram
+        {
+            let edited = files.map { f in
+                f.path == "rules/\(file)" ? SourceFile(path: f.path, text: prefix + f.text.replacingOccurrences(of: old, with: new)) : f
+            }
+            #expect(edited != files || file.isEmpty)
+            return try RuleCompiler.compile(edited, schema: F.schema).get()
         }
-        let base = try compile { $1 }
-        let ruleVersions = Dictionary(uniqueKeysWithValues: base.rules.map { ($0.name, $0.version) })
         func versions(_ p: RuleProgram) -> [String: String] { Dictionary(uniqueKeysWithValues: p.rules.map { ($0.name, $0.version) }) }
+        let base = try compile()
 
         // Editing the scorecard changes the set and the scorecard, not the rules.
-        let rebased = try compile { path, text in path.hasSuffix("scorecard.cwr") ? text.replacingOccurrences(of: "base  600", with: "base  610") : text }
+        let rebased = try compile("scorecard.cwr", replacing: "base  600", with: "base  610")
         #expect(rebased.version != base.version)
         #expect(rebased.scorecards[0].version != base.scorecards[0].version)
-        #expect(versions(rebased) == ruleVersions)
+        #expect(versions(rebased) == versions(base))
         #expect(rebased.score(F.entity("2024-05-15", Self.healthy()))?.score == 889)
 
         // Comments and layout change the set's hash only.
-        let commented = try compile { path, text in path.hasSuffix("scorecard.cwr") ? "// 注释\n" + text.replacingOccurrences(of: "base  600", with: "base 600") : text }
+        let commented = try compile("scorecard.cwr", replacing: "base  600", with: "base 600", prefix: "// 注释\n")
         #expect(commented.version != base.version)
         #expect(commented.scorecards[0].version == base.scorecards[0].version)
 
-        // Editing a rule that scores in the card changes the card's version too.
-        let rule = try compile { path, text in path.hasSuffix("tax.cwr") ? text.replacingOccurrences(of: "drop = 50%", with: "drop = 40%") : text }
+        // Editing a rule that scores in the card, or a feature an item reads, changes the card's version.
+        let rule = try compile("tax.cwr", replacing: "drop = 50%", with: "drop = 40%")
         #expect(rule.scorecards[0].version != base.scorecards[0].version)
-        // Editing a feature an item reads changes it as well.
-        let feature = try compile { path, text in path.hasSuffix("social_insurance.cwr") ? text.replacingOccurrences(of: "insured_recent          = last(hrss.insurance.insured_count, 3mo)", with: "insured_recent          = last(hrss.insurance.insured_count, 2mo)") : text }
+        let feature = try compile(
+            "social_insurance.cwr", replacing: "last(hrss.insurance.insured_count, 3mo)", with: "last(hrss.insurance.insured_count, 2mo)")
         #expect(feature.scorecards[0].version != base.scorecards[0].version)
         #expect(base.score(F.entity("2024-05-15", []))?.scorecardVersion == base.scorecards[0].version)
     }
