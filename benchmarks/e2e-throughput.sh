@@ -32,22 +32,23 @@ PID=$!
 trap 'kill -TERM $PID 2>/dev/null || true' EXIT
 
 processed() {
-    curl -fsS --max-time 2 "http://127.0.0.1:$PORT/metrics" 2>/dev/null |
+    { curl -fsS --max-time 2 "http://127.0.0.1:$PORT/metrics" 2>/dev/null || true; } |
         awk '/^creditwatch_ingest_messages[{ ]/{s+=$NF} END{printf "%d\n", s}'
 }
 now() { date +%s.%N; }
 
-until [ "$(processed || echo 0)" -gt 0 ]; do
+until [ "$(processed)" -gt 0 ]; do
     kill -0 $PID 2>/dev/null || { tail -20 "$LOG"; exit 1; }
     sleep 0.05
 done
 T0=$(now); N0=$(processed)
-until [ "$(processed || echo 0)" -ge "$SENT" ]; do
+until [ "$(processed)" -ge "$SENT" ]; do
     kill -0 $PID 2>/dev/null || { tail -20 "$LOG"; exit 1; }
     sleep 0.2
 done
 T1=$(now); N1=$(processed)
 RSS=$(awk '/VmHWM/{print $2}' /proc/$PID/status)
+STAGES=$(curl -fsS --max-time 2 "http://127.0.0.1:$PORT/metrics" | awk -F'[{}" ]+' '/^creditwatch_ingest_stage_duration_sum/{for(i=1;i<NF;i++) if($i=="stage=") printf "%s %.1fs  ", $(i+1), $NF}')
 kill -TERM $PID; wait $PID || true
 trap - EXIT
 
@@ -57,4 +58,5 @@ ALERTS=$(PGPASSWORD="$CREDITWATCH_PG_PASSWORD" psql -h 127.0.0.1 -p "$PG_PORT" -
 QUARANTINED=$(PGPASSWORD="$CREDITWATCH_PG_PASSWORD" psql -h 127.0.0.1 -p "$PG_PORT" -U "$CREDITWATCH_PG_USER" -d "$CREDITWATCH_PG_DATABASE" -tAc "SELECT count(*) FROM $RUN.quarantine")
 printf '\nmessages %d in %.1f s after the first: %.0f events/s; peak RSS %d MiB; alerts %d; quarantined %d\n' \
     "$((N1 - N0))" "$SECS" "$RATE" "$((RSS / 1024))" "$ALERTS" "$QUARANTINED"
+echo "time by stage (summed over batches): $STAGES"
 echo "machine: $(nproc) cores, $(awk -F: '/model name/{print $2; exit}' /proc/cpuinfo | xargs), $(free -g | awk '/Mem:/{print $2}') GiB; command: benchmarks/e2e-throughput.sh $ENTERPRISES"

@@ -66,5 +66,8 @@ public struct IngestService: Service {
         Counter(label: "creditwatch.ingest.unlinked").increment(by: report.unlinked)
         Counter(label: "creditwatch.rules.firings").increment(by: report.firings)
         Counter(label: "creditwatch.rules.entities_evaluated").increment(by: report.entitiesEvaluated)
+        for (stage, duration) in report.stages {
+            Metrics.Timer(label: "creditwatch.ingest.stage_duration", dimensions: [("stage", stage)]).record(duration: duration)
+        }
     }
 }

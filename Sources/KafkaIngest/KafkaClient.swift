@@ -38,6 +38,9 @@ public struct KafkaConfiguration: Sendable {
     /// Fetched-but-unprocessed messages above which the consumer pauses its partitions
     /// (and below half of which it resumes them). Default 20 000.
     public var maxBufferedMessages: Int = 20_000
+    /// Most bytes fetched from one partition per request (librdkafka `max.partition.fetch.bytes`).
+    /// Default 64 KiB: keeps partitions even while a backlog drains (see `KafkaConsumer`).
+    public var maxPartitionFetchBytes: Int = 65_536
     /// Group session timeout; ~6 s gives a ~3 s group join on the local broker. Default 6000.
     public var sessionTimeoutMilliseconds: Int = 6000
     /// Prepended to every catalog topic name on the broker (e.g. `test42.` to isolate a test run

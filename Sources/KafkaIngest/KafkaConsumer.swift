@@ -42,6 +42,11 @@ public final class KafkaConsumer: @unchecked Sendable {
             ("session.timeout.ms", String(configuration.sessionTimeoutMilliseconds)),
             ("heartbeat.interval.ms", String(max(configuration.sessionTimeoutMilliseconds / 6, 100))),
             ("queued.max.messages.kbytes", "32768"),
+            // Small fetches per partition keep the partitions of a topic close together in event
+            // time while a backlog (a department's history sent at once) drains: a 1 MiB fetch
+            // holds months of one partition's records, and a window evaluated while another
+            // partition's months are still unread would look like a collapse.
+            ("max.partition.fetch.bytes", String(configuration.maxPartitionFetchBytes)),
             ("fetch.wait.max.ms", "100"),
             ("log_level", "4"),
         ]

@@ -13,6 +13,8 @@ public struct BatchReport: Sendable, Hashable {
     public var firings = 0
     /// Messages per topic (for per-topic metrics).
     public var byTopic: [String: Int] = [:]
+    /// Time spent per stage (decode, link, features, evaluate, industry, commit).
+    public var stages: [String: Duration] = [:]
 
     public init() {}
 }
@@ -36,7 +38,7 @@ public actor BatchProcessor {
     /// Topics whose event time is a business date (not a row-update timestamp): the entity's
     /// event-time clock (`asOf`) is the latest business date among its records in these topics.
     private let clockTopics: Set<String>
-    /// Monthly feeds: their windows end with the last complete month before the entity's clock.
+    /// Monthly feeds: their windows end with the last complete month of the entity's own records.
     private let monthlyTopics: Set<String>
 
     public init(catalog: TopicCatalog, program: RuleProgram, features: any FeatureStore, store: any CreditStore) {
@@ -61,6 +63,14 @@ public actor BatchProcessor {
         report.messages = batch.count
         var effects = BatchEffects()
 
+        let clock = ContinuousClock()
+        var mark = clock.now
+        func lap(_ stage: String) {
+            let now = clock.now
+            report.stages[stage, default: .zero] += now - mark
+            mark = now
+        }
+
         // 1. Decode and validate; bad input goes to the quarantine, tombstones are skipped.
         var decoded: [Change] = []
         decoded.reserveCapacity(batch.count)
@@ -74,6 +84,7 @@ public actor BatchProcessor {
         }
         report.quarantined = effects.quarantine.count
         report.changes = decoded.count
+        lap("decode")
 
         // 2. Link records without keys; learn account links from records that carry both.
         var linker = EntityLinker(catalog: catalog)
@@ -92,6 +103,7 @@ public actor BatchProcessor {
             linked += relinked
         }
         report.unlinked = linked.count { $0.entity == nil }
+        lap("link")
 
         // 3. Registrations change divisions; then the feature windows (one round trip).
         var updates: [FeatureUpdate] = []
@@ -107,11 +119,13 @@ public actor BatchProcessor {
                 change: item.change, entity: entity, division: registrations[entity.id]?.division, previousDivision: previous))
         }
         try await features.apply(updates, industrySeries: program.industrySeries, historyTopics: historyTopics)
+        lap("features")
 
         // 4. Evaluate every enterprise the batch touched (one round trip to read their records).
         let entities = Array(Set(updates.map(\.entity))).sorted()
         report.entitiesEvaluated = entities.count
         let records = try await features.records(of: entities, topics: currentTopics, historyTopics: historyTopics)
+        lap("read")
         var alerted: [(division: String, uscc: String)] = []
         var divisionClock: [String: Day] = [:]
         for entity in entities {
@@ -131,6 +145,8 @@ public actor BatchProcessor {
             }
         }
 
+        lap("evaluate")
+
         // 5. Industry rules for the divisions the batch touched.
         if hasIndustryRules, !divisionClock.isEmpty {
             // Industry series are monthly sums: like monthly feeds, they end with the last complete month.
@@ -147,10 +163,12 @@ public actor BatchProcessor {
             }
         }
         report.firings = effects.alerts.count
+        lap("industry")
 
         // 6. The store of record, in one transaction.
         effects.changes = linked
         try await store.commit(effects)
+        lap("commit")
         return report
     }
 
@@ -162,10 +180,14 @@ public actor BatchProcessor {
 
     private func evaluate(_ entity: EntityKey, records: [String: [FactRecord]]) -> EntityEvaluation {
         let asOf = eventClock(records)
-        let closed = Self.lastCompleteMonthEnd(asOf)
-        return program.evaluate(EntityData(
-            entity: entity.id, asOf: asOf, records: records,
-            windowEnds: Dictionary(uniqueKeysWithValues: monthlyTopics.map { ($0, closed) })))
+        // A monthly feed's windows end with the last month before the enterprise's latest record
+        // in that feed: complete months only, whatever the other feeds or partitions have reached.
+        var windowEnds: [String: Day] = [:]
+        for topic in monthlyTopics {
+            let latest = records[topic]?.lazy.map(\.eventDay).max() ?? asOf
+            windowEnds[topic] = Self.lastCompleteMonthEnd(latest)
+        }
+        return program.evaluate(EntityData(entity: entity.id, asOf: asOf, records: records, windowEnds: windowEnds))
     }
 
     /// The program reads `topic#history` for the change history of a topic's records.
