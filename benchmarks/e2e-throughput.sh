@@ -4,13 +4,14 @@
 # windows, rule evaluation, PostgreSQL transaction, offset commit — and the time from its first
 # processed message to its last is measured from its own /metrics counter.
 #
-#   benchmarks/e2e-throughput.sh [ENTERPRISES]      (default 3000; ~400k messages)
+#   benchmarks/e2e-throughput.sh [ENTERPRISES] [PARTITIONS]   (defaults 3000, i.e. ~355k messages, and 4)
 #
 # Each run uses its own topic prefix, consumer group, PostgreSQL schema (in creditwatch_test) and
 # random seed (so its enterprises' Redis keys are new), and leaves the demo's data alone.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../ops/lib.sh"
 ENTERPRISES="${1:-3000}"
+PARTITIONS="${2:-4}"
 cd "$ROOT"
 bash ops/install.sh >/dev/null
 bash ops/servers.sh start >/dev/null
@@ -23,8 +24,8 @@ SEED=$RANDOM$RANDOM
 export CREDITWATCH_KAFKA_TOPIC_PREFIX="$RUN." CREDITWATCH_KAFKA_GROUP="$RUN" CREDITWATCH_PG_SCHEMA="$RUN"
 export CREDITWATCH_PG_DATABASE="$CREDITWATCH_PG_TEST_DATABASE" CREDITWATCH_HTTP_PORT="$PORT"
 
-SENT=$("$BIN" simulate --enterprises "$ENTERPRISES" --persons $((ENTERPRISES * 2 / 3)) --seed "$SEED" | awk '/^sent /{print $2}')
-echo "produced $SENT messages ($ENTERPRISES enterprises, seed $SEED)"
+SENT=$("$BIN" simulate --enterprises "$ENTERPRISES" --persons $((ENTERPRISES * 2 / 3)) --seed "$SEED" --partitions "$PARTITIONS" | awk '/^sent /{print $2}')
+echo "produced $SENT messages ($ENTERPRISES enterprises, seed $SEED, $PARTITIONS partitions per topic)"
 
 LOG="$STATE/log/$RUN.log"
 "$BIN" run --log-level warning >"$LOG" 2>&1 &
@@ -59,4 +60,4 @@ QUARANTINED=$(PGPASSWORD="$CREDITWATCH_PG_PASSWORD" psql -h 127.0.0.1 -p "$PG_PO
 printf '\nmessages %d in %.1f s after the first: %.0f events/s; peak RSS %d MiB; alerts %d; quarantined %d\n' \
     "$((N1 - N0))" "$SECS" "$RATE" "$((RSS / 1024))" "$ALERTS" "$QUARANTINED"
 echo "time by stage (summed over batches): $STAGES"
-echo "machine: $(nproc) cores, $(awk -F: '/model name/{print $2; exit}' /proc/cpuinfo | xargs), $(free -g | awk '/Mem:/{print $2}') GiB; command: benchmarks/e2e-throughput.sh $ENTERPRISES"
+echo "machine: $(nproc) cores, $(awk -F: '/model name/{print $2; exit}' /proc/cpuinfo | xargs), $(free -g | awk '/Mem:/{print $2}') GiB; command: benchmarks/e2e-throughput.sh $ENTERPRISES $PARTITIONS"

@@ -68,6 +68,14 @@ demo_start() {
     log "creditwatch migrate"
     "$BIN" migrate
 
+    # The demo city's topics, one partition each. The simulator sends two years of history at
+    # once, and Tansu serves such a backlog partition by partition: with several partitions per
+    # topic, months of one partition would be read before earlier months of another, and monthly
+    # windows evaluated in between would see incomplete months (see the README, Semantics).
+    export CREDITWATCH_KAFKA_TOPIC_PREFIX="${CREDITWATCH_KAFKA_TOPIC_PREFIX:-city.}"
+    log "creditwatch topics create --partitions 1 (prefix $CREDITWATCH_KAFKA_TOPIC_PREFIX)"
+    "$BIN" topics create --partitions 1
+
     log "starting: creditwatch run (log $DAEMON_LOG)"
     mkdir -p "$STATE/run" "$STATE/log"
     # Development mode: the demo's API answers without API keys (production configures
@@ -82,7 +90,7 @@ demo_start() {
     log "daemon up: pid $(cat "$DAEMON_PID"), $URL/health answers"
 
     log "creditwatch simulate $* (feeding the synthetic city into Kafka)"
-    "$BIN" simulate "$@"
+    "$BIN" simulate --partitions 0 "$@"
 
     cat <<EOF
 

@@ -31,13 +31,15 @@ public struct KafkaConfiguration: Sendable {
     public var brokers: String = "127.0.0.1:19092"
     /// Consumer group; instances of one group split the partitions. Default `creditwatch`.
     public var groupID: String = "creditwatch"
-    /// Most messages handed to the engine at once. Default 2000.
-    public var batchSize: Int = 2000
+    /// Most messages handed to the engine at once. Default 10 000: an enterprise touched several
+    /// times in one batch is evaluated once (measured: 2000 → 10 000 took a 3000-enterprise
+    /// backlog from 2 047 to 3 488 events/s).
+    public var batchSize: Int = 10_000
     /// How long a batch waits to fill up before it is handed over anyway. Default 200 ms.
     public var batchTimeoutMilliseconds: Int = 200
     /// Fetched-but-unprocessed messages above which the consumer pauses its partitions
-    /// (and below half of which it resumes them). Default 20 000.
-    public var maxBufferedMessages: Int = 20_000
+    /// (and below half of which it resumes them). Default 40 000.
+    public var maxBufferedMessages: Int = 40_000
     /// Most bytes fetched from one partition per request (librdkafka `max.partition.fetch.bytes`).
     /// Default 64 KiB: keeps partitions even while a backlog drains (see `KafkaConsumer`).
     public var maxPartitionFetchBytes: Int = 65_536

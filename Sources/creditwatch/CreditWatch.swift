@@ -11,7 +11,7 @@ struct CreditWatch: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "creditwatch",
         abstract: "Credit-risk early warning: department feeds → feature windows → rules → alerts.",
-        subcommands: [Run.self, Migrate.self, Rules.self, Simulate.self, Version.self])
+        subcommands: [Run.self, Migrate.self, Rules.self, Topics.self, Simulate.self, Version.self])
 }
 
 /// Options every subcommand that touches the stack shares.
@@ -37,6 +37,26 @@ struct Version: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Print the version of CreditWatch and of librdkafka.")
     func run() {
         print("creditwatch 0.1.0, librdkafka \(LibrdkafkaVersion.string)")
+    }
+}
+
+struct Topics: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Work with the catalog's Kafka topics.", subcommands: [Create.self])
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Create the catalog's topics (with the configured prefix) that do not exist yet.")
+
+        @OptionGroup var common: CommonOptions
+        @Option(help: "Partitions of each new topic.") var partitions: Int32 = 4
+
+        func run() async throws {
+            let settings = try common.settings()
+            let catalog = try ProjectFiles.catalog(at: settings.topicsPath)
+            try KafkaAdmin.createTopics(catalog.topics.keys.sorted(), partitions: partitions, configuration: settings.kafka)
+            print("topics ready: \(catalog.topics.count) (prefix '\(settings.kafka.topicPrefix)')")
+        }
     }
 }
 
