@@ -18,7 +18,7 @@ final class DaemonProcess {
         process.executableURL = URL(fileURLWithPath: Stack.executable)
         process.arguments = ["run", "--log-level", "notice"]
         process.environment = Stack.processEnvironment(settings, httpPort: httpPort)
-        FileManager.default.createFile(atPath: log, contents: nil)
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
         handle.seekToEndOfFile()
         process.standardOutput = handle

@@ -140,8 +140,12 @@ public actor BatchProcessor {
                     alerted.append((division, entity.id))
                 }
             }
+            // An industry's monthly sums are complete up to the month its enterprises' series
+            // feeds are complete (not up to a court listing's date).
             if let division = registration.division {
-                divisionClock[division] = max(divisionClock[division] ?? asOf, asOf)
+                let ends = windowEnds(records[entity] ?? [:], asOf: asOf)
+                let complete = industrySeriesTopics.compactMap { ends[$0] }.min() ?? Self.lastCompleteMonthEnd(asOf)
+                divisionClock[division] = max(divisionClock[division] ?? complete, complete)
             }
         }
 
@@ -149,10 +153,8 @@ public actor BatchProcessor {
 
         // 5. Industry rules for the divisions the batch touched.
         if hasIndustryRules, !divisionClock.isEmpty {
-            // Industry series are monthly sums: like monthly feeds, they end with the last complete month.
             let industries = try await features.industries(
-                Set(divisionClock.keys), alerted: alerted, series: program.industrySeries,
-                asOf: divisionClock.mapValues(Self.lastCompleteMonthEnd))
+                Set(divisionClock.keys), alerted: alerted, series: program.industrySeries, asOf: divisionClock)
             report.industriesEvaluated = industries.count
             for industry in industries {
                 for firing in program.evaluate(industry) {
@@ -180,14 +182,18 @@ public actor BatchProcessor {
 
     private func evaluate(_ entity: EntityKey, records: [String: [FactRecord]]) -> EntityEvaluation {
         let asOf = eventClock(records)
-        // A monthly feed's windows end with the last month before the enterprise's latest record
-        // in that feed: complete months only, whatever the other feeds or partitions have reached.
-        var windowEnds: [String: Day] = [:]
+        return program.evaluate(
+            EntityData(entity: entity.id, asOf: asOf, records: records, windowEnds: windowEnds(records, asOf: asOf)))
+    }
+
+    /// A monthly feed's windows end with the last month before the enterprise's latest record in
+    /// that feed: complete months only, whatever the other feeds or partitions have reached.
+    private func windowEnds(_ records: [String: [FactRecord]], asOf: Day) -> [String: Day] {
+        var ends: [String: Day] = [:]
         for topic in monthlyTopics {
-            let latest = records[topic]?.lazy.map(\.eventDay).max() ?? asOf
-            windowEnds[topic] = Self.lastCompleteMonthEnd(latest)
+            ends[topic] = Self.lastCompleteMonthEnd(records[topic]?.lazy.map(\.eventDay).max() ?? asOf)
         }
-        return program.evaluate(EntityData(entity: entity.id, asOf: asOf, records: records, windowEnds: windowEnds))
+        return ends
     }
 
     /// The program reads `topic#history` for the change history of a topic's records.
@@ -195,6 +201,11 @@ public actor BatchProcessor {
     private var currentTopics: Set<String> { program.topicsUsed.filter { !$0.hasSuffix(Self.historySuffix) } }
     private var historyTopics: Set<String> {
         Set(program.topicsUsed.filter { $0.hasSuffix(Self.historySuffix) }.map { String($0.dropLast(Self.historySuffix.count)) })
+    }
+
+    /// The topics of the industry rules' monthly sums (`tax.payment` of `tax.payment.amount`).
+    private var industrySeriesTopics: Set<String> {
+        Set(program.industrySeries.map { $0.split(separator: ".").dropLast().joined(separator: ".") })
     }
 
     private var hasIndustryRules: Bool { program.rules.contains { $0.kind == .industry } }
