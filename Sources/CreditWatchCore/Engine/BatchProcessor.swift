@@ -142,9 +142,12 @@ public actor BatchProcessor {
             }
             // An industry's monthly sums are complete up to the month its enterprises' series
             // feeds are complete (not up to a court listing's date).
-            if let division = registration.division {
-                let ends = windowEnds(records[entity] ?? [:], asOf: asOf)
-                let complete = industrySeriesTopics.compactMap { ends[$0] }.min() ?? Self.lastCompleteMonthEnd(asOf)
+            // An enterprise without records in those feeds does not move its industry's clock.
+            let byTopic = records[entity] ?? [:]
+            let complete = industrySeriesTopics.compactMap { topic in
+                byTopic[topic]?.lazy.map(\.eventDay).max().map(Self.lastCompleteMonthEnd)
+            }.min()
+            if let division = registration.division, let complete {
                 divisionClock[division] = max(divisionClock[division] ?? complete, complete)
             }
         }
