@@ -217,15 +217,8 @@ public final class FeatureWindows: FeatureStore {
             var sums: [String: [Month: Double]] = [:]
             for topic in seriesTopics {
                 let wanted = Set(columns[topic]!)
-                if case .array(let items) = replies[i] {
-                    var j = 0
-                    while j + 1 < items.count {
-                        defer { j += 2 }
-                        guard let field = items[j].text, let raw = items[j + 1].integer else { continue }
-                        let parts = field.split(separator: "|")
-                        guard parts.count == 2, wanted.contains(String(parts[1])), let month = Month(iso: parts[0]) else { continue }
-                        sums["\(topic).\(parts[1])", default: [:]][month] = Double(raw) / 100
-                    }
+                for (column, months) in Self.windowSums(replies[i]) where wanted.contains(column) {
+                    sums["\(topic).\(column)"] = months
                 }
                 i += 1
             }
@@ -238,7 +231,11 @@ public final class FeatureWindows: FeatureStore {
 
     /// Monthly sums of an enterprise's numeric fields (for display): `column` → month → sum.
     public func monthlySums(of entity: String, topic: String) async throws -> [String: [Month: Double]] {
-        let reply = try await connection.command("HGETALL", Self.entityKey(entity, "win", topic))
+        Self.windowSums(try await connection.command("HGETALL", Self.entityKey(entity, "win", topic)))
+    }
+
+    /// A window hash (`YYYY-MM|column` → hundredths, `YYYY-MM|#` → count) as column → month → value.
+    static func windowSums(_ reply: RedisReply) -> [String: [Month: Double]] {
         guard case .array(let items) = reply else { return [:] }
         var sums: [String: [Month: Double]] = [:]
         var j = 0

@@ -134,14 +134,5 @@ struct Engine {
     var store: PostgresStore { daemon.store }
 
     /// Every alert, in feed order.
-    func alerts() async throws -> [Alert] {
-        var all: [Alert] = []
-        var cursor: Int64?
-        repeat {
-            let page = try await store.alerts(after: cursor, limit: 500, severities: nil, categories: nil, division: nil, subjectIDs: nil)
-            all += page.alerts
-            cursor = page.hasMore ? page.nextCursor : nil
-        } while cursor != nil
-        return all
-    }
+    func alerts() async throws -> [Alert] { try await EngineIntegrationTests.allAlerts(store) }
 }
