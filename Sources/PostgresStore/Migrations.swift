@@ -160,5 +160,103 @@ public enum Migrations {
             // Dashboard counts of active alerts.
             "CREATE INDEX alert_active ON alert (severity, category) WHERE status = 'active'",
         ]),
+        Migration(version: 5, name: "alert_lifecycle_scores_tags_rule_sets", statements: [
+            // An alert stays active while its rule's condition holds for its subject and is withdrawn,
+            // with the reason, when it stops holding; its events keep the whole history.
+            "ALTER TABLE alert ADD COLUMN withdrawn_as_of date",
+            "ALTER TABLE alert ADD COLUMN withdrawn_reason text",
+            "ALTER TABLE alert ADD COLUMN withdrawn_rule_set_version text",
+            "ALTER TABLE alert ADD COLUMN updated_at timestamptz NOT NULL DEFAULT now()",
+            // At most one active alert per rule and subject.
+            "CREATE UNIQUE INDEX alert_one_active ON alert (rule, subject_id) WHERE status = 'active'",
+            """
+            -- Every state change of an alert: raised, withdrawn (with the reason), reactivated.
+            -- `id` is the cursor of the alert-change feed banks poll.
+            CREATE TABLE alert_event (
+                id bigserial PRIMARY KEY,
+                alert_id bigint NOT NULL REFERENCES alert (id),
+                kind text NOT NULL CHECK (kind IN ('raised', 'withdrawn', 'reactivated')),
+                as_of date NOT NULL,
+                reason text,
+                rule_set_version text NOT NULL,
+                recorded_at timestamptz NOT NULL DEFAULT now()
+            )
+            """,
+            "CREATE INDEX alert_event_alert ON alert_event (alert_id)",
+            """
+            -- The current score of each enterprise, with every point explained.
+            CREATE TABLE enterprise_score (
+                uscc text PRIMARY KEY,
+                scorecard text NOT NULL,
+                scorecard_version text NOT NULL,
+                rule_set_version text NOT NULL,
+                score integer NOT NULL,
+                grade text NOT NULL,
+                as_of date NOT NULL,
+                -- {"base": …, "dimensions": […], "lines": […], "unassessed": […], "override": …}
+                explanation jsonb NOT NULL,
+                updated_at timestamptz NOT NULL DEFAULT now()
+            )
+            """,
+            "CREATE INDEX enterprise_score_grade ON enterprise_score (grade)",
+            """
+            -- Every score an enterprise had: a row whenever its score, grade or rule set changed.
+            CREATE TABLE score_history (
+                id bigserial PRIMARY KEY,
+                uscc text NOT NULL,
+                scorecard text NOT NULL,
+                scorecard_version text NOT NULL,
+                rule_set_version text NOT NULL,
+                score integer NOT NULL,
+                grade text NOT NULL,
+                as_of date NOT NULL,
+                explanation jsonb NOT NULL,
+                recorded_at timestamptz NOT NULL DEFAULT now()
+            )
+            """,
+            "CREATE INDEX score_history_uscc ON score_history (uscc, id)",
+            """
+            -- Current members of the rule-defined tags (the quality-enterprise library).
+            CREATE TABLE enterprise_tag (
+                uscc text NOT NULL,
+                tag text NOT NULL,
+                title text NOT NULL,
+                tag_version text NOT NULL,
+                rule_set_version text NOT NULL,
+                since_as_of date NOT NULL,
+                explanation text NOT NULL,
+                "values" jsonb NOT NULL,
+                sources text[] NOT NULL,
+                updated_at timestamptz NOT NULL DEFAULT now(),
+                PRIMARY KEY (uscc, tag)
+            )
+            """,
+            "CREATE INDEX enterprise_tag_tag ON enterprise_tag (tag)",
+            """
+            -- Tag membership history: every entry and exit.
+            CREATE TABLE tag_history (
+                id bigserial PRIMARY KEY,
+                uscc text NOT NULL,
+                tag text NOT NULL,
+                change text NOT NULL CHECK (change IN ('added', 'removed')),
+                as_of date NOT NULL,
+                rule_set_version text NOT NULL,
+                explanation text,
+                recorded_at timestamptz NOT NULL DEFAULT now()
+            )
+            """,
+            "CREATE INDEX tag_history_uscc ON tag_history (uscc, id)",
+            """
+            -- Every rule set the daemon has loaded, by content hash: what alerts and scores cite,
+            -- and what `creditwatch replay --against VERSION` reads back.
+            CREATE TABLE rule_set (
+                version text PRIMARY KEY,
+                -- [{"path": …, "text": …}] sorted by path.
+                files jsonb NOT NULL,
+                first_loaded_at timestamptz NOT NULL DEFAULT now(),
+                last_loaded_at timestamptz NOT NULL DEFAULT now()
+            )
+            """,
+        ]),
     ]
 }

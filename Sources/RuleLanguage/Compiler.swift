@@ -118,6 +118,7 @@ public enum RuleCompiler {
                 industryFeatureNames: compiledFeatures.filter { $0.kind == .industry }.map(\.name),
                 warnings: finished,
                 scorecards: scorecards,
+                leaderRanking: nil,
                 features: compiledFeatures,
                 aggregates: aggregates))
     }

@@ -79,12 +79,50 @@ public struct EntityData: Sendable {
     /// windows of monthly feeds with the last complete month, so that a month whose data is still
     /// arriving never looks like a collapse.
     public let windowEnds: [String: Day]
+    /// The state of each department feed city-wide, by topic: what absence rules need. A rule that
+    /// declares `absence TOPIC` is suspended unless that feed is here and fresh, and its windows over
+    /// the topic end at the feed's `windowEnd` (not the entity's own), so that silence shows.
+    public let feeds: [String: FeedState]
 
-    public init(entity: String, asOf: Day, records: [String: [FactRecord]], windowEnds: [String: Day] = [:]) {
+    public init(
+        entity: String, asOf: Day, records: [String: [FactRecord]], windowEnds: [String: Day] = [:],
+        feeds: [String: FeedState] = [:]
+    ) {
         self.entity = entity
         self.asOf = asOf
         self.records = records
         self.windowEnds = windowEnds
+        self.feeds = feeds
+    }
+}
+
+/// A department feed as the engine sees it city-wide.
+public struct FeedState: Sendable, Hashable {
+    /// Where windows over the feed end for absence rules: the end of the last period the feed has
+    /// delivered (monthly feeds: the last complete month).
+    public let windowEnd: Day
+    /// Whether the feed has delivered within its catalog cadence (`max_silence_days`) of the city's
+    /// event-time clock. A stale feed's silence says nothing about an enterprise.
+    public let fresh: Bool
+
+    public init(windowEnd: Day, fresh: Bool) {
+        self.windowEnd = windowEnd
+        self.fresh = fresh
+    }
+}
+
+/// One of an industry's leading enterprises (top N by the program's leader ranking).
+public struct IndustryLeader: Sendable, Hashable {
+    public let uscc: String
+    /// The ranking feature's value (e.g. tax paid over 12 months).
+    public let measure: Double
+    /// Whether the enterprise has an active high or critical alert.
+    public let alerted: Bool
+
+    public init(uscc: String, measure: Double, alerted: Bool) {
+        self.uscc = uscc
+        self.measure = measure
+        self.alerted = alerted
     }
 }
 
@@ -98,13 +136,20 @@ public struct IndustryData: Sendable {
     public let alerted: Int
     /// Monthly sums by `topic.field` (e.g. `tax.payment.amount`), keyed by month.
     public let monthlySums: [String: [Month: Double]]
+    /// The division's leading enterprises by `RuleProgram.leaderRanking`, highest measure first
+    /// (at most its `top`); empty when the program ranks none.
+    public let leaders: [IndustryLeader]
 
-    public init(division: String, asOf: Day, population: Int, alerted: Int, monthlySums: [String: [Month: Double]]) {
+    public init(
+        division: String, asOf: Day, population: Int, alerted: Int, monthlySums: [String: [Month: Double]],
+        leaders: [IndustryLeader] = []
+    ) {
         self.division = division
         self.asOf = asOf
         self.population = population
         self.alerted = alerted
         self.monthlySums = monthlySums
+        self.leaders = leaders
     }
 }
 

@@ -19,9 +19,23 @@ public struct RuleProgram: Sendable {
     /// The scorecards in declaration order (files sorted by path); empty when the set has none.
     /// `score(_:)` uses the first.
     public let scorecards: [Scorecard]
+    /// How industry rules rank a division's leading enterprises (`industry leaders top N by FEATURE`);
+    /// nil when the set declares no ranking.
+    public let leaderRanking: LeaderRanking?
 
     let features: [CompiledFeature]
     let aggregates: [AggregateSpec]
+}
+
+/// The feature (an enterprise number, e.g. tax paid over 12 months) by which a division's top N
+/// enterprises are its leaders.
+public struct LeaderRanking: Sendable, Hashable {
+    public let feature: String
+    public let top: Int
+    public init(feature: String, top: Int) {
+        self.feature = feature
+        self.top = top
+    }
 }
 
 /// One rule of a program, with its effective parameters (defaults after overrides).
@@ -75,11 +89,43 @@ public struct EntityEvaluation: Sendable, Hashable {
     public let firings: [Firing]
     /// Every enterprise feature's value (`.null` when unknown), for display.
     public let features: [String: Value]
+    /// Rules not evaluated because a feed they declare `absence` of is stale (or unknown): their
+    /// alerts stand as they are, neither raised nor withdrawn.
+    public let suspended: [String]
+    /// The tags whose criteria hold, in declaration order.
+    public let tags: [TagMembership]
 
-    public init(entity: String, asOf: Day, firings: [Firing], features: [String: Value]) {
+    public init(
+        entity: String, asOf: Day, firings: [Firing], features: [String: Value], suspended: [String] = [],
+        tags: [TagMembership] = []
+    ) {
         self.entity = entity
         self.asOf = asOf
         self.firings = firings
         self.features = features
+        self.suspended = suspended
+        self.tags = tags
+    }
+}
+
+/// An enterprise in a rule-defined tag (e.g. the quality-enterprise library's `leading`).
+public struct TagMembership: Sendable, Hashable {
+    public let tag: String
+    /// Content hash of the tag's declaration (and what it reads).
+    public let tagVersion: String
+    public let title: String
+    /// The tag's explanation filled with the values that met its criteria.
+    public let explanation: String
+    public let values: [NamedValue]
+    /// `topic/key` of the records behind those values, sorted.
+    public let sources: [String]
+
+    public init(tag: String, tagVersion: String, title: String, explanation: String, values: [NamedValue], sources: [String]) {
+        self.tag = tag
+        self.tagVersion = tagVersion
+        self.title = title
+        self.explanation = explanation
+        self.values = values
+        self.sources = sources
     }
 }

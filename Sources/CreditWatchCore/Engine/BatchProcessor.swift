@@ -35,11 +35,7 @@ public actor BatchProcessor {
     private var program: RuleProgram
     /// Registrations seen so far (enterprise → division/district): saves a lookup per batch.
     private var registrations: [String: Registration] = [:]
-    /// Topics whose event time is a business date (not a row-update timestamp): the entity's
-    /// event-time clock (`asOf`) is the latest business date among its records in these topics.
-    private let clockTopics: Set<String>
-    /// Monthly feeds: their windows end with the last complete month of the entity's own records.
-    private let monthlyTopics: Set<String>
+    private let snapshot: EntitySnapshot
 
     public init(catalog: TopicCatalog, program: RuleProgram, features: any FeatureStore, store: any CreditStore) {
         self.catalog = catalog
@@ -47,10 +43,7 @@ public actor BatchProcessor {
         self.features = features
         self.store = store
         self.program = program
-        self.clockTopics = Set(catalog.topics.values.filter { topic in
-            topic.fields.first { $0.name == topic.eventTime }?.type != .timestamp
-        }.map(\.name))
-        self.monthlyTopics = Set(catalog.topics.values.filter { $0.cadence.expected == .monthly }.map(\.name))
+        self.snapshot = EntitySnapshot(catalog: catalog)
     }
 
     public var ruleSetVersion: String { program.version }
@@ -145,7 +138,7 @@ public actor BatchProcessor {
             // An enterprise without records in those feeds does not move its industry's clock.
             let byTopic = records[entity] ?? [:]
             let complete = industrySeriesTopics.compactMap { topic in
-                byTopic[topic]?.lazy.map(\.eventDay).max().map(Self.lastCompleteMonthEnd)
+                byTopic[topic]?.lazy.map(\.eventDay).max().map(EntitySnapshot.lastCompleteMonthEnd)
             }.min()
             if let division = registration.division, let complete {
                 divisionClock[division] = max(divisionClock[division] ?? complete, complete)
@@ -184,19 +177,7 @@ public actor BatchProcessor {
     }
 
     private func evaluate(_ entity: EntityKey, records: [String: [FactRecord]]) -> EntityEvaluation {
-        let asOf = eventClock(records)
-        return program.evaluate(
-            EntityData(entity: entity.id, asOf: asOf, records: records, windowEnds: windowEnds(records, asOf: asOf)))
-    }
-
-    /// A monthly feed's windows end with the last month before the enterprise's latest record in
-    /// that feed: complete months only, whatever the other feeds or partitions have reached.
-    private func windowEnds(_ records: [String: [FactRecord]], asOf: Day) -> [String: Day] {
-        var ends: [String: Day] = [:]
-        for topic in monthlyTopics {
-            ends[topic] = Self.lastCompleteMonthEnd(records[topic]?.lazy.map(\.eventDay).max() ?? asOf)
-        }
-        return ends
+        program.evaluate(snapshot.data(entity: entity.id, records: records, feeds: FeedClock()))
     }
 
     /// The program reads `topic#history` for the change history of a topic's records.
@@ -212,17 +193,4 @@ public actor BatchProcessor {
     }
 
     private var hasIndustryRules: Bool { program.rules.contains { $0.kind == .industry } }
-
-    /// The last day of the month before `day`'s: the end of the last complete month.
-    static func lastCompleteMonthEnd(_ day: Day) -> Day { (day.month - 1).lastDay }
-
-    /// The entity's event-time clock: its latest business date, so windows end where its data ends.
-    private func eventClock(_ byTopic: [String: [FactRecord]]) -> Day {
-        var latest: Day?
-        for (topic, records) in byTopic where clockTopics.contains(topic) {
-            for record in records where latest == nil || record.eventDay > latest! { latest = record.eventDay }
-        }
-        if let latest { return latest }
-        return byTopic.values.joined().map(\.eventDay).max() ?? Day(0)
-    }
 }

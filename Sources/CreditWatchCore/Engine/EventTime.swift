@@ -1,0 +1,98 @@
+import RuleLanguage
+
+/// The city's feeds in event time: the latest business date each department feed has delivered,
+/// and from them the city's clock and each feed's freshness by its catalog cadence. The engine
+/// keeps one (persisted in the feature store); `rules test` and `replay` build their own from the
+/// records they evaluate, so that all three assemble an entity's data the same way.
+public struct FeedClock: Sendable, Hashable {
+    /// topic → the latest event day seen on it, city-wide.
+    public private(set) var latest: [String: Day]
+
+    public init(latest: [String: Day] = [:]) {
+        self.latest = latest
+    }
+
+    /// Notes a record's event day; true when the topic's latest day moved.
+    @discardableResult
+    public mutating func observe(topic: String, day: Day) -> Bool {
+        guard latest[topic].map({ day > $0 }) ?? true else { return false }
+        latest[topic] = day
+        return true
+    }
+
+    public mutating func merge(_ other: FeedClock) {
+        for (topic, day) in other.latest { observe(topic: topic, day: day) }
+    }
+}
+
+/// Builds what the rule program evaluates for one entity from its current records: the entity's
+/// event-time clock (`asOf`), where each feed's windows end, and the feeds' city-wide state.
+public struct EntitySnapshot: Sendable {
+    /// Topics whose event time is a business date (not a row-update timestamp): the entity's clock
+    /// is the latest business date among its records in these topics.
+    let clockTopics: Set<String>
+    /// Monthly feeds: their windows end with the last complete month of the entity's own records.
+    let monthlyTopics: Set<String>
+    /// topic → cadence, for freshness.
+    let cadences: [String: Cadence]
+
+    public init(catalog: TopicCatalog) {
+        clockTopics = Set(catalog.topics.values.filter { topic in
+            topic.fields.first { $0.name == topic.eventTime }?.type != .timestamp
+        }.map(\.name))
+        monthlyTopics = Set(catalog.topics.values.filter { $0.cadence.expected == .monthly }.map(\.name))
+        cadences = catalog.topics.mapValues(\.cadence)
+    }
+
+    public func data(entity: String, records: [String: [FactRecord]], feeds: FeedClock) -> EntityData {
+        let asOf = eventClock(records)
+        return EntityData(
+            entity: entity, asOf: asOf, records: records, windowEnds: windowEnds(records, asOf: asOf),
+            feeds: feedStates(feeds))
+    }
+
+    /// The city's event-time clock: the latest business date any business-dated feed delivered.
+    public func cityClock(_ feeds: FeedClock) -> Day? {
+        feeds.latest.filter { clockTopics.contains($0.key) }.values.max()
+    }
+
+    /// Each feed's state: a monthly feed covers up to the end of the latest month it delivered and
+    /// its absence windows end with the last complete month before it; other feeds cover up to their
+    /// latest day. A feed is fresh while the city clock is at most its `max_silence_days` past its
+    /// coverage.
+    public func feedStates(_ feeds: FeedClock) -> [String: FeedState] {
+        guard let clock = cityClock(feeds) else { return [:] }
+        var states: [String: FeedState] = [:]
+        for (topic, latest) in feeds.latest {
+            let monthly = monthlyTopics.contains(topic)
+            let covered = monthly ? latest.month.lastDay : latest
+            let silence = cadences[topic]?.maxSilenceDays ?? 0
+            states[topic] = FeedState(
+                windowEnd: monthly ? Self.lastCompleteMonthEnd(latest) : latest, fresh: clock.value - covered.value <= silence)
+        }
+        return states
+    }
+
+    /// A monthly feed's windows end with the last month before the enterprise's latest record in
+    /// that feed: complete months only, whatever the other feeds or partitions have reached.
+    func windowEnds(_ records: [String: [FactRecord]], asOf: Day) -> [String: Day] {
+        var ends: [String: Day] = [:]
+        for topic in monthlyTopics {
+            ends[topic] = Self.lastCompleteMonthEnd(records[topic]?.lazy.map(\.eventDay).max() ?? asOf)
+        }
+        return ends
+    }
+
+    /// The last day of the month before `day`'s: the end of the last complete month.
+    public static func lastCompleteMonthEnd(_ day: Day) -> Day { (day.month - 1).lastDay }
+
+    /// The entity's event-time clock: its latest business date, so windows end where its data ends.
+    public func eventClock(_ byTopic: [String: [FactRecord]]) -> Day {
+        var latest: Day?
+        for (topic, records) in byTopic where clockTopics.contains(topic) {
+            for record in records where latest == nil || record.eventDay > latest! { latest = record.eventDay }
+        }
+        if let latest { return latest }
+        return byTopic.values.joined().map(\.eventDay).max() ?? Day(0)
+    }
+}
