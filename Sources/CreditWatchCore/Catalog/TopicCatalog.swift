@@ -53,7 +53,7 @@ struct TopicFileReader {
 
     static let topicKeys = [
         "name", "department", "description", "envelope", "fields", "primary_key", "version_field", "event_time",
-        "entity", "cadence",
+        "end_time", "entity", "cadence",
     ]
     static let fieldKeys = ["name", "type", "optional", "format", "values", "description"]
 
@@ -109,6 +109,7 @@ struct TopicFileReader {
         let primaryKey = readPrimaryKey(top, root: root, fields: byName, declared: declared)
         let versionField = readVersionField(top, fields: byName, declared: declared)
         let eventTime = readEventTime(top, root: root, fields: byName, declared: declared)
+        let endTime = readEndTime(top, fields: byName, declared: declared)
         let entity = readEntity(top, root: root, fields: byName, declared: declared)
         let cadence = readCadence(top, root: root)
 
@@ -117,7 +118,8 @@ struct TopicFileReader {
         else { return nil }
         return TopicDefinition(
             name: name, department: department, description: description, envelope: envelope, fields: fields,
-            primaryKey: primaryKey, versionField: versionField, eventTime: eventTime, entity: entity, cadence: cadence)
+            primaryKey: primaryKey, versionField: versionField, eventTime: eventTime, entity: entity, cadence: cadence,
+            endTime: endTime)
     }
 
     // MARK: Sections
@@ -258,6 +260,18 @@ struct TopicFileReader {
             }
         } else if !declared.contains(name) {
             problem(at: mark, "event_time '\(name)' is not a field")
+        }
+        return name
+    }
+
+    /// `end_time`: an optional date field that ends the record's effect (a listing's removal date).
+    mutating func readEndTime(_ top: Node.Mapping, fields: [String: FieldDefinition], declared: Set<String>) -> String? {
+        guard let name = optionalString(top, "end_time", context: "") else { return nil }
+        let mark = top["end_time"]?.mark
+        if let field = fields[name] {
+            if field.type != .date { problem(at: mark, "end_time '\(name)' is not a date field (it is \(field.type.rawValue))") }
+        } else if !declared.contains(name) {
+            problem(at: mark, "end_time '\(name)' is not a field")
         }
         return name
     }

@@ -23,6 +23,9 @@ public struct TopicDefinition: Sendable, Hashable {
     /// The field giving the record's business date: a `date`, a `timestamp` (its day in the
     /// business time zone) or a `period` string (the month's first day).
     public let eventTime: String
+    /// A date field that ends the record's effect (`removed_date` of a listing): once set, that
+    /// date is a business date of the entity too, so its clock reaches the end it announces.
+    public let endTime: String?
     public let entity: EntityLinkRule
     public let cadence: Cadence
 
@@ -30,8 +33,10 @@ public struct TopicDefinition: Sendable, Hashable {
 
     public init(
         name: String, department: String, description: String, envelope: Envelope, fields: [FieldDefinition],
-        primaryKey: [String], versionField: String?, eventTime: String, entity: EntityLinkRule, cadence: Cadence
+        primaryKey: [String], versionField: String?, eventTime: String, entity: EntityLinkRule, cadence: Cadence,
+        endTime: String? = nil
     ) {
+        self.endTime = endTime
         self.name = name
         self.department = department
         self.description = description

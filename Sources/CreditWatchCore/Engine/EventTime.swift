@@ -35,6 +35,8 @@ public struct EntitySnapshot: Sendable {
     let monthlyTopics: Set<String>
     /// topic → cadence, for freshness.
     let cadences: [String: Cadence]
+    /// topic → its `end_time` field (a listing's removal date).
+    let endTimes: [String: String]
 
     public init(catalog: TopicCatalog) {
         clockTopics = Set(catalog.topics.values.filter { topic in
@@ -42,6 +44,14 @@ public struct EntitySnapshot: Sendable {
         }.map(\.name))
         monthlyTopics = Set(catalog.topics.values.filter { $0.cadence.expected == .monthly }.map(\.name))
         cadences = catalog.topics.mapValues(\.cadence)
+        endTimes = catalog.topics.compactMapValues(\.endTime)
+    }
+
+    /// The latest business date a record states: its event day, or its end date (a removal) when
+    /// that is later. A listing lifted on 1 May moves its enterprise's clock to 1 May.
+    public func businessDay(topic: String, eventDay: Day, fields: [String: Value]) -> Day {
+        if let field = endTimes[topic], case .date(let end)? = fields[field], end > eventDay { return end }
+        return eventDay
     }
 
     public func data(entity: String, records: [String: [FactRecord]], feeds: FeedClock) -> EntityData {
@@ -90,7 +100,10 @@ public struct EntitySnapshot: Sendable {
     public func eventClock(_ byTopic: [String: [FactRecord]]) -> Day {
         var latest: Day?
         for (topic, records) in byTopic where clockTopics.contains(topic) {
-            for record in records where latest == nil || record.eventDay > latest! { latest = record.eventDay }
+            for record in records {
+                let day = businessDay(topic: topic, eventDay: record.eventDay, fields: record.fields)
+                if latest == nil || day > latest! { latest = day }
+            }
         }
         if let latest { return latest }
         return byTopic.values.joined().map(\.eventDay).max() ?? Day(0)
