@@ -56,27 +56,59 @@ extension PostgresStore: CreditStore {
         return changes
     }
 
+    /// One query: the latest alert of every rule for each subject.
+    public func alertStates(subjects: Set<String>) async throws -> [String: [String: AlertState]] {
+        guard !subjects.isEmpty else { return [:] }
+        let rows = try await client.query(
+            """
+            SELECT DISTINCT ON (subject_id, rule) id, rule, subject_id, "window",
+                (as_of - DATE '1970-01-01')::int8, status, sources
+            FROM alert WHERE subject_id = ANY(\(subjects.sorted())::text[])
+            ORDER BY subject_id, rule, id DESC
+            """, logger: logger)
+        var states: [String: [String: AlertState]] = [:]
+        for try await (id, rule, subject, window, day, status, sources) in rows.decode(
+            (Int64, String, String, String, Int, String, [String]).self)
+        {
+            states[subject, default: [:]][rule] = AlertState(
+                id: id, rule: rule, subjectID: subject, window: window, asOf: Day(day),
+                status: status == "active" ? .active : .withdrawn, sources: sources)
+        }
+        return states
+    }
+
     /// One transaction: quarantine rows, records with their history, registrations, account
-    /// links, then alerts (see `insertAlerts` for why those go last).
+    /// links, scores and tags, then alerts (see below for why those go last).
     public func commit(_ effects: BatchEffects) async throws {
         let records = RecordRows(effects.changes, catalog: catalog)
         let registrations = RegistrationRows(effects.changes)
         let links = AccountLinkRows(effects.accountLinks)
         let alerts = AlertRows(effects.alerts)
+        let withdrawals = WithdrawalRows(effects.withdrawals)
+        let reactivations = ReactivationRows(effects.reactivations)
+        let scores = ScoreRows(effects.scores)
+        let tags = TagRows(effects.tags)
         let quarantine = QuarantineRows(effects.quarantine)
-        guard !(records.isEmpty && links.isEmpty && alerts.isEmpty && quarantine.isEmpty) else { return }
+        let alertsChange = !(alerts.isEmpty && withdrawals.isEmpty && reactivations.isEmpty)
+        guard !(records.isEmpty && links.isEmpty && quarantine.isEmpty && scores.isEmpty && tags.isEmpty) || alertsChange
+        else { return }
         let logger = self.logger
         try await client.withTransaction(logger: logger) { connection in
             if !quarantine.isEmpty { try await connection.query(quarantine.insert, logger: logger) }
             if !records.isEmpty { try await connection.query(records.upsert, logger: logger) }
             if !registrations.isEmpty { try await connection.query(registrations.upsert, logger: logger) }
             if !links.isEmpty { try await connection.query(links.upsert, logger: logger) }
-            if !alerts.isEmpty {
-                // Serialise alert inserts until commit, so that alert ids become visible in the
-                // order they were drawn: a feed poller that saw id n never later finds an id < n.
-                // Taken last, so that the lock is held as briefly as possible.
+            if !scores.isEmpty { try await connection.query(scores.upsert, logger: logger) }
+            if !tags.isEmpty { try await connection.query(tags.upsert, logger: logger) }
+            if alertsChange {
+                // Serialise alert changes until commit, so that alert and alert-event ids become
+                // visible in the order they were drawn: a feed poller that saw id n never later
+                // finds an id < n. Taken last, so that the lock is held as briefly as possible.
                 try await connection.query(Self.lockQuery("alert_feed"), logger: logger)
-                try await connection.query(alerts.insert, logger: logger)
+                // Withdraw first: a reactivated or new alert may take the one active slot.
+                if !withdrawals.isEmpty { try await connection.query(withdrawals.update, logger: logger) }
+                if !reactivations.isEmpty { try await connection.query(reactivations.update, logger: logger) }
+                if !alerts.isEmpty { try await connection.query(alerts.insert, logger: logger) }
             }
         }
     }
@@ -350,32 +382,17 @@ struct AlertRows {
     var rule: [String] = [], ruleVersion: [String] = [], ruleSetVersion: [String] = [], subjectKind: [String] = []
     var subjectID: [String] = [], window: [String] = [], title: [String] = [], severity: [String] = []
     var category: [String] = [], explanation: [String] = [], values: [String] = [], sources: [String] = []
-    var asOf: [Int] = [], cooldown: [Int] = [], division: [String?] = [], district: [String?] = []
+    var asOf: [Int] = [], division: [String?] = [], district: [String?] = []
     var points: [Int?] = [], dimension: [String?] = []
 
     var isEmpty: Bool { rule.isEmpty }
 
-    /// The cool-down is applied within the batch here (the statement's NOT EXISTS sees only rows
-    /// stored before it): per rule and subject, in as-of order, a firing of another window whose
-    /// as-of lies within the cool-down of a kept one is dropped, and so is a repeated window. Windows already stored are left to
-    /// ON CONFLICT against stored rows.
+    /// The lifecycle raises at most one alert per rule and subject in a batch; if a subject came
+    /// twice, the earliest as-of wins.
     init(_ alerts: [AlertRecord]) {
-        var kept: [String: [AlertRecord]] = [:]
-        var order: [AlertRecord] = []
+        var seen: Set<String> = []
         for alert in alerts.sorted(by: { ($0.asOf, $0.firing.window) < ($1.asOf, $1.firing.window) }) {
-            let group = alert.firing.rule + "\u{0}" + alert.subject.id
-            let earlier = kept[group, default: []]
-            // The same (rule, subject, window) twice: the first (earliest as-of) is the alert.
-            guard !earlier.contains(where: { $0.firing.window == alert.firing.window }) else { continue }
-            let suppressed = earlier.contains { other in
-                other.firing.window != alert.firing.window && other.asOf > alert.asOf - alert.firing.cooldownDays
-                    && other.asOf <= alert.asOf
-            }
-            guard !suppressed else { continue }
-            kept[group, default: []].append(alert)
-            order.append(alert)
-        }
-        for alert in order {
+            guard seen.insert(alert.firing.rule + "\u{0}" + alert.subject.id).inserted else { continue }
             let firing = alert.firing
             rule.append(storable(firing.rule))
             ruleVersion.append(storable(firing.ruleVersion))
@@ -387,12 +404,9 @@ struct AlertRows {
             severity.append(firing.severity.rawValue)
             category.append(firing.category.rawValue)
             explanation.append(storable(firing.explanation))
-            values.append(storableJSON(.array(firing.values.map {
-                .object(["name": .string($0.name), "value": JSONValue($0.value)])
-            })))
+            values.append(storableJSON(JSONValue(firing.values)))
             sources.append(storableJSON(.array(firing.sources.map { .string($0) })))
             asOf.append(alert.asOf.value)
-            cooldown.append(max(0, firing.cooldownDays))
             division.append(alert.registration.division.map(storable))
             district.append(alert.registration.district.map(storable))
             points.append(firing.score?.points)
@@ -400,31 +414,217 @@ struct AlertRows {
         }
     }
 
-    /// Inserted unless the same (rule, subject, window) exists, or an alert of the same rule and
-    /// subject for another window has its as-of within (as_of − cooldown, as_of].
+    /// Inserted active with a `raised` event, unless the same (rule, subject, window) exists or the
+    /// rule already has an active alert for the subject (a re-delivered batch).
     var insert: PostgresQuery {
         """
-        INSERT INTO alert (rule, rule_version, rule_set_version, subject_kind, subject_id, "window", title, severity,
-            category, explanation, "values", sources, as_of, division, district, score_points, score_dimension)
-        SELECT a.rule, a.rule_version, a.rule_set_version, a.subject_kind, a.subject_id, a.win, a.title, a.severity,
-            a.category, a.explanation, a.vals::jsonb, ARRAY(SELECT jsonb_array_elements_text(a.sources::jsonb)),
-            \(unescaped: epochDay) + a.as_of::int, a.division, a.district, a.points::int, a.dimension
-        FROM unnest(
-            \(rule)::text[], \(ruleVersion)::text[], \(ruleSetVersion)::text[], \(subjectKind)::text[],
-            \(subjectID)::text[], \(window)::text[], \(title)::text[], \(severity)::text[], \(category)::text[],
-            \(explanation)::text[], \(values)::text[], \(sources)::text[], \(asOf)::int8[], \(cooldown)::int8[],
-            \(NullableArray(division))::text[], \(NullableArray(district))::text[], \(NullableArray(points))::int8[],
-            \(NullableArray(dimension))::text[]
-        ) AS a(rule, rule_version, rule_set_version, subject_kind, subject_id, win, title, severity, category,
-            explanation, vals, sources, as_of, cooldown, division, district, points, dimension)
-        WHERE NOT EXISTS (
-            SELECT 1 FROM alert e
-            WHERE e.rule = a.rule AND e.subject_id = a.subject_id AND e."window" <> a.win
-                AND e.as_of > \(unescaped: epochDay) + (a.as_of - a.cooldown)::int
-                AND e.as_of <= \(unescaped: epochDay) + a.as_of::int
+        WITH inserted AS (
+            INSERT INTO alert (rule, rule_version, rule_set_version, subject_kind, subject_id, "window", title, severity,
+                category, explanation, "values", sources, as_of, division, district, score_points, score_dimension)
+            SELECT a.rule, a.rule_version, a.rule_set_version, a.subject_kind, a.subject_id, a.win, a.title, a.severity,
+                a.category, a.explanation, a.vals::jsonb, ARRAY(SELECT jsonb_array_elements_text(a.sources::jsonb)),
+                \(unescaped: epochDay) + a.as_of::int, a.division, a.district, a.points::int, a.dimension
+            FROM unnest(
+                \(rule)::text[], \(ruleVersion)::text[], \(ruleSetVersion)::text[], \(subjectKind)::text[],
+                \(subjectID)::text[], \(window)::text[], \(title)::text[], \(severity)::text[], \(category)::text[],
+                \(explanation)::text[], \(values)::text[], \(sources)::text[], \(asOf)::int8[],
+                \(NullableArray(division))::text[], \(NullableArray(district))::text[], \(NullableArray(points))::int8[],
+                \(NullableArray(dimension))::text[]
+            ) AS a(rule, rule_version, rule_set_version, subject_kind, subject_id, win, title, severity, category,
+                explanation, vals, sources, as_of, division, district, points, dimension)
+            ORDER BY a.as_of, a.rule, a.subject_id, a.win
+            ON CONFLICT DO NOTHING
+            RETURNING id, as_of, rule_set_version
         )
-        ORDER BY a.as_of, a.rule, a.subject_id, a.win
-        ON CONFLICT (rule, subject_id, "window") DO NOTHING
+        INSERT INTO alert_event (alert_id, kind, as_of, rule_set_version)
+        SELECT id, 'raised', as_of, rule_set_version FROM inserted ORDER BY id
+        """
+    }
+}
+
+/// Active alerts whose condition stopped holding: marked withdrawn with the reason.
+struct WithdrawalRows {
+    var id: [Int64] = [], asOf: [Int] = [], reason: [String] = [], ruleSetVersion: [String] = []
+
+    var isEmpty: Bool { id.isEmpty }
+
+    init(_ withdrawals: [AlertWithdrawal]) {
+        for w in withdrawals {
+            id.append(w.alertID)
+            asOf.append(w.asOf.value)
+            reason.append(storable(w.reason))
+            ruleSetVersion.append(storable(w.ruleSetVersion))
+        }
+    }
+
+    /// Only an alert still active changes (a re-delivered batch withdraws nothing twice).
+    var update: PostgresQuery {
+        """
+        WITH w AS (
+            SELECT * FROM unnest(\(id)::int8[], \(asOf)::int8[], \(reason)::text[], \(ruleSetVersion)::text[])
+                AS w(id, as_of, reason, rule_set_version)
+        ), changed AS (
+            UPDATE alert a SET status = 'withdrawn', withdrawn_as_of = \(unescaped: epochDay) + w.as_of::int,
+                withdrawn_reason = w.reason, withdrawn_rule_set_version = w.rule_set_version, updated_at = now()
+            FROM w WHERE a.id = w.id AND a.status = 'active'
+            RETURNING a.id, a.withdrawn_as_of, a.withdrawn_reason, a.withdrawn_rule_set_version
+        )
+        INSERT INTO alert_event (alert_id, kind, as_of, reason, rule_set_version)
+        SELECT id, 'withdrawn', withdrawn_as_of, withdrawn_reason, withdrawn_rule_set_version FROM changed ORDER BY id
+        """
+    }
+}
+
+/// Withdrawn alerts whose rule holds again in the same window: active again, with the new values.
+struct ReactivationRows {
+    var id: [Int64] = [], asOf: [Int] = [], ruleSetVersion: [String] = [], ruleVersion: [String] = []
+    var explanation: [String] = [], values: [String] = [], sources: [String] = []
+
+    var isEmpty: Bool { id.isEmpty }
+
+    init(_ reactivations: [AlertReactivation]) {
+        for r in reactivations {
+            id.append(r.alertID)
+            asOf.append(r.alert.asOf.value)
+            ruleSetVersion.append(storable(r.alert.ruleSetVersion))
+            ruleVersion.append(storable(r.alert.firing.ruleVersion))
+            explanation.append(storable(r.alert.firing.explanation))
+            values.append(storableJSON(JSONValue(r.alert.firing.values)))
+            sources.append(storableJSON(.array(r.alert.firing.sources.map { .string($0) })))
+        }
+    }
+
+    var update: PostgresQuery {
+        """
+        WITH r AS (
+            SELECT * FROM unnest(\(id)::int8[], \(asOf)::int8[], \(ruleSetVersion)::text[], \(ruleVersion)::text[],
+                \(explanation)::text[], \(values)::text[], \(sources)::text[])
+                AS r(id, as_of, rule_set_version, rule_version, explanation, vals, sources)
+        ), changed AS (
+            UPDATE alert a SET status = 'active', withdrawn_as_of = NULL, withdrawn_reason = NULL,
+                withdrawn_rule_set_version = NULL, rule_set_version = r.rule_set_version, rule_version = r.rule_version,
+                explanation = r.explanation, "values" = r.vals::jsonb,
+                sources = ARRAY(SELECT jsonb_array_elements_text(r.sources::jsonb)), updated_at = now()
+            FROM r WHERE a.id = r.id AND a.status = 'withdrawn'
+                AND NOT EXISTS (SELECT 1 FROM alert o WHERE o.rule = a.rule AND o.subject_id = a.subject_id AND o.status = 'active')
+            RETURNING a.id, r.as_of, r.rule_set_version
+        )
+        INSERT INTO alert_event (alert_id, kind, as_of, rule_set_version)
+        SELECT id, 'reactivated', \(unescaped: epochDay) + as_of::int, rule_set_version FROM changed ORDER BY id
+        """
+    }
+}
+
+/// The evaluated enterprises' scores: the current row always, a history row when the score, the
+/// grade or the rule set changed.
+struct ScoreRows {
+    var uscc: [String] = [], scorecard: [String] = [], scorecardVersion: [String] = [], ruleSetVersion: [String] = []
+    var score: [Int] = [], grade: [String] = [], asOf: [Int] = [], explanation: [String] = []
+
+    var isEmpty: Bool { uscc.isEmpty }
+
+    init(_ scores: [ScoreResult]) {
+        var seen: Set<String> = []
+        for s in scores where seen.insert(s.entity).inserted {
+            uscc.append(storable(s.entity))
+            scorecard.append(storable(s.scorecard))
+            scorecardVersion.append(storable(s.scorecardVersion))
+            ruleSetVersion.append(storable(s.ruleSetVersion))
+            score.append(s.score)
+            grade.append(storable(s.grade))
+            asOf.append(s.asOf.value)
+            explanation.append(storableJSON(JSONValue(s)))
+        }
+    }
+
+    var upsert: PostgresQuery {
+        """
+        WITH s AS (
+            SELECT * FROM unnest(\(uscc)::text[], \(scorecard)::text[], \(scorecardVersion)::text[],
+                \(ruleSetVersion)::text[], \(score)::int8[], \(grade)::text[], \(asOf)::int8[], \(explanation)::text[])
+                AS s(uscc, scorecard, scorecard_version, rule_set_version, score, grade, as_of, explanation)
+        ), history AS (
+            INSERT INTO score_history (uscc, scorecard, scorecard_version, rule_set_version, score, grade, as_of, explanation)
+            SELECT s.uscc, s.scorecard, s.scorecard_version, s.rule_set_version, s.score, s.grade,
+                \(unescaped: epochDay) + s.as_of::int, s.explanation::jsonb
+            FROM s LEFT JOIN enterprise_score p ON p.uscc = s.uscc
+            WHERE p.uscc IS NULL
+                OR (p.score, p.grade, p.rule_set_version) IS DISTINCT FROM (s.score::int, s.grade, s.rule_set_version)
+            ORDER BY s.uscc
+        )
+        INSERT INTO enterprise_score AS e (uscc, scorecard, scorecard_version, rule_set_version, score, grade, as_of, explanation)
+        SELECT uscc, scorecard, scorecard_version, rule_set_version, score, grade, \(unescaped: epochDay) + as_of::int,
+            explanation::jsonb
+        FROM s
+        ON CONFLICT (uscc) DO UPDATE SET scorecard = EXCLUDED.scorecard, scorecard_version = EXCLUDED.scorecard_version,
+            rule_set_version = EXCLUDED.rule_set_version, score = EXCLUDED.score, grade = EXCLUDED.grade,
+            as_of = EXCLUDED.as_of, explanation = EXCLUDED.explanation, updated_at = now()
+        WHERE (e.score, e.grade, e.rule_set_version, e.as_of, e.explanation)
+            IS DISTINCT FROM (EXCLUDED.score, EXCLUDED.grade, EXCLUDED.rule_set_version, EXCLUDED.as_of, EXCLUDED.explanation)
+        """
+    }
+}
+
+/// The evaluated enterprises' tag memberships: the ones they have now are upserted, the ones they
+/// lost are removed, and every entry and exit goes to the history.
+struct TagRows {
+    var evaluated: [String] = [], evaluatedAsOf: [Int] = [], evaluatedVersion: [String] = []
+    var uscc: [String] = [], tag: [String] = [], title: [String] = [], tagVersion: [String] = []
+    var ruleSetVersion: [String] = [], asOf: [Int] = [], explanation: [String] = [], values: [String] = []
+    var sources: [String] = []
+
+    var isEmpty: Bool { evaluated.isEmpty }
+
+    init(_ tags: [EnterpriseTags]) {
+        var seen: Set<String> = []
+        for entry in tags where seen.insert(entry.uscc).inserted {
+            evaluated.append(storable(entry.uscc))
+            evaluatedAsOf.append(entry.asOf.value)
+            evaluatedVersion.append(storable(entry.ruleSetVersion))
+            for m in entry.memberships {
+                uscc.append(storable(entry.uscc))
+                tag.append(storable(m.tag))
+                title.append(storable(m.title))
+                tagVersion.append(storable(m.tagVersion))
+                ruleSetVersion.append(storable(entry.ruleSetVersion))
+                asOf.append(entry.asOf.value)
+                explanation.append(storable(m.explanation))
+                values.append(storableJSON(JSONValue(m.values)))
+                sources.append(storableJSON(.array(m.sources.map { .string($0) })))
+            }
+        }
+    }
+
+    var upsert: PostgresQuery {
+        """
+        WITH v AS (
+            SELECT * FROM unnest(\(evaluated)::text[], \(evaluatedAsOf)::int8[], \(evaluatedVersion)::text[])
+                AS v(uscc, as_of, rule_set_version)
+        ), t AS (
+            SELECT * FROM unnest(\(uscc)::text[], \(tag)::text[], \(title)::text[], \(tagVersion)::text[],
+                \(ruleSetVersion)::text[], \(asOf)::int8[], \(explanation)::text[], \(values)::text[], \(sources)::text[])
+                AS t(uscc, tag, title, tag_version, rule_set_version, as_of, explanation, vals, sources)
+        ), removed AS (
+            DELETE FROM enterprise_tag e USING v
+            WHERE e.uscc = v.uscc AND NOT EXISTS (SELECT 1 FROM t WHERE t.uscc = e.uscc AND t.tag = e.tag)
+            RETURNING e.uscc, e.tag, v.as_of, v.rule_set_version
+        ), added AS (
+            INSERT INTO enterprise_tag AS e (uscc, tag, title, tag_version, rule_set_version, since_as_of, explanation,
+                "values", sources)
+            SELECT uscc, tag, title, tag_version, rule_set_version, \(unescaped: epochDay) + as_of::int, explanation,
+                vals::jsonb, ARRAY(SELECT jsonb_array_elements_text(sources::jsonb))
+            FROM t
+            ON CONFLICT (uscc, tag) DO UPDATE SET title = EXCLUDED.title, tag_version = EXCLUDED.tag_version,
+                rule_set_version = EXCLUDED.rule_set_version, explanation = EXCLUDED.explanation,
+                "values" = EXCLUDED."values", sources = EXCLUDED.sources, updated_at = now()
+            WHERE (e.explanation, e.tag_version, e.rule_set_version) IS DISTINCT FROM
+                (EXCLUDED.explanation, EXCLUDED.tag_version, EXCLUDED.rule_set_version)
+            RETURNING e.uscc, e.tag, e.since_as_of, e.rule_set_version, e.explanation, (xmax = 0) AS inserted
+        )
+        INSERT INTO tag_history (uscc, tag, change, as_of, rule_set_version, explanation)
+        SELECT uscc, tag, 'removed', \(unescaped: epochDay) + as_of::int, rule_set_version, NULL FROM removed
+        UNION ALL
+        SELECT uscc, tag, 'added', since_as_of, rule_set_version, explanation FROM added WHERE inserted
         """
     }
 }

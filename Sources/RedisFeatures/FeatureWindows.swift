@@ -15,6 +15,9 @@ import RuleLanguage
 ///     cw:ind:{D}:win:T    as cw:{E}:win:T, summed over the division
 ///     cw:ind:{D}:members  SET of the division's registered enterprises
 ///     cw:ind:{D}:alerted  SET of its enterprises with an active high or critical alert
+///     cw:ind:{D}:lead     ZSET of its enterprises by the rule set's leader-ranking measure
+///     cw:topic:{T}:entities  SET of the entities with records in monthly feed T (absence sweeps)
+///     cw:feeds            HASH topic → latest event day delivered (the city's feed clock)
 ///
 /// The ledger is what makes every update idempotent: it records the version and the exact
 /// contribution a record made, so a re-delivered change is skipped, an update subtracts the
@@ -22,6 +25,8 @@ import RuleLanguage
 public final class FeatureWindows: FeatureStore {
     private let connection: RedisConnection
     private let numericColumns: [String: [String]]
+    /// Monthly feeds: their entities are tracked, so that absence rules can sweep them.
+    private let monthlyTopics: Set<String>
     private let logger: Logger
     private let applySHA: String
 
@@ -34,8 +39,12 @@ public final class FeatureWindows: FeatureStore {
         self.numericColumns = catalog.topics.mapValues { topic in
             topic.fields.filter { $0.type.isNumeric }.map(\.name).sorted()
         }
+        self.monthlyTopics = Set(catalog.topics.values.filter { $0.cadence.expected == .monthly }.map(\.name))
         self.applySHA = try await Self.loadScript(connection)
     }
+
+    static let feedsKey = "cw:feeds"
+    static func topicEntitiesKey(_ topic: String) -> String { "cw:topic:{\(topic)}:entities" }
 
     private static func loadScript(_ connection: RedisConnection) async throws -> String {
         let reply = try await connection.command("SCRIPT", "LOAD", applyScript)
@@ -64,6 +73,9 @@ public final class FeatureWindows: FeatureStore {
                 ledger: Self.entityKey(entity, "rec", change.topic), window: Self.entityKey(entity, "win", change.topic),
                 member: change.key, version: change.version, deleted: deleted, bucket: bucket,
                 contribution: deleted ? "" : Contribution.encode(change.fields, columns: columns), payload: payload))
+            if monthlyTopics.contains(change.topic), !deleted {
+                commands.append(["SADD", Self.topicEntitiesKey(change.topic), entity].map { Array($0.utf8) })
+            }
             if historyTopics.contains(change.topic), !deleted {
                 commands.append(["HSETNX", Self.entityKey(entity, "hist", change.topic), "\(change.key)|\(change.version)"].map { Array($0.utf8) } + [payload])
             }
@@ -192,9 +204,21 @@ public final class FeatureWindows: FeatureStore {
     }
 
     public func industries(
-        _ divisions: Set<String>, alerted: [(division: String, uscc: String)], series: Set<String>, asOf: [String: Day]
+        _ divisions: Set<String>, standings: [IndustryStanding], series: Set<String>, leaders: Int,
+        asOf: [String: Day]
     ) async throws -> [IndustryData] {
-        var commands: [[String]] = alerted.map { ["SADD", Self.industryKey($0.division, "alerted"), $0.uscc] }
+        var commands: [[String]] = []
+        for standing in standings {
+            commands.append([standing.alerted ? "SADD" : "SREM", Self.industryKey(standing.division, "alerted"), standing.uscc])
+            if leaders > 0 {
+                let lead = Self.industryKey(standing.division, "lead")
+                if let measure = standing.measure, measure.isFinite {
+                    commands.append(["ZADD", lead, String(measure), standing.uscc])
+                } else {
+                    commands.append(["ZREM", lead, standing.uscc])
+                }
+            }
+        }
         let prefix = commands.count
         let columns = Self.columnsByTopic(series)
         let seriesTopics = columns.keys.sorted()
@@ -203,13 +227,17 @@ public final class FeatureWindows: FeatureStore {
             commands.append(["SCARD", Self.industryKey(division, "members")])
             commands.append(["SCARD", Self.industryKey(division, "alerted")])
             for topic in seriesTopics { commands.append(["HGETALL", Self.industryKey(division, "win:\(topic)")]) }
+            if leaders > 0 {
+                // Ties broken by USCC (ZREVRANGE orders equal scores by member, descending).
+                commands.append(["ZREVRANGE", Self.industryKey(division, "lead"), "0", String(leaders - 1), "WITHSCORES"])
+            }
         }
         let replies = try await connection.pipeline(commands)
         for reply in replies[..<prefix] {
             if case .error(let message) = reply { throw RedisError(code: .reply, message: message) }
         }
         var i = prefix
-        var result: [IndustryData] = []
+        var partial: [(division: String, population: Int, alerted: Int, sums: [String: [Month: Double]], top: [(String, Double)])] = []
         for division in divisionList {
             let population = Int(replies[i].integer ?? 0)
             let alertedCount = Int(replies[i + 1].integer ?? 0)
@@ -222,11 +250,64 @@ public final class FeatureWindows: FeatureStore {
                 }
                 i += 1
             }
-            result.append(IndustryData(
-                division: division, asOf: asOf[division] ?? Day(0), population: population, alerted: alertedCount,
-                monthlySums: sums))
+            var top: [(String, Double)] = []
+            if leaders > 0 {
+                if case .array(let items) = replies[i] {
+                    var j = 0
+                    while j + 1 < items.count {
+                        if let member = items[j].text, let score = items[j + 1].text.flatMap(Double.init) { top.append((member, score)) }
+                        j += 2
+                    }
+                }
+                i += 1
+            }
+            partial.append((division, population, alertedCount, sums, top))
         }
-        return result
+        // Which leaders have an active high alert: a second round trip, only when ranking.
+        var alertedLeaders: [String: Set<String>] = [:]
+        let asks = partial.filter { !$0.top.isEmpty }
+        if !asks.isEmpty {
+            let replies = try await connection.pipeline(asks.map { ["SMISMEMBER", Self.industryKey($0.division, "alerted")] + $0.top.map(\.0) })
+            for (ask, reply) in zip(asks, replies) {
+                guard case .array(let flags) = reply else { continue }
+                alertedLeaders[ask.division] = Set(zip(ask.top, flags).filter { $0.1.integer == 1 }.map(\.0.0))
+            }
+        }
+        return partial.map { p in
+            IndustryData(
+                division: p.division, asOf: asOf[p.division] ?? Day(0), population: p.population, alerted: p.alerted,
+                monthlySums: p.sums,
+                leaders: p.top.map { IndustryLeader(uscc: $0.0, measure: $0.1, alerted: alertedLeaders[p.division]?.contains($0.0) == true) })
+        }
+    }
+
+    // MARK: Feed clock and absence sweeps
+
+    public func feedClock() async throws -> FeedClock {
+        let reply = try await connection.command("HGETALL", Self.feedsKey)
+        var clock = FeedClock()
+        guard case .array(let items) = reply else { return clock }
+        var j = 0
+        while j + 1 < items.count {
+            if let topic = items[j].text, let day = items[j + 1].text.flatMap(Int.init) { clock.observe(topic: topic, day: Day(day)) }
+            j += 2
+        }
+        return clock
+    }
+
+    /// Each topic's latest day only grows: a Lua-free max via HSET of values already maxed by the
+    /// single writer (the batch processor).
+    public func saveFeedClock(_ clock: FeedClock) async throws {
+        guard !clock.latest.isEmpty else { return }
+        var command = ["HSET", Self.feedsKey]
+        for (topic, day) in clock.latest.sorted(by: { $0.key < $1.key }) { command += [topic, String(day.value)] }
+        try await run([command.map { Array($0.utf8) }])
+    }
+
+    public func entities(in topic: String) async throws -> [EntityKey] {
+        let reply = try await connection.command("SMEMBERS", Self.topicEntitiesKey(topic))
+        guard case .array(let items) = reply else { return [] }
+        return items.compactMap(\.text).sorted().map { EntityKey(.enterprise, $0) }
     }
 
     /// Monthly sums of an enterprise's numeric fields (for display): `column` → month → sum.

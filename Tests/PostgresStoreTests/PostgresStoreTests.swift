@@ -14,6 +14,7 @@ struct PostgresStoreTests {
             #expect(applied == [])
             #expect(try await store.rows("SELECT version::text, name FROM schema_migrations ORDER BY version") == [
                 ["1", "quarantine"], ["2", "credit_record"], ["3", "enterprise_and_account_link"], ["4", "alert"],
+                ["5", "alert_lifecycle_scores_tags_rule_sets"],
             ])
         }
     }
@@ -30,7 +31,7 @@ struct PostgresStoreTests {
             let first = try await store.migrate()
             let second = try await store.migrate()
             try await store.client.query("DROP SCHEMA \(unescaped: configuration.schema!) CASCADE", logger: store.logger)
-            #expect(first == [1, 2, 3, 4])
+            #expect(first == [1, 2, 3, 4, 5])
             #expect(second == [])
         }
     }
@@ -153,31 +154,82 @@ struct PostgresStoreTests {
         }
     }
 
-    @Test func coolDownSuppressesOtherWindowsOfTheSameRuleAndSubject() async throws {
+    @Test func alertsAreRaisedWithdrawnAndReactivatedWithTheirEvents() async throws {
         try await withTestStore { store in
             try await store.commit(Make.effects(alerts: [
-                Make.alert(subject: TestUSCC.a, window: "2024-01", asOf: "2024-01-31")
+                Make.alert(subject: TestUSCC.a, window: "2024-01", asOf: "2024-01-31"),
+                Make.alert(rule: "water_collapse", subject: TestUSCC.a, window: "2024-01", asOf: "2024-01-31"),
             ]))
-            try await store.commit(Make.effects(alerts: [
-                // 15 days later: within the 30-day cool-down.
-                Make.alert(subject: TestUSCC.a, window: "2024-02", asOf: "2024-02-15"),
-                // Another subject and another rule are not affected.
-                Make.alert(subject: TestUSCC.b, window: "2024-02", asOf: "2024-02-15"),
-                Make.alert(rule: "water_collapse", subject: TestUSCC.a, window: "2024-02", asOf: "2024-02-15"),
-            ]))
-            try await store.commit(Make.effects(alerts: [
-                // Exactly 30 days later: outside (as_of - 30, as_of].
-                Make.alert(subject: TestUSCC.a, window: "2024-03", asOf: "2024-03-01"),
-                // Within one batch: 04-10 is kept, 04-20 is within its cool-down.
-                Make.alert(subject: TestUSCC.b, window: "2024-04", asOf: "2024-04-10"),
-                Make.alert(subject: TestUSCC.b, window: "2024-05", asOf: "2024-04-20"),
-            ]))
-            #expect(try await store.rows(#"SELECT id::text, rule, subject_id, "window", as_of::text FROM alert ORDER BY id"#) == [
-                ["1", "tax_drop_yoy", TestUSCC.a, "2024-01", "2024-01-31"],
-                ["2", "tax_drop_yoy", TestUSCC.b, "2024-02", "2024-02-15"],
-                ["3", "water_collapse", TestUSCC.a, "2024-02", "2024-02-15"],
-                ["4", "tax_drop_yoy", TestUSCC.a, "2024-03", "2024-03-01"],
-                ["5", "tax_drop_yoy", TestUSCC.b, "2024-04", "2024-04-10"],
+            var states = try await store.alertStates(subjects: [TestUSCC.a, TestUSCC.b])
+            #expect(states.keys.sorted() == [TestUSCC.a])
+            #expect(states[TestUSCC.a]?["tax_drop_yoy"] == AlertState(
+                id: 1, rule: "tax_drop_yoy", subjectID: TestUSCC.a, window: "2024-01", asOf: Make.day("2024-01-31"),
+                status: .active, sources: ["tax.payment/SK1", "tax.payment/SK2"]))
+
+            // Withdrawn twice (a re-delivered batch): one event.
+            var withdraw = BatchEffects()
+            withdraw.withdrawals = [AlertWithdrawal(alertID: 1, asOf: Make.day("2024-03-05"), reason: "截至 2024-03-05 预警条件不再成立", ruleSetVersion: "rs-2")]
+            try await store.commit(withdraw)
+            try await store.commit(withdraw)
+            states = try await store.alertStates(subjects: [TestUSCC.a])
+            #expect(states[TestUSCC.a]?["tax_drop_yoy"]?.status == .withdrawn)
+            #expect(states[TestUSCC.a]?["water_collapse"]?.status == .active)
+
+            // The same window holding again: the same alert, active again.
+            var reactivate = BatchEffects()
+            reactivate.reactivations = [AlertReactivation(alertID: 1, alert: Make.alert(subject: TestUSCC.a, window: "2024-01", asOf: "2024-03-20"))]
+            try await store.commit(reactivate)
+            try await store.commit(reactivate)
+            #expect(try await store.rows(#"SELECT id::text, status, coalesce(withdrawn_reason, '-') FROM alert ORDER BY id"#) == [
+                ["1", "active", "-"], ["2", "active", "-"],
+            ])
+            #expect(try await store.rows("SELECT alert_id::text, kind, as_of::text, coalesce(reason, '-'), rule_set_version FROM alert_event ORDER BY id") == [
+                ["1", "raised", "2024-01-31", "-", "rs-1"],
+                ["2", "raised", "2024-01-31", "-", "rs-1"],
+                ["1", "withdrawn", "2024-03-05", "截至 2024-03-05 预警条件不再成立", "rs-2"],
+                ["1", "reactivated", "2024-03-20", "-", "rs-1"],
+            ])
+            // A rule with an active alert gets no second active one (a re-delivered raise).
+            try await store.commit(Make.effects(alerts: [Make.alert(subject: TestUSCC.a, window: "2024-04", asOf: "2024-04-30")]))
+            #expect(try await store.rows("SELECT count(*)::text FROM alert") == [["2"]])
+        }
+    }
+
+    @Test func scoresKeepTheirHistoryAndTagsTheirMembership() async throws {
+        func score(_ points: Int, _ grade: String, asOf: String) -> ScoreResult {
+            ScoreResult(
+                scorecard: "city_default", scorecardVersion: "sc-1", ruleSetVersion: "rs-1", entity: TestUSCC.a,
+                asOf: Make.day(asOf), base: 600, score: points, grade: grade, dimensions: [], overrides: [],
+                lines: [ScoreLine(kind: .item, dimension: "finance_tax", name: "steady_tax", text: "近12个月中有 12 个月纳税", points: points - 600, sources: ["tax.payment/SK1"])],
+                unassessed: [], appliedOverride: nil)
+        }
+        func tags(_ names: [String], asOf: String) -> EnterpriseTags {
+            EnterpriseTags(uscc: TestUSCC.a, asOf: Make.day(asOf), ruleSetVersion: "rs-1", memberships: names.map {
+                TagMembership(tag: $0, tagVersion: "tv-\($0)", title: $0, explanation: "\($0) 说明", values: [], sources: [])
+            })
+        }
+        try await withTestStore { store in
+            var effects = BatchEffects()
+            effects.scores = [score(630, "B", asOf: "2024-01-31")]
+            effects.tags = [tags(["leading", "trustworthy"], asOf: "2024-01-31")]
+            try await store.commit(effects)
+            try await store.commit(effects)  // re-delivered: no new history
+            effects.scores = [score(630, "B", asOf: "2024-02-29")]  // same score, later: current row only
+            effects.tags = [tags(["leading"], asOf: "2024-02-29")]
+            try await store.commit(effects)
+            effects.scores = [score(480, "D", asOf: "2024-03-31")]
+            effects.tags = [tags([], asOf: "2024-03-31")]
+            try await store.commit(effects)
+            #expect(try await store.rows("SELECT score::text, grade, as_of::text, explanation->'lines'->0->>'points' FROM enterprise_score") == [
+                ["480", "D", "2024-03-31", "-120"]
+            ])
+            #expect(try await store.rows("SELECT score::text, grade, as_of::text FROM score_history ORDER BY id") == [
+                ["630", "B", "2024-01-31"], ["480", "D", "2024-03-31"],
+            ])
+            #expect(try await store.rows("SELECT count(*)::text FROM enterprise_tag") == [["0"]])
+            #expect(try await store.rows("SELECT tag, change, as_of::text FROM tag_history ORDER BY id") == [
+                ["leading", "added", "2024-01-31"], ["trustworthy", "added", "2024-01-31"],
+                ["trustworthy", "removed", "2024-02-29"], ["leading", "removed", "2024-03-31"],
             ])
         }
     }

@@ -11,6 +11,10 @@ public struct BatchReport: Sendable, Hashable {
     public var entitiesEvaluated = 0
     public var industriesEvaluated = 0
     public var firings = 0
+    /// Alerts withdrawn because their condition stopped holding.
+    public var withdrawn = 0
+    /// Enterprises re-evaluated because a feed of an absence rule entered a new period.
+    public var swept = 0
     /// Messages per topic (for per-topic metrics).
     public var byTopic: [String: Int] = [:]
     /// Time spent per stage (decode, link, features, evaluate, industry, commit).
@@ -22,6 +26,9 @@ public struct BatchReport: Sendable, Hashable {
 /// The engine's work on one batch of department messages: decode and validate, link records to
 /// enterprises, update the feature windows, evaluate the rule program for every entity (and
 /// division) the batch touched, and write everything to the store of record in one transaction.
+///
+/// Alerts are states (see `AlertLifecycle`): raised once when a rule starts to hold, withdrawn
+/// with the reason when it stops.
 ///
 /// Every step is idempotent, so the caller commits Kafka offsets only after `process` returns
 /// and a batch re-delivered after a crash changes nothing. Entities are re-evaluated whether or
@@ -56,10 +63,10 @@ public actor BatchProcessor {
         report.messages = batch.count
         var effects = BatchEffects()
 
-        let clock = ContinuousClock()
-        var mark = clock.now
+        let stopwatch = ContinuousClock()
+        var mark = stopwatch.now
         func lap(_ stage: String) {
-            let now = clock.now
+            let now = stopwatch.now
             report.stages[stage, default: .zero] += now - mark
             mark = now
         }
@@ -114,71 +121,128 @@ public actor BatchProcessor {
         try await features.apply(updates, industrySeries: program.industrySeries, historyTopics: historyTopics)
         lap("features")
 
-        // 4. Evaluate every enterprise the batch touched (one round trip to read their records).
-        let entities = Array(Set(updates.map(\.entity))).sorted()
+        // 4. The city's feed clock; a monthly feed entering a new month wakes every enterprise of
+        //    that feed for the absence rules, since a silent enterprise sends nothing.
+        var clock = try await loadedFeedClock()
+        let before = clock
+        for item in linked {
+            let change = item.change
+            clock.observe(topic: change.topic, day: snapshot.businessDay(topic: change.topic, eventDay: change.eventDay, fields: change.fields))
+        }
+        var touched = Set(updates.map(\.entity))
+        for topic in absenceTopics.sorted() {
+            guard let now = clock.latest[topic], before.latest[topic].map({ $0.month < now.month }) ?? true else { continue }
+            let sweep = try await features.entities(in: topic)
+            report.swept += sweep.count
+            touched.formUnion(sweep)
+        }
+        lap("clock")
+
+        // 5. Evaluate every entity the batch touched (one round trip for their records, one for
+        //    their alerts' states), score the enterprises, decide their alerts.
+        let entities = touched.sorted()
         report.entitiesEvaluated = entities.count
         let records = try await features.records(of: entities, topics: currentTopics, historyTopics: historyTopics)
+        let candidateDivisions = Set(entities.compactMap { registrations[$0.id]?.division })
+        let states = try await store.alertStates(
+            subjects: Set(entities.map(\.id)).union(candidateDivisions.map { AlertRecord.Subject.industry(division: $0).id }))
         lap("read")
-        var alerted: [(division: String, uscc: String)] = []
+        let changesByEntity = Dictionary(grouping: linked.filter { $0.entity != nil }, by: { $0.entity! })
+        let enterpriseRules = Set(program.rules.filter { $0.kind == .enterprise }.map(\.name))
+        var standings: [IndustryStanding] = []
         var divisionClock: [String: Day] = [:]
         for entity in entities {
-            let evaluation = evaluate(entity, records: records[entity] ?? [:])
-            let asOf = evaluation.asOf
-            let registration = registrations[entity.id] ?? Registration(division: nil, district: nil)
-            for firing in evaluation.firings {
-                effects.alerts.append(AlertRecord(
-                    firing: firing, subject: .entity(entity), ruleSetVersion: program.version, asOf: asOf,
-                    registration: registration))
-                if firing.severity >= .high, let division = registration.division {
-                    alerted.append((division, entity.id))
-                }
-            }
-            // An industry's monthly sums are complete up to the month its enterprises' series
-            // feeds are complete (not up to a court listing's date).
-            // An enterprise without records in those feeds does not move its industry's clock.
             let byTopic = records[entity] ?? [:]
+            let data = snapshot.data(entity: entity.id, records: byTopic, feeds: clock)
+            let evaluation: EntityEvaluation
+            var score: ScoreResult?
+            if entity.kind == .enterprise {
+                (evaluation, score) = program.evaluateAndScore(data)
+            } else {
+                evaluation = program.evaluate(data)
+            }
+            let registration = registrations[entity.id] ?? Registration(division: nil, district: nil)
+            let firings = evaluation.firings.map {
+                AlertRecord(firing: $0, subject: .entity(entity), ruleSetVersion: program.version, asOf: data.asOf, registration: registration)
+            }
+            effects.record(AlertLifecycle.decide(
+                firings: firings, suspended: Set(evaluation.suspended), liveRules: enterpriseRules,
+                states: states[entity.id] ?? [:], changes: (changesByEntity[entity] ?? []).map(\.change), asOf: data.asOf,
+                ruleSetVersion: program.version, endTimes: snapshot.endTimes))
+            if let score { effects.scores.append(score) }
+            if entity.kind == .enterprise {
+                effects.tags.append(EnterpriseTags(
+                    uscc: entity.id, asOf: data.asOf, ruleSetVersion: program.version, memberships: evaluation.tags))
+            }
+            guard let division = registration.division else { continue }
+            var measure: Double?
+            if let ranking = program.leaderRanking, case .number(let n)? = evaluation.features[ranking.feature] { measure = n }
+            standings.append(IndustryStanding(
+                division: division, uscc: entity.id, alerted: evaluation.firings.contains { $0.severity >= .high },
+                measure: measure))
+            // An industry's monthly sums are complete up to the month its enterprises' series
+            // feeds are complete (not up to a court listing's date); an enterprise without records
+            // in those feeds does not move its industry's clock.
             let complete = industrySeriesTopics.compactMap { topic in
                 byTopic[topic]?.lazy.map(\.eventDay).max().map(EntitySnapshot.lastCompleteMonthEnd)
             }.min()
-            if let division = registration.division, let complete {
-                divisionClock[division] = max(divisionClock[division] ?? complete, complete)
-            }
+            if let complete { divisionClock[division] = max(divisionClock[division] ?? complete, complete) }
         }
-
         lap("evaluate")
 
-        // 5. Industry rules for the divisions the batch touched.
+        // 6. Industry rules for the divisions the batch touched, through the same lifecycle.
         if hasIndustryRules, !divisionClock.isEmpty {
             let industries = try await features.industries(
-                Set(divisionClock.keys), alerted: alerted, series: program.industrySeries, asOf: divisionClock)
+                Set(divisionClock.keys), standings: standings, series: program.industrySeries,
+                leaders: program.leaderRanking?.top ?? 0, asOf: divisionClock)
             report.industriesEvaluated = industries.count
+            let industryRules = Set(program.rules.filter { $0.kind == .industry }.map(\.name))
             for industry in industries {
-                for firing in program.evaluate(industry) {
-                    effects.alerts.append(AlertRecord(
-                        firing: firing, subject: .industry(division: industry.division), ruleSetVersion: program.version,
-                        asOf: industry.asOf, registration: Registration(division: industry.division, district: nil)))
+                let subject = AlertRecord.Subject.industry(division: industry.division)
+                let firings = program.evaluate(industry).map {
+                    AlertRecord(
+                        firing: $0, subject: subject, ruleSetVersion: program.version, asOf: industry.asOf,
+                        registration: Registration(division: industry.division, district: nil))
                 }
+                effects.record(AlertLifecycle.decide(
+                    firings: firings, suspended: [], liveRules: industryRules, states: states[subject.id] ?? [:],
+                    changes: [], asOf: industry.asOf, ruleSetVersion: program.version))
             }
         }
-        report.firings = effects.alerts.count
+        report.firings = effects.alerts.count + effects.reactivations.count
+        report.withdrawn = effects.withdrawals.count
         lap("industry")
 
-        // 6. The store of record, in one transaction.
+        // 7. The store of record, in one transaction; then the feed clock (re-observed on redelivery).
         effects.changes = linked
         try await store.commit(effects)
+        if clock != before { try await features.saveFeedClock(clock) }
+        feedClock = clock
         lap("commit")
         return report
+    }
+
+    /// The feed clock, read from the feature store once, then kept here (single writer).
+    private var feedClock: FeedClock?
+    private func loadedFeedClock() async throws -> FeedClock {
+        if let feedClock { return feedClock }
+        let loaded = try await features.feedClock()
+        feedClock = loaded
+        return loaded
     }
 
     /// The live program's view of one entity now: its features and what would fire (API profiles).
     public func evaluate(_ entity: EntityKey) async throws -> EntityEvaluation {
         let records = try await features.records(of: [entity], topics: currentTopics, historyTopics: historyTopics)
-        return evaluate(entity, records: records[entity] ?? [:])
+        return try await evaluate(entity, records: records[entity] ?? [:])
     }
 
-    private func evaluate(_ entity: EntityKey, records: [String: [FactRecord]]) -> EntityEvaluation {
-        program.evaluate(snapshot.data(entity: entity.id, records: records, feeds: FeedClock()))
+    private func evaluate(_ entity: EntityKey, records: [String: [FactRecord]]) async throws -> EntityEvaluation {
+        program.evaluate(snapshot.data(entity: entity.id, records: records, feeds: try await loadedFeedClock()))
     }
+
+    /// Feeds that absence rules declare: silence in them matters.
+    private var absenceTopics: Set<String> { Set(program.rules.flatMap(\.absenceTopics)) }
 
     /// The program reads `topic#history` for the change history of a topic's records.
     private static let historySuffix = "#history"

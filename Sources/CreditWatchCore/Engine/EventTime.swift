@@ -36,7 +36,7 @@ public struct EntitySnapshot: Sendable {
     /// topic → cadence, for freshness.
     let cadences: [String: Cadence]
     /// topic → its `end_time` field (a listing's removal date).
-    let endTimes: [String: String]
+    public let endTimes: [String: String]
 
     public init(catalog: TopicCatalog) {
         clockTopics = Set(catalog.topics.values.filter { topic in

@@ -133,9 +133,38 @@ public struct BatchEffects: Sendable {
     public var quarantine: [QuarantinedMessage] = []
     public var changes: [LinkedChange] = []
     public var accountLinks: [AccountOwnership] = []
+    /// New alerts (status active).
     public var alerts: [AlertRecord] = []
+    public var reactivations: [AlertReactivation] = []
+    public var withdrawals: [AlertWithdrawal] = []
+    /// The evaluated enterprises' scores (one per enterprise).
+    public var scores: [ScoreResult] = []
+    /// The evaluated enterprises' tags: the whole membership of each (an enterprise listed without
+    /// a tag it had leaves that tag).
+    public var tags: [EnterpriseTags] = []
 
     public init() {}
+
+    mutating func record(_ decisions: AlertDecisions) {
+        alerts += decisions.raised
+        reactivations += decisions.reactivated
+        withdrawals += decisions.withdrawn
+    }
+}
+
+/// The tags one evaluated enterprise has now.
+public struct EnterpriseTags: Sendable, Hashable {
+    public let uscc: String
+    public let asOf: Day
+    public let ruleSetVersion: String
+    public let memberships: [TagMembership]
+
+    public init(uscc: String, asOf: Day, ruleSetVersion: String, memberships: [TagMembership]) {
+        self.uscc = uscc
+        self.asOf = asOf
+        self.ruleSetVersion = ruleSetVersion
+        self.memberships = memberships
+    }
 }
 
 /// A utility account learned to belong to an enterprise (a record carried both).

@@ -12,10 +12,14 @@ public protocol CreditStore: Sendable {
     /// Records kept as unlinked whose account number is one of `accounts`: to be linked now.
     func unlinkedChanges(accounts: Set<String>) async throws -> [Change]
 
+    /// The latest alert of every rule for each subject (USCC, ID number or `industry:C30`):
+    /// subject → rule → state.
+    func alertStates(subjects: Set<String>) async throws -> [String: [String: AlertState]]
+
     /// Writes a batch's effects in one transaction: quarantine rows, current records and their
-    /// history (only a newer version replaces the current row), account links, and alerts
-    /// (inserted idempotently by natural key, suppressed while an earlier window of the same rule
-    /// and subject is within the rule's cool-down).
+    /// history (only a newer version replaces the current row), account links, alert withdrawals,
+    /// reactivations and new alerts (inserted idempotently by natural key) with their events,
+    /// scores with their history, and tag memberships with theirs.
     func commit(_ effects: BatchEffects) async throws
 }
 
@@ -45,9 +49,23 @@ public protocol FeatureStore: Sendable {
     /// `historyTopics`), ready for evaluation.
     func records(of entities: [EntityKey], topics: Set<String>, historyTopics: Set<String>) async throws -> [EntityKey: [String: [FactRecord]]]
 
-    /// Marks enterprises as having an active high or critical alert in their division, then reads
-    /// the divisions' aggregates (population, alerted, monthly sums of `series`).
-    func industries(_ divisions: Set<String>, alerted: [(division: String, uscc: String)], series: Set<String>, asOf: [String: Day]) async throws -> [IndustryData]
+    /// Records each evaluated enterprise's standing in its division — whether it has an active
+    /// high or critical alert, and its leader-ranking measure — then reads the divisions'
+    /// aggregates (population, alerted, monthly sums of `series`, the top `leaders` enterprises).
+    func industries(
+        _ divisions: Set<String>, standings: [IndustryStanding], series: Set<String>, leaders: Int,
+        asOf: [String: Day]
+    ) async throws -> [IndustryData]
+
+    /// The city's feed clock as stored (empty at first start).
+    func feedClock() async throws -> FeedClock
+
+    /// Stores the feeds whose latest day moved.
+    func saveFeedClock(_ clock: FeedClock) async throws
+
+    /// Enterprises with records in `topic`: an absence rule over it must see them all when the
+    /// feed moves to a new period, since a silent enterprise sends nothing that would wake it.
+    func entities(in topic: String) async throws -> [EntityKey]
 }
 
 /// One change to apply to the feature windows, with what it is about.
@@ -64,5 +82,22 @@ public struct FeatureUpdate: Sendable {
         self.entity = entity
         self.division = division
         self.previousDivision = previousDivision
+    }
+}
+
+/// An evaluated enterprise's standing in its division, for industry rules.
+public struct IndustryStanding: Sendable, Hashable {
+    public let division: String
+    public let uscc: String
+    /// Whether it has an active high or critical alert after this evaluation.
+    public let alerted: Bool
+    /// Its value of the leader-ranking feature (nil: not ranked, e.g. unknown).
+    public let measure: Double?
+
+    public init(division: String, uscc: String, alerted: Bool, measure: Double?) {
+        self.division = division
+        self.uscc = uscc
+        self.alerted = alerted
+        self.measure = measure
     }
 }
