@@ -38,6 +38,8 @@ public struct Principal: Sendable, Hashable {
 
     /// The quarantine holds raw department data: for the people who fix feeds.
     public var mayReadQuarantine: Bool { role == .analyst || role == .operator }
+    /// Analysts and operators roll out rule sets.
+    public var mayReloadRules: Bool { role == .analyst || role == .operator }
 }
 
 /// How the HTTP API listens and whom it lets in.

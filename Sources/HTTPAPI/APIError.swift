@@ -12,6 +12,8 @@ public struct APIError: Error, Sendable, Hashable, HTTPResponseError {
         case forbidden
         case notFound = "not_found"
         case methodNotAllowed = "method_not_allowed"
+        /// A rule set that fails the check (the old one stays live).
+        case invalidRuleSet = "invalid_rule_set"
         case unavailable
         case internalError = "internal_error"
 
@@ -22,6 +24,7 @@ public struct APIError: Error, Sendable, Hashable, HTTPResponseError {
             case .forbidden: .forbidden
             case .notFound: .notFound
             case .methodNotAllowed: .methodNotAllowed
+            case .invalidRuleSet: .unprocessableContent
             case .unavailable: .serviceUnavailable
             case .internalError: .internalServerError
             }

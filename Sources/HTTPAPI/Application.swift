@@ -12,6 +12,67 @@ public protocol EnterpriseFeatureSource: Sendable {
     func features(of uscc: String) async throws -> [NamedValue]
 }
 
+/// The live rule set and its hot reload, implemented by the executable (it reads the rules folder).
+public protocol RuleSetControl: Sendable {
+    /// The live set and the outcome of the last reload attempt.
+    func status() async -> RuleSetStatus
+    /// Checks the rules folder and swaps the set in between batches; a set that fails the check is
+    /// never loaded (the old one stays live) and its diagnostics are the outcome.
+    func reload(trigger: String) async -> RuleSetStatus
+}
+
+/// `GET /v1/rules`.
+public struct RuleSetStatus: Codable, Sendable, Hashable {
+    public struct Rule: Codable, Sendable, Hashable {
+        public var name: String
+        public var version: String
+        public var kind: String
+        public var severity: String
+        public var category: String
+        public init(name: String, version: String, kind: String, severity: String, category: String) {
+            self.name = name
+            self.version = version
+            self.kind = kind
+            self.severity = severity
+            self.category = category
+        }
+    }
+
+    /// The last reload that failed the check; cleared by the next reload that passes it.
+    public struct Failure: Codable, Sendable, Hashable {
+        public var at: String
+        public var trigger: String
+        /// The rendered diagnostics (`file:line:col: error: …` with source line and caret).
+        public var diagnostics: String
+        public init(at: String, trigger: String, diagnostics: String) {
+            self.at = at
+            self.trigger = trigger
+            self.diagnostics = diagnostics
+        }
+    }
+
+    public var version: String
+    public var loadedAt: String
+    public var trigger: String
+    public var rules: [Rule]
+    public var lastFailure: Failure?
+    /// Whether the last reload changed the live set (false when it failed or found the same set).
+    public var changed: Bool
+
+    public init(version: String, loadedAt: String, trigger: String, rules: [Rule], lastFailure: Failure?, changed: Bool) {
+        self.version = version
+        self.loadedAt = loadedAt
+        self.trigger = trigger
+        self.rules = rules
+        self.lastFailure = lastFailure
+        self.changed = changed
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case version, loadedAt = "loaded_at", trigger, rules, lastFailure = "last_failure", changed
+    }
+}
+
 /// Builds the HTTP API: the executable runs it, tests drive it with HummingbirdTesting.
 ///
 /// The application does not run `store`: the caller runs it (it is a `Service`) next to the
@@ -22,23 +83,32 @@ public protocol EnterpriseFeatureSource: Sendable {
 /// - `GET /metrics`: Prometheus text of `metrics`.
 /// - `GET /v1/alerts?after=&limit=&severity=&category=&industry=`: the alert feed (`AlertPage`).
 /// - `GET /v1/enterprises/{uscc}`: an enterprise's profile with its current features.
+/// - `GET /v1/alerts/events?after=&limit=`: alert state changes (raised, withdrawn, reactivated).
+/// - `GET /v1/enterprises/{uscc}`: an enterprise's profile with its current features, score (every
+///   point explained, with history) and tags.
 /// - `GET /v1/quarantine?after=&limit=`: quarantined messages (analysts and operators).
+/// - `GET /v1/rules`: the live rule set; `POST /v1/rules/reload`: check and swap in the rules
+///   folder (analysts and operators; 422 with the diagnostics when it fails the check).
 ///
 /// `/v1` requires an API key (`Authorization: Bearer <key>`) unless `allowAnonymous` is set.
 public func buildApplication(
     configuration: APIConfiguration, store: PostgresStore, features: any EnterpriseFeatureSource,
-    metrics: PrometheusCollectorRegistry, logger: Logger
+    metrics: PrometheusCollectorRegistry, logger: Logger, rules: (any RuleSetControl)? = nil
 ) -> some ApplicationProtocol {
     let router = Router(context: APIRequestContext.self)
     router.add(middleware: RequestMetricsMiddleware(factory: PrometheusMetricsFactory(registry: metrics)))
     router.add(middleware: ErrorMiddleware())
 
     let api = APIRoutes(
-        store: store, features: features, metrics: metrics, storeTimeout: configuration.storeTimeout, logger: logger)
+        store: store, features: features, rules: rules, metrics: metrics, storeTimeout: configuration.storeTimeout,
+        logger: logger)
     router.get("health", use: api.health)
     router.get("metrics", use: api.metrics)
     let v1 = router.group("v1").add(middleware: AuthenticationMiddleware(configuration: configuration))
     v1.get("alerts", use: api.alerts)
+    v1.get("alerts/events", use: api.alertEvents)
+    v1.get("rules", use: api.ruleSet)
+    v1.post("rules/reload", use: api.reloadRules)
     v1.get("enterprises/{uscc}", use: api.enterprise)
     v1.get("quarantine", use: api.quarantine)
 
@@ -52,6 +122,7 @@ public func buildApplication(
 struct APIRoutes: Sendable {
     let store: PostgresStore
     let features: any EnterpriseFeatureSource
+    let rules: (any RuleSetControl)?
     let metrics: PrometheusCollectorRegistry
     let storeTimeout: Duration
     let logger: Logger
@@ -122,6 +193,35 @@ struct APIRoutes: Sendable {
         return try JSONResponse.make(page)
     }
 
+    @Sendable func alertEvents(_ request: Request, context: APIRequestContext) async throws -> Response {
+        let principal = try context.requirePrincipal()
+        let query = try QueryParameters(request, accepted: ["after", "limit"])
+        let after = try query.cursor("after")
+        let limit = try query.limit("limit", defaultValue: Self.defaultPageSize, maximum: PostgresStore.maximumPageSize)
+        let subjects = principal.role == .bank ? (principal.scope ?? []) : nil
+        let store = self.store
+        return try JSONResponse.make(try await fromStore { try await store.alertEvents(after: after, limit: limit, subjectIDs: subjects) })
+    }
+
+    @Sendable func ruleSet(_ request: Request, context: APIRequestContext) async throws -> Response {
+        _ = try context.requirePrincipal()
+        _ = try QueryParameters(request, accepted: [])
+        guard let rules else { throw APIError(.notFound, "this server runs no rule set") }
+        return try JSONResponse.make(await rules.status())
+    }
+
+    @Sendable func reloadRules(_ request: Request, context: APIRequestContext) async throws -> Response {
+        let principal = try context.requirePrincipal()
+        guard principal.mayReloadRules else { throw APIError(.forbidden, "rule sets are rolled out by analysts and operators") }
+        _ = try QueryParameters(request, accepted: [])
+        guard let rules else { throw APIError(.notFound, "this server runs no rule set") }
+        let status = await rules.reload(trigger: "api:\(principal.name)")
+        if let failure = status.lastFailure {
+            throw APIError(.invalidRuleSet, "the rule set fails the check; rule set \(status.version) stays live:\n" + failure.diagnostics)
+        }
+        return try JSONResponse.make(status)
+    }
+
     @Sendable func enterprise(_ request: Request, context: APIRequestContext) async throws -> Response {
         let principal = try context.requirePrincipal()
         _ = try QueryParameters(request, accepted: [])
@@ -151,7 +251,10 @@ struct APIRoutes: Sendable {
         } catch {
             context.logger.warning("enterprise features unavailable", metadata: ["error": "\(String(reflecting: error))"])
         }
-        return try JSONResponse.make(EnterpriseResponse(profile: profile, features: values))
+        let (score, tags) = try await fromStore {
+            (try await store.score(of: uscc.value), try await store.tags(of: uscc.value))
+        }
+        return try JSONResponse.make(EnterpriseResponse(profile: profile, features: values, score: score, tags: tags))
     }
 
     @Sendable func quarantine(_ request: Request, context: APIRequestContext) async throws -> Response {
@@ -173,13 +276,17 @@ struct APIRoutes: Sendable {
 struct EnterpriseResponse: Encodable {
     let profile: EnterpriseProfile
     let features: [NamedJSONValue]?
+    let score: EnterpriseScore?
+    let tags: EnterpriseTagList
 
-    enum CodingKeys: String, CodingKey { case uscc, registration, facts, features, alerts }
+    enum CodingKeys: String, CodingKey { case uscc, registration, score, tags, facts, features, alerts }
 
     func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(profile.uscc, forKey: .uscc)
         try c.encode(profile.registration, forKey: .registration)
+        try c.encode(score, forKey: .score)
+        try c.encode(tags, forKey: .tags)
         try c.encode(profile.facts, forKey: .facts)
         try c.encode(features, forKey: .features)
         try c.encode(profile.alerts, forKey: .alerts)

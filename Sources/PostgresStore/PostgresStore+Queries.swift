@@ -212,7 +212,8 @@ extension PostgresStore {
     static let alertColumns = """
         id, rule, rule_version, rule_set_version, subject_kind, subject_id, "window", title, severity, category,
         explanation, "values"::text, sources, (as_of - DATE '1970-01-01')::int8,
-        (extract(epoch FROM processed_at) * 1000)::int8, division, district, score_points::int8, score_dimension, status
+        (extract(epoch FROM processed_at) * 1000)::int8, division, district, score_points::int8, score_dimension, status,
+        (withdrawn_as_of - DATE '1970-01-01')::int8, withdrawn_reason, withdrawn_rule_set_version
         """
 
     static func decodeAlerts(_ rows: PostgresRowSequence) async throws -> [Alert] {
@@ -231,6 +232,9 @@ extension PostgresStore {
             let points = try columns[17].decode(Int?.self)
             let dimension = try columns[18].decode(String?.self)
             let status = try columns[19].decode(String.self)
+            let withdrawnAsOf = try columns[20].decode(Int?.self)
+            let withdrawnReason = try columns[21].decode(String?.self)
+            let withdrawnVersion = try columns[22].decode(String?.self)
             guard case .array(let items)? = try? JSONDecoder().decode(JSONValue.self, from: Data(valuesText.utf8)) else {
                 throw PostgresStoreError(.malformedStoredValue, "values of alert \(id) are not a JSON array")
             }
@@ -243,7 +247,10 @@ extension PostgresStore {
                 subjectID: subjectID, window: window, title: title, severity: severity, category: category,
                 explanation: explanation, values: values, sources: sources, asOf: Day(asOf).description,
                 processedAt: Timestamp.iso8601(milliseconds: processed), division: division, district: district,
-                score: points.map { Alert.ScoreEffect(points: $0, dimension: dimension ?? "") }, status: status))
+                score: points.map { Alert.ScoreEffect(points: $0, dimension: dimension ?? "") }, status: status,
+                withdrawal: withdrawnAsOf.map {
+                    Alert.Withdrawal(asOf: Day($0).description, reason: withdrawnReason ?? "", ruleSetVersion: withdrawnVersion ?? "")
+                }))
         }
         return alerts
     }

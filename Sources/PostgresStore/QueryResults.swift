@@ -33,6 +33,20 @@ public struct Alert: Codable, Sendable, Hashable {
     public var score: ScoreEffect?
     /// `active`, `withdrawn` or `downgraded`.
     public var status: String
+    /// Why and when the alert was withdrawn; nil while active.
+    public var withdrawal: Withdrawal?
+
+    public struct Withdrawal: Codable, Sendable, Hashable {
+        public var asOf: String
+        public var reason: String
+        public var ruleSetVersion: String
+        public init(asOf: String, reason: String, ruleSetVersion: String) {
+            self.asOf = asOf
+            self.reason = reason
+            self.ruleSetVersion = ruleSetVersion
+        }
+        enum CodingKeys: String, CodingKey { case asOf = "as_of", reason, ruleSetVersion = "rule_set_version" }
+    }
 
     public struct ScoreEffect: Codable, Sendable, Hashable {
         public var points: Int
@@ -47,7 +61,7 @@ public struct Alert: Codable, Sendable, Hashable {
         case id, rule, ruleVersion = "rule_version", ruleSetVersion = "rule_set_version"
         case subjectKind = "subject_kind", subjectID = "subject_id", window, title, severity, category
         case explanation, values, sources, asOf = "as_of", processedAt = "processed_at", division, district
-        case score, status
+        case score, status, withdrawal
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -71,6 +85,7 @@ public struct Alert: Codable, Sendable, Hashable {
         try c.encode(district, forKey: .district)
         try c.encode(score, forKey: .score)
         try c.encode(status, forKey: .status)
+        try c.encode(withdrawal, forKey: .withdrawal)
     }
 }
 

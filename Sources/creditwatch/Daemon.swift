@@ -21,9 +21,11 @@ struct Daemon {
     /// Migrations, then the ingest loop.
     let ingest: any Service
     let api: any Service
+    let rules: RuleSetManager
+    let watcher: RuleSetWatcher
 
     /// In start order; the group stops them in reverse.
-    var services: [any Service] { [store, ingest, api] }
+    var services: [any Service] { [store, ingest, watcher, api] }
 
     static func make(
         settings: Settings, logger: Logger, registry: PrometheusCollectorRegistry,
@@ -39,9 +41,12 @@ struct Daemon {
         let processor = BatchProcessor(catalog: catalog, program: program, features: features, store: store)
         let consumer = try KafkaConsumer(configuration: settings.kafka, topics: catalog.topics.keys.sorted(), logger: logger)
         let ingest = IngestService(consumer: consumer, processor: processor, logger: logger, onBatch: onBatch)
+        let rules = RuleSetManager(
+            path: settings.rulesPath, catalog: catalog, overrides: settings.ruleOverrides, processor: processor,
+            program: program, logger: logger, record: { _, _ in })
         let app = buildApplication(
             configuration: settings.api, store: store, features: EngineFeatures(processor: processor),
-            metrics: registry, logger: logger)
+            metrics: registry, logger: logger, rules: rules)
         logger.info(
             "creditwatch starting",
             metadata: [
@@ -51,7 +56,8 @@ struct Daemon {
             ])
         return Daemon(
             catalog: catalog, store: store, processor: processor,
-            ingest: MigrateThen(store: store, service: ingest, logger: logger), api: app)
+            ingest: MigrateThen(store: store, service: ingest, logger: logger), api: app, rules: rules,
+            watcher: RuleSetWatcher(manager: rules, interval: settings.rulesWatchInterval, logger: logger))
     }
 }
 

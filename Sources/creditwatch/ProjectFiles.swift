@@ -44,8 +44,17 @@ enum ProjectFiles {
     /// Compiles the rule set; on failure the error's description is the rendered diagnostics
     /// (`file:line:col: error: …` with the source line and a caret).
     static func program(at path: String, catalog: TopicCatalog, overrides: [String: Double] = [:]) throws -> RuleProgram {
+        try compile(try sources(at: path), catalog: catalog, overrides: overrides)
+    }
+
+    /// The rule files (`*.cwr`) of a folder, sorted by path; at least one.
+    static func sources(at path: String) throws -> [SourceFile] {
         let sources = try read(path, extensions: ["cwr"]).map { SourceFile(path: $0.path, text: $0.text) }
         if sources.isEmpty { throw Failure(description: "\(path): no rule files (*.cwr)") }
+        return sources
+    }
+
+    static func compile(_ sources: [SourceFile], catalog: TopicCatalog, overrides: [String: Double] = [:]) throws -> RuleProgram {
         switch RuleCompiler.compile(sources, schema: catalog.schema, overrides: overrides) {
         case .success(let program): return program
         case .failure(let diagnostics): throw Failure(description: diagnostics.rendered(sources: sources))

@@ -18,6 +18,8 @@ struct Settings {
     var topicsPath: String
     /// A city's rule parameter overrides, `rule.param → value`.
     var ruleOverrides: [String: Double] = [:]
+    /// How often the rules folder is checked for changes; nil: never (SIGHUP and the API reload).
+    var rulesWatchInterval: Duration? = .seconds(2)
 
     /// YAML key path → environment variable.
     static let keys: [String: String] = [
@@ -33,6 +35,7 @@ struct Settings {
         "http.host": "CREDITWATCH_HTTP_HOST", "http.port": "CREDITWATCH_HTTP_PORT",
         "http.allow_anonymous": "CREDITWATCH_HTTP_ALLOW_ANONYMOUS",
         "rules.path": "CREDITWATCH_RULES", "topics.path": "CREDITWATCH_TOPICS",
+        "rules.watch_seconds": "CREDITWATCH_RULES_WATCH_SECONDS",
     ]
 
     static func load(file: String?, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Settings {
@@ -67,12 +70,19 @@ struct Settings {
         if let v = merged["CREDITWATCH_KAFKA_MAX_BUFFERED"].flatMap(Int.init) { kafka.maxBufferedMessages = v }
         var api = APIConfiguration(environment: merged)
         api.apiKeys = apiKeys
+        var watch: Duration? = .seconds(2)
+        if let text = merged["CREDITWATCH_RULES_WATCH_SECONDS"] {
+            guard let seconds = Double(text), seconds >= 0 else {
+                throw ProjectFiles.Failure(description: "CREDITWATCH_RULES_WATCH_SECONDS must be a number of seconds ≥ 0, not '\(text)'")
+            }
+            watch = seconds == 0 ? nil : .milliseconds(Int(seconds * 1000))
+        }
         return Settings(
             kafka: kafka, postgres: PostgresStore.Configuration(environment: merged), api: api,
             redisHost: merged["CREDITWATCH_REDIS_HOST"] ?? "127.0.0.1",
             redisPort: merged["CREDITWATCH_REDIS_PORT"].flatMap(Int.init) ?? 16379,
             rulesPath: merged["CREDITWATCH_RULES"] ?? "rules", topicsPath: merged["CREDITWATCH_TOPICS"] ?? "topics",
-            ruleOverrides: overrides)
+            ruleOverrides: overrides, rulesWatchInterval: watch)
     }
 
     /// `api_keys: { "<key>": "financial_office" | "analyst" | "operator" | "bank:<name>:<uscc>,<uscc>" }`.

@@ -54,11 +54,15 @@ public actor BatchProcessor {
     }
 
     public var ruleSetVersion: String { program.version }
+    public var liveProgram: RuleProgram { program }
 
     /// Swaps the rule program between batches (hot reload).
     public func replace(program: RuleProgram) { self.program = program }
 
     public func process(_ batch: [InboundMessage]) async throws -> BatchReport {
+        // The whole batch runs on the program live when it starts: a reload (another call on this
+        // actor, possible at any suspension point below) takes effect with the next batch.
+        let program = self.program
         var report = BatchReport()
         report.messages = batch.count
         var effects = BatchEffects()
@@ -118,7 +122,7 @@ public actor BatchProcessor {
             updates.append(FeatureUpdate(
                 change: item.change, entity: entity, division: registrations[entity.id]?.division, previousDivision: previous))
         }
-        try await features.apply(updates, industrySeries: program.industrySeries, historyTopics: historyTopics)
+        try await features.apply(updates, industrySeries: program.industrySeries, historyTopics: program.historyTopics)
         lap("features")
 
         // 4. The city's feed clock; a monthly feed entering a new month wakes every enterprise of
@@ -130,7 +134,7 @@ public actor BatchProcessor {
             clock.observe(topic: change.topic, day: snapshot.businessDay(topic: change.topic, eventDay: change.eventDay, fields: change.fields))
         }
         var touched = Set(updates.map(\.entity))
-        for topic in absenceTopics.sorted() {
+        for topic in program.absenceTopics.sorted() {
             guard let now = clock.latest[topic], before.latest[topic].map({ $0.month < now.month }) ?? true else { continue }
             let sweep = try await features.entities(in: topic)
             report.swept += sweep.count
@@ -142,7 +146,7 @@ public actor BatchProcessor {
         //    their alerts' states), score the enterprises, decide their alerts.
         let entities = touched.sorted()
         report.entitiesEvaluated = entities.count
-        let records = try await features.records(of: entities, topics: currentTopics, historyTopics: historyTopics)
+        let records = try await features.records(of: entities, topics: program.currentTopics, historyTopics: program.historyTopics)
         let candidateDivisions = Set(entities.compactMap { registrations[$0.id]?.division })
         let states = try await store.alertStates(
             subjects: Set(entities.map(\.id)).union(candidateDivisions.map { AlertRecord.Subject.industry(division: $0).id }))
@@ -183,7 +187,7 @@ public actor BatchProcessor {
             // An industry's monthly sums are complete up to the month its enterprises' series
             // feeds are complete (not up to a court listing's date); an enterprise without records
             // in those feeds does not move its industry's clock.
-            let complete = industrySeriesTopics.compactMap { topic in
+            let complete = program.industrySeriesTopics.compactMap { topic in
                 byTopic[topic]?.lazy.map(\.eventDay).max().map(EntitySnapshot.lastCompleteMonthEnd)
             }.min()
             if let complete { divisionClock[division] = max(divisionClock[division] ?? complete, complete) }
@@ -191,7 +195,7 @@ public actor BatchProcessor {
         lap("evaluate")
 
         // 6. Industry rules for the divisions the batch touched, through the same lifecycle.
-        if hasIndustryRules, !divisionClock.isEmpty {
+        if program.hasIndustryRules, !divisionClock.isEmpty {
             let industries = try await features.industries(
                 Set(divisionClock.keys), standings: standings, series: program.industrySeries,
                 leaders: program.leaderRanking?.top ?? 0, asOf: divisionClock)
@@ -233,28 +237,29 @@ public actor BatchProcessor {
 
     /// The live program's view of one entity now: its features and what would fire (API profiles).
     public func evaluate(_ entity: EntityKey) async throws -> EntityEvaluation {
-        let records = try await features.records(of: [entity], topics: currentTopics, historyTopics: historyTopics)
-        return try await evaluate(entity, records: records[entity] ?? [:])
+        let program = self.program
+        let records = try await features.records(of: [entity], topics: program.currentTopics, historyTopics: program.historyTopics)
+        let feeds = try await loadedFeedClock()
+        return program.evaluate(snapshot.data(entity: entity.id, records: records[entity] ?? [:], feeds: feeds))
     }
+}
 
-    private func evaluate(_ entity: EntityKey, records: [String: [FactRecord]]) async throws -> EntityEvaluation {
-        program.evaluate(snapshot.data(entity: entity.id, records: records, feeds: try await loadedFeedClock()))
-    }
-
-    /// Feeds that absence rules declare: silence in them matters.
-    private var absenceTopics: Set<String> { Set(program.rules.flatMap(\.absenceTopics)) }
-
+/// What the engine derives from a program to run it.
+extension RuleProgram {
     /// The program reads `topic#history` for the change history of a topic's records.
     private static let historySuffix = "#history"
-    private var currentTopics: Set<String> { program.topicsUsed.filter { !$0.hasSuffix(Self.historySuffix) } }
-    private var historyTopics: Set<String> {
-        Set(program.topicsUsed.filter { $0.hasSuffix(Self.historySuffix) }.map { String($0.dropLast(Self.historySuffix.count)) })
+    var currentTopics: Set<String> { topicsUsed.filter { !$0.hasSuffix(Self.historySuffix) } }
+    var historyTopics: Set<String> {
+        Set(topicsUsed.filter { $0.hasSuffix(Self.historySuffix) }.map { String($0.dropLast(Self.historySuffix.count)) })
     }
 
     /// The topics of the industry rules' monthly sums (`tax.payment` of `tax.payment.amount`).
-    private var industrySeriesTopics: Set<String> {
-        Set(program.industrySeries.map { $0.split(separator: ".").dropLast().joined(separator: ".") })
+    var industrySeriesTopics: Set<String> {
+        Set(industrySeries.map { $0.split(separator: ".").dropLast().joined(separator: ".") })
     }
 
-    private var hasIndustryRules: Bool { program.rules.contains { $0.kind == .industry } }
+    var hasIndustryRules: Bool { rules.contains { $0.kind == .industry } }
+
+    /// Feeds that absence rules declare: silence in them matters.
+    var absenceTopics: Set<String> { Set(rules.flatMap(\.absenceTopics)) }
 }

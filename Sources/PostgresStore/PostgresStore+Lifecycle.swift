@@ -1,0 +1,163 @@
+import CreditWatchCore
+import Foundation
+import PostgresNIO
+import RuleLanguage
+
+/// Read queries over alert events, scores and tags (the API and the CLI).
+extension PostgresStore {
+    /// Alert state changes with `id > after`, in id order: what a poller that already has the
+    /// alerts needs to learn that one was withdrawn or reactivated. `subjectIDs` as in `alerts`.
+    public func alertEvents(after: Int64?, limit: Int, subjectIDs: Set<String>? = nil) async throws -> AlertEventPage {
+        let limit = min(max(limit, 1), Self.maximumPageSize)
+        let subjects = subjectIDs.map { $0.sorted() }
+        let rows = try await client.query(
+            """
+            SELECT e.id, e.alert_id, e.kind, (e.as_of - DATE '1970-01-01')::int8, e.reason, e.rule_set_version,
+                a.rule, a.subject_id, a.severity, a.title
+            FROM alert_event e JOIN alert a ON a.id = e.alert_id
+            WHERE e.id > \(after ?? 0) AND (\(subjects)::text[] IS NULL OR a.subject_id = ANY(\(subjects)::text[]))
+            ORDER BY e.id
+            LIMIT \(limit + 1)
+            """, logger: logger)
+        var events: [AlertEvent] = []
+        for try await (id, alertID, kind, day, reason, version, rule, subject, severity, title) in rows.decode(
+            (Int64, Int64, String, Int, String?, String, String, String, String, String).self)
+        {
+            events.append(AlertEvent(
+                id: id, alertID: alertID, kind: kind, asOf: Day(day).description, reason: reason, ruleSetVersion: version,
+                rule: rule, subjectID: subject, severity: severity, title: title))
+        }
+        let hasMore = events.count > limit
+        if hasMore { events.removeLast() }
+        return AlertEventPage(events: events, nextCursor: events.last?.id ?? after, hasMore: hasMore)
+    }
+
+    /// The enterprise's current score and its last `history` scores (newest first); nil when it
+    /// was never scored.
+    public func score(of uscc: String, history: Int = 20) async throws -> EnterpriseScore? {
+        let rows = try await client.query(
+            """
+            SELECT 'c', 0::int8, score::int8, grade, (as_of - DATE '1970-01-01')::int8, rule_set_version, explanation::text
+            FROM enterprise_score WHERE uscc = \(uscc)
+            UNION ALL
+            (SELECT 'h', id, score::int8, grade, (as_of - DATE '1970-01-01')::int8, rule_set_version, NULL
+             FROM score_history WHERE uscc = \(uscc) ORDER BY id DESC LIMIT \(history))
+            """, logger: logger)
+        var current: EnterpriseScore?
+        var past: [EnterpriseScore.Past] = []
+        for try await (kind, _, score, grade, day, version, explanation) in rows.decode(
+            (String, Int64, Int, String, Int, String, String?).self)
+        {
+            if kind == "c" {
+                let json = try explanation.map { try JSONDecoder().decode(JSONValue.self, from: Data($0.utf8)) } ?? .null
+                current = EnterpriseScore(
+                    score: score, grade: grade, asOf: Day(day).description, ruleSetVersion: version, explanation: json,
+                    history: [])
+            } else {
+                past.append(.init(score: score, grade: grade, asOf: Day(day).description, ruleSetVersion: version))
+            }
+        }
+        current?.history = past
+        return current
+    }
+
+    /// The enterprise's current tags and their membership history (newest first).
+    public func tags(of uscc: String) async throws -> EnterpriseTagList {
+        let rows = try await client.query(
+            """
+            SELECT 'c', 0::int8, tag, title, (since_as_of - DATE '1970-01-01')::int8, explanation
+            FROM enterprise_tag WHERE uscc = \(uscc)
+            UNION ALL
+            (SELECT change, id, tag, '', (as_of - DATE '1970-01-01')::int8, explanation
+             FROM tag_history WHERE uscc = \(uscc) ORDER BY id DESC LIMIT 50)
+            ORDER BY 1, 2 DESC, 3
+            """, logger: logger)
+        var list = EnterpriseTagList(current: [], history: [])
+        for try await (kind, _, tag, title, day, explanation) in rows.decode((String, Int64, String, String, Int, String?).self) {
+            if kind == "c" {
+                list.current.append(.init(tag: tag, title: title, since: Day(day).description, explanation: explanation ?? ""))
+            } else {
+                list.history.append(.init(tag: tag, change: kind, asOf: Day(day).description))
+            }
+        }
+        list.history.sort { $0.asOf > $1.asOf }
+        return list
+    }
+}
+
+public struct AlertEvent: Codable, Sendable, Hashable {
+    public var id: Int64
+    public var alertID: Int64
+    /// `raised`, `withdrawn` or `reactivated`.
+    public var kind: String
+    public var asOf: String
+    public var reason: String?
+    public var ruleSetVersion: String
+    public var rule: String
+    public var subjectID: String
+    public var severity: String
+    public var title: String
+
+    enum CodingKeys: String, CodingKey {
+        case id, alertID = "alert_id", kind, asOf = "as_of", reason, ruleSetVersion = "rule_set_version", rule
+        case subjectID = "subject_id", severity, title
+    }
+}
+
+public struct AlertEventPage: Codable, Sendable, Hashable {
+    public var events: [AlertEvent]
+    public var nextCursor: Int64?
+    public var hasMore: Bool
+
+    enum CodingKeys: String, CodingKey { case events, nextCursor = "next_cursor", hasMore = "has_more" }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(events, forKey: .events)
+        try c.encode(nextCursor, forKey: .nextCursor)
+        try c.encode(hasMore, forKey: .hasMore)
+    }
+}
+
+/// An enterprise's score with every point explained (`explanation`: dimensions, lines, override).
+public struct EnterpriseScore: Codable, Sendable, Hashable {
+    public var score: Int
+    public var grade: String
+    public var asOf: String
+    public var ruleSetVersion: String
+    public var explanation: JSONValue
+    /// Earlier scores, newest first (a row whenever score, grade or rule set changed).
+    public var history: [Past]
+
+    public struct Past: Codable, Sendable, Hashable {
+        public var score: Int
+        public var grade: String
+        public var asOf: String
+        public var ruleSetVersion: String
+        enum CodingKeys: String, CodingKey { case score, grade, asOf = "as_of", ruleSetVersion = "rule_set_version" }
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case score, grade, asOf = "as_of", ruleSetVersion = "rule_set_version", explanation, history
+    }
+}
+
+public struct EnterpriseTagList: Codable, Sendable, Hashable {
+    public var current: [Current]
+    public var history: [Change]
+
+    public struct Current: Codable, Sendable, Hashable {
+        public var tag: String
+        public var title: String
+        public var since: String
+        public var explanation: String
+    }
+
+    public struct Change: Codable, Sendable, Hashable {
+        public var tag: String
+        /// `added` or `removed`.
+        public var change: String
+        public var asOf: String
+        enum CodingKeys: String, CodingKey { case tag, change, asOf = "as_of" }
+    }
+}
