@@ -1,4 +1,0 @@
-// Removed when branch `lang` (absence rules) merges.
-extension CompiledRule {
-    public var absenceTopics: [String] { [] }
-}
