@@ -278,3 +278,201 @@ import Testing
                 """)
     }
 }
+
+@Suite struct LanguageExtensionEvaluationTests {
+    typealias F = Fixtures
+
+    /// Windows of an absence rule end at the feed's `windowEnd`; other rules keep the entity's.
+    @Test func absenceWindowsEndAtTheFeed() throws {
+        let program = try F.compile(
+            """
+            feature paid_3mo = sum(tax.payment.amount, 3mo)
+            feature rows_3mo = count(tax.payment, 3mo)
+            rule silent (limit = 0) {
+              title "停缴"; category tax; severity high; absence tax.payment
+              when paid_3mo <= limit
+              explain "近3个月纳税 {paid_3mo} 元"
+            }
+            rule paying {
+              title "在缴"; category tax; severity info
+              when paid_3mo > 0
+              explain "近3个月纳税 {paid_3mo} 元"
+            }
+            """)
+        #expect(program.rules.map(\.absenceTopics) == [["tax.payment"], []])
+        let records = [F.record("tax.payment", "p1", "2024-02-10", ["amount": .n(500)])]
+        // The entity's own window ends in April (Feb–Apr: 500 paid); the feed has delivered through
+        // July (May–Jul: nothing paid).
+        let data = EntityData(
+            entity: "91X", asOf: F.day("2024-07-20"), records: ["tax.payment": records],
+            windowEnds: ["tax.payment": F.day("2024-04-30")],
+            feeds: ["tax.payment": FeedState(windowEnd: F.day("2024-07-31"), fresh: true)])
+        let e = program.evaluate(data)
+        #expect(e.firings.map { "\($0.rule): \($0.explanation)" } == ["silent: 近3个月纳税 0 元", "paying: 近3个月纳税 500 元"])
+        #expect(e.firings[0].values == [NamedValue("paid_3mo", .n(0)), NamedValue("limit", .n(0))])
+        #expect(e.firings[0].sources == [])
+        #expect(e.firings[1].sources == ["tax.payment/p1"])
+        #expect(e.features["paid_3mo"] == .n(500))
+        #expect(e.suspended == [])
+
+        let stale = EntityData(
+            entity: "91X", asOf: F.day("2024-07-20"), records: ["tax.payment": records],
+            windowEnds: ["tax.payment": F.day("2024-04-30")],
+            feeds: ["tax.payment": FeedState(windowEnd: F.day("2024-07-31"), fresh: false)])
+        let s = program.evaluate(stale)
+        #expect(s.firings.map(\.rule) == ["paying"])
+        #expect(s.suspended == ["silent"])
+    }
+
+    @Test func absenceOfSeveralFeedsNeedsAllFresh() throws {
+        let program = try F.compile(
+            """
+            feature rows = count(tax.payment, 1mo) + count(hrss.insurance, 1mo)
+            rule both {
+              title "t"; category tax; severity low; absence tax.payment, hrss.insurance
+              when rows == 0
+              explain "x"
+            }
+            """)
+        let fresh = FeedState(windowEnd: F.day("2024-05-31"), fresh: true)
+        func run(_ feeds: [String: FeedState]) -> String {
+            let e = program.evaluate(EntityData(entity: "91X", asOf: F.day("2024-05-15"), records: [:], feeds: feeds))
+            return "fired \(e.firings.map(\.rule)) suspended \(e.suspended)"
+        }
+        #expect(run(["tax.payment": fresh, "hrss.insurance": fresh]) == "fired [\"both\"] suspended []")
+        #expect(run(["tax.payment": fresh]) == "fired [] suspended [\"both\"]")
+        #expect(
+            run(["tax.payment": fresh, "hrss.insurance": FeedState(windowEnd: F.day("2024-05-31"), fresh: false)])
+                == "fired [] suspended [\"both\"]")
+    }
+
+    @Test func listsAndTheEntity() throws {
+        let program = try F.compile(
+            """
+            list watch "重点关注企业" = ["91WATCH", "91OTHER"]
+            list bad_status "异常状态" = ["非正常", "注销"]
+            list nobody "空名单" = []
+            feature status = latest(tax.taxpayer.taxpayer_status)
+            rule watched {
+              title "重点关注"; category regulatory; severity info
+              when entity in watch and status not in bad_status and entity not in nobody
+              explain "状态 {status}"
+            }
+            """)
+        #expect(program.lists == ["watch": ["91WATCH", "91OTHER"], "bad_status": ["非正常", "注销"], "nobody": []])
+        let normal = [F.record("tax.taxpayer", "t", "2024-01-01", ["taxpayer_status": .s("正常")])]
+        let abnormal = [F.record("tax.taxpayer", "t", "2024-01-01", ["taxpayer_status": .s("非正常")])]
+        func fired(_ id: String, _ records: [FactRecord]) -> [String] {
+            program.evaluate(F.entity("2024-05-15", records, id: id)).firings.map { "\($0.rule): \($0.explanation)" }
+        }
+        #expect(fired("91WATCH", normal) == ["watched: 状态 正常"])
+        #expect(fired("91WATCH", abnormal) == [])
+        #expect(fired("91ELSE", normal) == [])
+        // An unknown status is neither in nor out of a list: the rule does not fire.
+        #expect(fired("91WATCH", []) == [])
+    }
+
+    static let scored = """
+        feature paid = sum(tax.payment.amount, 12mo)
+        scorecard s {
+          base 600
+          range 0..1000
+          dimension d "纳税" {
+            cap 300
+            item payer "纳税 {paid} 元" points +150 when tagged payer
+          }
+          grades { A >= 700, B >= 600, C }
+        }
+        tag payer "纳税企业" when paid > 0 explain "近12个月纳税 {paid} 元"
+        tag top "优等" when grade == "A" and tagged payer explain "{grade} 级，{score} 分"
+        tag top_or_low "优等或低分" when tagged top or score < 600
+        tag unpaid "未纳税" when not tagged payer
+        rule uses_tag {
+          title "纳税企业"; category tax; severity info
+          when tagged payer
+          explain "{paid}"
+        }
+        """
+
+    @Test func tagsBeforeAndAfterScoring() throws {
+        let program = try F.compile(Self.scored)
+        #expect(program.tags.map { "\($0.name) \($0.title) \($0.readsScore)" } == [
+            "payer 纳税企业 false", "top 优等 true", "top_or_low 优等或低分 true", "unpaid 未纳税 false",
+        ])
+        let records = [F.record("tax.payment", "p1", "2024-03-10", ["amount": .n(1200)])]
+        let data = F.entity("2024-05-15", records)
+
+        let before = program.evaluate(data)
+        #expect(before.tags.map { "\($0.tag): \($0.explanation)" } == ["payer: 近12个月纳税 1200 元"])
+        #expect(before.firings.map(\.rule) == ["uses_tag"])
+        #expect(before.firings[0].values == [NamedValue("payer", .bool(true))])
+        #expect(before.firings[0].sources == ["tax.payment/p1"])
+
+        let (after, score) = program.evaluateAndScore(data)
+        #expect(score?.score == 750)
+        #expect(score?.grade == "A")
+        #expect(
+            after.tags.map { "\($0.tag): \($0.explanation)" } == [
+                "payer: 近12个月纳税 1200 元", "top: A 级，750 分", "top_or_low: 优等或低分",
+            ])
+        let top = after.tags[1]
+        #expect(top.tagVersion == program.tags[1].version)
+        #expect(top.title == "优等")
+        #expect(top.values == [NamedValue("grade", .s("A")), NamedValue("payer", .bool(true))])
+        #expect(top.sources == ["tax.payment/p1"])
+        #expect(after.firings == before.firings)
+
+        // Without tax: no payer, grade B (600), so neither top nor top_or_low; unpaid holds.
+        let (none, noneScore) = program.evaluateAndScore(F.entity("2024-05-15", []))
+        #expect(noneScore?.grade == "B")
+        #expect(none.tags.map(\.tag) == ["unpaid"])
+        #expect(none.tags[0].explanation == "未纳税")
+        #expect(none.tags[0].values == [NamedValue("payer", .bool(false))])
+    }
+
+    @Test func tagVersionsFollowWhatTheyRead() throws {
+        let base = try F.compile(Self.scored)
+        let otherFeature = try F.compile(Self.scored.replacingOccurrences(of: "12mo)", with: "24mo)"))
+        let otherCard = try F.compile(Self.scored.replacingOccurrences(of: "base 600", with: "base 610"))
+        let relaidOut = try F.compile(Self.scored.replacingOccurrences(of: "tag unpaid \"未纳税\"", with: "tag  unpaid\n  \"未纳税\""))
+        func versions(_ p: RuleProgram) -> [String] { p.tags.map(\.version) }
+        #expect(Set(versions(base)).count == 4)
+        #expect(zip(versions(base), versions(otherFeature)).allSatisfy { $0 != $1 })
+        // The card changes only the tags that read the score.
+        #expect(zip(versions(base), versions(otherCard)).map { $0 == $1 } == [true, false, false, true])
+        #expect(versions(relaidOut) == versions(base))
+        // A rule reading a tag changes with the tag.
+        let otherTag = try F.compile(Self.scored.replacingOccurrences(of: "when paid > 0", with: "when paid > 1"))
+        #expect(otherTag.rules[0].version != base.rules[0].version)
+    }
+
+    @Test func leaderBuiltins() throws {
+        let program = try F.compile(
+            """
+            feature paid = sum(tax.payment.amount, 12mo)
+            industry leaders top 3 by paid
+            industry feature ratio = leaders_alerted / leaders
+            industry rule leaders_watch {
+              title "t"; category industry; severity low
+              when leaders >= 0
+              explain "{leaders} 家龙头，{leaders_alerted} 家预警，占比 {leaders_alerted_share:%}，{ratio}"
+            }
+            """)
+        #expect(program.leaderRanking == LeaderRanking(feature: "paid", top: 3))
+        func explain(_ leaders: [IndustryLeader]) -> String {
+            let data = IndustryData(
+                division: "C30", asOf: F.day("2024-05-15"), population: 10, alerted: 0, monthlySums: [:], leaders: leaders)
+            return program.evaluate(data).map(\.explanation).joined()
+        }
+        let four = [true, false, false, true].enumerated().map { IndustryLeader(uscc: "L\($0)", measure: 10, alerted: $1) }
+        // Only the top 3 count, even when the engine passes more.
+        #expect(explain(four) == "3 家龙头，1 家预警，占比 33.33%，0.33")
+        #expect(explain(Array(four.prefix(1))) == "1 家龙头，1 家预警，占比 100%，1")
+        #expect(explain([]) == "0 家龙头，0 家预警，占比 未知，未知")
+        let firing = try #require(
+            program.evaluate(
+                IndustryData(division: "C30", asOf: F.day("2024-05-15"), population: 10, alerted: 0, monthlySums: [:], leaders: four)
+            ).first)
+        #expect(firing.values == [NamedValue("leaders", .n(3))])
+    }
+}
