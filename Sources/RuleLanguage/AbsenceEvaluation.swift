@@ -39,7 +39,6 @@ extension EvaluationRun {
         if let run = absenceRuns[key] { return run }
         let run = EvaluationRun(
             program: program, asOf: asOf, records: records, industry: nil, windowEnds: ends, entity: entity)
-        run.scoreResult = scoreResult
         absenceRuns[key] = run
         return run
     }

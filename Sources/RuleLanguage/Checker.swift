@@ -102,10 +102,11 @@ final class Checker {
     var hasScorecard = false
 
     static let aggregateCost = 20
-    static let enterpriseBuiltins = ["as_of"] + EntityBuiltin.allCases.map(\.rawValue)
+    /// Suggested for unknown names in enterprise expressions (`score` and `grade` only work in tags).
+    static let enterpriseBuiltins = ["as_of", EntityBuiltin.entity.rawValue]
     static let industryBuiltins = ["as_of"] + IndustryBuiltin.allCases.map(\.rawValue)
     /// Names no feature or parameter may take.
-    static let builtinNames = Set(enterpriseBuiltins + industryBuiltins)
+    static let builtinNames = Set(industryBuiltins + EntityBuiltin.allCases.map(\.rawValue))
     static let functions = AggregateFunction.allCases.map(\.rawValue) + ["clamp"]
 
     init(schema: Schema, limits: RuleCompiler.Limits, diagnostics: DiagnosticSink) {
