@@ -3,8 +3,9 @@
 /// most once per evaluation.
 
 extension RuleProgram {
-    /// Evaluates the enterprise rules for one entity: the rules whose condition is true, and every
-    /// enterprise feature's value.
+    /// Evaluates the enterprise rules for one entity: the rules whose condition is true, the absence
+    /// rules suspended for a stale feed, the tags that do not read the score (`evaluateAndScore`
+    /// assigns those too), and every enterprise feature's value.
     public func evaluate(_ entity: EntityData) -> EntityEvaluation {
         evaluate(entity, run: EvaluationRun(entity, program: self))
     }
