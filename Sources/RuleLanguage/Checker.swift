@@ -9,12 +9,16 @@ final class Checker {
 
     /// Where an expression is checked.
     struct Scope {
+        /// What the expression belongs to: decides where `tagged`, `score` and `grade` may appear.
+        enum Context { case feature, rule, scorecard, tag }
+
         let kind: RuleKind
         /// Inside `where`: the topic whose fields are in scope.
         let topic: TopicSchema?
         /// Rule parameters (effective values); empty for features.
         let params: [String: (value: Double, percent: Bool)]
         let paramOrder: [String]
+        var context = Context.feature
     }
 
     /// What the expression being checked uses: collected per feature and per rule.
@@ -23,6 +27,12 @@ final class Checker {
         var features: Set<Int> = []
         var aggregates: Set<Int> = []
         var params: Set<String> = []
+        var tags: Set<Int> = []
+        var lists: Set<Int> = []
+        /// Reads `score` or `grade` (directly or through a tag): only possible after scoring.
+        var readsScore = false
+        /// Reads `leaders`, `leaders_alerted` or `leaders_alerted_share`.
+        var readsLeaders = false
         var cost = 0
         /// The deepest evaluation nesting through referenced features.
         var featureDepth = 0
@@ -35,10 +45,30 @@ final class Checker {
     struct CheckedFeature {
         let node: Node
         let type: StaticType
-        let features: Set<Int>
-        let aggregates: Set<Int>
-        let cost: Int
+        /// What the expression reads directly.
+        let uses: Usage
         let depth: Int
+    }
+
+    /// Everything an expression depends on, transitively through features and tags: for sources,
+    /// versions and cost.
+    struct Reach {
+        var features: Set<Int> = []
+        var tags: Set<Int> = []
+        var lists: Set<Int> = []
+        var aggregates: Set<Int> = []
+        var readsLeaders = false
+        /// The cost of the features and tags reached (the expression's own cost excluded).
+        var cost = 0
+
+        mutating func formUnion(_ other: Reach) {
+            features.formUnion(other.features)
+            tags.formUnion(other.tags)
+            lists.formUnion(other.lists)
+            aggregates.formUnion(other.aggregates)
+            readsLeaders = readsLeaders || other.readsLeaders
+            cost += other.cost
+        }
     }
 
     enum FeatureState {
@@ -59,9 +89,24 @@ final class Checker {
 
     var usage = Usage()
 
+    // Lists, tags and the leader ranking (see ListChecker, TagChecker, LeaderChecker).
+    var lists: [ListDecl] = []
+    var listIndex: [String: Int] = [:]
+    var tags: [TagDecl] = []
+    var tagIndex: [String: Int] = [:]
+    var tagStates: [TagState] = []
+    var tagCheckingStack: [Int] = []
+    var leaders: LeadersDecl?
+    var leaderRanking: LeaderRanking?
+    /// Whether the rule set has a scorecard (tags may then read `score` and `grade`).
+    var hasScorecard = false
+
     static let aggregateCost = 20
-    static let enterpriseBuiltins = ["as_of"]
+    /// Suggested for unknown names in enterprise expressions (`score` and `grade` only work in tags).
+    static let enterpriseBuiltins = ["as_of", EntityBuiltin.entity.rawValue]
     static let industryBuiltins = ["as_of"] + IndustryBuiltin.allCases.map(\.rawValue)
+    /// Names no feature or parameter may take.
+    static let builtinNames = Set(industryBuiltins + EntityBuiltin.allCases.map(\.rawValue))
     static let functions = AggregateFunction.allCases.map(\.rawValue) + ["clamp"]
 
     init(schema: Schema, limits: RuleCompiler.Limits, diagnostics: DiagnosticSink) {
@@ -79,7 +124,7 @@ final class Checker {
                 f.name.location, "duplicate feature '\(f.name.name)' (first declared at \(features[first].name.location))")
             return
         }
-        if Checker.industryBuiltins.contains(f.name.name) {
+        if Checker.builtinNames.contains(f.name.name) {
             diagnostics.error(f.name.location, "'\(f.name.name)' is a built-in name; choose another feature name")
             return
         }
@@ -110,9 +155,7 @@ final class Checker {
         let f = features[i]
         let scope = Scope(kind: f.kind, topic: nil, params: [:], paramOrder: [])
         let typed = check(f.expression, scope)
-        let checked = CheckedFeature(
-            node: typed.node, type: typed.type, features: usage.features, aggregates: usage.aggregates,
-            cost: usage.cost, depth: usage.featureDepth + f.expression.depth)
+        let checked = CheckedFeature(node: typed.node, type: typed.type, uses: usage, depth: usage.featureDepth + f.expression.depth)
         usage = saved
         checkingStack.removeLast()
         if case .duration = typed.type {
@@ -136,17 +179,44 @@ final class Checker {
         return checked
     }
 
-    /// All features and aggregates reachable from a set of features (for sources, versions, cost).
-    func closure(features start: Set<Int>) -> (features: Set<Int>, aggregates: Set<Int>) {
-        var seen: Set<Int> = []
-        var aggs: Set<Int> = []
-        var stack = Array(start)
-        while let f = stack.popLast() {
-            guard seen.insert(f).inserted, case .done(let c) = featureStates[f] else { continue }
-            aggs.formUnion(c.aggregates)
-            stack.append(contentsOf: c.features)
+    /// What an expression's usage reaches through the features and tags it reads, transitively.
+    func reach(_ u: Usage) -> Reach {
+        var r = Reach(lists: u.lists, aggregates: u.aggregates, readsLeaders: u.readsLeaders)
+        var featureStack = Array(u.features)
+        var tagStack = Array(u.tags)
+        while true {
+            let uses: Usage
+            if let f = featureStack.popLast() {
+                guard r.features.insert(f).inserted, case .done(let c) = featureStates[f] else { continue }
+                uses = c.uses
+            } else if let t = tagStack.popLast() {
+                guard r.tags.insert(t).inserted, case .done(let c) = tagStates[t] else { continue }
+                uses = c.uses
+            } else {
+                break
+            }
+            r.lists.formUnion(uses.lists)
+            r.aggregates.formUnion(uses.aggregates)
+            r.readsLeaders = r.readsLeaders || uses.readsLeaders
+            r.cost += uses.cost
+            featureStack.append(contentsOf: uses.features)
+            tagStack.append(contentsOf: uses.tags)
         }
-        return (seen, aggs)
+        return r
+    }
+
+    /// The canonical texts of what an expression reaches, for its version: features, then tags, then
+    /// lists (each sorted by name), then the leader ranking when read. An expression that reads no
+    /// tag, list or leaders hashes exactly its features, as before these existed.
+    func dependencyTexts(_ r: Reach) -> [String] {
+        var texts = r.features.map { features[$0] }.sorted { $0.name.name < $1.name.name }.map(\.canonicalText)
+        texts += r.tags.map { tags[$0] }.sorted { $0.name.name < $1.name.name }.map(\.canonicalText)
+        texts += r.lists.map { lists[$0] }.sorted { $0.name.name < $1.name.name }.map(\.canonicalText)
+        if r.readsLeaders, let leaders {
+            texts.append(leaders.canonicalText)
+            if let f = featureIndex[leaders.feature.name] { texts.append(features[f].canonicalText) }
+        }
+        return texts
     }
 
     // MARK: - Expressions
@@ -212,6 +282,10 @@ final class Checker {
             }
         case .inList(let x, let items, let negated):
             return inList(x, items, negated: negated, at: e.location, scope)
+        case .inNamedList(let x, let list, let negated):
+            return inNamedList(check(x, scope), list, negated: negated, at: e.location)
+        case .tagged(let tag):
+            return tagged(tag, at: e.location, scope)
         case .call(let c):
             return call(c, scope)
         case .clamp(let x, let low, let high):
@@ -252,11 +326,17 @@ final class Checker {
             return Typed(node: .constant(.number(p.value)), type: .number(.scalar))
         }
         if n == "as_of" { return Typed(node: .asOf, type: .date) }
+        if let b = EntityBuiltin(rawValue: n) {
+            guard useEntityBuiltin(b, at: at, kind: scope.kind, context: scope.context) else { return .error }
+            if b.needsScore { usage.read(.entity(b)) }
+            return Typed(node: .entity(b), type: b.type)
+        }
         if let b = IndustryBuiltin(rawValue: n) {
             guard scope.kind == .industry else {
                 diagnostics.error(at, "'\(n)' is only available in industry rules and industry features")
                 return .error
             }
+            guard leadersAvailable(b, at: at) else { return .error }
             usage.read(.industry(b))
             return Typed(node: .industry(b), type: b.type)
         }
@@ -365,7 +445,7 @@ final class Checker {
         return Typed(node: .constant(.date(day)), type: .date)
     }
 
-    private func comparable(_ op: ComparisonOperator, _ a: StaticType, _ b: StaticType, at: SourceLocation) -> Bool {
+    func comparable(_ op: ComparisonOperator, _ a: StaticType, _ b: StaticType, at: SourceLocation) -> Bool {
         switch (a, b) {
         case (.number(let x), .number(let y)):
             if x == y || x == .scalar || y == .scalar { return true }
@@ -523,7 +603,8 @@ final class Checker {
         // Filter.
         var filterNode: Node?
         if let f = c.filter {
-            let inner = Scope(kind: scope.kind, topic: topic, params: scope.params, paramOrder: scope.paramOrder)
+            let inner = Scope(
+                kind: scope.kind, topic: topic, params: scope.params, paramOrder: scope.paramOrder, context: scope.context)
             let t = check(f, inner)
             if t.type != .bool && t.type != .error {
                 diagnostics.error(f.location, "'where' needs a condition, found \(t.type.phrase)")

@@ -54,8 +54,15 @@ public enum RuleCompiler {
         var ruleDecls: [RuleDecl] = []
         var ruleNames: [String: SourceLocation] = [:]
         var scorecardDecls: [ScorecardDecl] = []
+        var leaderDecls: [LeadersDecl] = []
         for d in declarations {
             switch d {
+            case .list(let l):
+                checker.declare(l)
+            case .tag(let t):
+                checker.declare(t)
+            case .leaders(let l):
+                leaderDecls.append(l)
             case .scorecard(let s):
                 if let first = scorecardDecls.first(where: { $0.name.name == s.name.name }) {
                     checker.diagnostics.error(
@@ -77,7 +84,10 @@ public enum RuleCompiler {
                 ruleDecls.append(r)
             }
         }
+        checker.hasScorecard = !scorecardDecls.isEmpty
+        checker.checkLeaders(leaderDecls)
         for i in checker.features.indices { checker.checkFeature(i) }
+        for i in checker.tags.indices { checker.checkTag(i) }
 
         var rules: [CompiledRule] = []
         var usedOverrides: Set<String> = []
@@ -107,7 +117,7 @@ public enum RuleCompiler {
         for key in overrides.keys.sorted() { version.addField("\(key)=\(overrides[key]!)") }
 
         let ordered = rules.filter { $0.kind == .enterprise } + rules.filter { $0.kind == .industry }
-        let scorecards = checkedScorecards.map { link($0, rules: ordered, features: checker.features) }
+        let scorecards = checkedScorecards.map { link($0, rules: ordered) }
         return .success(
             RuleProgram(
                 version: version.hex,
@@ -118,7 +128,9 @@ public enum RuleCompiler {
                 industryFeatureNames: compiledFeatures.filter { $0.kind == .industry }.map(\.name),
                 warnings: finished,
                 scorecards: scorecards,
-                leaderRanking: nil,
+                leaderRanking: checker.leaderRanking,
+                lists: checker.compiledLists,
+                tags: checker.compiledTags(scorecardVersion: scorecards.first?.version),
                 features: compiledFeatures,
                 aggregates: aggregates))
     }
@@ -143,12 +155,10 @@ public enum RuleCompiler {
     }
 
     /// A checked scorecard with the rules that score in each of its dimensions, and its version.
-    private static func link(_ card: CheckedScorecard, rules: [CompiledRule], features: [FeatureDecl]) -> Scorecard {
+    private static func link(_ card: CheckedScorecard, rules: [CompiledRule]) -> Scorecard {
         var version = ContentHash()
         version.addField(card.canonicalText)
-        for f in card.features.map({ features[$0] }).sorted(by: { $0.name.name < $1.name.name }) {
-            version.addField(f.canonicalText)
-        }
+        for text in card.dependencyTexts { version.addField(text) }
         var dimensions: [CompiledDimension] = []
         var contributing: [String] = []
         for d in card.dimensions {
@@ -214,7 +224,7 @@ extension Checker {
                 diagnostics.error(p.name.location, "duplicate parameter '\(n)' in rule '\(ruleName)'")
                 continue
             }
-            if Checker.industryBuiltins.contains(n) {
+            if Checker.builtinNames.contains(n) {
                 diagnostics.error(p.name.location, "'\(n)' is a built-in name; choose another parameter name")
                 continue
             }
@@ -277,8 +287,13 @@ extension Checker {
             }
         }
 
+        var absenceTopics: [String] = []
+        if case .absence(let paths)? = fields["absence"]?.value {
+            absenceTopics = checkAbsence(paths, kind: r.kind, keyword: fields["absence"]!.keyword)
+        }
+
         // Condition.
-        let scope = Scope(kind: r.kind, topic: nil, params: params, paramOrder: paramOrder)
+        let scope = Scope(kind: r.kind, topic: nil, params: params, paramOrder: paramOrder, context: .rule)
         usage = Usage()
         var condition = Node.constant(.unknown)
         if case .when(let e)? = fields["when"]?.value {
@@ -299,7 +314,7 @@ extension Checker {
         // Explanation.
         var segments: [Template.Segment] = []
         if case .explain(let t)? = fields["explain"]?.value {
-            segments = resolveTemplate(t, kind: r.kind, params: params, paramOrder: paramOrder)
+            segments = resolveTemplate(t, kind: r.kind, params: params, paramOrder: paramOrder, context: .rule)
         }
         let paramsUsed = conditionUsage.params.union(usage.params)
         for p in r.params where params[p.name.name] != nil && !paramsUsed.contains(p.name.name) {
@@ -307,20 +322,15 @@ extension Checker {
         }
 
         // Cost, sources and version.
-        let reach = closure(features: conditionUsage.features)
-        var cost = conditionUsage.cost
-        for f in reach.features {
-            if case .done(let c) = featureStates[f] { cost += c.cost }
-        }
+        let reached = reach(conditionUsage)
+        let cost = conditionUsage.cost + reached.cost
         if cost > limits.maxRuleCost {
             diagnostics.error(
                 r.name.location, "rule '\(ruleName)' is too expensive to evaluate (cost \(cost), the limit is \(limits.maxRuleCost))")
         }
         var version = ContentHash()
         version.addField(r.canonicalText)
-        for f in reach.features.map({ features[$0] }).sorted(by: { $0.name.name < $1.name.name }) {
-            version.addField(f.canonicalText)
-        }
+        for text in dependencyTexts(reached) { version.addField(text) }
         for a in applied.sorted() { version.addField(a) }
 
         let errorsAfter = diagnostics.items.filter { $0.severity == .error }.count + diagnostics.dropped
@@ -329,9 +339,9 @@ extension Checker {
             name: ruleName, version: version.hex, kind: r.kind == .enterprise ? .enterprise : .industry,
             severity: severity, category: category, title: title,
             params: paramOrder.map { NamedValue($0, .number(params[$0]!.value)) },
-            score: score, cooldownDays: cooldownDays, location: r.name.location,
+            score: score, cooldownDays: cooldownDays, location: r.name.location, absenceTopics: absenceTopics,
             condition: condition, explanation: Template(segments: segments), reads: conditionUsage.reads,
-            sourceAggregates: conditionUsage.aggregates.union(reach.aggregates).sorted())
+            sourceAggregates: reached.aggregates.sorted())
     }
 
     /// `unknown severity 'hgh'; did you mean 'high'?`, or the list of choices when nothing is close.
@@ -340,8 +350,31 @@ extension Checker {
         return "unknown \(what) '\(name)'; expected one of \(choices.joined(separator: ", "))"
     }
 
+    /// `absence tax.payment, …`: catalog topics (not `#history`, which follows its topic), each
+    /// once, in enterprise rules only (industry rules have no feeds of their own).
+    private func checkAbsence(_ paths: [FieldPath], kind: RuleKind, keyword: Identifier) -> [String] {
+        if kind == .industry {
+            diagnostics.error(keyword.location, "'absence' applies to enterprise rules; an industry has no feeds of its own")
+        }
+        var topics: [String] = []
+        for p in paths {
+            let name = p.text
+            guard schema.topics[name] != nil else {
+                diagnostics.error(p.location, Suggest.message("unknown topic '\(name)'", name, among: schema.topics.keys))
+                continue
+            }
+            if topics.contains(name) {
+                diagnostics.error(p.location, "topic '\(name)' is listed twice in 'absence'")
+                continue
+            }
+            topics.append(name)
+        }
+        return topics
+    }
+
     func resolveTemplate(
-        _ t: TemplateSyntax, kind: RuleKind, params: [String: (value: Double, percent: Bool)], paramOrder: [String]
+        _ t: TemplateSyntax, kind: RuleKind, params: [String: (value: Double, percent: Bool)], paramOrder: [String],
+        context: Scope.Context
     ) -> [Template.Segment] {
         var segments: [Template.Segment] = []
         for piece in TemplateParser.parse(t, diagnostics: &diagnostics) {
@@ -355,8 +388,11 @@ extension Checker {
                     segments.append(.text(shown))
                 } else if name == "as_of" {
                     segments.append(.asOf)
+                } else if kind == .enterprise, let b = EntityBuiltin(rawValue: name), b.needsScore {
+                    // `{score}` and `{grade}` in tags; the entity id is not shown in explanations.
+                    if useEntityBuiltin(b, at: piece.location, kind: kind, context: context) { segments.append(.entity(b)) }
                 } else if kind == .industry, let b = IndustryBuiltin(rawValue: name) {
-                    segments.append(.industry(b, percent: percent))
+                    if leadersAvailable(b, at: piece.location) { segments.append(.industry(b, percent: percent)) }
                 } else if let i = featureIndex[name], features[i].kind == kind {
                     segments.append(.feature(i, percent: percent))
                 } else {

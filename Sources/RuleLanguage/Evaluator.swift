@@ -3,22 +3,32 @@
 /// most once per evaluation.
 
 extension RuleProgram {
-    /// Evaluates the enterprise rules for one entity: the rules whose condition is true, and every
-    /// enterprise feature's value.
+    /// Evaluates the enterprise rules for one entity: the rules whose condition is true, the absence
+    /// rules suspended for a stale feed, the tags that do not read the score (`evaluateAndScore`
+    /// assigns those too), and every enterprise feature's value.
     public func evaluate(_ entity: EntityData) -> EntityEvaluation {
         evaluate(entity, run: EvaluationRun(entity, program: self))
     }
 
+    /// The evaluation with `run`'s caches. Tags that read the score are left out unless the run has
+    /// been scored (`EvaluationRun.scoreResult`).
     func evaluate(_ entity: EntityData, run: EvaluationRun) -> EntityEvaluation {
         var values: [String: Value] = [:]
         for (i, f) in features.enumerated() where f.kind == .enterprise {
             values[f.name] = run.feature(i).value
         }
         var firings: [Firing] = []
+        var suspended: [String] = []
         for rule in rules where rule.kind == .enterprise {
-            if let firing = run.fire(rule) { firings.append(firing) }
+            switch run.outcome(rule) {
+            case .fired(let firing): firings.append(firing)
+            case .suspended: suspended.append(rule.name)
+            case .quiet: break
+            }
         }
-        return EntityEvaluation(entity: entity.entity, asOf: entity.asOf, firings: firings, features: values)
+        return EntityEvaluation(
+            entity: entity.entity, asOf: entity.asOf, firings: firings, features: values, suspended: suspended,
+            tags: run.memberships())
     }
 
     /// Evaluates the industry rules for one division.
@@ -73,26 +83,42 @@ final class EvaluationRun {
     let asOf: Day
     let records: [String: [FactRecord]]
     let industry: IndustryData?
+    /// The entity evaluated (nil for an industry): the `entity` builtin, and the feeds that absence
+    /// rules need.
+    let entity: EntityData?
     /// Per-topic window ends (`EntityData.windowEnds`); `X#history` follows `X`.
     let windowEnds: [String: Day]
     /// False when `asOf` is outside the calendar's sensible range: then every aggregate is unknown.
     let calendarOK: Bool
+    /// The first scorecard's result once scored: what `score` and `grade` read (unknown before).
+    var scoreResult: ScoreResult?
     private var featureCache: [RuntimeValue?]
     private var aggregateCache: [AggregateResult?]
+    var tagCache: [Bool?]
+    /// Runs whose windows over some feeds end at the feeds' `windowEnd`, by the sorted topics (see
+    /// `outcome(_:)`); created when an absence rule first needs one.
+    var absenceRuns: [[String]: EvaluationRun] = [:]
 
-    init(program: RuleProgram, asOf: Day, records: [String: [FactRecord]], industry: IndustryData?, windowEnds: [String: Day] = [:]) {
+    init(
+        program: RuleProgram, asOf: Day, records: [String: [FactRecord]], industry: IndustryData?, windowEnds: [String: Day] = [:],
+        entity: EntityData? = nil
+    ) {
         self.program = program
         self.asOf = asOf
         self.windowEnds = windowEnds
         self.records = records
         self.industry = industry
+        self.entity = entity
         self.calendarOK = sensibleDays.contains(asOf.value)
         featureCache = Array(repeating: nil, count: program.features.count)
         aggregateCache = Array(repeating: nil, count: program.aggregates.count)
+        tagCache = Array(repeating: nil, count: program.tags.count)
     }
 
     convenience init(_ entity: EntityData, program: RuleProgram) {
-        self.init(program: program, asOf: entity.asOf, records: entity.records, industry: nil, windowEnds: entity.windowEnds)
+        self.init(
+            program: program, asOf: entity.asOf, records: entity.records, industry: nil, windowEnds: entity.windowEnds,
+            entity: entity)
     }
 
     func fire(_ rule: CompiledRule) -> Firing? {
@@ -111,6 +137,8 @@ final class EvaluationRun {
             case .feature(let i): return NamedValue(program.features[i].name, feature(i).value)
             case .param(let name, let v): return NamedValue(name, .number(v))
             case .industry(let b): return NamedValue(b.rawValue, industryValue(b).value)
+            case .entity(let b): return NamedValue(b.rawValue, entityValue(b).value)
+            case .tag(let i): return NamedValue(program.tags[i].name, .bool(tag(i)))
             }
         }
     }
@@ -130,6 +158,7 @@ final class EvaluationRun {
             case .asOf: out += calendarOK ? asOf.description : "未知"
             case .feature(let i, let percent): out += Self.text(feature(i), percent: percent)
             case .industry(let b, let percent): out += Self.text(industryValue(b), percent: percent)
+            case .entity(let b): out += Self.text(entityValue(b), percent: false)
             }
         }
         return out
@@ -163,6 +192,10 @@ final class EvaluationRun {
             return calendarOK ? .date(asOf) : .unknown
         case .industry(let b):
             return industryValue(b)
+        case .entity(let b):
+            return entityValue(b)
+        case .tagged(let i):
+            return .bool(tag(i))
         case .negate(let x):
             if case .number(let n) = eval(x, record) { return .number(-n) }
             return .unknown
@@ -209,6 +242,9 @@ final class EvaluationRun {
             if v == .unknown { return .unknown }
             let found = items.contains { Self.compare(.equal, v, $0) == .bool(true) }
             return .bool(found != negated)
+        case .inSet(let x, let items, let negated):
+            guard case .string(let v) = eval(x, record) else { return .unknown }
+            return .bool(items.contains(v) != negated)
         case .clamp(let x, let low, let high):
             guard case .number(let v) = eval(x, record), case .number(let lo) = eval(low, record),
                 case .number(let hi) = eval(high, record), lo <= hi
@@ -276,6 +312,24 @@ final class EvaluationRun {
             guard industry.population > 0 else { return .unknown }
             return .number(Double(industry.alerted) / Double(industry.population))
         case .division: return .string(industry.division)
+        case .leaders: return .number(Double(leaders.count))
+        case .leadersAlerted: return .number(Double(leaders.filter(\.alerted).count))
+        case .leadersAlertedShare:
+            guard !leaders.isEmpty else { return .unknown }
+            return .number(Double(leaders.filter(\.alerted).count) / Double(leaders.count))
+        }
+    }
+
+    /// The division's leaders as the program ranks them: at most its `top` (none without a ranking).
+    private var leaders: ArraySlice<IndustryLeader> {
+        industry?.leaders.prefix(program.leaderRanking?.top ?? 0) ?? []
+    }
+
+    func entityValue(_ b: EntityBuiltin) -> RuntimeValue {
+        switch b {
+        case .entity: return entity.map { .string($0.entity) } ?? .unknown
+        case .score: return scoreResult.map { .number(Double($0.score)) } ?? .unknown
+        case .grade: return scoreResult.map { .string($0.grade) } ?? .unknown
         }
     }
 

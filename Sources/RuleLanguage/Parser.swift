@@ -6,8 +6,8 @@ struct Parser {
         let diagnostic: Diagnostic
     }
 
-    static let ruleFieldKeywords = ["title", "category", "severity", "when", "score", "cooldown", "explain"]
-    static let declarationKeywords: Set<String> = ["feature", "rule", "industry", "scorecard"]
+    static let ruleFieldKeywords = ["title", "category", "severity", "when", "score", "cooldown", "explain", "absence"]
+    static let declarationKeywords: Set<String> = ["feature", "rule", "industry", "scorecard", "list", "tag"]
     static let scorecardFieldKeywords = ["base", "range", "dimension", "override", "grades"]
     static let dimensionFieldKeywords = ["weight", "cap", "item"]
     static let reservedWords: Set<String> = ["and", "or", "not", "in", "is", "true", "false", "null", "where", "offset"]
@@ -99,8 +99,13 @@ struct Parser {
         if current.isWord("industry") {
             kind = .industry
             advance()
+            if current.isWord("leaders") {
+                advance()
+                try parseLeaders(start: start)
+                return
+            }
             guard current.isWord("feature") || current.isWord("rule") else {
-                throw unexpected("'feature' or 'rule' after 'industry'")
+                throw unexpected("'feature', 'rule' or 'leaders' after 'industry'")
             }
         }
         if current.isWord("feature") {
@@ -115,9 +120,73 @@ struct Parser {
         } else if current.isWord("scorecard") {
             advance()
             try parseScorecard(start: start)
+        } else if current.isWord("list") {
+            advance()
+            try parseList(start: start)
+        } else if current.isWord("tag") {
+            advance()
+            try parseTag(start: start)
         } else {
-            throw unexpected("'feature', 'rule', 'industry rule' or 'scorecard'")
+            throw unexpected("'feature', 'rule', 'industry rule', 'scorecard', 'list' or 'tag'")
         }
+    }
+
+    /// `list NAME "标题" = ["a", "b"]` (strings only; may be empty).
+    private mutating func parseList(start: Int) throws {
+        let n = try name("a list name")
+        guard case .string(let title, _) = current.kind else { throw unexpected("a quoted list title") }
+        advance()
+        try expectSymbol("=")
+        try expectSymbol("[", "'[' to start the list")
+        var items: [String] = []
+        while !current.isSymbol("]") {
+            guard case .string(let item, _) = current.kind else {
+                throw fail(current.location, "list items must be quoted strings, found \(current.display)")
+            }
+            advance()
+            items.append(item)
+            if current.isSymbol(",") { advance() } else if !current.isSymbol("]") { throw unexpected("',' or ']'") }
+        }
+        advance()
+        declarations.append(.list(ListDecl(name: n, title: title, items: items, canonicalText: canonical(from: start))))
+    }
+
+    /// `tag NAME "标题" when COND [explain "…"]`.
+    private mutating func parseTag(start: Int) throws {
+        let n = try name("a tag name")
+        guard case .string(let title, _) = current.kind else { throw unexpected("a quoted tag title") }
+        advance()
+        try expectWord("when")
+        let condition = try expression()
+        var explanation: TemplateSyntax?
+        if current.isWord("explain") {
+            advance()
+            explanation = try template()
+        }
+        declarations.append(
+            .tag(TagDecl(name: n, title: title, condition: condition, explanation: explanation, canonicalText: canonical(from: start))))
+    }
+
+    /// `industry leaders top N by FEATURE` (after `industry leaders`).
+    private mutating func parseLeaders(start: Int) throws {
+        try expectWord("top")
+        guard case .number(let v, let percent) = current.kind, !percent, v.rounded() == v, v <= 1_000_000 else {
+            throw unexpected("a whole number of leaders, as in 'top 10'")
+        }
+        let top = IntegerLiteral(value: Int(v), location: current.location)
+        advance()
+        try expectWord("by")
+        let feature = try name("a feature name")
+        declarations.append(
+            .leaders(LeadersDecl(location: tokens[start].location, top: top, feature: feature, canonicalText: canonical(from: start))))
+    }
+
+    /// A quoted explanation template, with the position of its first character.
+    private mutating func template() throws -> TemplateSyntax {
+        guard case .string(_, let raw) = current.kind else { throw unexpected("a quoted explanation") }
+        let at = current.location
+        advance()
+        return TemplateSyntax(raw: raw, start: SourceLocation(path: at.path, line: at.line, column: at.column + 1))
     }
 
     private mutating func parseRule(kind: RuleKind, start: Int) throws {
@@ -216,11 +285,15 @@ struct Parser {
             return RuleField(keyword: keyword, value: .cooldown(try windowLiteral(allowZero: true)))
         case "explain":
             advance()
-            guard case .string(_, let raw) = current.kind else { throw unexpected("a quoted explanation") }
-            let at = current.location
+            return RuleField(keyword: keyword, value: .explain(try template()))
+        case "absence":
             advance()
-            let start = SourceLocation(path: at.path, line: at.line, column: at.column + 1)
-            return RuleField(keyword: keyword, value: .explain(TemplateSyntax(raw: raw, start: start)))
+            var topics = [try fieldPath()]
+            while current.isSymbol(",") {
+                advance()
+                topics.append(try fieldPath())
+            }
+            return RuleField(keyword: keyword, value: .absence(topics))
         default:
             var message = "unknown rule field '\(w)'"
             if let s = Suggest.closest(to: w, among: Parser.ruleFieldKeywords) { message += "; did you mean '\(s)'?" }
@@ -317,6 +390,10 @@ struct Parser {
             let negated = t.isWord("not")
             advance()
             if negated { advance() }
+            if current.identifier != nil {
+                let list = try name("a list name or '['")
+                return try node(.inNamedList(left, list, negated: negated), t.location, left)
+            }
             let items = try list()
             return try node(.inList(left, items, negated: negated), t.location, [left] + items)
         }
@@ -409,6 +486,11 @@ struct Parser {
         case .identifier(let n):
             if n == "clamp", peek(1).isSymbol("(") {
                 return try clamp()
+            }
+            if n == "tagged", let tag = peek(1).identifier, !Parser.reservedWords.contains(tag) {
+                advance()
+                let name = Identifier(name: tag, location: advance().location)
+                return Expression(kind: .tagged(name), location: t.location, depth: 1)
             }
             switch n {
             case "true", "false":

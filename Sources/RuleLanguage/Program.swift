@@ -22,6 +22,10 @@ public struct RuleProgram: Sendable {
     /// How industry rules rank a division's leading enterprises (`industry leaders top N by FEATURE`);
     /// nil when the set declares no ranking.
     public let leaderRanking: LeaderRanking?
+    /// The declared lists by name (`list NAME "标题" = [...]`).
+    public let lists: [String: Set<String>]
+    /// The declared tags in declaration order (files sorted by path).
+    public let tags: [CompiledTag]
 
     let features: [CompiledFeature]
     let aggregates: [AggregateSpec]
@@ -58,6 +62,10 @@ public struct CompiledRule: Sendable {
     public let cooldownDays: Int
     /// Where the rule is declared (its name).
     public let location: SourceLocation
+    /// The feeds of an absence rule (`absence tax.payment`): the rule is suspended unless each is
+    /// fresh (`EntityData.feeds`), and its windows over them end at the feed's `windowEnd`. Empty
+    /// for other rules.
+    public let absenceTopics: [String]
 
     let condition: Node
     let explanation: Template
@@ -73,6 +81,29 @@ enum Read: Hashable, Sendable {
     case feature(Int)
     case param(String, Double)
     case industry(IndustryBuiltin)
+    case entity(EntityBuiltin)
+    /// Whether the entity has the tag (by index into `RuleProgram.tags`).
+    case tag(Int)
+}
+
+/// A tag of a program (`tag NAME "标题" when COND explain "…"`): a set of enterprises defined by a
+/// condition, such as the quality-enterprise library's `leading`.
+public struct CompiledTag: Sendable {
+    public let name: String
+    public let title: String
+    /// Content hash of the tag's tokens and of what it reads (features, lists and tags,
+    /// transitively; the first scorecard's version when it reads `score` or `grade`).
+    public let version: String
+    /// Whether the tag reads `score` or `grade` (directly or through another tag): then only
+    /// `evaluateAndScore` assigns it, after scoring.
+    public let readsScore: Bool
+    /// Where the tag is declared (its name).
+    public let location: SourceLocation
+
+    let condition: Node
+    let explanation: Template
+    let reads: [Read]
+    let sourceAggregates: [Int]
 }
 
 struct CompiledFeature: Sendable {

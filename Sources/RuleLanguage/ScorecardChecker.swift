@@ -20,8 +20,8 @@ struct CheckedScorecard {
     let dimensions: [Dimension]
     let overrides: [CompiledOverride]
     let grades: [Scorecard.GradeBand]
-    /// Features the items and overrides read, transitively (for the version).
-    let features: Set<Int>
+    /// The canonical texts of what the items and overrides read, transitively (for the version).
+    let dependencyTexts: [String]
 }
 
 extension Checker {
@@ -96,7 +96,7 @@ extension Checker {
             return true
         }
 
-        var features: Set<Int> = []
+        var dependencies = Reach()
         var dimensions: [CheckedScorecard.Dimension] = []
         var dimensionNames: [String: SourceLocation] = [:]
         var itemCount = 0
@@ -130,7 +130,7 @@ extension Checker {
                 case .item(let item):
                     itemCount += 1
                     guard declareItem(item.name, "item") else { continue }
-                    if let compiled = checkItem(item, features: &features) { items.append(compiled) }
+                    if let compiled = checkItem(item, dependencies: &dependencies) { items.append(compiled) }
                 case .broken:
                     if f.keyword.name == "cap" { cap = (0, 0) }
                 }
@@ -153,9 +153,9 @@ extension Checker {
                 diagnostics.error(o.grade.location, Checker.unknownChoice("grade", o.grade.name, gradeNames))
             }
             let checked = checkScorecardExpressions(condition: o.condition, points: nil, owner: "override '\(o.name.name)'", at: o.name.location)
-            let text = Template(segments: resolveTemplate(o.text, kind: .enterprise, params: [:], paramOrder: []))
+            let text = Template(segments: resolveTemplate(o.text, kind: .enterprise, params: [:], paramOrder: [], context: .scorecard))
             guard let checked else { continue }
-            features.formUnion(checked.features)
+            dependencies.formUnion(checked.reach)
             if let grade, let condition = checked.condition {
                 overrides.append(
                     CompiledOverride(
@@ -172,7 +172,7 @@ extension Checker {
         guard errorCount == errorsBefore else { return nil }
         return CheckedScorecard(
             name: s.name, title: s.title ?? cardName, canonicalText: s.canonicalText, base: base, range: range,
-            dimensions: dimensions, overrides: overrides, grades: grades, features: closure(features: features).features)
+            dimensions: dimensions, overrides: overrides, grades: grades, dependencyTexts: dependencyTexts(dependencies))
     }
 
     var errorCount: Int { diagnostics.items.filter { $0.severity == .error }.count + diagnostics.dropped }
@@ -236,14 +236,14 @@ extension Checker {
         return bands.map { Scorecard.GradeBand(name: $0.name.name, threshold: $0.threshold?.value) }
     }
 
-    private func checkItem(_ item: ItemDecl, features: inout Set<Int>) -> CompiledItem? {
+    private func checkItem(_ item: ItemDecl, dependencies: inout Reach) -> CompiledItem? {
         var pointsExpression: Expression?
         if case .graded(let e) = item.points { pointsExpression = e }
         let checked = checkScorecardExpressions(
             condition: item.condition, points: pointsExpression, owner: "item '\(item.name.name)'", at: item.name.location)
-        let text = Template(segments: resolveTemplate(item.text, kind: .enterprise, params: [:], paramOrder: []))
+        let text = Template(segments: resolveTemplate(item.text, kind: .enterprise, params: [:], paramOrder: [], context: .scorecard))
         guard let checked else { return nil }
-        features.formUnion(checked.features)
+        dependencies.formUnion(checked.reach)
         let points: CompiledItem.Points
         switch item.points {
         case .fixed(let p): points = .fixed(p.value)
@@ -260,7 +260,7 @@ extension Checker {
         let reads: [Read]
         /// Aggregates read directly or through features: the sources of a contribution.
         let aggregates: [Int]
-        let features: Set<Int>
+        let reach: Reach
     }
 
     /// Type-checks an item's or override's condition (a condition, like a rule's `when`) and points
@@ -269,7 +269,7 @@ extension Checker {
         condition: Expression?, points: Expression?, owner: String, at name: SourceLocation
     ) -> CheckedExpressions? {
         let errorsBefore = errorCount
-        let scope = Scope(kind: .enterprise, topic: nil, params: [:], paramOrder: [])
+        let scope = Scope(kind: .enterprise, topic: nil, params: [:], paramOrder: [], context: .scorecard)
         usage = Usage()
         var conditionNode: Node?
         var pointsNode: Node?
@@ -298,19 +298,15 @@ extension Checker {
                 diagnostics.error(
                     at, "\(owner) is nested too deeply through features (depth \(deepest), the limit is \(limits.maxEvaluationDepth))")
             }
-            let reach = closure(features: usage.features)
-            var cost = usage.cost
-            for f in reach.features {
-                if case .done(let c) = featureStates[f] { cost += c.cost }
-            }
+            let cost = usage.cost + reach(usage).cost
             if cost > limits.maxRuleCost {
                 diagnostics.error(name, "\(owner) is too expensive to evaluate (cost \(cost), the limit is \(limits.maxRuleCost))")
             }
         }
         guard errorCount == errorsBefore else { return nil }
-        let reach = closure(features: usage.features)
+        let reached = reach(usage)
         return CheckedExpressions(
-            condition: conditionNode, points: pointsNode, reads: usage.reads,
-            aggregates: usage.aggregates.union(reach.aggregates).sorted(), features: reach.features)
+            condition: conditionNode, points: pointsNode, reads: usage.reads, aggregates: reached.aggregates.sorted(),
+            reach: reached)
     }
 }

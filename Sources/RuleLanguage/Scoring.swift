@@ -37,10 +37,11 @@ extension RuleProgram {
     }
 
     /// `evaluate(_:)` and `score(_:)` in one pass: each feature and aggregate is computed once.
+    /// The tags that read `score` or `grade` are assigned here only: after scoring.
     public func evaluateAndScore(_ entity: EntityData) -> (evaluation: EntityEvaluation, score: ScoreResult?) {
         let run = EvaluationRun(entity, program: self)
-        let evaluation = evaluate(entity, run: run)
-        return (evaluation, scorecards.first.map { run.score($0, entity: entity.entity) })
+        run.scoreResult = scorecards.first.map { run.score($0, entity: entity.entity) }
+        return (evaluate(entity, run: run), run.scoreResult)
     }
 }
 
@@ -102,7 +103,7 @@ extension EvaluationRun {
             }
             for r in d.rules {
                 let rule = program.rules[r]
-                guard let effect = rule.score, let firing = fire(rule) else { continue }
+                guard let effect = rule.score, case .fired(let firing) = outcome(rule) else { continue }
                 raw += effect.points
                 lines.append(
                     ScoreLine(

@@ -54,6 +54,10 @@ struct Expression: Sendable {
         /// `x is not null` / `x is known` (true) and `x is null` / `x is unknown` (false).
         case isKnown(Expression, known: Bool)
         case inList(Expression, [Expression], negated: Bool)
+        /// `x in watch_list` / `x not in watch_list`: membership in a declared `list`.
+        case inNamedList(Expression, Identifier, negated: Bool)
+        /// `tagged leading`: whether the entity has a declared tag.
+        case tagged(Identifier)
         case call(CallSyntax)
         /// `clamp(x, low, high)`: `x` bounded to `low...high`.
         case clamp(Expression, Expression, Expression)
@@ -99,6 +103,8 @@ enum RuleFieldValue: Sendable {
     case score(points: Int, dimension: Identifier)
     case cooldown(WindowLiteral)
     case explain(TemplateSyntax)
+    /// `absence tax.payment, hrss.insurance`: the feeds whose silence the rule reads.
+    case absence([FieldPath])
     /// The field was present but did not parse (already diagnosed).
     case broken
 }
@@ -120,6 +126,36 @@ enum Declaration: Sendable {
     case feature(FeatureDecl)
     case rule(RuleDecl)
     case scorecard(ScorecardDecl)
+    case list(ListDecl)
+    case tag(TagDecl)
+    case leaders(LeadersDecl)
+}
+
+/// `list NAME "标题" = ["a", "b"]`: a named set of strings (a watch list, a library of enterprises).
+struct ListDecl: Sendable {
+    let name: Identifier
+    let title: String
+    let items: [String]
+    let canonicalText: String
+}
+
+/// `tag NAME "标题" when COND [explain "…"]`: a rule-defined set of enterprises (e.g. the
+/// quality-enterprise library), evaluated per enterprise like a rule without an alert.
+struct TagDecl: Sendable {
+    let name: Identifier
+    let title: String
+    let condition: Expression
+    let explanation: TemplateSyntax?
+    let canonicalText: String
+}
+
+/// `industry leaders top N by FEATURE`: how a division's leading enterprises are ranked.
+struct LeadersDecl: Sendable {
+    /// The `industry` keyword: where a duplicate declaration is reported.
+    let location: SourceLocation
+    let top: IntegerLiteral
+    let feature: Identifier
+    let canonicalText: String
 }
 
 // MARK: - Scorecards

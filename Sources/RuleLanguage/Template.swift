@@ -6,6 +6,7 @@ struct Template: Hashable, Sendable {
         case feature(Int, percent: Bool)
         case asOf
         case industry(IndustryBuiltin, percent: Bool)
+        case entity(EntityBuiltin)
     }
 
     let segments: [Segment]

@@ -144,14 +144,40 @@ enum IndustryBuiltin: String, Hashable, Sendable, CaseIterable {
     case population, alerted
     case alertedShare = "alerted_share"
     case division
+    /// The division's leading enterprises (`industry leaders top N by FEATURE`): how many, how many
+    /// of them have an active high alert, and that share.
+    case leaders
+    case leadersAlerted = "leaders_alerted"
+    case leadersAlertedShare = "leaders_alerted_share"
 
     var type: StaticType {
         switch self {
-        case .population, .alerted: return .number(.count)
-        case .alertedShare: return .number(.scalar)
+        case .population, .alerted, .leaders, .leadersAlerted: return .number(.count)
+        case .alertedShare, .leadersAlertedShare: return .number(.scalar)
         case .division: return .string
         }
     }
+
+    /// Needs an `industry leaders` declaration (without one there are no leaders to count).
+    var needsLeaderRanking: Bool { self == .leaders || self == .leadersAlerted || self == .leadersAlertedShare }
+}
+
+/// Names an enterprise expression reads from the evaluation itself rather than from its records.
+enum EntityBuiltin: String, Hashable, Sendable, CaseIterable {
+    /// The entity id (`EntityData.entity`): for lists of enterprises.
+    case entity
+    /// The score and grade of the first scorecard: only tags can read them, because tags are
+    /// evaluated after scoring.
+    case score, grade
+
+    var type: StaticType {
+        switch self {
+        case .entity, .grade: return .string
+        case .score: return .number(.scalar)
+        }
+    }
+
+    var needsScore: Bool { self != .entity }
 }
 
 /// The compiled evaluation tree. Parameters are folded to constants; names are resolved to slots.
@@ -163,6 +189,9 @@ indirect enum Node: Hashable, Sendable {
     case aggregate(Int)
     case asOf
     case industry(IndustryBuiltin)
+    case entity(EntityBuiltin)
+    /// Whether the entity has tag `i` (its condition is true); never unknown.
+    case tagged(Int)
     case negate(Node)
     case arithmetic(ArithmeticOperator, Node, Node)
     case shiftDate(Node, days: Int)
@@ -174,6 +203,8 @@ indirect enum Node: Hashable, Sendable {
     case not(Node)
     case isKnown(Node, Bool)
     case inList(Node, [RuntimeValue], negated: Bool)
+    /// Membership in a declared `list` (a set, so that long watch lists stay fast).
+    case inSet(Node, Set<String>, negated: Bool)
     /// `x` bounded to `low...high`; unknown when any of them is, or when `low > high`.
     case clamp(Node, Node, Node)
 }

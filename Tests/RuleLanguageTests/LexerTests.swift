@@ -85,6 +85,8 @@ import Testing
         case .isKnown(let x, let known): return "(\(known ? "known" : "unknown") \(sexp(x)))"
         case .inList(let x, let items, let negated):
             return "(\(negated ? "not-in" : "in") \(sexp(x)) [\(items.map(sexp).joined(separator: " "))])"
+        case .inNamedList(let x, let list, let negated): return "(\(negated ? "not-in" : "in") \(sexp(x)) \(list.name))"
+        case .tagged(let tag): return "(tagged \(tag.name))"
         case .call(let c):
             var s = "(\(c.function.name) \(c.path.text)"
             if let w = c.window { s += " \(w.text)" }

@@ -562,7 +562,7 @@ private func expectExplained(_ r: ScoreResult, sourceLocation: Testing.SourceLoc
         #expect(
             card.dimensions.map { "\($0.name) \($0.title) \($0.minPoints)..\($0.maxPoints) \($0.rules.joined(separator: ","))" } == [
                 "basic_info 基本信息 -100..50 legal_rep_frequent_change",
-                "finance_tax 财务税务 -250..120 tax_drop_yoy,taxpayer_abnormal,tax_credit_low,tax_arrears_announced",
+                "finance_tax 财务税务 -250..120 tax_drop_yoy,taxpayer_abnormal,tax_credit_low,tax_arrears_announced,tax_payments_stopped",
                 "judicial 司法 -300..50 dishonest_debtor,enforcement_cases_90d,property_seized",
                 "compliance 监管合规 -150..40 abnormal_operations,serious_penalty",
                 "social_responsibility 社会责任 -100..50 insured_headcount_drop,insurance_arrears",
@@ -574,7 +574,7 @@ private func expectExplained(_ r: ScoreResult, sourceLocation: Testing.SourceLoc
         // Every enterprise rule with a score effect scores in some dimension.
         let scored = try Self.program().rules.filter { $0.kind == .enterprise && $0.score != nil }.map(\.name)
         #expect(Set(card.dimensions.flatMap(\.rules)) == Set(scored))
-        #expect(scored.count == 14)
+        #expect(scored.count == 15)
     }
 
     @Test func healthyEnterpriseGetsAA() throws {
@@ -598,6 +598,11 @@ private func expectExplained(_ r: ScoreResult, sourceLocation: Testing.SourceLoc
         let both = try Self.program().evaluateAndScore(F.entity("2024-05-15", Self.healthy()))
         #expect(both.score == r)
         #expect(both.evaluation.firings == [])
+        // Graded AA without a dishonest listing: trustworthy, a tag assigned only after scoring.
+        #expect(
+            both.evaluation.tags.map { "\($0.tag): \($0.explanation)" } == ["trustworthy: 信用等级 AA（879 分），无未移出的失信被执行人记录"])
+        #expect(both.evaluation.tags[0].values == [NamedValue("grade", .s("AA")), NamedValue("dishonest_active_count", .n(0))])
+        #expect(try Self.program().evaluate(F.entity("2024-05-15", Self.healthy())).tags == [])
     }
 
     @Test func taxDropAndArrearsLowerTheGrade() throws {

@@ -18,7 +18,7 @@ import Testing
         #expect(
             files.map(\.path) == [
                 "rules/industry.cwr", "rules/judicial.cwr", "rules/regulatory.cwr", "rules/scorecard.cwr",
-                "rules/social_insurance.cwr", "rules/tax.cwr", "rules/utility.cwr",
+                "rules/social_insurance.cwr", "rules/tags.cwr", "rules/tax.cwr", "rules/utility.cwr",
             ])
         let result = RuleCompiler.compile(files, schema: F.schema)
         if case .failure(let d) = result { Issue.record("\(d.rendered(sources: files))") }
@@ -30,9 +30,15 @@ import Testing
                 "abnormal_operations:medium:regulatory", "serious_penalty:high:regulatory",
                 "legal_rep_frequent_change:medium:regulatory", "insured_headcount_drop:medium:social_insurance",
                 "insurance_arrears:medium:social_insurance", "tax_drop_yoy:high:tax", "taxpayer_abnormal:high:tax",
-                "tax_credit_low:medium:tax", "tax_arrears_announced:high:tax", "water_usage_collapse:medium:utility",
-                "water_arrears:medium:utility", "industry_tax_drop_yoy:high:industry", "industry_alert_share:high:industry",
+                "tax_credit_low:medium:tax", "tax_arrears_announced:high:tax", "tax_payments_stopped:high:tax",
+                "water_usage_collapse:medium:utility", "water_arrears:medium:utility", "industry_tax_drop_yoy:high:industry",
+                "industry_alert_share:high:industry", "industry_leaders_alerted:high:industry",
             ])
+        #expect(program.rules.first { $0.name == "tax_payments_stopped" }?.absenceTopics == ["tax.payment"])
+        #expect(program.rules.filter { !$0.absenceTopics.isEmpty }.map(\.name) == ["tax_payments_stopped"])
+        #expect(program.leaderRanking == LeaderRanking(feature: "tax_paid_12mo", top: 10))
+        #expect(program.tags.map { "\($0.name):\($0.title):\($0.readsScore)" } == ["leading:龙头企业:false", "trustworthy:诚信企业:true", "startup:初创企业:false"])
+        #expect(program.lists == ["active_statuses": ["存续", "在业"]])
         #expect(
             program.topicsUsed == [
                 "court.dishonest", "court.enforcement", "realestate.rights", "market.abnormal", "market.penalty",
