@@ -21,7 +21,7 @@ struct HTTPAPITests {
             + #""score":{"dimension":"finance_tax","points":-40},"severity":"\#(severity)","sources":["tax.payment/SK1"],"#
             + #""status":"active","subject_id":"\#(subject)","subject_kind":"enterprise","title":"纳税额同比大幅下降","#
             + #""values":[{"name":"tax_paid_3mo","value":1200},{"name":"tax_paid_3mo_ly","value":98765.43}],"#
-            + #""window":"2024-05"}"#
+            + #""window":"2024-05","withdrawal":null}"#
     }
 
     static func seedAlerts(_ store: PostgresStore) async throws {
@@ -150,7 +150,8 @@ struct HTTPAPITests {
                 + #""id":"SK1","paid_date":"2024-05-10"},"key":"SK1","version":1}],"topic":"tax.payment"}]}],"#
                 + #""features":[{"name":"tax_paid_3mo","value":1200},{"name":"last_paid","value":"2024-05-10"}],"#
                 + #""registration":{"deleted":false,"district":"430602","division":"C30","industry_code":"C3011","#
-                + #""name":"长沙湘江机械有限公司","status":"存续"},"uscc":"\#(TestUSCC.a)"}"#)
+                + #""name":"长沙湘江机械有限公司","status":"存续"},"score":null,"tags":{"current":[],"history":[]},"#
+                + #""uscc":"\#(TestUSCC.a)"}"#)
         }
     }
 
@@ -159,7 +160,7 @@ struct HTTPAPITests {
             try await store.commit(Seed.effects(alerts: [Seed.alert(rule: "r1", subject: TestUSCC.b, asOf: "2024-05-10")]))
             let response = try await client.execute(uri: "/v1/enterprises/\(TestUSCC.b)", method: .get)
             #expect(response.status == .ok)
-            #expect(response.text.contains(#""facts":[],"features":null,"registration":null,"uscc":"\#(TestUSCC.b)"}"#))
+            #expect(response.text.contains(#""facts":[],"features":null,"registration":null,"score":null,"tags":{"current":[],"history":[]},"uscc":"\#(TestUSCC.b)"}"#))
         }
     }
 

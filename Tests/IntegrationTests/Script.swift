@@ -52,12 +52,13 @@ enum Script {
         ], ts: ms(asOf))
     }
 
-    static func dishonest(_ uscc: String, name: String, caseNo: String, listed: Day, amount: Double) -> SimulatedMessage {
-        message("court.dishonest", key: ["case_no": .string(caseNo)], after: [
+    /// A dishonest-debtor listing; with `removed`, the update that lifts it.
+    static func dishonest(_ uscc: String, name: String, caseNo: String, listed: Day, amount: Double, removed: Day? = nil) -> SimulatedMessage {
+        message("court.dishonest", key: ["case_no": .string(caseNo)], op: removed == nil ? "c" : "u", after: [
             "case_no": .string(caseNo), "party_type": .string("enterprise"), "uscc": .string(uscc), "id_number": .null,
             "name": .string(name), "court": .string("邵阳市中级人民法院"), "listed_date": .date(listed),
-            "amount": .number(amount), "removed_date": .null,
-        ], ts: ms(listed))
+            "amount": .number(amount), "removed_date": removed.map(FeedValue.date) ?? .null,
+        ], ts: ms(removed ?? listed))
     }
 
     /// The months of the scripted history.

@@ -101,8 +101,11 @@ struct Engine {
     let task: Task<Void, any Error>
     var sent = 0
 
-    static func start(_ name: String) async throws -> Engine {
-        let settings = try Stack.settings(name)
+    /// `configure` adjusts the settings (e.g. a rules folder of the test's own); `watchRules` runs
+    /// the rule-set watcher too (hot reload).
+    static func start(_ name: String, watchRules: Bool = false, configure: (inout Settings) throws -> Void = { _ in }) async throws -> Engine {
+        var settings = try Stack.settings(name)
+        try configure(&settings)
         try await Stack.flushRedis(settings)
         var logger = Logger(label: "test.\(name)")
         logger.logLevel = .warning
@@ -112,7 +115,8 @@ struct Engine {
         let daemon = try await Daemon.make(
             settings: settings, logger: logger, registry: PrometheusCollectorRegistry(),
             onBatch: { progress.add($0) })
-        let group = ServiceGroup(services: [daemon.store, daemon.ingest], logger: logger)
+        let services: [any Service] = watchRules ? [daemon.store, daemon.ingest, daemon.watcher] : [daemon.store, daemon.ingest]
+        let group = ServiceGroup(services: services, logger: logger)
         let task = Task { try await group.run() }
         let producer = try KafkaProducer(configuration: settings.kafka)
         return Engine(settings: settings, daemon: daemon, progress: progress, producer: producer, group: group, task: task)

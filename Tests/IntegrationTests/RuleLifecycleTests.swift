@@ -1,0 +1,181 @@
+import CreditWatchCore
+import Foundation
+import HTTPAPI
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import PostgresStore
+import Prometheus
+import RuleLanguage
+import Simulator
+import Testing
+
+@testable import creditwatch
+
+/// The rule set's life on the real stack: retractions, absence rules and feed freshness, industry
+/// rules with their minimum population, and hot reload.
+extension EngineIntegrationTests {
+    static let listing = Script.dishonest(
+        e2, name: "邵阳恒通贸易有限公司", caseNo: "(2026)湘05执1234号", listed: Day(year: 2026, month: 7, day: 3)!, amount: 800_000)
+
+    static let lifted = Script.dishonest(
+        e2, name: "邵阳恒通贸易有限公司", caseNo: "(2026)湘05执1234号", listed: Day(year: 2026, month: 7, day: 3)!, amount: 800_000,
+        removed: Day(year: 2026, month: 8, day: 5)!)
+
+    @Test func aLiftedDishonestListingWithdrawsItsAlertAndRestoresTheGrade() async throws {
+        var engine = try await Engine.start("retraction")
+        try await engine.send([Self.registrations[1], Self.registrations[4]])
+        for m in Script.months + [Self.july] {
+            try await engine.send([Script.taxPayment(Self.e2, m, amount: 50_000), Script.taxPayment(Self.e5, m, amount: 100_000)])
+        }
+        let before = try #require(try await engine.store.score(of: Self.e2))
+        try await engine.send([Self.listing])
+        let listed = try #require(try await engine.store.score(of: Self.e2))
+        #expect(listed.grade == "C")
+        var alerts = try await engine.alerts().filter { $0.subjectID == Self.e2 }
+        #expect(alerts.map(\.rule) == ["dishonest_debtor"])
+        #expect(alerts.first?.status == "active")
+
+        try await engine.send([Self.lifted])
+        alerts = try await engine.alerts().filter { $0.subjectID == Self.e2 }
+        #expect(alerts.count == 1)
+        #expect(alerts.first?.status == "withdrawn")
+        #expect(alerts.first?.withdrawal?.asOf == "2026-08-05")
+        #expect(alerts.first?.withdrawal?.reason == "截至 2026-08-05 预警条件不再成立：court.dishonest/(2026)湘05执1234号 已于 2026-08-05 移出")
+        let events = try await engine.store.alertEvents(after: nil, limit: 10, subjectIDs: [Self.e2])
+        #expect(events.events.map(\.kind) == ["raised", "withdrawn"])
+
+        // The grade is restored; the history keeps the listing's score between.
+        let restored = try #require(try await engine.store.score(of: Self.e2))
+        #expect(restored.grade == before.grade)
+        #expect(restored.score == before.score)
+        #expect(Array(restored.history.prefix(3).map(\.grade)) == [before.grade, "C", before.grade])
+        #expect(Array(restored.history.prefix(3).map(\.score)) == [before.score, listed.score, before.score])
+        try await engine.stop()
+    }
+
+    /// E1 stops paying tax after March 2026 while its water keeps flowing. With the tax feed
+    /// fresh (the others keep paying), the absence rule fires once July closes June; with the
+    /// whole tax feed silent (stale by its cadence), it stays suspended.
+    static func absenceScript(othersKeepPaying: Bool) -> [[SimulatedMessage]] {
+        var batches: [[SimulatedMessage]] = [[Self.registrations[0], Self.registrations[4]]]
+        let stop = Month(year: 2026, month: 3)
+        for m in Script.months + [Self.july] {
+            var batch = [Script.waterUsage(Self.e1, account: "W-0001", customer: "湘中精密机械有限公司", m, volume: 1000)]
+            if m <= stop { batch.append(Script.taxPayment(Self.e1, m, amount: 150_000)) }
+            if m <= stop || othersKeepPaying { batch.append(Script.taxPayment(Self.e5, m, amount: 100_000)) }
+            batches.append(batch)
+        }
+        return batches
+    }
+
+    @Test(arguments: [true, false])
+    func anAbsenceRuleFiresWhileItsFeedIsFreshAndIsSuspendedWhileStale(feedFresh: Bool) async throws {
+        var engine = try await Engine.start("absence")
+        for batch in Self.absenceScript(othersKeepPaying: feedFresh) { try await engine.send(batch) }
+        let alerts = try await engine.alerts()
+        if feedFresh {
+            #expect(alerts.map { "\($0.subjectID) \($0.rule)" } == ["\(Self.e1) tax_payments_stopped"])
+            #expect(alerts.first?.explanation == "近3个月有 0 个月缴税，此前12个月中有 12 个月缴税（阈值 10 个月）")
+        } else {
+            #expect(alerts.isEmpty)
+            let evaluation = try await engine.daemon.processor.evaluate(EntityKey(.enterprise, Self.e1))
+            #expect(evaluation.suspended == ["tax_payments_stopped"])
+        }
+        try await engine.stop()
+    }
+
+    /// Two divisions whose every enterprise pays half its tax of a year before from April 2026 (the
+    /// alert fires once, in May, and stays active while the wave lasts):
+    /// C17 has 20 enterprises (the rule's minimum population), C18 has 19.
+    @Test func anIndustryWaveFiresForAPopulatedDivisionOnly() async throws {
+        var engine = try await Engine.start("industry")
+        let c17 = (0..<20).map { Script.uscc("91430602MA4L17" + String(format: "%03d", $0)) }
+        let c18 = (0..<19).map { Script.uscc("91430602MA4L18" + String(format: "%03d", $0)) }
+        try await engine.send(
+            c17.map { Script.registration($0, name: "纺织\($0.suffix(4))有限公司", industry: "C1711") }
+                + c18.map { Script.registration($0, name: "服装\($0.suffix(4))有限公司", industry: "C1810") })
+        for m in Script.months + [Self.july] {
+            let amount: Double = m >= Month(year: 2026, month: 4) ? 50_000 : 100_000
+            try await engine.send((c17 + c18).map { Script.taxPayment($0, m, amount: amount) })
+        }
+        let alerts = try await engine.alerts()
+        #expect(alerts.map { "\($0.subjectID) \($0.rule) \($0.window)" } == ["industry:C17 industry_tax_drop_yoy 2026-05"])
+        // March to May: 100 000 + 2 × 50 000 per enterprise against 3 × 100 000 a year before.
+        #expect(alerts.first?.explanation == "行业 C17（20 家企业）近3个月纳税 4000000 元，去年同期 6000000 元，同比下降 33.33%（阈值 30%）")
+        #expect(alerts.first?.status == "active")
+        try await engine.stop()
+    }
+
+    @Test func aChangedRuleSetIsSwappedInWithoutRestartAndABrokenOneIsRejected() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("rules-\(UInt32.random(in: 0...UInt32.max))").path
+        try FileManager.default.copyItem(atPath: "\(Stack.root)/rules", toPath: folder)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        var engine = try await Engine.start("reload", watchRules: true) {
+            $0.rulesPath = folder
+            $0.rulesWatchInterval = .milliseconds(200)
+        }
+        let manager = engine.daemon.rules
+        let original = await manager.status().version
+
+        // E1's tax falls by 40% from April 2026: below the shipped 50% threshold.
+        try await engine.send([Self.registrations[0]])
+        let history = Script.months.map { m in Script.taxPayment(Self.e1, m, amount: m >= Month(year: 2026, month: 4) ? 90_000 : 150_000) }
+        for m in history { try await engine.send([m]) }
+        #expect(try await engine.alerts().isEmpty)
+
+        // The analyst lowers the threshold to 30%: the watcher swaps the set in.
+        let tax = "\(folder)/tax.cwr"
+        let text = try String(contentsOfFile: tax, encoding: .utf8)
+        try text.replacingOccurrences(of: "rule tax_drop_yoy (min_base = 100_000, drop = 50%)", with: "rule tax_drop_yoy (min_base = 100_000, drop = 30%)")
+            .write(toFile: tax, atomically: true, encoding: .utf8)
+        let changed = try await Self.waitFor { await manager.status().version != original }
+        #expect(changed)
+        let lowered = await manager.status().version
+        try await engine.send([Script.taxPayment(Self.e1, Self.july, amount: 90_000)])
+        var alerts = try await engine.alerts()
+        #expect(alerts.map(\.rule) == ["tax_drop_yoy"])
+        #expect(alerts.first?.ruleSetVersion == lowered)
+        #expect(alerts.first?.explanation == "近3个月纳税 270000 元，去年同期 450000 元，同比下降 40%（阈值 30%）")
+
+        // A broken edit is rejected: the lowered set stays live and keeps working.
+        try (text + "\nrule broken {\n").write(toFile: tax, atomically: true, encoding: .utf8)
+        let rejected = try await Self.waitFor { await manager.status().lastFailure != nil }
+        #expect(rejected)
+        let status = await manager.status()
+        #expect(status.version == lowered)
+        #expect(status.lastFailure?.diagnostics.contains("tax.cwr:") == true)
+        try await engine.send([Script.dishonest(Self.e1, name: "湘中精密机械有限公司", caseNo: "(2026)湘05执9号", listed: Day(year: 2026, month: 7, day: 20)!, amount: 10_000)])
+        alerts = try await engine.alerts()
+        #expect(alerts.map(\.rule) == ["tax_drop_yoy", "dishonest_debtor"])
+        #expect(alerts.last?.ruleSetVersion == lowered)
+
+        // Through the API: the reload answers 422 with the diagnostics; GET shows the live set.
+        let app = buildApplication(
+            configuration: APIConfiguration(allowAnonymous: true), store: engine.store,
+            features: EngineFeatures(processor: engine.daemon.processor), metrics: PrometheusCollectorRegistry(),
+            logger: Logger(label: "test.api"), rules: manager)
+        try await app.test(.router) { client in
+            try await client.execute(uri: "/v1/rules/reload", method: .post) { response in
+                #expect(response.status == .unprocessableContent)
+                #expect(String(buffer: response.body).contains("invalid_rule_set"))
+            }
+            try await client.execute(uri: "/v1/rules", method: .get) { response in
+                #expect(response.status == .ok)
+                let body = try JSONDecoder().decode(RuleSetStatus.self, from: Data(buffer: response.body))
+                #expect(body.version == lowered)
+                #expect(body.trigger == "file change")
+            }
+        }
+        try await engine.stop()
+    }
+
+    /// Polls `condition` for up to 10 seconds.
+    static func waitFor(_ condition: @Sendable () async -> Bool) async throws -> Bool {
+        for _ in 0..<100 {
+            if await condition() { return true }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        return false
+    }
+}
