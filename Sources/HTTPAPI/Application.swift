@@ -55,21 +55,26 @@ public struct RuleSetStatus: Codable, Sendable, Hashable {
     public var loadedAt: String
     public var trigger: String
     public var rules: [Rule]
+    /// The rule-defined tags of the live set.
+    public var tags: [String]
     public var lastFailure: Failure?
     /// Whether the last reload changed the live set (false when it failed or found the same set).
     public var changed: Bool
 
-    public init(version: String, loadedAt: String, trigger: String, rules: [Rule], lastFailure: Failure?, changed: Bool) {
+    public init(
+        version: String, loadedAt: String, trigger: String, rules: [Rule], tags: [String], lastFailure: Failure?, changed: Bool
+    ) {
         self.version = version
         self.loadedAt = loadedAt
         self.trigger = trigger
         self.rules = rules
+        self.tags = tags
         self.lastFailure = lastFailure
         self.changed = changed
     }
 
     enum CodingKeys: String, CodingKey {
-        case version, loadedAt = "loaded_at", trigger, rules, lastFailure = "last_failure", changed
+        case version, loadedAt = "loaded_at", trigger, rules, tags, lastFailure = "last_failure", changed
     }
 }
 
@@ -87,6 +92,7 @@ public struct RuleSetStatus: Codable, Sendable, Hashable {
 /// - `GET /v1/enterprises/{uscc}`: an enterprise's profile with its current features, score (every
 ///   point explained, with history) and tags.
 /// - `GET /v1/quarantine?after=&limit=`: quarantined messages (analysts and operators).
+/// - `GET /v1/tags/{tag}?after=&limit=`: the members of a rule-defined tag (e.g. `leading`).
 /// - `GET /v1/rules`: the live rule set; `POST /v1/rules/reload`: check and swap in the rules
 ///   folder (analysts and operators; 422 with the diagnostics when it fails the check).
 ///
@@ -107,6 +113,7 @@ public func buildApplication(
     let v1 = router.group("v1").add(middleware: AuthenticationMiddleware(configuration: configuration))
     v1.get("alerts", use: api.alerts)
     v1.get("alerts/events", use: api.alertEvents)
+    v1.get("tags/{tag}", use: api.tagMembers)
     v1.get("rules", use: api.ruleSet)
     v1.post("rules/reload", use: api.reloadRules)
     v1.get("enterprises/{uscc}", use: api.enterprise)
@@ -201,6 +208,23 @@ struct APIRoutes: Sendable {
         let subjects = principal.role == .bank ? (principal.scope ?? []) : nil
         let store = self.store
         return try JSONResponse.make(try await fromStore { try await store.alertEvents(after: after, limit: limit, subjectIDs: subjects) })
+    }
+
+    @Sendable func tagMembers(_ request: Request, context: APIRequestContext) async throws -> Response {
+        let principal = try context.requirePrincipal()
+        let query = try QueryParameters(request, accepted: ["after", "limit"])
+        let tag = context.parameters.get("tag") ?? ""
+        guard !tag.isEmpty, tag.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }) else {
+            throw APIError(.invalidParameter, "a tag name is letters, digits and underscores, got '\(tag)'", parameter: "tag")
+        }
+        if let known = await rules?.status().tags, !known.contains(tag) {
+            throw APIError(.notFound, "no tag '\(tag)' in the live rule set (tags: \(known.joined(separator: ", ")))", parameter: "tag")
+        }
+        let after = try query.single("after")
+        let limit = try query.limit("limit", defaultValue: Self.defaultPageSize, maximum: PostgresStore.maximumPageSize)
+        let subjects = principal.role == .bank ? (principal.scope ?? []) : nil
+        let store = self.store
+        return try JSONResponse.make(try await fromStore { try await store.tagMembers(tag, after: after, limit: limit, subjectIDs: subjects) })
     }
 
     @Sendable func ruleSet(_ request: Request, context: APIRequestContext) async throws -> Response {

@@ -85,6 +85,56 @@ extension PostgresStore {
     }
 }
 
+extension PostgresStore {
+    /// The current members of a tag (the quality-enterprise library), in USCC order after
+    /// `after`; `subjectIDs` restricts them to a bank's scope.
+    public func tagMembers(_ tag: String, after: String?, limit: Int, subjectIDs: Set<String>? = nil) async throws -> TagMemberPage {
+        let limit = min(max(limit, 1), Self.maximumPageSize)
+        let subjects = subjectIDs.map { $0.sorted() }
+        let rows = try await client.query(
+            """
+            SELECT t.uscc, coalesce(e.name, ''), (t.since_as_of - DATE '1970-01-01')::int8, t.explanation
+            FROM enterprise_tag t LEFT JOIN enterprise e ON e.uscc = t.uscc
+            WHERE t.tag = \(tag) AND t.uscc > \(after ?? "")
+                AND (\(subjects)::text[] IS NULL OR t.uscc = ANY(\(subjects)::text[]))
+            ORDER BY t.uscc
+            LIMIT \(limit + 1)
+            """, logger: logger)
+        var members: [TagMemberPage.Member] = []
+        for try await (uscc, name, day, explanation) in rows.decode((String, String, Int, String).self) {
+            members.append(.init(uscc: uscc, name: name, since: Day(day).description, explanation: explanation))
+        }
+        let hasMore = members.count > limit
+        if hasMore { members.removeLast() }
+        return TagMemberPage(tag: tag, members: members, nextCursor: members.last?.uscc ?? after, hasMore: hasMore)
+    }
+}
+
+public struct TagMemberPage: Codable, Sendable, Hashable {
+    public struct Member: Codable, Sendable, Hashable {
+        public var uscc: String
+        public var name: String
+        public var since: String
+        public var explanation: String
+    }
+
+    public var tag: String
+    public var members: [Member]
+    /// Pass as `after` to continue (a USCC).
+    public var nextCursor: String?
+    public var hasMore: Bool
+
+    enum CodingKeys: String, CodingKey { case tag, members, nextCursor = "next_cursor", hasMore = "has_more" }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(tag, forKey: .tag)
+        try c.encode(members, forKey: .members)
+        try c.encode(nextCursor, forKey: .nextCursor)
+        try c.encode(hasMore, forKey: .hasMore)
+    }
+}
+
 public struct AlertEvent: Codable, Sendable, Hashable {
     public var id: Int64
     public var alertID: Int64

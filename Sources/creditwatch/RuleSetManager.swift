@@ -45,7 +45,7 @@ actor RuleSetManager: RuleSetControl {
             rules: live.rules.map {
                 .init(name: $0.name, version: $0.version, kind: $0.kind.rawValue, severity: $0.severity.rawValue, category: $0.category.rawValue)
             },
-            lastFailure: lastFailure, changed: lastChanged)
+            tags: live.tags.map(\.name), lastFailure: lastFailure, changed: lastChanged)
     }
 
     /// Records the set loaded at start.

@@ -270,6 +270,33 @@ struct AuthenticationTests {
         }
     }
 
+    @Test func alertEventsAndTagMembersFollowTheBanksScope() async throws {
+        try await withTestAPI(configuration: APIConfiguration(apiKeys: Self.keys)) { store, client in
+            try await Self.seed(store)
+            var withdraw = BatchEffects()
+            withdraw.withdrawals = [AlertWithdrawal(alertID: 2, asOf: Day(iso: "2024-06-05")!, reason: "截至 2024-06-05 预警条件不再成立", ruleSetVersion: "rs2")]
+            withdraw.tags = [TestUSCC.a, TestUSCC.b].map { uscc in
+                EnterpriseTags(uscc: uscc, asOf: Day(iso: "2024-06-05")!, ruleSetVersion: "rs2", memberships: [
+                    TagMembership(tag: "leading", tagVersion: "tv", title: "龙头企业", explanation: "近12个月纳税 6000000 元", values: [], sources: [])
+                ])
+            }
+            try await store.commit(withdraw)
+            let bank: HTTPFields = [.authorization: "Bearer bank-key"]
+            let events = try await client.execute(uri: "/v1/alerts/events", method: .get, headers: bank)
+            #expect(events.status == .ok)
+            let page = try JSONDecoder().decode(AlertEventPage.self, from: Data(events.body.readableBytesView))
+            #expect(page.events.map { "\($0.alertID) \($0.kind)" } == ["2 raised", "3 raised", "2 withdrawn"])
+            #expect(page.events.last?.reason == "截至 2024-06-05 预警条件不再成立")
+            let office = try await client.execute(uri: "/v1/alerts/events?after=3", method: .get, headers: [.authorization: "Bearer office-key"])
+            #expect(try JSONDecoder().decode(AlertEventPage.self, from: Data(office.body.readableBytesView)).events.map(\.id) == [4])
+
+            let members = try await client.execute(uri: "/v1/tags/leading", method: .get, headers: bank)
+            #expect(members.text == #"{"has_more":false,"members":[{"explanation":"近12个月纳税 6000000 元","name":"","since":"2024-06-05","uscc":"\#(TestUSCC.b)"}],"next_cursor":"\#(TestUSCC.b)","tag":"leading"}"#)
+            let bad = try await client.execute(uri: "/v1/tags/lead-ing", method: .get, headers: bank)
+            #expect(bad.status == .badRequest)
+        }
+    }
+
     @Test func banksSeeTheirScopeOnly() async throws {
         try await withTestAPI(configuration: APIConfiguration(apiKeys: Self.keys)) { store, client in
             try await Self.seed(store)
