@@ -1,0 +1,43 @@
+import CreditWatchCore
+import Foundation
+import RuleLanguage
+import Testing
+
+/// The repository's rule set (`rules/*.cwr`) compiled against the shipped catalog, and its case
+/// files (`rules/tests/*.yaml`), read once for all tests.
+enum ShippedRules {
+    static let rulesDirectory = Shipped.topicsDirectory.deletingLastPathComponent().appending(path: "rules")
+
+    static func files(in directory: URL, extension suffix: String, prefix: String) -> [(path: String, text: String)] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
+        return names.filter { $0.hasSuffix(suffix) }.sorted().map { name in
+            (
+                path: prefix + name,
+                text: (try? String(contentsOf: directory.appending(path: name), encoding: .utf8)) ?? ""
+            )
+        }
+    }
+
+    static let program: RuleProgram = {
+        let sources = files(in: rulesDirectory, extension: ".cwr", prefix: "rules/").map {
+            SourceFile(path: $0.path, text: $0.text)
+        }
+        switch RuleCompiler.compile(sources, schema: Shipped.catalog.schema) {
+        case .success(let program): return program
+        case .failure(let diagnostics): fatalError("shipped rules do not compile:\n\(diagnostics)")
+        }
+    }()
+
+    static let cases = files(in: rulesDirectory.appending(path: "tests"), extension: ".yaml", prefix: "rules/tests/")
+
+    static let tester = RuleTester(program: program, catalog: Shipped.catalog)
+}
+
+@Suite struct ShippedRuleCaseTests {
+    @Test func everyCaseFilePasses() {
+        let report = ShippedRules.tester.run(ShippedRules.cases)
+        #expect(report.lines == [report.summary], "\(report.lines.joined(separator: "\n"))")
+        #expect(report.passed)
+        print(report.summary)
+    }
+}
