@@ -62,11 +62,13 @@ public struct RuleTestReport: Hashable, Sendable {
     public var passed: Bool { failedSteps == 0 && problems.isEmpty }
     public var passedSteps: Int { steps - failedSteps }
 
-    /// `12 cases, 30 steps: all passed`, or `…: 2 failed` (failed steps), with the number of case
-    /// files problems when there are any.
+    /// `12 cases, 30 steps: all passed`, or `…: 2 failed` (failed steps), with the number of
+    /// problems in case files when there are any.
     public var summary: String {
-        var text = "\(cases) cases, \(steps) steps: " + (failedSteps == 0 ? "all passed" : "\(failedSteps) failed")
-        if !problems.isEmpty { text += "; \(problems.count) problems in case files" }
+        func count(_ n: Int, _ noun: String) -> String { n == 1 ? "1 \(noun)" : "\(n) \(noun)s" }
+        var text = "\(count(cases, "case")), \(count(steps, "step")): "
+            + (failedSteps == 0 ? "all passed" : "\(failedSteps) failed")
+        if !problems.isEmpty { text += "; \(count(problems.count, "problem")) in case files" }
         return text
     }
 
