@@ -38,6 +38,23 @@ enum ShippedRules {
         let report = ShippedRules.tester.run(ShippedRules.cases)
         #expect(report.lines == [report.summary], "\(report.lines.joined(separator: "\n"))")
         #expect(report.passed)
-        print(report.summary)
+    }
+
+    /// Every shipped enterprise rule has a case where it fires and one where it stays silent.
+    @Test func everyEnterpriseRuleIsCoveredBothWays() throws {
+        var fired: Set<String> = []
+        var silent: Set<String> = []
+        for file in ShippedRules.cases {
+            for step in try ShippedRules.tester.read(path: file.path, text: file.text).cases.flatMap(\.steps) {
+                fired.formUnion(step.expectation.fires.map(\.value) + (step.expectation.alerts?.value ?? []))
+                silent.formUnion(step.expectation.silent.map(\.value))
+            }
+        }
+        let rules = Set(ShippedRules.program.rules.filter { $0.kind == .enterprise }.map(\.name))
+        #expect(rules.count == 14)
+        #expect(ShippedRules.program.rules.count { $0.kind == .industry } == 2)
+        #expect(rules.subtracting(fired).sorted() == [])
+        #expect(rules.subtracting(silent).sorted() == [])
+        #expect(ShippedRules.program.scorecards.count == 1)
     }
 }

@@ -90,4 +90,9 @@ public struct FeatureExpectation: Sendable, Hashable {
 
     public let feature: String
     public let value: Written
+
+    public init(feature: String, value: Written) {
+        self.feature = feature
+        self.value = value
+    }
 }

@@ -137,8 +137,9 @@ struct RuleCaseReader {
         }
         var expectation = CaseExpectation()
         if let node = map["expect"] {
+            let before = problems.count
             expectation = readExpectation(node)
-            if expectation.isEmpty { problem(at: node.mark, "'expect' states nothing to check") }
+            if expectation.isEmpty, problems.count == before { problem(at: node.mark, "'expect' states nothing to check") }
         } else {
             problem(at: mark, "a step needs 'expect'")
         }
