@@ -182,7 +182,7 @@ struct RuleCaseReader {
         case .tombstone:
             return nil
         case .change(let change):
-            guard change.entity == .enterprise(try! USCC(validating: enterprise)) else {
+            guard case .enterprise(let uscc) = change.entity, uscc.value == enterprise else {
                 problem(at: node.mark, "\(topic.name): the record is not about the case's enterprise \(enterprise)")
                 return nil
             }
