@@ -62,7 +62,7 @@ struct Topics: AsyncParsableCommand {
 
 struct Rules: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Work with the rule set.", subcommands: [Check.self])
+        abstract: "Work with the rule set.", subcommands: [Check.self, Test.self])
 
     struct Check: AsyncParsableCommand {
         static let configuration = CommandConfiguration(

@@ -66,6 +66,29 @@ public struct ChangeDecoder: Sendable {
             if plan.definition.versionField == nil { envelopeVersion = try ChangeDecoder.envelopeVersion(top) }
         }
 
+        return try change(plan: plan, row: row, operation: operation, envelopeVersion: envelopeVersion)
+    }
+
+    /// Decodes one row given without an envelope, as a change of the given kind: how `rules test`
+    /// turns a case file's event into exactly the record the engine would store. `version` stands
+    /// in for the envelope's `ts_ms` (the topic's `version_field` wins when it has one). Never
+    /// returns `.tombstone`.
+    public func decode(
+        topic: String, row: [String: JSONValue], operation: ChangeOperation = .create, version: Int64
+    ) -> DecodeOutcome {
+        guard let plan = plans[topic] else { return .rejected(reason: "unknown topic '\(topic)'") }
+        do {
+            return .change(try change(plan: plan, row: row, operation: operation, envelopeVersion: version))
+        } catch {
+            return .rejected(reason: error.reason)
+        }
+    }
+
+    /// Types and validates a row's fields, links it to its entity, and derives its key, version and
+    /// event day.
+    private func change(
+        plan: TopicPlan, row: [String: JSONValue], operation: ChangeOperation, envelopeVersion: Int64?
+    ) throws(Rejection) -> Change {
         var fields: [String: Value] = [:]
         fields.reserveCapacity(plan.definition.fields.count)
         var identifiers = Identifiers()

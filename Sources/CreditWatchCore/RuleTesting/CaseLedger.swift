@@ -1,0 +1,45 @@
+import RuleLanguage
+
+/// The records of one case's enterprise as its steps give and delete them, assembled for
+/// evaluation the way the engine assembles them from its feature store: current records (a newer
+/// version replaces the row, a delete removes it), every version of a topic whose `#history` the
+/// program reads, and a feed clock of everything delivered so far.
+struct CaseLedger {
+    private var current: [String: [String: FactRecord]] = [:]
+    /// topic → "key|version" → the version, first delivery kept (as the feature store keeps it).
+    private var history: [String: [String: FactRecord]] = [:]
+    private var feeds = FeedClock()
+
+    static let historySuffix = "#history"
+
+    mutating func give(_ change: Change) {
+        let record = FactRecord(topic: change.topic, key: change.key, eventDay: change.eventDay, fields: change.fields)
+        current[change.topic, default: [:]][change.key] = record
+        let versionKey = "\(change.key)|\(change.version)"
+        if history[change.topic]?[versionKey] == nil {
+            history[change.topic, default: [:]][versionKey] = FactRecord(
+                topic: change.topic + Self.historySuffix, key: versionKey, eventDay: change.eventDay, fields: change.fields)
+        }
+        // The city's feeds moved: a case's events are all the city there is.
+        feeds.observe(topic: change.topic, day: change.eventDay)
+    }
+
+    mutating func delete(topic: String, key: String) {
+        current[topic]?[key] = nil
+    }
+
+    /// The enterprise's data for the program: only the topics it reads, as the engine loads them
+    /// (so that a record of a topic no rule reads does not move the enterprise's clock here either).
+    func data(enterprise: String, program: RuleProgram, snapshot: EntitySnapshot) -> EntityData {
+        var records: [String: [FactRecord]] = [:]
+        for topic in program.topicsUsed {
+            if topic.hasSuffix(Self.historySuffix) {
+                let versions = history[String(topic.dropLast(Self.historySuffix.count))]?.values
+                if let versions { records[topic] = versions.sorted { ($0.eventDay, $0.key) < ($1.eventDay, $1.key) } }
+            } else if let rows = current[topic], !rows.isEmpty {
+                records[topic] = rows.values.sorted { $0.key < $1.key }
+            }
+        }
+        return snapshot.data(entity: enterprise, records: records, feeds: feeds)
+    }
+}

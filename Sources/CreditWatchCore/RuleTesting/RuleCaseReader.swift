@@ -1,0 +1,360 @@
+import RuleLanguage
+import Yams
+
+/// Reads one case file against a compiled rule set and the topic catalog, collecting every problem
+/// (with its line and column) instead of stopping at the first, like `rules check` does for rules.
+///
+/// Events are decoded by the engine's own `ChangeDecoder`, so a case gives exactly the records the
+/// engine would store: a field the catalog does not declare, or a value of the wrong type, is an
+/// error here rather than a silently different record.
+struct RuleCaseReader {
+    let path: String
+    let program: RuleProgram
+    let catalog: TopicCatalog
+    let decoder: ChangeDecoder
+    var problems: [RuleCaseError.Problem] = []
+
+    init(path: String, program: RuleProgram, catalog: TopicCatalog, decoder: ChangeDecoder) {
+        self.path = path
+        self.program = program
+        self.catalog = catalog
+        self.decoder = decoder
+    }
+
+    static let fileKeys = ["enterprise", "defaults", "cases"]
+    static let caseKeys = ["name", "enterprise", "given", "delete", "expect", "then"]
+    static let stepKeys = ["given", "delete", "expect"]
+    static let eventKeys = ["topic", "key", "fields"]
+    static let deletionKeys = ["topic", "key"]
+    static let expectKeys = ["fires", "silent", "alerts", "suspended", "features", "grade", "score", "tags"]
+
+    func location(_ mark: Mark?) -> SourceLocation {
+        SourceLocation(path: path, line: mark?.line ?? 0, column: mark?.column ?? 0)
+    }
+
+    mutating func problem(at mark: Mark?, _ message: String) {
+        problems.append(RuleCaseError.Problem(location: location(mark), message: message))
+    }
+
+    mutating func read(_ text: String) -> RuleCaseFile? {
+        let root: Node?
+        do {
+            root = try Yams.compose(yaml: text)
+        } catch let error as YamlError {
+            let (mark, message) = TopicFileReader.describe(error)
+            problem(at: mark, "not valid YAML: \(message)")
+            return nil
+        } catch {
+            problem(at: nil, "not valid YAML: \(error)")
+            return nil
+        }
+        guard let root, let top = root.mapping else {
+            problem(at: root?.mark, "expected a mapping with 'enterprise' and 'cases'")
+            return nil
+        }
+        checkKeys(top, allowed: Self.fileKeys)
+        let enterprise = top["enterprise"].flatMap { readEnterprise($0) }
+        let defaults = top["defaults"].map { readDefaults($0) } ?? [:]
+        guard let list = top["cases"]?.sequence, !list.isEmpty else {
+            problem(at: top["cases"]?.mark ?? root.mark, "'cases' must be a non-empty list")
+            return nil
+        }
+        var cases: [RuleCase] = []
+        var names: Set<String> = []
+        for node in list {
+            guard let ruleCase = readCase(node, enterprise: enterprise, defaults: defaults) else { continue }
+            if !names.insert(ruleCase.name).inserted {
+                problem(at: node.mapping?["name"]?.mark, "duplicate case name '\(ruleCase.name)'")
+            }
+            cases.append(ruleCase)
+        }
+        return problems.isEmpty ? RuleCaseFile(path: path, cases: cases) : nil
+    }
+
+    // MARK: Cases and steps
+
+    /// Records of a case so far, to check deletions and to version replacements.
+    struct Given {
+        var live: Set<String> = []
+        var sequence: Int64 = 0
+    }
+
+    mutating func readCase(_ node: Node, enterprise fileEnterprise: String?, defaults: [String: [String: JSONValue]]) -> RuleCase? {
+        guard let map = node.mapping else {
+            problem(at: node.mark, "a case must be a mapping with 'name', 'given' and 'expect'")
+            return nil
+        }
+        checkKeys(map, allowed: Self.caseKeys)
+        guard let name = map["name"]?.scalar?.string, !name.isEmpty else {
+            problem(at: node.mark, "a case needs a 'name'")
+            return nil
+        }
+        let before = problems.count
+        let enterprise = map["enterprise"].flatMap { readEnterprise($0) } ?? fileEnterprise
+        guard let enterprise else {
+            problem(at: node.mark, "case '\(name)': no 'enterprise' (give one for the file or the case)")
+            return nil
+        }
+        var records = Given()
+        var steps = [readStep(map, at: node.mark, enterprise: enterprise, defaults: defaults, records: &records)]
+        if let then = map["then"] {
+            if let list = then.sequence {
+                for item in list {
+                    guard let stepMap = item.mapping else {
+                        problem(at: item.mark, "a 'then' step must be a mapping with 'given'/'delete' and 'expect'")
+                        continue
+                    }
+                    checkKeys(stepMap, allowed: Self.stepKeys)
+                    steps.append(readStep(stepMap, at: item.mark, enterprise: enterprise, defaults: defaults, records: &records))
+                }
+            } else {
+                problem(at: then.mark, "'then' must be a list of steps")
+            }
+        }
+        guard problems.count == before else { return nil }
+        return RuleCase(name: name, location: location(node.mark), enterprise: enterprise, steps: steps)
+    }
+
+    mutating func readStep(
+        _ map: Node.Mapping, at mark: Mark?, enterprise: String, defaults: [String: [String: JSONValue]], records: inout Given
+    ) -> CaseStep {
+        var given: [CaseEvent] = []
+        for item in list(map["given"], "given") {
+            guard let event = readEvent(item, enterprise: enterprise, defaults: defaults, records: &records) else { continue }
+            given.append(event)
+            records.live.insert(Self.recordID(event.change.topic, event.change.key))
+        }
+        var deletions: [CaseDeletion] = []
+        for item in list(map["delete"], "delete") {
+            guard let deletion = readDeletion(item) else { continue }
+            if records.live.remove(Self.recordID(deletion.topic, deletion.key)) == nil {
+                problem(at: item.mark, "nothing to delete: no record \(deletion.topic)/\(deletion.key) was given before")
+            }
+            deletions.append(deletion)
+        }
+        if given.isEmpty, deletions.isEmpty, map["given"] == nil, map["delete"] == nil {
+            problem(at: mark, "a step needs 'given' or 'delete'")
+        }
+        var expectation = CaseExpectation()
+        if let node = map["expect"] {
+            let before = problems.count
+            expectation = readExpectation(node)
+            if expectation.isEmpty, problems.count == before { problem(at: node.mark, "'expect' states nothing to check") }
+        } else {
+            problem(at: mark, "a step needs 'expect'")
+        }
+        return CaseStep(location: location(mark), given: given, deletions: deletions, expectation: expectation)
+    }
+
+    static func recordID(_ topic: String, _ key: String) -> String { "\(topic)/\(key)" }
+
+    // MARK: Events
+
+    mutating func readEvent(
+        _ node: Node, enterprise: String, defaults: [String: [String: JSONValue]], records: inout Given
+    ) -> CaseEvent? {
+        guard let map = node.mapping else {
+            problem(at: node.mark, "an event must be a mapping with 'topic' and 'fields'")
+            return nil
+        }
+        checkKeys(map, allowed: Self.eventKeys)
+        guard let topic = readTopic(map, at: node.mark) else { return nil }
+        let key = map["key"].flatMap { scalarText($0, "key") }
+        var row = defaults[topic.name] ?? [:]
+        if let fields = map["fields"] {
+            if let fields = fields.mapping {
+                for (name, value) in fields {
+                    if let (field, json) = readField(name, value, topic: topic) { row[field] = json }
+                }
+            } else {
+                problem(at: fields.mark, "'fields' must be a mapping of field names to values")
+            }
+        }
+        guard fillSubject(&row, topic: topic, enterprise: enterprise, at: node.mark),
+            fillKey(&row, key: key, topic: topic, at: map["key"]?.mark ?? node.mark)
+        else { return nil }
+
+        records.sequence += 1
+        switch decoder.decode(topic: topic.name, row: row, version: records.sequence) {
+        case .rejected(let reason):
+            problem(at: map["fields"]?.mark ?? node.mark, "\(topic.name): \(reason)")
+            return nil
+        case .tombstone:
+            return nil
+        case .change(let change):
+            guard case .enterprise(let uscc) = change.entity, uscc.value == enterprise else {
+                problem(at: node.mark, "\(topic.name): the record is not about the case's enterprise \(enterprise)")
+                return nil
+            }
+            if let key, key != change.key {
+                problem(at: map["key"]?.mark, "key '\(key)' is not the record's primary key '\(change.key)'")
+                return nil
+            }
+            return CaseEvent(change: change, location: location(node.mark))
+        }
+    }
+
+    /// A field of an event (or of the file's `defaults`), as the JSON a department would send.
+    mutating func readField(_ name: Node, _ value: Node, topic: TopicDefinition) -> (String, JSONValue)? {
+        guard let field = name.string else {
+            problem(at: name.mark, "field names must be plain strings")
+            return nil
+        }
+        guard topic.field(field) != nil else {
+            problem(
+                at: name.mark,
+                Spelling.didYouMean(
+                    "topic '\(topic.name)' declares no field '\(field)'", field, among: topic.fields.map(\.name)))
+            return nil
+        }
+        guard let json = Self.json(value) else {
+            problem(at: value.mark, "field '\(field)': expected a single value, not a list or mapping")
+            return nil
+        }
+        return (field, json)
+    }
+
+    /// Every event is a record of the case's enterprise: its entity fields are filled in unless
+    /// given (a USCC field, and the party type where the topic has one).
+    mutating func fillSubject(_ row: inout [String: JSONValue], topic: TopicDefinition, enterprise: String, at mark: Mark?)
+        -> Bool
+    {
+        func fill(_ field: String, _ text: String) { if row[field] == nil { row[field] = .string(text) } }
+        switch topic.entity {
+        case .enterprise(let field, _):
+            fill(field, enterprise)
+        case .party(let type, let enterpriseField, _):
+            fill(type.field, type.enterpriseValue)
+            fill(enterpriseField, enterprise)
+        case .either(let field, let type):
+            fill(field, enterprise)
+            if let type { fill(type.field, type.enterpriseValue) }
+        case .person:
+            problem(at: mark, "topic '\(topic.name)' holds records of persons; cases are about enterprises")
+            return false
+        }
+        return true
+    }
+
+    /// `key:` stands for a one-field text primary key not written in `fields`.
+    mutating func fillKey(_ row: inout [String: JSONValue], key: String?, topic: TopicDefinition, at mark: Mark?) -> Bool {
+        guard let key, topic.primaryKey.count == 1, row[topic.primaryKey[0]] == nil else { return true }
+        guard topic.field(topic.primaryKey[0])?.type == .string else {
+            problem(at: mark, "'key' fills only text primary keys: write '\(topic.primaryKey[0])' in 'fields'")
+            return false
+        }
+        row[topic.primaryKey[0]] = .string(key)
+        return true
+    }
+
+    mutating func readDeletion(_ node: Node) -> CaseDeletion? {
+        guard let map = node.mapping else {
+            problem(at: node.mark, "a deletion must be a mapping with 'topic' and 'key'")
+            return nil
+        }
+        checkKeys(map, allowed: Self.deletionKeys)
+        guard let topic = readTopic(map, at: node.mark) else { return nil }
+        guard let keyNode = map["key"], let key = scalarText(keyNode, "key") else {
+            problem(at: node.mark, "a deletion needs the record's 'key'")
+            return nil
+        }
+        return CaseDeletion(topic: topic.name, key: key, location: location(node.mark))
+    }
+
+    mutating func readTopic(_ map: Node.Mapping, at mark: Mark?) -> TopicDefinition? {
+        guard let node = map["topic"], let name = scalarText(node, "topic") else {
+            problem(at: mark, "missing 'topic'")
+            return nil
+        }
+        guard let topic = catalog.topics[name] else {
+            problem(at: node.mark, Spelling.didYouMean("unknown topic '\(name)'", name, among: catalog.topics.keys))
+            return nil
+        }
+        return topic
+    }
+
+    // MARK: File settings
+
+    mutating func readEnterprise(_ node: Node) -> String? {
+        guard let text = scalarText(node, "enterprise") else { return nil }
+        do {
+            return try USCC(validating: text).value
+        } catch {
+            problem(at: node.mark, "enterprise '\(text)': \(error.reason)")
+            return nil
+        }
+    }
+
+    /// `defaults:` maps a topic to fields every event of that topic gets unless it gives them itself
+    /// (names, courts, tax types: what the catalog requires but a case does not care about).
+    mutating func readDefaults(_ node: Node) -> [String: [String: JSONValue]] {
+        guard let map = node.mapping else {
+            problem(at: node.mark, "'defaults' must map topics to fields")
+            return [:]
+        }
+        var defaults: [String: [String: JSONValue]] = [:]
+        for (key, value) in map {
+            guard let name = key.string else { continue }
+            guard let topic = catalog.topics[name] else {
+                problem(at: key.mark, Spelling.didYouMean("unknown topic '\(name)'", name, among: catalog.topics.keys))
+                continue
+            }
+            guard let fields = value.mapping else {
+                problem(at: value.mark, "defaults of '\(name)' must be a mapping of fields")
+                continue
+            }
+            for (field, value) in fields {
+                if let (field, json) = readField(field, value, topic: topic) { defaults[name, default: [:]][field] = json }
+            }
+        }
+        return defaults
+    }
+
+    // MARK: Scalars
+
+    mutating func checkKeys(_ map: Node.Mapping, allowed: [String]) {
+        for (key, _) in map {
+            guard let text = key.string, allowed.contains(text) else {
+                let text = key.string ?? "?"
+                problem(
+                    at: key.mark,
+                    Spelling.didYouMean("unknown key '\(text)' (one of \(allowed.joined(separator: ", ")))", text, among: allowed))
+                continue
+            }
+        }
+    }
+
+    mutating func scalarText(_ node: Node, _ what: String) -> String? {
+        guard let text = node.scalar?.string, !text.isEmpty else {
+            problem(at: node.mark, "'\(what)' must be a non-empty text")
+            return nil
+        }
+        return text
+    }
+
+    /// The items of an optional list (`given`, `delete`, `fires`, …).
+    mutating func list(_ node: Node?, _ what: String) -> [Node] {
+        guard let node else { return [] }
+        guard let items = node.sequence else {
+            problem(at: node.mark, "'\(what)' must be a list")
+            return []
+        }
+        return Array(items)
+    }
+
+    /// A YAML scalar as the JSON value a department would send: YAML's own types stand for JSON's
+    /// (`500000` a number, `"500000"` a text, `true`, `null`); a date written unquoted is text.
+    static func json(_ node: Node) -> JSONValue? {
+        guard let scalar = node.scalar else { return nil }
+        let text = scalar.string
+        switch node.tag.rawValue {
+        case Tag.Name.null.rawValue: return .null
+        case Tag.Name.bool.rawValue: return node.bool.map(JSONValue.bool) ?? .string(text)
+        case Tag.Name.int.rawValue:
+            if let i = Int64(text.filter { $0 != "_" }) { return .integer(i) }
+            return node.float.map(JSONValue.number) ?? .string(text)
+        case Tag.Name.float.rawValue: return node.float.map(JSONValue.number) ?? .string(text)
+        default: return .string(text)
+        }
+    }
+}

@@ -1,0 +1,66 @@
+import RuleLanguage
+
+/// Runs case files (`rules/tests/*.yaml`) against a compiled rule set: the `rules test` command
+/// and the CI test of the shipped rules. Pure: the caller reads the files.
+///
+/// Each step gives or deletes records of the case's enterprise, then evaluates and scores the
+/// enterprise exactly as the engine does (`EntitySnapshot` builds its data, with a feed clock of
+/// every event the case has given so far) and checks the step's expectations.
+public struct RuleTester: Sendable {
+    public let program: RuleProgram
+    public let catalog: TopicCatalog
+    let decoder: ChangeDecoder
+    let snapshot: EntitySnapshot
+
+    public init(program: RuleProgram, catalog: TopicCatalog) {
+        self.program = program
+        self.catalog = catalog
+        self.decoder = ChangeDecoder(catalog: catalog)
+        self.snapshot = EntitySnapshot(catalog: catalog)
+    }
+
+    /// Reads and checks one case file; all its problems are thrown together.
+    public func read(path: String, text: String) throws(RuleCaseError) -> RuleCaseFile {
+        var reader = RuleCaseReader(path: path, program: program, catalog: catalog, decoder: decoder)
+        guard let file = reader.read(text), reader.problems.isEmpty else {
+            throw RuleCaseError(problems: reader.problems)
+        }
+        return file
+    }
+
+    /// Reads and runs case files (sorted by path); a file with problems is reported, not run.
+    public func run(_ files: [(path: String, text: String)]) -> RuleTestReport {
+        var report = RuleTestReport()
+        for file in files.sorted(by: { $0.path < $1.path }) {
+            do {
+                report.merge(run(try read(path: file.path, text: file.text)))
+            } catch {
+                report.problems += error.problems
+            }
+        }
+        return report
+    }
+
+    /// Runs every case of a checked file.
+    public func run(_ file: RuleCaseFile) -> RuleTestReport {
+        var report = RuleTestReport()
+        for ruleCase in file.cases {
+            report.cases += 1
+            var ledger = CaseLedger()
+            for (index, step) in ruleCase.steps.enumerated() {
+                step.given.forEach { ledger.give($0.change) }
+                step.deletions.forEach { ledger.delete(topic: $0.topic, key: $0.key) }
+                let data = ledger.data(enterprise: ruleCase.enterprise, program: program, snapshot: snapshot)
+                let (evaluation, score) = program.evaluateAndScore(data)
+                let failures = ExpectationCheck(program: program, evaluation: evaluation, score: score)
+                    .failures(step.expectation)
+                report.steps += 1
+                if !failures.isEmpty { report.failedSteps += 1 }
+                report.failures += failures.map {
+                    RuleTestFailure(location: $0.location, caseName: ruleCase.name, step: index + 1, message: $0.message)
+                }
+            }
+        }
+        return report
+    }
+}

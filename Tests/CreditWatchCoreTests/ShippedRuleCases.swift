@@ -1,0 +1,60 @@
+import CreditWatchCore
+import Foundation
+import RuleLanguage
+import Testing
+
+/// The repository's rule set (`rules/*.cwr`) compiled against the shipped catalog, and its case
+/// files (`rules/tests/*.yaml`), read once for all tests.
+enum ShippedRules {
+    static let rulesDirectory = Shipped.topicsDirectory.deletingLastPathComponent().appending(path: "rules")
+
+    static func files(in directory: URL, extension suffix: String, prefix: String) -> [(path: String, text: String)] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
+        return names.filter { $0.hasSuffix(suffix) }.sorted().map { name in
+            (
+                path: prefix + name,
+                text: (try? String(contentsOf: directory.appending(path: name), encoding: .utf8)) ?? ""
+            )
+        }
+    }
+
+    static let program: RuleProgram = {
+        let sources = files(in: rulesDirectory, extension: ".cwr", prefix: "rules/").map {
+            SourceFile(path: $0.path, text: $0.text)
+        }
+        switch RuleCompiler.compile(sources, schema: Shipped.catalog.schema) {
+        case .success(let program): return program
+        case .failure(let diagnostics): fatalError("shipped rules do not compile:\n\(diagnostics)")
+        }
+    }()
+
+    static let cases = files(in: rulesDirectory.appending(path: "tests"), extension: ".yaml", prefix: "rules/tests/")
+
+    static let tester = RuleTester(program: program, catalog: Shipped.catalog)
+}
+
+@Suite struct ShippedRuleCaseTests {
+    @Test func everyCaseFilePasses() {
+        let report = ShippedRules.tester.run(ShippedRules.cases)
+        #expect(report.lines == [report.summary], "\(report.lines.joined(separator: "\n"))")
+        #expect(report.passed)
+    }
+
+    /// Every shipped enterprise rule has a case where it fires and one where it stays silent.
+    @Test func everyEnterpriseRuleIsCoveredBothWays() throws {
+        var fired: Set<String> = []
+        var silent: Set<String> = []
+        for file in ShippedRules.cases {
+            for step in try ShippedRules.tester.read(path: file.path, text: file.text).cases.flatMap(\.steps) {
+                fired.formUnion(step.expectation.fires.map(\.value) + (step.expectation.alerts?.value ?? []))
+                silent.formUnion(step.expectation.silent.map(\.value))
+            }
+        }
+        let rules = Set(ShippedRules.program.rules.filter { $0.kind == .enterprise }.map(\.name))
+        #expect(rules.count == 14)
+        #expect(ShippedRules.program.rules.count { $0.kind == .industry } == 2)
+        #expect(rules.subtracting(fired).sorted() == [])
+        #expect(rules.subtracting(silent).sorted() == [])
+        #expect(ShippedRules.program.scorecards.count == 1)
+    }
+}
