@@ -51,8 +51,8 @@ enum ShippedRules {
             }
         }
         let rules = Set(ShippedRules.program.rules.filter { $0.kind == .enterprise }.map(\.name))
-        #expect(rules.count == 14)
-        #expect(ShippedRules.program.rules.count { $0.kind == .industry } == 2)
+        #expect(rules.count == 15)
+        #expect(ShippedRules.program.rules.count { $0.kind == .industry } == 3)
         #expect(rules.subtracting(fired).sorted() == [])
         #expect(rules.subtracting(silent).sorted() == [])
         #expect(ShippedRules.program.scorecards.count == 1)

@@ -247,7 +247,7 @@ public actor BatchProcessor {
 /// What the engine derives from a program to run it.
 extension RuleProgram {
     /// The program reads `topic#history` for the change history of a topic's records.
-    private static let historySuffix = "#history"
+    static let historySuffix = "#history"
     var currentTopics: Set<String> { topicsUsed.filter { !$0.hasSuffix(Self.historySuffix) } }
     var historyTopics: Set<String> {
         Set(topicsUsed.filter { $0.hasSuffix(Self.historySuffix) }.map { String($0.dropLast(Self.historySuffix.count)) })

@@ -30,6 +30,9 @@ public struct CaseStep: Sendable {
     public let given: [CaseEvent]
     /// Records removed in this step, as a department delete would.
     public let deletions: [CaseDeletion]
+    /// What the rest of the city's feeds delivered by this step (topic → latest business date):
+    /// a case holds one enterprise, but freshness and absence windows are city-wide.
+    public let feeds: [String: Day]
     public let expectation: CaseExpectation
 }
 

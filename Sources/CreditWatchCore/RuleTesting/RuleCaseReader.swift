@@ -22,8 +22,8 @@ struct RuleCaseReader {
     }
 
     static let fileKeys = ["enterprise", "defaults", "cases"]
-    static let caseKeys = ["name", "enterprise", "given", "delete", "expect", "then"]
-    static let stepKeys = ["given", "delete", "expect"]
+    static let caseKeys = ["name", "enterprise", "given", "delete", "feeds", "expect", "then"]
+    static let stepKeys = ["given", "delete", "feeds", "expect"]
     static let eventKeys = ["topic", "key", "fields"]
     static let deletionKeys = ["topic", "key"]
     static let expectKeys = ["fires", "silent", "alerts", "suspended", "features", "grade", "score", "tags"]
@@ -132,8 +132,26 @@ struct RuleCaseReader {
             }
             deletions.append(deletion)
         }
-        if given.isEmpty, deletions.isEmpty, map["given"] == nil, map["delete"] == nil {
-            problem(at: mark, "a step needs 'given' or 'delete'")
+        var feeds: [String: Day] = [:]
+        if let node = map["feeds"] {
+            if let entries = node.mapping {
+                for (key, value) in entries {
+                    guard let topic = key.string, catalog.topics[topic] != nil else {
+                        problem(at: key.mark, "feeds: '\(key.string ?? "")' is not a topic of the catalog")
+                        continue
+                    }
+                    guard let text = value.string, let day = Day(iso: text) else {
+                        problem(at: value.mark, "feeds: \(topic) must be a date (YYYY-MM-DD): the latest business date the city's feed delivered")
+                        continue
+                    }
+                    feeds[topic] = day
+                }
+            } else {
+                problem(at: node.mark, "feeds must map topics to dates, e.g. { tax.payment: 2026-07-15 }")
+            }
+        }
+        if given.isEmpty, deletions.isEmpty, feeds.isEmpty, map["given"] == nil, map["delete"] == nil {
+            problem(at: mark, "a step needs 'given', 'delete' or 'feeds'")
         }
         var expectation = CaseExpectation()
         if let node = map["expect"] {
@@ -143,7 +161,7 @@ struct RuleCaseReader {
         } else {
             problem(at: mark, "a step needs 'expect'")
         }
-        return CaseStep(location: location(mark), given: given, deletions: deletions, expectation: expectation)
+        return CaseStep(location: location(mark), given: given, deletions: deletions, feeds: feeds, expectation: expectation)
     }
 
     static func recordID(_ topic: String, _ key: String) -> String { "\(topic)/\(key)" }

@@ -48,7 +48,8 @@ public struct RuleTester: Sendable {
             report.cases += 1
             var ledger = CaseLedger()
             for (index, step) in ruleCase.steps.enumerated() {
-                step.given.forEach { ledger.give($0.change) }
+                step.given.forEach { ledger.give($0.change, snapshot: snapshot) }
+                ledger.observe(step.feeds)
                 step.deletions.forEach { ledger.delete(topic: $0.topic, key: $0.key) }
                 let data = ledger.data(enterprise: ruleCase.enterprise, program: program, snapshot: snapshot)
                 let (evaluation, score) = program.evaluateAndScore(data)
