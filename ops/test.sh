@@ -21,5 +21,8 @@ command -v swift >/dev/null 2>&1 || die "swift not found on PATH"
 cd "$ROOT"
 log "swift build --build-tests"
 swift build --build-tests
+log "creditwatch rules check && creditwatch rules test (the shipped rule set and its cases)"
+swift run --skip-build creditwatch rules check
+swift run --skip-build creditwatch rules test
 log "swift test $*"
 swift test "$@"
