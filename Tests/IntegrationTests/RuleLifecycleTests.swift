@@ -6,6 +6,7 @@ import HummingbirdTesting
 import Logging
 import PostgresStore
 import Prometheus
+import RedisFeatures
 import RuleLanguage
 import Simulator
 import Testing
@@ -104,6 +105,16 @@ extension EngineIntegrationTests {
         // March to May: 100 000 + 2 × 50 000 per enterprise against 3 × 100 000 a year before.
         #expect(alerts.first?.explanation == "行业 C17（20 家企业）近3个月纳税 4000000 元，去年同期 6000000 元，同比下降 33.33%（阈值 30%）")
         #expect(alerts.first?.status == "active")
+
+        // The division's leaders by tax paid over 12 months (July 2025 – June 2026: 9 × 100 000 +
+        // 3 × 50 000), none with a high alert; equal measures rank by USCC, descending.
+        let redis = try RedisConnection(host: engine.settings.redisHost, port: engine.settings.redisPort)
+        let catalog = try ProjectFiles.catalog(at: engine.settings.topicsPath)
+        let features = try await FeatureWindows(connection: redis, catalog: catalog, logger: Logger(label: "test"))
+        let c17Now = try await features.industries(
+            ["C17"], standings: [], series: [], leaders: 10, asOf: ["C17": Day(year: 2026, month: 6, day: 30)!])
+        #expect(c17Now.first?.population == 20)
+        #expect(c17Now.first?.leaders == c17.sorted().reversed().prefix(10).map { IndustryLeader(uscc: $0, measure: 1_050_000, alerted: false) })
         try await engine.stop()
     }
 
