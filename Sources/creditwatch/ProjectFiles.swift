@@ -44,8 +44,19 @@ enum ProjectFiles {
     /// Compiles the rule set; on failure the error's description is the rendered diagnostics
     /// (`file:line:col: error: …` with the source line and a caret).
     static func program(at path: String, catalog: TopicCatalog, overrides: [String: Double] = [:]) throws -> RuleProgram {
-        let sources = try read(path, extensions: ["cwr"]).map { SourceFile(path: $0.path, text: $0.text) }
-        if sources.isEmpty { throw Failure(description: "\(path): no rule files (*.cwr)") }
+        try program(files: try ruleFiles(at: path), catalog: catalog, overrides: overrides)
+    }
+
+    /// The rule files (`*.cwr`) of a folder; at least one.
+    static func ruleFiles(at path: String) throws -> [(path: String, text: String)] {
+        let files = try read(path, extensions: ["cwr"])
+        if files.isEmpty { throw Failure(description: "\(path): no rule files (*.cwr)") }
+        return files
+    }
+
+    /// Compiles rule files read from a folder or from a stored rule set.
+    static func program(files: [(path: String, text: String)], catalog: TopicCatalog, overrides: [String: Double] = [:]) throws -> RuleProgram {
+        let sources = files.map { SourceFile(path: $0.path, text: $0.text) }
         switch RuleCompiler.compile(sources, schema: catalog.schema, overrides: overrides) {
         case .success(let program): return program
         case .failure(let diagnostics): throw Failure(description: diagnostics.rendered(sources: sources))
