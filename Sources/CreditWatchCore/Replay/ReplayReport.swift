@@ -21,6 +21,15 @@ public struct ReplayReport: Sendable, Hashable, Codable {
         public var added = 0
         public var removed = 0
         public var changed = 0
+
+        public init(rule: String, live: Int = 0, candidate: Int = 0, added: Int = 0, removed: Int = 0, changed: Int = 0) {
+            self.rule = rule
+            self.live = live
+            self.candidate = candidate
+            self.added = added
+            self.removed = removed
+            self.changed = changed
+        }
     }
 
     /// An enterprise whose final score or grade differs between the sets (nil: no scorecard).
