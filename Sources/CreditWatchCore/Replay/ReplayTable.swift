@@ -6,7 +6,8 @@ extension ReplayReport {
 
     public var table: String {
         var lines: [String] = []
-        lines.append("replay \(from ?? "start")…\(through ?? "-"): candidate \(candidateVersion) against live \(liveVersion)")
+        let months = from.map { "alerts raised \($0)…\(through ?? "-")" } ?? "history through \(through ?? "-")"
+        lines.append("replay (\(months)): candidate \(candidateVersion) against live \(liveVersion)")
         lines.append("\(enterprises) enterprises, \(candidateEvaluations) candidate and \(liveEvaluations) live monthly evaluations")
         lines.append("")
         let header = ["rule", "live", "candidate", "added", "removed", "changed"]
