@@ -31,8 +31,7 @@ struct ReplayTimeline {
         self.clocks = clocks
     }
 
-    /// The city's clock at the end of `month` (empty before the first record).
-    func clock(at month: Month) -> FeedClock {
-        clocks[month] ?? (month > last ? clocks[last] ?? FeedClock() : FeedClock())
-    }
+    /// The city's clock at the end of `month` (empty before the first record; replays never go
+    /// past `last`).
+    func clock(at month: Month) -> FeedClock { clocks[month] ?? FeedClock() }
 }
