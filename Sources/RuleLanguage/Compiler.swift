@@ -111,7 +111,9 @@ public enum RuleCompiler {
         let aggregates = checker.aggregates
         var version = ContentHash()
         for f in sorted {
-            version.addField(f.path)
+            // The file's name, not where the folder lives: the same set deployed elsewhere is the
+            // same version.
+            version.addField(String(f.path.split(separator: "/").last ?? ""))
             version.addField(f.text)
         }
         for key in overrides.keys.sorted() { version.addField("\(key)=\(overrides[key]!)") }

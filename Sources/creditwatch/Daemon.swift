@@ -43,7 +43,10 @@ struct Daemon {
         let ingest = IngestService(consumer: consumer, processor: processor, logger: logger, onBatch: onBatch)
         let rules = RuleSetManager(
             path: settings.rulesPath, catalog: catalog, overrides: settings.ruleOverrides, processor: processor,
-            program: program, logger: logger, record: { _, _ in })
+            program: program, logger: logger,
+            record: { program, sources in
+                try await store.recordRuleSet(version: program.version, files: sources.map { ($0.path, $0.text) })
+            })
         let app = buildApplication(
             configuration: settings.api, store: store, features: EngineFeatures(processor: processor),
             metrics: registry, logger: logger, rules: rules)
