@@ -38,8 +38,19 @@ extension EvaluationRun {
         let key = topics.sorted()
         if let run = absenceRuns[key] { return run }
         let run = EvaluationRun(
-            program: program, asOf: asOf, records: records, industry: nil, windowEnds: ends, entity: entity)
+            program: program, asOf: CompiledRule.absenceAsOf(topics, entity), records: records, industry: nil,
+            windowEnds: ends, entity: entity)
         absenceRuns[key] = run
         return run
+    }
+}
+
+extension CompiledRule {
+    /// The event-time day an absence rule speaks for: the latest end of its feeds' windows, when
+    /// later than the entity's own clock (a silent enterprise's clock stops with its last record,
+    /// but its silence is known up to what the feed has delivered). Its firing's window and the
+    /// alert's as-of follow it.
+    public static func absenceAsOf(_ topics: [String], _ entity: EntityData) -> Day {
+        topics.compactMap { entity.feeds[$0]?.windowEnd }.reduce(entity.asOf) { max($0, $1) }
     }
 }

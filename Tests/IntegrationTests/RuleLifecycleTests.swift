@@ -78,6 +78,10 @@ extension EngineIntegrationTests {
         if feedFresh {
             #expect(alerts.map { "\($0.subjectID) \($0.rule)" } == ["\(Self.e1) tax_payments_stopped"])
             #expect(alerts.first?.explanation == "近3个月有 0 个月缴税，此前12个月中有 12 个月缴税（阈值 10 个月）")
+            // As of E1's latest business date (its July water record), later than the tax feed's
+            // window end (June 30); not its last tax payment in March.
+            #expect(alerts.first?.asOf == "2026-07-01")
+            #expect(alerts.first?.window == "2026-07")
         } else {
             #expect(alerts.isEmpty)
             let evaluation = try await engine.daemon.processor.evaluate(EntityKey(.enterprise, Self.e1))

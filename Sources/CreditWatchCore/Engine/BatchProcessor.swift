@@ -166,8 +166,11 @@ public actor BatchProcessor {
                 evaluation = program.evaluate(data)
             }
             let registration = registrations[entity.id] ?? Registration(division: nil, district: nil)
-            let firings = evaluation.firings.map {
-                AlertRecord(firing: $0, subject: .entity(entity), ruleSetVersion: program.version, asOf: data.asOf, registration: registration)
+            let firings = evaluation.firings.map { firing in
+                let topics = program.absenceTopics(of: firing.rule)
+                return AlertRecord(
+                    firing: firing, subject: .entity(entity), ruleSetVersion: program.version,
+                    asOf: topics.isEmpty ? data.asOf : CompiledRule.absenceAsOf(topics, data), registration: registration)
             }
             effects.record(AlertLifecycle.decide(
                 firings: firings, suspended: Set(evaluation.suspended), liveRules: enterpriseRules,
@@ -262,4 +265,6 @@ extension RuleProgram {
 
     /// Feeds that absence rules declare: silence in them matters.
     var absenceTopics: Set<String> { Set(rules.flatMap(\.absenceTopics)) }
+
+    func absenceTopics(of rule: String) -> [String] { rules.first { $0.name == rule }?.absenceTopics ?? [] }
 }

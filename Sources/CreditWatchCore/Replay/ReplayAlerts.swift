@@ -10,22 +10,31 @@ struct ReplayAlerts {
     /// rule → its latest alert, as the store would answer `alertStates`.
     private var states: [String: AlertState] = [:]
     private let liveRules: Set<String>
+    /// rule → the feeds it declares `absence` of (its alerts' as-of follows them).
+    private let absenceTopics: [String: [String]]
 
     init(entity: String, program: RuleProgram) {
-        self.init(entity: entity, liveRules: Set(program.rules.filter { $0.kind == .enterprise }.map(\.name)), ruleSetVersion: program.version)
+        self.init(
+            entity: entity, liveRules: Set(program.rules.filter { $0.kind == .enterprise }.map(\.name)),
+            ruleSetVersion: program.version,
+            absenceTopics: Dictionary(uniqueKeysWithValues: program.rules.map { ($0.name, $0.absenceTopics) }))
     }
 
-    init(entity: String, liveRules: Set<String>, ruleSetVersion: String) {
+    init(entity: String, liveRules: Set<String>, ruleSetVersion: String, absenceTopics: [String: [String]] = [:]) {
         self.entity = entity
         self.liveRules = liveRules
         self.ruleSetVersion = ruleSetVersion
+        self.absenceTopics = absenceTopics
     }
 
-    mutating func apply(_ evaluation: EntityEvaluation, window: Month) {
+    /// `data`: what the evaluation read (nil in unit tests of the lifecycle alone).
+    mutating func apply(_ evaluation: EntityEvaluation, window: Month, data: EntityData? = nil) {
         let subject = AlertRecord.Subject.entity(EntityKey(.enterprise, entity))
-        let firings = evaluation.firings.map {
-            AlertRecord(
-                firing: $0, subject: subject, ruleSetVersion: ruleSetVersion, asOf: evaluation.asOf,
+        let firings = evaluation.firings.map { firing in
+            let topics = absenceTopics[firing.rule] ?? []
+            return AlertRecord(
+                firing: firing, subject: subject, ruleSetVersion: ruleSetVersion,
+                asOf: topics.isEmpty || data == nil ? evaluation.asOf : CompiledRule.absenceAsOf(topics, data!),
                 registration: Registration(division: nil, district: nil))
         }
         let decisions = AlertLifecycle.decide(

@@ -34,7 +34,7 @@ struct RuleSetRun {
             let data = snapshot.data(entity: entity, records: known, feeds: timeline.clock(at: month))
             let result = program.evaluateAndScore(data)
             evaluations += 1
-            lifecycle.apply(result.evaluation, window: month)
+            lifecycle.apply(result.evaluation, window: month, data: data)
             score = result.score
             month = month + 1
         }
