@@ -515,8 +515,9 @@ struct ReactivationRows {
     }
 }
 
-/// The evaluated enterprises' scores: the current row always, a history row when the score, the
-/// grade or the rule set changed.
+/// The evaluated enterprises' scores: the current row when its content changed (its `as_of` is the
+/// day of the evaluation that produced it), a history row when the score, the grade or the rule
+/// set changed.
 struct ScoreRows {
     var uscc: [String] = [], scorecard: [String] = [], scorecardVersion: [String] = [], ruleSetVersion: [String] = []
     var score: [Int] = [], grade: [String] = [], asOf: [Int] = [], explanation: [String] = []
@@ -559,8 +560,8 @@ struct ScoreRows {
         ON CONFLICT (uscc) DO UPDATE SET scorecard = EXCLUDED.scorecard, scorecard_version = EXCLUDED.scorecard_version,
             rule_set_version = EXCLUDED.rule_set_version, score = EXCLUDED.score, grade = EXCLUDED.grade,
             as_of = EXCLUDED.as_of, explanation = EXCLUDED.explanation, updated_at = now()
-        WHERE (e.score, e.grade, e.rule_set_version, e.as_of, e.explanation)
-            IS DISTINCT FROM (EXCLUDED.score, EXCLUDED.grade, EXCLUDED.rule_set_version, EXCLUDED.as_of, EXCLUDED.explanation)
+        WHERE (e.score, e.grade, e.rule_set_version, e.explanation)
+            IS DISTINCT FROM (EXCLUDED.score, EXCLUDED.grade, EXCLUDED.rule_set_version, EXCLUDED.explanation)
         """
     }
 }

@@ -155,6 +155,7 @@ public actor BatchProcessor {
         let enterpriseRules = Set(program.rules.filter { $0.kind == .enterprise }.map(\.name))
         var standings: [IndustryStanding] = []
         var divisionClock: [String: Day] = [:]
+        var pendingWrites: [String: (score: Int?, tags: Int?)] = [:]
         for entity in entities {
             let byTopic = records[entity] ?? [:]
             let data = snapshot.data(entity: entity.id, records: byTopic, feeds: clock)
@@ -176,11 +177,25 @@ public actor BatchProcessor {
                 firings: firings, suspended: Set(evaluation.suspended), liveRules: enterpriseRules,
                 states: states[entity.id] ?? [:], changes: (changesByEntity[entity] ?? []).map(\.change), asOf: data.asOf,
                 ruleSetVersion: program.version, endTimes: snapshot.endTimes))
-            if let score { effects.scores.append(score) }
-            if entity.kind == .enterprise {
-                effects.tags.append(EnterpriseTags(
-                    uscc: entity.id, asOf: data.asOf, ruleSetVersion: program.version, memberships: evaluation.tags))
+            // Scores and tags are written when they changed since this process last wrote them:
+            // most re-evaluations within a month change neither.
+            var written: (score: Int?, tags: Int?) = (nil, nil)
+            if let score {
+                let fingerprint = Self.fingerprint(score)
+                if lastWritten[entity.id]?.score != fingerprint {
+                    effects.scores.append(score)
+                    written.score = fingerprint
+                }
             }
+            if entity.kind == .enterprise {
+                let fingerprint = Self.fingerprint(evaluation.tags)
+                if lastWritten[entity.id]?.tags != fingerprint {
+                    effects.tags.append(EnterpriseTags(
+                        uscc: entity.id, asOf: data.asOf, ruleSetVersion: program.version, memberships: evaluation.tags))
+                    written.tags = fingerprint
+                }
+            }
+            if written.score != nil || written.tags != nil { pendingWrites[entity.id] = written }
             guard let division = registration.division else { continue }
             var measure: Double?
             if let ranking = program.leaderRanking, case .number(let n)? = evaluation.features[ranking.feature] { measure = n }
@@ -223,10 +238,39 @@ public actor BatchProcessor {
         // 7. The store of record, in one transaction; then the feed clock (re-observed on redelivery).
         effects.changes = linked
         try await store.commit(effects)
+        for (id, written) in pendingWrites {
+            var last = lastWritten[id] ?? (nil, nil)
+            if let score = written.score { last.score = score }
+            if let tags = written.tags { last.tags = tags }
+            lastWritten[id] = last
+        }
         if clock != before { try await features.saveFeedClock(clock) }
         feedClock = clock
         lap("commit")
         return report
+    }
+
+    /// What this process last wrote of each enterprise's score and tags (fingerprints), so that an
+    /// unchanged score is not written again; empty after a restart (then each is written once).
+    private var lastWritten: [String: (score: Int?, tags: Int?)] = [:]
+
+    /// A score's content apart from its day: what `enterprise_score` and its history hold.
+    static func fingerprint(_ score: ScoreResult) -> Int {
+        var hasher = Hasher()
+        hasher.combine(score.ruleSetVersion)
+        hasher.combine(score.scorecardVersion)
+        hasher.combine(score.score)
+        hasher.combine(score.grade)
+        hasher.combine(score.lines)
+        hasher.combine(score.unassessed)
+        hasher.combine(score.appliedOverride)
+        return hasher.finalize()
+    }
+
+    static func fingerprint(_ tags: [TagMembership]) -> Int {
+        var hasher = Hasher()
+        hasher.combine(tags.map { [$0.tag, $0.tagVersion, $0.explanation] })
+        return hasher.finalize()
     }
 
     /// The feed clock, read from the feature store once, then kept here (single writer).

@@ -14,7 +14,6 @@ extension JSONValue {
             "scorecard": .string(score.scorecard),
             "scorecard_version": .string(score.scorecardVersion),
             "rule_set_version": .string(score.ruleSetVersion),
-            "as_of": .string(score.asOf.description),
             "base": .number(Double(score.base)),
             "score": .number(Double(score.score)),
             "grade": .string(score.grade),
