@@ -89,7 +89,8 @@ extension PostgresStore: CreditStore {
         let scores = ScoreRows(effects.scores)
         let tags = TagRows(effects.tags)
         let quarantine = QuarantineRows(effects.quarantine)
-        let alertsChange = !(alerts.isEmpty && withdrawals.isEmpty && reactivations.isEmpty)
+        let retirement = effects.retiredRules.map(RetirementQuery.init)
+        let alertsChange = !(alerts.isEmpty && withdrawals.isEmpty && reactivations.isEmpty) || retirement != nil
         guard !(records.isEmpty && links.isEmpty && quarantine.isEmpty && scores.isEmpty && tags.isEmpty) || alertsChange
         else { return }
         let logger = self.logger
@@ -106,6 +107,7 @@ extension PostgresStore: CreditStore {
                 // finds an id < n. Taken last, so that the lock is held as briefly as possible.
                 try await connection.query(Self.lockQuery("alert_feed"), logger: logger)
                 // Withdraw first: a reactivated or new alert may take the one active slot.
+                if let retirement { try await connection.query(retirement.update, logger: logger) }
                 if !withdrawals.isEmpty { try await connection.query(withdrawals.update, logger: logger) }
                 if !reactivations.isEmpty { try await connection.query(reactivations.update, logger: logger) }
                 if !alerts.isEmpty { try await connection.query(alerts.insert, logger: logger) }
@@ -472,6 +474,29 @@ struct WithdrawalRows {
         INSERT INTO alert_event (alert_id, kind, as_of, reason, rule_set_version)
         SELECT id, 'withdrawn', withdrawn_as_of, withdrawn_reason, withdrawn_rule_set_version FROM changed ORDER BY id
         """
+    }
+}
+
+/// Every active alert of the retired rules: withdrawn, with their events.
+struct RetirementQuery {
+    let retired: RetiredRules
+
+    init(_ retired: RetiredRules) { self.retired = retired }
+
+    var update: PostgresQuery {
+        let rules = retired.rules.sorted()
+        let reasons = rules.map { storable(retired.reason($0)) }
+        return """
+            WITH r AS (SELECT * FROM unnest(\(rules)::text[], \(reasons)::text[]) AS r(rule, reason)),
+            changed AS (
+                UPDATE alert a SET status = 'withdrawn', withdrawn_as_of = \(unescaped: epochDay) + \(retired.asOf.value)::int,
+                    withdrawn_reason = r.reason, withdrawn_rule_set_version = \(retired.ruleSetVersion), updated_at = now()
+                FROM r WHERE a.rule = r.rule AND a.status = 'active'
+                RETURNING a.id, a.withdrawn_as_of, a.withdrawn_reason, a.withdrawn_rule_set_version
+            )
+            INSERT INTO alert_event (alert_id, kind, as_of, reason, rule_set_version)
+            SELECT id, 'withdrawn', withdrawn_as_of, withdrawn_reason, withdrawn_rule_set_version FROM changed ORDER BY id
+            """
     }
 }
 

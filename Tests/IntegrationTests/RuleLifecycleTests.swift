@@ -182,6 +182,21 @@ extension EngineIntegrationTests {
                 #expect(body.trigger == "file change")
             }
         }
+
+        // The rule taken out of the set: its active alert is withdrawn with the next batch.
+        let lowered30 = text.replacingOccurrences(of: "drop = 50%)", with: "drop = 30%)")
+        let start = try #require(lowered30.range(of: "rule tax_drop_yoy ("))
+        let end = try #require(lowered30.range(of: "\n}\n", range: start.upperBound..<lowered30.endIndex))
+        try lowered30.replacingCharacters(in: start.lowerBound..<end.upperBound, with: "")
+            .write(toFile: tax, atomically: true, encoding: .utf8)
+        let removed = try await Self.waitFor { await manager.status().version != lowered }
+        #expect(removed)
+        let withoutRule = await manager.status().version
+        try await engine.send([Script.taxPayment(Self.e5, Self.july, amount: 100_000)])
+        let dropped = try #require(try await engine.alerts().first { $0.rule == "tax_drop_yoy" })
+        #expect(dropped.status == "withdrawn")
+        #expect(dropped.withdrawal?.reason == "规则 tax_drop_yoy 已不在规则集 \(withoutRule) 中")
+
         try await engine.stop()
     }
 

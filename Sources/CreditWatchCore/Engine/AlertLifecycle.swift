@@ -103,7 +103,7 @@ public enum AlertLifecycle {
         where state.status == .active && !firing.contains(rule) && !suspended.contains(rule) {
             let reason = liveRules.contains(rule)
                 ? withdrawalReason(state, changes: changes, asOf: asOf, endTimes: endTimes)
-                : "规则 \(rule) 已不在规则集 \(ruleSetVersion) 中"
+                : RetiredRules(rules: [rule], ruleSetVersion: ruleSetVersion, asOf: asOf).reason(rule)
             decisions.withdrawn.append(AlertWithdrawal(
                 alertID: state.id, asOf: asOf, reason: reason, ruleSetVersion: ruleSetVersion))
         }

@@ -57,7 +57,17 @@ public actor BatchProcessor {
     public var liveProgram: RuleProgram { program }
 
     /// Swaps the rule program between batches (hot reload).
-    public func replace(program: RuleProgram) { self.program = program }
+    /// Swaps the rule program between batches (hot reload). The active alerts of rules the new
+    /// set no longer has are withdrawn with the next batch's transaction.
+    public func replace(program: RuleProgram) {
+        let kept = Set(program.rules.map(\.name))
+        retired.formUnion(self.program.rules.map(\.name).filter { !kept.contains($0) })
+        retired.subtract(kept)
+        self.program = program
+    }
+
+    /// Rules taken out of the live set whose alerts are still to be withdrawn.
+    private var retired: Set<String> = []
 
     public func process(_ batch: [InboundMessage]) async throws -> BatchReport {
         // The whole batch runs on the program live when it starts: a reload (another call on this
@@ -237,7 +247,12 @@ public actor BatchProcessor {
 
         // 7. The store of record, in one transaction; then the feed clock (re-observed on redelivery).
         effects.changes = linked
+        let retiring = retired
+        if !retiring.isEmpty {
+            effects.retiredRules = RetiredRules(rules: retiring, ruleSetVersion: program.version, asOf: clock.latest.values.max() ?? Day(0))
+        }
         try await store.commit(effects)
+        retired.subtract(retiring)
         for (id, written) in pendingWrites {
             var last = lastWritten[id] ?? (nil, nil)
             if let score = written.score { last.score = score }

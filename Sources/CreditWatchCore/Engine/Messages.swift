@@ -142,6 +142,8 @@ public struct BatchEffects: Sendable {
     /// The evaluated enterprises' tags: the whole membership of each (an enterprise listed without
     /// a tag it had leaves that tag).
     public var tags: [EnterpriseTags] = []
+    /// Rules a reload took out of the live set: their active alerts are withdrawn.
+    public var retiredRules: RetiredRules?
 
     public init() {}
 
@@ -150,6 +152,24 @@ public struct BatchEffects: Sendable {
         reactivations += decisions.reactivated
         withdrawals += decisions.withdrawn
     }
+}
+
+/// Rules taken out of the live rule set.
+public struct RetiredRules: Sendable, Hashable {
+    public let rules: Set<String>
+    /// The set that no longer has them.
+    public let ruleSetVersion: String
+    /// The city's event-time clock when they were retired.
+    public let asOf: Day
+
+    public init(rules: Set<String>, ruleSetVersion: String, asOf: Day) {
+        self.rules = rules
+        self.ruleSetVersion = ruleSetVersion
+        self.asOf = asOf
+    }
+
+    /// Why their alerts are withdrawn (the same words as for a subject evaluated without the rule).
+    public func reason(_ rule: String) -> String { "规则 \(rule) 已不在规则集 \(ruleSetVersion) 中" }
 }
 
 /// The tags one evaluated enterprise has now.
