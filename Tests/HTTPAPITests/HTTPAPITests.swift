@@ -297,6 +297,26 @@ struct AuthenticationTests {
         }
     }
 
+    @Test func analystsAndOperatorsReloadRulesAndAFailedCheckIsA422() async throws {
+        let keys = Self.keys.merging(["analyst-key": Principal(name: "analyst", role: .analyst)]) { a, _ in a }
+        try await withTestAPI(configuration: APIConfiguration(apiKeys: keys), rules: FixedRuleSet(failing: false)) { _, client in
+            let bank = try await client.execute(uri: "/v1/rules/reload", method: .post, headers: [.authorization: "Bearer bank-key"])
+            #expect(bank.status == .forbidden)
+            #expect(bank.text == #"{"error":{"code":"forbidden","message":"rule sets are rolled out by analysts and operators"}}"#)
+            let analyst = try await client.execute(uri: "/v1/rules/reload", method: .post, headers: [.authorization: "Bearer analyst-key"])
+            #expect(analyst.status == .ok)
+            #expect(try JSONDecoder().decode(RuleSetStatus.self, from: Data(analyst.body.readableBytesView)).version == "v2")
+            let unknownTag = try await client.execute(uri: "/v1/tags/famous", method: .get, headers: [.authorization: "Bearer office-key"])
+            #expect(unknownTag.status == .notFound)
+            #expect(unknownTag.text == #"{"error":{"code":"not_found","message":"no tag 'famous' in the live rule set (tags: leading)","parameter":"tag"}}"#)
+        }
+        try await withTestAPI(configuration: APIConfiguration(apiKeys: Self.keys), rules: FixedRuleSet(failing: true)) { _, client in
+            let failed = try await client.execute(uri: "/v1/rules/reload", method: .post, headers: [.authorization: "Bearer ops-key"])
+            #expect(failed.status == .unprocessableContent)
+            #expect(failed.text == #"{"error":{"code":"invalid_rule_set","message":"the rule set fails the check; rule set v1 stays live:\nrules/tax.cwr:3:1: error: expected 'rule'"}}"#)
+        }
+    }
+
     @Test func banksSeeTheirScopeOnly() async throws {
         try await withTestAPI(configuration: APIConfiguration(apiKeys: Self.keys)) { store, client in
             try await Self.seed(store)

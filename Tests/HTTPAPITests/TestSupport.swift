@@ -39,6 +39,7 @@ func withTestAPI(
     features: FixedFeatures = FixedFeatures(),
     storeConfiguration: PostgresStore.Configuration = testStoreConfiguration(),
     migrate: Bool = true,
+    rules: (any RuleSetControl)? = nil,
     _ body: @Sendable (PostgresStore, any TestClientProtocol) async throws -> Void
 ) async throws {
     var logger = Logger(label: "test")
@@ -46,7 +47,7 @@ func withTestAPI(
     let store = try PostgresStore(configuration: storeConfiguration, catalog: TopicCatalog(topics: []), logger: logger)
     let app = buildApplication(
         configuration: configuration, store: store, features: features, metrics: PrometheusCollectorRegistry(),
-        logger: logger)
+        logger: logger, rules: rules)
     try await withThrowingTaskGroup(of: Void.self) { group in
         group.addTask { await store.run() }
         defer { group.cancelAll() }
@@ -132,5 +133,26 @@ enum Seed {
         effects.alerts = alerts
         effects.quarantine = quarantine
         return effects
+    }
+}
+
+/// A rule set whose reload passes or fails as told.
+actor FixedRuleSet: RuleSetControl {
+    var failing: Bool
+    var version = "v1"
+    init(failing: Bool) { self.failing = failing }
+
+    func status() -> RuleSetStatus {
+        RuleSetStatus(
+            version: version, loadedAt: "2026-11-29T00:00:00.000Z", trigger: "start",
+            rules: [.init(name: "tax_drop_yoy", version: "r1", kind: "enterprise", severity: "high", category: "tax")],
+            tags: ["leading"],
+            lastFailure: failing ? .init(at: "2026-11-29T00:00:01.000Z", trigger: "api", diagnostics: "rules/tax.cwr:3:1: error: expected 'rule'") : nil,
+            changed: false)
+    }
+
+    func reload(trigger: String) -> RuleSetStatus {
+        if !failing { version = "v2" }
+        return status()
     }
 }
