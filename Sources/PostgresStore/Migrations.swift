@@ -167,8 +167,6 @@ public enum Migrations {
             "ALTER TABLE alert ADD COLUMN withdrawn_reason text",
             "ALTER TABLE alert ADD COLUMN withdrawn_rule_set_version text",
             "ALTER TABLE alert ADD COLUMN updated_at timestamptz NOT NULL DEFAULT now()",
-            // At most one active alert per rule and subject.
-            "CREATE UNIQUE INDEX alert_one_active ON alert (rule, subject_id) WHERE status = 'active'",
             """
             -- Every state change of an alert: raised, withdrawn (with the reason), reactivated.
             -- `id` is the cursor of the alert-change feed banks poll.
@@ -183,6 +181,26 @@ public enum Migrations {
             )
             """,
             "CREATE INDEX alert_event_alert ON alert_event (alert_id)",
+            // Alerts stored before: each was raised; of several active ones of a rule and subject
+            // (the earlier cool-down re-raised standing conditions), the latest stays active.
+            """
+            INSERT INTO alert_event (alert_id, kind, as_of, rule_set_version, recorded_at)
+            SELECT id, 'raised', as_of, rule_set_version, processed_at FROM alert ORDER BY id
+            """,
+            """
+            WITH superseded AS (
+                UPDATE alert a SET status = 'withdrawn', withdrawn_as_of = a.as_of,
+                    withdrawn_reason = '已由同一规则的后续预警取代（迁移 5）', withdrawn_rule_set_version = a.rule_set_version
+                WHERE a.status = 'active' AND EXISTS (
+                    SELECT 1 FROM alert b
+                    WHERE b.rule = a.rule AND b.subject_id = a.subject_id AND b.status = 'active' AND b.id > a.id)
+                RETURNING a.id, a.withdrawn_as_of, a.withdrawn_reason, a.withdrawn_rule_set_version
+            )
+            INSERT INTO alert_event (alert_id, kind, as_of, reason, rule_set_version)
+            SELECT id, 'withdrawn', withdrawn_as_of, withdrawn_reason, withdrawn_rule_set_version FROM superseded ORDER BY id
+            """,
+            // At most one active alert per rule and subject.
+            "CREATE UNIQUE INDEX alert_one_active ON alert (rule, subject_id) WHERE status = 'active'",
             """
             -- The current score of each enterprise, with every point explained.
             CREATE TABLE enterprise_score (

@@ -86,13 +86,13 @@ public final class PostgresStore: Sendable, Service {
     /// transaction under an advisory lock (several daemon instances may start at once), and returns
     /// the versions it applied: none when the schema is up to date.
     @discardableResult
-    public func migrate() async throws -> [Int] {
+    public func migrate(through last: Int = .max) async throws -> [Int] {
         if let schema = configuration.schema {
             // Validated in init: a plain identifier.
             try await client.query("CREATE SCHEMA IF NOT EXISTS \(unescaped: schema)", logger: logger)
         }
         var applied: [Int] = []
-        for migration in Migrations.all.sorted(by: { $0.version < $1.version }) {
+        for migration in Migrations.all.sorted(by: { $0.version < $1.version }) where migration.version <= last {
             let didApply = try await client.withTransaction(logger: logger) { connection in
                 try await connection.query(Self.lockQuery("migrations"), logger: logger)
                 try await connection.query(

@@ -36,6 +36,37 @@ struct PostgresStoreTests {
         }
     }
 
+    @Test func migrationFiveKeepsTheLatestOfSeveralActiveAlertsAndRecordsTheirEvents() async throws {
+        let environment = ProcessInfo.processInfo.environment
+        var configuration = PostgresStore.Configuration(environment: environment)
+        configuration.database = environment["CREDITWATCH_PG_TEST_DATABASE"] ?? "creditwatch_test"
+        configuration.schema = "test_m5_" + UUID().uuidString.prefix(8).lowercased()
+        let store = try PostgresStore(configuration: configuration, catalog: TestCatalog.catalog, logger: .init(label: "t"))
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await store.run() }
+            defer { group.cancelAll() }
+            #expect(try await store.migrate(through: 4) == [1, 2, 3, 4])
+            // As the cool-down of version 4 stored a standing condition: once per window.
+            for (rule, window) in [("tax_credit_low", "2024-01"), ("tax_credit_low", "2024-03"), ("water_arrears", "2024-01")] {
+                try await store.client.query(
+                    """
+                    INSERT INTO alert (rule, rule_version, rule_set_version, subject_kind, subject_id, "window", title,
+                        severity, category, explanation, "values", sources, as_of)
+                    VALUES (\(rule), 'rv', 'rs-old', 'enterprise', \(TestUSCC.a), \(window), 't', 'high', 'tax', 'e', '[]', '{}',
+                        \(window + "-15")::date)
+                    """, logger: store.logger)
+            }
+            #expect(try await store.migrate() == [5])
+            let rows = try await store.rows(#"SELECT id::text, rule, status, coalesce(withdrawn_reason, '-') FROM alert ORDER BY id"#)
+            try await store.client.query("DROP SCHEMA \(unescaped: configuration.schema!) CASCADE", logger: store.logger)
+            #expect(rows == [
+                ["1", "tax_credit_low", "withdrawn", "已由同一规则的后续预警取代（迁移 5）"],
+                ["2", "tax_credit_low", "active", "-"],
+                ["3", "water_arrears", "active", "-"],
+            ])
+        }
+    }
+
     @Test func commitTwiceWritesTheSameRows() async throws {
         try await withTestStore { store in
             let effects = Make.effects(
