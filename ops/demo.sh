@@ -102,8 +102,14 @@ Try:
   curl -s $URL/health
   curl -s '$URL/v1/alerts?limit=20'
   curl -s '$URL/v1/alerts?severity=high,critical&category=tax'
-  curl -s $URL/v1/enterprises/<a USCC of the planted stories above>
+  curl -s $URL/v1/enterprises/<a USCC of the planted stories above>   (score, tags, facts, alerts)
+  curl -s '$URL/v1/alerts/events?limit=20'      (raised / withdrawn / reactivated)
+  curl -s $URL/v1/tags/leading                  (the quality-enterprise library)
+  curl -s $URL/v1/rules                         (the live rule set; edit rules/*.cwr to reload it)
   curl -s $URL/metrics
+
+Rules:  creditwatch rules test              (the case files in rules/tests)
+        creditwatch replay --rules <folder> (what a changed rule set would have done on this history)
 
 Stop the daemon:   ops/demo.sh stop
 Stop the servers:  ops/servers.sh stop      (wipe all state: ops/servers.sh reset)
