@@ -108,8 +108,10 @@ Try:
   curl -s $URL/v1/rules                         (the live rule set; edit rules/*.cwr to reload it)
   curl -s $URL/metrics
 
-Rules:  creditwatch rules test              (the case files in rules/tests)
-        creditwatch replay --rules <folder> (what a changed rule set would have done on this history)
+Rules:  $BIN rules test
+          (the case files in rules/tests)
+        $BIN replay --rules <folder>
+          (what a changed rule set would have done on this history)
 
 Stop the daemon:   ops/demo.sh stop
 Stop the servers:  ops/servers.sh stop      (wipe all state: ops/servers.sh reset)
