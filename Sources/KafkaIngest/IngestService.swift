@@ -26,11 +26,12 @@ public struct IngestService: Service {
         let batchTimer = Metrics.Timer(label: "creditwatch.ingest.batch_duration")
         while !Task.isShuttingDownGracefully, !Task.isCancelled {
             let batch = await consumer.nextBatch(idleTimeout: .milliseconds(500))
-            if batch.isEmpty { continue }
+            // An idle stream still lets the processor finish what a rule-set reload started.
+            if batch.isEmpty, await !processor.hasPendingWork { continue }
             let started = DispatchTime.now()
             guard let report = await processWithRetry(batch) else { return }
             do {
-                try await consumer.commit(batch)
+                if !batch.isEmpty { try await consumer.commit(batch) }
             } catch {
                 // The effects are durable and idempotent: a failed commit only means re-delivery.
                 logger.warning("offset commit failed; the batch will be re-delivered", metadata: ["error": "\(error)"])

@@ -56,6 +56,15 @@ extension PostgresStore: CreditStore {
         return changes
     }
 
+    public func enterprises(after: String?, limit: Int) async throws -> [String] {
+        let rows = try await client.query(
+            "SELECT uscc FROM enterprise WHERE NOT deleted AND uscc > \(after ?? "") ORDER BY uscc LIMIT \(limit)",
+            logger: logger)
+        var result: [String] = []
+        for try await uscc in rows.decode(String.self) { result.append(uscc) }
+        return result
+    }
+
     /// One query: the latest alert of every rule for each subject.
     public func alertStates(subjects: Set<String>) async throws -> [String: [String: AlertState]] {
         guard !subjects.isEmpty else { return [:] }

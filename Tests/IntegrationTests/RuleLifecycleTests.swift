@@ -135,19 +135,23 @@ extension EngineIntegrationTests {
 
         // E1's tax falls by 40% from April 2026: below the shipped 50% threshold.
         try await engine.send([Self.registrations[0]])
-        let history = Script.months.map { m in Script.taxPayment(Self.e1, m, amount: m >= Month(year: 2026, month: 4) ? 90_000 : 150_000) }
+        let history = (Script.months + [Self.july]).map { m in
+            Script.taxPayment(Self.e1, m, amount: m >= Month(year: 2026, month: 4) ? 90_000 : 150_000)
+        }
         for m in history { try await engine.send([m]) }
         #expect(try await engine.alerts().isEmpty)
 
-        // The analyst lowers the threshold to 30%: the watcher swaps the set in.
+        // The analyst lowers the threshold to 30%: the watcher swaps the set in, and the set
+        // re-evaluates every enterprise with no new message.
         let tax = "\(folder)/tax.cwr"
         let text = try String(contentsOfFile: tax, encoding: .utf8)
         try text.replacingOccurrences(of: "rule tax_drop_yoy (min_base = 100_000, drop = 50%)", with: "rule tax_drop_yoy (min_base = 100_000, drop = 30%)")
             .write(toFile: tax, atomically: true, encoding: .utf8)
-        let changed = try await Self.waitFor { await manager.status().version != original }
-        #expect(changed)
+        let store = engine.store
+        let raised = try await Self.waitFor { (try? await Self.allAlerts(store).isEmpty) == false }
+        #expect(raised)
         let lowered = await manager.status().version
-        try await engine.send([Script.taxPayment(Self.e1, Self.july, amount: 90_000)])
+        #expect(lowered != original)
         var alerts = try await engine.alerts()
         #expect(alerts.map(\.rule) == ["tax_drop_yoy"])
         #expect(alerts.first?.ruleSetVersion == lowered)
@@ -183,7 +187,7 @@ extension EngineIntegrationTests {
             }
         }
 
-        // The rule taken out of the set: its active alert is withdrawn with the next batch.
+        // The rule taken out of the set: its active alert is withdrawn.
         let lowered30 = text.replacingOccurrences(of: "drop = 50%)", with: "drop = 30%)")
         let start = try #require(lowered30.range(of: "rule tax_drop_yoy ("))
         let end = try #require(lowered30.range(of: "\n}\n", range: start.upperBound..<lowered30.endIndex))
@@ -192,7 +196,11 @@ extension EngineIntegrationTests {
         let removed = try await Self.waitFor { await manager.status().version != lowered }
         #expect(removed)
         let withoutRule = await manager.status().version
-        try await engine.send([Script.taxPayment(Self.e5, Self.july, amount: 100_000)])
+        // No message is needed here either.
+        let withdrawn = try await Self.waitFor {
+            (try? await Self.allAlerts(store).first { $0.rule == "tax_drop_yoy" }?.status) == "withdrawn"
+        }
+        #expect(withdrawn)
         let dropped = try #require(try await engine.alerts().first { $0.rule == "tax_drop_yoy" })
         #expect(dropped.status == "withdrawn")
         #expect(dropped.withdrawal?.reason == "规则 tax_drop_yoy 已不在规则集 \(withoutRule) 中")

@@ -63,8 +63,17 @@ public actor BatchProcessor {
         let kept = Set(program.rules.map(\.name))
         retired.formUnion(self.program.rules.map(\.name).filter { !kept.contains($0) })
         retired.subtract(kept)
+        if program.version != self.program.version { reevaluation = (nil, program.version) }
         self.program = program
     }
+
+    /// Whether a batch without messages has work: re-evaluating after a reload, retiring rules.
+    public var hasPendingWork: Bool { reevaluation != nil || !retired.isEmpty }
+
+    /// Where the re-evaluation after a reload stands: the last enterprise done (nil: from the
+    /// start) and the rule set it is for.
+    private var reevaluation: (after: String?, version: String)?
+    static let reevaluationChunk = 2000
 
     /// Rules taken out of the live set whose alerts are still to be withdrawn.
     private var retired: Set<String> = []
@@ -149,6 +158,19 @@ public actor BatchProcessor {
             let sweep = try await features.entities(in: topic)
             report.swept += sweep.count
             touched.formUnion(sweep)
+        }
+        // A newly loaded rule set re-evaluates every registered enterprise, a chunk per batch (an
+        // idle stream gets empty batches for it: see `hasPendingWork`).
+        var reevaluated: [String] = []
+        if let cursor = reevaluation {
+            reevaluated = try await store.enterprises(after: cursor.after, limit: Self.reevaluationChunk)
+            report.swept += reevaluated.count
+            touched.formUnion(reevaluated.map { EntityKey(.enterprise, $0) })
+        }
+        // Enterprises woken without a message of theirs in this batch: their registrations.
+        let unregistered = Set(touched.filter { $0.kind == .enterprise && registrations[$0.id] == nil }.map(\.id))
+        if !unregistered.isEmpty {
+            registrations.merge(try await store.lookup(enterprises: unregistered, accounts: [], names: []).registrations) { _, new in new }
         }
         lap("clock")
 
@@ -253,6 +275,9 @@ public actor BatchProcessor {
         }
         try await store.commit(effects)
         retired.subtract(retiring)
+        if let cursor = reevaluation, cursor.version == program.version {
+            reevaluation = reevaluated.count < Self.reevaluationChunk ? nil : (reevaluated.last, program.version)
+        }
         for (id, written) in pendingWrites {
             var last = lastWritten[id] ?? (nil, nil)
             if let score = written.score { last.score = score }

@@ -12,6 +12,9 @@ public protocol CreditStore: Sendable {
     /// Records kept as unlinked whose account number is one of `accounts`: to be linked now.
     func unlinkedChanges(accounts: Set<String>) async throws -> [Change]
 
+    /// Registered, not deleted enterprises (USCCs) after `after`, in order, at most `limit`.
+    func enterprises(after: String?, limit: Int) async throws -> [String]
+
     /// The latest alert of every rule for each subject (USCC, ID number or `industry:C30`):
     /// subject → rule → state.
     func alertStates(subjects: Set<String>) async throws -> [String: [String: AlertState]]
