@@ -211,8 +211,10 @@ public enum Migrations {
                 score integer NOT NULL,
                 grade text NOT NULL,
                 as_of date NOT NULL,
-                -- {"base": …, "dimensions": […], "lines": […], "unassessed": […], "override": …}
-                explanation jsonb NOT NULL,
+                -- {"base": …, "dimensions": […], "lines": […], "unassessed": […], "override": …}.
+                -- json with lz4, not jsonb: written often (~5 KB), read whole, never queried into
+                -- (measured on 20 000 scores: 0.39 s against 1.75 s for jsonb with pglz).
+                explanation json COMPRESSION lz4 NOT NULL,
                 updated_at timestamptz NOT NULL DEFAULT now()
             )
             """,
@@ -228,7 +230,7 @@ public enum Migrations {
                 score integer NOT NULL,
                 grade text NOT NULL,
                 as_of date NOT NULL,
-                explanation jsonb NOT NULL,
+                explanation json COMPRESSION lz4 NOT NULL,
                 recorded_at timestamptz NOT NULL DEFAULT now()
             )
             """,

@@ -549,9 +549,9 @@ struct ReactivationRows {
     }
 }
 
-/// The evaluated enterprises' scores: the current row when its content changed (its `as_of` is the
-/// day of the evaluation that produced it), a history row when the score, the grade or the rule
-/// set changed.
+/// The evaluated enterprises' scores: the current row (the engine sends a score only when its
+/// content changed; its `as_of` is the day of the evaluation that produced it), and a history row
+/// when the score, the grade or the rule set changed.
 struct ScoreRows {
     var uscc: [String] = [], scorecard: [String] = [], scorecardVersion: [String] = [], ruleSetVersion: [String] = []
     var score: [Int] = [], grade: [String] = [], asOf: [Int] = [], explanation: [String] = []
@@ -581,7 +581,7 @@ struct ScoreRows {
         ), history AS (
             INSERT INTO score_history (uscc, scorecard, scorecard_version, rule_set_version, score, grade, as_of, explanation)
             SELECT s.uscc, s.scorecard, s.scorecard_version, s.rule_set_version, s.score, s.grade,
-                \(unescaped: epochDay) + s.as_of::int, s.explanation::jsonb
+                \(unescaped: epochDay) + s.as_of::int, s.explanation::json
             FROM s LEFT JOIN enterprise_score p ON p.uscc = s.uscc
             WHERE p.uscc IS NULL
                 OR (p.score, p.grade, p.rule_set_version) IS DISTINCT FROM (s.score::int, s.grade, s.rule_set_version)
@@ -589,13 +589,11 @@ struct ScoreRows {
         )
         INSERT INTO enterprise_score AS e (uscc, scorecard, scorecard_version, rule_set_version, score, grade, as_of, explanation)
         SELECT uscc, scorecard, scorecard_version, rule_set_version, score, grade, \(unescaped: epochDay) + as_of::int,
-            explanation::jsonb
+            explanation::json
         FROM s
         ON CONFLICT (uscc) DO UPDATE SET scorecard = EXCLUDED.scorecard, scorecard_version = EXCLUDED.scorecard_version,
             rule_set_version = EXCLUDED.rule_set_version, score = EXCLUDED.score, grade = EXCLUDED.grade,
             as_of = EXCLUDED.as_of, explanation = EXCLUDED.explanation, updated_at = now()
-        WHERE (e.score, e.grade, e.rule_set_version, e.explanation)
-            IS DISTINCT FROM (EXCLUDED.score, EXCLUDED.grade, EXCLUDED.rule_set_version, EXCLUDED.explanation)
         """
     }
 }
