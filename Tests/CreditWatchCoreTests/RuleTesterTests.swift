@@ -217,11 +217,44 @@ enum TestRules {
         ])
     }
 
+    @Test func industryCasesGiveADivisionsAggregates() {
+        let file = """
+            industry_cases:
+              - name: 20 家
+                division: C17
+                as_of: 2026-05-31
+                population: 20
+                expect: { fires: [crowded_division] }
+              - name: 19 家
+                division: C17
+                as_of: 2026-05-31
+                population: 19
+                expect: { fires: [crowded_division] }
+            """
+        let report = TestRules.tester.run([(path: "i.yaml", text: file)])
+        #expect(report.lines == [
+            "i.yaml:11:23: case '19 家' step 1: rule crowded_division: expected to fire, did not ()",
+            "2 cases, 2 steps: 1 failed",
+        ])
+        #expect(TestRules.problems("""
+            industry_cases:
+              - name: x
+                division: C17
+                as_of: 2026-13-01
+                population: -1
+                expect: { fires: [dishonest_debtor] }
+            """) == [
+            "t.yaml:4:12: as_of must be a date (YYYY-MM-DD): where the division's windows end",
+            "t.yaml:5:17: population must be a whole number ≥ 0",
+            "t.yaml:6:23: unknown industry rule 'dishonest_debtor'",
+        ])
+    }
+
     @Test func unknownRulesFeaturesAndGrades() {
         let event = "{ topic: court.dishonest, key: A, fields: { name: n, court: c, listed_date: 2026-03-01 } }"
         #expect(TestRules.problems(Self.file(event, expect: "{ fires: [dishonest_debter], silent: [crowded_division] }")) == [
             "t.yaml:6:23: unknown rule 'dishonest_debter'; did you mean 'dishonest_debtor'?",
-            "t.yaml:6:51: 'crowded_division' is an industry rule: cases test enterprise rules only",
+            "t.yaml:6:51: 'crowded_division' is an industry rule: test it in 'industry_cases'",
         ])
         #expect(TestRules.problems(Self.file(event, expect: "{ features: { dishonest_count: 1 }, grade: AAA, score: 1.5 }")) == [
             "t.yaml:6:27: unknown feature 'dishonest_count'",
@@ -237,7 +270,7 @@ enum TestRules {
     @Test func fileLevelProblems() {
         #expect(TestRules.problems("enterprise: 91430100MA4L0JUD09\ncases: []") == [
             "t.yaml:1:13: enterprise '91430100MA4L0JUD09': USCC check character is '9', expected '8'",
-            "t.yaml:2:8: 'cases' must be a non-empty list",
+            "t.yaml:2:8: 'cases' (or 'industry_cases') must be a non-empty list",
         ])
         #expect(TestRules.problems("cases:\n  - name: c\n    delete: [ { topic: court.dishonest, key: A } ]\n") == [
             "t.yaml:2:5: case 'c': no 'enterprise' (give one for the file or the case)"

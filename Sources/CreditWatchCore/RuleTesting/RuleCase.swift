@@ -9,6 +9,19 @@ import RuleLanguage
 public struct RuleCaseFile: Sendable {
     public let path: String
     public let cases: [RuleCase]
+    /// Examples of industry rules (`industry_cases:`).
+    public var industryCases: [IndustryCase] = []
+}
+
+/// An industry example: a division's aggregates as the engine reads them from the feature store
+/// (population, enterprises with an active high alert, monthly sums, leaders), and which industry
+/// rules must fire or stay silent.
+public struct IndustryCase: Sendable {
+    public let name: String
+    public let location: SourceLocation
+    public let data: IndustryData
+    public let fires: [Expected<String>]
+    public let silent: [Expected<String>]
 }
 
 /// One example: an enterprise and the steps it goes through. Events accumulate over the steps.

@@ -31,7 +31,7 @@ extension RuleCaseReader {
     }
 
     /// Names of enterprise rules of the program. Industry rules are evaluated per division, not per
-    /// enterprise, so a case cannot test them.
+    /// enterprise: they are tested in `industry_cases`.
     mutating func ruleNames(_ node: Node?, _ what: String) -> [Expected<String>] {
         let enterpriseRules = program.rules.filter { $0.kind == .enterprise }.map(\.name)
         var names: [Expected<String>] = []
@@ -40,7 +40,7 @@ extension RuleCaseReader {
             if enterpriseRules.contains(name) {
                 names.append(Expected(value: name, location: location(item.mark)))
             } else if program.rules.contains(where: { $0.name == name }) {
-                problem(at: item.mark, "'\(name)' is an industry rule: cases test enterprise rules only")
+                problem(at: item.mark, "'\(name)' is an industry rule: test it in 'industry_cases'")
             } else {
                 problem(at: item.mark, Spelling.didYouMean("unknown rule '\(name)'", name, among: enterpriseRules))
             }

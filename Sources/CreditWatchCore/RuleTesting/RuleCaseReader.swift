@@ -21,7 +21,7 @@ struct RuleCaseReader {
         self.decoder = decoder
     }
 
-    static let fileKeys = ["enterprise", "defaults", "cases"]
+    static let fileKeys = ["enterprise", "defaults", "cases", "industry_cases"]
     static let caseKeys = ["name", "enterprise", "given", "delete", "feeds", "expect", "then"]
     static let stepKeys = ["given", "delete", "feeds", "expect"]
     static let eventKeys = ["topic", "key", "fields"]
@@ -55,8 +55,10 @@ struct RuleCaseReader {
         checkKeys(top, allowed: Self.fileKeys)
         let enterprise = top["enterprise"].flatMap { readEnterprise($0) }
         let defaults = top["defaults"].map { readDefaults($0) } ?? [:]
-        guard let list = top["cases"]?.sequence, !list.isEmpty else {
-            problem(at: top["cases"]?.mark ?? root.mark, "'cases' must be a non-empty list")
+        let list = top["cases"]?.sequence.map(Array.init) ?? []
+        let industryList = top["industry_cases"]?.sequence.map(Array.init) ?? []
+        guard !list.isEmpty || !industryList.isEmpty else {
+            problem(at: top["cases"]?.mark ?? root.mark, "'cases' (or 'industry_cases') must be a non-empty list")
             return nil
         }
         var cases: [RuleCase] = []
@@ -68,7 +70,15 @@ struct RuleCaseReader {
             }
             cases.append(ruleCase)
         }
-        return problems.isEmpty ? RuleCaseFile(path: path, cases: cases) : nil
+        var industryCases: [IndustryCase] = []
+        for node in industryList {
+            guard let industryCase = readIndustryCase(node) else { continue }
+            if !names.insert(industryCase.name).inserted {
+                problem(at: node.mapping?["name"]?.mark, "duplicate case name '\(industryCase.name)'")
+            }
+            industryCases.append(industryCase)
+        }
+        return problems.isEmpty ? RuleCaseFile(path: path, cases: cases, industryCases: industryCases) : nil
     }
 
     // MARK: Cases and steps

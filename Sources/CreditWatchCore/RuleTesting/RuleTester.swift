@@ -62,6 +62,29 @@ public struct RuleTester: Sendable {
                 }
             }
         }
+        for industryCase in file.industryCases {
+            report.cases += 1
+            report.steps += 1
+            let fired = Set(program.evaluate(industryCase.data).map(\.rule))
+            let values = program.industryFeatures(industryCase.data)
+            var failures: [RuleTestFailure] = []
+            func fail(_ expected: Expected<String>, _ message: String) {
+                failures.append(RuleTestFailure(location: expected.location, caseName: industryCase.name, step: 1, message: message))
+            }
+            for rule in industryCase.fires where !fired.contains(rule.value) {
+                fail(rule, "rule \(rule.value): expected to fire, did not (\(Self.industryValues(values)))")
+            }
+            for rule in industryCase.silent where fired.contains(rule.value) {
+                fail(rule, "rule \(rule.value): expected to stay silent, fired (\(Self.industryValues(values)))")
+            }
+            if !failures.isEmpty { report.failedSteps += 1 }
+            report.failures += failures
+        }
         return report
+    }
+
+    /// A division's feature values, for failure messages.
+    static func industryValues(_ values: [String: Value]) -> String {
+        values.keys.sorted().map { "\($0) = \(ExpectationCheck.text(values[$0]!))" }.joined(separator: ", ")
     }
 }
