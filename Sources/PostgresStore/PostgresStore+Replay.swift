@@ -40,7 +40,7 @@ extension PostgresStore {
             let fields = try decodeFields(fieldsText, topic: topic, key: key)
             history.add(
                 FactRecord(
-                    topic: topic + ReplayHistory.historySuffix, key: "\(key)|\(version)", eventDay: Day(day), fields: fields),
+                    topic: topic + RuleProgram.historySuffix, key: "\(key)|\(version)", eventDay: Day(day), fields: fields),
                 enterprise: entity)
         }
         return history

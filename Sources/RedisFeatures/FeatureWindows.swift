@@ -159,7 +159,7 @@ public final class FeatureWindows: FeatureStore {
                 i += 1
             }
             for topic in historyList {
-                byTopic["\(topic)#history"] = Self.historyRecords(replies[i], topic: topic)
+                byTopic[topic + RuleProgram.historySuffix] = Self.historyRecords(replies[i], topic: topic)
                 i += 1
             }
             result[entity] = byTopic
@@ -198,7 +198,7 @@ public final class FeatureWindows: FeatureStore {
             guard parts.count == 2, let day = Int(String(decoding: parts[0], as: UTF8.self)),
                 let fields = RecordCodec.decode(parts[1])
             else { continue }
-            records.append(FactRecord(topic: "\(topic)#history", key: String(decoding: keyBytes, as: UTF8.self), eventDay: Day(day), fields: fields))
+            records.append(FactRecord(topic: topic + RuleProgram.historySuffix, key: String(decoding: keyBytes, as: UTF8.self), eventDay: Day(day), fields: fields))
         }
         return records.sorted { ($0.eventDay, $0.key) < ($1.eventDay, $1.key) }
     }

@@ -33,7 +33,7 @@ extension EvaluationRun {
         for topic in topics {
             guard let feed = entity.feeds[topic], feed.fresh else { return nil }
             ends[topic] = feed.windowEnd
-            ends[topic + "#history"] = feed.windowEnd
+            ends[topic + RuleProgram.historySuffix] = feed.windowEnd
         }
         let key = topics.sorted()
         if let run = absenceRuns[key] { return run }

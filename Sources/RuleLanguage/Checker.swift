@@ -652,7 +652,7 @@ final class Checker {
     /// same fields, one record per version).
     func topic(named name: String) -> TopicSchema? {
         if let t = schema.topics[name] { return t }
-        let suffix = "#history"
+        let suffix = RuleProgram.historySuffix
         guard name.hasSuffix(suffix), let base = schema.topics[String(name.dropLast(suffix.count))] else { return nil }
         return TopicSchema(name: name, fields: base.fields, eventTimeField: base.eventTimeField, entityKind: base.entityKind)
     }
@@ -695,7 +695,7 @@ final class Checker {
         }
         let guess = segs[0..<guessCount].map(\.name).joined(separator: ".")
         var candidates = Array(schema.topics.keys)
-        if guess.contains("#") { candidates += schema.topics.keys.map { $0 + "#history" } }
+        if guess.contains("#") { candidates += schema.topics.keys.map { $0 + RuleProgram.historySuffix } }
         diagnostics.error(path.location, Suggest.message("unknown topic '\(guess)'", guess, among: candidates))
         return nil
     }

@@ -569,7 +569,7 @@ struct Parser {
                     throw fail(current.location, "unknown topic suffix '#\(suffix)'; only '#history' is supported")
                 }
                 advance()
-                seg = Identifier(name: n + "#history", location: seg.location)
+                seg = Identifier(name: n + RuleProgram.historySuffix, location: seg.location)
             }
             segments.append(seg)
         } while current.isSymbol(".")

@@ -29,6 +29,17 @@ public struct RuleProgram: Sendable {
 
     let features: [CompiledFeature]
     let aggregates: [AggregateSpec]
+
+    /// `topic#history`: the change history of a topic's records (one record per version).
+    public static let historySuffix = "#history"
+
+    /// The topics whose current records the program reads.
+    public var currentTopics: Set<String> { topicsUsed.filter { !$0.hasSuffix(Self.historySuffix) } }
+
+    /// The topics whose `#history` versions the program reads (without the suffix).
+    public var historyTopics: Set<String> {
+        Set(topicsUsed.filter { $0.hasSuffix(Self.historySuffix) }.map { String($0.dropLast(Self.historySuffix.count)) })
+    }
 }
 
 /// The feature (an enterprise number, e.g. tax paid over 12 months) by which a division's top N

@@ -193,13 +193,13 @@ import Testing
         let late = Day(year: 2024, month: 2, day: 20)!
         history.add(FactRecord(topic: "tax.payment", key: "B-2", eventDay: late, fields: [:]), enterprise: "B")
         history.add(FactRecord(topic: "tax.payment#history", key: "B-2|1", eventDay: late + 5, fields: [:]), enterprise: "B")
-        let timeline = ReplayTimeline(history)!
+        let timeline = ReplayTimeline(history, snapshot: EntitySnapshot(catalog: Self.catalog))!
         #expect(timeline.last == Month(year: 2024, month: 2))
         #expect(timeline.clock(at: Month(year: 2023, month: 12)).latest.isEmpty)
         #expect(timeline.clock(at: Month(year: 2024, month: 1)).latest == ["tax.payment": Day(year: 2024, month: 1, day: 10)!])
         #expect(timeline.clock(at: Month(year: 2024, month: 2)).latest == ["tax.payment": late])
         #expect(ReplayHistory.historyTopics(of: [Self.program(threshold: 1)]).isEmpty)
-        #expect(ReplayTimeline(ReplayHistory()) == nil)
+        #expect(ReplayTimeline(ReplayHistory(), snapshot: EntitySnapshot(catalog: Self.catalog)) == nil)
     }
 
     @Test func industryRulesAreListedAsNotReplayed() {

@@ -32,6 +32,10 @@ extension EngineIntegrationTests {
         let before = try #require(try await engine.store.score(of: Self.e2))
         try await engine.send([Self.listing])
         let listed = try #require(try await engine.store.score(of: Self.e2))
+        // Listed: the rule's −200 and the lost clean-judicial +50: 772 − 250 = 522, within C.
+        #expect(before.score == 772)
+        #expect(before.grade == "A")
+        #expect(listed.score == 522)
         #expect(listed.grade == "C")
         var alerts = try await engine.alerts().filter { $0.subjectID == Self.e2 }
         #expect(alerts.map(\.rule) == ["dishonest_debtor"])

@@ -20,31 +20,16 @@ struct PostgresStoreTests {
     }
 
     @Test func freshSchemaAppliesEveryMigration() async throws {
-        let environment = ProcessInfo.processInfo.environment
-        var configuration = PostgresStore.Configuration(environment: environment)
-        configuration.database = environment["CREDITWATCH_PG_TEST_DATABASE"] ?? "creditwatch_test"
-        configuration.schema = "test_fresh_" + UUID().uuidString.prefix(8).lowercased()
-        let store = try PostgresStore(configuration: configuration, catalog: TestCatalog.catalog, logger: .init(label: "t"))
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await store.run() }
-            defer { group.cancelAll() }
+        try await withTestStore(migrate: false) { store in
             let first = try await store.migrate()
             let second = try await store.migrate()
-            try await store.client.query("DROP SCHEMA \(unescaped: configuration.schema!) CASCADE", logger: store.logger)
             #expect(first == [1, 2, 3, 4, 5])
             #expect(second == [])
         }
     }
 
     @Test func migrationFiveKeepsTheLatestOfSeveralActiveAlertsAndRecordsTheirEvents() async throws {
-        let environment = ProcessInfo.processInfo.environment
-        var configuration = PostgresStore.Configuration(environment: environment)
-        configuration.database = environment["CREDITWATCH_PG_TEST_DATABASE"] ?? "creditwatch_test"
-        configuration.schema = "test_m5_" + UUID().uuidString.prefix(8).lowercased()
-        let store = try PostgresStore(configuration: configuration, catalog: TestCatalog.catalog, logger: .init(label: "t"))
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await store.run() }
-            defer { group.cancelAll() }
+        try await withTestStore(migrate: false) { store in
             #expect(try await store.migrate(through: 4) == [1, 2, 3, 4])
             // As the cool-down of version 4 stored a standing condition: once per window.
             for (rule, window) in [("tax_credit_low", "2024-01"), ("tax_credit_low", "2024-03"), ("water_arrears", "2024-01")] {
@@ -57,12 +42,13 @@ struct PostgresStoreTests {
                     """, logger: store.logger)
             }
             #expect(try await store.migrate() == [5])
-            let rows = try await store.rows(#"SELECT id::text, rule, status, coalesce(withdrawn_reason, '-') FROM alert ORDER BY id"#)
-            try await store.client.query("DROP SCHEMA \(unescaped: configuration.schema!) CASCADE", logger: store.logger)
-            #expect(rows == [
+            #expect(try await store.rows(#"SELECT id::text, rule, status, coalesce(withdrawn_reason, '-') FROM alert ORDER BY id"#) == [
                 ["1", "tax_credit_low", "withdrawn", "已由同一规则的后续预警取代（迁移 5）"],
                 ["2", "tax_credit_low", "active", "-"],
                 ["3", "water_arrears", "active", "-"],
+            ])
+            #expect(try await store.rows("SELECT alert_id::text, kind FROM alert_event ORDER BY id") == [
+                ["1", "raised"], ["2", "raised"], ["3", "raised"], ["1", "withdrawn"],
             ])
         }
     }

@@ -12,10 +12,11 @@ import Testing
 let postgresConfigured = ProcessInfo.processInfo.environment["CREDITWATCH_PG_HOST"] != nil
 
 /// A store on a fresh schema of the test database (`CREDITWATCH_PG_TEST_DATABASE`, default
-/// `creditwatch_test`), migrated, running for the duration of `body`, dropped afterwards. One
-/// schema per test, so that tests run in parallel and ids start at 1.
+/// `creditwatch_test`), migrated (unless `migrate` is false: migration tests do it themselves),
+/// running for the duration of `body`, dropped afterwards. One schema per test, so that tests run
+/// in parallel and ids start at 1.
 func withTestStore(
-    catalog: TopicCatalog = TestCatalog.catalog, _ body: (PostgresStore) async throws -> Void
+    catalog: TopicCatalog = TestCatalog.catalog, migrate: Bool = true, _ body: (PostgresStore) async throws -> Void
 ) async throws {
     let environment = ProcessInfo.processInfo.environment
     var configuration = PostgresStore.Configuration(environment: environment)
@@ -30,7 +31,7 @@ func withTestStore(
         defer { group.cancelAll() }
         var failure: (any Error)?
         do {
-            try await store.migrate()
+            if migrate { try await store.migrate() }
             try await body(store)
         } catch {
             failure = error

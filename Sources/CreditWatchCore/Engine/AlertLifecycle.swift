@@ -57,12 +57,6 @@ public struct AlertDecisions: Sendable {
     public var withdrawn: [AlertWithdrawal] = []
 
     public init() {}
-
-    public mutating func merge(_ other: AlertDecisions) {
-        raised += other.raised
-        reactivated += other.reactivated
-        withdrawn += other.withdrawn
-    }
 }
 
 /// An alert is a state, not a message: it is raised when its rule starts to hold for a subject,

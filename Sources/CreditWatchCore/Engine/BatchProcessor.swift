@@ -54,7 +54,6 @@ public actor BatchProcessor {
     }
 
     public var ruleSetVersion: String { program.version }
-    public var liveProgram: RuleProgram { program }
 
     /// Swaps the rule program between batches (hot reload).
     /// Swaps the rule program between batches (hot reload). The active alerts of rules the new
@@ -152,7 +151,8 @@ public actor BatchProcessor {
             let change = item.change
             clock.observe(topic: change.topic, day: snapshot.businessDay(topic: change.topic, eventDay: change.eventDay, fields: change.fields))
         }
-        var touched = Set(updates.map(\.entity))
+        let changed = Set(updates.map(\.entity))
+        var touched = changed
         for topic in program.absenceTopics.sorted() {
             guard let now = clock.latest[topic], before.latest[topic].map({ $0.month < now.month }) ?? true else { continue }
             let sweep = try await features.entities(in: topic)
@@ -167,8 +167,9 @@ public actor BatchProcessor {
             report.swept += reevaluated.count
             touched.formUnion(reevaluated.map { EntityKey(.enterprise, $0) })
         }
-        // Enterprises woken without a message of theirs in this batch: their registrations.
-        let unregistered = Set(touched.filter { $0.kind == .enterprise && registrations[$0.id] == nil }.map(\.id))
+        // Enterprises woken without a message of theirs in this batch (the linker looked up the
+        // others' registrations already): theirs.
+        let unregistered = Set(touched.subtracting(changed).filter { $0.kind == .enterprise && registrations[$0.id] == nil }.map(\.id))
         if !unregistered.isEmpty {
             registrations.merge(try await store.lookup(enterprises: unregistered, accounts: [], names: []).registrations) { _, new in new }
         }
@@ -333,13 +334,6 @@ public actor BatchProcessor {
 
 /// What the engine derives from a program to run it.
 extension RuleProgram {
-    /// The program reads `topic#history` for the change history of a topic's records.
-    static let historySuffix = "#history"
-    var currentTopics: Set<String> { topicsUsed.filter { !$0.hasSuffix(Self.historySuffix) } }
-    var historyTopics: Set<String> {
-        Set(topicsUsed.filter { $0.hasSuffix(Self.historySuffix) }.map { String($0.dropLast(Self.historySuffix.count)) })
-    }
-
     /// The topics of the industry rules' monthly sums (`tax.payment` of `tax.payment.amount`).
     var industrySeriesTopics: Set<String> {
         Set(industrySeries.map { $0.split(separator: ".").dropLast().joined(separator: ".") })

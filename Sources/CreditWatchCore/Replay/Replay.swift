@@ -20,9 +20,9 @@ public enum Replay {
         var liveRun = RuleSetRun(program: live)
         var candidateRun = RuleSetRun(program: candidate)
         var through: Month?
-        if let timeline = ReplayTimeline(history) {
+        let snapshot = EntitySnapshot(catalog: catalog)
+        if let timeline = ReplayTimeline(history, snapshot: snapshot) {
             through = timeline.last
-            let snapshot = EntitySnapshot(catalog: catalog)
             for entity in history.enterprises.keys.sorted() {
                 let records = engineOrder(history.enterprises[entity]!)
                 liveRun.replay(entity: entity, records: records, timeline: timeline, snapshot: snapshot)

@@ -5,9 +5,6 @@ import RuleLanguage
 /// as the feature store hands them to the engine). Built record by record while the store streams
 /// its rows, so that the store decides nothing about how a replay evaluates.
 public struct ReplayHistory: Sendable {
-    /// The suffix of a topic's change history in `RuleProgram.topicsUsed` and in record topics.
-    public static let historySuffix = "#history"
-
     /// enterprise (USCC) → topic → records, in the order `add` received them.
     public private(set) var enterprises: [String: [String: [FactRecord]]] = [:]
 
@@ -24,8 +21,8 @@ public struct ReplayHistory: Sendable {
     /// The catalog topics whose `#history` versions `programs` read: what a store must load besides
     /// the current records.
     public static func historyTopics(of programs: [RuleProgram]) -> Set<String> {
-        Set(programs.flatMap(\.topicsUsed).filter { $0.hasSuffix(historySuffix) }.map { String($0.dropLast(historySuffix.count)) })
+        Set(programs.flatMap(\.historyTopics))
     }
 
-    static func isHistory(_ topic: String) -> Bool { topic.hasSuffix(historySuffix) }
+    static func isHistory(_ topic: String) -> Bool { topic.hasSuffix(RuleProgram.historySuffix) }
 }

@@ -10,12 +10,16 @@ struct ReplayTimeline {
     private let clocks: [Month: FeedClock]
 
     /// Nil when the history holds no records. The clock is built from current records only: a
-    /// `#history` version is an earlier state of a current record, not another delivery.
-    init?(_ history: ReplayHistory) {
+    /// `#history` version is an earlier state of a current record, not another delivery. Each
+    /// record counts at its business day, as the engine observes it (a removal date included).
+    init?(_ history: ReplayHistory, snapshot: EntitySnapshot) {
         var byMonth: [Month: FeedClock] = [:]
         for topics in history.enterprises.values {
             for (topic, records) in topics where !ReplayHistory.isHistory(topic) {
-                for record in records { byMonth[record.eventDay.month, default: FeedClock()].observe(topic: topic, day: record.eventDay) }
+                for record in records {
+                    let day = snapshot.businessDay(topic: topic, eventDay: record.eventDay, fields: record.fields)
+                    byMonth[day.month, default: FeedClock()].observe(topic: topic, day: day)
+                }
             }
         }
         guard let first = byMonth.keys.min(), let last = byMonth.keys.max() else { return nil }
