@@ -1,4 +1,5 @@
 import CreditWatchCore
+import Foundation
 import Hummingbird
 import Logging
 import PostgresStore
@@ -84,7 +85,9 @@ public struct RuleSetStatus: Codable, Sendable, Hashable {
 /// application, e.g. in the same `ServiceGroup`.
 ///
 /// Routes (all responses JSON, errors as `{"error":{"code","message","parameter"?}}`):
-/// - `GET /health`: 200 `{"status":"ok"}` when PostgreSQL answers, else 503.
+/// - `GET /health`: 200 `{"status":"ok","ingest":{…}}` when PostgreSQL answers and ingest is not
+///   held up by an outage; else 503 with what is wrong (`ingest.outage`: component, since,
+///   attempts, error).
 /// - `GET /metrics`: Prometheus text of `metrics`.
 /// - `GET /v1/alerts?after=&limit=&severity=&category=&industry=`: the alert feed (`AlertPage`).
 /// - `GET /v1/enterprises/{uscc}`: an enterprise's profile with its current features.
@@ -99,15 +102,16 @@ public struct RuleSetStatus: Codable, Sendable, Hashable {
 /// `/v1` requires an API key (`Authorization: Bearer <key>`) unless `allowAnonymous` is set.
 public func buildApplication(
     configuration: APIConfiguration, store: PostgresStore, features: any EnterpriseFeatureSource,
-    metrics: PrometheusCollectorRegistry, logger: Logger, rules: (any RuleSetControl)? = nil
+    metrics: PrometheusCollectorRegistry, logger: Logger, rules: (any RuleSetControl)? = nil,
+    ingest: IngestHealth? = nil
 ) -> some ApplicationProtocol {
     let router = Router(context: APIRequestContext.self)
     router.add(middleware: RequestMetricsMiddleware(factory: PrometheusMetricsFactory(registry: metrics)))
     router.add(middleware: ErrorMiddleware())
 
     let api = APIRoutes(
-        store: store, features: features, rules: rules, metrics: metrics, storeTimeout: configuration.storeTimeout,
-        logger: logger)
+        store: store, features: features, rules: rules, ingest: ingest, metrics: metrics,
+        storeTimeout: configuration.storeTimeout, logger: logger)
     router.get("health", use: api.health)
     router.get("metrics", use: api.metrics)
     let v1 = router.group("v1").add(middleware: AuthenticationMiddleware(configuration: configuration))
@@ -130,6 +134,7 @@ struct APIRoutes: Sendable {
     let store: PostgresStore
     let features: any EnterpriseFeatureSource
     let rules: (any RuleSetControl)?
+    let ingest: IngestHealth?
     let metrics: PrometheusCollectorRegistry
     let storeTimeout: Duration
     let logger: Logger
@@ -173,7 +178,8 @@ struct APIRoutes: Sendable {
         } catch {
             throw APIError(.unavailable, "PostgreSQL does not answer")
         }
-        return try JSONResponse.make(["status": "ok"])
+        let report = HealthReport(ingest: ingest?.snapshot)
+        return try JSONResponse.make(report, status: report.status == "ok" ? .ok : .serviceUnavailable)
     }
 
     @Sendable func metrics(_ request: Request, context: APIRequestContext) async throws -> Response {
@@ -314,5 +320,53 @@ struct EnterpriseResponse: Encodable {
         try c.encode(profile.facts, forKey: .facts)
         try c.encode(features, forKey: .features)
         try c.encode(profile.alerts, forKey: .alerts)
+    }
+}
+
+/// `GET /health`.
+struct HealthReport: Encodable {
+    struct Ingest: Encodable {
+        struct Outage: Encodable {
+            var component: String
+            var since: String
+            var attempts: Int
+            var error: String
+        }
+
+        var status: String
+        var lastBatchAt: String?
+        var outage: Outage?
+        var quarantinedAfterBisection: Int
+        /// Why the feature store is being rebuilt from PostgreSQL, while it is.
+        var rebuilding: String?
+        var featureRebuilds: Int
+
+        enum CodingKeys: String, CodingKey {
+            case status, lastBatchAt = "last_batch_at", outage, quarantinedAfterBisection = "quarantined_after_bisection"
+            case rebuilding, featureRebuilds = "feature_rebuilds"
+        }
+    }
+
+    var status: String
+    var ingest: Ingest?
+
+    init(ingest snapshot: IngestHealth.Snapshot?) {
+        guard let snapshot else {
+            status = "ok"
+            return
+        }
+        let outage = snapshot.outage.map {
+            Ingest.Outage(component: $0.component, since: Self.iso($0.since), attempts: $0.attempts, error: $0.error)
+        }
+        status = outage == nil && snapshot.rebuilding == nil ? "ok" : "degraded"
+        ingest = Ingest(
+            status: outage != nil ? "waiting" : snapshot.rebuilding != nil ? "rebuilding" : "ok",
+            lastBatchAt: snapshot.lastBatchAt.map(Self.iso), outage: outage,
+            quarantinedAfterBisection: snapshot.bisectedQuarantined, rebuilding: snapshot.rebuilding,
+            featureRebuilds: snapshot.rebuilds)
+    }
+
+    static func iso(_ seconds: Double) -> String {
+        Date(timeIntervalSince1970: seconds).formatted(.iso8601)
     }
 }

@@ -1,23 +1,42 @@
 import CreditWatchCore
 import Dispatch
+#if canImport(Glibc)
+import Glibc
+#endif
 import Logging
 import Metrics
 import ServiceLifecycle
 
 /// The daemon's main loop: take a batch from the consumer group, let the engine process it, and
-/// commit the batch's offsets only once its effects are durable. A failing store stops progress
-/// (the batch is retried with back-off and never skipped); graceful shutdown finishes the batch in
-/// flight, commits it and leaves the group.
+/// commit the batch's offsets only once its effects are durable.
+///
+/// A failed batch is never skipped. An outage (a server unreachable or refusing work for now) is
+/// waited out: the same batch is retried with back-off (0.25 s doubling to 30 s), shown in
+/// `/health` and `creditwatch_ingest_outage{component}`, and nothing is quarantined. A failure
+/// of the input (a value a store refuses) is bisected: the halves are processed in order, down
+/// to the one message that fails alone, which is quarantined with the reason, so one bad message
+/// never holds up the city. Graceful shutdown finishes the batch in flight, commits it and leaves
+/// the group.
 public struct IngestService: Service {
     private let consumer: KafkaConsumer
     private let processor: BatchProcessor
     private let logger: Logger
+    private let classify: @Sendable (any Error) -> FailureKind
+    private let health: IngestHealth
     private let onBatch: @Sendable (BatchReport) -> Void
 
-    public init(consumer: KafkaConsumer, processor: BatchProcessor, logger: Logger, onBatch: @escaping @Sendable (BatchReport) -> Void = { _ in }) {
+    /// `classify` tells an outage from a failure of the input; the daemon composes the adapters'
+    /// classifications (an error none of them knows is the input's).
+    public init(
+        consumer: KafkaConsumer, processor: BatchProcessor, logger: Logger,
+        classify: @escaping @Sendable (any Error) -> FailureKind = { .input(reason: "\($0)") },
+        health: IngestHealth = IngestHealth(), onBatch: @escaping @Sendable (BatchReport) -> Void = { _ in }
+    ) {
         self.consumer = consumer
         self.processor = processor
         self.logger = logger
+        self.classify = classify
+        self.health = health
         self.onBatch = onBatch
     }
 
@@ -29,12 +48,18 @@ public struct IngestService: Service {
             // An idle stream still lets the processor finish what a rule-set reload started.
             if batch.isEmpty, await !processor.hasPendingWork { continue }
             let started = DispatchTime.now()
-            guard let report = await processWithRetry(batch) else { return }
+            let outageBefore = health.snapshot.outage?.component
+            guard let report = await process(batch[...]) else { return }
             do {
                 if !batch.isEmpty { try await consumer.commit(batch) }
             } catch {
                 // The effects are durable and idempotent: a failed commit only means re-delivery.
                 logger.warning("offset commit failed; the batch will be re-delivered", metadata: ["error": "\(error)"])
+            }
+            health.committed(at: Self.now())
+            if let outageBefore {
+                Gauge(label: "creditwatch.ingest.outage", dimensions: [("component", outageBefore)]).record(0)
+                logger.info("outage over; ingest goes on", metadata: ["component": "\(outageBefore)"])
             }
             batchTimer.recordInterval(since: started)
             record(report)
@@ -43,20 +68,88 @@ public struct IngestService: Service {
         logger.info("ingest stopped")
     }
 
-    /// Processes the batch, retrying with back-off while the stores fail; nil when shutting down first.
-    private func processWithRetry(_ batch: [InboundMessage]) async -> BatchReport? {
+    /// Processes `batch`: retried while an outage lasts, bisected when its input fails. Nil when
+    /// shutting down first.
+    func process(_ batch: ArraySlice<InboundMessage>) async -> BatchReport? {
+        var delay = Duration.milliseconds(250)
+        while true {
+            let failure: any Error
+            do {
+                return try await processor.process(Array(batch))
+            } catch {
+                failure = error
+            }
+            if Task.isShuttingDownGracefully || Task.isCancelled { return nil }
+            switch classify(failure) {
+            case .outage(let component):
+                waitingOut(component: component, error: failure, delay: delay, messages: batch.count)
+            case .input(let reason) where batch.isEmpty:
+                // Only pending work (a re-evaluation after a reload) failed: there is no message
+                // to blame, so it is retried like an outage.
+                waitingOut(component: "engine", error: reason, delay: delay, messages: 0)
+            case .input(let reason) where batch.count == 1:
+                return await quarantine(batch.first!, reason: reason)
+            case .input(let reason):
+                logger.warning(
+                    "batch failed on its input; bisecting to the message that causes it",
+                    metadata: ["reason": "\(reason)", "messages": "\(batch.count)"])
+                Counter(label: "creditwatch.ingest.bisections").increment()
+                let middle = batch.startIndex + batch.count / 2
+                guard var report = await process(batch[..<middle]),
+                    let second = await process(batch[middle...])
+                else { return nil }
+                report.add(second)
+                return report
+            }
+            try? await Task.sleep(for: delay)
+            delay = min(delay * 2, .seconds(30))
+        }
+    }
+
+    /// Quarantines one message whose processing fails alone (retrying the write during an outage).
+    private func quarantine(_ message: InboundMessage, reason: String) async -> BatchReport? {
+        let full = "processing failed: \(reason)"
+        logger.error(
+            "message quarantined: its processing fails",
+            metadata: [
+                "topic": "\(message.topic)", "partition": "\(message.partition)", "offset": "\(message.offset)",
+                "reason": "\(reason)",
+            ])
         var delay = Duration.milliseconds(250)
         while true {
             do {
-                return try await processor.process(batch)
+                let report = try await processor.quarantine(message, reason: full)
+                health.quarantinedAfterBisection(1)
+                Counter(label: "creditwatch.ingest.poison_quarantined").increment()
+                return report
             } catch {
-                logger.error("batch failed; retrying", metadata: ["error": "\(error)", "messages": "\(batch.count)", "retry_in": "\(delay)"])
-                Counter(label: "creditwatch.ingest.batch_failures").increment()
                 if Task.isShuttingDownGracefully || Task.isCancelled { return nil }
+                let component: String
+                switch classify(error) {
+                case .outage(let c): component = c
+                case .input: component = "postgresql"  // writing a quarantine row never fails on its input
+                }
+                waitingOut(component: component, error: error, delay: delay, messages: 1)
                 try? await Task.sleep(for: delay)
                 delay = min(delay * 2, .seconds(30))
             }
         }
+    }
+
+    private func waitingOut(component: String, error: Any, delay: Duration, messages: Int) {
+        health.failed(component: component, error: "\(error)", at: Self.now())
+        Gauge(label: "creditwatch.ingest.outage", dimensions: [("component", component)]).record(1)
+        Counter(label: "creditwatch.ingest.retries", dimensions: [("component", component)]).increment()
+        Counter(label: "creditwatch.ingest.batch_failures").increment()
+        logger.error(
+            "batch waits for \(component); retrying",
+            metadata: ["error": "\(error)", "messages": "\(messages)", "retry_in": "\(delay)"])
+    }
+
+    static func now() -> Double {
+        var spec = timespec()
+        clock_gettime(CLOCK_REALTIME, &spec)
+        return Double(spec.tv_sec) + Double(spec.tv_nsec) / 1e9
     }
 
     private func record(_ report: BatchReport) {

@@ -278,5 +278,18 @@ public enum Migrations {
             )
             """,
         ]),
+        Migration(version: 6, name: "feature_sync", statements: [
+            """
+            -- What the feature store (Redis) must hold: this store's identity and the sequence of the
+            -- last committed batch that updated features. Redis keeps the same pair; a Redis without
+            -- it, with another identity or behind this sequence is rebuilt from credit_record.
+            CREATE TABLE feature_sync (
+                singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+                store_id uuid NOT NULL DEFAULT gen_random_uuid(),
+                sequence bigint NOT NULL DEFAULT 0
+            )
+            """,
+            "INSERT INTO feature_sync DEFAULT VALUES",
+        ]),
     ]
 }

@@ -101,6 +101,7 @@ extension PostgresStore: CreditStore {
         let retirement = effects.retiredRules.map(RetirementQuery.init)
         let alertsChange = !(alerts.isEmpty && withdrawals.isEmpty && reactivations.isEmpty) || retirement != nil
         guard !(records.isEmpty && links.isEmpty && quarantine.isEmpty && scores.isEmpty && tags.isEmpty) || alertsChange
+            || effects.featureSequence != nil
         else { return }
         let logger = self.logger
         try await client.withTransaction(logger: logger) { connection in
@@ -110,6 +111,10 @@ extension PostgresStore: CreditStore {
             if !links.isEmpty { try await connection.query(links.upsert, logger: logger) }
             if !scores.isEmpty { try await connection.query(scores.upsert, logger: logger) }
             if !tags.isEmpty { try await connection.query(tags.upsert, logger: logger) }
+            if let sequence = effects.featureSequence {
+                try await connection.query(
+                    "UPDATE feature_sync SET sequence = GREATEST(sequence, \(sequence))", logger: logger)
+            }
             if alertsChange {
                 // Serialise alert changes until commit, so that alert and alert-event ids become
                 // visible in the order they were drawn: a feed poller that saw id n never later
@@ -122,6 +127,73 @@ extension PostgresStore: CreditStore {
                 if !alerts.isEmpty { try await connection.query(alerts.insert, logger: logger) }
             }
         }
+    }
+
+    // MARK: Feature store sync and rebuild
+
+    public func featureSync() async throws -> FeatureSync {
+        let rows = try await client.query("SELECT store_id::text, sequence FROM feature_sync", logger: logger)
+        for try await (store, sequence) in rows.decode((String, Int64).self) {
+            return FeatureSync(storeID: store, sequence: sequence)
+        }
+        throw PostgresStoreError(.malformedStoredValue, "feature_sync has no row (migration 6 not applied?)")
+    }
+
+    public func storedRecords(after: RecordCursor?, limit: Int) async throws -> [StoredRecord] {
+        let query: PostgresQuery = """
+            SELECT r.topic, r.pk, r.op, r.version, (r.event_day - DATE '1970-01-01')::int8, r.fields::text,
+                r.entity_kind, r.entity_id, e.division
+            FROM credit_record r LEFT JOIN enterprise e ON r.entity_kind = 'enterprise' AND e.uscc = r.entity_id
+            WHERE (r.topic, r.pk) > (\(after?.topic ?? ""), \(after?.key ?? ""))
+            ORDER BY r.topic, r.pk
+            LIMIT \(limit)
+            """
+        return try await storedRecords(query)
+    }
+
+    public func storedVersions(of topics: Set<String>, after: RecordCursor?, limit: Int) async throws -> [StoredRecord] {
+        guard !topics.isEmpty else { return [] }
+        let query: PostgresQuery = """
+            SELECT h.topic, h.pk, h.op, h.version, (h.event_day - DATE '1970-01-01')::int8, h.fields::text,
+                h.entity_kind, h.entity_id, e.division
+            FROM credit_record_history h LEFT JOIN enterprise e ON h.entity_kind = 'enterprise' AND e.uscc = h.entity_id
+            WHERE h.topic = ANY(\(topics.sorted())::text[]) AND h.entity_id IS NOT NULL
+                AND (h.topic, h.pk, h.version, h.op) > (\(after?.topic ?? ""), \(after?.key ?? ""), \(after?.version ?? .min), '')
+            ORDER BY h.topic, h.pk, h.version, h.op
+            LIMIT \(limit)
+            """
+        return try await storedRecords(query)
+    }
+
+    /// Rows of (topic, pk, op, version, day, fields, entity kind, entity id, division) as records.
+    private func storedRecords(_ query: PostgresQuery) async throws -> [StoredRecord] {
+        let rows = try await client.query(query, logger: logger)
+        var records: [StoredRecord] = []
+        for try await (topic, key, op, version, day, fieldsText, kind, id, division) in rows.decode(
+            (String, String, String, Int64, Int, String, String?, String?, String?).self)
+        {
+            let fields = try decodeFields(fieldsText, topic: topic, key: key)
+            guard let operation = ChangeOperation(rawValue: op) else {
+                throw PostgresStoreError(.malformedStoredValue, "record \(topic)/\(key) has operation '\(op)'")
+            }
+            var entity: EntityKey?
+            var reference = unlinkedEntity(topic: topic, fields: fields)
+            switch (kind, id) {
+            case ("enterprise"?, let id?):
+                entity = EntityKey(.enterprise, id)
+                if let uscc = try? USCC(validating: id) { reference = .enterprise(uscc) }
+            case ("person"?, let id?):
+                entity = EntityKey(.person, id)
+                if let person = try? ResidentID(validating: id) { reference = .person(person) }
+            default: break
+            }
+            records.append(StoredRecord(
+                change: Change(
+                    topic: topic, key: key, operation: operation, version: version, fields: fields, eventDay: Day(day),
+                    entity: reference),
+                entity: entity, division: division))
+        }
+        return records
     }
 
     // MARK: Reading fields back

@@ -80,6 +80,35 @@ public final class PostgresStore: Sendable, Service {
         }
     }
 
+    /// How the ingest loop treats a failure of this store; nil when `error` is not this store's.
+    /// Only a statement's data can be the input's fault — SQLSTATE classes 22 (data exception:
+    /// a value out of range, an invalid byte), 23 (integrity constraint) and 54 (program limit:
+    /// a value too large to index) — and a batch too large for one statement. Everything else is
+    /// waited out as an outage: connections, resources, failover, and faults of the store's own
+    /// statements, which must stop ingest loudly rather than quarantine good data.
+    public static func failureKind(of error: any Error) -> FailureKind? {
+        switch error {
+        case let error as PSQLError:
+            if error.code == .server {
+                let state = error.serverInfo?[.sqlState] ?? "?"
+                if ["22", "23", "54"].contains(String(state.prefix(2))) {
+                    return .input(reason: "PostgreSQL \(state): \(error.serverInfo?[.message] ?? "no message")")
+                }
+            }
+            if error.code == .tooManyParameters { return .input(reason: "too many values for one PostgreSQL statement") }
+            return .outage(component: "postgresql")
+        case let error as PostgresTransactionError:
+            for inner in [error.closureError, error.beginError, error.commitError].compactMap({ $0 }) {
+                if let kind = failureKind(of: inner) { return kind }
+            }
+            return .outage(component: "postgresql")
+        case is PostgresDecodingError, is PostgresStoreError:
+            return .outage(component: "postgresql")
+        default:
+            return isUnavailable(error) ? .outage(component: "postgresql") : nil
+        }
+    }
+
     // MARK: Migrations
 
     /// Applies the migrations of `Migrations.all` not applied yet, in version order, each in its own

@@ -18,6 +18,7 @@ import RuleLanguage
 ///     cw:ind:{D}:lead     ZSET of its enterprises by the rule set's leader-ranking measure
 ///     cw:topic:{T}:entities  SET of the entities with records in monthly feed T (absence sweeps)
 ///     cw:feeds            HASH topic → latest event day delivered (the city's feed clock)
+///     cw:meta             HASH store → PostgreSQL store id, sequence → last feature batch applied
 ///
 /// The ledger is what makes every update idempotent: it records the version and the exact
 /// contribution a record made, so a re-delivered change is skipped, an update subtracts the
@@ -44,6 +45,8 @@ public final class FeatureWindows: FeatureStore {
     }
 
     static let feedsKey = "cw:feeds"
+    /// What this Redis holds: the store of record's identity and the feature sequence (`FeatureSync`).
+    static let metaKey = "cw:meta"
     static func topicEntitiesKey(_ topic: String) -> String { "cw:topic:{\(topic)}:entities" }
 
     private static func loadScript(_ connection: RedisConnection) async throws -> String {
@@ -302,6 +305,19 @@ public final class FeatureWindows: FeatureStore {
         var command = ["HSET", Self.feedsKey]
         for (topic, day) in clock.latest.sorted(by: { $0.key < $1.key }) { command += [topic, String(day.value)] }
         try await run([command.map { Array($0.utf8) }])
+    }
+
+    public func featureSync() async throws -> FeatureSync? {
+        let reply = try await connection.command("HMGET", Self.metaKey, "store", "sequence")
+        if case .error(let message) = reply { throw RedisError(code: .reply, message: message) }
+        guard case .array(let items) = reply, items.count == 2, let store = items[0].text,
+            let sequence = items[1].text.flatMap(Int64.init)
+        else { return nil }
+        return FeatureSync(storeID: store, sequence: sequence)
+    }
+
+    public func markSynced(_ sync: FeatureSync) async throws {
+        try await run([["HSET", Self.metaKey, "store", sync.storeID, "sequence", String(sync.sequence)].map { Array($0.utf8) }])
     }
 
     public func entities(in topic: String) async throws -> [EntityKey] {

@@ -67,7 +67,13 @@ enum RecordCodec {
 /// A contribution of one record to a window bucket: its numeric fields in hundredths (so that
 /// sums stay exact integers in Redis and an update or delete subtracts exactly what was added).
 struct Contribution {
-    static func hundredths(_ x: Double) -> Int64 { Int64((x * 100).rounded()) }
+    /// The decoder keeps decimals within ±9e13 (`ChangeDecoder.decimalLimit`), so hundredths fit
+    /// with room to spare; the conversion still never traps (a bound hit yields the bound).
+    static func hundredths(_ x: Double) -> Int64 {
+        let h = (x * 100).rounded()
+        if let exact = Int64(exactly: h) { return exact }
+        return h.isNaN ? 0 : (h < 0 ? .min : .max)
+    }
 
     /// `amount=123450,volume_m3=3000` for the numeric fields of `fields` among `columns`.
     static func encode(_ fields: [String: Value], columns: [String]) -> String {

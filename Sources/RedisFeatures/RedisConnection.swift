@@ -1,3 +1,4 @@
+import CreditWatchCore
 import CHiredis
 import Dispatch
 import Foundation
@@ -35,6 +36,22 @@ public struct RedisError: Error, CustomStringConvertible, Sendable {
     public let code: Code
     public let message: String
     public var description: String { "redis \(code.rawValue): \(message)" }
+
+    /// How the ingest loop treats this failure. Connection and protocol failures, and the replies
+    /// of a server that refuses work for now (loading, busy, out of memory, a read-only replica,
+    /// a cluster reconfiguring, failed persistence), are outages; any other error reply is about
+    /// the command's data.
+    public var failureKind: FailureKind {
+        guard code == .reply else { return .outage(component: "redis") }
+        let prefix = message.prefix { $0 != " " }
+        if Self.outageReplies.contains(String(prefix)) { return .outage(component: "redis") }
+        return .input(reason: "Redis: \(message.prefix(200))")
+    }
+
+    static let outageReplies: Set<String> = [
+        "LOADING", "BUSY", "OOM", "READONLY", "MASTERDOWN", "CLUSTERDOWN", "TRYAGAIN", "MOVED", "ASK", "MISCONF",
+        "NOREPLICAS", "NOSCRIPT", "NOAUTH", "WRONGPASS",
+    ]
 }
 
 /// One hiredis connection. hiredis is blocking, so every call runs on the connection's own

@@ -23,13 +23,16 @@ struct Daemon {
     let api: any Service
     let rules: RuleSetManager
     let watcher: RuleSetWatcher
+    /// What ingest reports of itself (outages waited out, messages bisected out): `/health`.
+    let health: IngestHealth
 
     /// In start order; the group stops them in reverse.
     var services: [any Service] { [store, ingest, watcher, api] }
 
     static func make(
         settings: Settings, logger: Logger, registry: PrometheusCollectorRegistry,
-        onBatch: @escaping @Sendable (BatchReport) -> Void = { _ in }
+        onBatch: @escaping @Sendable (BatchReport) -> Void = { _ in },
+        storeSeam: (PostgresStore) -> any CreditStore = { $0 }
     ) async throws -> Daemon {
         try LibrdkafkaVersion.check()
         let catalog = try ProjectFiles.catalog(at: settings.topicsPath)
@@ -38,9 +41,26 @@ struct Daemon {
         let store = try PostgresStore(configuration: settings.postgres, catalog: catalog, logger: logger)
         let redis = try RedisConnection(host: settings.redisHost, port: settings.redisPort)
         let features = try await FeatureWindows(connection: redis, catalog: catalog, logger: logger)
-        let processor = BatchProcessor(catalog: catalog, program: program, features: features, store: store)
+        let processor = BatchProcessor(catalog: catalog, program: program, features: features, store: storeSeam(store))
         let consumer = try KafkaConsumer(configuration: settings.kafka, topics: catalog.topics.keys.sorted(), logger: logger)
-        let ingest = IngestService(consumer: consumer, processor: processor, logger: logger, onBatch: onBatch)
+        let health = IngestHealth()
+        await processor.observeRebuilds { rebuild in
+            health.rebuild(rebuild)
+            if rebuild.finished {
+                Counter(label: "creditwatch.features.rebuilds").increment()
+                logger.warning(
+                    "feature store rebuilt from PostgreSQL",
+                    metadata: [
+                        "records": "\(rebuild.records)", "versions": "\(rebuild.versions)",
+                        "enterprises": "\(rebuild.enterprises)", "duration": "\(rebuild.duration)",
+                    ])
+            } else {
+                logger.warning("rebuilding the feature store from PostgreSQL", metadata: ["reason": "\(rebuild.reason)"])
+            }
+        }
+        let ingest = IngestService(
+            consumer: consumer, processor: processor, logger: logger, classify: Daemon.failureKind, health: health,
+            onBatch: onBatch)
         let rules = RuleSetManager(
             path: settings.rulesPath, catalog: catalog, overrides: settings.ruleOverrides, processor: processor,
             program: program, logger: logger,
@@ -49,7 +69,7 @@ struct Daemon {
             })
         let app = buildApplication(
             configuration: settings.api, store: store, features: EngineFeatures(processor: processor),
-            metrics: registry, logger: logger, rules: rules)
+            metrics: registry, logger: logger, rules: rules, ingest: health)
         logger.info(
             "creditwatch starting",
             metadata: [
@@ -60,7 +80,17 @@ struct Daemon {
         return Daemon(
             catalog: catalog, store: store, processor: processor,
             ingest: MigrateThen(store: store, service: ingest, logger: logger), api: app, rules: rules,
-            watcher: RuleSetWatcher(manager: rules, interval: settings.rulesWatchInterval, logger: logger))
+            watcher: RuleSetWatcher(manager: rules, interval: settings.rulesWatchInterval, logger: logger),
+            health: health)
+    }
+}
+
+extension Daemon {
+    /// The adapters' classifications of a failed batch; an error none of them knows is the input's
+    /// (a message that makes the engine fail), which bisection isolates.
+    @Sendable static func failureKind(of error: any Error) -> FailureKind {
+        if let error = error as? RedisError { return error.failureKind }
+        return PostgresStore.failureKind(of: error) ?? .input(reason: "\(error)")
     }
 }
 

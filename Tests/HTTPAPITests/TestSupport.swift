@@ -11,7 +11,10 @@ import Testing
 
 @testable import PostgresStore
 
-let postgresConfigured = ProcessInfo.processInfo.environment["CREDITWATCH_PG_HOST"] != nil
+/// Whether the PostgreSQL tests run: when ops/test.sh set the server's address, and always in CI
+/// (there a missing server fails the suite instead of skipping it).
+let postgresConfigured =
+    ProcessInfo.processInfo.environment["CREDITWATCH_PG_HOST"] != nil || ProcessInfo.processInfo.environment["CI"] == "true"
 
 /// Feature values served to the enterprise route.
 struct FixedFeatures: EnterpriseFeatureSource {

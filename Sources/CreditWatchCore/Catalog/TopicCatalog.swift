@@ -53,9 +53,9 @@ struct TopicFileReader {
 
     static let topicKeys = [
         "name", "department", "description", "envelope", "fields", "primary_key", "version_field", "event_time",
-        "end_time", "entity", "cadence",
+        "end_time", "entity", "cadence", "limits",
     ]
-    static let fieldKeys = ["name", "type", "optional", "format", "values", "description"]
+    static let fieldKeys = ["name", "type", "optional", "format", "values", "description", "max_bytes"]
 
     mutating func problem(at mark: Mark?, _ message: String) {
         problems.append(CatalogError.Problem(path: path, line: mark?.line, column: mark?.column, message: message))
@@ -112,6 +112,7 @@ struct TopicFileReader {
         let endTime = readEndTime(top, fields: byName, declared: declared)
         let entity = readEntity(top, root: root, fields: byName, declared: declared)
         let cadence = readCadence(top, root: root)
+        let limits = readLimits(top)
 
         guard problems.count == problemsBefore, let name, let department, let description, let primaryKey,
             let eventTime, let entity, let cadence
@@ -119,7 +120,7 @@ struct TopicFileReader {
         return TopicDefinition(
             name: name, department: department, description: description, envelope: envelope, fields: fields,
             primaryKey: primaryKey, versionField: versionField, eventTime: eventTime, entity: entity, cadence: cadence,
-            endTime: endTime)
+            endTime: endTime, limits: limits)
     }
 
     // MARK: Sections
@@ -187,11 +188,15 @@ struct TopicFileReader {
                 }
             }
             let description = optionalString(map, "description", context: context)
+            let maxBytes = map["max_bytes"].flatMap { positiveInteger($0, "\(context)max_bytes") }
+            if maxBytes != nil, let type, type != .string {
+                problem(at: map["max_bytes"]?.mark, "\(context)'max_bytes' requires type string, not \(type.rawValue)")
+            }
             if valid, problems.count == before, let type {
                 fields.append(
                     FieldDefinition(
                         name: name, type: type, optional: optional, format: format, values: values,
-                        description: description))
+                        description: description, maxBytes: maxBytes))
             }
         }
         return fields
@@ -426,7 +431,34 @@ struct TopicFileReader {
         return Cadence(expected: expected, maxSilenceDays: days)
     }
 
+    /// `limits: { max_message_bytes, max_key_bytes, max_field_bytes, max_depth }`, each optional.
+    mutating func readLimits(_ top: Node.Mapping) -> MessageLimits {
+        var limits = MessageLimits()
+        guard let node = top["limits"] else { return limits }
+        guard let map = node.mapping else {
+            problem(at: node.mark, "'limits' must be a mapping of \(MessageLimits.keys.joined(separator: ", "))")
+            return limits
+        }
+        checkKeys(map, allowed: MessageLimits.keys, context: "limits: ")
+        func read(_ key: String, into value: inout Int) {
+            if let node = map[key], let n = positiveInteger(node, "limits: \(key)") { value = n }
+        }
+        read("max_message_bytes", into: &limits.messageBytes)
+        read("max_key_bytes", into: &limits.keyBytes)
+        read("max_field_bytes", into: &limits.fieldBytes)
+        read("max_depth", into: &limits.depth)
+        return limits
+    }
+
     // MARK: Scalars
+
+    mutating func positiveInteger(_ node: Node, _ what: String) -> Int? {
+        guard let n = node.scalar.flatMap({ Int($0.string) }), n >= 1 else {
+            problem(at: node.mark, "\(what) must be a positive integer")
+            return nil
+        }
+        return n
+    }
 
     mutating func checkKeys(_ map: Node.Mapping, allowed: [String], context: String) {
         for (key, _) in map {

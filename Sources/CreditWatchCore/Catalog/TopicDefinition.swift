@@ -28,15 +28,18 @@ public struct TopicDefinition: Sendable, Hashable {
     public let endTime: String?
     public let entity: EntityLinkRule
     public let cadence: Cadence
+    /// Bounds on the topic's messages (`limits:`); the defaults when the file sets none.
+    public let limits: MessageLimits
 
     let fieldIndex: [String: Int]
 
     public init(
         name: String, department: String, description: String, envelope: Envelope, fields: [FieldDefinition],
         primaryKey: [String], versionField: String?, eventTime: String, entity: EntityLinkRule, cadence: Cadence,
-        endTime: String? = nil
+        endTime: String? = nil, limits: MessageLimits = MessageLimits()
     ) {
         self.endTime = endTime
+        self.limits = limits
         self.name = name
         self.department = department
         self.description = description
@@ -81,11 +84,15 @@ public struct FieldDefinition: Sendable, Hashable {
     public let values: [String]?
     /// What the field holds, e.g. its unit (`CNY yuan`); documentation only.
     public let description: String?
+    /// The longest text (UTF-8 bytes) a `string` field may hold, overriding the topic's
+    /// `limits.max_field_bytes` (`max_bytes:`).
+    public let maxBytes: Int?
 
     public init(
         name: String, type: FieldType, optional: Bool = false, format: FieldFormat? = nil, values: [String]? = nil,
-        description: String? = nil
+        description: String? = nil, maxBytes: Int? = nil
     ) {
+        self.maxBytes = maxBytes
         self.name = name
         self.type = type
         self.optional = optional
@@ -172,4 +179,30 @@ public struct Cadence: Sendable, Hashable {
         self.expected = expected
         self.maxSilenceDays = maxSilenceDays
     }
+}
+
+/// Bounds on one topic's messages. A message beyond any of them is quarantined with the bound it
+/// broke, so that no department row can exhaust the daemon's memory or stack, or carry a value
+/// the stores cannot hold. The defaults are far above what a department row needs (a few hundred
+/// bytes) and far below what would hurt.
+public struct MessageLimits: Sendable, Hashable {
+    /// The message value in bytes (`max_message_bytes`, default 256 KiB).
+    public var messageBytes: Int
+    /// The Kafka message key and the record's primary key, in bytes (`max_key_bytes`, default 512).
+    public var keyBytes: Int
+    /// One string field's text in UTF-8 bytes (`max_field_bytes`, default 8 KiB; a field's
+    /// `max_bytes` overrides it).
+    public var fieldBytes: Int
+    /// Nesting of JSON objects and arrays (`max_depth`, default 16; a Debezium envelope needs 3).
+    public var depth: Int
+
+    public init(messageBytes: Int = 262_144, keyBytes: Int = 512, fieldBytes: Int = 8192, depth: Int = 16) {
+        self.messageBytes = messageBytes
+        self.keyBytes = keyBytes
+        self.fieldBytes = fieldBytes
+        self.depth = depth
+    }
+
+    /// The catalog keys, in the order the documentation lists them.
+    static let keys = ["max_message_bytes", "max_key_bytes", "max_field_bytes", "max_depth"]
 }

@@ -35,6 +35,14 @@ public struct ChangeDecoder: Sendable {
     /// its primary key, and a tombstone is skipped whatever its key.
     public func decode(topic: String, key: [UInt8]?, value: [UInt8]?) -> DecodeOutcome {
         guard let plan = plans[topic] else { return .rejected(reason: "unknown topic '\(topic)'") }
+        let limits = plan.definition.limits
+        if let key, key.count > limits.keyBytes {
+            return .rejected(reason: "message key is \(key.count) bytes, over the limit of \(limits.keyBytes) (limits.max_key_bytes)")
+        }
+        if let value, value.count > limits.messageBytes {
+            return .rejected(
+                reason: "message is \(value.count) bytes, over the limit of \(limits.messageBytes) (limits.max_message_bytes)")
+        }
         guard let value, !ChangeDecoder.isTombstone(value) else { return .tombstone }
         do {
             return .change(try decode(plan: plan, value: value))
@@ -46,9 +54,13 @@ public struct ChangeDecoder: Sendable {
     private func decode(plan: TopicPlan, value: [UInt8]) throws(Rejection) -> Change {
         let document: JSONValue
         do {
-            document = try JSONReader.parse(value)
+            document = try JSONReader.parse(value, maxDepth: plan.definition.limits.depth)
         } catch {
-            throw Rejection("not JSON: \(error.message)")
+            switch error {
+            case .syntax(let message): throw Rejection("not JSON: \(message)")
+            case .encoding(let problem): throw Rejection("not UTF-8: \(problem)")
+            case .tooDeep(let limit): throw Rejection("JSON nested deeper than \(limit) levels (limits.max_depth)")
+            }
         }
         guard case .object(let top) = document else {
             throw Rejection("envelope: expected a JSON object, got \(document.summary)")
@@ -98,6 +110,10 @@ public struct ChangeDecoder: Sendable {
 
         let entity = try ChangeDecoder.entity(plan.definition.entity, fields: &fields, identifiers: identifiers)
         let key = plan.definition.primaryKey.map { ChangeDecoder.keyText(fields[$0] ?? .null) }.joined(separator: "|")
+        guard key.utf8.count <= plan.definition.limits.keyBytes else {
+            throw Rejection(
+                "primary key is \(key.utf8.count) bytes, over the limit of \(plan.definition.limits.keyBytes) (limits.max_key_bytes)")
+        }
         let version: Int64
         switch plan.definition.versionField.flatMap({ fields[$0] }) {
         case .timestamp(let ms)?: version = ms
@@ -201,6 +217,7 @@ public struct ChangeDecoder: Sendable {
         switch field.type {
         case .string:
             guard case .string(let text) = json else { throw mismatch() }
+            try ChangeDecoder.checkStorable(text, field: field, limit: field.maxBytes ?? plan.definition.limits.fieldBytes)
             return .string(try checkString(text, field: field, plan: plan))
         case .uscc:
             guard case .string(let text) = json else { throw mismatch() }
@@ -248,18 +265,28 @@ public struct ChangeDecoder: Sendable {
                 return .timestamp(ms)
             }
         case .decimal:
+            let d: Double
             switch json {
-            case .integer(let i): return .number(Double(i))
-            case .number(let d): return .number(d)
+            case .integer(let i): d = Double(i)
+            case .number(let n): d = n
             case .string(let text):
-                guard ChangeDecoder.isDecimalText(text), let d = Double(text) else {
+                guard ChangeDecoder.isDecimalText(text), let n = Double(text) else {
                     throw Rejection("field '\(name)': \(JSONValue.quoted(text)) is not a decimal")
                 }
-                return .number(d)
+                d = n
             default: throw mismatch()
             }
+            guard d.isFinite, abs(d) <= ChangeDecoder.decimalLimit else {
+                throw Rejection(
+                    "field '\(name)': \(json.summary) is outside ±90000000000000, the range kept exact to 0.01")
+            }
+            return .number(d)
         case .int:
             guard let i = json.exactInteger else { throw mismatch() }
+            guard i.magnitude <= ChangeDecoder.integerLimit else {
+                throw Rejection(
+                    "field '\(name)': \(json.summary) is outside ±\(ChangeDecoder.integerLimit), the integers kept exactly")
+            }
             return .number(Double(i))
         case .bool:
             switch json {
@@ -298,6 +325,27 @@ public struct ChangeDecoder: Sendable {
         }
         return text
     }
+
+    /// A string the store can hold: within the byte limit, and without U+0000 (PostgreSQL's text
+    /// and jsonb cannot hold it, so the batch carrying it could never be written).
+    static func checkStorable(_ text: String, field: FieldDefinition, limit: Int) throws(Rejection) {
+        let bytes = text.utf8.count
+        guard bytes <= limit else {
+            let key = field.maxBytes == nil ? "limits.max_field_bytes" : "max_bytes"
+            throw Rejection("field '\(field.name)': \(bytes) bytes, over the limit of \(limit) (\(key))")
+        }
+        if let index = text.utf8.firstIndex(of: 0) {
+            let offset = text.utf8.distance(from: text.utf8.startIndex, to: index)
+            throw Rejection("field '\(field.name)': contains U+0000 at byte \(offset), which the store cannot hold")
+        }
+    }
+
+    /// The largest decimal magnitude kept: its hundredths (how windows sum amounts, exactly, in
+    /// integers) stay below 2^53, where every integer is a Double and an Int64.
+    static let decimalLimit = 90_000_000_000_000.0
+
+    /// The largest integer magnitude kept exactly (2^53): ints are numbers in the rule language.
+    static let integerLimit: UInt64 = 9_007_199_254_740_992
 
     static let dayRange =
         Int64(Day(year: 1, month: 1, day: 1)!.value)...Int64(Day(year: 9999, month: 12, day: 31)!.value)

@@ -21,6 +21,23 @@ public struct BatchReport: Sendable, Hashable {
     public var stages: [String: Duration] = [:]
 
     public init() {}
+
+    /// The report of two consecutive parts of one batch (a bisected batch) as one.
+    public mutating func add(_ other: BatchReport) {
+        messages += other.messages
+        changes += other.changes
+        tombstones += other.tombstones
+        quarantined += other.quarantined
+        unlinked += other.unlinked
+        relinked += other.relinked
+        entitiesEvaluated += other.entitiesEvaluated
+        industriesEvaluated += other.industriesEvaluated
+        firings += other.firings
+        withdrawn += other.withdrawn
+        swept += other.swept
+        byTopic.merge(other.byTopic, uniquingKeysWith: +)
+        stages.merge(other.stages, uniquingKeysWith: +)
+    }
 }
 
 /// The engine's work on one batch of department messages: decode and validate, link records to
@@ -93,6 +110,10 @@ public actor BatchProcessor {
             mark = now
         }
 
+        // 0. The feature store must hold what the store of record holds, else it is rebuilt first.
+        var sync = try await featuresInSync(program)
+        lap("sync")
+
         // 1. Decode and validate; bad input goes to the quarantine, tombstones are skipped.
         var decoded: [Change] = []
         decoded.reserveCapacity(batch.count)
@@ -141,6 +162,11 @@ public actor BatchProcessor {
                 change: item.change, entity: entity, division: registrations[entity.id]?.division, previousDivision: previous))
         }
         try await features.apply(updates, industrySeries: program.industrySeries, historyTopics: program.historyTopics)
+        if !updates.isEmpty {
+            sync.sequence += 1
+            try await features.markSynced(sync)
+            effects.featureSequence = sync.sequence
+        }
         lap("features")
 
         // 4. The city's feed clock; a monthly feed entering a new month wakes every enterprise of
@@ -230,11 +256,7 @@ public actor BatchProcessor {
             }
             if written.score != nil || written.tags != nil { pendingWrites[entity.id] = written }
             guard let division = registration.division else { continue }
-            var measure: Double?
-            if let ranking = program.leaderRanking, case .number(let n)? = evaluation.features[ranking.feature] { measure = n }
-            standings.append(IndustryStanding(
-                division: division, uscc: entity.id, alerted: evaluation.firings.contains { $0.severity >= .high },
-                measure: measure))
+            standings.append(program.standing(of: entity.id, in: division, evaluation))
             // An industry's monthly sums are complete up to the month its enterprises' series
             // feeds are complete (not up to a court listing's date); an enterprise without records
             // in those feeds does not move its industry's clock.
@@ -275,6 +297,7 @@ public actor BatchProcessor {
             effects.retiredRules = RetiredRules(rules: retiring, ruleSetVersion: program.version, asOf: clock.latest.values.max() ?? Day(0))
         }
         try await store.commit(effects)
+        knownSync = sync
         retired.subtract(retiring)
         if let cursor = reevaluation, cursor.version == program.version {
             reevaluation = reevaluated.count < Self.reevaluationChunk ? nil : (reevaluated.last, program.version)
@@ -289,6 +312,136 @@ public actor BatchProcessor {
         feedClock = clock
         lap("commit")
         return report
+    }
+
+    /// Quarantines a message whose processing fails for a reason of its own (found by bisecting
+    /// its batch), so that the messages after it go on.
+    public func quarantine(_ message: InboundMessage, reason: String) async throws -> BatchReport {
+        var effects = BatchEffects()
+        effects.quarantine = [QuarantinedMessage(message: message, reason: reason)]
+        try await store.commit(effects)
+        var report = BatchReport()
+        report.messages = 1
+        report.quarantined = 1
+        report.byTopic[message.topic] = 1
+        return report
+    }
+
+    // MARK: Feature store in sync
+
+    /// PostgreSQL's feature sync as of the last commit of this process (nil: not read yet).
+    private var knownSync: FeatureSync?
+    private var rebuildObserver: (@Sendable (FeatureRebuild) -> Void)?
+
+    /// The feature store's marker as it is now.
+    public func featureStoreSync() async throws -> FeatureSync? { try await features.featureSync() }
+
+    /// Called when a rebuild starts (`finished` nil) and when it ends: logs, health, metrics.
+    public func observeRebuilds(_ observer: @escaping @Sendable (FeatureRebuild) -> Void) {
+        rebuildObserver = observer
+    }
+
+    /// The sync the next batch continues from, after rebuilding the feature store when it lost
+    /// data (see `FeatureSync`). One Redis round trip per batch.
+    private func featuresInSync(_ program: RuleProgram) async throws -> FeatureSync {
+        let expected: FeatureSync
+        if let knownSync { expected = knownSync } else { expected = try await store.featureSync() }
+        let held = try await features.featureSync()
+        if let held, held.storeID == expected.storeID, held.sequence >= expected.sequence {
+            knownSync = expected
+            return expected
+        }
+        let reason: String
+        switch held {
+        case nil: reason = "the feature store has no marker (empty, flushed or new)"
+        case let held? where held.storeID != expected.storeID:
+            reason = "the feature store belongs to store \(held.storeID), not \(expected.storeID)"
+        case let held?:
+            reason = "the feature store is at sequence \(held.sequence), PostgreSQL at \(expected.sequence) (lost writes)"
+        }
+        _ = try await rebuild(program, sync: expected, reason: reason)
+        knownSync = expected
+        return expected
+    }
+
+    /// Rebuilds the feature store from the store of record, whatever it holds now: every current
+    /// record (deleted ones as deletes), every version of the history topics, the feed clock, and
+    /// every registered enterprise's standing in its division. Idempotent (the ledger skips what
+    /// is already there), so an interrupted rebuild is simply run again.
+    public func rebuildFeatures(reason: String) async throws -> FeatureRebuild {
+        let sync = try await store.featureSync()
+        let result = try await rebuild(program, sync: sync, reason: reason)
+        knownSync = sync
+        return result
+    }
+
+    static let rebuildPage = 5000
+
+    private func rebuild(_ program: RuleProgram, sync: FeatureSync, reason: String) async throws -> FeatureRebuild {
+        let started = ContinuousClock.now
+        var result = FeatureRebuild(reason: reason)
+        rebuildObserver?(result)
+        var clock = FeedClock()
+        var cursor: RecordCursor?
+        while true {
+            let page = try await store.storedRecords(after: cursor, limit: Self.rebuildPage)
+            var updates: [FeatureUpdate] = []
+            for record in page {
+                let change = record.change
+                clock.observe(topic: change.topic, day: snapshot.businessDay(topic: change.topic, eventDay: change.eventDay, fields: change.fields))
+                guard let entity = record.entity, entity.kind == .enterprise else { continue }
+                if change.topic == Registration.topic, change.operation != .delete {
+                    registrations[entity.id] = Registration(registrationFields: change.fields)
+                }
+                updates.append(FeatureUpdate(change: change, entity: entity, division: record.division))
+            }
+            try await features.apply(updates, industrySeries: program.industrySeries, historyTopics: [])
+            result.records += page.count
+            guard page.count == Self.rebuildPage, let last = page.last else { break }
+            cursor = last.cursor
+        }
+        cursor = nil
+        while !program.historyTopics.isEmpty {
+            let page = try await store.storedVersions(of: program.historyTopics, after: cursor, limit: Self.rebuildPage)
+            let updates = page.compactMap { record in
+                record.entity.map { FeatureUpdate(change: record.change, entity: $0, division: record.division) }
+            }
+            try await features.apply(updates, industrySeries: [], historyTopics: program.historyTopics)
+            result.versions += page.count
+            guard page.count == Self.rebuildPage, let last = page.last else { break }
+            cursor = last.cursor
+        }
+        var feeds = try await features.feedClock()
+        feeds.merge(clock)
+        try await features.saveFeedClock(feeds)
+        feedClock = feeds
+        // Each enterprise's standing in its division (alerted, leader measure), so that industry
+        // rules see whole divisions again before anything is decided.
+        var after: String?
+        while true {
+            let chunk = try await store.enterprises(after: after, limit: Self.reevaluationChunk)
+            let entities = chunk.map { EntityKey(.enterprise, $0) }
+            let missing = Set(chunk.filter { registrations[$0] == nil })
+            if !missing.isEmpty {
+                registrations.merge(try await store.lookup(enterprises: missing, accounts: [], names: []).registrations) { _, new in new }
+            }
+            let records = try await features.records(of: entities, topics: program.currentTopics, historyTopics: program.historyTopics)
+            var standings: [IndustryStanding] = []
+            for entity in entities {
+                guard let division = registrations[entity.id]?.division else { continue }
+                let data = snapshot.data(entity: entity.id, records: records[entity] ?? [:], feeds: feeds)
+                standings.append(program.standing(of: entity.id, in: division, program.evaluate(data)))
+            }
+            _ = try await features.industries([], standings: standings, series: [], leaders: program.leaderRanking?.top ?? 0, asOf: [:])
+            result.enterprises += chunk.count
+            guard chunk.count == Self.reevaluationChunk, let last = chunk.last else { break }
+            after = last
+        }
+        try await features.markSynced(sync)
+        result.duration = ContinuousClock.now - started
+        result.finished = true
+        rebuildObserver?(result)
+        return result
     }
 
     /// What this process last wrote of each enterprise's score and tags (fingerprints), so that an
@@ -341,8 +494,34 @@ extension RuleProgram {
 
     var hasIndustryRules: Bool { rules.contains { $0.kind == .industry } }
 
+    /// An evaluated enterprise's standing in its division: alerted when a high or critical rule
+    /// fires, ranked by the leader-ranking feature.
+    func standing(of uscc: String, in division: String, _ evaluation: EntityEvaluation) -> IndustryStanding {
+        var measure: Double?
+        if let ranking = leaderRanking, case .number(let n)? = evaluation.features[ranking.feature] { measure = n }
+        return IndustryStanding(
+            division: division, uscc: uscc, alerted: evaluation.firings.contains { $0.severity >= .high }, measure: measure)
+    }
+
     /// Feeds that absence rules declare: silence in them matters.
     var absenceTopics: Set<String> { Set(rules.flatMap(\.absenceTopics)) }
 
     func absenceTopics(of rule: String) -> [String] { rules.first { $0.name == rule }?.absenceTopics ?? [] }
+}
+
+/// A rebuild of the feature store from the store of record.
+public struct FeatureRebuild: Sendable, Hashable {
+    /// Why it was needed.
+    public var reason: String
+    /// Current records applied.
+    public var records = 0
+    /// Stored versions of history topics applied.
+    public var versions = 0
+    /// Enterprises whose division standing was recorded.
+    public var enterprises = 0
+    public var duration: Duration = .zero
+    /// False when it starts, true when it has ended.
+    public var finished = false
+
+    public init(reason: String) { self.reason = reason }
 }

@@ -144,6 +144,8 @@ public struct BatchEffects: Sendable {
     public var tags: [EnterpriseTags] = []
     /// Rules a reload took out of the live set: their active alerts are withdrawn.
     public var retiredRules: RetiredRules?
+    /// The feature sequence of this batch's updates (nil: it updated no feature).
+    public var featureSequence: Int64?
 
     public init() {}
 

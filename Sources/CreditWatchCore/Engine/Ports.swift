@@ -22,8 +22,67 @@ public protocol CreditStore: Sendable {
     /// Writes a batch's effects in one transaction: quarantine rows, current records and their
     /// history (only a newer version replaces the current row), account links, alert withdrawals,
     /// reactivations and new alerts (inserted idempotently by natural key) with their events,
-    /// scores with their history, and tag memberships with theirs.
+    /// scores with their history, tag memberships with theirs, and the feature sequence.
     func commit(_ effects: BatchEffects) async throws
+
+    /// This store's identity and the last feature sequence a committed batch carried: what the
+    /// feature store must have applied (see `FeatureSync`).
+    func featureSync() async throws -> FeatureSync
+
+    /// Current records (deleted ones as deletes), in (topic, key) order after `after`, at most
+    /// `limit`: the feature windows rebuilt from the store of record.
+    func storedRecords(after: RecordCursor?, limit: Int) async throws -> [StoredRecord]
+
+    /// Every stored version of the linked records of `topics`, in (topic, key, version) order after
+    /// `after`, at most `limit`: the history that `#history` features read.
+    func storedVersions(of topics: Set<String>, after: RecordCursor?, limit: Int) async throws -> [StoredRecord]
+}
+
+/// How the feature store is known to hold everything the store of record holds. Every batch that
+/// updates features carries the next sequence number: Redis records it after the batch's updates
+/// (in the same connection, so it is persisted after them), PostgreSQL with the batch's commit.
+/// Redis without the marker, with another store's identity, or behind PostgreSQL's sequence (a
+/// flush, a failover to an empty or lagging replica, a restart that lost its last second) has lost
+/// data, and the windows are rebuilt from PostgreSQL before anything is evaluated.
+public struct FeatureSync: Sendable, Hashable {
+    /// The PostgreSQL store's identity (a UUID drawn once by its migrations).
+    public var storeID: String
+    public var sequence: Int64
+
+    public init(storeID: String, sequence: Int64) {
+        self.storeID = storeID
+        self.sequence = sequence
+    }
+}
+
+/// A record as the store of record holds it, with what it is linked to.
+public struct StoredRecord: Sendable {
+    public let change: Change
+    /// The linked entity (nil: unlinked).
+    public let entity: EntityKey?
+    /// The division of the linked enterprise's registration, if known.
+    public let division: String?
+
+    public init(change: Change, entity: EntityKey?, division: String?) {
+        self.change = change
+        self.entity = entity
+        self.division = division
+    }
+
+    public var cursor: RecordCursor { RecordCursor(topic: change.topic, key: change.key, version: change.version) }
+}
+
+/// Where a walk over stored records stands.
+public struct RecordCursor: Sendable, Hashable {
+    public var topic: String
+    public var key: String
+    public var version: Int64
+
+    public init(topic: String, key: String, version: Int64) {
+        self.topic = topic
+        self.key = key
+        self.version = version
+    }
 }
 
 public struct LinkingFacts: Sendable {
@@ -69,6 +128,12 @@ public protocol FeatureStore: Sendable {
     /// Enterprises with records in `topic`: an absence rule over it must see them all when the
     /// feed moves to a new period, since a silent enterprise sends nothing that would wake it.
     func entities(in topic: String) async throws -> [EntityKey]
+
+    /// The marker of what this feature store holds (nil: none — an empty or foreign store).
+    func featureSync() async throws -> FeatureSync?
+
+    /// Records that every update applied so far (in this connection) is durable up to `sync`.
+    func markSynced(_ sync: FeatureSync) async throws
 }
 
 /// One change to apply to the feature windows, with what it is about.
