@@ -146,28 +146,12 @@ struct APIRoutes: Sendable {
     /// not answer in time) becomes a 503, any other failure stays an internal error.
     func fromStore<T: Sendable>(_ operation: @escaping @Sendable () async throws -> T) async throws -> T {
         do {
-            guard let value = try await withDeadline(operation) else { throw Self.unavailable }
+            guard let value = try await withDeadline(storeTimeout, operation) else { throw Self.unavailable }
             return value
         } catch let error as APIError {
             throw error
         } catch where PostgresStore.isUnavailable(error) {
             throw Self.unavailable
-        }
-    }
-
-    /// The operation's result, or nil when it did not finish within `storeTimeout` (it is then
-    /// cancelled).
-    func withDeadline<T: Sendable>(_ operation: @escaping @Sendable () async throws -> T) async throws -> T? {
-        let timeout = storeTimeout
-        return try await withThrowingTaskGroup(of: T?.self) { group in
-            group.addTask { try await operation() }
-            group.addTask {
-                try await Task.sleep(for: timeout)
-                return nil
-            }
-            defer { group.cancelAll() }
-            guard let first = try await group.next(), let value = first else { return nil }
-            return value
         }
     }
 
@@ -273,7 +257,7 @@ struct APIRoutes: Sendable {
         var values: [NamedJSONValue]?
         let features = self.features
         do {
-            if let current = try await withDeadline({ try await features.features(of: uscc.value) }) {
+            if let current = try await withDeadline(storeTimeout, { try await features.features(of: uscc.value) }) {
                 values = current.map { NamedJSONValue(name: $0.name, value: JSONValue($0.value)) }
             } else {
                 context.logger.warning("enterprise features timed out")

@@ -21,6 +21,10 @@ extension PostgresStore {
         /// The schema the store's tables live in (`search_path`); nil means the server's default
         /// (`public`). Tests use one schema per test so that they can run in parallel.
         public var schema: String?
+        /// How long an engine call (a lookup, a batch's commit) may wait for PostgreSQL before it
+        /// fails as an outage: a database that is down makes the pool wait for a connection
+        /// rather than fail, and ingest must say so. Default 15 s.
+        public var answerTimeout: Duration = .seconds(15)
 
         public init(
             host: String = "127.0.0.1", port: Int = 15432, username: String = "creditwatch",
@@ -37,8 +41,9 @@ extension PostgresStore {
         }
 
         /// Reads `CREDITWATCH_PG_HOST`, `CREDITWATCH_PG_PORT`, `CREDITWATCH_PG_USER`,
-        /// `CREDITWATCH_PG_PASSWORD`, `CREDITWATCH_PG_DATABASE`, `CREDITWATCH_PG_MAX_CONNECTIONS` and
-        /// `CREDITWATCH_PG_SCHEMA`; an unset, empty or malformed variable keeps the default.
+        /// `CREDITWATCH_PG_PASSWORD`, `CREDITWATCH_PG_DATABASE`, `CREDITWATCH_PG_MAX_CONNECTIONS`,
+        /// `CREDITWATCH_PG_SCHEMA` and `CREDITWATCH_PG_ANSWER_TIMEOUT_SECONDS`; an unset, empty or
+        /// malformed variable keeps the default.
         public init(environment: [String: String]) {
             self.init()
             func value(_ name: String) -> String? {
@@ -52,6 +57,9 @@ extension PostgresStore {
             if let v = value("CREDITWATCH_PG_DATABASE") { database = v }
             if let v = value("CREDITWATCH_PG_MAX_CONNECTIONS").flatMap(Int.init), v > 0 { maximumConnections = v }
             if let v = value("CREDITWATCH_PG_SCHEMA") { schema = v }
+            if let v = value("CREDITWATCH_PG_ANSWER_TIMEOUT_SECONDS").flatMap(Double.init), v > 0 {
+                answerTimeout = .milliseconds(Int64(v * 1000))
+            }
         }
     }
 }

@@ -290,6 +290,8 @@ public enum Migrations {
             )
             """,
             "INSERT INTO feature_sync DEFAULT VALUES",
+            // Unlinked records are linked by name when their enterprise's registration arrives later.
+            "CREATE INDEX credit_record_unlinked_name ON credit_record (normalised_name) WHERE entity_id IS NULL",
         ]),
     ]
 }

@@ -7,124 +7,136 @@ extension PostgresStore: CreditStore {
     /// One query: registrations of `enterprises`, owners of `accounts`, and the (non-deleted)
     /// enterprises registered under each normalised name of `names`.
     public func lookup(enterprises: Set<String>, accounts: Set<String>, names: Set<String>) async throws -> LinkingFacts {
-        var facts = LinkingFacts()
-        guard !(enterprises.isEmpty && accounts.isEmpty && names.isEmpty) else { return facts }
-        let rows = try await client.query(
-            """
-            SELECT 'r', uscc, division, district FROM enterprise WHERE uscc = ANY(\(enterprises.sorted())::text[])
-            UNION ALL
-            SELECT 'a', account_no, uscc, NULL FROM account_link WHERE account_no = ANY(\(accounts.sorted())::text[])
-            UNION ALL
-            SELECT 'n', normalised_name, uscc, NULL FROM enterprise
-                WHERE normalised_name = ANY(\(names.sorted())::text[]) AND NOT deleted
-            ORDER BY 1, 2, 3
-            """, logger: logger)
-        for try await (kind, key, first, second) in rows.decode((String, String, String?, String?).self) {
-            switch kind {
-            case "r": facts.registrations[key] = Registration(division: first, district: second)
-            case "a": if let uscc = first { facts.accounts[key] = uscc }
-            default: if let uscc = first { facts.names[key, default: []].append(uscc) }
+        try await answered { [self] in
+            var facts = LinkingFacts()
+            guard !(enterprises.isEmpty && accounts.isEmpty && names.isEmpty) else { return facts }
+            let rows = try await client.query(
+                """
+                SELECT 'r', uscc, division, district FROM enterprise WHERE uscc = ANY(\(enterprises.sorted())::text[])
+                UNION ALL
+                SELECT 'a', account_no, uscc, NULL FROM account_link WHERE account_no = ANY(\(accounts.sorted())::text[])
+                UNION ALL
+                SELECT 'n', normalised_name, uscc, NULL FROM enterprise
+                    WHERE normalised_name = ANY(\(names.sorted())::text[]) AND NOT deleted
+                ORDER BY 1, 2, 3
+                """, logger: logger)
+            for try await (kind, key, first, second) in rows.decode((String, String, String?, String?).self) {
+                switch kind {
+                case "r": facts.registrations[key] = Registration(division: first, district: second)
+                case "a": if let uscc = first { facts.accounts[key] = uscc }
+                default: if let uscc = first { facts.names[key, default: []].append(uscc) }
+                }
             }
+            return facts
         }
-        return facts
     }
 
-    /// Current, not deleted records without an entity whose account number is one of `accounts`,
-    /// rebuilt as the changes that stored them (same operation and version), ordered by topic and key.
-    public func unlinkedChanges(accounts: Set<String>) async throws -> [Change] {
-        guard !accounts.isEmpty else { return [] }
-        let rows = try await client.query(
-            """
-            SELECT topic, pk, op, version, (event_day - DATE '1970-01-01')::int8, fields::text
-            FROM credit_record
-            WHERE entity_id IS NULL AND NOT deleted AND account_no = ANY(\(accounts.sorted())::text[])
-            ORDER BY topic, pk
-            """, logger: logger)
-        var changes: [Change] = []
-        for try await (topic, key, op, version, day, fieldsText) in rows.decode(
-            (String, String, String, Int64, Int, String).self)
-        {
-            let fields = try decodeFields(fieldsText, topic: topic, key: key)
-            guard let operation = ChangeOperation(rawValue: op) else {
-                throw PostgresStoreError(.malformedStoredValue, "record \(topic)/\(key) has operation '\(op)'")
+    /// Current, not deleted records without an entity whose account number is one of `accounts` or
+    /// whose normalised name is one of `names`, rebuilt as the changes that stored them (same
+    /// operation and version), ordered by topic and key.
+    public func unlinkedChanges(accounts: Set<String>, names: Set<String>) async throws -> [Change] {
+        try await answered { [self] in
+            guard !accounts.isEmpty || !names.isEmpty else { return [] }
+            let rows = try await client.query(
+                """
+                SELECT topic, pk, op, version, (event_day - DATE '1970-01-01')::int8, fields::text
+                FROM credit_record
+                WHERE entity_id IS NULL AND NOT deleted
+                    AND (account_no = ANY(\(accounts.sorted())::text[]) OR normalised_name = ANY(\(names.sorted())::text[]))
+                ORDER BY topic, pk
+                """, logger: logger)
+            var changes: [Change] = []
+            for try await (topic, key, op, version, day, fieldsText) in rows.decode(
+                (String, String, String, Int64, Int, String).self)
+            {
+                let fields = try decodeFields(fieldsText, topic: topic, key: key)
+                guard let operation = ChangeOperation(rawValue: op) else {
+                    throw PostgresStoreError(.malformedStoredValue, "record \(topic)/\(key) has operation '\(op)'")
+                }
+                let entity = unlinkedEntity(topic: topic, fields: fields)
+                changes.append(Change(
+                    topic: topic, key: key, operation: operation, version: version, fields: fields, eventDay: Day(day),
+                    entity: entity))
             }
-            let entity = unlinkedEntity(topic: topic, fields: fields)
-            changes.append(Change(
-                topic: topic, key: key, operation: operation, version: version, fields: fields, eventDay: Day(day),
-                entity: entity))
+            return changes
         }
-        return changes
     }
 
     public func enterprises(after: String?, limit: Int) async throws -> [String] {
-        let rows = try await client.query(
-            "SELECT uscc FROM enterprise WHERE NOT deleted AND uscc > \(after ?? "") ORDER BY uscc LIMIT \(limit)",
-            logger: logger)
-        var result: [String] = []
-        for try await uscc in rows.decode(String.self) { result.append(uscc) }
-        return result
+        try await answered { [self] in
+            let rows = try await client.query(
+                "SELECT uscc FROM enterprise WHERE NOT deleted AND uscc > \(after ?? "") ORDER BY uscc LIMIT \(limit)",
+                logger: logger)
+            var result: [String] = []
+            for try await uscc in rows.decode(String.self) { result.append(uscc) }
+            return result
+        }
     }
 
     /// One query: the latest alert of every rule for each subject.
     public func alertStates(subjects: Set<String>) async throws -> [String: [String: AlertState]] {
-        guard !subjects.isEmpty else { return [:] }
-        let rows = try await client.query(
-            """
-            SELECT DISTINCT ON (subject_id, rule) id, rule, subject_id, "window",
-                (as_of - DATE '1970-01-01')::int8, status, sources
-            FROM alert WHERE subject_id = ANY(\(subjects.sorted())::text[])
-            ORDER BY subject_id, rule, id DESC
-            """, logger: logger)
-        var states: [String: [String: AlertState]] = [:]
-        for try await (id, rule, subject, window, day, status, sources) in rows.decode(
-            (Int64, String, String, String, Int, String, [String]).self)
-        {
-            states[subject, default: [:]][rule] = AlertState(
-                id: id, rule: rule, subjectID: subject, window: window, asOf: Day(day),
-                status: status == "active" ? .active : .withdrawn, sources: sources)
+        try await answered { [self] in
+            guard !subjects.isEmpty else { return [:] }
+            let rows = try await client.query(
+                """
+                SELECT DISTINCT ON (subject_id, rule) id, rule, subject_id, "window",
+                    (as_of - DATE '1970-01-01')::int8, status, sources
+                FROM alert WHERE subject_id = ANY(\(subjects.sorted())::text[])
+                ORDER BY subject_id, rule, id DESC
+                """, logger: logger)
+            var states: [String: [String: AlertState]] = [:]
+            for try await (id, rule, subject, window, day, status, sources) in rows.decode(
+                (Int64, String, String, String, Int, String, [String]).self)
+            {
+                states[subject, default: [:]][rule] = AlertState(
+                    id: id, rule: rule, subjectID: subject, window: window, asOf: Day(day),
+                    status: status == "active" ? .active : .withdrawn, sources: sources)
+            }
+            return states
         }
-        return states
     }
 
     /// One transaction: quarantine rows, records with their history, registrations, account
     /// links, scores and tags, then alerts (see below for why those go last).
     public func commit(_ effects: BatchEffects) async throws {
-        let records = RecordRows(effects.changes, catalog: catalog)
-        let registrations = RegistrationRows(effects.changes)
-        let links = AccountLinkRows(effects.accountLinks)
-        let alerts = AlertRows(effects.alerts)
-        let withdrawals = WithdrawalRows(effects.withdrawals)
-        let reactivations = ReactivationRows(effects.reactivations)
-        let scores = ScoreRows(effects.scores)
-        let tags = TagRows(effects.tags)
-        let quarantine = QuarantineRows(effects.quarantine)
-        let retirement = effects.retiredRules.map(RetirementQuery.init)
-        let alertsChange = !(alerts.isEmpty && withdrawals.isEmpty && reactivations.isEmpty) || retirement != nil
-        guard !(records.isEmpty && links.isEmpty && quarantine.isEmpty && scores.isEmpty && tags.isEmpty) || alertsChange
-            || effects.featureSequence != nil
-        else { return }
-        let logger = self.logger
-        try await client.withTransaction(logger: logger) { connection in
-            if !quarantine.isEmpty { try await connection.query(quarantine.insert, logger: logger) }
-            if !records.isEmpty { try await connection.query(records.upsert, logger: logger) }
-            if !registrations.isEmpty { try await connection.query(registrations.upsert, logger: logger) }
-            if !links.isEmpty { try await connection.query(links.upsert, logger: logger) }
-            if !scores.isEmpty { try await connection.query(scores.upsert, logger: logger) }
-            if !tags.isEmpty { try await connection.query(tags.upsert, logger: logger) }
-            if let sequence = effects.featureSequence {
-                try await connection.query(
-                    "UPDATE feature_sync SET sequence = GREATEST(sequence, \(sequence))", logger: logger)
-            }
-            if alertsChange {
-                // Serialise alert changes until commit, so that alert and alert-event ids become
-                // visible in the order they were drawn: a feed poller that saw id n never later
-                // finds an id < n. Taken last, so that the lock is held as briefly as possible.
-                try await connection.query(Self.lockQuery("alert_feed"), logger: logger)
-                // Withdraw first: a reactivated or new alert may take the one active slot.
-                if let retirement { try await connection.query(retirement.update, logger: logger) }
-                if !withdrawals.isEmpty { try await connection.query(withdrawals.update, logger: logger) }
-                if !reactivations.isEmpty { try await connection.query(reactivations.update, logger: logger) }
-                if !alerts.isEmpty { try await connection.query(alerts.insert, logger: logger) }
+        try await answered { [self] in
+            let records = RecordRows(effects.changes, catalog: catalog)
+            let registrations = RegistrationRows(effects.changes)
+            let links = AccountLinkRows(effects.accountLinks)
+            let alerts = AlertRows(effects.alerts)
+            let withdrawals = WithdrawalRows(effects.withdrawals)
+            let reactivations = ReactivationRows(effects.reactivations)
+            let scores = ScoreRows(effects.scores)
+            let tags = TagRows(effects.tags)
+            let quarantine = QuarantineRows(effects.quarantine)
+            let retirement = effects.retiredRules.map(RetirementQuery.init)
+            let alertsChange = !(alerts.isEmpty && withdrawals.isEmpty && reactivations.isEmpty) || retirement != nil
+            guard !(records.isEmpty && links.isEmpty && quarantine.isEmpty && scores.isEmpty && tags.isEmpty) || alertsChange
+                || effects.featureSequence != nil
+            else { return }
+            let logger = self.logger
+            try await client.withTransaction(logger: logger) { connection in
+                if !quarantine.isEmpty { try await connection.query(quarantine.insert, logger: logger) }
+                if !records.isEmpty { try await connection.query(records.upsert, logger: logger) }
+                if !registrations.isEmpty { try await connection.query(registrations.upsert, logger: logger) }
+                if !links.isEmpty { try await connection.query(links.upsert, logger: logger) }
+                if !scores.isEmpty { try await connection.query(scores.upsert, logger: logger) }
+                if !tags.isEmpty { try await connection.query(tags.upsert, logger: logger) }
+                if let sequence = effects.featureSequence {
+                    try await connection.query(
+                        "UPDATE feature_sync SET sequence = GREATEST(sequence, \(sequence))", logger: logger)
+                }
+                if alertsChange {
+                    // Serialise alert changes until commit, so that alert and alert-event ids become
+                    // visible in the order they were drawn: a feed poller that saw id n never later
+                    // finds an id < n. Taken last, so that the lock is held as briefly as possible.
+                    try await connection.query(Self.lockQuery("alert_feed"), logger: logger)
+                    // Withdraw first: a reactivated or new alert may take the one active slot.
+                    if let retirement { try await connection.query(retirement.update, logger: logger) }
+                    if !withdrawals.isEmpty { try await connection.query(withdrawals.update, logger: logger) }
+                    if !reactivations.isEmpty { try await connection.query(reactivations.update, logger: logger) }
+                    if !alerts.isEmpty { try await connection.query(alerts.insert, logger: logger) }
+                }
             }
         }
     }
@@ -132,37 +144,43 @@ extension PostgresStore: CreditStore {
     // MARK: Feature store sync and rebuild
 
     public func featureSync() async throws -> FeatureSync {
-        let rows = try await client.query("SELECT store_id::text, sequence FROM feature_sync", logger: logger)
-        for try await (store, sequence) in rows.decode((String, Int64).self) {
-            return FeatureSync(storeID: store, sequence: sequence)
+        try await answered { [self] in
+            let rows = try await client.query("SELECT store_id::text, sequence FROM feature_sync", logger: logger)
+            for try await (store, sequence) in rows.decode((String, Int64).self) {
+                return FeatureSync(storeID: store, sequence: sequence)
+            }
+            throw PostgresStoreError(.malformedStoredValue, "feature_sync has no row (migration 6 not applied?)")
         }
-        throw PostgresStoreError(.malformedStoredValue, "feature_sync has no row (migration 6 not applied?)")
     }
 
     public func storedRecords(after: RecordCursor?, limit: Int) async throws -> [StoredRecord] {
-        let query: PostgresQuery = """
-            SELECT r.topic, r.pk, r.op, r.version, (r.event_day - DATE '1970-01-01')::int8, r.fields::text,
-                r.entity_kind, r.entity_id, e.division
-            FROM credit_record r LEFT JOIN enterprise e ON r.entity_kind = 'enterprise' AND e.uscc = r.entity_id
-            WHERE (r.topic, r.pk) > (\(after?.topic ?? ""), \(after?.key ?? ""))
-            ORDER BY r.topic, r.pk
-            LIMIT \(limit)
-            """
-        return try await storedRecords(query)
+        try await answered { [self] in
+            let query: PostgresQuery = """
+                SELECT r.topic, r.pk, r.op, r.version, (r.event_day - DATE '1970-01-01')::int8, r.fields::text,
+                    r.entity_kind, r.entity_id, e.division
+                FROM credit_record r LEFT JOIN enterprise e ON r.entity_kind = 'enterprise' AND e.uscc = r.entity_id
+                WHERE (r.topic, r.pk) > (\(after?.topic ?? ""), \(after?.key ?? ""))
+                ORDER BY r.topic, r.pk
+                LIMIT \(limit)
+                """
+            return try await storedRecords(query)
+        }
     }
 
     public func storedVersions(of topics: Set<String>, after: RecordCursor?, limit: Int) async throws -> [StoredRecord] {
-        guard !topics.isEmpty else { return [] }
-        let query: PostgresQuery = """
-            SELECT h.topic, h.pk, h.op, h.version, (h.event_day - DATE '1970-01-01')::int8, h.fields::text,
-                h.entity_kind, h.entity_id, e.division
-            FROM credit_record_history h LEFT JOIN enterprise e ON h.entity_kind = 'enterprise' AND e.uscc = h.entity_id
-            WHERE h.topic = ANY(\(topics.sorted())::text[]) AND h.entity_id IS NOT NULL
-                AND (h.topic, h.pk, h.version, h.op) > (\(after?.topic ?? ""), \(after?.key ?? ""), \(after?.version ?? .min), '')
-            ORDER BY h.topic, h.pk, h.version, h.op
-            LIMIT \(limit)
-            """
-        return try await storedRecords(query)
+        try await answered { [self] in
+            guard !topics.isEmpty else { return [] }
+            let query: PostgresQuery = """
+                SELECT h.topic, h.pk, h.op, h.version, (h.event_day - DATE '1970-01-01')::int8, h.fields::text,
+                    h.entity_kind, h.entity_id, e.division
+                FROM credit_record_history h LEFT JOIN enterprise e ON h.entity_kind = 'enterprise' AND e.uscc = h.entity_id
+                WHERE h.topic = ANY(\(topics.sorted())::text[]) AND h.entity_id IS NOT NULL
+                    AND (h.topic, h.pk, h.version, h.op) > (\(after?.topic ?? ""), \(after?.key ?? ""), \(after?.version ?? .min), '')
+                ORDER BY h.topic, h.pk, h.version, h.op
+                LIMIT \(limit)
+                """
+            return try await storedRecords(query)
+        }
     }
 
     /// Rows of (topic, pk, op, version, day, fields, entity kind, entity id, division) as records.

@@ -45,6 +45,17 @@ public final class PostgresStore: Sendable, Service {
         await client.run()
     }
 
+    /// Runs `operation`, failing with `.unavailable` when it has not finished within the
+    /// configured answer timeout (it is then cancelled): the engine's calls, so that an outage
+    /// surfaces as one instead of a wait without end.
+    func answered<T: Sendable>(_ operation: @escaping @Sendable () async throws -> T) async throws -> T {
+        let timeout = configuration.answerTimeout
+        guard let value = try await withDeadline(timeout, operation) else {
+            throw PostgresStoreError(.unavailable, "PostgreSQL did not answer within \(timeout)")
+        }
+        return value
+    }
+
     /// `SELECT 1`: whether the database answers (health checks).
     public func ping() async throws {
         _ = try await client.query("SELECT 1", logger: logger).collect()
@@ -103,6 +114,7 @@ public final class PostgresStore: Sendable, Service {
             }
             return .outage(component: "postgresql")
         case is PostgresDecodingError, is PostgresStoreError:
+            // Unavailable, or the store's own fault: both wait (see above).
             return .outage(component: "postgresql")
         default:
             return isUnavailable(error) ? .outage(component: "postgresql") : nil
@@ -173,6 +185,8 @@ public struct PostgresStoreError: Error, Sendable, CustomStringConvertible {
         case invalidConfiguration = "invalid_configuration"
         /// A stored value does not have the shape the store writes (edited by hand?).
         case malformedStoredValue = "malformed_stored_value"
+        /// PostgreSQL did not answer within `Configuration.answerTimeout`.
+        case unavailable
     }
 
     public let code: Code

@@ -23,7 +23,10 @@ final class Checker {
 
     /// What the expression being checked uses: collected per feature and per rule.
     struct Usage {
-        var reads: [Read] = []
+        /// In the order first read (explanations list them so); `readSet` answers "read already?"
+        /// in constant time, so an expression reading thousands of names is checked in linear time.
+        private(set) var reads: [Read] = []
+        private var readSet: Set<Read> = []
         var features: Set<Int> = []
         var aggregates: Set<Int> = []
         var params: Set<String> = []
@@ -38,7 +41,7 @@ final class Checker {
         var featureDepth = 0
 
         mutating func read(_ r: Read) {
-            if !reads.contains(r) { reads.append(r) }
+            if readSet.insert(r).inserted { reads.append(r) }
         }
     }
 
@@ -60,6 +63,8 @@ final class Checker {
         var readsLeaders = false
         /// The cost of the features and tags reached (the expression's own cost excluded).
         var cost = 0
+        /// False when the walk stopped at a cost limit: then `cost` is only a lower bound.
+        var complete = true
 
         mutating func formUnion(_ other: Reach) {
             features.formUnion(other.features)
@@ -68,7 +73,14 @@ final class Checker {
             aggregates.formUnion(other.aggregates)
             readsLeaders = readsLeaders || other.readsLeaders
             cost += other.cost
+            complete = complete && other.complete
         }
+    }
+
+    /// Where a walk of `reach` starts: the features and tags an expression reads directly.
+    private struct ReachStart: Hashable {
+        let features: Set<Int>
+        let tags: Set<Int>
     }
 
     enum FeatureState {
@@ -83,6 +95,15 @@ final class Checker {
     private(set) var featureIndex: [String: Int] = [:]
     private(set) var featureStates: [FeatureState] = []
     private var checkingStack: [Int] = []
+    /// Walks of `reach`, by where they start (features and tags only ever become checked, so a
+    /// walk over checked ones stays valid).
+    private var reachMemo: [ReachStart: Reach] = [:]
+    /// The canonical texts of sets of features, sorted by name (see `dependencyTexts`).
+    private var featureTextsMemo: [Set<Int>: [String]] = [:]
+    /// How deeply `check` is recursing right now, through sub-expressions and the features and
+    /// tags they read (checked on first use). Bounded by `Limits.maxEvaluationDepth`, so a long
+    /// chain of references cannot overflow the stack.
+    private(set) var checkNesting = 0
 
     private(set) var aggregates: [AggregateSpec] = []
     private var aggregateIndex: [AggregateSpec: Int] = [:]
@@ -91,6 +112,8 @@ final class Checker {
 
     // Lists, tags and the leader ranking (see ListChecker, TagChecker, LeaderChecker).
     var lists: [ListDecl] = []
+    /// Each list's items as a set, built once (every `x in NAME` shares it).
+    var listSets: [Set<String>] = []
     var listIndex: [String: Int] = [:]
     var tags: [TagDecl] = []
     var tagIndex: [String: Int] = [:]
@@ -179,12 +202,135 @@ final class Checker {
         return checked
     }
 
+    /// Checks every feature that reaches no cycle, each after the features it reads (an iterative
+    /// depth-first walk over the names in their expressions), so that checking one finds what it
+    /// reads checked already: a long chain declared outermost first costs no stack. Features that
+    /// reach a cycle are left to `checkFeature` in declaration order, which reports the cycle.
+    func checkFeaturesInDependencyOrder() {
+        let reads = features.map { f in Checker.references(in: f.expression).names.compactMap { featureIndex[$0] } }
+        for i in Checker.acyclicPostOrder(count: reads.count, edges: { reads[$0] }) { checkFeature(i) }
+    }
+
+    /// The names and tags an expression mentions (a superset of the features and tags it reads).
+    static func references(in e: Expression) -> (names: [String], tags: [String]) {
+        var names: [String] = []
+        var tags: [String] = []
+        func walk(_ e: Expression) {  // recursion bounded by `maxExpressionDepth`
+            switch e.kind {
+            case .number, .string, .bool, .duration: break
+            case .name(let n): names.append(n)
+            case .tagged(let t): tags.append(t.name)
+            case .negate(let x), .not(let x), .isKnown(let x, _), .inNamedList(let x, _, _): walk(x)
+            case .arithmetic(_, let l, let r), .comparison(_, let l, let r), .and(let l, let r), .or(let l, let r):
+                walk(l)
+                walk(r)
+            case .inList(let x, let items, _):
+                walk(x)
+                items.forEach(walk)
+            case .call(let c): if let f = c.filter { walk(f) }
+            case .clamp(let x, let low, let high):
+                walk(x)
+                walk(low)
+                walk(high)
+            }
+        }
+        walk(e)
+        return (names, tags)
+    }
+
+    /// The nodes of a graph in depth-first post-order (each after the nodes it has edges to),
+    /// leaving out every node from which a cycle can be reached. Iterative: any depth.
+    static func acyclicPostOrder(count: Int, edges: (Int) -> [Int]) -> [Int] {
+        enum Mark { case new, open, done, reachesCycle }
+        var mark = [Mark](repeating: .new, count: count)
+        var order: [Int] = []
+        for root in 0..<count where mark[root] == .new {
+            mark[root] = .open
+            var stack: [(node: Int, edges: [Int], next: Int, reachesCycle: Bool)] = [(root, edges(root), 0, false)]
+            while let top = stack.last {
+                if top.next < top.edges.count {
+                    let v = top.edges[top.next]
+                    stack[stack.count - 1].next += 1
+                    switch mark[v] {
+                    case .new:
+                        mark[v] = .open
+                        stack.append((v, edges(v), 0, false))
+                    case .open, .reachesCycle:
+                        stack[stack.count - 1].reachesCycle = true
+                    case .done:
+                        break
+                    }
+                } else {
+                    stack.removeLast()
+                    if top.reachesCycle {
+                        mark[top.node] = .reachesCycle
+                        if !stack.isEmpty { stack[stack.count - 1].reachesCycle = true }
+                    } else {
+                        mark[top.node] = .done
+                        order.append(top.node)
+                    }
+                }
+            }
+        }
+        return order
+    }
+
+    /// Whether reading feature `i` checks it now (recursively): not when it is checked already or
+    /// being checked (a cycle, reported as such).
+    private func featureNeedsCheck(_ i: Int) -> Bool {
+        if case .unchecked = featureStates[i] { return true }
+        return false
+    }
+
+    /// Whether a feature or tag read at `at` may be checked from here. Checking it on first use
+    /// recurses; once `check` is `maxEvaluationDepth` levels deep, whatever is being checked at the
+    /// bottom is at least that deep (every level adds at least one to its evaluation depth), so it
+    /// would be rejected anyway: report it here rather than recurse further. A feature or tag
+    /// checked already (or in a cycle) costs no recursion and goes through the usual checks.
+    func referenceWithinDepth(recurses: Bool, _ name: String, at: SourceLocation) -> Bool {
+        guard recurses, checkNesting >= limits.maxEvaluationDepth else { return true }
+        // The chain that got here: tags (which may read features) first, then features.
+        var chain = tagCheckingStack.map { tags[$0].name.name } + checkingStack.map { features[$0].name.name } + [name]
+        if chain.count > 8 { chain = chain.prefix(3) + ["…"] + chain.suffix(4) }
+        diagnostics.error(
+            at,
+            "nested too deeply through features and tags (the limit is \(limits.maxEvaluationDepth) levels): \(chain.joined(separator: " -> "))")
+        return false
+    }
+
     /// What an expression's usage reaches through the features and tags it reads, transitively.
-    func reach(_ u: Usage) -> Reach {
-        var r = Reach(lists: u.lists, aggregates: u.aggregates, readsLeaders: u.readsLeaders)
-        var featureStack = Array(u.features)
-        var tagStack = Array(u.tags)
+    /// With `costLimit`, the walk may stop as soon as the usage's cost plus what it reached exceeds
+    /// the limit (then `complete` is false and `cost` a lower bound): enough to reject the
+    /// expression, and it bounds the work per expression however large a closure of features it
+    /// reads. Walks from the same features and tags (thousands of rules reading one feature) are
+    /// done once.
+    func reach(_ u: Usage, costLimit: Int? = nil) -> Reach {
+        var r = Reach()
+        if !u.features.isEmpty || !u.tags.isEmpty {
+            let start = ReachStart(features: u.features, tags: u.tags)
+            let budget = costLimit.map { $0 - u.cost }
+            if let known = reachMemo[start], known.complete || budget.map({ known.cost > $0 }) == true {
+                r = known
+            } else {
+                r = walk(from: start, budget: budget)
+                reachMemo[start] = r
+            }
+        }
+        r.lists.formUnion(u.lists)
+        r.aggregates.formUnion(u.aggregates)
+        r.readsLeaders = r.readsLeaders || u.readsLeaders
+        return r
+    }
+
+    private func walk(from start: ReachStart, budget: Int?) -> Reach {
+        var r = Reach()
+        var featureStack = Array(start.features)
+        var tagStack = Array(start.tags)
         while true {
+            if let budget, r.cost > budget {
+                r.complete = featureStack.allSatisfy { r.features.contains($0) } && tagStack.allSatisfy { r.tags.contains($0) }
+                break
+            }
             let uses: Usage
             if let f = featureStack.popLast() {
                 guard r.features.insert(f).inserted, case .done(let c) = featureStates[f] else { continue }
@@ -205,11 +351,24 @@ final class Checker {
         return r
     }
 
+    /// `cost 123` in a "too expensive" diagnostic, or `cost more than LIMIT` when the walk stopped early.
+    func costText(_ cost: Int, _ r: Reach) -> String {
+        r.complete ? "cost \(cost)" : "cost more than \(limits.maxRuleCost)"
+    }
+
     /// The canonical texts of what an expression reaches, for its version: features, then tags, then
     /// lists (each sorted by name), then the leader ranking when read. An expression that reads no
     /// tag, list or leaders hashes exactly its features, as before these existed.
     func dependencyTexts(_ r: Reach) -> [String] {
-        var texts = r.features.map { features[$0] }.sorted { $0.name.name < $1.name.name }.map(\.canonicalText)
+        // Rules reading the same features (say, hundreds reading one feature over thousands) share
+        // the sorted texts.
+        var texts: [String]
+        if let known = featureTextsMemo[r.features] {
+            texts = known
+        } else {
+            texts = r.features.map { (features[$0].name.name, features[$0].canonicalText) }.sorted { $0.0 < $1.0 }.map(\.1)
+            featureTextsMemo[r.features] = texts
+        }
         texts += r.tags.map { tags[$0] }.sorted { $0.name.name < $1.name.name }.map(\.canonicalText)
         texts += r.lists.map { lists[$0] }.sorted { $0.name.name < $1.name.name }.map(\.canonicalText)
         if r.readsLeaders, let leaders {
@@ -222,6 +381,8 @@ final class Checker {
     // MARK: - Expressions
 
     func check(_ e: Expression, _ scope: Scope) -> Typed {
+        checkNesting += 1
+        defer { checkNesting -= 1 }
         usage.cost += 1
         switch e.kind {
         case .number(let v, _):
@@ -355,22 +516,32 @@ final class Checker {
                         : "'\(n)' is an enterprise feature; industry rules and features cannot use it")
                 return .error
             }
-            guard let c = checkFeature(i, referencedAt: at) else { return .error }
+            guard referenceWithinDepth(recurses: featureNeedsCheck(i), n, at: at),
+                let c = checkFeature(i, referencedAt: at)
+            else { return .error }
             usage.features.insert(i)
             usage.read(.feature(i))
             usage.featureDepth = max(usage.featureDepth, c.depth)
             return Typed(node: .feature(i), type: c.type)
         }
         if let topic = scope.topic {
-            let candidates = Array(topic.fields.keys) + scope.paramOrder + ["as_of"]
             diagnostics.error(
-                at, Suggest.message("unknown field '\(n)' in topic '\(topic.name)'", n, among: candidates))
+                at,
+                Suggest.message(
+                    "unknown field '\(n)' in topic '\(topic.name)'", n,
+                    among: Array(topic.fields.keys) + scope.paramOrder + ["as_of"]))
         } else {
-            let sameKind = features.filter { $0.kind == scope.kind }.map(\.name.name)
-            let builtins = scope.kind == .industry ? Checker.industryBuiltins : Checker.enterpriseBuiltins
-            diagnostics.error(at, Suggest.message("unknown feature '\(n)'", n, among: sameKind + scope.paramOrder + builtins))
+            // The candidates are gathered only when the message is kept (see DiagnosticSink).
+            diagnostics.error(at, Suggest.message("unknown feature '\(n)'", n, among: self.nameCandidates(scope)))
         }
         return .error
+    }
+
+    /// Features of the scope's kind, parameters and builtins: what an unknown name may be a typo of.
+    private func nameCandidates(_ scope: Scope) -> [String] {
+        let sameKind = features.filter { $0.kind == scope.kind }.map(\.name.name)
+        let builtins = scope.kind == .industry ? Checker.industryBuiltins : Checker.enterpriseBuiltins
+        return sameKind + scope.paramOrder + builtins
     }
 
     // MARK: Arithmetic and comparisons
@@ -659,7 +830,10 @@ final class Checker {
 
     private func resolvePath(_ path: FieldPath, _ mode: FunctionShape.Field, function: String) -> (TopicSchema, String?)? {
         let segs = path.segments
-        for k in stride(from: segs.count, through: 1, by: -1) {
+        // Only as many leading segments as the longest topic name has can name a topic: a path of
+        // thousands of segments must not join each of its prefixes.
+        let longestTopic = schema.topics.keys.map { $0.split(separator: ".").count }.max() ?? 1
+        for k in stride(from: min(segs.count, longestTopic), through: 1, by: -1) {
             let name = segs[0..<k].map(\.name).joined(separator: ".")
             guard let topic = topic(named: name) else { continue }
             let rest = segs[k...]

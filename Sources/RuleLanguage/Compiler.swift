@@ -54,6 +54,7 @@ public enum RuleCompiler {
         var ruleDecls: [RuleDecl] = []
         var ruleNames: [String: SourceLocation] = [:]
         var scorecardDecls: [ScorecardDecl] = []
+        var scorecardNames: [String: SourceLocation] = [:]
         var leaderDecls: [LeadersDecl] = []
         for d in declarations {
             switch d {
@@ -64,11 +65,11 @@ public enum RuleCompiler {
             case .leaders(let l):
                 leaderDecls.append(l)
             case .scorecard(let s):
-                if let first = scorecardDecls.first(where: { $0.name.name == s.name.name }) {
-                    checker.diagnostics.error(
-                        s.name.location, "duplicate scorecard '\(s.name.name)' (first declared at \(first.name.location))")
+                if let first = scorecardNames[s.name.name] {
+                    checker.diagnostics.error(s.name.location, "duplicate scorecard '\(s.name.name)' (first declared at \(first))")
                     continue
                 }
+                scorecardNames[s.name.name] = s.name.location
                 scorecardDecls.append(s)
             case .feature(let f):
                 checker.declare(f)
@@ -85,8 +86,14 @@ public enum RuleCompiler {
             }
         }
         checker.hasScorecard = !scorecardDecls.isEmpty
+        // Features and tags are checked on first use, recursively; checking the acyclic ones
+        // bottom-up first keeps that recursion shallow however long a chain of them is (industry
+        // features may read the leader ranking, so it is known before).
+        checker.leaders = leaderDecls.first
+        checker.checkFeaturesInDependencyOrder()
         checker.checkLeaders(leaderDecls)
         for i in checker.features.indices { checker.checkFeature(i) }
+        checker.checkTagsInDependencyOrder()
         for i in checker.tags.indices { checker.checkTag(i) }
 
         var rules: [CompiledRule] = []
@@ -144,13 +151,14 @@ public enum RuleCompiler {
     ) {
         guard !scorecards.isEmpty else { return }
         var dimensions: [String] = []
+        var declared: Set<String> = []
         for card in scorecards {
-            for case .dimension(let d) in card.fields.map(\.value) where !dimensions.contains(d.name.name) {
+            for case .dimension(let d) in card.fields.map(\.value) where declared.insert(d.name.name).inserted {
                 dimensions.append(d.name.name)
             }
         }
         for r in rules {
-            for case .score(_, let dimension) in r.fields.map(\.value) where !dimensions.contains(dimension.name) {
+            for case .score(_, let dimension) in r.fields.map(\.value) where !declared.contains(dimension.name) {
                 diagnostics.error(dimension.location, Checker.unknownChoice("dimension", dimension.name, dimensions))
             }
         }
@@ -324,19 +332,20 @@ extension Checker {
         }
 
         // Cost, sources and version.
-        let reached = reach(conditionUsage)
+        let reached = reach(conditionUsage, costLimit: limits.maxRuleCost)
         let cost = conditionUsage.cost + reached.cost
         if cost > limits.maxRuleCost {
             diagnostics.error(
-                r.name.location, "rule '\(ruleName)' is too expensive to evaluate (cost \(cost), the limit is \(limits.maxRuleCost))")
+                r.name.location,
+                "rule '\(ruleName)' is too expensive to evaluate (\(costText(cost, reached)), the limit is \(limits.maxRuleCost))")
         }
+        let errorsAfter = diagnostics.items.filter { $0.severity == .error }.count + diagnostics.dropped
+        guard errorsAfter == errorsBefore else { return nil }
+        // Only a rule that compiles needs a version (sorting and hashing all it reaches).
         var version = ContentHash()
         version.addField(r.canonicalText)
         for text in dependencyTexts(reached) { version.addField(text) }
         for a in applied.sorted() { version.addField(a) }
-
-        let errorsAfter = diagnostics.items.filter { $0.severity == .error }.count + diagnostics.dropped
-        guard errorsAfter == errorsBefore else { return nil }
         return CompiledRule(
             name: ruleName, version: version.hex, kind: r.kind == .enterprise ? .enterprise : .industry,
             severity: severity, category: category, title: title,
@@ -399,9 +408,11 @@ extension Checker {
                     segments.append(.feature(i, percent: percent))
                 } else {
                     let builtins = kind == .industry ? Checker.industryBuiltins : Checker.enterpriseBuiltins
-                    let candidates = features.filter { $0.kind == kind }.map(\.name.name) + paramOrder + builtins
                     diagnostics.error(
-                        piece.location, Suggest.message("unknown placeholder '{\(name)}' in explanation", name, among: candidates))
+                        piece.location,
+                        Suggest.message(
+                            "unknown placeholder '{\(name)}' in explanation", name,
+                            among: features.filter { $0.kind == kind }.map(\.name.name) + paramOrder + builtins))
                 }
             }
         }

@@ -113,12 +113,22 @@ struct DiagnosticSink {
 
     var hasErrors: Bool { items.contains { $0.severity == .error } }
 
-    mutating func error(_ at: SourceLocation, _ message: String) {
-        add(Diagnostic(at, message))
+    /// The message is built only while there is room for it: past the cap, a message with a
+    /// "did you mean" search over every name of a huge file would cost time for nothing.
+    mutating func error(_ at: SourceLocation, _ message: @autoclosure () -> String) {
+        guard items.count < cap else {
+            dropped += 1
+            return
+        }
+        add(Diagnostic(at, message()))
     }
 
-    mutating func warning(_ at: SourceLocation, _ message: String) {
-        add(Diagnostic(at, message, severity: .warning))
+    mutating func warning(_ at: SourceLocation, _ message: @autoclosure () -> String) {
+        guard items.count < cap else {
+            dropped += 1
+            return
+        }
+        add(Diagnostic(at, message(), severity: .warning))
     }
 
     mutating func add(_ d: Diagnostic) {

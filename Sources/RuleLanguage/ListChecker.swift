@@ -9,6 +9,7 @@ extension Checker {
         }
         listIndex[l.name.name] = lists.count
         lists.append(l)
+        listSets.append(Set(l.items))
     }
 
     /// `x in NAME`: `x` must be a string (an entity id, a status, a district code …).
@@ -19,11 +20,11 @@ extension Checker {
         }
         guard x.type != .error, comparable(.equal, x.type, .string, at: at) else { return .error }
         usage.lists.insert(i)
-        return Typed(node: .inSet(x.node, Set(lists[i].items), negated: negated), type: .bool)
+        return Typed(node: .inSet(x.node, listSets[i], negated: negated), type: .bool)
     }
 
     /// The lists by name, for `RuleProgram.lists`.
     var compiledLists: [String: Set<String>] {
-        Dictionary(lists.map { ($0.name.name, Set($0.items)) }, uniquingKeysWith: { a, _ in a })
+        Dictionary(zip(lists.map(\.name.name), listSets), uniquingKeysWith: { a, _ in a })
     }
 }

@@ -84,6 +84,7 @@ extension Checker {
             grades = checkGrades(bands, range: range, keyword: single["grades"]!.keyword, card: cardName)
         }
         let gradeNames = grades.map(\.name)
+        let gradeIndex = Dictionary(gradeNames.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
 
         // Items and overrides share one namespace per scorecard.
         var itemNames: [String: SourceLocation] = [:]
@@ -130,7 +131,9 @@ extension Checker {
                 case .item(let item):
                     itemCount += 1
                     guard declareItem(item.name, "item") else { continue }
-                    if let compiled = checkItem(item, dependencies: &dependencies) { items.append(compiled) }
+                    if let compiled = checkItem(item, dependencies: &dependencies, within: itemCount <= limits.maxScorecardItems) {
+                        items.append(compiled)
+                    }
                 case .broken:
                     if f.keyword.name == "cap" { cap = (0, 0) }
                 }
@@ -148,14 +151,15 @@ extension Checker {
         for o in overrideDecls {
             itemCount += 1
             guard declareItem(o.name, "override") else { continue }
-            let grade = gradeNames.firstIndex(of: o.grade.name)
+            let grade = gradeIndex[o.grade.name]
             if grade == nil, !grades.isEmpty {
                 diagnostics.error(o.grade.location, Checker.unknownChoice("grade", o.grade.name, gradeNames))
             }
             let checked = checkScorecardExpressions(condition: o.condition, points: nil, owner: "override '\(o.name.name)'", at: o.name.location)
             let text = Template(segments: resolveTemplate(o.text, kind: .enterprise, params: [:], paramOrder: [], context: .scorecard))
             guard let checked else { continue }
-            dependencies.formUnion(checked.reach)
+            // Past the item limit the scorecard fails: its dependencies (for the version) are not needed.
+            if itemCount <= limits.maxScorecardItems { dependencies.formUnion(checked.reach) }
             if let grade, let condition = checked.condition {
                 overrides.append(
                     CompiledOverride(
@@ -236,14 +240,15 @@ extension Checker {
         return bands.map { Scorecard.GradeBand(name: $0.name.name, threshold: $0.threshold?.value) }
     }
 
-    private func checkItem(_ item: ItemDecl, dependencies: inout Reach) -> CompiledItem? {
+    /// Adds what the item reaches to `dependencies` when `within` the scorecard's item limit.
+    private func checkItem(_ item: ItemDecl, dependencies: inout Reach, within: Bool) -> CompiledItem? {
         var pointsExpression: Expression?
         if case .graded(let e) = item.points { pointsExpression = e }
         let checked = checkScorecardExpressions(
             condition: item.condition, points: pointsExpression, owner: "item '\(item.name.name)'", at: item.name.location)
         let text = Template(segments: resolveTemplate(item.text, kind: .enterprise, params: [:], paramOrder: [], context: .scorecard))
         guard let checked else { return nil }
-        dependencies.formUnion(checked.reach)
+        if within { dependencies.formUnion(checked.reach) }
         let points: CompiledItem.Points
         switch item.points {
         case .fixed(let p): points = .fixed(p.value)
@@ -293,18 +298,19 @@ extension Checker {
             pointsNode = t.node
             deepest = max(deepest, usage.featureDepth + e.depth)
         }
+        let reached = reach(usage, costLimit: limits.maxRuleCost)
         if let at {
             if deepest > limits.maxEvaluationDepth {
                 diagnostics.error(
                     at, "\(owner) is nested too deeply through features (depth \(deepest), the limit is \(limits.maxEvaluationDepth))")
             }
-            let cost = usage.cost + reach(usage).cost
+            let cost = usage.cost + reached.cost
             if cost > limits.maxRuleCost {
-                diagnostics.error(name, "\(owner) is too expensive to evaluate (cost \(cost), the limit is \(limits.maxRuleCost))")
+                diagnostics.error(
+                    name, "\(owner) is too expensive to evaluate (\(costText(cost, reached)), the limit is \(limits.maxRuleCost))")
             }
         }
         guard errorCount == errorsBefore else { return nil }
-        let reached = reach(usage)
         return CheckedExpressions(
             condition: conditionNode, points: pointsNode, reads: usage.reads, aggregates: reached.aggregates.sorted(),
             reach: reached)

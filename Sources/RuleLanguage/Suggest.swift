@@ -5,11 +5,14 @@ enum Suggest {
     /// length (at least 2, at most 4). Ties go to the alphabetically first candidate so diagnostics
     /// are deterministic.
     static func closest<S: Sequence<String>>(to name: String, among candidates: S) -> String? {
-        let limit = name.count <= 3 ? 1 : max(2, min(4, name.count / 3))
+        let target = Array(name)
+        let limit = target.count <= 3 ? 1 : max(2, min(4, target.count / 3))
         var best: (distance: Int, name: String)?
         for c in candidates where c != name {
-            let d = distance(name, c)
-            guard d <= limit else { continue }
+            // A name much shorter than the limit allows cannot be close: skip it without building
+            // its characters (a file may hold thousands of names); `distance` bounds the rest.
+            guard c.utf8.count + limit >= target.count else { continue }
+            guard let d = distance(target, Array(c), atMost: limit) else { continue }
             if best == nil || d < best!.distance || (d == best!.distance && c < best!.name) { best = (d, c) }
         }
         return best?.name
@@ -18,18 +21,37 @@ enum Suggest {
     static func distance(_ a: String, _ b: String) -> Int {
         let a = Array(a)
         let b = Array(b)
+        return distance(a, b, atMost: max(a.count, b.count))!
+    }
+
+    /// Levenshtein distance when it is at most `limit`, else nil. Only the diagonal band of width
+    /// `2 * limit + 1` is computed (Ukkonen), so comparing long names costs O(length × limit)
+    /// rather than O(length²).
+    static func distance(_ a: [Character], _ b: [Character], atMost limit: Int) -> Int? {
+        guard abs(a.count - b.count) <= limit else { return nil }
         if a.isEmpty { return b.count }
         if b.isEmpty { return a.count }
-        var previous = Array(0...b.count)
-        var row = [Int](repeating: 0, count: b.count + 1)
+        let outside = limit + 1  // any distance above the limit
+        var previous = [Int](repeating: outside, count: b.count + 1)
+        var row = [Int](repeating: outside, count: b.count + 1)
+        for j in 0...min(b.count, limit) { previous[j] = j }
         for i in 1...a.count {
-            row[0] = i
-            for j in 1...b.count {
-                row[j] = min(previous[j] + 1, row[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+            let low = max(1, i - limit)
+            let high = min(b.count, i + limit)
+            row[low - 1] = low == 1 ? min(i, outside) : outside
+            var rowMin = row[low - 1]
+            if low <= high {
+                for j in low...high {
+                    let v = min(previous[j] + 1, row[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+                    row[j] = min(v, outside)
+                    rowMin = min(rowMin, row[j])
+                }
             }
+            if high < b.count { row[high + 1] = outside }
+            if rowMin > limit { return nil }
             swap(&previous, &row)
         }
-        return previous[b.count]
+        return previous[b.count] <= limit ? previous[b.count] : nil
     }
 
     /// `message; did you mean 'x'?` when a close candidate exists.

@@ -62,15 +62,18 @@ extension Checker {
                 t.condition.location,
                 "condition is nested too deeply through features and tags (depth \(depth), the limit is \(limits.maxEvaluationDepth))")
         }
-        let cost = usage.cost + reach(usage).cost
+        let reached = reach(usage, costLimit: limits.maxRuleCost)
+        let cost = usage.cost + reached.cost
         if cost > limits.maxRuleCost {
             diagnostics.error(
-                t.name.location, "tag '\(t.name.name)' is too expensive to evaluate (cost \(cost), the limit is \(limits.maxRuleCost))")
+                t.name.location,
+                "tag '\(t.name.name)' is too expensive to evaluate (\(costText(cost, reached)), the limit is \(limits.maxRuleCost))")
         }
         let checked = CheckedTag(node: typed.node, explanation: explanation, uses: usage, depth: depth)
         usage = saved
         tagCheckingStack.removeLast()
-        guard errorCount == errorsBefore else {
+        // An error type without a new error: something it reads failed before (reported there).
+        guard errorCount == errorsBefore, typed.type != .error else {
             tagStates[i] = .failed
             return nil
         }
@@ -97,7 +100,9 @@ extension Checker {
             diagnostics.error(n.location, Suggest.message("unknown tag '\(n.name)'", n.name, among: tags.map(\.name.name)))
             return .error
         }
-        guard let c = checkTag(i, referencedAt: at) else { return .error }
+        guard referenceWithinDepth(recurses: tagNeedsCheck(i), n.name, at: at), let c = checkTag(i, referencedAt: at) else {
+            return .error
+        }
         if c.readsScore, scope.context != .tag {
             diagnostics.error(
                 at,
@@ -109,6 +114,20 @@ extension Checker {
         usage.featureDepth = max(usage.featureDepth, c.depth)
         usage.readsScore = usage.readsScore || c.readsScore
         return Typed(node: .tagged(i), type: .bool)
+    }
+
+    /// Checks every tag that reaches no cycle of tags, each after the tags it reads, like
+    /// `checkFeaturesInDependencyOrder` (run after the features, which tags may read).
+    func checkTagsInDependencyOrder() {
+        let reads = tags.map { t in Checker.references(in: t.condition).tags.compactMap { tagIndex[$0] } }
+        for i in Checker.acyclicPostOrder(count: reads.count, edges: { reads[$0] }) { checkTag(i) }
+    }
+
+    /// Whether reading tag `i` checks it now (recursively): not when it is checked already or
+    /// being checked (a cycle, reported as such).
+    private func tagNeedsCheck(_ i: Int) -> Bool {
+        if case .unchecked = tagStates[i] { return true }
+        return false
     }
 
     /// `entity`, `score` or `grade` read at `at`: `entity` in any enterprise expression, `score` and

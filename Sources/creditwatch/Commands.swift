@@ -5,6 +5,7 @@ import KafkaIngest
 import Logging
 import Metrics
 import PostgresStore
+import RedisFeatures
 import Prometheus
 import ServiceLifecycle
 import Simulator
@@ -50,6 +51,38 @@ struct Migrate: AsyncParsableCommand {
             group.addTask { await store.run() }
             let applied = try await store.migrate()
             print(applied.isEmpty ? "schema is up to date" : "applied migrations \(applied.map(String.init).joined(separator: ", "))")
+            group.cancelAll()
+        }
+    }
+}
+
+struct Rebuild: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Rebuild the Redis feature windows from PostgreSQL, the store of record.",
+        discussion: """
+            The daemon does this by itself before its next batch when Redis has lost data (no marker, another \
+            store's, or behind PostgreSQL's feature sequence). This command forces it, e.g. after restoring Redis \
+            from a backup; run it while the daemon is stopped. Idempotent: an interrupted rebuild is run again.
+            """)
+
+    @OptionGroup var common: CommonOptions
+
+    func run() async throws {
+        let settings = try common.settings()
+        let logger = common.logger("creditwatch.rebuild")
+        let catalog = try ProjectFiles.catalog(at: settings.topicsPath)
+        let program = try ProjectFiles.program(at: settings.rulesPath, catalog: catalog, overrides: settings.ruleOverrides)
+        let store = try PostgresStore(configuration: settings.postgres, catalog: catalog, logger: logger)
+        let redis = try RedisConnection(host: settings.redisHost, port: settings.redisPort)
+        let features = try await FeatureWindows(connection: redis, catalog: catalog, logger: logger)
+        let processor = BatchProcessor(catalog: catalog, program: program, features: features, store: store)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await store.run() }
+            _ = try await store.migrate()
+            let rebuild = try await processor.rebuildFeatures(reason: "creditwatch rebuild")
+            print(
+                "rebuilt the feature store from PostgreSQL: \(rebuild.records) records, \(rebuild.versions) history "
+                    + "versions, \(rebuild.enterprises) enterprises' standings in \(rebuild.duration)")
             group.cancelAll()
         }
     }

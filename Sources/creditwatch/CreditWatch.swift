@@ -11,7 +11,9 @@ struct CreditWatch: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "creditwatch",
         abstract: "Credit-risk early warning: department feeds → feature windows → rules → alerts.",
-        subcommands: [Run.self, Migrate.self, Rules.self, ReplayCommand.self, Topics.self, Simulate.self, Version.self])
+        subcommands: [
+            Run.self, Migrate.self, Rebuild.self, Rules.self, ReplayCommand.self, Topics.self, Simulate.self, Version.self,
+        ])
 }
 
 /// Options every subcommand that touches the stack shares.

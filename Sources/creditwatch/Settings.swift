@@ -32,6 +32,7 @@ struct Settings {
         "postgres.user": "CREDITWATCH_PG_USER", "postgres.password": "CREDITWATCH_PG_PASSWORD",
         "postgres.database": "CREDITWATCH_PG_DATABASE", "postgres.schema": "CREDITWATCH_PG_SCHEMA",
         "postgres.max_connections": "CREDITWATCH_PG_MAX_CONNECTIONS",
+        "postgres.answer_timeout_seconds": "CREDITWATCH_PG_ANSWER_TIMEOUT_SECONDS",
         "http.host": "CREDITWATCH_HTTP_HOST", "http.port": "CREDITWATCH_HTTP_PORT",
         "http.allow_anonymous": "CREDITWATCH_HTTP_ALLOW_ANONYMOUS",
         "rules.path": "CREDITWATCH_RULES", "topics.path": "CREDITWATCH_TOPICS",

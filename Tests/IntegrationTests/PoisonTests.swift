@@ -88,7 +88,9 @@ struct FailingOnRecord: CreditStore {
     func lookup(enterprises: Set<String>, accounts: Set<String>, names: Set<String>) async throws -> LinkingFacts {
         try await base.lookup(enterprises: enterprises, accounts: accounts, names: names)
     }
-    func unlinkedChanges(accounts: Set<String>) async throws -> [Change] { try await base.unlinkedChanges(accounts: accounts) }
+    func unlinkedChanges(accounts: Set<String>, names: Set<String>) async throws -> [Change] {
+        try await base.unlinkedChanges(accounts: accounts, names: names)
+    }
     func enterprises(after: String?, limit: Int) async throws -> [String] { try await base.enterprises(after: after, limit: limit) }
     func alertStates(subjects: Set<String>) async throws -> [String: [String: AlertState]] {
         try await base.alertStates(subjects: subjects)

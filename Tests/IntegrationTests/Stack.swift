@@ -136,13 +136,22 @@ struct Engine {
         return Engine(settings: settings, daemon: daemon, progress: progress, producer: producer, group: group, task: task)
     }
 
-    /// Produces the messages and waits until the engine has processed them.
+    /// Produces the messages and waits until the engine has processed them (and all produced
+    /// before them).
     mutating func send(_ messages: [SimulatedMessage]) async throws {
+        try produce(messages)
+        try await caughtUp()
+    }
+
+    /// Produces the messages without waiting for them.
+    mutating func produce(_ messages: [SimulatedMessage]) throws {
         for m in messages { try producer.send(topic: m.topic, key: m.key, value: m.value) }
         try producer.flush()
         sent += messages.count
-        try await progress.wait(for: sent)
     }
+
+    /// Waits until the engine has processed every message produced so far.
+    func caughtUp(timeout: Duration = .seconds(90)) async throws { try await progress.wait(for: sent, timeout: timeout) }
 
     func stop() async throws {
         await group.triggerGracefulShutdown()

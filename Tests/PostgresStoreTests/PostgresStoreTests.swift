@@ -14,7 +14,7 @@ struct PostgresStoreTests {
             #expect(applied == [])
             #expect(try await store.rows("SELECT version::text, name FROM schema_migrations ORDER BY version") == [
                 ["1", "quarantine"], ["2", "credit_record"], ["3", "enterprise_and_account_link"], ["4", "alert"],
-                ["5", "alert_lifecycle_scores_tags_rule_sets"],
+                ["5", "alert_lifecycle_scores_tags_rule_sets"], ["6", "feature_sync"],
             ])
         }
     }
@@ -23,7 +23,7 @@ struct PostgresStoreTests {
         try await withTestStore(migrate: false) { store in
             let first = try await store.migrate()
             let second = try await store.migrate()
-            #expect(first == [1, 2, 3, 4, 5])
+            #expect(first == [1, 2, 3, 4, 5, 6])
             #expect(second == [])
         }
     }
@@ -41,7 +41,7 @@ struct PostgresStoreTests {
                         \(window + "-15")::date)
                     """, logger: store.logger)
             }
-            #expect(try await store.migrate() == [5])
+            #expect(try await store.migrate(through: 5) == [5])
             #expect(try await store.rows(#"SELECT id::text, rule, status, coalesce(withdrawn_reason, '-') FROM alert ORDER BY id"#) == [
                 ["1", "tax_credit_low", "withdrawn", "已由同一规则的后续预警取代（迁移 5）"],
                 ["2", "tax_credit_low", "active", "-"],
@@ -50,6 +50,42 @@ struct PostgresStoreTests {
             #expect(try await store.rows("SELECT alert_id::text, kind FROM alert_event ORDER BY id") == [
                 ["1", "raised"], ["2", "raised"], ["3", "raised"], ["1", "withdrawn"],
             ])
+        }
+    }
+
+    @Test func featureSyncStartsAtZeroAndOnlyGrowsWithCommits() async throws {
+        try await withTestStore { store in
+            let start = try await store.featureSync()
+            #expect(start.sequence == 0)
+            #expect(UUID(uuidString: start.storeID) != nil)
+            var effects = BatchEffects()
+            effects.featureSequence = 7
+            try await store.commit(effects)
+            #expect(try await store.featureSync() == FeatureSync(storeID: start.storeID, sequence: 7))
+            effects.featureSequence = 5  // a late commit of an older batch never moves it back
+            try await store.commit(effects)
+            #expect(try await store.featureSync().sequence == 7)
+        }
+    }
+
+    @Test func storedRecordsAndVersionsWalkTheWholeStoreInPages() async throws {
+        try await withTestStore { store in
+            let first = Make.waterChange("WU-1", account: "W-001", name: "湘江机械（长沙）有限公司", uscc: TestUSCC.a, volume: 10)
+            let second = Make.waterChange("WU-2", account: "W-002", name: "株洲电力设备有限公司", uscc: nil, volume: 20)
+            try await store.commit(Make.effects(changes: [
+                LinkedChange(change: first, entity: EntityKey(.enterprise, TestUSCC.a)),
+                LinkedChange(change: second, entity: nil, unlinkedReason: "no USCC"),
+            ]))
+            let page1 = try await store.storedRecords(after: nil, limit: 1)
+            #expect(page1.map(\.change) == [first])
+            #expect(page1.map(\.entity) == [EntityKey(.enterprise, TestUSCC.a)])
+            let page2 = try await store.storedRecords(after: page1.last?.cursor, limit: 1)
+            #expect(page2.map(\.change.key) == ["WU-2"])
+            #expect(page2.map(\.entity) == [nil])
+            #expect(try await store.storedRecords(after: page2.last?.cursor, limit: 1).isEmpty)
+            // Versions: only linked records of the topics asked for.
+            #expect(try await store.storedVersions(of: ["water.usage"], after: nil, limit: 10).map(\.change.key) == ["WU-1"])
+            #expect(try await store.storedVersions(of: ["tax.payment"], after: nil, limit: 10).isEmpty)
         }
     }
 
@@ -356,13 +392,16 @@ struct PostgresStoreTests {
             ])
             #expect(try await store.recordCounts() == [TopicRecordCount(topic: "water.usage", records: 2, unlinked: 1, deleted: 0)])
 
-            let waiting = try await store.unlinkedChanges(accounts: ["W-001", "W-002", "W-404"])
+            let waiting = try await store.unlinkedChanges(accounts: ["W-001", "W-002", "W-404"], names: [])
             #expect(waiting == [unlinked])
+            // By the normalised name too (a registration arriving after the record).
+            #expect(try await store.unlinkedChanges(accounts: [], names: ["湘江机械(长沙)", "株洲电力设备"]) == [unlinked])
+            #expect(try await store.unlinkedChanges(accounts: [], names: ["湘江机械"]) == [])
 
             try await store.commit(Make.effects(
                 changes: [LinkedChange(change: waiting[0], entity: EntityKey(.enterprise, TestUSCC.a))],
                 links: [AccountOwnership(topicFamily: "water", accountNo: "W-001", uscc: TestUSCC.a)]))
-            #expect(try await store.unlinkedChanges(accounts: ["W-001"]) == [])
+            #expect(try await store.unlinkedChanges(accounts: ["W-001"], names: []) == [])
             #expect(try await store.rows(
                 "SELECT pk, entity_kind, entity_id, coalesce(unlinked_reason, '∅') FROM credit_record WHERE pk = 'WU-1'"
             ) == [["WU-1", "enterprise", TestUSCC.a, "∅"]])

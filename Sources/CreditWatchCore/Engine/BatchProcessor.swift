@@ -138,9 +138,10 @@ public actor BatchProcessor {
         var linked = decoded.map { linker.link($0) }
         effects.accountLinks = linker.newLinks
         let newAccounts = Set(linker.newLinks.map(\.accountNo))
-        if !newAccounts.isEmpty {
-            // Records kept as unlinked until now whose account just became known.
-            let waiting = try await store.unlinkedChanges(accounts: newAccounts)
+        if !newAccounts.isEmpty || !linker.newNames.isEmpty {
+            // Records kept as unlinked until now whose account or name just became known: the
+            // departments' histories arrive in any order.
+            let waiting = try await store.unlinkedChanges(accounts: newAccounts, names: linker.newNames)
             let relinked = waiting.map { linker.link($0) }.filter { $0.entity != nil }
             report.relinked = relinked.count
             linked += relinked

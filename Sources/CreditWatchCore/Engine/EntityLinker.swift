@@ -12,6 +12,8 @@ struct EntityLinker {
     private var names: [String: Set<String>] = [:]
     /// Account links learned from this batch's records.
     private(set) var newLinks: [AccountOwnership] = []
+    /// Normalised names registered by this batch: records kept unlinked under them can be linked now.
+    private(set) var newNames: Set<String> = []
 
     init(catalog: TopicCatalog) { self.catalog = catalog }
 
@@ -47,7 +49,9 @@ struct EntityLinker {
         for change in changes {
             guard case .enterprise(let uscc) = change.entity, change.operation != .delete else { continue }
             if change.topic == Registration.topic, case .string(let name)? = change.fields["name"] {
-                names[EnterpriseName.normalized(name), default: []].insert(uscc.value)
+                let normalized = EnterpriseName.normalized(name)
+                names[normalized, default: []].insert(uscc.value)
+                newNames.insert(normalized)
             }
             if let account = accountNumber(of: change), accounts[account] != uscc.value {
                 accounts[account] = uscc.value

@@ -9,8 +9,9 @@ public protocol CreditStore: Sendable {
     /// all of them, and the linker refuses to guess).
     func lookup(enterprises: Set<String>, accounts: Set<String>, names: Set<String>) async throws -> LinkingFacts
 
-    /// Records kept as unlinked whose account number is one of `accounts`: to be linked now.
-    func unlinkedChanges(accounts: Set<String>) async throws -> [Change]
+    /// Records kept as unlinked whose account number is one of `accounts` or whose normalised
+    /// customer name is one of `names`: to be linked now.
+    func unlinkedChanges(accounts: Set<String>, names: Set<String>) async throws -> [Change]
 
     /// Registered, not deleted enterprises (USCCs) after `after`, in order, at most `limit`.
     func enterprises(after: String?, limit: Int) async throws -> [String]

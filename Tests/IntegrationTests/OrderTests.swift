@@ -1,0 +1,36 @@
+import CreditWatchCore
+import Foundation
+import PostgresStore
+import RuleLanguage
+import Simulator
+import Testing
+
+@testable import creditwatch
+
+extension EngineIntegrationTests {
+    /// Departments' histories arrive in any order: water records named only by a variant of an
+    /// enterprise's name, or by an account no USCC has yet, sent before any registration, are linked
+    /// when the registrations arrive, and raise the same alerts as in the usual order.
+    @Test func recordsThatArriveBeforeTheirRegistrationAreLinkedWhenItArrives() async throws {
+        var engine = try await Engine.start("order")
+        let asOf = Day(year: 2026, month: 7, day: 20)!
+        // By name only (a variant: full-width brackets, 有限责任公司), and by account only.
+        let byName = Script.waterArrears(nil, account: "W-7001", customer: "邵阳市（测试）建工有限责任公司", months: 3, asOf: asOf)
+        let byAccount = Script.waterArrears(nil, account: "W-0003", customer: "云帆", months: 4, asOf: asOf)
+        try await engine.send([byName, byAccount])
+        #expect(try await engine.store.recordCounts() == [TopicRecordCount(topic: "water.arrears", records: 2, unlinked: 2, deleted: 0)])
+
+        // Then the registrations, and a usage record that ties account W-0003 to E3.
+        try await engine.send(Self.registrations)
+        try await engine.send([
+            Script.waterUsage(Self.e3, account: "W-0003", customer: "邵阳云帆软件", Month(year: 2026, month: 6), volume: 300)
+        ])
+        #expect(
+            try await engine.store.recordCounts().first { $0.topic == "water.arrears" }
+                == TopicRecordCount(topic: "water.arrears", records: 2, unlinked: 0, deleted: 0))
+        let arrears = try await engine.alerts().filter { $0.rule == "water_arrears" }.sorted { $0.subjectID < $1.subjectID }
+        #expect(arrears.map(\.subjectID) == [Self.e3, Self.e4])
+        #expect(arrears.map(\.explanation) == ["水费已欠费 4 个月，欠费金额 16000 元", "水费已欠费 3 个月，欠费金额 12000 元"])
+        try await engine.stop()
+    }
+}
