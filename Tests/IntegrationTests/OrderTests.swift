@@ -34,3 +34,29 @@ extension EngineIntegrationTests {
         try await engine.stop()
     }
 }
+
+extension EngineIntegrationTests {
+    /// A billing period is complete once the enterprise's record for it arrives: a water collapse
+    /// whose third month is the newest alerts with that month's record, not a month later.
+    @Test func aWaterCollapseInTheNewestMonthAlertsWhenThatMonthArrives() async throws {
+        var engine = try await Engine.start("newest")
+        try await engine.send([Self.registrations[0]])
+        let normal = (0..<12).map { Month(year: 2025, month: 1) + $0 }
+        for m in normal {
+            try await engine.send([Script.waterUsage(Self.e1, account: "W-0001", customer: "湘中精密机械有限公司", m, volume: 1000)])
+        }
+        let collapsed = (0..<3).map { Month(year: 2026, month: 1) + $0 }
+        for m in collapsed.prefix(2) {
+            try await engine.send([Script.waterUsage(Self.e1, account: "W-0001", customer: "湘中精密机械有限公司", m, volume: 100)])
+        }
+        #expect(try await engine.alerts().isEmpty)
+        try await engine.send([
+            Script.waterUsage(Self.e1, account: "W-0001", customer: "湘中精密机械有限公司", collapsed[2], volume: 100)
+        ])
+        let alerts = try await engine.alerts()
+        #expect(alerts.map(\.rule) == ["water_usage_collapse"])
+        #expect(alerts.first?.window == "2026-03")
+        #expect(alerts.first?.explanation == "近3个月用水 300 立方米，仅为近12个月月均用水 775 立方米×3 的 12.9%（阈值 30%）")
+        try await engine.stop()
+    }
+}

@@ -33,6 +33,9 @@ public struct EntitySnapshot: Sendable {
     let clockTopics: Set<String>
     /// Monthly feeds: their windows end with the last complete month of the entity's own records.
     let monthlyTopics: Set<String>
+    /// Monthly feeds dated by a billing period (`water.usage`, `hrss.insurance`): an enterprise's
+    /// record for a period is its whole month, so that month counts as soon as it arrives.
+    let periodTopics: Set<String>
     /// topic → cadence, for freshness.
     let cadences: [String: Cadence]
     /// topic → its `end_time` field (a listing's removal date).
@@ -43,6 +46,7 @@ public struct EntitySnapshot: Sendable {
             topic.fields.first { $0.name == topic.eventTime }?.type != .timestamp
         }.map(\.name))
         monthlyTopics = Set(catalog.topics.values.filter { $0.cadence.expected == .monthly }.map(\.name))
+        periodTopics = Set(catalog.topics.values.filter { $0.field($0.eventTime)?.format == .period }.map(\.name))
         cadences = catalog.topics.mapValues(\.cadence)
         endTimes = catalog.topics.compactMapValues(\.endTime)
     }
@@ -83,12 +87,19 @@ public struct EntitySnapshot: Sendable {
         return states
     }
 
-    /// A monthly feed's windows end with the last month before the enterprise's latest record in
-    /// that feed: complete months only, whatever the other feeds or partitions have reached.
+    /// A monthly feed's windows end with the enterprise's last complete month in that feed,
+    /// whatever the other feeds or partitions have reached: for a period feed the month of its
+    /// latest record (the record is the month), for others the month before it (payments of a
+    /// month still arriving never look like a collapse).
     func windowEnds(_ records: [String: [FactRecord]], asOf: Day) -> [String: Day] {
         var ends: [String: Day] = [:]
         for topic in monthlyTopics {
-            ends[topic] = Self.lastCompleteMonthEnd(records[topic]?.lazy.map(\.eventDay).max() ?? asOf)
+            let latest = records[topic]?.lazy.map(\.eventDay).max()
+            if periodTopics.contains(topic), let latest {
+                ends[topic] = latest.month.lastDay
+            } else {
+                ends[topic] = Self.lastCompleteMonthEnd(latest ?? asOf)
+            }
         }
         return ends
     }
