@@ -2,7 +2,9 @@
 # End-to-end throughput of the daemon (release build) on the real stack: the simulated city is
 # produced to fresh topics first, then the daemon drains that backlog — decode, link, Redis
 # windows, rule evaluation, PostgreSQL transaction, offset commit — and the time from its first
-# processed message to its last is measured from its own /metrics counter.
+# processed message to its last is measured from its own /metrics counter. It prints beside it
+# the peak RSS, the time per stage, Redis memory per enterprise per year of history, and the
+# ceilings of Redis and PostgreSQL measured on the same machine right after.
 #
 #   benchmarks/e2e-throughput.sh [ENTERPRISES] [PARTITIONS]   (defaults 3000, i.e. ~355k messages, and 4)
 #
@@ -26,6 +28,9 @@ export CREDITWATCH_PG_DATABASE="$CREDITWATCH_PG_TEST_DATABASE" CREDITWATCH_HTTP_
 
 SENT=$("$BIN" simulate --enterprises "$ENTERPRISES" --persons $((ENTERPRISES * 2 / 3)) --seed "$SEED" --partitions "$PARTITIONS" | awk '/^sent /{print $2}')
 echo "produced $SENT messages ($ENTERPRISES enterprises, seed $SEED, $PARTITIONS partitions per topic)"
+
+redis_used() { redis-cli -p "$REDIS_PORT" INFO memory | awk -F: '/^used_memory:/{print $2+0}'; }
+REDIS_BEFORE=$(redis_used)
 
 LOG="$STATE/log/$RUN.log"
 "$BIN" run --log-level warning >"$LOG" 2>&1 &
@@ -52,6 +57,7 @@ RSS=$(awk '/VmHWM/{print $2}' /proc/$PID/status)
 STAGES=$(curl -fsS --max-time 2 "http://127.0.0.1:$PORT/metrics" | awk -F'[{}" ]+' '/^creditwatch_ingest_stage_duration_sum/{for(i=1;i<NF;i++) if($i=="stage=") printf "%s %.1fs  ", $(i+1), $NF}')
 kill -TERM $PID; wait $PID || true
 trap - EXIT
+REDIS_AFTER=$(redis_used)
 
 SECS=$(awk "BEGIN{print $T1 - $T0}")
 RATE=$(awk "BEGIN{print ($N1 - $N0) / $SECS}")
@@ -60,4 +66,20 @@ QUARANTINED=$(PGPASSWORD="$CREDITWATCH_PG_PASSWORD" psql -h 127.0.0.1 -p "$PG_PO
 printf '\nmessages %d in %.1f s after the first: %.0f events/s; peak RSS %d MiB; alerts %d; quarantined %d\n' \
     "$((N1 - N0))" "$SECS" "$RATE" "$((RSS / 1024))" "$ALERTS" "$QUARANTINED"
 echo "time by stage (summed over batches): $STAGES"
+# The simulated city spans 25 months of monthly history.
+YEARS=$(awk 'BEGIN{print 25 / 12}')
+awk -v b="$REDIS_BEFORE" -v a="$REDIS_AFTER" -v e="$ENTERPRISES" -v y="$YEARS" \
+    'BEGIN{printf "redis: %.0f MiB for this city, %.1f KiB per enterprise per year of history\n", (a-b)/1048576, (a-b)/1024/e/y}'
+
+# Ceilings on the same machine, measured now: what the servers do alone.
+REDIS_OPS=$(redis-benchmark -p "$REDIS_PORT" -n 1000000 -P 64 -t hset --csv 2>/dev/null | awk -F'"' '/HSET/{print $4}')
+PG_ROWS=$(PGPASSWORD="$CREDITWATCH_PG_PASSWORD" psql -X -q -h 127.0.0.1 -p "$PG_PORT" -U "$CREDITWATCH_PG_USER" -d "$CREDITWATCH_PG_DATABASE" -v ON_ERROR_STOP=1 <<'SQL' | awk '/^Time:/{ms=$2} END{printf "%.0f\n", 500000 / (ms / 1000)}'
+CREATE TEMP TABLE ceiling (topic text, pk text, version bigint, fields jsonb, PRIMARY KEY (topic, pk));
+\timing on
+INSERT INTO ceiling SELECT 'tax.payment', 'P' || g, g, jsonb_build_object('amount', g, 'period', '2026-05') FROM generate_series(1, 500000) g;
+SQL
+)
+printf 'ceilings: redis %s pipelined HSET/s (redis-benchmark -P 64); postgresql %s rows/s into a keyed jsonb table (one INSERT … SELECT)\n' "$REDIS_OPS" "$PG_ROWS"
+awk -v r="$RATE" -v o="$REDIS_OPS" -v p="$PG_ROWS" \
+    'BEGIN{printf "end to end is %.1f%% of the redis ceiling at one op per event, %.1f%% of the postgresql row ceiling at two rows (record + history) per event\n", 100*r/o, 100*2*r/p}'
 echo "machine: $(nproc) cores, $(awk -F: '/model name/{print $2; exit}' /proc/cpuinfo | xargs), $(free -g | awk '/Mem:/{print $2}') GiB; command: benchmarks/e2e-throughput.sh $ENTERPRISES $PARTITIONS"

@@ -316,9 +316,20 @@ public final class FeatureWindows: FeatureStore {
         return FeatureSync(storeID: store, sequence: sequence)
     }
 
+    /// The sequence only grows (several instances mark batches in any order), unless the marker
+    /// names another store.
     public func markSynced(_ sync: FeatureSync) async throws {
-        try await run([["HSET", Self.metaKey, "store", sync.storeID, "sequence", String(sync.sequence)].map { Array($0.utf8) }])
+        try await run([["EVAL", Self.markScript, "1", Self.metaKey, sync.storeID, String(sync.sequence)].map { Array($0.utf8) }])
     }
+
+    static let markScript = """
+        local store = redis.call('HGET', KEYS[1], 'store')
+        local sequence = tonumber(redis.call('HGET', KEYS[1], 'sequence') or '-1')
+        if store ~= ARGV[1] or sequence < tonumber(ARGV[2]) then
+          redis.call('HSET', KEYS[1], 'store', ARGV[1], 'sequence', ARGV[2])
+        end
+        return 1
+        """
 
     public func entities(in topic: String) async throws -> [EntityKey] {
         let reply = try await connection.command("SMEMBERS", Self.topicEntitiesKey(topic))

@@ -1,5 +1,6 @@
 import CreditWatchCore
 import Foundation
+import Logging
 import PostgresStore
 import RedisFeatures
 import RuleLanguage
@@ -78,5 +79,21 @@ extension EngineIntegrationTests {
         let features = try await EngineFeatures(processor: engine.daemon.processor).features(of: Self.e1)
         #expect(features.first { $0.name == "tax_paid_3mo" }?.value == .number(450_000))
         try await engine.stop()
+    }
+}
+
+extension EngineIntegrationTests {
+    @Test func theFeatureMarkerOnlyGrowsUnlessTheStoreChanges() async throws {
+        let settings = try Stack.settings("marker")
+        try await Stack.flushRedis(settings)
+        let catalog = try ProjectFiles.catalog(at: settings.topicsPath)
+        let redis = try RedisConnection(host: settings.redisHost, port: settings.redisPort)
+        let features = try await FeatureWindows(connection: redis, catalog: catalog, logger: Logger(label: "test"))
+        #expect(try await features.featureSync() == nil)
+        try await features.markSynced(FeatureSync(storeID: "a", sequence: 5))
+        try await features.markSynced(FeatureSync(storeID: "a", sequence: 3))  // another instance, marking later
+        #expect(try await features.featureSync() == FeatureSync(storeID: "a", sequence: 5))
+        try await features.markSynced(FeatureSync(storeID: "b", sequence: 1))  // rebuilt for another store
+        #expect(try await features.featureSync() == FeatureSync(storeID: "b", sequence: 1))
     }
 }

@@ -44,7 +44,8 @@ public protocol CreditStore: Sendable {
 /// (in the same connection, so it is persisted after them), PostgreSQL with the batch's commit.
 /// Redis without the marker, with another store's identity, or behind PostgreSQL's sequence (a
 /// flush, a failover to an empty or lagging replica, a restart that lost its last second) has lost
-/// data, and the windows are rebuilt from PostgreSQL before anything is evaluated.
+/// data, and the windows are rebuilt from PostgreSQL before anything is evaluated. Both sides only
+/// grow, so instances that mark their batches in any order never make Redis look behind.
 public struct FeatureSync: Sendable, Hashable {
     /// The PostgreSQL store's identity (a UUID drawn once by its migrations).
     public var storeID: String
@@ -133,7 +134,8 @@ public protocol FeatureStore: Sendable {
     /// The marker of what this feature store holds (nil: none — an empty or foreign store).
     func featureSync() async throws -> FeatureSync?
 
-    /// Records that every update applied so far (in this connection) is durable up to `sync`.
+    /// Records that every update applied so far (in this connection) is durable up to `sync`; the
+    /// stored sequence never decreases while the store is the same.
     func markSynced(_ sync: FeatureSync) async throws
 }
 
