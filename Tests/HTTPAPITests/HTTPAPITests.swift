@@ -42,6 +42,30 @@ struct HTTPAPITests {
         }
     }
 
+    @Test func healthReportsIngestAndItsOutages() async throws {
+        let ingest = IngestHealth()
+        ingest.committed(at: 1_780_000_000)
+        try await withTestAPI(ingest: ingest) { _, client in
+            let ok = try await client.execute(uri: "/health", method: .get)
+            #expect(ok.status == .ok)
+            #expect(
+                ok.text
+                    == #"{"ingest":{"feature_rebuilds":0,"last_batch_at":"2026-05-28T20:26:40Z","quarantined_after_bisection":0,"status":"ok"},"status":"ok"}"#
+            )
+            ingest.failed(component: "redis", error: "redis io: Connection refused", at: 1_780_000_010)
+            ingest.failed(component: "redis", error: "redis connect: Connection refused", at: 1_780_000_011)
+            ingest.quarantinedAfterBisection(1)
+            let down = try await client.execute(uri: "/health", method: .get)
+            #expect(down.status == .serviceUnavailable)
+            #expect(
+                down.text
+                    == #"{"ingest":{"feature_rebuilds":0,"last_batch_at":"2026-05-28T20:26:40Z","outage":{"attempts":2,"component":"redis","error":"redis connect: Connection refused","since":"2026-05-28T20:26:50Z"},"quarantined_after_bisection":1,"status":"waiting"},"status":"degraded"}"#
+            )
+            ingest.committed(at: 1_780_000_020)
+            #expect(try await client.execute(uri: "/health", method: .get).status == .ok)
+        }
+    }
+
     @Test func healthIsUnavailableWithoutPostgreSQL() async throws {
         var unreachable = testStoreConfiguration()
         unreachable.port = 1

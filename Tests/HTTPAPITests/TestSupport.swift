@@ -43,6 +43,7 @@ func withTestAPI(
     storeConfiguration: PostgresStore.Configuration = testStoreConfiguration(),
     migrate: Bool = true,
     rules: (any RuleSetControl)? = nil,
+    ingest: IngestHealth? = nil,
     _ body: @Sendable (PostgresStore, any TestClientProtocol) async throws -> Void
 ) async throws {
     var logger = Logger(label: "test")
@@ -50,7 +51,7 @@ func withTestAPI(
     let store = try PostgresStore(configuration: storeConfiguration, catalog: TopicCatalog(topics: []), logger: logger)
     let app = buildApplication(
         configuration: configuration, store: store, features: features, metrics: PrometheusCollectorRegistry(),
-        logger: logger, rules: rules)
+        logger: logger, rules: rules, ingest: ingest)
     try await withThrowingTaskGroup(of: Void.self) { group in
         group.addTask { await store.run() }
         defer { group.cancelAll() }
