@@ -48,7 +48,6 @@ public struct IngestService: Service {
             // An idle stream still lets the processor finish what a rule-set reload started.
             if batch.isEmpty, await !processor.hasPendingWork { continue }
             let started = DispatchTime.now()
-            let outageBefore = health.snapshot.outage?.component
             guard let report = await process(batch[...]) else { return }
             do {
                 if !batch.isEmpty { try await consumer.commit(batch) }
@@ -56,11 +55,12 @@ public struct IngestService: Service {
                 // The effects are durable and idempotent: a failed commit only means re-delivery.
                 logger.warning("offset commit failed; the batch will be re-delivered", metadata: ["error": "\(error)"])
             }
-            health.committed(at: Self.now())
-            if let outageBefore {
-                Gauge(label: "creditwatch.ingest.outage", dimensions: [("component", outageBefore)]).record(0)
-                logger.info("outage over; ingest goes on", metadata: ["component": "\(outageBefore)"])
+            // An outage waited out while processing this batch is over now.
+            if let over = health.snapshot.outage?.component {
+                Gauge(label: "creditwatch.ingest.outage", dimensions: [("component", over)]).record(0)
+                logger.info("outage over; ingest goes on", metadata: ["component": "\(over)"])
             }
+            health.committed(at: Self.now())
             batchTimer.recordInterval(since: started)
             record(report)
             onBatch(report)
@@ -71,7 +71,7 @@ public struct IngestService: Service {
     /// Processes `batch`: retried while an outage lasts, bisected when its input fails. Nil when
     /// shutting down first.
     func process(_ batch: ArraySlice<InboundMessage>) async -> BatchReport? {
-        var delay = Duration.milliseconds(250)
+        var backoff = Backoff()
         while true {
             let failure: any Error
             do {
@@ -82,11 +82,11 @@ public struct IngestService: Service {
             if Task.isShuttingDownGracefully || Task.isCancelled { return nil }
             switch classify(failure) {
             case .outage(let component):
-                waitingOut(component: component, error: failure, delay: delay, messages: batch.count)
+                await waitOut(component: component, error: failure, messages: batch.count, &backoff)
             case .input(let reason) where batch.isEmpty:
                 // Only pending work (a re-evaluation after a reload) failed: there is no message
                 // to blame, so it is retried like an outage.
-                waitingOut(component: "engine", error: reason, delay: delay, messages: 0)
+                await waitOut(component: "engine", error: reason, messages: 0, &backoff)
             case .input(let reason) where batch.count == 1:
                 return await quarantine(batch.first!, reason: reason)
             case .input(let reason):
@@ -101,8 +101,6 @@ public struct IngestService: Service {
                 report.add(second)
                 return report
             }
-            try? await Task.sleep(for: delay)
-            delay = min(delay * 2, .seconds(30))
         }
     }
 
@@ -115,7 +113,7 @@ public struct IngestService: Service {
                 "topic": "\(message.topic)", "partition": "\(message.partition)", "offset": "\(message.offset)",
                 "reason": "\(reason)",
             ])
-        var delay = Duration.milliseconds(250)
+        var backoff = Backoff()
         while true {
             do {
                 let report = try await processor.quarantine(message, reason: full)
@@ -129,14 +127,14 @@ public struct IngestService: Service {
                 case .outage(let c): component = c
                 case .input: component = "postgresql"  // writing a quarantine row never fails on its input
                 }
-                waitingOut(component: component, error: error, delay: delay, messages: 1)
-                try? await Task.sleep(for: delay)
-                delay = min(delay * 2, .seconds(30))
+                await waitOut(component: component, error: error, messages: 1, &backoff)
             }
         }
     }
 
-    private func waitingOut(component: String, error: Any, delay: Duration, messages: Int) {
+    /// Reports an outage of `component` and sleeps the next back-off step before the retry.
+    private func waitOut(component: String, error: Any, messages: Int, _ backoff: inout Backoff) async {
+        let delay = backoff.next()
         health.failed(component: component, error: "\(error)", at: Self.now())
         Gauge(label: "creditwatch.ingest.outage", dimensions: [("component", component)]).record(1)
         Counter(label: "creditwatch.ingest.retries", dimensions: [("component", component)]).increment()
@@ -144,6 +142,17 @@ public struct IngestService: Service {
         logger.error(
             "batch waits for \(component); retrying",
             metadata: ["error": "\(error)", "messages": "\(messages)", "retry_in": "\(delay)"])
+        try? await Task.sleep(for: delay)
+    }
+
+    /// Waits between retries: 0.25 s, doubling up to 30 s.
+    struct Backoff {
+        private var delay = Duration.milliseconds(250)
+
+        mutating func next() -> Duration {
+            defer { delay = min(delay * 2, .seconds(30)) }
+            return delay
+        }
     }
 
     static func now() -> Double {

@@ -37,28 +37,15 @@ extension PostgresStore: CreditStore {
     public func unlinkedChanges(accounts: Set<String>, names: Set<String>) async throws -> [Change] {
         try await answered { [self] in
             guard !accounts.isEmpty || !names.isEmpty else { return [] }
-            let rows = try await client.query(
-                """
-                SELECT topic, pk, op, version, (event_day - DATE '1970-01-01')::int8, fields::text
+            let query: PostgresQuery = """
+                SELECT topic, pk, op, version, (event_day - DATE '1970-01-01')::int8, fields::text,
+                    NULL::text, NULL::text, NULL::text
                 FROM credit_record
                 WHERE entity_id IS NULL AND NOT deleted
                     AND (account_no = ANY(\(accounts.sorted())::text[]) OR normalised_name = ANY(\(names.sorted())::text[]))
                 ORDER BY topic, pk
-                """, logger: logger)
-            var changes: [Change] = []
-            for try await (topic, key, op, version, day, fieldsText) in rows.decode(
-                (String, String, String, Int64, Int, String).self)
-            {
-                let fields = try decodeFields(fieldsText, topic: topic, key: key)
-                guard let operation = ChangeOperation(rawValue: op) else {
-                    throw PostgresStoreError(.malformedStoredValue, "record \(topic)/\(key) has operation '\(op)'")
-                }
-                let entity = unlinkedEntity(topic: topic, fields: fields)
-                changes.append(Change(
-                    topic: topic, key: key, operation: operation, version: version, fields: fields, eventDay: Day(day),
-                    entity: entity))
-            }
-            return changes
+                """
+            return try await storedRecords(query).map(\.change)
         }
     }
 
@@ -183,7 +170,8 @@ extension PostgresStore: CreditStore {
         }
     }
 
-    /// Rows of (topic, pk, op, version, day, fields, entity kind, entity id, division) as records.
+    /// Rows of (topic, pk, op, version, day, fields, entity kind, entity id, division) as records:
+    /// the changes that stored them (same operation and version).
     private func storedRecords(_ query: PostgresQuery) async throws -> [StoredRecord] {
         let rows = try await client.query(query, logger: logger)
         var records: [StoredRecord] = []
@@ -194,21 +182,22 @@ extension PostgresStore: CreditStore {
             guard let operation = ChangeOperation(rawValue: op) else {
                 throw PostgresStoreError(.malformedStoredValue, "record \(topic)/\(key) has operation '\(op)'")
             }
+            // The entity as the change named it: the linked one, else the keys to link it by.
             var entity: EntityKey?
-            var reference = unlinkedEntity(topic: topic, fields: fields)
+            var reference: EntityRef?
             switch (kind, id) {
             case ("enterprise"?, let id?):
                 entity = EntityKey(.enterprise, id)
-                if let uscc = try? USCC(validating: id) { reference = .enterprise(uscc) }
+                reference = (try? USCC(validating: id)).map(EntityRef.enterprise)
             case ("person"?, let id?):
                 entity = EntityKey(.person, id)
-                if let person = try? ResidentID(validating: id) { reference = .person(person) }
+                reference = (try? ResidentID(validating: id)).map(EntityRef.person)
             default: break
             }
             records.append(StoredRecord(
                 change: Change(
                     topic: topic, key: key, operation: operation, version: version, fields: fields, eventDay: Day(day),
-                    entity: reference),
+                    entity: reference ?? unlinkedEntity(topic: topic, fields: fields)),
                 entity: entity, division: division))
         }
         return records

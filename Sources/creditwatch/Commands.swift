@@ -5,7 +5,6 @@ import KafkaIngest
 import Logging
 import Metrics
 import PostgresStore
-import RedisFeatures
 import Prometheus
 import ServiceLifecycle
 import Simulator
@@ -70,12 +69,7 @@ struct Rebuild: AsyncParsableCommand {
     func run() async throws {
         let settings = try common.settings()
         let logger = common.logger("creditwatch.rebuild")
-        let catalog = try ProjectFiles.catalog(at: settings.topicsPath)
-        let program = try ProjectFiles.program(at: settings.rulesPath, catalog: catalog, overrides: settings.ruleOverrides)
-        let store = try PostgresStore(configuration: settings.postgres, catalog: catalog, logger: logger)
-        let redis = try RedisConnection(host: settings.redisHost, port: settings.redisPort)
-        let features = try await FeatureWindows(connection: redis, catalog: catalog, logger: logger)
-        let processor = BatchProcessor(catalog: catalog, program: program, features: features, store: store)
+        let (_, _, store, processor) = try await Daemon.engine(settings: settings, logger: logger)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await store.run() }
             _ = try await store.migrate()

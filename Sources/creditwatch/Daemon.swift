@@ -35,13 +35,7 @@ struct Daemon {
         storeSeam: (PostgresStore) -> any CreditStore = { $0 }
     ) async throws -> Daemon {
         try LibrdkafkaVersion.check()
-        let catalog = try ProjectFiles.catalog(at: settings.topicsPath)
-        // A rule set that fails the check never starts: the diagnostics are the error.
-        let program = try ProjectFiles.program(at: settings.rulesPath, catalog: catalog, overrides: settings.ruleOverrides)
-        let store = try PostgresStore(configuration: settings.postgres, catalog: catalog, logger: logger)
-        let redis = try RedisConnection(host: settings.redisHost, port: settings.redisPort)
-        let features = try await FeatureWindows(connection: redis, catalog: catalog, logger: logger)
-        let processor = BatchProcessor(catalog: catalog, program: program, features: features, store: storeSeam(store))
+        let (catalog, program, store, processor) = try await engine(settings: settings, logger: logger, storeSeam: storeSeam)
         let consumer = try KafkaConsumer(configuration: settings.kafka, topics: catalog.topics.keys.sorted(), logger: logger)
         let health = IngestHealth()
         await processor.observeRebuilds { rebuild in
@@ -86,6 +80,21 @@ struct Daemon {
 }
 
 extension Daemon {
+    /// The engine over its stores, as the settings name them: the catalog, the checked rule program
+    /// (a rule set that fails the check never starts: the diagnostics are the error), the store of
+    /// record (not running yet) and the batch processor over it and the feature store.
+    static func engine(
+        settings: Settings, logger: Logger, storeSeam: (PostgresStore) -> any CreditStore = { $0 }
+    ) async throws -> (TopicCatalog, RuleProgram, PostgresStore, BatchProcessor) {
+        let catalog = try ProjectFiles.catalog(at: settings.topicsPath)
+        let program = try ProjectFiles.program(at: settings.rulesPath, catalog: catalog, overrides: settings.ruleOverrides)
+        let store = try PostgresStore(configuration: settings.postgres, catalog: catalog, logger: logger)
+        let redis = try RedisConnection(host: settings.redisHost, port: settings.redisPort)
+        let features = try await FeatureWindows(connection: redis, catalog: catalog, logger: logger)
+        let processor = BatchProcessor(catalog: catalog, program: program, features: features, store: storeSeam(store))
+        return (catalog, program, store, processor)
+    }
+
     /// The adapters' classifications of a failed batch; an error none of them knows is the input's
     /// (a message that makes the engine fail), which bisection isolates.
     @Sendable static func failureKind(of error: any Error) -> FailureKind {

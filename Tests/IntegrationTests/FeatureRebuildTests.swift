@@ -67,7 +67,9 @@ extension EngineIntegrationTests {
         for m in Script.months.prefix(3) { try await engine.send(Self.month(m)) }
         // As if Redis had lost its last writes (restarted from an older append-only file).
         let redis = try RedisConnection(host: engine.settings.redisHost, port: engine.settings.redisPort)
-        let held = try #require(try await engine.daemon.processor.featureStoreSync())
+        let catalog = try ProjectFiles.catalog(at: engine.settings.topicsPath)
+        let features = try await FeatureWindows(connection: redis, catalog: catalog, logger: Logger(label: "test"))
+        let held = try #require(try await features.featureSync())
         _ = try await redis.command("HSET", "cw:meta", "sequence", String(held.sequence - 2))
         _ = try await redis.command("DEL", "cw:{\(Self.e1)}:rec:tax.payment", "cw:{\(Self.e1)}:win:tax.payment")
         try await engine.send(Self.month(Script.months[3]))
@@ -76,8 +78,8 @@ extension EngineIntegrationTests {
         #expect(
             health.lastRebuild?.reason
                 == "the feature store is at sequence \(held.sequence - 2), PostgreSQL at \(held.sequence) (lost writes)")
-        let features = try await EngineFeatures(processor: engine.daemon.processor).features(of: Self.e1)
-        #expect(features.first { $0.name == "tax_paid_3mo" }?.value == .number(450_000))
+        let profile = try await EngineFeatures(processor: engine.daemon.processor).features(of: Self.e1)
+        #expect(profile.first { $0.name == "tax_paid_3mo" }?.value == .number(450_000))
         try await engine.stop()
     }
 }

@@ -278,7 +278,7 @@ public struct ChangeDecoder: Sendable {
             }
             guard d.isFinite, abs(d) <= ChangeDecoder.decimalLimit else {
                 throw Rejection(
-                    "field '\(name)': \(json.summary) is outside ±90000000000000, the range kept exact to 0.01")
+                    "field '\(name)': \(json.summary) is outside ±\(Int64(ChangeDecoder.decimalLimit)), the range kept exact to 0.01")
             }
             return .number(d)
         case .int:

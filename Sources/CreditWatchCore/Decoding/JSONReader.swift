@@ -46,7 +46,7 @@ enum JSONReadError: Error, Sendable {
 /// `.number`). It uses Foundation's `JSONSerialization` today (which rejects invalid UTF-8, lone
 /// surrogates and numbers beyond Double); a faster parser (yyjson) replaces this function alone.
 enum JSONReader {
-    static func parse(_ bytes: [UInt8], maxDepth: Int = 16) throws(JSONReadError) -> JSONValue {
+    static func parse(_ bytes: [UInt8], maxDepth: Int) throws(JSONReadError) -> JSONValue {
         let object: Any
         do {
             object = try JSONSerialization.jsonObject(with: Data(bytes), options: [.fragmentsAllowed])

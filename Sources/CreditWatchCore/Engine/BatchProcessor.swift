@@ -334,10 +334,7 @@ public actor BatchProcessor {
     private var knownSync: FeatureSync?
     private var rebuildObserver: (@Sendable (FeatureRebuild) -> Void)?
 
-    /// The feature store's marker as it is now.
-    public func featureStoreSync() async throws -> FeatureSync? { try await features.featureSync() }
-
-    /// Called when a rebuild starts (`finished` nil) and when it ends: logs, health, metrics.
+    /// Called when a rebuild starts (`finished` false) and when it ends: logs, health, metrics.
     public func observeRebuilds(_ observer: @escaping @Sendable (FeatureRebuild) -> Void) {
         rebuildObserver = observer
     }
