@@ -8,24 +8,27 @@ import RuleLanguage
 /// atomic per entity; industry keys are tagged by division and updated by the same script with
 /// their own ledger, so concurrent daemon instances can update a division safely):
 ///
-///     cw:{E}:rec:T        HASH pk → ledger entry (version, deleted, bucket, contribution, record)
-///     cw:{E}:win:T        HASH "YYYY-MM|column" → sum in hundredths, "YYYY-MM|#" → record count
-///     cw:{E}:hist:T       HASH "pk|version" → every version of a record (topics whose history rules read)
-///     cw:ind:{D}:rec:T    HASH "E|pk" → ledger entry without the record
-///     cw:ind:{D}:win:T    as cw:{E}:win:T, summed over the division
+///     cw:{E}:rec:T        HASH pk → ledger entry (version, deleted, event day, the record's fields
+///                         that the live program reads: `FeaturePlan`)
+///     cw:{E}:hist:T       HASH "pk|version" → every version of a record (topics whose history rules
+///                         read), with the fields the program reads of them
+///     cw:ind:{D}:rec:T    HASH "E|pk" → ledger entry (version, deleted, bucket, contribution)
+///     cw:ind:{D}:win:T    HASH "YYYY-MM|column" → sum in hundredths over the division, "YYYY-MM|#" →
+///                         record count
 ///     cw:ind:{D}:members  SET of the division's registered enterprises
 ///     cw:ind:{D}:alerted  SET of its enterprises with an active high or critical alert
 ///     cw:ind:{D}:lead     ZSET of its enterprises by the rule set's leader-ranking measure
 ///     cw:topic:{T}:entities  SET of the entities with records in monthly feed T (absence sweeps)
 ///     cw:feeds            HASH topic → latest event day delivered (the city's feed clock)
-///     cw:meta             HASH store → PostgreSQL store id, sequence → last feature batch applied
+///     cw:meta             HASH store → PostgreSQL store id, sequence → last feature batch applied,
+///                         keeps → what the ledgers hold (`FeaturePlan.description`)
 ///
-/// The ledger is what makes every update idempotent: it records the version and the exact
-/// contribution a record made, so a re-delivered change is skipped, an update subtracts the
-/// old contribution before adding the new one, and a delete subtracts it.
+/// The ledger is what makes every update idempotent: it records the version (and, for a
+/// division, the exact contribution a record made), so a re-delivered change is skipped, an
+/// update replaces the old entry (subtracting its contribution before adding the new one), and a
+/// delete marks it deleted. Raw records stay in PostgreSQL.
 public final class FeatureWindows: FeatureStore {
     private let connection: RedisConnection
-    private let numericColumns: [String: [String]]
     /// Monthly feeds: their entities are tracked, so that absence rules can sweep them.
     private let monthlyTopics: Set<String>
     private let logger: Logger
@@ -37,9 +40,6 @@ public final class FeatureWindows: FeatureStore {
     public init(connection: RedisConnection, catalog: TopicCatalog, logger: Logger) async throws {
         self.connection = connection
         self.logger = logger
-        self.numericColumns = catalog.topics.mapValues { topic in
-            topic.fields.filter { $0.type.isNumeric }.map(\.name).sorted()
-        }
         self.monthlyTopics = Set(catalog.topics.values.filter { $0.cadence.expected == .monthly }.map(\.name))
         self.applySHA = try await Self.loadScript(connection)
     }
@@ -60,27 +60,27 @@ public final class FeatureWindows: FeatureStore {
 
     // MARK: Apply
 
-    public func apply(_ updates: [FeatureUpdate], industrySeries: Set<String>, historyTopics: Set<String>) async throws {
+    public func apply(_ updates: [FeatureUpdate], plan: FeaturePlan) async throws {
         var commands: [[[UInt8]]] = []
         commands.reserveCapacity(updates.count * 2)
-        let industryColumns = Self.columnsByTopic(industrySeries)
+        let industryColumns = Self.columnsByTopic(plan.industrySeries)
         for update in updates {
             let change = update.change
             let entity = update.entity.id
             let deleted = change.operation == .delete
             let bucket = change.eventDay.month.description
-            let columns = numericColumns[change.topic] ?? []
-            var payload = Array("\(change.eventDay.value)\t".utf8)
-            RecordCodec.encode(change.fields, into: &payload)
             commands.append(applyCommand(
-                ledger: Self.entityKey(entity, "rec", change.topic), window: Self.entityKey(entity, "win", change.topic),
-                member: change.key, version: change.version, deleted: deleted, bucket: bucket,
-                contribution: deleted ? "" : Contribution.encode(change.fields, columns: columns), payload: payload))
+                ledger: Self.entityKey(entity, "rec", change.topic), window: nil,
+                member: change.key, version: change.version, deleted: deleted, bucket: bucket, contribution: "",
+                payload: Self.payload(change.eventDay, plan.kept(change.fields, topic: change.topic))))
             if monthlyTopics.contains(change.topic), !deleted {
                 commands.append(["SADD", Self.topicEntitiesKey(change.topic), entity].map { Array($0.utf8) })
             }
-            if historyTopics.contains(change.topic), !deleted {
-                commands.append(["HSETNX", Self.entityKey(entity, "hist", change.topic), "\(change.key)|\(change.version)"].map { Array($0.utf8) } + [payload])
+            if plan.historyFields[change.topic] != nil, !deleted {
+                // HSET, not HSETNX: a rebuild for a program that reads more of the versions rewrites them.
+                commands.append(
+                    ["HSET", Self.entityKey(entity, "hist", change.topic), "\(change.key)|\(change.version)"].map { Array($0.utf8) }
+                        + [Self.payload(change.eventDay, plan.keptVersion(change.fields, topic: change.topic))])
             }
             if let division = update.division, update.entity.kind == .enterprise {
                 if let columns = industryColumns[change.topic] {
@@ -110,11 +110,19 @@ public final class FeatureWindows: FeatureStore {
         return commands.map { $0.map { Array($0.utf8) } }
     }
 
+    /// `eventDay \t fields`: what the ledger and the history keep of a record.
+    static func payload(_ eventDay: Day, _ fields: [String: Value]) -> [UInt8] {
+        var payload = Array("\(eventDay.value)\t".utf8)
+        RecordCodec.encode(fields, into: &payload)
+        return payload
+    }
+
     private func applyCommand(
-        ledger: String, window: String, member: String, version: Int64, deleted: Bool, bucket: String,
+        ledger: String, window: String?, member: String, version: Int64, deleted: Bool, bucket: String,
         contribution: String, payload: [UInt8]
     ) -> [[UInt8]] {
-        ["EVALSHA", applySHA, "2", ledger, window, member, String(version), deleted ? "1" : "0", bucket, contribution]
+        let keys = window.map { ["2", ledger, $0] } ?? ["1", ledger]
+        return (["EVALSHA", applySHA] + keys + [member, String(version), deleted ? "1" : "0", bucket, contribution])
             .map { Array($0.utf8) } + [payload]
     }
 
@@ -142,11 +150,9 @@ public final class FeatureWindows: FeatureStore {
 
     // MARK: Read
 
-    public func records(of entities: [EntityKey], topics: Set<String>, historyTopics: Set<String>) async throws
-        -> [EntityKey: [String: [FactRecord]]]
-    {
-        let topicList = topics.sorted()
-        let historyList = historyTopics.sorted()
+    public func records(of entities: [EntityKey], plan: FeaturePlan) async throws -> [EntityKey: [String: [FactRecord]]] {
+        let topicList = plan.readTopics.sorted()
+        let historyList = plan.historyTopics.sorted()
         var commands: [[String]] = []
         for entity in entities {
             for topic in topicList { commands.append(["HGETALL", Self.entityKey(entity.id, "rec", topic)]) }
@@ -308,18 +314,18 @@ public final class FeatureWindows: FeatureStore {
     }
 
     public func featureSync() async throws -> FeatureSync? {
-        let reply = try await connection.command("HMGET", Self.metaKey, "store", "sequence")
+        let reply = try await connection.command("HMGET", Self.metaKey, "store", "sequence", "keeps")
         if case .error(let message) = reply { throw RedisError(code: .reply, message: message) }
-        guard case .array(let items) = reply, items.count == 2, let store = items[0].text,
+        guard case .array(let items) = reply, items.count == 3, let store = items[0].text,
             let sequence = items[1].text.flatMap(Int64.init)
         else { return nil }
-        return FeatureSync(storeID: store, sequence: sequence)
+        return FeatureSync(storeID: store, sequence: sequence, keeps: items[2].text)
     }
 
     /// The sequence only grows (several instances mark batches in any order), unless the marker
-    /// names another store.
+    /// names another store; what the ledgers keep is recorded as given.
     public func markSynced(_ sync: FeatureSync) async throws {
-        try await run([["EVAL", Self.markScript, "1", Self.metaKey, sync.storeID, String(sync.sequence)].map { Array($0.utf8) }])
+        try await run([["EVAL", Self.markScript, "1", Self.metaKey, sync.storeID, String(sync.sequence), sync.keeps ?? ""].map { Array($0.utf8) }])
     }
 
     static let markScript = """
@@ -328,6 +334,7 @@ public final class FeatureWindows: FeatureStore {
         if store ~= ARGV[1] or sequence < tonumber(ARGV[2]) then
           redis.call('HSET', KEYS[1], 'store', ARGV[1], 'sequence', ARGV[2])
         end
+        if ARGV[3] ~= '' then redis.call('HSET', KEYS[1], 'keeps', ARGV[3]) end
         return 1
         """
 
@@ -335,11 +342,6 @@ public final class FeatureWindows: FeatureStore {
         let reply = try await connection.command("SMEMBERS", Self.topicEntitiesKey(topic))
         guard case .array(let items) = reply else { return [] }
         return items.compactMap(\.text).sorted().map { EntityKey(.enterprise, $0) }
-    }
-
-    /// Monthly sums of an enterprise's numeric fields (for display): `column` → month → sum.
-    public func monthlySums(of entity: String, topic: String) async throws -> [String: [Month: Double]] {
-        Self.windowSums(try await connection.command("HGETALL", Self.entityKey(entity, "win", topic)))
     }
 
     /// A window hash (`YYYY-MM|column` → hundredths, `YYYY-MM|#` → count) as column → month → value.
@@ -358,9 +360,9 @@ public final class FeatureWindows: FeatureStore {
     }
 }
 
-/// Applies one record's contribution to a ledger hash and a window hash, atomically.
-/// KEYS[1] ledger, KEYS[2] window. ARGV: member, version, deleted (0/1), bucket, contribution
-/// ("column=hundredths,..."), payload. Ledger entry: version\tdeleted\tbucket\tcontribution\tpayload.
+/// Applies one record to a ledger hash and its contribution to a window hash (when given), atomically.
+/// KEYS[1] ledger, KEYS[2] window (optional). ARGV: member, version, deleted (0/1), bucket,
+/// contribution ("column=hundredths,..."), payload. Ledger entry: version\tdeleted\tbucket\tcontribution\tpayload.
 /// A change older than the ledger's is skipped; one of the same version is skipped when it carries
 /// the same content (a re-delivery or re-sent snapshot) and replaces it otherwise (feeds without a
 /// version); sums are integers in hundredths so subtraction is exact.
@@ -371,7 +373,7 @@ if old then
   if old == entry then return 0 end
   local ov, od, ob, oc = string.match(old, '^([^\t]*)\t([^\t]*)\t([^\t]*)\t([^\t]*)\t')
   if tonumber(ov) > tonumber(ARGV[2]) then return 0 end
-  if od == '0' then
+  if od == '0' and KEYS[2] then
     redis.call('HINCRBY', KEYS[2], ob .. '|#', -1)
     for col, v in string.gmatch(oc, '([^,=]+)=(-?%d+)') do
       local negated = string.sub(v, 1, 1) == '-' and string.sub(v, 2) or ('-' .. v)
@@ -379,7 +381,7 @@ if old then
     end
   end
 end
-if ARGV[3] == '0' then
+if ARGV[3] == '0' and KEYS[2] then
   redis.call('HINCRBY', KEYS[2], ARGV[4] .. '|#', 1)
   for col, v in string.gmatch(ARGV[5], '([^,=]+)=(-?%d+)') do
     redis.call('HINCRBY', KEYS[2], ARGV[4] .. '|' .. col, v)

@@ -99,3 +99,49 @@ extension EngineIntegrationTests {
         #expect(try await features.featureSync() == FeatureSync(storeID: "b", sequence: 1))
     }
 }
+
+extension EngineIntegrationTests {
+    @Test func aReloadedRuleSetThatReadsAFieldTheStoreDoesNotKeepRebuildsIt() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("rules-\(UInt32.random(in: 0...UInt32.max))").path
+        try FileManager.default.copyItem(atPath: "\(Stack.root)/rules", toPath: folder)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        var engine = try await Engine.start("plan") { $0.rulesPath = folder }
+        try await engine.send([Self.registrations[0]])
+        // Four months: the 3-month window ends with the last complete one.
+        for m in Script.months.suffix(4) { try await engine.send([Script.taxPayment(Self.e1, m, amount: 150_000)]) }
+
+        // Redis keeps of a payment only what the shipped rules read of it.
+        let redis = try RedisConnection(host: engine.settings.redisHost, port: engine.settings.redisPort)
+        let features = try await FeatureWindows(connection: redis, catalog: engine.daemon.catalog, logger: Logger(label: "test"))
+        let e1 = EntityKey(.enterprise, Self.e1)
+        let shipped = await engine.daemon.processor.featurePlan
+        #expect(shipped.fields["tax.payment"] == ["amount", "period"])
+        let kept = try await features.records(of: [e1], plan: shipped)[e1]?["tax.payment"] ?? []
+        #expect(kept.count == 4)
+        #expect(kept.allSatisfy { Set($0.fields.keys) == ["amount", "period"] })
+
+        // An analyst adds a rule on the kind of tax: the store is rebuilt before it is evaluated.
+        try """
+            feature vat_paid_3mo = sum(tax.payment.amount, 3mo, where tax_type == "增值税")
+            rule vat_paid (min = 1) {
+              title    "近3个月缴纳增值税"
+              category tax
+              severity info
+              when     vat_paid_3mo >= min
+              cooldown 0d
+              explain  "近3个月缴纳增值税 {vat_paid_3mo} 元"
+            }
+            """.write(toFile: "\(folder)/vat.cwr", atomically: true, encoding: .utf8)
+        let status = await engine.daemon.rules.reload(trigger: "test")
+        #expect(status.lastFailure == nil)
+        try await Self.waitFor("the vat_paid alert") { try await engine.alerts().contains { $0.rule == "vat_paid" } }
+        let health = engine.daemon.health.snapshot
+        #expect(health.lastRebuild?.reason == "the rule set reads what the feature store does not keep: tax.payment.tax_type")
+        #expect(health.lastRebuild?.records == 5)
+        #expect(try await engine.alerts().first { $0.rule == "vat_paid" }?.explanation == "近3个月缴纳增值税 450000 元")
+        let plan = await engine.daemon.processor.featurePlan
+        #expect(plan.fields["tax.payment"] == ["amount", "period", "tax_type"])
+        #expect(try await features.featureSync()?.keeps == plan.description)
+        try await engine.stop()
+    }
+}

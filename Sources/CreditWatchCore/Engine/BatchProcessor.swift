@@ -57,6 +57,8 @@ public actor BatchProcessor {
     private let features: any FeatureStore
     private let store: any CreditStore
     private var program: RuleProgram
+    /// What the feature store keeps for `program`.
+    private var plan: FeaturePlan
     /// Registrations seen so far (enterprise → division/district): saves a lookup per batch.
     private var registrations: [String: Registration] = [:]
     private let snapshot: EntitySnapshot
@@ -67,20 +69,25 @@ public actor BatchProcessor {
         self.features = features
         self.store = store
         self.program = program
+        self.plan = FeaturePlan(program: program, catalog: catalog)
         self.snapshot = EntitySnapshot(catalog: catalog)
     }
 
     public var ruleSetVersion: String { program.version }
 
-    /// Swaps the rule program between batches (hot reload).
+    /// What the feature store keeps for the live program.
+    public var featurePlan: FeaturePlan { plan }
+
     /// Swaps the rule program between batches (hot reload). The active alerts of rules the new
-    /// set no longer has are withdrawn with the next batch's transaction.
+    /// set no longer has are withdrawn with the next batch's transaction; when the new set reads a
+    /// field the feature store does not keep, the next batch rebuilds the store first.
     public func replace(program: RuleProgram) {
         let kept = Set(program.rules.map(\.name))
         retired.formUnion(self.program.rules.map(\.name).filter { !kept.contains($0) })
         retired.subtract(kept)
         if program.version != self.program.version { reevaluation = (nil, program.version) }
         self.program = program
+        self.plan = FeaturePlan(program: program, catalog: catalog)
     }
 
     /// Whether a batch without messages has work: re-evaluating after a reload, retiring rules.
@@ -98,6 +105,7 @@ public actor BatchProcessor {
         // The whole batch runs on the program live when it starts: a reload (another call on this
         // actor, possible at any suspension point below) takes effect with the next batch.
         let program = self.program
+        let plan = self.plan
         var report = BatchReport()
         report.messages = batch.count
         var effects = BatchEffects()
@@ -111,7 +119,7 @@ public actor BatchProcessor {
         }
 
         // 0. The feature store must hold what the store of record holds, else it is rebuilt first.
-        var sync = try await featuresInSync(program)
+        var sync = try await featuresInSync(program, plan: plan)
         lap("sync")
 
         // 1. Decode and validate; bad input goes to the quarantine, tombstones are skipped.
@@ -162,7 +170,7 @@ public actor BatchProcessor {
             updates.append(FeatureUpdate(
                 change: item.change, entity: entity, division: registrations[entity.id]?.division, previousDivision: previous))
         }
-        try await features.apply(updates, industrySeries: program.industrySeries, historyTopics: program.historyTopics)
+        try await features.apply(updates, plan: plan)
         if !updates.isEmpty {
             sync.sequence += 1
             try await features.markSynced(sync)
@@ -202,11 +210,12 @@ public actor BatchProcessor {
         }
         lap("clock")
 
-        // 5. Evaluate every entity the batch touched (one round trip for their records, one for
-        //    their alerts' states), score the enterprises, decide their alerts.
+        // 5. Evaluate every entity the batch touched (one round trip for their alerts' states, one
+        //    per chunk for their records, the next chunk read while this one is evaluated on every
+        //    core), score the enterprises, decide their alerts. Chunks bound the memory a batch
+        //    needs, whatever the city's size.
         let entities = touched.sorted()
         report.entitiesEvaluated = entities.count
-        let records = try await features.records(of: entities, topics: program.currentTopics, historyTopics: program.historyTopics)
         let candidateDivisions = Set(entities.compactMap { registrations[$0.id]?.division })
         let states = try await store.alertStates(
             subjects: Set(entities.map(\.id)).union(candidateDivisions.map { AlertRecord.Subject.industry(division: $0).id }))
@@ -216,57 +225,57 @@ public actor BatchProcessor {
         var standings: [IndustryStanding] = []
         var divisionClock: [String: Day] = [:]
         var pendingWrites: [String: (score: Int?, tags: Int?)] = [:]
-        for entity in entities {
-            let byTopic = records[entity] ?? [:]
-            let data = snapshot.data(entity: entity.id, records: byTopic, feeds: clock)
-            let evaluation: EntityEvaluation
-            var score: ScoreResult?
-            if entity.kind == .enterprise {
-                (evaluation, score) = program.evaluateAndScore(data)
-            } else {
-                evaluation = program.evaluate(data)
-            }
-            let registration = registrations[entity.id] ?? Registration(division: nil, district: nil)
-            let firings = evaluation.firings.map { firing in
-                let topics = program.absenceTopics(of: firing.rule)
-                return AlertRecord(
-                    firing: firing, subject: .entity(entity), ruleSetVersion: program.version,
-                    asOf: topics.isEmpty ? data.asOf : CompiledRule.absenceAsOf(topics, data), registration: registration)
-            }
-            effects.record(AlertLifecycle.decide(
-                firings: firings, suspended: Set(evaluation.suspended), liveRules: enterpriseRules,
-                states: states[entity.id] ?? [:], changes: (changesByEntity[entity] ?? []).map(\.change), asOf: data.asOf,
-                ruleSetVersion: program.version, endTimes: snapshot.endTimes))
-            // Scores and tags are written when they changed since this process last wrote them:
-            // most re-evaluations within a month change neither.
-            var written: (score: Int?, tags: Int?) = (nil, nil)
-            if let score {
-                let fingerprint = Self.fingerprint(score)
-                if lastWritten[entity.id]?.score != fingerprint {
-                    effects.scores.append(score)
-                    written.score = fingerprint
-                }
-            }
-            if entity.kind == .enterprise {
-                let fingerprint = Self.fingerprint(evaluation.tags)
-                if lastWritten[entity.id]?.tags != fingerprint {
-                    effects.tags.append(EnterpriseTags(
-                        uscc: entity.id, asOf: data.asOf, ruleSetVersion: program.version, memberships: evaluation.tags))
-                    written.tags = fingerprint
-                }
-            }
-            if written.score != nil || written.tags != nil { pendingWrites[entity.id] = written }
-            guard let division = registration.division else { continue }
-            standings.append(program.standing(of: entity.id, in: division, evaluation))
-            // An industry's monthly sums are complete up to the month its enterprises' series
-            // feeds are complete (not up to a court listing's date); an enterprise without records
-            // in those feeds does not move its industry's clock.
-            let complete = program.industrySeriesTopics.compactMap { topic in
-                byTopic[topic]?.lazy.map(\.eventDay).max().map(EntitySnapshot.lastCompleteMonthEnd)
-            }.min()
-            if let complete { divisionClock[division] = max(divisionClock[division] ?? complete, complete) }
+        let chunks = stride(from: 0, to: entities.count, by: Self.evaluationChunk).map {
+            Array(entities[$0..<min($0 + Self.evaluationChunk, entities.count)])
         }
-        lap("evaluate")
+        let features = self.features
+        var reading: Task<[EntityKey: [String: [FactRecord]]], any Error>? = chunks.first.map { first in
+            Task { try await features.records(of: first, plan: plan) }
+        }
+        for (index, chunk) in chunks.enumerated() {
+            let records = try await reading!.value
+            reading = index + 1 < chunks.count ? Task { [next = chunks[index + 1]] in try await features.records(of: next, plan: plan) } : nil
+            lap("read")
+            let evaluated = await Self.evaluate(chunk, records: records, program: program, snapshot: snapshot, feeds: clock)
+            lap("evaluate")
+            for item in evaluated {
+                let (entity, data, evaluation, score) = (item.entity, item.data, item.evaluation, item.score)
+                let registration = registrations[entity.id] ?? Registration(division: nil, district: nil)
+                let firings = evaluation.firings.map { firing in
+                    let topics = program.absenceTopics(of: firing.rule)
+                    return AlertRecord(
+                        firing: firing, subject: .entity(entity), ruleSetVersion: program.version,
+                        asOf: topics.isEmpty ? data.asOf : CompiledRule.absenceAsOf(topics, data), registration: registration)
+                }
+                effects.record(AlertLifecycle.decide(
+                    firings: firings, suspended: Set(evaluation.suspended), liveRules: enterpriseRules,
+                    states: states[entity.id] ?? [:], changes: (changesByEntity[entity] ?? []).map(\.change), asOf: data.asOf,
+                    ruleSetVersion: program.version, endTimes: snapshot.endTimes))
+                // Scores and tags are written when they changed since this process last wrote them:
+                // most re-evaluations within a month change neither.
+                var written: (score: Int?, tags: Int?) = (nil, nil)
+                if let score {
+                    let fingerprint = Self.fingerprint(score)
+                    if lastWritten[entity.id]?.score != fingerprint {
+                        effects.scores.append(score)
+                        written.score = fingerprint
+                    }
+                }
+                if entity.kind == .enterprise {
+                    let fingerprint = Self.fingerprint(evaluation.tags)
+                    if lastWritten[entity.id]?.tags != fingerprint {
+                        effects.tags.append(EnterpriseTags(
+                            uscc: entity.id, asOf: data.asOf, ruleSetVersion: program.version, memberships: evaluation.tags))
+                        written.tags = fingerprint
+                    }
+                }
+                if written.score != nil || written.tags != nil { pendingWrites[entity.id] = written }
+                guard let division = registration.division else { continue }
+                standings.append(program.standing(of: entity.id, in: division, evaluation))
+                if let complete = item.seriesComplete { divisionClock[division] = max(divisionClock[division] ?? complete, complete) }
+            }
+            lap("evaluate")
+        }
 
         // 6. Industry rules for the divisions the batch touched, through the same lifecycle.
         if program.hasIndustryRules, !divisionClock.isEmpty {
@@ -315,6 +324,52 @@ public actor BatchProcessor {
         return report
     }
 
+    /// Entities evaluated per round trip for their records.
+    static let evaluationChunk = 500
+    /// Evaluations run side by side (the pure part of the evaluate stage).
+    static let evaluationLanes = 2
+
+    /// One entity's evaluation, computed off the actor.
+    struct Evaluated: Sendable {
+        let entity: EntityKey
+        let data: EntityData
+        let evaluation: EntityEvaluation
+        let score: ScoreResult?
+        /// The end of the last month complete in all of the program's industry series feeds for this
+        /// enterprise (nil: it has no records there). An industry's monthly sums are complete up to
+        /// where its enterprises' series feeds are (not up to a court listing's date).
+        let seriesComplete: Day?
+    }
+
+    /// Evaluates (and scores) `entities` in `evaluationLanes` tasks: evaluation is pure.
+    static func evaluate(
+        _ entities: [EntityKey], records: [EntityKey: [String: [FactRecord]]], program: RuleProgram,
+        snapshot: EntitySnapshot, feeds: FeedClock
+    ) async -> [Evaluated] {
+        let lanes = max(1, min(evaluationLanes, entities.count))
+        let size = (entities.count + lanes - 1) / max(lanes, 1)
+        return await withTaskGroup(of: (Int, [Evaluated]).self) { group in
+            for lane in 0..<lanes {
+                let part = Array(entities[min(lane * size, entities.count)..<min((lane + 1) * size, entities.count)])
+                let partRecords = part.map { records[$0] ?? [:] }
+                group.addTask {
+                    (lane, zip(part, partRecords).map { entity, byTopic in
+                        let data = snapshot.data(entity: entity.id, records: byTopic, feeds: feeds)
+                        let (evaluation, score) = entity.kind == .enterprise
+                            ? program.evaluateAndScore(data) : (program.evaluate(data), nil)
+                        let complete = program.industrySeriesTopics.compactMap { topic in
+                            byTopic[topic]?.lazy.map(\.eventDay).max().map(EntitySnapshot.lastCompleteMonthEnd)
+                        }.min()
+                        return Evaluated(entity: entity, data: data, evaluation: evaluation, score: score, seriesComplete: complete)
+                    })
+                }
+            }
+            var parts: [[Evaluated]] = Array(repeating: [], count: lanes)
+            for await (lane, part) in group { parts[lane] = part }
+            return parts.flatMap { $0 }
+        }
+    }
+
     /// Quarantines a message whose processing fails for a reason of its own (found by bisecting
     /// its batch), so that the messages after it go on.
     public func quarantine(_ message: InboundMessage, reason: String) async throws -> BatchReport {
@@ -341,23 +396,27 @@ public actor BatchProcessor {
 
     /// The sync the next batch continues from, after rebuilding the feature store when it lost
     /// data (see `FeatureSync`). One Redis round trip per batch.
-    private func featuresInSync(_ program: RuleProgram) async throws -> FeatureSync {
-        let expected: FeatureSync
+    private func featuresInSync(_ program: RuleProgram, plan: FeaturePlan) async throws -> FeatureSync {
+        var expected: FeatureSync
         if let knownSync { expected = knownSync } else { expected = try await store.featureSync() }
+        expected.keeps = plan.description
         let held = try await features.featureSync()
-        if let held, held.storeID == expected.storeID, held.sequence >= expected.sequence {
-            knownSync = expected
-            return expected
-        }
         let reason: String
         switch held {
         case nil: reason = "the feature store has no marker (empty, flushed or new)"
         case let held? where held.storeID != expected.storeID:
             reason = "the feature store belongs to store \(held.storeID), not \(expected.storeID)"
-        case let held?:
+        case let held? where held.sequence < expected.sequence:
             reason = "the feature store is at sequence \(held.sequence), PostgreSQL at \(expected.sequence) (lost writes)"
+        case let held?:
+            let missing = plan.missing(from: held.keeps)
+            guard !missing.isEmpty else {
+                knownSync = expected
+                return expected
+            }
+            reason = "the rule set reads what the feature store does not keep: \(missing.joined(separator: ", "))"
         }
-        _ = try await rebuild(program, sync: expected, reason: reason)
+        _ = try await rebuild(program, plan: plan, sync: expected, reason: reason)
         knownSync = expected
         return expected
     }
@@ -367,15 +426,16 @@ public actor BatchProcessor {
     /// every registered enterprise's standing in its division. Idempotent (the ledger skips what
     /// is already there), so an interrupted rebuild is simply run again.
     public func rebuildFeatures(reason: String) async throws -> FeatureRebuild {
-        let sync = try await store.featureSync()
-        let result = try await rebuild(program, sync: sync, reason: reason)
+        var sync = try await store.featureSync()
+        sync.keeps = plan.description
+        let result = try await rebuild(program, plan: plan, sync: sync, reason: reason)
         knownSync = sync
         return result
     }
 
     static let rebuildPage = 5000
 
-    private func rebuild(_ program: RuleProgram, sync: FeatureSync, reason: String) async throws -> FeatureRebuild {
+    private func rebuild(_ program: RuleProgram, plan: FeaturePlan, sync: FeatureSync, reason: String) async throws -> FeatureRebuild {
         let started = ContinuousClock.now
         var result = FeatureRebuild(reason: reason)
         rebuildObserver?(result)
@@ -393,7 +453,7 @@ public actor BatchProcessor {
                 }
                 updates.append(FeatureUpdate(change: change, entity: entity, division: record.division))
             }
-            try await features.apply(updates, industrySeries: program.industrySeries, historyTopics: [])
+            try await features.apply(updates, plan: plan)
             result.records += page.count
             guard page.count == Self.rebuildPage, let last = page.last else { break }
             cursor = last.cursor
@@ -404,7 +464,7 @@ public actor BatchProcessor {
             let updates = page.compactMap { record in
                 record.entity.map { FeatureUpdate(change: record.change, entity: $0, division: record.division) }
             }
-            try await features.apply(updates, industrySeries: [], historyTopics: program.historyTopics)
+            try await features.apply(updates, plan: plan)
             result.versions += page.count
             guard page.count == Self.rebuildPage, let last = page.last else { break }
             cursor = last.cursor
@@ -423,7 +483,7 @@ public actor BatchProcessor {
             if !missing.isEmpty {
                 registrations.merge(try await store.lookup(enterprises: missing, accounts: [], names: []).registrations) { _, new in new }
             }
-            let records = try await features.records(of: entities, topics: program.currentTopics, historyTopics: program.historyTopics)
+            let records = try await features.records(of: entities, plan: plan)
             var standings: [IndustryStanding] = []
             for entity in entities {
                 guard let division = registrations[entity.id]?.division else { continue }
@@ -477,7 +537,7 @@ public actor BatchProcessor {
     /// The live program's view of one entity now: its features and what would fire (API profiles).
     public func evaluate(_ entity: EntityKey) async throws -> EntityEvaluation {
         let program = self.program
-        let records = try await features.records(of: [entity], topics: program.currentTopics, historyTopics: program.historyTopics)
+        let records = try await features.records(of: [entity], plan: plan)
         let feeds = try await loadedFeedClock()
         return program.evaluate(snapshot.data(entity: entity.id, records: records[entity] ?? [:], feeds: feeds))
     }

@@ -50,10 +50,14 @@ public struct FeatureSync: Sendable, Hashable {
     /// The PostgreSQL store's identity (a UUID drawn once by its migrations).
     public var storeID: String
     public var sequence: Int64
+    /// What the feature store keeps (`FeaturePlan.description` of the program it was last written
+    /// for); nil from the store of record, and from a feature store written before plans existed.
+    public var keeps: String?
 
-    public init(storeID: String, sequence: Int64) {
+    public init(storeID: String, sequence: Int64, keeps: String? = nil) {
         self.storeID = storeID
         self.sequence = sequence
+        self.keeps = keeps
     }
 }
 
@@ -107,11 +111,12 @@ public protocol FeatureStore: Sendable {
     /// Applies each change's contribution atomically and idempotently: a change already applied
     /// (same or older version) changes nothing, an update replaces the old contribution, a delete
     /// removes it. Industry windows of `industrySeries` (`topic.field`) are updated the same way.
-    func apply(_ updates: [FeatureUpdate], industrySeries: Set<String>, historyTopics: Set<String>) async throws
+    /// Records keep only the fields `plan` names; the versions of its history topics are kept too.
+    func apply(_ updates: [FeatureUpdate], plan: FeaturePlan) async throws
 
-    /// The current records of each entity in the given topics (and `topic#history` versions for
-    /// `historyTopics`), ready for evaluation.
-    func records(of entities: [EntityKey], topics: Set<String>, historyTopics: Set<String>) async throws -> [EntityKey: [String: [FactRecord]]]
+    /// The current records of each entity in the plan's read topics (and `topic#history` versions
+    /// of its history topics), with the fields the plan keeps, ready for evaluation.
+    func records(of entities: [EntityKey], plan: FeaturePlan) async throws -> [EntityKey: [String: [FactRecord]]]
 
     /// Records each evaluated enterprise's standing in its division — whether it has an active
     /// high or critical alert, and its leader-ranking measure — then reads the divisions'
@@ -135,7 +140,8 @@ public protocol FeatureStore: Sendable {
     func featureSync() async throws -> FeatureSync?
 
     /// Records that every update applied so far (in this connection) is durable up to `sync`; the
-    /// stored sequence never decreases while the store is the same.
+    /// stored sequence never decreases while the store is the same; `sync.keeps` (the plan the
+    /// updates were applied with) is recorded as it is.
     func markSynced(_ sync: FeatureSync) async throws
 }
 

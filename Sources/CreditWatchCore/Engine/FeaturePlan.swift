@@ -1,0 +1,91 @@
+import RuleLanguage
+
+/// What the feature store keeps for the live rule program, compiled from it and the catalog.
+///
+/// Raw records live in PostgreSQL, the store of record. Redis keeps, per enterprise, a ledger of
+/// its current records reduced to the fields the program reads (so that an update or delete
+/// replaces exactly what was there, and evaluation reads a few bytes per record), the versions of
+/// the topics whose history rules read, and per division the monthly sums of the industry series.
+/// A reloaded program that reads a field the store does not keep makes the engine rebuild the
+/// store from PostgreSQL (`missing(from:)`).
+public struct FeaturePlan: Sendable, Hashable {
+    /// topic → the fields kept of its records. Every catalog topic is here: one the program does
+    /// not read keeps only what moves an entity's clock (a listing's removal date).
+    public let fields: [String: Set<String>]
+    /// topic → the fields kept of its versions (`topic#history`), for the topics whose history the
+    /// program reads.
+    public let historyFields: [String: Set<String>]
+    /// `topic.field` series summed per division and month (industry rules).
+    public let industrySeries: Set<String>
+    /// The topics whose current records evaluation reads.
+    public let readTopics: Set<String>
+
+    public var historyTopics: Set<String> { Set(historyFields.keys) }
+
+    public init(program: RuleProgram, catalog: TopicCatalog) {
+        let needs = program.recordNeeds
+        var fields: [String: Set<String>] = [:]
+        for topic in catalog.topics.values {
+            var kept = needs[topic.name]?.fields ?? []
+            if let end = topic.endTime { kept.insert(end) }
+            fields[topic.name] = kept
+        }
+        var historyFields: [String: Set<String>] = [:]
+        for topic in program.historyTopics {
+            historyFields[topic] = needs[topic + RuleProgram.historySuffix]?.fields ?? []
+        }
+        self.fields = fields
+        self.historyFields = historyFields
+        self.industrySeries = program.industrySeries
+        self.readTopics = program.currentTopics
+    }
+
+    /// A record's fields as the store keeps them.
+    public func kept(_ fields: [String: Value], topic: String) -> [String: Value] {
+        Self.project(fields, self.fields[topic] ?? [])
+    }
+
+    /// A version's fields as the store keeps them (history topics).
+    public func keptVersion(_ fields: [String: Value], topic: String) -> [String: Value] {
+        Self.project(fields, historyFields[topic] ?? [])
+    }
+
+    private static func project(_ fields: [String: Value], _ names: Set<String>) -> [String: Value] {
+        var kept: [String: Value] = [:]
+        kept.reserveCapacity(names.count)
+        for name in names { if let value = fields[name] { kept[name] = value } }
+        return kept
+    }
+
+    /// What the store holds under this plan, as the store records it: `topic:field,field` per
+    /// topic (`topic#history:…` for versions), sorted, separated by `;`.
+    public var description: String {
+        let current = fields.map { ($0.key, $0.value) }
+        let history = historyFields.map { ($0.key + RuleProgram.historySuffix, $0.value) }
+        return (current + history).sorted { $0.0 < $1.0 }
+            .map { "\($0.0):\($0.1.sorted().joined(separator: ","))" }
+            .joined(separator: ";")
+    }
+
+    /// `topic.field` (or `topic#history.field`, or a whole `topic#history`) this plan keeps that a
+    /// store holding `held` (its `description`) does not, sorted. A store written before plans existed (nil) kept every field.
+    public func missing(from held: String?) -> [String] {
+        guard let held else { return [] }
+        var heldFields: [String: Set<String>] = [:]
+        for part in held.split(separator: ";") {
+            guard let colon = part.firstIndex(of: ":") else { continue }
+            heldFields[String(part[..<colon])] = Set(part[part.index(after: colon)...].split(separator: ",").map(String.init))
+        }
+        var missing: [String] = []
+        let current = fields.map { ($0.key, $0.value) }
+        let history = historyFields.map { ($0.key + RuleProgram.historySuffix, $0.value) }
+        for (topic, names) in current + history {
+            guard let have = heldFields[topic] else {
+                missing.append(topic)  // not kept at all (a history newly read)
+                continue
+            }
+            missing += names.subtracting(have).map { "\(topic).\($0)" }
+        }
+        return missing.sorted()
+    }
+}

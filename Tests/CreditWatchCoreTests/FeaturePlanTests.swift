@@ -1,0 +1,66 @@
+import CreditWatchCore
+import RuleLanguage
+import Testing
+
+@Suite struct FeaturePlanTests {
+    static func program(_ text: String) -> RuleProgram {
+        switch RuleCompiler.compile([SourceFile(path: "plan.cwr", text: text)], schema: Shipped.catalog.schema) {
+        case .success(let program): return program
+        case .failure(let diagnostics): fatalError("test rules do not compile:\n\(diagnostics)")
+        }
+    }
+
+    static let rules = """
+        feature paid_3mo_ly   = sum(tax.payment.amount, 3mo, offset 12mo)
+        feature vat_months    = distinct_count(tax.payment.period, 6mo, where tax_type == "增值税" and amount > 0)
+        feature enforcement   = count(court.enforcement, 90d)
+        feature listed        = count(court.dishonest where removed_date is null)
+        feature rep_changes   = changes(market.enterprise#history.legal_rep_name, 12mo)
+        rule r () {
+          title "r"
+          category tax
+          severity low
+          when paid_3mo_ly > 0 and vat_months > 0 and enforcement > 0 and listed > 0 and rep_changes > 0
+          cooldown 0d
+          explain "r"
+        }
+        """
+
+    @Test func theProgramNeedsTheFieldsItsAggregatesAndFiltersReadAndHowFarBack() {
+        let needs = Self.program(Self.rules).recordNeeds
+        #expect(needs["tax.payment"] == RecordNeed(fields: ["amount", "period", "tax_type"], months: 15))
+        // 90 days touch at most 5 calendar months, counted generously.
+        #expect(needs["court.enforcement"] == RecordNeed(fields: [], months: 5))
+        #expect(needs["court.dishonest"] == RecordNeed(fields: ["removed_date"], months: nil))
+        // `changes` needs the version before its window: no bound.
+        #expect(needs["market.enterprise#history"] == RecordNeed(fields: ["legal_rep_name"], months: nil))
+        #expect(needs["water.usage"] == nil)
+    }
+
+    @Test func thePlanKeepsWhatTheProgramReadsAndWhatMovesAnEntitysClock() {
+        let plan = FeaturePlan(program: Self.program(Self.rules), catalog: Shipped.catalog)
+        #expect(plan.fields["tax.payment"] == ["amount", "period", "tax_type"])
+        // A topic the program does not read keeps only its end-time field, if it has one.
+        #expect(plan.fields["water.usage"] == [])
+        #expect(plan.fields["market.abnormal"] == ["removed_date"])
+        #expect(plan.fields["court.dishonest"] == ["removed_date"])
+        #expect(plan.historyFields == ["market.enterprise": ["legal_rep_name"]])
+        #expect(plan.readTopics == ["tax.payment", "court.enforcement", "court.dishonest"])
+        let row: [String: Value] = ["id": .string("P1"), "amount": .number(5), "tax_type": .string("增值税"), "name": .string("某公司")]
+        #expect(plan.kept(row, topic: "tax.payment") == ["amount": .number(5), "tax_type": .string("增值税")])
+        #expect(plan.kept(row, topic: "water.usage") == [:])
+    }
+
+    @Test func aStoreMissesWhatANewPlanKeepsBeyondWhatItHolds() {
+        let narrow = FeaturePlan(program: Self.program("feature paid = sum(tax.payment.amount, 3mo)"), catalog: Shipped.catalog)
+        let wide = FeaturePlan(program: Self.program(Self.rules), catalog: Shipped.catalog)
+        #expect(narrow.description.contains("tax.payment:amount;"))
+        #expect(wide.description.contains("tax.payment:amount,period,tax_type;"))
+        #expect(wide.description.contains("market.enterprise#history:legal_rep_name"))
+        #expect(wide.missing(from: narrow.description) == ["market.enterprise#history", "tax.payment.period", "tax.payment.tax_type"])
+        // Keeping less needs nothing; a store from before plans kept every field.
+        #expect(narrow.missing(from: wide.description) == [])
+        #expect(wide.missing(from: nil) == [])
+        #expect(wide.missing(from: wide.description) == [])
+    }
+}
