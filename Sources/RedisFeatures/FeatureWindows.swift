@@ -64,6 +64,7 @@ public final class FeatureWindows: FeatureStore {
         var commands: [[[UInt8]]] = []
         commands.reserveCapacity(updates.count * 2)
         let industryColumns = Self.columnsByTopic(plan.industrySeries)
+        var tracked: Set<String> = []  // "topic entity" added to a feed's entities in this call
         for update in updates {
             let change = update.change
             let entity = update.entity.id
@@ -73,7 +74,7 @@ public final class FeatureWindows: FeatureStore {
                 ledger: Self.entityKey(entity, "rec", change.topic), window: nil,
                 member: change.key, version: change.version, deleted: deleted, bucket: bucket, contribution: "",
                 payload: Self.payload(change.eventDay, plan.kept(change.fields, topic: change.topic))))
-            if monthlyTopics.contains(change.topic), !deleted {
+            if monthlyTopics.contains(change.topic), !deleted, tracked.insert("\(change.topic) \(entity)").inserted {
                 commands.append(["SADD", Self.topicEntitiesKey(change.topic), entity].map { Array($0.utf8) })
             }
             if plan.historyFields[change.topic] != nil, !deleted {

@@ -74,9 +74,18 @@ private let sensibleDays = -10_000_000...10_000_000
 
 /// The state of one evaluation: caches of feature values and aggregate results.
 final class EvaluationRun {
+    /// An aggregate's value and the records behind it: indices into `records[topic]`, turned into
+    /// `topic/key` references only when a firing, a score line or a tag cites them.
     struct AggregateResult {
         let value: RuntimeValue
-        let sources: [String]
+        let topic: String
+        let sourceIndices: [Int]
+
+        init(value: RuntimeValue, topic: String = "", sources: [Int] = []) {
+            self.value = value
+            self.topic = topic
+            self.sourceIndices = sources
+        }
     }
 
     let program: RuleProgram
@@ -146,7 +155,11 @@ final class EvaluationRun {
     /// `topic/key` of the records behind some aggregates, sorted and without repeats.
     func sources(_ aggregates: [Int]) -> [String] {
         var sources: Set<String> = []
-        for a in aggregates { sources.formUnion(aggregate(a).sources) }
+        for a in aggregates {
+            let result = aggregate(a)
+            guard !result.sourceIndices.isEmpty, let all = records[result.topic] else { continue }
+            for i in result.sourceIndices { sources.insert(all[i].reference) }
+        }
         return sources.sorted()
     }
 
@@ -343,66 +356,67 @@ final class EvaluationRun {
     }
 
     private func compute(_ spec: AggregateSpec) -> AggregateResult {
-        guard calendarOK else { return AggregateResult(value: .unknown, sources: []) }
+        guard calendarOK else { return AggregateResult(value: .unknown) }
         if spec.function == .industrySum { return industrySum(spec) }
-        let all = records[spec.topic] ?? []
-        let end = windowEnds[spec.topic] ?? windowEnds[String(spec.topic.prefix { $0 != "#" })] ?? asOf
+        let topic = spec.topic
+        let all = records[topic] ?? []
+        let end = windowEnds[topic] ?? windowEnds[String(topic.prefix { $0 != "#" })] ?? asOf
         let range = spec.window.map { Self.dayRange(asOf: end, window: $0, offset: spec.offset) }
 
         if spec.function == .changes, let range, let field = spec.field, let kind = spec.fieldKind {
-            return changes(all, field: field, kind: kind, range: range, filter: spec.filter)
+            return changes(all, topic: topic, field: field, kind: kind, range: range, filter: spec.filter)
         }
 
-        // Records in the window that pass the filter.
-        var selected: [FactRecord] = []
-        for r in all {
+        // Records in the window that pass the filter (indices into `all`).
+        var selected: [Int] = []
+        for (i, r) in all.enumerated() {
             if let range, !range.contains(r.eventDay.value) { continue }
             if let filter = spec.filter, eval(filter, r) != .bool(true) { continue }
-            selected.append(r)
+            selected.append(i)
         }
         if spec.function == .last || spec.function == .latest {
             // The latest record's field, even when that field is null (then the value is unknown).
-            guard let top = Self.latest(selected), let field = spec.field, let kind = spec.fieldKind else {
-                return AggregateResult(value: .unknown, sources: [])
+            guard let top = Self.latest(selected, in: all), let field = spec.field, let kind = spec.fieldKind else {
+                return AggregateResult(value: .unknown)
             }
-            return AggregateResult(value: RuntimeValue(top.fields[field], as: kind), sources: [top.reference])
+            return AggregateResult(value: RuntimeValue(all[top].fields[field], as: kind), topic: topic, sources: [top])
         }
         // With a field: only the records where it has a value (of the declared kind).
-        var matched: [(record: FactRecord, value: RuntimeValue)] = []
+        var matched: [(index: Int, value: RuntimeValue)] = []
         if let field = spec.field, let kind = spec.fieldKind {
-            for r in selected {
-                let v = RuntimeValue(r.fields[field], as: kind)
-                if v != .unknown { matched.append((r, v)) }
+            for i in selected {
+                let v = RuntimeValue(all[i].fields[field], as: kind)
+                if v != .unknown { matched.append((i, v)) }
             }
         } else {
             matched = selected.map { ($0, .unknown) }
         }
-        let refs = matched.map(\.record.reference)
+        let refs = matched.map(\.index)
 
         switch spec.function {
         case .count:
-            return AggregateResult(value: .number(Double(matched.count)), sources: refs)
+            return AggregateResult(value: .number(Double(matched.count)), topic: topic, sources: refs)
         case .exists:
-            return AggregateResult(value: .bool(!matched.isEmpty), sources: refs)
+            return AggregateResult(value: .bool(!matched.isEmpty), topic: topic, sources: refs)
         case .sum, .avg:
             var total = 0.0
             var n = 0
-            var used: [String] = []
+            var used: [Int] = []
             for m in matched {
                 guard case .number(let x) = m.value else { continue }
                 total += x
                 n += 1
-                used.append(m.record.reference)
+                used.append(m.index)
             }
             if spec.function == .sum {
-                return AggregateResult(value: total.isFinite ? .number(total) : .unknown, sources: used)
+                return AggregateResult(value: total.isFinite ? .number(total) : .unknown, topic: topic, sources: used)
             }
-            guard n > 0 else { return AggregateResult(value: .unknown, sources: []) }
+            guard n > 0 else { return AggregateResult(value: .unknown) }
             let avg = total / Double(n)
-            return AggregateResult(value: avg.isFinite ? .number(avg) : .unknown, sources: used)
+            return AggregateResult(value: avg.isFinite ? .number(avg) : .unknown, topic: topic, sources: used)
         case .min, .max:
             var best: RuntimeValue = .unknown
-            var used: [String] = []
+            var used: [Int] = []
             let wanted: ComparisonOperator = spec.function == .min ? .less : .greater
             for m in matched {
                 if best == .unknown {
@@ -412,18 +426,18 @@ final class EvaluationRun {
                     if better == .unknown { continue }  // a value of another kind than the field's type
                     if better == .bool(true) { best = m.value }
                 }
-                used.append(m.record.reference)
+                used.append(m.index)
             }
-            return AggregateResult(value: best, sources: used)
+            return AggregateResult(value: best, topic: topic, sources: used)
         case .distinctCount:
             let distinct = Set(matched.map(\.value))
-            return AggregateResult(value: .number(Double(distinct.count)), sources: refs)
+            return AggregateResult(value: .number(Double(distinct.count)), topic: topic, sources: refs)
         case .daysSince:
-            var best: (day: Day, ref: String)?
+            var best: (day: Day, index: Int)?
             for m in matched {
                 let day: Day
                 if spec.field == nil {
-                    day = m.record.eventDay
+                    day = all[m.index].eventDay
                 } else {
                     switch m.value {
                     case .date(let d): day = d
@@ -431,58 +445,62 @@ final class EvaluationRun {
                     default: continue
                     }
                 }
-                if best == nil || day > best!.day || (day == best!.day && m.record.reference > best!.ref) {
-                    best = (day, m.record.reference)
+                if best == nil || day > best!.day || (day == best!.day && all[m.index].key > all[best!.index].key) {
+                    best = (day, m.index)
                 }
             }
-            guard let best else { return AggregateResult(value: .unknown, sources: []) }
+            guard let best else { return AggregateResult(value: .unknown) }
             let (d, overflow) = asOf.value.subtractingReportingOverflow(best.day.value)
-            return AggregateResult(value: overflow ? .unknown : .number(Double(d)), sources: [best.ref])
+            return AggregateResult(value: overflow ? .unknown : .number(Double(d)), topic: topic, sources: [best.index])
         case .last, .latest, .changes, .industrySum:
-            return AggregateResult(value: .unknown, sources: [])
+            return AggregateResult(value: .unknown)
         }
     }
 
-    /// The record with the latest event day; on equal days the greatest key (deterministic).
-    static func latest(_ records: [FactRecord]) -> FactRecord? {
-        records.max { a, b in a.eventDay != b.eventDay ? a.eventDay < b.eventDay : a.key < b.key }
+    /// Of `indices` into `records`, the record with the latest event day; on equal days the greatest
+    /// key (deterministic).
+    static func latest(_ indices: [Int], in records: [FactRecord]) -> Int? {
+        indices.max { a, b in
+            records[a].eventDay != records[b].eventDay ? records[a].eventDay < records[b].eventDay : records[a].key < records[b].key
+        }
     }
 
     /// How often a field's value changed within the window, over a topic's versions in event-time
     /// order. The last version before the window is the baseline, so a change on the window's first
     /// day counts; versions with a null value are skipped.
     private func changes(
-        _ all: [FactRecord], field: String, kind: ValueKind, range: ClosedRange<Int>, filter: Node?
+        _ all: [FactRecord], topic: String, field: String, kind: ValueKind, range: ClosedRange<Int>, filter: Node?
     ) -> AggregateResult {
-        let versions = all.filter { r in
-            r.eventDay.value <= range.upperBound && RuntimeValue(r.fields[field], as: kind) != .unknown
+        let versions = all.indices.filter { i in
+            let r = all[i]
+            return r.eventDay.value <= range.upperBound && RuntimeValue(r.fields[field], as: kind) != .unknown
                 && (filter == nil || eval(filter!, r) == .bool(true))
-        }.sorted { a, b in a.eventDay != b.eventDay ? a.eventDay < b.eventDay : a.key < b.key }
-        var previous: FactRecord?
+        }.sorted { a, b in all[a].eventDay != all[b].eventDay ? all[a].eventDay < all[b].eventDay : all[a].key < all[b].key }
+        var previous: Int?
         var count = 0
-        var sources: [String] = []
+        var sources: [Int] = []
         for v in versions {
-            let inWindow = v.eventDay.value >= range.lowerBound
-            if inWindow, let p = previous, RuntimeValue(p.fields[field], as: kind) != RuntimeValue(v.fields[field], as: kind) {
+            let inWindow = all[v].eventDay.value >= range.lowerBound
+            if inWindow, let p = previous, RuntimeValue(all[p].fields[field], as: kind) != RuntimeValue(all[v].fields[field], as: kind) {
                 count += 1
-                if sources.last != p.reference { sources.append(p.reference) }
-                sources.append(v.reference)
+                if sources.last != p { sources.append(p) }
+                sources.append(v)
             }
             previous = v
         }
-        return AggregateResult(value: .number(Double(count)), sources: sources)
+        return AggregateResult(value: .number(Double(count)), topic: topic, sources: sources)
     }
 
     private func industrySum(_ spec: AggregateSpec) -> AggregateResult {
         guard let industry, let window = spec.window,
             let series = industry.monthlySums["\(spec.topic).\(spec.field ?? "")"]
-        else { return AggregateResult(value: .unknown, sources: []) }
+        else { return AggregateResult(value: .unknown) }
         let anchor = asOf.month.index - (spec.offset?.count ?? 0)
         var total = 0.0
         for m in (anchor - window.count + 1)...anchor {
             total += series[Month(index: m)] ?? 0
         }
-        return AggregateResult(value: total.isFinite ? .number(total) : .unknown, sources: [])
+        return AggregateResult(value: total.isFinite ? .number(total) : .unknown)
     }
 
     // MARK: - Windows

@@ -125,9 +125,9 @@ public actor BatchProcessor {
         // 1. Decode and validate; bad input goes to the quarantine, tombstones are skipped.
         var decoded: [Change] = []
         decoded.reserveCapacity(batch.count)
-        for message in batch {
+        for (message, outcome) in zip(batch, await Self.decode(batch, decoder)) {
             report.byTopic[message.topic, default: 0] += 1
-            switch decoder.decode(topic: message.topic, key: message.key, value: message.value) {
+            switch outcome {
             case .change(let change): decoded.append(change)
             case .tombstone: report.tombstones += 1
             case .rejected(let reason): effects.quarantine.append(QuarantinedMessage(message: message, reason: reason))
@@ -324,9 +324,24 @@ public actor BatchProcessor {
         return report
     }
 
+    /// Decodes `batch` in `evaluationLanes` tasks (decoding is pure), in the batch's order.
+    static func decode(_ batch: [InboundMessage], _ decoder: ChangeDecoder) async -> [DecodeOutcome] {
+        let lanes = max(1, min(evaluationLanes, batch.count / 256))
+        let size = (batch.count + lanes - 1) / lanes
+        return await withTaskGroup(of: (Int, [DecodeOutcome]).self) { group in
+            for lane in 0..<lanes {
+                let part = batch[min(lane * size, batch.count)..<min((lane + 1) * size, batch.count)]
+                group.addTask { (lane, part.map { decoder.decode(topic: $0.topic, key: $0.key, value: $0.value) }) }
+            }
+            var parts: [[DecodeOutcome]] = Array(repeating: [], count: lanes)
+            for await (lane, part) in group { parts[lane] = part }
+            return parts.flatMap { $0 }
+        }
+    }
+
     /// Entities evaluated per round trip for their records.
     static let evaluationChunk = 500
-    /// Evaluations run side by side (the pure part of the evaluate stage).
+    /// Tasks run side by side for the pure parts of a batch (decoding, evaluation).
     static let evaluationLanes = 2
 
     /// One entity's evaluation, computed off the actor.
