@@ -84,14 +84,28 @@ extension PostgresStore: CreditStore {
     }
 
     /// Records with their history in `recordLanes` transactions side by side (disjoint keys: the
-    /// largest write of a batch uses more than one PostgreSQL backend), and everything else in one:
-    /// quarantine rows, registrations, account links, scores and tags, then alerts (see below for
-    /// why those go last). Every write is idempotent, so a batch that fails between them is
-    /// re-delivered and heals what one of them left undone.
+    /// largest write of a batch uses more than one PostgreSQL backend). Idempotent, like `commit`,
+    /// so a batch that fails between them is re-delivered and heals what one left undone.
+    public func store(records changes: [LinkedChange]) async throws {
+        try await answered { [self] in
+            let lanes = Self.shards(changes, lanes: Self.recordLanes).map { RecordRows($0, catalog: catalog) }.filter { !$0.isEmpty }
+            let logger = self.logger
+            let client = self.client
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for records in lanes {
+                    group.addTask {
+                        try await client.withTransaction(logger: logger) { _ = try await $0.query(records.upsert, logger: logger) }
+                    }
+                }
+                try await group.waitForAll()
+            }
+        }
+    }
+
+    /// One transaction: quarantine rows, registrations, account links, scores and tags, then alerts
+    /// (see below for why those go last).
     public func commit(_ effects: BatchEffects) async throws {
         try await answered { [self] in
-            let recordLanes = Self.shards(effects.changes, lanes: Self.recordLanes).map { RecordRows($0, catalog: catalog) }
-                .filter { !$0.isEmpty }
             let registrations = RegistrationRows(effects.changes)
             let links = AccountLinkRows(effects.accountLinks)
             let alerts = AlertRows(effects.alerts)
@@ -102,47 +116,36 @@ extension PostgresStore: CreditStore {
             let quarantine = QuarantineRows(effects.quarantine)
             let retirement = effects.retiredRules.map(RetirementQuery.init)
             let alertsChange = !(alerts.isEmpty && withdrawals.isEmpty && reactivations.isEmpty) || retirement != nil
-            guard !(recordLanes.isEmpty && links.isEmpty && quarantine.isEmpty && scores.isEmpty && tags.isEmpty) || alertsChange
+            guard !(registrations.isEmpty && links.isEmpty && quarantine.isEmpty && scores.isEmpty && tags.isEmpty) || alertsChange
                 || effects.featureSequence != nil
             else { return }
             let logger = self.logger
-            let client = self.client
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                for records in recordLanes {
-                    group.addTask {
-                        try await client.withTransaction(logger: logger) { _ = try await $0.query(records.upsert, logger: logger) }
-                    }
+            try await client.withTransaction(logger: logger) { connection in
+                if !quarantine.isEmpty { try await connection.query(quarantine.insert, logger: logger) }
+                if !registrations.isEmpty { try await connection.query(registrations.upsert, logger: logger) }
+                if !links.isEmpty { try await connection.query(links.upsert, logger: logger) }
+                if !scores.isEmpty { try await connection.query(scores.upsert, logger: logger) }
+                if !tags.isEmpty { try await connection.query(tags.upsert, logger: logger) }
+                if let sequence = effects.featureSequence {
+                    try await connection.query(
+                        "UPDATE feature_sync SET sequence = GREATEST(sequence, \(sequence))", logger: logger)
                 }
-                group.addTask {
-                    try await client.withTransaction(logger: logger) { connection in
-                        if !quarantine.isEmpty { try await connection.query(quarantine.insert, logger: logger) }
-                        if !registrations.isEmpty { try await connection.query(registrations.upsert, logger: logger) }
-                        if !links.isEmpty { try await connection.query(links.upsert, logger: logger) }
-                        if !scores.isEmpty { try await connection.query(scores.upsert, logger: logger) }
-                        if !tags.isEmpty { try await connection.query(tags.upsert, logger: logger) }
-                        if let sequence = effects.featureSequence {
-                            try await connection.query(
-                                "UPDATE feature_sync SET sequence = GREATEST(sequence, \(sequence))", logger: logger)
-                        }
-                        if alertsChange {
-                            // Serialise alert changes until commit, so that alert and alert-event ids become
-                            // visible in the order they were drawn: a feed poller that saw id n never later
-                            // finds an id < n. Taken last, so that the lock is held as briefly as possible.
-                            try await connection.query(Self.lockQuery("alert_feed"), logger: logger)
-                            // Withdraw first: a reactivated or new alert may take the one active slot.
-                            if let retirement { try await connection.query(retirement.update, logger: logger) }
-                            if !withdrawals.isEmpty { try await connection.query(withdrawals.update, logger: logger) }
-                            if !reactivations.isEmpty { try await connection.query(reactivations.update, logger: logger) }
-                            if !alerts.isEmpty { try await connection.query(alerts.insert, logger: logger) }
-                        }
-                    }
+                if alertsChange {
+                    // Serialise alert changes until commit, so that alert and alert-event ids become
+                    // visible in the order they were drawn: a feed poller that saw id n never later
+                    // finds an id < n. Taken last, so that the lock is held as briefly as possible.
+                    try await connection.query(Self.lockQuery("alert_feed"), logger: logger)
+                    // Withdraw first: a reactivated or new alert may take the one active slot.
+                    if let retirement { try await connection.query(retirement.update, logger: logger) }
+                    if !withdrawals.isEmpty { try await connection.query(withdrawals.update, logger: logger) }
+                    if !reactivations.isEmpty { try await connection.query(reactivations.update, logger: logger) }
+                    if !alerts.isEmpty { try await connection.query(alerts.insert, logger: logger) }
                 }
-                try await group.waitForAll()
             }
         }
     }
 
-    /// Records written side by side in `commit`.
+    /// Records written side by side in `store(records:)`.
     static let recordLanes = 2
 
     /// Changes split into `lanes` parts, every change of one record in the same part.

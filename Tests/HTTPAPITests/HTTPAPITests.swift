@@ -25,7 +25,7 @@ struct HTTPAPITests {
     }
 
     static func seedAlerts(_ store: PostgresStore) async throws {
-        try await store.commit(Seed.effects(alerts: [
+        try await store.write(Seed.effects(alerts: [
             Seed.alert(rule: "r1", subject: TestUSCC.a, asOf: "2024-05-10"),
             Seed.alert(rule: "r2", subject: TestUSCC.b, asOf: "2024-05-10", severity: .critical, category: .judicial),
             Seed.alert(rule: "r3", subject: TestUSCC.c, asOf: "2024-05-10", severity: .low),
@@ -157,7 +157,7 @@ struct HTTPAPITests {
             TestUSCC.a: [NamedValue("tax_paid_3mo", .number(1200)), NamedValue("last_paid", .date(Seed.day("2024-05-10")))]
         ])
         try await withTestAPI(features: features) { store, client in
-            try await store.commit(Seed.effects(
+            try await store.write(Seed.effects(
                 changes: [
                     Seed.registration(TestUSCC.a, name: "长沙湘江机械有限公司"),
                     Seed.payment("SK1", uscc: TestUSCC.a, amount: 1200, paid: "2024-05-10"),
@@ -181,7 +181,7 @@ struct HTTPAPITests {
 
     @Test func enterpriseProfileWithoutFeatureStore() async throws {
         try await withTestAPI(features: FixedFeatures(failing: true)) { store, client in
-            try await store.commit(Seed.effects(alerts: [Seed.alert(rule: "r1", subject: TestUSCC.b, asOf: "2024-05-10")]))
+            try await store.write(Seed.effects(alerts: [Seed.alert(rule: "r1", subject: TestUSCC.b, asOf: "2024-05-10")]))
             let response = try await client.execute(uri: "/v1/enterprises/\(TestUSCC.b)", method: .get)
             #expect(response.status == .ok)
             #expect(response.text.contains(#""facts":[],"features":null,"registration":null,"score":null,"tags":{"current":[],"history":[]},"uscc":"\#(TestUSCC.b)"}"#))
@@ -235,7 +235,7 @@ struct HTTPAPITests {
 
     @Test func quarantineListing() async throws {
         try await withTestAPI { store, client in
-            try await store.commit(Seed.effects(quarantine: [
+            try await store.write(Seed.effects(quarantine: [
                 QuarantinedMessage(
                     message: InboundMessage(topic: "tax.payment", partition: 2, offset: 41, key: nil, value: Array("{".utf8)),
                     reason: "value is not JSON: unexpected end of input")
@@ -260,7 +260,7 @@ struct AuthenticationTests {
     ]
 
     static func seed(_ store: PostgresStore) async throws {
-        try await store.commit(Seed.effects(alerts: [
+        try await store.write(Seed.effects(alerts: [
             Seed.alert(rule: "r1", subject: TestUSCC.a, asOf: "2024-05-10"),
             Seed.alert(rule: "r2", subject: TestUSCC.b, asOf: "2024-05-10"),
             Seed.alert(rule: "r3", subject: TestUSCC.b, asOf: "2024-05-10"),
@@ -304,7 +304,7 @@ struct AuthenticationTests {
                     TagMembership(tag: "leading", tagVersion: "tv", title: "龙头企业", explanation: "近12个月纳税 6000000 元", values: [], sources: [])
                 ])
             }
-            try await store.commit(withdraw)
+            try await store.write(withdraw)
             let bank: HTTPFields = [.authorization: "Bearer bank-key"]
             let events = try await client.execute(uri: "/v1/alerts/events", method: .get, headers: bank)
             #expect(events.status == .ok)

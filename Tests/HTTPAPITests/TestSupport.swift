@@ -160,3 +160,11 @@ actor FixedRuleSet: RuleSetControl {
         return status()
     }
 }
+
+extension PostgresStore {
+    /// A whole batch's effects as the engine writes them: its records, then the rest.
+    func write(_ effects: BatchEffects) async throws {
+        try await store(records: effects.changes)
+        try await commit(effects)
+    }
+}

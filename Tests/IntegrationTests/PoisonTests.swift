@@ -102,8 +102,9 @@ struct FailingOnRecord: CreditStore {
     func storedVersions(of topics: Set<String>, after: RecordCursor?, limit: Int) async throws -> [StoredRecord] {
         try await base.storedVersions(of: topics, after: after, limit: limit)
     }
-    func commit(_ effects: BatchEffects) async throws {
-        if effects.changes.contains(where: { $0.change.key == key }) { throw Refused(key: key) }
-        try await base.commit(effects)
+    func store(records: [LinkedChange]) async throws {
+        if records.contains(where: { $0.change.key == key }) { throw Refused(key: key) }
+        try await base.store(records: records)
     }
+    func commit(_ effects: BatchEffects) async throws { try await base.commit(effects) }
 }

@@ -60,10 +60,10 @@ struct PostgresStoreTests {
             #expect(UUID(uuidString: start.storeID) != nil)
             var effects = BatchEffects()
             effects.featureSequence = 7
-            try await store.commit(effects)
+            try await store.write(effects)
             #expect(try await store.featureSync() == FeatureSync(storeID: start.storeID, sequence: 7))
             effects.featureSequence = 5  // a late commit of an older batch never moves it back
-            try await store.commit(effects)
+            try await store.write(effects)
             #expect(try await store.featureSync().sequence == 7)
         }
     }
@@ -72,7 +72,7 @@ struct PostgresStoreTests {
         try await withTestStore { store in
             let first = Make.waterChange("WU-1", account: "W-001", name: "湘江机械（长沙）有限公司", uscc: TestUSCC.a, volume: 10)
             let second = Make.waterChange("WU-2", account: "W-002", name: "株洲电力设备有限公司", uscc: nil, volume: 20)
-            try await store.commit(Make.effects(changes: [
+            try await store.write(Make.effects(changes: [
                 LinkedChange(change: first, entity: EntityKey(.enterprise, TestUSCC.a)),
                 LinkedChange(change: second, entity: nil, unlinkedReason: "no USCC"),
             ]))
@@ -100,8 +100,8 @@ struct PostgresStoreTests {
                 ],
                 links: [AccountOwnership(topicFamily: "water", accountNo: "W-001", uscc: TestUSCC.a)],
                 alerts: [Make.alert(subject: TestUSCC.a, window: "2024-05", asOf: "2024-05-10")])
-            try await store.commit(effects)
-            try await store.commit(effects)
+            try await store.write(effects)
+            try await store.write(effects)
             #expect(try await store.count("quarantine") == 1)
             #expect(try await store.count("credit_record") == 3)
             #expect(try await store.count("credit_record_history") == 3)
@@ -127,17 +127,17 @@ struct PostgresStoreTests {
             let v1 = Make.payment("SK1", uscc: TestUSCC.a, amount: 1000, paid: "2024-05-10", version: 1)
             let v3 = Make.payment("SK1", uscc: TestUSCC.a, amount: 3000, paid: "2024-05-11", version: 3, operation: .update)
             let query = "SELECT op, version::text, fields->>'amount', event_day::text, deleted::text FROM credit_record"
-            try await store.commit(Make.effects(changes: [v2]))
-            try await store.commit(Make.effects(changes: [v1]))
+            try await store.write(Make.effects(changes: [v2]))
+            try await store.write(Make.effects(changes: [v1]))
             #expect(try await store.rows(query) == [["u", "2", "2000", "2024-05-10", "false"]])
-            try await store.commit(Make.effects(changes: [v3]))
+            try await store.write(Make.effects(changes: [v3]))
             #expect(try await store.rows(query) == [["u", "3", "3000", "2024-05-11", "false"]])
             // A Debezium delete carries the deleted row's own version: it wins the tie…
             let delete = Make.payment("SK1", uscc: TestUSCC.a, amount: 3000, paid: "2024-05-11", version: 3, operation: .delete)
-            try await store.commit(Make.effects(changes: [delete]))
+            try await store.write(Make.effects(changes: [delete]))
             #expect(try await store.rows(query) == [["d", "3", "3000", "2024-05-11", "true"]])
             // …and the same version re-delivered as an update cannot resurrect the row.
-            try await store.commit(Make.effects(changes: [v3]))
+            try await store.write(Make.effects(changes: [v3]))
             #expect(try await store.rows(query) == [["d", "3", "3000", "2024-05-11", "true"]])
             #expect(try await store.recordCount() == 0)
             #expect(try await store.rows(
@@ -148,7 +148,7 @@ struct PostgresStoreTests {
 
     @Test func inOneBatchTheNewestVersionWins() async throws {
         try await withTestStore { store in
-            try await store.commit(Make.effects(changes: [
+            try await store.write(Make.effects(changes: [
                 Make.payment("SK1", uscc: TestUSCC.a, amount: 3000, paid: "2024-05-10", version: 3, operation: .update),
                 Make.payment("SK1", uscc: TestUSCC.a, amount: 1000, paid: "2024-05-10", version: 1),
                 Make.payment("SK1", uscc: TestUSCC.a, amount: 1000, paid: "2024-05-10", version: 1),
@@ -160,11 +160,11 @@ struct PostgresStoreTests {
 
     @Test func quarantineKeepsTheFirstDeliveryOfAMessage() async throws {
         try await withTestStore { store in
-            try await store.commit(Make.effects(quarantine: [
+            try await store.write(Make.effects(quarantine: [
                 Make.quarantined(offset: 7, reason: "value is not JSON"),
                 Make.quarantined(offset: 8, reason: "field 'amount' is missing", value: [0xFF, 0xFE, 0x00]),
             ]))
-            try await store.commit(Make.effects(quarantine: [Make.quarantined(offset: 7, reason: "another reason")]))
+            try await store.write(Make.effects(quarantine: [Make.quarantined(offset: 7, reason: "another reason")]))
             let page = try await store.quarantine(after: nil, limit: 1)
             #expect(page.messages.map(\.id) == [1])
             #expect(page.nextCursor == 1)
@@ -198,9 +198,9 @@ struct PostgresStoreTests {
     @Test func alertsHaveANaturalKey() async throws {
         try await withTestStore { store in
             let alert = Make.alert(subject: TestUSCC.a, window: "2024-05", asOf: "2024-05-10")
-            try await store.commit(Make.effects(alerts: [alert, alert]))
+            try await store.write(Make.effects(alerts: [alert, alert]))
             // The same firing evaluated again later (new as-of, same window) is the same alert.
-            try await store.commit(Make.effects(alerts: [Make.alert(subject: TestUSCC.a, window: "2024-05", asOf: "2024-05-20")]))
+            try await store.write(Make.effects(alerts: [Make.alert(subject: TestUSCC.a, window: "2024-05", asOf: "2024-05-20")]))
             #expect(try await store.rows(#"SELECT id::text, rule, subject_id, "window", as_of::text FROM alert"#) == [
                 ["1", "tax_drop_yoy", TestUSCC.a, "2024-05", "2024-05-10"]
             ])
@@ -209,7 +209,7 @@ struct PostgresStoreTests {
 
     @Test func alertsAreRaisedWithdrawnAndReactivatedWithTheirEvents() async throws {
         try await withTestStore { store in
-            try await store.commit(Make.effects(alerts: [
+            try await store.write(Make.effects(alerts: [
                 Make.alert(subject: TestUSCC.a, window: "2024-01", asOf: "2024-01-31"),
                 Make.alert(rule: "water_collapse", subject: TestUSCC.a, window: "2024-01", asOf: "2024-01-31"),
             ]))
@@ -222,8 +222,8 @@ struct PostgresStoreTests {
             // Withdrawn twice (a re-delivered batch): one event.
             var withdraw = BatchEffects()
             withdraw.withdrawals = [AlertWithdrawal(alertID: 1, asOf: Make.day("2024-03-05"), reason: "截至 2024-03-05 预警条件不再成立", ruleSetVersion: "rs-2")]
-            try await store.commit(withdraw)
-            try await store.commit(withdraw)
+            try await store.write(withdraw)
+            try await store.write(withdraw)
             states = try await store.alertStates(subjects: [TestUSCC.a])
             #expect(states[TestUSCC.a]?["tax_drop_yoy"]?.status == .withdrawn)
             #expect(states[TestUSCC.a]?["water_collapse"]?.status == .active)
@@ -231,8 +231,8 @@ struct PostgresStoreTests {
             // The same window holding again: the same alert, active again.
             var reactivate = BatchEffects()
             reactivate.reactivations = [AlertReactivation(alertID: 1, alert: Make.alert(subject: TestUSCC.a, window: "2024-01", asOf: "2024-03-20"))]
-            try await store.commit(reactivate)
-            try await store.commit(reactivate)
+            try await store.write(reactivate)
+            try await store.write(reactivate)
             #expect(try await store.rows(#"SELECT id::text, status, coalesce(withdrawn_reason, '-') FROM alert ORDER BY id"#) == [
                 ["1", "active", "-"], ["2", "active", "-"],
             ])
@@ -243,7 +243,7 @@ struct PostgresStoreTests {
                 ["1", "reactivated", "2024-03-20", "-", "rs-1"],
             ])
             // A rule with an active alert gets no second active one (a re-delivered raise).
-            try await store.commit(Make.effects(alerts: [Make.alert(subject: TestUSCC.a, window: "2024-04", asOf: "2024-04-30")]))
+            try await store.write(Make.effects(alerts: [Make.alert(subject: TestUSCC.a, window: "2024-04", asOf: "2024-04-30")]))
             #expect(try await store.rows("SELECT count(*)::text FROM alert") == [["2"]])
         }
     }
@@ -265,14 +265,14 @@ struct PostgresStoreTests {
             var effects = BatchEffects()
             effects.scores = [score(630, "B", asOf: "2024-01-31")]
             effects.tags = [tags(["leading", "trustworthy"], asOf: "2024-01-31")]
-            try await store.commit(effects)
-            try await store.commit(effects)  // re-delivered: no new history
+            try await store.write(effects)
+            try await store.write(effects)  // re-delivered: no new history
             effects.scores = [score(630, "B", asOf: "2024-02-29")]  // same score, later: current row only
             effects.tags = [tags(["leading"], asOf: "2024-02-29")]
-            try await store.commit(effects)
+            try await store.write(effects)
             effects.scores = [score(480, "D", asOf: "2024-03-31")]
             effects.tags = [tags([], asOf: "2024-03-31")]
-            try await store.commit(effects)
+            try await store.write(effects)
             #expect(try await store.rows("SELECT score::text, grade, as_of::text, explanation->'lines'->0->>'points' FROM enterprise_score") == [
                 ["480", "D", "2024-03-31", "-120"]
             ])
@@ -289,7 +289,7 @@ struct PostgresStoreTests {
 
     @Test func alertPagesFollowTheCursorAndFilters() async throws {
         try await withTestStore { store in
-            try await store.commit(Make.effects(alerts: [
+            try await store.write(Make.effects(alerts: [
                 Make.alert(subject: TestUSCC.a, window: "2024-01", asOf: "2024-01-01", severity: .high),
                 Make.alert(rule: "r2", subject: TestUSCC.b, window: "2024-01", asOf: "2024-01-02", severity: .critical, category: .judicial),
                 Make.alert(rule: "r3", subject: TestUSCC.c, window: "2024-01", asOf: "2024-01-03", severity: .low, division: "F51"),
@@ -339,7 +339,7 @@ struct PostgresStoreTests {
 
     @Test func lookupReturnsRegistrationsAccountsAndNames() async throws {
         try await withTestStore { store in
-            try await store.commit(Make.effects(
+            try await store.write(Make.effects(
                 changes: [
                     Make.registration(TestUSCC.a, name: "长沙湘江机械有限公司", industry: "C3011", district: "430602"),
                     Make.registration(TestUSCC.b, name: "长沙（湘江）机械 有限责任公司", industry: "F5123", district: "430603"),
@@ -367,7 +367,7 @@ struct PostgresStoreTests {
 
     @Test func sharedNamesMapToEveryEnterprise() async throws {
         try await withTestStore { store in
-            try await store.commit(Make.effects(changes: [
+            try await store.write(Make.effects(changes: [
                 Make.registration(TestUSCC.b, name: "长沙湘江机械有限公司"),
                 Make.registration(TestUSCC.a, name: "长沙湘江机械有限责任公司"),
             ]))
@@ -380,7 +380,7 @@ struct PostgresStoreTests {
         try await withTestStore { store in
             let unlinked = Make.waterChange("WU-1", account: "W-001", name: "湘江机械（长沙）有限公司", uscc: nil, volume: 1234.5)
             let linked = Make.waterChange("WU-2", account: "W-002", name: "株洲电力设备有限公司", uscc: TestUSCC.c, volume: 10)
-            try await store.commit(Make.effects(changes: [
+            try await store.write(Make.effects(changes: [
                 LinkedChange(change: unlinked, entity: nil, unlinkedReason: "no USCC: account 'W-001' is not linked to an enterprise yet"),
                 LinkedChange(change: linked, entity: EntityKey(.enterprise, TestUSCC.c)),
             ]))
@@ -398,7 +398,7 @@ struct PostgresStoreTests {
             #expect(try await store.unlinkedChanges(accounts: [], names: ["湘江机械(长沙)", "株洲电力设备"]) == [unlinked])
             #expect(try await store.unlinkedChanges(accounts: [], names: ["湘江机械"]) == [])
 
-            try await store.commit(Make.effects(
+            try await store.write(Make.effects(
                 changes: [LinkedChange(change: waiting[0], entity: EntityKey(.enterprise, TestUSCC.a))],
                 links: [AccountOwnership(topicFamily: "water", accountNo: "W-001", uscc: TestUSCC.a)]))
             #expect(try await store.unlinkedChanges(accounts: ["W-001"], names: []) == [])
@@ -415,7 +415,7 @@ struct PostgresStoreTests {
     @Test func enterpriseProfileGroupsFactsByDepartment() async throws {
         try await withTestStore { store in
             #expect(try await store.enterprise(TestUSCC.a) == nil)
-            try await store.commit(Make.effects(
+            try await store.write(Make.effects(
                 changes: [
                     Make.registration(TestUSCC.a, name: "长沙湘江机械有限公司"),
                     Make.payment("SK2", uscc: TestUSCC.a, amount: 500, paid: "2024-05-10"),
@@ -447,7 +447,7 @@ struct PostgresStoreTests {
                 topic: "tax.payment", key: "SK\u{0}1", operation: .create, version: 1,
                 fields: ["id": .string("SK\u{0}1"), "amount": .number(1), "paid_date": .date(Make.day("2024-01-01"))],
                 eventDay: Make.day("2024-01-01"), entity: .enterprise(try USCC(validating: TestUSCC.a)))
-            try await store.commit(Make.effects(
+            try await store.write(Make.effects(
                 quarantine: [Make.quarantined(offset: 1, reason: "bad \u{0} byte")],
                 changes: [LinkedChange(change: change, entity: EntityKey(.enterprise, TestUSCC.a))]))
             #expect(try await store.rows("SELECT pk, fields->>'id' FROM credit_record") == [["SK\u{FFFD}1", "SK\u{FFFD}1"]])

@@ -64,7 +64,7 @@ struct ReplayStoreTests {
             (TestUSCC.b, [1200, 1200, 1200, 1200, 1200, 1200]),
             (TestUSCC.c, [2000, 2000, 2000, 2000, 2000, 2000]),
         ]
-        try await store.commit(Make.effects(changes: amounts.map { Make.registration($0.0, name: "企业\($0.0.suffix(2))") }))
+        try await store.write(Make.effects(changes: amounts.map { Make.registration($0.0, name: "企业\($0.0.suffix(2))") }))
         for month in 1...6 {
             let paid = "2024-0\(month)-15"
             var changes = amounts.map { uscc, series in
@@ -80,7 +80,7 @@ struct ReplayStoreTests {
                 changes.append(LinkedChange(
                     change: Make.waterChange("W-5", account: "ACC-9", name: "某公司", uscc: nil, volume: 12), entity: nil))
             }
-            try await store.commit(Make.effects(changes: changes))
+            try await store.write(Make.effects(changes: changes))
         }
     }
 

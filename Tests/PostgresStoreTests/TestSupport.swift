@@ -202,3 +202,11 @@ enum Make {
         return effects
     }
 }
+
+extension PostgresStore {
+    /// A whole batch's effects as the engine writes them: its records, then the rest.
+    func write(_ effects: BatchEffects) async throws {
+        try await store(records: effects.changes)
+        try await commit(effects)
+    }
+}

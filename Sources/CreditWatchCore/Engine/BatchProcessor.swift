@@ -155,6 +155,10 @@ public actor BatchProcessor {
             linked += relinked
         }
         report.unlinked = linked.count { $0.entity == nil }
+        // The records go to the store of record while the features are updated and the batch is
+        // evaluated (nothing below reads them back); the batch commits only once they are stored,
+        // and a batch that fails first waits for the write to end before it is retried.
+        async let stored: Void = store.store(records: linked)
         lap("link")
 
         // 3. Registrations change divisions; then the feature windows (one round trip).
@@ -300,12 +304,14 @@ public actor BatchProcessor {
         report.withdrawn = effects.withdrawals.count
         lap("industry")
 
-        // 7. The store of record, in one transaction; then the feed clock (re-observed on redelivery).
+        // 7. The rest of the store of record, in one transaction once the records are stored; then
+        //    the feed clock (re-observed on redelivery).
         effects.changes = linked
         let retiring = retired
         if !retiring.isEmpty {
             effects.retiredRules = RetiredRules(rules: retiring, ruleSetVersion: program.version, asOf: clock.latest.values.max() ?? Day(0))
         }
+        try await stored
         try await store.commit(effects)
         knownSync = sync
         retired.subtract(retiring)

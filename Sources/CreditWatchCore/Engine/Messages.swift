@@ -131,6 +131,8 @@ public struct AlertRecord: Sendable, Hashable {
 /// Everything one batch writes to the relational store, in one transaction.
 public struct BatchEffects: Sendable {
     public var quarantine: [QuarantinedMessage] = []
+    /// The batch's linked changes: registrations are taken from them (the records themselves are
+    /// written by `CreditStore.store(records:)`).
     public var changes: [LinkedChange] = []
     public var accountLinks: [AccountOwnership] = []
     /// New alerts (status active).

@@ -20,10 +20,15 @@ public protocol CreditStore: Sendable {
     /// subject → rule → state.
     func alertStates(subjects: Set<String>) async throws -> [String: [String: AlertState]]
 
-    /// Writes a batch's effects in one transaction: quarantine rows, current records and their
-    /// history (only a newer version replaces the current row), account links, alert withdrawals,
-    /// reactivations and new alerts (inserted idempotently by natural key) with their events,
-    /// scores with their history, tag memberships with theirs, and the feature sequence.
+    /// Writes a batch's records: the current ones and their history (only a newer version replaces
+    /// the current row), idempotently. The engine writes them while it updates the batch's
+    /// features and evaluates it; `commit` writes the rest.
+    func store(records: [LinkedChange]) async throws
+
+    /// Writes a batch's effects in one transaction: quarantine rows, registrations, account links,
+    /// alert withdrawals, reactivations and new alerts (inserted idempotently by natural key) with
+    /// their events, scores with their history, tag memberships with theirs, and the feature
+    /// sequence.
     func commit(_ effects: BatchEffects) async throws
 
     /// This store's identity and the last feature sequence a committed batch carried: what the
