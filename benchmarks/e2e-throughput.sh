@@ -73,13 +73,19 @@ awk -v b="$REDIS_BEFORE" -v a="$REDIS_AFTER" -v e="$ENTERPRISES" -v y="$YEARS" \
 
 # Ceilings on the same machine, measured now: what the servers do alone.
 REDIS_OPS=$(redis-benchmark -p "$REDIS_PORT" -n 1000000 -P 64 -t hset --csv 2>/dev/null | awk -F'"' '/HSET/{print $4}')
-PG_ROWS=$(PGPASSWORD="$CREDITWATCH_PG_PASSWORD" psql -X -q -h 127.0.0.1 -p "$PG_PORT" -U "$CREDITWATCH_PG_USER" -d "$CREDITWATCH_PG_DATABASE" -v ON_ERROR_STOP=1 <<'SQL' | awk '/^Time:/{ms=$2} END{printf "%.0f\n", 500000 / (ms / 1000)}'
-CREATE TEMP TABLE ceiling (topic text, pk text, version bigint, fields jsonb, PRIMARY KEY (topic, pk));
-\timing on
-INSERT INTO ceiling SELECT 'tax.payment', 'P' || g, g, jsonb_build_object('amount', g, 'period', '2026-05') FROM generate_series(1, 500000) g;
+# A logged table keyed and indexed like credit_record (WAL included, as for the engine's writes).
+PG_ROWS=$(PGPASSWORD="$CREDITWATCH_PG_PASSWORD" psql -X -q -h 127.0.0.1 -p "$PG_PORT" -U "$CREDITWATCH_PG_USER" -d "$CREDITWATCH_PG_DATABASE" -v ON_ERROR_STOP=1 <<SQL | awk '/^Time:/{ms=$2} END{printf "%.0f\n", 500000 / (ms / 1000)}'
+CREATE TABLE $RUN.ceiling (topic text, pk text, entity_id text, version bigint, fields jsonb, PRIMARY KEY (topic, pk));
+CREATE INDEX ON $RUN.ceiling (entity_id, topic);
+\\timing on
+INSERT INTO $RUN.ceiling SELECT 'tax.payment', 'P' || g, 'E' || (g % 3000), g, jsonb_build_object('amount', g, 'period', '2026-05') FROM generate_series(1, 500000) g;
+\\timing off
+DROP TABLE $RUN.ceiling;
 SQL
 )
-printf 'ceilings: redis %s pipelined HSET/s (redis-benchmark -P 64); postgresql %s rows/s into a keyed jsonb table (one INSERT … SELECT)\n' "$REDIS_OPS" "$PG_ROWS"
-awk -v r="$RATE" -v o="$REDIS_OPS" -v p="$PG_ROWS" \
-    'BEGIN{printf "end to end is %.1f%% of the redis ceiling at one op per event, %.1f%% of the postgresql row ceiling at two rows (record + history) per event\n", 100*r/o, 100*2*r/p}'
+# librdkafka alone: the same topics read again by a throwaway consumer group that commits nothing.
+CONSUME=$("$BIN" topics drain | awk '/^drained/{print $(NF-1)}')
+printf 'ceilings: redis %s pipelined HSET/s (redis-benchmark -P 64); postgresql %s rows/s into a logged, indexed jsonb table (one INSERT … SELECT); librdkafka %s messages/s consumed (creditwatch topics drain)\n' "$REDIS_OPS" "$PG_ROWS" "$CONSUME"
+awk -v r="$RATE" -v o="$REDIS_OPS" -v p="$PG_ROWS" -v k="$CONSUME" \
+    'BEGIN{printf "end to end is %.1f%% of the redis ceiling at one op per event, %.1f%% of the postgresql row ceiling at two rows (record + history) per event, %.1f%% of the consume ceiling\n", 100*r/o, 100*2*r/p, 100*r/k}'
 echo "machine: $(nproc) cores, $(awk -F: '/model name/{print $2; exit}' /proc/cpuinfo | xargs), $(free -g | awk '/Mem:/{print $2}') GiB; command: benchmarks/e2e-throughput.sh $ENTERPRISES $PARTITIONS"

@@ -44,7 +44,7 @@ struct Version: ParsableCommand {
 
 struct Topics: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Work with the catalog's Kafka topics.", subcommands: [Create.self])
+        abstract: "Work with the catalog's Kafka topics.", subcommands: [Create.self, Drain.self])
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -84,6 +84,42 @@ struct Rules: AsyncParsableCommand {
                 FileHandle.standardError.write(Data(failure.description.terminated.utf8))
                 throw ExitCode(1)
             }
+        }
+    }
+}
+
+extension Topics {
+    /// The consume ceiling that benchmarks print beside the engine's rate.
+    struct Drain: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Read every message of the catalog's topics (with the configured prefix) in a throwaway consumer group, commit nothing, and print the rate: what librdkafka alone delivers here.")
+
+        @OptionGroup var common: CommonOptions
+        @Option(help: "Stop after this many seconds without a message.") var idle: Int = 3
+
+        func run() async throws {
+            var settings = try common.settings()
+            settings.kafka.groupID = "drain-\(UInt64.random(in: 0...UInt64.max))"
+            let catalog = try ProjectFiles.catalog(at: settings.topicsPath)
+            let consumer = try KafkaConsumer(
+                configuration: settings.kafka, topics: catalog.topics.keys.sorted(), logger: Logger(label: "creditwatch.drain"))
+            // Timed from the first batch's arrival (the group join before it is not consuming).
+            var messages = 0
+            var timed = 0
+            var first: ContinuousClock.Instant?
+            var last = ContinuousClock.now
+            while true {
+                let batch = await consumer.nextBatch(idleTimeout: first == nil ? .seconds(30) : .seconds(idle))
+                if batch.isEmpty { break }
+                if first == nil { first = .now } else { timed += batch.count }
+                messages += batch.count
+                last = .now
+            }
+            consumer.close()
+            let elapsed = first.map { last - $0 } ?? .zero
+            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+            let rate = seconds > 0 ? Int(Double(timed) / seconds) : 0
+            print("drained \(messages) messages; \(timed) after the first batch in \(String(format: "%.1f", seconds)) s: \(rate) messages/s")
         }
     }
 }
