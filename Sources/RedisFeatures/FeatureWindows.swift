@@ -161,6 +161,7 @@ public final class FeatureWindows: FeatureStore {
         }
         let replies = try await connection.pipeline(commands)
         var result: [EntityKey: [String: [FactRecord]]] = [:]
+        var expiry: [[String]] = []
         var i = 0
         for entity in entities {
             var byTopic: [String: [FactRecord]] = [:]
@@ -172,8 +173,15 @@ public final class FeatureWindows: FeatureStore {
                 byTopic[topic + RuleProgram.historySuffix] = Self.historyRecords(replies[i], topic: topic)
                 i += 1
             }
-            result[entity] = byTopic
+            // Records no window of the program reaches any more leave the ledger (a re-delivered
+            // one comes back and leaves again: it cannot change a result).
+            let (kept, expired) = plan.retention(byTopic)
+            for (topic, records) in expired.sorted(by: { $0.key < $1.key }) {
+                expiry.append(["HDEL", Self.entityKey(entity.id, "rec", topic)] + records.map(\.key))
+            }
+            result[entity] = kept
         }
+        if !expiry.isEmpty { try await run(expiry.map { $0.map { Array($0.utf8) } }) }
         return result
     }
 
