@@ -24,9 +24,12 @@ async def main() -> None:
 
     def reset(writer: asyncio.StreamWriter) -> None:
         sock = writer.get_extra_info("socket")
-        if sock is not None:
-            # RST instead of FIN: the peer sees the connection fail, as with a killed server.
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        try:
+            if sock is not None:
+                # RST instead of FIN: the peer sees the connection fail, as with a killed server.
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        except OSError:
+            pass  # already closed by the other side: nothing to reset
         writer.close()
 
     async def pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:

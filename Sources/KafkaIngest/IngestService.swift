@@ -45,6 +45,7 @@ public struct IngestService: Service {
         let batchTimer = Metrics.Timer(label: "creditwatch.ingest.batch_duration")
         while !Task.isShuttingDownGracefully, !Task.isCancelled {
             let batch = await consumer.nextBatch(idleTimeout: .milliseconds(500))
+            watchBrokers()
             // An idle stream still lets the processor finish what a rule-set reload started.
             if batch.isEmpty, await !processor.hasPendingWork { continue }
             let started = DispatchTime.now()
@@ -66,6 +67,23 @@ public struct IngestService: Service {
             onBatch(report)
         }
         logger.info("ingest stopped")
+    }
+
+    /// A cluster that librdkafka cannot reach is an outage of `kafka` (it reconnects by itself;
+    /// nothing here retries), over once it answers again.
+    private func watchBrokers() {
+        let outage = health.snapshot.outage
+        if let problem = consumer.brokerProblem {
+            if outage == nil || outage?.component == "kafka" {
+                if outage == nil { logger.warning("the Kafka cluster is unreachable", metadata: ["error": "\(problem)"]) }
+                health.failed(component: "kafka", error: problem, at: Self.now())
+                Gauge(label: "creditwatch.ingest.outage", dimensions: [("component", "kafka")]).record(1)
+            }
+        } else if outage?.component == "kafka" {
+            health.recovered(component: "kafka")
+            Gauge(label: "creditwatch.ingest.outage", dimensions: [("component", "kafka")]).record(0)
+            logger.info("outage over; ingest goes on", metadata: ["component": "kafka"])
+        }
     }
 
     /// Processes `batch`: retried while an outage lasts, bisected when its input fails. Nil when

@@ -87,8 +87,11 @@ func makeConfiguration(_ properties: [(String, String)]) throws -> OpaquePointer
     return conf
 }
 
-func newClient(_ type: rd_kafka_type_t, _ properties: [(String, String)]) throws -> OpaquePointer {
+func newClient(
+    _ type: rd_kafka_type_t, _ properties: [(String, String)], configure: (OpaquePointer) -> Void = { _ in }
+) throws -> OpaquePointer {
     let conf = try makeConfiguration(properties)
+    configure(conf)
     var errbuf = [CChar](repeating: 0, count: 512)
     guard let handle = rd_kafka_new(type, conf, &errbuf, errbuf.count) else {
         rd_kafka_conf_destroy(conf)

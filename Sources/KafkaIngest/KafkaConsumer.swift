@@ -4,6 +4,7 @@ import Dispatch
 import Foundation
 import Logging
 import Metrics
+import Synchronization
 
 /// A consumer-group member that hands the engine batches of messages and commits offsets only
 /// when told to (after the batch's effects are durable).
@@ -24,6 +25,10 @@ public final class KafkaConsumer: @unchecked Sendable {
     private var paused = false
     private var stopping = false
     private var pollerDone = false
+    /// What librdkafka last said about reaching the cluster (its error callback), until a message
+    /// arrives or the cluster answers again.
+    private let brokers = BrokerWatch()
+    private var lastProbe = ContinuousClock.now
     private var closed = false
     private let pauses = Counter(label: "creditwatch.ingest.pauses")
 
@@ -54,7 +59,15 @@ public final class KafkaConsumer: @unchecked Sendable {
             ("log_level", "4"),
         ]
         properties += configuration.properties.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
-        handle = try newClient(RD_KAFKA_CONSUMER, properties)
+        let brokers = self.brokers
+        handle = try newClient(RD_KAFKA_CONSUMER, properties) { conf in
+            rd_kafka_conf_set_opaque(conf, Unmanaged.passUnretained(brokers).toOpaque())
+            rd_kafka_conf_set_error_cb(conf) { _, code, reason, opaque in
+                guard let opaque else { return }
+                let watch = Unmanaged<BrokerWatch>.fromOpaque(opaque).takeUnretainedValue()
+                watch.failed(code: code, reason: reason.map { String(cString: $0) } ?? "")
+            }
+        }
         rd_kafka_poll_set_consumer(handle)
         let list = rd_kafka_topic_partition_list_new(Int32(topics.count))!
         defer { rd_kafka_topic_partition_list_destroy(list) }
@@ -89,8 +102,12 @@ public final class KafkaConsumer: @unchecked Sendable {
             }
             lock.unlock()
 
-            guard let message = rd_kafka_consumer_poll(handle, 100) else { continue }
+            guard let message = rd_kafka_consumer_poll(handle, 100) else {
+                probeBrokers()
+                continue
+            }
             defer { rd_kafka_message_destroy(message) }
+            brokers.reached()
             let m = message.pointee
             if m.err != RD_KAFKA_RESP_ERR_NO_ERROR {
                 logger.warning("kafka consumer error", metadata: ["error": "\(String(cString: rd_kafka_err2str(m.err)))"])
@@ -105,6 +122,22 @@ public final class KafkaConsumer: @unchecked Sendable {
             lock.broadcast()
             lock.unlock()
         }
+    }
+
+    /// Why the cluster cannot be reached now (nil: it can, as far as librdkafka knows): ingest
+    /// reports it as an outage of `kafka` in `/health`.
+    public var brokerProblem: String? { brokers.problem }
+
+    /// While the cluster is unreachable and nothing arrives, asks it for metadata once a second:
+    /// an answer means it is back (an idle stream sends no message that would say so).
+    private func probeBrokers() {
+        guard brokers.problem != nil, ContinuousClock.now - lastProbe >= .seconds(1) else { return }
+        lastProbe = .now
+        var metadata: UnsafePointer<rd_kafka_metadata>?
+        if rd_kafka_metadata(handle, 0, nil, &metadata, 1000) == RD_KAFKA_RESP_ERR_NO_ERROR {
+            brokers.reached()
+        }
+        if let metadata { rd_kafka_metadata_destroy(metadata) }
     }
 
     /// Must be called with `lock` held.
@@ -194,5 +227,26 @@ public final class KafkaConsumer: @unchecked Sendable {
             rd_kafka_consumer_close(handle)
             closed = true
         }
+    }
+}
+
+/// librdkafka's word on reaching the cluster, from its error callback (any thread).
+final class BrokerWatch: Sendable {
+    private let state = Mutex<String?>(nil)
+
+    var problem: String? { state.withLock { $0 } }
+
+    /// Transport errors (a broker down, unreachable or resetting connections) make the cluster
+    /// unreachable; other errors are logged by librdkafka and concern one request.
+    func failed(code: Int32, reason: String) {
+        let code = rd_kafka_resp_err_t(rawValue: code)
+        guard code == RD_KAFKA_RESP_ERR__TRANSPORT || code == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN
+            || code == RD_KAFKA_RESP_ERR__RESOLVE
+        else { return }
+        state.withLock { $0 = reason }
+    }
+
+    func reached() {
+        state.withLock { if $0 != nil { $0 = nil } }
     }
 }

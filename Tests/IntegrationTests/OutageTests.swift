@@ -14,8 +14,8 @@ final class OutageProxy {
     let port: Int
     private let process = Process()
 
-    init(target: String) async throws {
-        port = Int.random(in: 30_000...39_999)
+    init(target: String, port: Int = Int.random(in: 30_000...39_999)) async throws {
+        self.port = port
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", "\(Stack.root)/ops/outage-proxy.py", String(port), target]
         let output = Pipe()
@@ -160,6 +160,85 @@ extension EngineIntegrationTests {
         Self.expectSameOutcome(try await Self.outcome(engine.store), expected)
         #expect(try await engine.store.quarantine(after: nil, limit: 10).messages.isEmpty)
         #expect(engine.daemon.health.snapshot.outage == nil)
+        try await engine.stop()
+    }
+}
+
+/// A Kafka-compatible broker of the test's own (Tansu, as ops/servers.sh runs it) that tells its
+/// clients to connect through `advertised` (an `OutageProxy`), so that the proxy can cut it off.
+final class PrivateBroker {
+    let port = Int.random(in: 50_000...54_999)
+    private let process = Process()
+
+    init(advertisedPort: Int) throws {
+        process.executableURL = URL(fileURLWithPath: "\(Stack.root)/.deps/bin/tansu")
+        process.arguments = [
+            "broker", "--cluster-id", "creditwatch-test", "--listener-url", "tcp://127.0.0.1:\(port)",
+            "--advertised-listener-url", "tcp://127.0.0.1:\(advertisedPort)", "--storage-engine", "memory://tansu/",
+        ]
+        var environment = ProcessInfo.processInfo.environment
+        for name in ["CLUSTER_ID", "LISTENER_URL", "ADVERTISED_LISTENER_URL", "STORAGE_ENGINE", "SCHEMA_REGISTRY"] {
+            environment[name] = nil
+        }
+        process.environment = environment
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+    }
+
+    func ready() async throws {
+        try await EngineIntegrationTests.waitFor("tansu on \(port)", timeout: .seconds(20)) { Socket.connects(port: port) }
+    }
+
+    deinit {
+        // SIGKILL: the broker keeps serving its connections after SIGTERM.
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+}
+
+enum Socket {
+    /// Whether something accepts TCP connections on 127.0.0.1:`port`.
+    static func connects(port: Int) -> Bool {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+        }
+    }
+}
+
+extension EngineIntegrationTests {
+    @Test func theBrokerUnreachableFor20SecondsIsReportedAndLosesNothing() async throws {
+        let expected = try await UndisturbedRun.shared.get()
+        let proxyPort = Int.random(in: 55_000...59_999)
+        let broker = try PrivateBroker(advertisedPort: proxyPort)
+        try await broker.ready()
+        let proxy = try await OutageProxy(target: "127.0.0.1:\(broker.port)", port: proxyPort)
+        var engine = try await Engine.start("kafkaoutage") { $0.kafka.brokers = "127.0.0.1:\(proxyPort)" }
+        try await engine.send(Self.registrations)
+        let cut = Script.months.count * 2 / 5
+        for m in Script.months[..<cut] { try await engine.send(Self.month(m)) }
+        // The next month is in the broker; then the broker cannot be reached for 20 s.
+        try engine.produce(Self.month(Script.months[cut]))
+        proxy.down()
+        try await Self.waitFor("ingest to report the broker outage", timeout: .seconds(30)) {
+            engine.daemon.health.snapshot.outage?.component == "kafka"
+        }
+        try await Task.sleep(for: .seconds(20))
+        #expect(engine.daemon.health.snapshot.outage?.component == "kafka")
+        proxy.up()
+        try await engine.caughtUp()
+        try await Self.waitFor("the outage to be over", timeout: .seconds(30)) { engine.daemon.health.snapshot.outage == nil }
+        for m in Script.months[(cut + 1)...] { try await engine.send(Self.month(m)) }
+        try await engine.send(Self.month(Self.july) + Self.events)
+        Self.expectSameOutcome(try await Self.outcome(engine.store), expected)
+        #expect(try await engine.store.quarantine(after: nil, limit: 10).messages.isEmpty)
         try await engine.stop()
     }
 }

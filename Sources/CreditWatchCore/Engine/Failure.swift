@@ -78,6 +78,13 @@ public final class IngestHealth: Sendable {
         }
     }
 
+    /// An outage of `component` is over though no batch was committed (an idle stream).
+    public func recovered(component: String) {
+        state.withLock { s in
+            if s.outage?.component == component { s.outage = nil }
+        }
+    }
+
     public func quarantinedAfterBisection(_ count: Int) {
         state.withLock { $0.bisectedQuarantined += count }
     }
