@@ -27,7 +27,7 @@ public final class KafkaConsumer: @unchecked Sendable {
     private var pollerDone = false
     /// What librdkafka last said about reaching the cluster (its error callback), until a message
     /// arrives or the cluster answers again.
-    private let brokers = BrokerWatch()
+    private let brokers: BrokerWatch
     private var lastProbe = ContinuousClock.now
     private var closed = false
     private let pauses = Counter(label: "creditwatch.ingest.pauses")
@@ -36,6 +36,7 @@ public final class KafkaConsumer: @unchecked Sendable {
         try LibrdkafkaVersion.check()
         self.configuration = configuration
         self.logger = logger
+        self.brokers = BrokerWatch(logger: logger)
         var properties: [(String, String)] = [
             ("bootstrap.servers", configuration.brokers),
             ("group.id", configuration.groupID),
@@ -74,7 +75,7 @@ public final class KafkaConsumer: @unchecked Sendable {
         for topic in topics { rd_kafka_topic_partition_list_add(list, configuration.topicPrefix + topic, RD_KAFKA_PARTITION_UA) }
         let err = rd_kafka_subscribe(handle, list)
         if err != RD_KAFKA_RESP_ERR_NO_ERROR {
-            rd_kafka_destroy(handle)
+            closed = true  // deinit destroys the handle; there is no group to leave
             throw KafkaError(.client, err)
         }
         let thread = Thread { [weak self] in self?.pollLoop() }
@@ -107,12 +108,12 @@ public final class KafkaConsumer: @unchecked Sendable {
                 continue
             }
             defer { rd_kafka_message_destroy(message) }
-            brokers.reached()
             let m = message.pointee
             if m.err != RD_KAFKA_RESP_ERR_NO_ERROR {
                 logger.warning("kafka consumer error", metadata: ["error": "\(String(cString: rd_kafka_err2str(m.err)))"])
                 continue
             }
+            brokers.reached()
             let inbound = InboundMessage(
                 topic: String(String(cString: rd_kafka_topic_name(m.rkt)).dropFirst(configuration.topicPrefix.count)), partition: m.partition, offset: m.offset,
                 key: m.key.map { Array(UnsafeRawBufferPointer(start: $0, count: m.key_len)) },
@@ -233,13 +234,21 @@ public final class KafkaConsumer: @unchecked Sendable {
 /// librdkafka's word on reaching the cluster, from its error callback (any thread).
 final class BrokerWatch: Sendable {
     private let state = Mutex<String?>(nil)
+    private let logger: Logger
+
+    init(logger: Logger) { self.logger = logger }
 
     var problem: String? { state.withLock { $0 } }
 
-    /// Transport errors (a broker down, unreachable or resetting connections) make the cluster
-    /// unreachable; other errors are logged by librdkafka and concern one request.
+    /// Every error is logged (with a callback set, librdkafka no longer logs them itself);
+    /// transport errors (a broker down, unreachable or resetting connections) make the cluster
+    /// unreachable until it answers again.
     func failed(code: Int32, reason: String) {
         let code = rd_kafka_resp_err_t(rawValue: code)
+        let fatal = code == RD_KAFKA_RESP_ERR__FATAL
+        logger.log(
+            level: fatal ? .critical : .warning, "kafka client error",
+            metadata: ["error": "\(String(cString: rd_kafka_err2str(code)))", "reason": "\(reason)"])
         guard code == RD_KAFKA_RESP_ERR__TRANSPORT || code == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN
             || code == RD_KAFKA_RESP_ERR__RESOLVE
         else { return }

@@ -161,7 +161,6 @@ public final class FeatureWindows: FeatureStore {
         }
         let replies = try await connection.pipeline(commands)
         var result: [EntityKey: [String: [FactRecord]]] = [:]
-        var expiry: [[String]] = []
         var i = 0
         for entity in entities {
             var byTopic: [String: [FactRecord]] = [:]
@@ -173,15 +172,8 @@ public final class FeatureWindows: FeatureStore {
                 byTopic[topic + RuleProgram.historySuffix] = Self.historyRecords(replies[i], topic: topic)
                 i += 1
             }
-            // Records no window of the program reaches any more leave the ledger (a re-delivered
-            // one comes back and leaves again: it cannot change a result).
-            let (kept, expired) = plan.retention(byTopic)
-            for (topic, records) in expired.sorted(by: { $0.key < $1.key }) {
-                expiry.append(["HDEL", Self.entityKey(entity.id, "rec", topic)] + records.map(\.key))
-            }
-            result[entity] = kept
+            result[entity] = byTopic
         }
-        if !expiry.isEmpty { try await run(expiry.map { $0.map { Array($0.utf8) } }) }
         return result
     }
 

@@ -145,21 +145,3 @@ extension EngineIntegrationTests {
         try await engine.stop()
     }
 }
-
-extension EngineIntegrationTests {
-    @Test func theLedgerDropsRecordsNoWindowReachesAnyMore() async throws {
-        var engine = try await Engine.start("retention")
-        try await engine.send([Self.registrations[0]])
-        let months = (0..<20).map { Month(year: 2024, month: 1) + $0 }
-        for m in months { try await engine.send([Script.taxPayment(Self.e1, m, amount: 150_000)]) }
-        // The shipped rules reach 15 months back from the month before the latest payment: the
-        // ledger keeps the latest month and the 16 before it; PostgreSQL keeps all 20.
-        let redis = try RedisConnection(host: engine.settings.redisHost, port: engine.settings.redisPort)
-        let held = try await redis.command("HLEN", "cw:{\(Self.e1)}:rec:tax.payment")
-        #expect(held.integer == 17)
-        #expect(try await engine.store.recordCount() == 21)
-        let profile = try await EngineFeatures(processor: engine.daemon.processor).features(of: Self.e1)
-        #expect(profile.first { $0.name == "tax_paid_3mo_ly" }?.value == .number(450_000))
-        try await engine.stop()
-    }
-}

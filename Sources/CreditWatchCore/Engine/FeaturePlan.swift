@@ -19,11 +19,6 @@ public struct FeaturePlan: Sendable, Hashable {
     public let industrySeries: Set<String>
     /// The topics whose current records evaluation reads.
     public let readTopics: Set<String>
-    /// topic → how many months before its latest record's month the store keeps its records: no
-    /// window of the program reaches further back (one month more than the program's reach, since
-    /// a payments feed's windows end with the month before its latest record). Topics read
-    /// without a bound are not here.
-    public let retainedMonths: [String: Int]
 
     public var historyTopics: Set<String> { Set(historyFields.keys) }
 
@@ -42,24 +37,7 @@ public struct FeaturePlan: Sendable, Hashable {
         self.fields = fields
         self.historyFields = historyFields
         self.industrySeries = program.industrySeries
-        let readTopics = program.currentTopics
-        self.readTopics = readTopics
-        self.retainedMonths = needs.filter { readTopics.contains($0.key) }.compactMapValues { $0.months.map { $0 + 1 } }
-    }
-
-    /// An entity's records split into those the program can still read and those older than any
-    /// of its windows reach (measured from each topic's latest record): the store drops the latter.
-    public func retention(_ records: [String: [FactRecord]]) -> (kept: [String: [FactRecord]], expired: [String: [FactRecord]]) {
-        var kept = records
-        var expired: [String: [FactRecord]] = [:]
-        for (topic, list) in records {
-            guard let months = retainedMonths[topic], let latest = list.lazy.map(\.eventDay).max() else { continue }
-            let oldest = latest.month.index - months
-            guard list.contains(where: { $0.eventDay.month.index < oldest }) else { continue }
-            kept[topic] = list.filter { $0.eventDay.month.index >= oldest }
-            expired[topic] = list.filter { $0.eventDay.month.index < oldest }
-        }
-        return (kept, expired)
+        self.readTopics = program.currentTopics
     }
 
     /// A record's fields as the store keeps them.
