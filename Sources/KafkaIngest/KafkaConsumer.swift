@@ -47,10 +47,10 @@ public final class KafkaConsumer: @unchecked Sendable {
             ("enable.partition.eof", "false"),
             ("session.timeout.ms", String(configuration.sessionTimeoutMilliseconds)),
             ("heartbeat.interval.ms", String(max(configuration.sessionTimeoutMilliseconds / 6, 100))),
-            // Prefetch per partition: 4 MiB keeps a backlog flowing (the engine, not the fetch, is
-            // the bottleneck: `creditwatch topics drain` reads ~200 k messages/s here) while the
-            // daemon's memory stays bounded however many partitions it owns.
-            ("queued.max.messages.kbytes", "4096"),
+            // Prefetch per partition. Measured with `creditwatch topics drain` on one partition per
+            // topic: 32 MiB reads 193–298 k messages/s, 4 MiB only 34 k, for the same peak RSS
+            // (the engine's buffer pauses the partitions when it is full, which bounds memory).
+            ("queued.max.messages.kbytes", "32768"),
             // Small fetches per partition keep the partitions of a topic close together in event
             // time while a backlog (a department's history sent at once) drains: a 1 MiB fetch
             // holds months of one partition's records, and a window evaluated while another
