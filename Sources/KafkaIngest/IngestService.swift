@@ -74,11 +74,13 @@ public struct IngestService: Service {
     private func watchBrokers() {
         let outage = health.snapshot.outage
         if let problem = consumer.brokerProblem {
-            if outage == nil || outage?.component == "kafka" {
-                if outage == nil { logger.warning("the Kafka cluster is unreachable", metadata: ["error": "\(problem)"]) }
-                health.failed(component: "kafka", error: problem, at: Self.now())
+            // Reported when it starts and when librdkafka says something new (not on every idle poll).
+            guard outage == nil || (outage?.component == "kafka" && outage?.error != problem) else { return }
+            if outage == nil {
+                logger.warning("the Kafka cluster is unreachable", metadata: ["error": "\(problem)"])
                 Gauge(label: "creditwatch.ingest.outage", dimensions: [("component", "kafka")]).record(1)
             }
+            health.failed(component: "kafka", error: problem, at: Self.now())
         } else if outage?.component == "kafka" {
             health.recovered(component: "kafka")
             Gauge(label: "creditwatch.ingest.outage", dimensions: [("component", "kafka")]).record(0)

@@ -172,50 +172,18 @@ public struct TagMembership: Sendable, Hashable {
     }
 }
 
-/// What a program reads of one topic's records: the engine keeps no more than this in its feature
-/// store (raw records live in the store of record).
-public struct RecordNeed: Sendable, Hashable {
-    /// The fields its aggregates and their `where` filters read.
-    public var fields: Set<String>
-    /// How many calendar months before the end of a window the oldest record it can read lies
-    /// (window plus offset, rounded up to whole months); nil when some aggregate reads without a
-    /// bound (no window, or `changes`, which needs the version before its window).
-    public var months: Int?
-
-    public init(fields: Set<String>, months: Int?) {
-        self.fields = fields
-        self.months = months
-    }
-}
-
 extension RuleProgram {
-    /// topic (`topic#history` for versions) → what the program reads of its records.
-    public var recordNeeds: [String: RecordNeed] {
-        var needs: [String: RecordNeed] = [:]
+    /// topic (`topic#history` for versions) → the fields of its records that the program's
+    /// aggregates and their `where` filters read: the engine's feature store keeps no more (raw
+    /// records live in the store of record).
+    public var recordFields: [String: Set<String>] {
+        var needs: [String: Set<String>] = [:]
         for spec in aggregates where spec.function != .industrySum {
             var fields: Set<String> = spec.field.map { [$0] } ?? []
             if let filter = spec.filter { Self.collectFields(filter, into: &fields) }
-            var months: Int?
-            if spec.function != .changes, let window = spec.window {
-                months = Self.months(window) + (spec.offset.map(Self.months) ?? 0)
-            }
-            if var need = needs[spec.topic] {
-                need.fields.formUnion(fields)
-                need.months = need.months.flatMap { a in months.map { Swift.max(a, $0) } }
-                needs[spec.topic] = need
-            } else {
-                needs[spec.topic] = RecordNeed(fields: fields, months: months)
-            }
+            needs[spec.topic, default: []].formUnion(fields)
         }
         return needs
-    }
-
-    /// Whole calendar months a window spans at most (a 90-day window touches 4 months).
-    private static func months(_ window: WindowSpec) -> Int {
-        switch window.unit {
-        case .months: return window.count
-        case .days: return (window.count + 29) / 28 + 1
-        }
     }
 
     private static func collectFields(_ node: Node, into fields: inout Set<String>) {

@@ -330,25 +330,33 @@ public actor BatchProcessor {
         return report
     }
 
-    /// Decodes `batch` in `evaluationLanes` tasks (decoding is pure), in the batch's order.
+    /// Decodes `batch` on every lane (decoding is pure), in the batch's order.
     static func decode(_ batch: [InboundMessage], _ decoder: ChangeDecoder) async -> [DecodeOutcome] {
-        let lanes = max(1, min(evaluationLanes, batch.count / 256))
-        let size = (batch.count + lanes - 1) / lanes
-        return await withTaskGroup(of: (Int, [DecodeOutcome]).self) { group in
-            for lane in 0..<lanes {
-                let part = batch[min(lane * size, batch.count)..<min((lane + 1) * size, batch.count)]
-                group.addTask { (lane, part.map { decoder.decode(topic: $0.topic, key: $0.key, value: $0.value) }) }
-            }
-            var parts: [[DecodeOutcome]] = Array(repeating: [], count: lanes)
-            for await (lane, part) in group { parts[lane] = part }
-            return parts.flatMap { $0 }
-        }
+        await inLanes(batch, atLeast: 256) { decoder.decode(topic: $0.topic, key: $0.key, value: $0.value) }
     }
 
     /// Entities evaluated per round trip for their records.
     static let evaluationChunk = 500
     /// Tasks run side by side for the pure parts of a batch (decoding, evaluation).
-    static let evaluationLanes = 2
+    static let lanes = 2
+
+    /// `transform` of every item, in order, computed in up to `lanes` tasks of at least `atLeast`
+    /// items each (fewer items stay in one task: a task costs more than a little work).
+    static func inLanes<Item: Sendable, Result: Sendable>(
+        _ items: [Item], atLeast: Int, _ transform: @escaping @Sendable (Item) -> Result
+    ) async -> [Result] {
+        let count = max(1, min(lanes, items.count / atLeast))
+        let size = (items.count + count - 1) / count
+        return await withTaskGroup(of: (Int, [Result]).self) { group in
+            for lane in 0..<count {
+                let part = items[min(lane * size, items.count)..<min((lane + 1) * size, items.count)]
+                group.addTask { (lane, part.map(transform)) }
+            }
+            var parts: [[Result]] = Array(repeating: [], count: count)
+            for await (lane, part) in group { parts[lane] = part }
+            return parts.flatMap { $0 }
+        }
+    }
 
     /// One entity's evaluation, computed off the actor.
     struct Evaluated: Sendable {
@@ -362,32 +370,19 @@ public actor BatchProcessor {
         let seriesComplete: Day?
     }
 
-    /// Evaluates (and scores) `entities` in `evaluationLanes` tasks: evaluation is pure.
+    /// Evaluates (and scores) `entities` on every lane: evaluation is pure.
     static func evaluate(
         _ entities: [EntityKey], records: [EntityKey: [String: [FactRecord]]], program: RuleProgram,
         snapshot: EntitySnapshot, feeds: FeedClock
     ) async -> [Evaluated] {
-        let lanes = max(1, min(evaluationLanes, entities.count))
-        let size = (entities.count + lanes - 1) / max(lanes, 1)
-        return await withTaskGroup(of: (Int, [Evaluated]).self) { group in
-            for lane in 0..<lanes {
-                let part = Array(entities[min(lane * size, entities.count)..<min((lane + 1) * size, entities.count)])
-                let partRecords = part.map { records[$0] ?? [:] }
-                group.addTask {
-                    (lane, zip(part, partRecords).map { entity, byTopic in
-                        let data = snapshot.data(entity: entity.id, records: byTopic, feeds: feeds)
-                        let (evaluation, score) = entity.kind == .enterprise
-                            ? program.evaluateAndScore(data) : (program.evaluate(data), nil)
-                        let complete = program.industrySeriesTopics.compactMap { topic in
-                            byTopic[topic]?.lazy.map(\.eventDay).max().map(EntitySnapshot.lastCompleteMonthEnd)
-                        }.min()
-                        return Evaluated(entity: entity, data: data, evaluation: evaluation, score: score, seriesComplete: complete)
-                    })
-                }
-            }
-            var parts: [[Evaluated]] = Array(repeating: [], count: lanes)
-            for await (lane, part) in group { parts[lane] = part }
-            return parts.flatMap { $0 }
+        let seriesTopics = program.industrySeriesTopics
+        return await inLanes(entities.map { ($0, records[$0] ?? [:]) }, atLeast: 1) { entity, byTopic in
+            let data = snapshot.data(entity: entity.id, records: byTopic, feeds: feeds)
+            let (evaluation, score) = entity.kind == .enterprise ? program.evaluateAndScore(data) : (program.evaluate(data), nil)
+            let complete = seriesTopics.compactMap { topic in
+                byTopic[topic]?.lazy.map(\.eventDay).max().map(EntitySnapshot.lastCompleteMonthEnd)
+            }.min()
+            return Evaluated(entity: entity, data: data, evaluation: evaluation, score: score, seriesComplete: complete)
         }
     }
 

@@ -23,16 +23,16 @@ public struct FeaturePlan: Sendable, Hashable {
     public var historyTopics: Set<String> { Set(historyFields.keys) }
 
     public init(program: RuleProgram, catalog: TopicCatalog) {
-        let needs = program.recordNeeds
+        let needs = program.recordFields
         var fields: [String: Set<String>] = [:]
         for topic in catalog.topics.values {
-            var kept = needs[topic.name]?.fields ?? []
+            var kept = needs[topic.name] ?? []
             if let end = topic.endTime { kept.insert(end) }
             fields[topic.name] = kept
         }
         var historyFields: [String: Set<String>] = [:]
         for topic in program.historyTopics {
-            historyFields[topic] = needs[topic + RuleProgram.historySuffix]?.fields ?? []
+            historyFields[topic] = needs[topic + RuleProgram.historySuffix] ?? []
         }
         self.fields = fields
         self.historyFields = historyFields
@@ -57,18 +57,20 @@ public struct FeaturePlan: Sendable, Hashable {
         return kept
     }
 
+    /// Every kept field by topic, `topic#history` for versions.
+    private var kept: [String: Set<String>] {
+        fields.merging(historyFields.map { ($0.key + RuleProgram.historySuffix, $0.value) }) { a, _ in a }
+    }
+
     /// What the store holds under this plan, as the store records it: `topic:field,field` per
     /// topic (`topic#history:…` for versions), sorted, separated by `;`.
     public var description: String {
-        let current = fields.map { ($0.key, $0.value) }
-        let history = historyFields.map { ($0.key + RuleProgram.historySuffix, $0.value) }
-        return (current + history).sorted { $0.0 < $1.0 }
-            .map { "\($0.0):\($0.1.sorted().joined(separator: ","))" }
-            .joined(separator: ";")
+        kept.sorted { $0.key < $1.key }.map { "\($0.key):\($0.value.sorted().joined(separator: ","))" }.joined(separator: ";")
     }
 
     /// `topic.field` (or `topic#history.field`, or a whole `topic#history`) this plan keeps that a
-    /// store holding `held` (its `description`) does not, sorted. A store written before plans existed (nil) kept every field.
+    /// store holding `held` (its `description`) does not, sorted. A store written before plans
+    /// existed (nil) kept every field.
     public func missing(from held: String?) -> [String] {
         guard let held else { return [] }
         var heldFields: [String: Set<String>] = [:]
@@ -77,9 +79,7 @@ public struct FeaturePlan: Sendable, Hashable {
             heldFields[String(part[..<colon])] = Set(part[part.index(after: colon)...].split(separator: ",").map(String.init))
         }
         var missing: [String] = []
-        let current = fields.map { ($0.key, $0.value) }
-        let history = historyFields.map { ($0.key + RuleProgram.historySuffix, $0.value) }
-        for (topic, names) in current + history {
+        for (topic, names) in kept {
             guard let have = heldFields[topic] else {
                 missing.append(topic)  // not kept at all (a history newly read)
                 continue
