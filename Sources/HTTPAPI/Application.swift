@@ -324,10 +324,12 @@ struct HealthReport: Encodable {
         /// Why the feature store is being rebuilt from PostgreSQL, while it is.
         var rebuilding: String?
         var featureRebuilds: Int
+        /// Evaluation waits until a backlog has drained (a history sent at once, a restart).
+        var catchingUp: Bool
 
         enum CodingKeys: String, CodingKey {
             case status, lastBatchAt = "last_batch_at", outage, quarantinedAfterBisection = "quarantined_after_bisection"
-            case rebuilding, featureRebuilds = "feature_rebuilds"
+            case rebuilding, featureRebuilds = "feature_rebuilds", catchingUp = "catching_up"
         }
     }
 
@@ -347,7 +349,7 @@ struct HealthReport: Encodable {
             status: outage != nil ? "waiting" : snapshot.rebuilding != nil ? "rebuilding" : "ok",
             lastBatchAt: snapshot.lastBatchAt.map(Self.iso), outage: outage,
             quarantinedAfterBisection: snapshot.bisectedQuarantined, rebuilding: snapshot.rebuilding,
-            featureRebuilds: snapshot.rebuilds)
+            featureRebuilds: snapshot.rebuilds, catchingUp: snapshot.catchingUp)
     }
 
     static func iso(_ seconds: Double) -> String {

@@ -43,13 +43,19 @@ public struct IngestService: Service {
     public func run() async throws {
         defer { consumer.close() }
         let batchTimer = Metrics.Timer(label: "creditwatch.ingest.batch_duration")
+        var evaluationPending = true  // until the first batch says otherwise
         while !Task.isShuttingDownGracefully, !Task.isCancelled {
-            let batch = await consumer.nextBatch(idleTimeout: .milliseconds(500))
+            let batch = await consumer.nextBatch(idleTimeout: .milliseconds(500), orWhenCaughtUp: evaluationPending)
+            let caughtUp = consumer.isCaughtUp
             watchBrokers()
-            // An idle stream still lets the processor finish what a rule-set reload started.
-            if batch.isEmpty, await !processor.hasPendingWork { continue }
+            // An idle stream still lets the processor finish what waited for the backlog or what a
+            // rule-set reload started.
+            if batch.isEmpty, await !processor.hasPendingWork(caughtUp: caughtUp) {
+                if caughtUp { evaluationPending = false }  // nothing to wake up for
+                continue
+            }
             let started = DispatchTime.now()
-            guard let report = await process(batch[...]) else { return }
+            guard let report = await process(batch[...], caughtUp: caughtUp) else { return }
             do {
                 if !batch.isEmpty { try await consumer.commit(batch) }
             } catch {
@@ -61,7 +67,8 @@ public struct IngestService: Service {
                 Gauge(label: "creditwatch.ingest.outage", dimensions: [("component", over)]).record(0)
                 logger.info("outage over; ingest goes on", metadata: ["component": "\(over)"])
             }
-            health.committed(at: Self.now())
+            health.committed(at: Self.now(), catchingUp: report.evaluationPending)
+            evaluationPending = report.evaluationPending
             batchTimer.recordInterval(since: started)
             record(report)
             onBatch(report)
@@ -90,12 +97,12 @@ public struct IngestService: Service {
 
     /// Processes `batch`: retried while an outage lasts, bisected when its input fails. Nil when
     /// shutting down first.
-    func process(_ batch: ArraySlice<InboundMessage>) async -> BatchReport? {
+    func process(_ batch: ArraySlice<InboundMessage>, caughtUp: Bool) async -> BatchReport? {
         var backoff = Backoff()
         while true {
             let failure: any Error
             do {
-                return try await processor.process(Array(batch))
+                return try await processor.process(Array(batch), caughtUp: caughtUp)
             } catch {
                 failure = error
             }
@@ -115,8 +122,8 @@ public struct IngestService: Service {
                     metadata: ["reason": "\(reason)", "messages": "\(batch.count)"])
                 Counter(label: "creditwatch.ingest.bisections").increment()
                 let middle = batch.startIndex + batch.count / 2
-                guard var report = await process(batch[..<middle]),
-                    let second = await process(batch[middle...])
+                guard var report = await process(batch[..<middle], caughtUp: false),
+                    let second = await process(batch[middle...], caughtUp: caughtUp)
                 else { return nil }
                 report.add(second)
                 return report
@@ -189,6 +196,7 @@ public struct IngestService: Service {
         Counter(label: "creditwatch.ingest.unlinked").increment(by: report.unlinked)
         Counter(label: "creditwatch.rules.firings").increment(by: report.firings)
         Counter(label: "creditwatch.rules.entities_evaluated").increment(by: report.entitiesEvaluated)
+        Counter(label: "creditwatch.rules.evaluations_deferred").increment(by: report.deferred)
         for (stage, duration) in report.stages {
             Metrics.Timer(label: "creditwatch.ingest.stage_duration", dimensions: [("stage", stage)]).record(duration: duration)
         }

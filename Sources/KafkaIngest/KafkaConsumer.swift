@@ -30,6 +30,11 @@ public final class KafkaConsumer: @unchecked Sendable {
     private let brokers: BrokerWatch
     private var lastProbe = ContinuousClock.now
     private var closed = false
+    /// Partitions (`topic/partition`, prefixed) whose end librdkafka reported after the last message
+    /// it delivered from them: nothing more was there when it last fetched.
+    private var atEnd: Set<Partition> = []
+    /// End-of-partition reports so far: a waiting batch looks at `atEnd` again when this moved.
+    private var endReports = 0
     private let pauses = Counter(label: "creditwatch.ingest.pauses")
 
     public init(configuration: KafkaConfiguration, topics: [String], logger: Logger) throws {
@@ -44,7 +49,9 @@ public final class KafkaConsumer: @unchecked Sendable {
             ("enable.auto.commit", "false"),
             ("enable.auto.offset.store", "false"),
             ("auto.offset.reset", "earliest"),
-            ("enable.partition.eof", "false"),
+            // The end of each partition is reported, so the engine knows when it has read all there
+            // is (`isCaughtUp`): evaluation waits for that while a backlog drains.
+            ("enable.partition.eof", "true"),
             ("session.timeout.ms", String(configuration.sessionTimeoutMilliseconds)),
             ("heartbeat.interval.ms", String(max(configuration.sessionTimeoutMilliseconds / 6, 100))),
             // Prefetch per partition. Measured with `creditwatch topics drain` on one partition per
@@ -52,9 +59,8 @@ public final class KafkaConsumer: @unchecked Sendable {
             // (the engine's buffer pauses the partitions when it is full, which bounds memory).
             ("queued.max.messages.kbytes", "32768"),
             // Small fetches per partition keep the partitions of a topic close together in event
-            // time while a backlog (a department's history sent at once) drains: a 1 MiB fetch
-            // holds months of one partition's records, and a window evaluated while another
-            // partition's months are still unread would look like a collapse.
+            // time while a backlog drains (evaluation waits for all of them anyway: see
+            // `isCaughtUp`), and each fetch small next to the engine's buffer.
             ("max.partition.fetch.bytes", String(configuration.maxPartitionFetchBytes)),
             ("fetch.wait.max.ms", "100"),
             ("log_level", "4"),
@@ -109,20 +115,48 @@ public final class KafkaConsumer: @unchecked Sendable {
             }
             defer { rd_kafka_message_destroy(message) }
             let m = message.pointee
+            if m.err == RD_KAFKA_RESP_ERR__PARTITION_EOF {
+                let partition = Partition(topic: String(cString: rd_kafka_topic_name(m.rkt)), partition: m.partition)
+                lock.lock()
+                atEnd.insert(partition)
+                endReports += 1
+                lock.broadcast()
+                lock.unlock()
+                continue
+            }
             if m.err != RD_KAFKA_RESP_ERR_NO_ERROR {
                 logger.warning("kafka consumer error", metadata: ["error": "\(String(cString: rd_kafka_err2str(m.err)))"])
                 continue
             }
             brokers.reached()
+            let topic = String(cString: rd_kafka_topic_name(m.rkt))
             let inbound = InboundMessage(
-                topic: String(String(cString: rd_kafka_topic_name(m.rkt)).dropFirst(configuration.topicPrefix.count)), partition: m.partition, offset: m.offset,
+                topic: String(topic.dropFirst(configuration.topicPrefix.count)), partition: m.partition, offset: m.offset,
                 key: m.key.map { Array(UnsafeRawBufferPointer(start: $0, count: m.key_len)) },
                 value: m.payload.map { Array(UnsafeRawBufferPointer(start: $0, count: m.len)) })
             lock.lock()
+            if !atEnd.isEmpty { atEnd.remove(Partition(topic: topic, partition: m.partition)) }
             buffer.append(inbound)
             lock.broadcast()
             lock.unlock()
         }
+    }
+
+    /// A partition of a (prefixed) topic.
+    struct Partition: Hashable {
+        let topic: String
+        let partition: Int32
+    }
+
+    /// Whether the engine has been handed everything there is: no message is buffered and librdkafka
+    /// reported the end of every assigned partition after its last message. False before the
+    /// group assigned anything. A backlog (a department's history sent at once, a restart after an
+    /// outage) is not caught up until it has drained on every partition.
+    public var isCaughtUp: Bool {
+        let assigned = assigned()
+        lock.lock()
+        defer { lock.unlock() }
+        return buffer.count == bufferStart && allAtEnd(assigned)
     }
 
     /// Why the cluster cannot be reached now (nil: it can, as far as librdkafka knows): ingest
@@ -150,25 +184,38 @@ public final class KafkaConsumer: @unchecked Sendable {
         logger.info(pause ? "ingest paused: engine is behind" : "ingest resumed", metadata: ["partitions": "\(assignment.pointee.cnt)"])
     }
 
-    /// The next batch: waits until `batchSize` messages are buffered or `batchTimeout` passed
-    /// since the first one arrived; returns an empty batch after `idleTimeout` with nothing.
-    public func nextBatch(idleTimeout: Duration = .seconds(1)) async -> [InboundMessage] {
+    /// The next batch: waits until `batchSize` messages are buffered, `batchTimeout` passed since
+    /// the first one arrived, or every assigned partition reported its end (nothing more is
+    /// coming now); returns an empty batch after `idleTimeout` with nothing, or as soon as ingest
+    /// has caught up when `orWhenCaughtUp` (work that waited for the backlog can go on).
+    public func nextBatch(idleTimeout: Duration = .seconds(1), orWhenCaughtUp: Bool = false) async -> [InboundMessage] {
         await withCheckedContinuation { continuation in
             DispatchQueue.global().async {
-                continuation.resume(returning: self.takeBatch(idleTimeout: idleTimeout))
+                continuation.resume(returning: self.takeBatch(idleTimeout: idleTimeout, orWhenCaughtUp: orWhenCaughtUp))
             }
         }
     }
 
-    private func takeBatch(idleTimeout: Duration) -> [InboundMessage] {
+    private func takeBatch(idleTimeout: Duration, orWhenCaughtUp: Bool) -> [InboundMessage] {
+        let assigned = assigned()
         lock.lock()
         defer { lock.unlock() }
         let idleDeadline = Date().addingTimeInterval(Double(idleTimeout.components.seconds) + Double(idleTimeout.components.attoseconds) / 1e18)
+        var seenEnds = -1
         while buffer.count == bufferStart, !stopping {
+            if orWhenCaughtUp, seenEnds != endReports {
+                seenEnds = endReports
+                if allAtEnd(assigned) { return [] }
+            }
             if !lock.wait(until: idleDeadline) { return [] }
         }
         let fillDeadline = Date().addingTimeInterval(Double(configuration.batchTimeoutMilliseconds) / 1000)
+        seenEnds = -1
         while buffer.count - bufferStart < configuration.batchSize, !stopping {
+            if seenEnds != endReports {
+                seenEnds = endReports
+                if allAtEnd(assigned) { break }
+            }
             if !lock.wait(until: fillDeadline) { break }
         }
         let end = min(buffer.count, bufferStart + configuration.batchSize)
@@ -208,12 +255,22 @@ public final class KafkaConsumer: @unchecked Sendable {
 
     /// Partitions currently assigned to this member, as `topic/partition`.
     public var assignment: [String] {
+        assigned().map { "\($0.topic.dropFirst(configuration.topicPrefix.count))/\($0.partition)" }
+    }
+
+    /// Must be called with `lock` held.
+    private func allAtEnd(_ assigned: [Partition]) -> Bool {
+        !assigned.isEmpty && assigned.allSatisfy(atEnd.contains)
+    }
+
+    /// The assigned partitions as `topic/partition`, topics prefixed.
+    private func assigned() -> [Partition] {
         var list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?
         guard rd_kafka_assignment(handle, &list) == RD_KAFKA_RESP_ERR_NO_ERROR, let list else { return [] }
         defer { rd_kafka_topic_partition_list_destroy(list) }
         return (0..<Int(list.pointee.cnt)).map {
             let p = list.pointee.elems[$0]
-            return "\(String(cString: p.topic))/\(p.partition)"
+            return Partition(topic: String(cString: p.topic), partition: p.partition)
         }
     }
 

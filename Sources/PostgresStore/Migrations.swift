@@ -293,5 +293,16 @@ public enum Migrations {
             // Unlinked records are linked by name when their enterprise's registration arrives later.
             "CREATE INDEX credit_record_unlinked_name ON credit_record (normalised_name) WHERE entity_id IS NULL",
         ]),
+        Migration(version: 7, name: "evaluation_pending", statements: [
+            """
+            -- Enterprises whose records changed while a backlog was draining: evaluated once ingest has
+            -- read everything there is, so that alerts are a function of the data, not of how it
+            -- was split into batches and partitions. Written and cleared with the batches' commits.
+            CREATE TABLE evaluation_pending (
+                uscc text PRIMARY KEY,
+                since timestamptz NOT NULL DEFAULT now()
+            )
+            """
+        ]),
     ]
 }

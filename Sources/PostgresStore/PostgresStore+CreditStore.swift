@@ -60,6 +60,15 @@ extension PostgresStore: CreditStore {
         }
     }
 
+    public func pendingEvaluations(limit: Int) async throws -> [String] {
+        try await answered { [self] in
+            let rows = try await client.query("SELECT uscc FROM evaluation_pending ORDER BY uscc LIMIT \(limit)", logger: logger)
+            var result: [String] = []
+            for try await uscc in rows.decode(String.self) { result.append(uscc) }
+            return result
+        }
+    }
+
     /// One query: the latest alert of every rule for each subject.
     public func alertStates(subjects: Set<String>) async throws -> [String: [String: AlertState]] {
         try await answered { [self] in
@@ -116,8 +125,9 @@ extension PostgresStore: CreditStore {
             let quarantine = QuarantineRows(effects.quarantine)
             let retirement = effects.retiredRules.map(RetirementQuery.init)
             let alertsChange = !(alerts.isEmpty && withdrawals.isEmpty && reactivations.isEmpty) || retirement != nil
+            let pending = !(effects.deferred.isEmpty && effects.evaluatedPending.isEmpty)
             guard !(registrations.isEmpty && links.isEmpty && quarantine.isEmpty && scores.isEmpty && tags.isEmpty) || alertsChange
-                || effects.featureSequence != nil
+                || effects.featureSequence != nil || pending
             else { return }
             let logger = self.logger
             try await client.withTransaction(logger: logger) { connection in
@@ -126,6 +136,17 @@ extension PostgresStore: CreditStore {
                 if !links.isEmpty { try await connection.query(links.upsert, logger: logger) }
                 if !scores.isEmpty { try await connection.query(scores.upsert, logger: logger) }
                 if !tags.isEmpty { try await connection.query(tags.upsert, logger: logger) }
+                if !effects.evaluatedPending.isEmpty {
+                    try await connection.query(
+                        "DELETE FROM evaluation_pending WHERE uscc = ANY(\(effects.evaluatedPending)::text[])", logger: logger)
+                }
+                if !effects.deferred.isEmpty {
+                    try await connection.query(
+                        """
+                        INSERT INTO evaluation_pending (uscc) SELECT * FROM unnest(\(effects.deferred)::text[])
+                        ON CONFLICT (uscc) DO NOTHING
+                        """, logger: logger)
+                }
                 if let sequence = effects.featureSequence {
                     try await connection.query(
                         "UPDATE feature_sync SET sequence = GREATEST(sequence, \(sequence))", logger: logger)
@@ -181,6 +202,21 @@ extension PostgresStore: CreditStore {
                 WHERE (r.topic, r.pk) > (\(after?.topic ?? ""), \(after?.key ?? ""))
                 ORDER BY r.topic, r.pk
                 LIMIT \(limit)
+                """
+            return try await storedRecords(query)
+        }
+    }
+
+    public func currentRecords(of enterprises: Set<String>, topics: Set<String>) async throws -> [StoredRecord] {
+        try await answered { [self] in
+            guard !enterprises.isEmpty, !topics.isEmpty else { return [] }
+            let query: PostgresQuery = """
+                SELECT r.topic, r.pk, r.op, r.version, (r.event_day - DATE '1970-01-01')::int8, r.fields::text,
+                    r.entity_kind, r.entity_id, e.division
+                FROM credit_record r LEFT JOIN enterprise e ON e.uscc = r.entity_id
+                WHERE r.entity_id = ANY(\(enterprises.sorted())::text[]) AND r.entity_kind = 'enterprise'
+                    AND r.topic = ANY(\(topics.sorted())::text[]) AND r.op <> 'd'
+                ORDER BY r.topic, r.pk
                 """
             return try await storedRecords(query)
         }

@@ -99,6 +99,28 @@ public final class FeatureWindows: FeatureStore {
         try await run(commands)
     }
 
+    public func move(_ moves: [DivisionMove], plan: FeaturePlan) async throws {
+        let industryColumns = Self.columnsByTopic(plan.industrySeries)
+        var commands: [[[UInt8]]] = []
+        for move in moves {
+            let change = move.change
+            guard let columns = industryColumns[change.topic] else { continue }
+            let member = "\(move.uscc)|\(change.key)"
+            let bucket = change.eventDay.month.description
+            if let from = move.from, from != move.to {
+                // A delete of the same version replaces the entry, so its contribution is subtracted.
+                commands.append(applyCommand(
+                    ledger: Self.industryKey(from, "rec:\(change.topic)"), window: Self.industryKey(from, "win:\(change.topic)"),
+                    member: member, version: change.version, deleted: true, bucket: bucket, contribution: "", payload: []))
+            }
+            commands.append(applyCommand(
+                ledger: Self.industryKey(move.to, "rec:\(change.topic)"), window: Self.industryKey(move.to, "win:\(change.topic)"),
+                member: member, version: change.version, deleted: false, bucket: bucket,
+                contribution: Contribution.encode(change.fields, columns: columns), payload: []))
+        }
+        try await run(commands)
+    }
+
     private func membershipCommands(_ update: FeatureUpdate, division: String) -> [[[UInt8]]] {
         var status: String?
         if case .string(let s)? = update.change.fields["status"] { status = s }

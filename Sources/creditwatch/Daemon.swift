@@ -91,7 +91,9 @@ extension Daemon {
         let store = try PostgresStore(configuration: settings.postgres, catalog: catalog, logger: logger)
         let redis = try RedisConnection(host: settings.redisHost, port: settings.redisPort)
         let features = try await FeatureWindows(connection: redis, catalog: catalog, logger: logger)
-        let processor = BatchProcessor(catalog: catalog, program: program, features: features, store: storeSeam(store))
+        let processor = BatchProcessor(
+            catalog: catalog, program: program, features: features, store: storeSeam(store),
+            maxEvaluationDeferral: settings.maxEvaluationWait)
         return (catalog, program, store, processor)
     }
 

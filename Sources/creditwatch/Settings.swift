@@ -20,6 +20,8 @@ struct Settings {
     var ruleOverrides: [String: Double] = [:]
     /// How often the rules folder is checked for changes; nil: never (SIGHUP and the API reload).
     var rulesWatchInterval: Duration? = .seconds(2)
+    /// The longest evaluation waits for a backlog to drain before it evaluates what it has.
+    var maxEvaluationWait: Duration = .seconds(300)
 
     /// YAML key path → environment variable.
     static let keys: [String: String] = [
@@ -37,6 +39,7 @@ struct Settings {
         "http.allow_anonymous": "CREDITWATCH_HTTP_ALLOW_ANONYMOUS",
         "rules.path": "CREDITWATCH_RULES", "topics.path": "CREDITWATCH_TOPICS",
         "rules.watch_seconds": "CREDITWATCH_RULES_WATCH_SECONDS",
+        "engine.max_evaluation_wait_seconds": "CREDITWATCH_MAX_EVALUATION_WAIT_SECONDS",
     ]
 
     static func load(file: String?, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Settings {
@@ -78,12 +81,20 @@ struct Settings {
             }
             watch = seconds == 0 ? nil : .milliseconds(Int(seconds * 1000))
         }
+        var maxWait = Duration.seconds(300)
+        if let text = merged["CREDITWATCH_MAX_EVALUATION_WAIT_SECONDS"] {
+            guard let seconds = Double(text), seconds >= 0 else {
+                throw ProjectFiles.Failure(
+                    description: "CREDITWATCH_MAX_EVALUATION_WAIT_SECONDS must be a number of seconds ≥ 0, not '\(text)'")
+            }
+            maxWait = .milliseconds(Int(seconds * 1000))
+        }
         return Settings(
             kafka: kafka, postgres: PostgresStore.Configuration(environment: merged), api: api,
             redisHost: merged["CREDITWATCH_REDIS_HOST"] ?? "127.0.0.1",
             redisPort: merged["CREDITWATCH_REDIS_PORT"].flatMap(Int.init) ?? 16379,
             rulesPath: merged["CREDITWATCH_RULES"] ?? "rules", topicsPath: merged["CREDITWATCH_TOPICS"] ?? "topics",
-            ruleOverrides: overrides, rulesWatchInterval: watch)
+            ruleOverrides: overrides, rulesWatchInterval: watch, maxEvaluationWait: maxWait)
     }
 
     /// `api_keys: { "<key>": "financial_office" | "analyst" | "operator" | "bank:<name>:<uscc>,<uscc>" }`.

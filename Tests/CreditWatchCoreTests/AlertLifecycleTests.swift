@@ -63,6 +63,30 @@ import Testing
         #expect(Self.decide([], states: [gone]).withdrawn.map(\.reason) == ["规则 old_rule 已不在规则集 rs2 中"])
     }
 
+    /// When evaluation waited for a backlog, the change that withdraws an alert came in an earlier
+    /// batch: the reason then comes from the current records the alert cites.
+    @Test func withoutTheChangeTheReasonComesFromTheCurrentRecords() {
+        let active = Self.state(7, "dishonest_debtor", window: "2026-07", asOf: "2026-07-03", .active)
+        func reason(_ records: [FactRecord]) -> [String] {
+            AlertLifecycle.decide(
+                firings: [], suspended: [], liveRules: ["dishonest_debtor"], states: ["dishonest_debtor": active], changes: [],
+                asOf: Self.day("2026-08-05"), ruleSetVersion: "rs2", endTimes: ["court.dishonest": "removed_date"],
+                records: ["court.dishonest": records], readTopics: ["court.dishonest"]
+            ).withdrawn.map(\.reason)
+        }
+        func listing(removed: String?) -> FactRecord {
+            FactRecord(
+                topic: "court.dishonest", key: "C1", eventDay: Self.day("2026-07-03"),
+                fields: removed.map { ["removed_date": .date(Self.day($0))] } ?? [:])
+        }
+        #expect(reason([listing(removed: "2026-08-05")]) == ["截至 2026-08-05 预警条件不再成立：court.dishonest/C1 已于 2026-08-05 移出"])
+        #expect(reason([]) == ["截至 2026-08-05 预警条件不再成立：court.dishonest/C1 已删除"])
+        // Still there and not removed by the day evaluated (a removal dated later says nothing yet).
+        let generic = "截至 2026-08-05 预警条件不再成立（依据的记录已超出规则的时间窗口，或新数据改变了统计结果）"
+        #expect(reason([listing(removed: nil)]) == [generic])
+        #expect(reason([listing(removed: "2026-09-01")]) == [generic])
+    }
+
     @Test func aSuspendedRuleKeepsItsAlert() {
         let active = Self.state(7, "tax_drop_yoy", window: "2026-07", asOf: "2026-07-03", .active)
         #expect(Self.decide([], states: [active], suspended: ["tax_drop_yoy"]).withdrawn.isEmpty)

@@ -44,13 +44,13 @@ struct HTTPAPITests {
 
     @Test func healthReportsIngestAndItsOutages() async throws {
         let ingest = IngestHealth()
-        ingest.committed(at: 1_780_000_000)
+        ingest.committed(at: 1_780_000_000, catchingUp: true)
         try await withTestAPI(ingest: ingest) { _, client in
             let ok = try await client.execute(uri: "/health", method: .get)
             #expect(ok.status == .ok)
             #expect(
                 ok.text
-                    == #"{"ingest":{"feature_rebuilds":0,"last_batch_at":"2026-05-28T20:26:40Z","quarantined_after_bisection":0,"status":"ok"},"status":"ok"}"#
+                    == #"{"ingest":{"catching_up":true,"feature_rebuilds":0,"last_batch_at":"2026-05-28T20:26:40Z","quarantined_after_bisection":0,"status":"ok"},"status":"ok"}"#
             )
             ingest.failed(component: "redis", error: "redis io: Connection refused", at: 1_780_000_010)
             ingest.failed(component: "redis", error: "redis connect: Connection refused", at: 1_780_000_011)
@@ -59,10 +59,12 @@ struct HTTPAPITests {
             #expect(down.status == .serviceUnavailable)
             #expect(
                 down.text
-                    == #"{"ingest":{"feature_rebuilds":0,"last_batch_at":"2026-05-28T20:26:40Z","outage":{"attempts":2,"component":"redis","error":"redis connect: Connection refused","since":"2026-05-28T20:26:50Z"},"quarantined_after_bisection":1,"status":"waiting"},"status":"degraded"}"#
+                    == #"{"ingest":{"catching_up":true,"feature_rebuilds":0,"last_batch_at":"2026-05-28T20:26:40Z","outage":{"attempts":2,"component":"redis","error":"redis connect: Connection refused","since":"2026-05-28T20:26:50Z"},"quarantined_after_bisection":1,"status":"waiting"},"status":"degraded"}"#
             )
             ingest.committed(at: 1_780_000_020)
-            #expect(try await client.execute(uri: "/health", method: .get).status == .ok)
+            let caughtUp = try await client.execute(uri: "/health", method: .get)
+            #expect(caughtUp.status == .ok)
+            #expect(caughtUp.text.contains(#""catching_up":false"#))
         }
     }
 

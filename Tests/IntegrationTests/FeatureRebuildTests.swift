@@ -13,7 +13,7 @@ extension EngineIntegrationTests {
     /// What a run of the scripted history leaves, without ids and processing times: every alert,
     /// every alert event, and each enterprise's score with its history. Sorted: ids drawn within
     /// one batch's insert follow no order that the data decides.
-    static func outcome(_ store: PostgresStore) async throws -> [String] {
+    static func outcome(_ store: PostgresStore, scoresOf enterprises: [String] = [e1, e2, e3, e4, e5]) async throws -> [String] {
         var lines = try await allAlerts(store).map {
             "alert \($0.rule) \($0.subjectID) \($0.window) \($0.status) \($0.asOf) \($0.explanation) \($0.withdrawal?.reason ?? "")"
         }
@@ -23,7 +23,7 @@ extension EngineIntegrationTests {
             lines += page.events.map { "event \($0.kind) \($0.rule) \($0.subjectID) \($0.asOf) \($0.reason ?? "")" }
             cursor = page.hasMore ? page.nextCursor : nil
         } while cursor != nil
-        for uscc in [e1, e2, e3, e4, e5] {
+        for uscc in enterprises {
             guard let score = try await store.score(of: uscc) else {
                 lines.append("score \(uscc) none")
                 continue

@@ -60,3 +60,37 @@ extension EngineIntegrationTests {
         try await engine.stop()
     }
 }
+
+extension EngineIntegrationTests {
+    /// A simulated city's whole history sent at once gives the same alerts, alert events, scores and
+    /// score histories on 1, 4 and 8 partitions, and with each department's history sent in turn
+    /// (in reverse topic order: registrations last) instead of month by month: evaluation waits
+    /// until ingest has read every partition, so the outcome is a function of the data alone.
+    @Test func aHistorySentAtOnceEndsTheSameWhateverThePartitionsAndTopicOrder() async throws {
+        var city = CityConfiguration()
+        city.enterprises = 120
+        city.persons = 40
+        city.seed = 11
+        let messages = CitySimulator(configuration: city).all()
+        let topics = Array(Set(messages.map(\.topic))).sorted(by: >)
+        let byTopic = topics.flatMap { topic in messages.filter { $0.topic == topic } }
+        let enterprises = Self.expectedRecords(messages, catalog: try ProjectFiles.catalog(at: "topics")).enterprises.sorted()
+
+        var outcomes: [String: [String]] = [:]
+        for (name, partitions, backlog) in [("p1", 1, messages), ("p4", 4, messages), ("p8_by_topic", 8, byTopic)] {
+            var engine = try await Engine.start("backfill_\(name)", partitions: partitions, backlog: backlog)
+            try await engine.caughtUp(timeout: .seconds(300))
+            outcomes[name] = try await Self.outcome(engine.store, scoresOf: enterprises)
+            #expect(engine.progress.deferred > 0, "\(name): evaluation never waited for the backlog")
+            try await engine.stop()
+        }
+        let expected = outcomes["p1"]!
+        #expect(expected.count { $0.hasPrefix("alert ") } > 20)
+        #expect(expected.count { $0.hasPrefix("event raised ") } > 20)
+        for (name, actual) in outcomes.sorted(by: { $0.key < $1.key }) where name != "p1" {
+            #expect(actual == expected, "\(name) differs from one partition")
+            for line in expected where !actual.contains(line) { Issue.record("\(name) misses: \(line)") }
+            for line in actual where !expected.contains(line) { Issue.record("\(name) adds: \(line)") }
+        }
+    }
+}

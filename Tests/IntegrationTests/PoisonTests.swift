@@ -92,12 +92,16 @@ struct FailingOnRecord: CreditStore {
         try await base.unlinkedChanges(accounts: accounts, names: names)
     }
     func enterprises(after: String?, limit: Int) async throws -> [String] { try await base.enterprises(after: after, limit: limit) }
+    func pendingEvaluations(limit: Int) async throws -> [String] { try await base.pendingEvaluations(limit: limit) }
     func alertStates(subjects: Set<String>) async throws -> [String: [String: AlertState]] {
         try await base.alertStates(subjects: subjects)
     }
     func featureSync() async throws -> FeatureSync { try await base.featureSync() }
     func storedRecords(after: RecordCursor?, limit: Int) async throws -> [StoredRecord] {
         try await base.storedRecords(after: after, limit: limit)
+    }
+    func currentRecords(of enterprises: Set<String>, topics: Set<String>) async throws -> [StoredRecord] {
+        try await base.currentRecords(of: enterprises, topics: topics)
     }
     func storedVersions(of topics: Set<String>, after: RecordCursor?, limit: Int) async throws -> [StoredRecord] {
         try await base.storedVersions(of: topics, after: after, limit: limit)

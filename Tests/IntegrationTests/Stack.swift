@@ -84,15 +84,27 @@ enum Stack {
 
 /// Counts what the engine has processed, so tests wait for exactly their messages.
 final class Progress: Sendable {
-    private let state = Mutex<(messages: Int, batches: Int)>((0, 0))
+    private let state = Mutex<(messages: Int, batches: Int, deferred: Int, evaluationPending: Bool)>((0, 0, 0, false))
 
-    func add(_ report: BatchReport) { state.withLock { $0.messages += report.messages; $0.batches += 1 } }
+    func add(_ report: BatchReport) {
+        state.withLock {
+            $0.messages += report.messages
+            $0.batches += 1
+            $0.deferred += report.deferred
+            $0.evaluationPending = report.evaluationPending
+        }
+    }
     var messages: Int { state.withLock { $0.messages } }
+    /// Evaluations that waited for the backlog to drain.
+    var deferred: Int { state.withLock { $0.deferred } }
+    /// Whether enterprises wait for evaluation after the last batch (ingest not caught up yet).
+    var evaluationPending: Bool { state.withLock { $0.evaluationPending } }
 
-    /// Waits until at least `count` messages were processed (fails the test after `timeout`).
+    /// Waits until at least `count` messages were processed and evaluated (fails the test after
+    /// `timeout`).
     func wait(for count: Int, timeout: Duration = .seconds(90)) async throws {
         let deadline = ContinuousClock.now + timeout
-        while messages < count {
+        while messages < count || evaluationPending {
             if ContinuousClock.now > deadline {
                 Issue.record("timed out: \(messages) of \(count) messages processed")
                 throw CancellationError()
@@ -114,9 +126,11 @@ struct Engine {
 
     /// `configure` adjusts the settings (e.g. a rules folder of the test's own); `watchRules` runs
     /// the rule-set watcher too (hot reload).
+    /// `partitions` per topic; `backlog` is produced before the engine starts (a history sent at
+    /// once), and counts as sent.
     static func start(
-        _ name: String, watchRules: Bool = false, configure: (inout Settings) throws -> Void = { _ in },
-        storeSeam: (PostgresStore) -> any CreditStore = { $0 }
+        _ name: String, watchRules: Bool = false, partitions: Int = 2, backlog: [SimulatedMessage] = [],
+        configure: (inout Settings) throws -> Void = { _ in }, storeSeam: (PostgresStore) -> any CreditStore = { $0 }
     ) async throws -> Engine {
         var settings = try Stack.settings(name)
         try configure(&settings)
@@ -124,7 +138,10 @@ struct Engine {
         var logger = Logger(label: "test.\(name)")
         logger.logLevel = .warning
         let catalog = try ProjectFiles.catalog(at: settings.topicsPath)
-        try KafkaAdmin.createTopics(catalog.topics.keys.sorted(), partitions: 2, configuration: settings.kafka)
+        try KafkaAdmin.createTopics(catalog.topics.keys.sorted(), partitions: Int32(partitions), configuration: settings.kafka)
+        let producer = try KafkaProducer(configuration: settings.kafka)
+        for m in backlog { try producer.send(topic: m.topic, key: m.key, value: m.value) }
+        try producer.flush()
         let progress = Progress()
         let daemon = try await Daemon.make(
             settings: settings, logger: logger, registry: PrometheusCollectorRegistry(),
@@ -132,8 +149,8 @@ struct Engine {
         let services: [any Service] = watchRules ? [daemon.store, daemon.ingest, daemon.watcher] : [daemon.store, daemon.ingest]
         let group = ServiceGroup(services: services, logger: logger)
         let task = Task { try await group.run() }
-        let producer = try KafkaProducer(configuration: settings.kafka)
-        return Engine(settings: settings, daemon: daemon, progress: progress, producer: producer, group: group, task: task)
+        return Engine(
+            settings: settings, daemon: daemon, progress: progress, producer: producer, group: group, task: task, sent: backlog.count)
     }
 
     /// Produces the messages and waits until the engine has processed them (and all produced

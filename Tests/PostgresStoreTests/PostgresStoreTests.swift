@@ -14,7 +14,7 @@ struct PostgresStoreTests {
             #expect(applied == [])
             #expect(try await store.rows("SELECT version::text, name FROM schema_migrations ORDER BY version") == [
                 ["1", "quarantine"], ["2", "credit_record"], ["3", "enterprise_and_account_link"], ["4", "alert"],
-                ["5", "alert_lifecycle_scores_tags_rule_sets"], ["6", "feature_sync"],
+                ["5", "alert_lifecycle_scores_tags_rule_sets"], ["6", "feature_sync"], ["7", "evaluation_pending"],
             ])
         }
     }
@@ -23,7 +23,7 @@ struct PostgresStoreTests {
         try await withTestStore(migrate: false) { store in
             let first = try await store.migrate()
             let second = try await store.migrate()
-            #expect(first == [1, 2, 3, 4, 5, 6])
+            #expect(first == [1, 2, 3, 4, 5, 6, 7])
             #expect(second == [])
         }
     }
@@ -86,6 +86,36 @@ struct PostgresStoreTests {
             // Versions: only linked records of the topics asked for.
             #expect(try await store.storedVersions(of: ["water.usage"], after: nil, limit: 10).map(\.change.key) == ["WU-1"])
             #expect(try await store.storedVersions(of: ["tax.payment"], after: nil, limit: 10).isEmpty)
+        }
+    }
+
+    @Test func pendingEvaluationsAreKeptUntilABatchEvaluatesThem() async throws {
+        try await withTestStore { store in
+            var deferring = BatchEffects()
+            deferring.deferred = [TestUSCC.c, TestUSCC.a, TestUSCC.b]
+            try await store.write(deferring)
+            try await store.write(deferring)  // a re-delivered batch adds nothing
+            #expect(try await store.pendingEvaluations(limit: 10) == [TestUSCC.a, TestUSCC.b, TestUSCC.c])
+            #expect(try await store.pendingEvaluations(limit: 2) == [TestUSCC.a, TestUSCC.b])
+            var evaluating = BatchEffects()
+            evaluating.evaluatedPending = [TestUSCC.a, TestUSCC.b]
+            evaluating.deferred = [TestUSCC.d]
+            try await store.write(evaluating)
+            #expect(try await store.pendingEvaluations(limit: 10) == [TestUSCC.c, TestUSCC.d])
+        }
+    }
+
+    @Test func currentRecordsAreThoseOfTheEnterprisesAndTopicsAskedFor() async throws {
+        try await withTestStore { store in
+            let kept = Make.waterChange("WU-1", account: "W-001", name: "湘江机械（长沙）有限公司", uscc: TestUSCC.a, volume: 10)
+            let other = Make.waterChange("WU-2", account: "W-002", name: "株洲电力设备有限公司", uscc: TestUSCC.b, volume: 20)
+            try await store.write(Make.effects(changes: [
+                LinkedChange(change: kept, entity: EntityKey(.enterprise, TestUSCC.a)),
+                LinkedChange(change: other, entity: EntityKey(.enterprise, TestUSCC.b)),
+            ]))
+            #expect(try await store.currentRecords(of: [TestUSCC.a], topics: ["water.usage"]).map(\.change) == [kept])
+            #expect(try await store.currentRecords(of: [TestUSCC.a, TestUSCC.b], topics: ["water.usage"]).count == 2)
+            #expect(try await store.currentRecords(of: [TestUSCC.a], topics: ["tax.payment"]).isEmpty)
         }
     }
 

@@ -71,9 +71,12 @@ public enum AlertLifecycle {
     ///   - liveRules: the rule set's rules of the subject's kind.
     ///   - states: the latest stored alert per rule of this subject.
     ///   - changes: this batch's changes of the subject, to say why an alert is withdrawn.
+    ///   - records: the subject's current records of `readTopics` (the same, when the change that
+    ///     withdraws an alert came in an earlier batch: evaluation waited for a backlog).
     public static func decide(
         firings: [AlertRecord], suspended: Set<String>, liveRules: Set<String>, states: [String: AlertState],
-        changes: [Change], asOf: Day, ruleSetVersion: String, endTimes: [String: String] = [:]
+        changes: [Change], asOf: Day, ruleSetVersion: String, endTimes: [String: String] = [:],
+        records: [String: [FactRecord]] = [:], readTopics: Set<String> = []
     ) -> AlertDecisions {
         var decisions = AlertDecisions()
         var firing: Set<String> = []
@@ -96,7 +99,7 @@ public enum AlertLifecycle {
         for (rule, state) in states.sorted(by: { $0.key < $1.key })
         where state.status == .active && !firing.contains(rule) && !suspended.contains(rule) {
             let reason = liveRules.contains(rule)
-                ? withdrawalReason(state, changes: changes, asOf: asOf, endTimes: endTimes)
+                ? withdrawalReason(state, changes: changes, asOf: asOf, endTimes: endTimes, records: records, readTopics: readTopics)
                 : RetiredRules(rules: [rule], ruleSetVersion: ruleSetVersion, asOf: asOf).reason(rule)
             decisions.withdrawn.append(AlertWithdrawal(
                 alertID: state.id, asOf: asOf, reason: reason, ruleSetVersion: ruleSetVersion))
@@ -105,8 +108,12 @@ public enum AlertLifecycle {
     }
 
     /// Why a rule stopped holding: the batch's changes to the records the alert cites (deleted,
-    /// corrected, a removal date set), else the evidence left the rule's window.
-    static func withdrawalReason(_ state: AlertState, changes: [Change], asOf: Day, endTimes: [String: String]) -> String {
+    /// corrected, a removal date set), else what the current records say of them (gone, removed
+    /// by `asOf`), else the evidence left the rule's window.
+    static func withdrawalReason(
+        _ state: AlertState, changes: [Change], asOf: Day, endTimes: [String: String],
+        records: [String: [FactRecord]] = [:], readTopics: Set<String> = []
+    ) -> String {
         let cited = Set(state.sources)
         var notes: [String] = []
         var seen: Set<String> = []
@@ -119,6 +126,19 @@ public enum AlertLifecycle {
                 notes.append("\(reference) 已于 \(removed) 移出")
             } else {
                 notes.append("\(reference) 已更正")
+            }
+        }
+        for reference in state.sources.sorted() where !seen.contains(reference) {
+            guard let slash = reference.firstIndex(of: "/") else { continue }
+            let topic = String(reference[..<slash])
+            let key = reference[reference.index(after: slash)...]
+            guard readTopics.contains(topic) else { continue }
+            guard let record = records[topic]?.first(where: { $0.key == key }) else {
+                notes.append("\(reference) 已删除")
+                continue
+            }
+            if let field = endTimes[topic], case .date(let removed)? = record.fields[field], removed <= asOf {
+                notes.append("\(reference) 已于 \(removed) 移出")
             }
         }
         if notes.isEmpty {

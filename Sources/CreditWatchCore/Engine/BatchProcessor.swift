@@ -15,6 +15,10 @@ public struct BatchReport: Sendable, Hashable {
     public var withdrawn = 0
     /// Enterprises re-evaluated because a feed of an absence rule entered a new period.
     public var swept = 0
+    /// Enterprises whose evaluation waits for ingest to catch up.
+    public var deferred = 0
+    /// Whether enterprises still wait for evaluation after this batch.
+    public var evaluationPending = false
     /// Messages per topic (for per-topic metrics).
     public var byTopic: [String: Int] = [:]
     /// Time spent per stage (decode, link, features, evaluate, industry, commit).
@@ -35,6 +39,8 @@ public struct BatchReport: Sendable, Hashable {
         firings += other.firings
         withdrawn += other.withdrawn
         swept += other.swept
+        deferred += other.deferred
+        evaluationPending = other.evaluationPending
         byTopic.merge(other.byTopic, uniquingKeysWith: +)
         stages.merge(other.stages, uniquingKeysWith: +)
     }
@@ -63,8 +69,12 @@ public actor BatchProcessor {
     private var registrations: [String: Registration] = [:]
     private let snapshot: EntitySnapshot
 
-    public init(catalog: TopicCatalog, program: RuleProgram, features: any FeatureStore, store: any CreditStore) {
+    public init(
+        catalog: TopicCatalog, program: RuleProgram, features: any FeatureStore, store: any CreditStore,
+        maxEvaluationDeferral: Duration = .seconds(300)
+    ) {
         self.catalog = catalog
+        self.maxEvaluationDeferral = maxEvaluationDeferral
         self.decoder = ChangeDecoder(catalog: catalog)
         self.features = features
         self.store = store
@@ -90,8 +100,22 @@ public actor BatchProcessor {
         self.plan = FeaturePlan(program: program, catalog: catalog)
     }
 
-    /// Whether a batch without messages has work: re-evaluating after a reload, retiring rules.
-    public var hasPendingWork: Bool { reevaluation != nil || !retired.isEmpty }
+    /// Whether a batch without messages has work: retiring rules, and once ingest has caught up,
+    /// re-evaluating after a reload and evaluating what waited for the backlog.
+    public func hasPendingWork(caughtUp: Bool) -> Bool {
+        !retired.isEmpty || (caughtUp && (reevaluation != nil || pendingRemains != false))
+    }
+
+    /// The longest evaluation waits for a backlog to drain (see `process`).
+    private let maxEvaluationDeferral: Duration
+    /// When evaluation began to wait for the backlog (nil: it does not wait).
+    private var deferredSince: ContinuousClock.Instant?
+    /// Whether enterprises wait for evaluation in the store of record (nil: not read yet).
+    private var pendingRemains: Bool?
+    /// Divisions whose enterprises were evaluated while more were pending: judged once none are.
+    private var waitingDivisions: [String: Day] = [:]
+    /// Pending enterprises evaluated per batch.
+    static let pendingChunk = 5000
 
     /// Where the re-evaluation after a reload stands: the last enterprise done (nil: from the
     /// start) and the rule set it is for.
@@ -101,7 +125,9 @@ public actor BatchProcessor {
     /// Rules taken out of the live set whose alerts are still to be withdrawn.
     private var retired: Set<String> = []
 
-    public func process(_ batch: [InboundMessage]) async throws -> BatchReport {
+    /// Processes one batch. `caughtUp`: ingest has handed over everything there is on every
+    /// partition it reads (else evaluation waits: see step 5).
+    public func process(_ batch: [InboundMessage], caughtUp: Bool = true) async throws -> BatchReport {
         // The whole batch runs on the program live when it starts: a reload (another call on this
         // actor, possible at any suspension point below) takes effect with the next batch.
         let program = self.program
@@ -164,17 +190,34 @@ public actor BatchProcessor {
         // 3. Registrations change divisions; then the feature windows (one round trip).
         var updates: [FeatureUpdate] = []
         updates.reserveCapacity(linked.count)
+        var divisionChanges: [String: (from: String?, to: String)] = [:]
         for item in linked {
             guard let entity = item.entity, entity.kind == .enterprise else { continue }
             var previous: String?
             if item.change.topic == Registration.topic {
                 previous = registrations[entity.id]?.division
                 registrations[entity.id] = Registration(registrationFields: item.change.fields)
+                if let now = registrations[entity.id]?.division, now != previous {
+                    divisionChanges[entity.id] = (divisionChanges[entity.id]?.from ?? previous, now)
+                }
             }
             updates.append(FeatureUpdate(
                 change: item.change, entity: entity, division: registrations[entity.id]?.division, previousDivision: previous))
         }
         try await features.apply(updates, plan: plan)
+        // An enterprise registered in a new division (or registered after its records arrived)
+        // takes its records' contributions to the industry series along, from the store of record
+        // once this batch's records are in it: the windows end as if the registration came first.
+        let seriesTopics = program.industrySeriesTopics
+        if !divisionChanges.isEmpty, !seriesTopics.isEmpty {
+            try await stored
+            let records = try await store.currentRecords(of: Set(divisionChanges.keys), topics: seriesTopics)
+            try await features.move(
+                records.compactMap { record in
+                    guard let uscc = record.entity?.id, let change = divisionChanges[uscc] else { return nil }
+                    return DivisionMove(change: record.change, uscc: uscc, from: change.from, to: change.to)
+                }, plan: plan)
+        }
         if !updates.isEmpty {
             sync.sequence += 1
             try await features.markSynced(sync)
@@ -198,113 +241,147 @@ public actor BatchProcessor {
             report.swept += sweep.count
             touched.formUnion(sweep)
         }
-        // A newly loaded rule set re-evaluates every registered enterprise, a chunk per batch (an
-        // idle stream gets empty batches for it: see `hasPendingWork`).
+        // 5. While a backlog drains (ingest has not yet read all there is on every partition: a
+        //    department's history sent at once, a restart after an outage), evaluation waits: the
+        //    touched enterprises are kept as pending in the store of record and evaluated once
+        //    ingest has caught up, each once, on all of its data. Alerts and their events are then a
+        //    function of the data, not of how it was split into batches, partitions and topics;
+        //    and a backfill evaluates each enterprise once instead of once per batch. A backlog
+        //    that never drains still gets evaluated every `maxEvaluationDeferral`.
+        let started = ContinuousClock.now
+        if caughtUp { deferredSince = nil } else if deferredSince == nil { deferredSince = started }
+        let evaluating = deferredSince.map { started - $0 >= maxEvaluationDeferral } ?? true
         var reevaluated: [String] = []
-        if let cursor = reevaluation {
-            reevaluated = try await store.enterprises(after: cursor.after, limit: Self.reevaluationChunk)
-            report.swept += reevaluated.count
-            touched.formUnion(reevaluated.map { EntityKey(.enterprise, $0) })
-        }
-        // Enterprises woken without a message of theirs in this batch (the linker looked up the
-        // others' registrations already): theirs.
-        let unregistered = Set(touched.subtracting(changed).filter { $0.kind == .enterprise && registrations[$0.id] == nil }.map(\.id))
-        if !unregistered.isEmpty {
-            registrations.merge(try await store.lookup(enterprises: unregistered, accounts: [], names: []).registrations) { _, new in new }
-        }
-        lap("clock")
-
-        // 5. Evaluate every entity the batch touched (one round trip for their alerts' states, one
-        //    per chunk for their records, the next chunk read while this one is evaluated on every
-        //    core), score the enterprises, decide their alerts. Chunks bound the memory a batch
-        //    needs, whatever the city's size.
-        let entities = touched.sorted()
-        report.entitiesEvaluated = entities.count
-        let candidateDivisions = Set(entities.compactMap { registrations[$0.id]?.division })
-        let states = try await store.alertStates(
-            subjects: Set(entities.map(\.id)).union(candidateDivisions.map { AlertRecord.Subject.industry(division: $0).id }))
-        lap("read")
-        let changesByEntity = Dictionary(grouping: linked.filter { $0.entity != nil }, by: { $0.entity! })
-        let enterpriseRules = Set(program.rules.filter { $0.kind == .enterprise }.map(\.name))
-        var standings: [IndustryStanding] = []
-        var divisionClock: [String: Day] = [:]
+        var morePending = false
+        var evaluatedDivisions: [String: Day] = [:]
         var pendingWrites: [String: (score: Int?, tags: Int?)] = [:]
-        let chunks = stride(from: 0, to: entities.count, by: Self.evaluationChunk).map {
-            Array(entities[$0..<min($0 + Self.evaluationChunk, entities.count)])
-        }
-        let features = self.features
-        var reading: Task<[EntityKey: [String: [FactRecord]]], any Error>? = chunks.first.map { first in
-            Task { try await features.records(of: first, plan: plan) }
-        }
-        for (index, chunk) in chunks.enumerated() {
-            let records = try await reading!.value
-            reading = index + 1 < chunks.count ? Task { [next = chunks[index + 1]] in try await features.records(of: next, plan: plan) } : nil
-            lap("read")
-            let evaluated = await Self.evaluate(chunk, records: records, program: program, snapshot: snapshot, feeds: clock)
-            lap("evaluate")
-            for item in evaluated {
-                let (entity, data, evaluation, score) = (item.entity, item.data, item.evaluation, item.score)
-                let registration = registrations[entity.id] ?? Registration(division: nil, district: nil)
-                let firings = evaluation.firings.map { firing in
-                    let topics = program.absenceTopics(of: firing.rule)
-                    return AlertRecord(
-                        firing: firing, subject: .entity(entity), ruleSetVersion: program.version,
-                        asOf: topics.isEmpty ? data.asOf : CompiledRule.absenceAsOf(topics, data), registration: registration)
-                }
-                effects.record(AlertLifecycle.decide(
-                    firings: firings, suspended: Set(evaluation.suspended), liveRules: enterpriseRules,
-                    states: states[entity.id] ?? [:], changes: (changesByEntity[entity] ?? []).map(\.change), asOf: data.asOf,
-                    ruleSetVersion: program.version, endTimes: snapshot.endTimes))
-                // Scores and tags are written when they changed since this process last wrote them:
-                // most re-evaluations within a month change neither.
-                var written: (score: Int?, tags: Int?) = (nil, nil)
-                if let score {
-                    let fingerprint = Self.fingerprint(score)
-                    if lastWritten[entity.id]?.score != fingerprint {
-                        effects.scores.append(score)
-                        written.score = fingerprint
-                    }
-                }
-                if entity.kind == .enterprise {
-                    let fingerprint = Self.fingerprint(evaluation.tags)
-                    if lastWritten[entity.id]?.tags != fingerprint {
-                        effects.tags.append(EnterpriseTags(
-                            uscc: entity.id, asOf: data.asOf, ruleSetVersion: program.version, memberships: evaluation.tags))
-                        written.tags = fingerprint
-                    }
-                }
-                if written.score != nil || written.tags != nil { pendingWrites[entity.id] = written }
-                guard let division = registration.division else { continue }
-                standings.append(program.standing(of: entity.id, in: division, evaluation))
-                if let complete = item.seriesComplete { divisionClock[division] = max(divisionClock[division] ?? complete, complete) }
+        if !evaluating {
+            effects.deferred = touched.filter { $0.kind == .enterprise }.map(\.id).sorted()
+            report.deferred = effects.deferred.count
+            lap("clock")
+        } else {
+            if pendingRemains != false {
+                let pending = try await store.pendingEvaluations(limit: Self.pendingChunk)
+                morePending = pending.count == Self.pendingChunk
+                effects.evaluatedPending = pending
+                touched.formUnion(pending.map { EntityKey(.enterprise, $0) })
             }
-            lap("evaluate")
-        }
 
-        // 6. Industry rules for the divisions the batch touched, through the same lifecycle.
-        if program.hasIndustryRules, !divisionClock.isEmpty {
-            let industries = try await features.industries(
-                Set(divisionClock.keys), standings: standings, series: program.industrySeries,
-                leaders: program.leaderRanking?.top ?? 0, asOf: divisionClock)
-            report.industriesEvaluated = industries.count
-            let industryRules = Set(program.rules.filter { $0.kind == .industry }.map(\.name))
-            for industry in industries {
-                let subject = AlertRecord.Subject.industry(division: industry.division)
-                let firings = program.evaluate(industry).map {
-                    AlertRecord(
-                        firing: $0, subject: subject, ruleSetVersion: program.version, asOf: industry.asOf,
-                        registration: Registration(division: industry.division, district: nil))
+            // A newly loaded rule set re-evaluates every registered enterprise, a chunk per batch (an
+            // idle stream gets empty batches for it: see `hasPendingWork`).
+            var reevaluated: [String] = []
+            if let cursor = reevaluation {
+                reevaluated = try await store.enterprises(after: cursor.after, limit: Self.reevaluationChunk)
+                report.swept += reevaluated.count
+                touched.formUnion(reevaluated.map { EntityKey(.enterprise, $0) })
+            }
+            // Enterprises woken without a message of theirs in this batch (the linker looked up the
+            // others' registrations already): theirs.
+            let unregistered = Set(touched.subtracting(changed).filter { $0.kind == .enterprise && registrations[$0.id] == nil }.map(\.id))
+            if !unregistered.isEmpty {
+                registrations.merge(try await store.lookup(enterprises: unregistered, accounts: [], names: []).registrations) { _, new in new }
+            }
+            lap("clock")
+
+
+            // 6. Evaluate every entity the batch touched (and the pending ones) (one round trip for their alerts' states, one
+            //    per chunk for their records, the next chunk read while this one is evaluated on every
+            //    core), score the enterprises, decide their alerts. Chunks bound the memory a batch
+            //    needs, whatever the city's size.
+            let entities = touched.sorted()
+            report.entitiesEvaluated = entities.count
+            let candidateDivisions = Set(entities.compactMap { registrations[$0.id]?.division })
+            let states = try await store.alertStates(
+                subjects: Set(entities.map(\.id)).union(candidateDivisions.map { AlertRecord.Subject.industry(division: $0).id }))
+            lap("read")
+            let changesByEntity = Dictionary(grouping: linked.filter { $0.entity != nil }, by: { $0.entity! })
+            let enterpriseRules = Set(program.rules.filter { $0.kind == .enterprise }.map(\.name))
+            var standings: [IndustryStanding] = []
+            var divisionClock: [String: Day] = [:]
+            let chunks = stride(from: 0, to: entities.count, by: Self.evaluationChunk).map {
+                Array(entities[$0..<min($0 + Self.evaluationChunk, entities.count)])
+            }
+            let features = self.features
+            var reading: Task<[EntityKey: [String: [FactRecord]]], any Error>? = chunks.first.map { first in
+                Task { try await features.records(of: first, plan: plan) }
+            }
+            for (index, chunk) in chunks.enumerated() {
+                let records = try await reading!.value
+                reading = index + 1 < chunks.count ? Task { [next = chunks[index + 1]] in try await features.records(of: next, plan: plan) } : nil
+                lap("read")
+                let evaluated = await Self.evaluate(chunk, records: records, program: program, snapshot: snapshot, feeds: clock)
+                lap("evaluate")
+                for item in evaluated {
+                    let (entity, data, evaluation, score) = (item.entity, item.data, item.evaluation, item.score)
+                    let registration = registrations[entity.id] ?? Registration(division: nil, district: nil)
+                    let firings = evaluation.firings.map { firing in
+                        let topics = program.absenceTopics(of: firing.rule)
+                        return AlertRecord(
+                            firing: firing, subject: .entity(entity), ruleSetVersion: program.version,
+                            asOf: topics.isEmpty ? data.asOf : CompiledRule.absenceAsOf(topics, data), registration: registration)
+                    }
+                    effects.record(AlertLifecycle.decide(
+                        firings: firings, suspended: Set(evaluation.suspended), liveRules: enterpriseRules,
+                        states: states[entity.id] ?? [:], changes: (changesByEntity[entity] ?? []).map(\.change), asOf: data.asOf,
+                        ruleSetVersion: program.version, endTimes: snapshot.endTimes, records: data.records,
+                        readTopics: plan.readTopics))
+                    // Scores and tags are written when they changed since this process last wrote them:
+                    // most re-evaluations within a month change neither.
+                    var written: (score: Int?, tags: Int?) = (nil, nil)
+                    if let score {
+                        let fingerprint = Self.fingerprint(score)
+                        if lastWritten[entity.id]?.score != fingerprint {
+                            effects.scores.append(score)
+                            written.score = fingerprint
+                        }
+                    }
+                    if entity.kind == .enterprise {
+                        let fingerprint = Self.fingerprint(evaluation.tags)
+                        if lastWritten[entity.id]?.tags != fingerprint {
+                            effects.tags.append(EnterpriseTags(
+                                uscc: entity.id, asOf: data.asOf, ruleSetVersion: program.version, memberships: evaluation.tags))
+                            written.tags = fingerprint
+                        }
+                    }
+                    if written.score != nil || written.tags != nil { pendingWrites[entity.id] = written }
+                    guard let division = registration.division else { continue }
+                    standings.append(program.standing(of: entity.id, in: division, evaluation))
+                    if let complete = item.seriesComplete { divisionClock[division] = max(divisionClock[division] ?? complete, complete) }
                 }
-                effects.record(AlertLifecycle.decide(
-                    firings: firings, suspended: [], liveRules: industryRules, states: states[subject.id] ?? [:],
-                    changes: [], asOf: industry.asOf, ruleSetVersion: program.version))
+                lap("evaluate")
+            }
+
+            // 7. Industry rules for the divisions the batch touched, through the same lifecycle; while
+            //    pending enterprises remain, only their standings are recorded (an industry is judged
+            //    once all of its enterprises stand where their data says).
+            evaluatedDivisions = waitingDivisions.merging(divisionClock, uniquingKeysWith: max)
+            if program.hasIndustryRules, morePending {
+                _ = try await features.industries(
+                    [], standings: standings, series: [], leaders: program.leaderRanking?.top ?? 0, asOf: [:])
+            } else if program.hasIndustryRules, !evaluatedDivisions.isEmpty {
+                let industries = try await features.industries(
+                    Set(evaluatedDivisions.keys), standings: standings, series: program.industrySeries,
+                    leaders: program.leaderRanking?.top ?? 0, asOf: evaluatedDivisions)
+                report.industriesEvaluated = industries.count
+                let industryRules = Set(program.rules.filter { $0.kind == .industry }.map(\.name))
+                for industry in industries {
+                    let subject = AlertRecord.Subject.industry(division: industry.division)
+                    let firings = program.evaluate(industry).map {
+                        AlertRecord(
+                            firing: $0, subject: subject, ruleSetVersion: program.version, asOf: industry.asOf,
+                            registration: Registration(division: industry.division, district: nil))
+                    }
+                    effects.record(AlertLifecycle.decide(
+                        firings: firings, suspended: [], liveRules: industryRules, states: states[subject.id] ?? [:],
+                        changes: [], asOf: industry.asOf, ruleSetVersion: program.version))
+                }
             }
         }
         report.firings = effects.alerts.count + effects.reactivations.count
         report.withdrawn = effects.withdrawals.count
         lap("industry")
 
-        // 7. The rest of the store of record, in one transaction once the records are stored; then
+        // 8. The rest of the store of record, in one transaction once the records are stored; then
         //    the feed clock (re-observed on redelivery).
         effects.changes = linked
         let retiring = retired
@@ -315,9 +392,18 @@ public actor BatchProcessor {
         try await store.commit(effects)
         knownSync = sync
         retired.subtract(retiring)
-        if let cursor = reevaluation, cursor.version == program.version {
-            reevaluation = reevaluated.count < Self.reevaluationChunk ? nil : (reevaluated.last, program.version)
+        if evaluating {
+            if let cursor = reevaluation, cursor.version == program.version {
+                reevaluation = reevaluated.count < Self.reevaluationChunk ? nil : (reevaluated.last, program.version)
+            }
+            pendingRemains = morePending
+            waitingDivisions = morePending ? evaluatedDivisions : [:]
+            // An overdue evaluation goes on until nothing waits; then the next wait starts.
+            if !caughtUp, !morePending { deferredSince = ContinuousClock.now }
+        } else {
+            pendingRemains = true
         }
+        report.evaluationPending = pendingRemains != false
         for (id, written) in pendingWrites {
             var last = lastWritten[id] ?? (nil, nil)
             if let score = written.score { last.score = score }

@@ -36,6 +36,8 @@ public final class IngestHealth: Sendable {
         /// Rebuilds of the feature store since start, and the last one's figures.
         public var rebuilds: Int
         public var lastRebuild: FeatureRebuild?
+        /// Whether enterprises wait for evaluation until ingest has drained a backlog.
+        public var catchingUp = false
     }
 
     private let state = Mutex(
@@ -70,11 +72,13 @@ public final class IngestHealth: Sendable {
         }
     }
 
-    /// A batch was committed: any outage is over.
-    public func committed(at now: Double) {
+    /// A batch was committed: any outage is over. `catchingUp`: evaluation still waits for the
+    /// backlog.
+    public func committed(at now: Double, catchingUp: Bool = false) {
         state.withLock { s in
             s.outage = nil
             s.lastBatchAt = now
+            s.catchingUp = catchingUp
         }
     }
 

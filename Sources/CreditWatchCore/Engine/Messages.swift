@@ -148,6 +148,10 @@ public struct BatchEffects: Sendable {
     public var retiredRules: RetiredRules?
     /// The feature sequence of this batch's updates (nil: it updated no feature).
     public var featureSequence: Int64?
+    /// Enterprises whose evaluation waits until ingest has caught up (kept until evaluated).
+    public var deferred: [String] = []
+    /// Enterprises that waited and were evaluated by this batch.
+    public var evaluatedPending: [String] = []
 
     public init() {}
 

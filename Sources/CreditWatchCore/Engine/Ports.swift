@@ -16,6 +16,9 @@ public protocol CreditStore: Sendable {
     /// Registered, not deleted enterprises (USCCs) after `after`, in order, at most `limit`.
     func enterprises(after: String?, limit: Int) async throws -> [String]
 
+    /// Enterprises whose evaluation waits (`BatchEffects.deferred`), in order, at most `limit`.
+    func pendingEvaluations(limit: Int) async throws -> [String]
+
     /// The latest alert of every rule for each subject (USCC, ID number or `industry:C30`):
     /// subject → rule → state.
     func alertStates(subjects: Set<String>) async throws -> [String: [String: AlertState]]
@@ -34,6 +37,10 @@ public protocol CreditStore: Sendable {
     /// This store's identity and the last feature sequence a committed batch carried: what the
     /// feature store must have applied (see `FeatureSync`).
     func featureSync() async throws -> FeatureSync
+
+    /// The current, not deleted records of `topics` linked to `enterprises`: an enterprise's
+    /// contributions to its division's windows when its registration names a new division.
+    func currentRecords(of enterprises: Set<String>, topics: Set<String>) async throws -> [StoredRecord]
 
     /// Current records (deleted ones as deletes), in (topic, key) order after `after`, at most
     /// `limit`: the feature windows rebuilt from the store of record.
@@ -123,6 +130,11 @@ public protocol FeatureStore: Sendable {
     /// of its history topics), with the fields the plan keeps, ready for evaluation.
     func records(of entities: [EntityKey], plan: FeaturePlan) async throws -> [EntityKey: [String: [FactRecord]]]
 
+    /// Moves records' contributions to the industry series of `plan` from one division's windows
+    /// to another's (a registration that names a new division; records that arrived before their
+    /// enterprise's registration had none). Idempotent like `apply`.
+    func move(_ moves: [DivisionMove], plan: FeaturePlan) async throws
+
     /// Records each evaluated enterprise's standing in its division — whether it has an active
     /// high or critical alert, and its leader-ranking measure — then reads the divisions'
     /// aggregates (population, alerted, monthly sums of `series`, the top `leaders` enterprises).
@@ -164,6 +176,22 @@ public struct FeatureUpdate: Sendable {
         self.entity = entity
         self.division = division
         self.previousDivision = previousDivision
+    }
+}
+
+/// A record of an enterprise whose division changed: its contribution leaves `from` (nil: it was
+/// in none) for `to`.
+public struct DivisionMove: Sendable {
+    public let change: Change
+    public let uscc: String
+    public let from: String?
+    public let to: String
+
+    public init(change: Change, uscc: String, from: String?, to: String) {
+        self.change = change
+        self.uscc = uscc
+        self.from = from
+        self.to = to
     }
 }
 
