@@ -269,7 +269,6 @@ public actor BatchProcessor {
 
             // A newly loaded rule set re-evaluates every registered enterprise, a chunk per batch (an
             // idle stream gets empty batches for it: see `hasPendingWork`).
-            var reevaluated: [String] = []
             if let cursor = reevaluation {
                 reevaluated = try await store.enterprises(after: cursor.after, limit: Self.reevaluationChunk)
                 report.swept += reevaluated.count
@@ -283,11 +282,10 @@ public actor BatchProcessor {
             }
             lap("clock")
 
-
-            // 6. Evaluate every entity the batch touched (and the pending ones) (one round trip for their alerts' states, one
-            //    per chunk for their records, the next chunk read while this one is evaluated on every
-            //    core), score the enterprises, decide their alerts. Chunks bound the memory a batch
-            //    needs, whatever the city's size.
+            // 6. Evaluate every entity the batch touched and the pending ones (one round trip for
+            //    their alerts' states, one per chunk for their records, the next chunk read while
+            //    this one is evaluated on every core), score the enterprises, decide their alerts.
+            //    Chunks bound the memory a batch needs, whatever the city's size.
             let entities = touched.sorted()
             report.entitiesEvaluated = entities.count
             let candidateDivisions = Set(entities.compactMap { registrations[$0.id]?.division })
