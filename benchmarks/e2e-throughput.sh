@@ -12,20 +12,10 @@
 # Each run uses its own topic prefix, consumer group, PostgreSQL schema (in creditwatch_test) and
 # random seed (so its enterprises' Redis keys are new), and leaves the demo's data alone.
 set -euo pipefail
-source "$(dirname "${BASH_SOURCE[0]}")/../ops/lib.sh"
 ENTERPRISES="${1:-3000}"
 PARTITIONS="${2:-4}"
-cd "$ROOT"
-bash ops/install.sh >/dev/null
-bash ops/servers.sh start >/dev/null
-swift build -c release 2>&1 | tail -1
-BIN="$ROOT/.build/release/creditwatch"
-
-RUN="bench$(date +%s)"
-PORT=18090
-SEED=$RANDOM$RANDOM
-export CREDITWATCH_KAFKA_TOPIC_PREFIX="$RUN." CREDITWATCH_KAFKA_GROUP="$RUN" CREDITWATCH_PG_SCHEMA="$RUN"
-export CREDITWATCH_PG_DATABASE="$CREDITWATCH_PG_TEST_DATABASE" CREDITWATCH_HTTP_PORT="$PORT"
+RUN_KIND=bench PORT=18090
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 SENT=$("$BIN" simulate --enterprises "$ENTERPRISES" --persons $((ENTERPRISES * 2 / 3)) --seed "$SEED" --partitions "$PARTITIONS" | awk '/^sent /{print $2}')
 echo "produced $SENT messages ($ENTERPRISES enterprises, seed $SEED, $PARTITIONS partitions per topic)"
@@ -33,15 +23,9 @@ echo "produced $SENT messages ($ENTERPRISES enterprises, seed $SEED, $PARTITIONS
 redis_used() { redis-cli -p "$REDIS_PORT" INFO memory | awk -F: '/^used_memory:/{print $2+0}'; }
 REDIS_BEFORE=$(redis_used)
 
-LOG="$STATE/log/$RUN.log"
 "$BIN" run --log-level warning >"$LOG" 2>&1 &
 PID=$!
 trap 'kill -TERM $PID 2>/dev/null || true' EXIT
-
-processed() {
-    { curl -fsS --max-time 2 "http://127.0.0.1:$PORT/metrics" 2>/dev/null || true; } |
-        awk '/^creditwatch_ingest_messages[{ ]/{s+=$NF} END{printf "%d\n", s}'
-}
 now() { date +%s.%N; }
 
 until [ "$(processed)" -gt 0 ]; do
@@ -49,13 +33,7 @@ until [ "$(processed)" -gt 0 ]; do
     sleep 0.05
 done
 T0=$(now); N0=$(processed)
-# Done when every message is processed and nothing waits for evaluation any more (the engine
-# evaluates a backlog once it has read all of it: README, Semantics).
-evaluated() { curl -fsS --max-time 2 "http://127.0.0.1:$PORT/health" 2>/dev/null | grep -q '"catching_up":false'; }
-until [ "$(processed)" -ge "$SENT" ] && evaluated; do
-    kill -0 $PID 2>/dev/null || { tail -20 "$LOG"; exit 1; }
-    sleep 0.2
-done
+wait_drained "$SENT"
 T1=$(now); N1=$(processed)
 RSS=$(awk '/VmHWM/{print $2}' /proc/$PID/status)
 STAGES=$(curl -fsS --max-time 2 "http://127.0.0.1:$PORT/metrics" | awk -F'[{}" ]+' '/^creditwatch_ingest_stage_duration_sum/{for(i=1;i<NF;i++) if($i=="stage=") printf "%s %.1fs  ", $(i+1), $NF}')
@@ -92,4 +70,4 @@ CONSUME=$("$BIN" topics drain | awk '/^drained/{print $(NF-1)}')
 printf 'ceilings: redis %s pipelined HSET/s (redis-benchmark -P 64); postgresql %s rows/s into a logged, indexed jsonb table (one INSERT … SELECT); librdkafka %s messages/s consumed (creditwatch topics drain)\n' "$REDIS_OPS" "$PG_ROWS" "$CONSUME"
 awk -v r="$RATE" -v o="$REDIS_OPS" -v p="$PG_ROWS" -v k="$CONSUME" \
     'BEGIN{printf "end to end is %.1f%% of the redis ceiling at one op per event, %.1f%% of the postgresql row ceiling at two rows (record + history) per event, %.1f%% of the consume ceiling\n", 100*r/o, 100*2*r/p, 100*r/k}'
-echo "machine: $(nproc) cores, $(awk -F: '/model name/{print $2; exit}' /proc/cpuinfo | xargs), $(free -g | awk '/Mem:/{print $2}') GiB; command: benchmarks/e2e-throughput.sh $ENTERPRISES $PARTITIONS"
+echo "$(machine); command: benchmarks/e2e-throughput.sh $ENTERPRISES $PARTITIONS"

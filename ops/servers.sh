@@ -3,6 +3,7 @@
 #   Redis 7        :16379   state .state/redis, config written here (AOF, fsync everysec)
 #   PostgreSQL 15  :15432   role/password creditwatch, databases creditwatch + creditwatch_test
 #   Tansu (Kafka)  :19092   in-memory storage; topics from topics/*.yaml (4 partitions each)
+#   Redis Cluster  :16400-16402   three masters, no persistence (the tests of cluster mode)
 # Usage: ops/servers.sh start|stop|status|reset|restart
 #   start   start whatever is not running (no-op for what is), wait until healthy, create topics
 #   stop    stop all three cleanly
@@ -90,6 +91,71 @@ redis_status() {
         echo "redis:      running  127.0.0.1:$REDIS_PORT  pid $(cat "$REDIS_PID" 2>/dev/null || echo '?')  data $REDIS_DIR"
     else
         echo "redis:      stopped  (port $REDIS_PORT)"; return 1
+    fi
+}
+
+# ==============================================================================================
+# Redis Cluster: three masters on consecutive ports, slots spread by redis-cli --cluster create
+# ==============================================================================================
+CLUSTER_DIR="$STATE/redis-cluster"
+CLUSTER_PORTS=("$REDIS_CLUSTER_PORT" "$((REDIS_CLUSTER_PORT + 1))" "$((REDIS_CLUSTER_PORT + 2))")
+
+cluster_ping() { [ "$(redis-cli -h 127.0.0.1 -p "$1" PING 2>/dev/null)" = "PONG" ]; }
+cluster_ok() { redis-cli -h 127.0.0.1 -p "$REDIS_CLUSTER_PORT" CLUSTER INFO 2>/dev/null | grep -q '^cluster_state:ok'; }
+
+cluster_start() {
+    if cluster_ok; then log "redis cluster: already running on ports ${CLUSTER_PORTS[*]}"; return 0; fi
+    local port
+    for port in "${CLUSTER_PORTS[@]}"; do
+        if cluster_ping "$port"; then continue; fi
+        tcp_open "$port" && die "redis cluster: port $port is taken by something that is not Redis"
+        mkdir -p "$CLUSTER_DIR/$port"
+        cat >"$CLUSTER_DIR/$port/redis.conf" <<EOF
+# Written by ops/servers.sh; regenerated on every start.
+bind 127.0.0.1
+port $port
+protected-mode yes
+daemonize yes
+pidfile "$RUN_DIR/redis-cluster-$port.pid"
+logfile "$LOG_DIR/redis-cluster-$port.log"
+dir "$CLUSTER_DIR/$port"
+cluster-enabled yes
+cluster-config-file nodes.conf
+cluster-node-timeout 5000
+appendonly no
+save ""
+EOF
+        redis-server "$CLUSTER_DIR/$port/redis.conf" ||
+            die "redis cluster: redis-server on $port failed (see $LOG_DIR/redis-cluster-$port.log)"
+        wait_for "$WAIT_SECS" "redis-cluster-$port" cluster_ping "$port" ||
+            die "redis cluster: $port did not answer PING within ${WAIT_SECS}s"
+    done
+    if ! redis-cli -h 127.0.0.1 -p "$REDIS_CLUSTER_PORT" CLUSTER INFO | grep -q '^cluster_slots_assigned:16384'; then
+        log "redis cluster: creating (3 masters, no replicas)"
+        redis-cli --cluster create "${CLUSTER_PORTS[@]/#/127.0.0.1:}" --cluster-replicas 0 --cluster-yes \
+            >>"$LOG_DIR/redis-cluster.log" 2>&1 ||
+            { tail -n 20 "$LOG_DIR/redis-cluster.log" >&2 || true; die "redis cluster: create failed"; }
+    fi
+    wait_for "$WAIT_SECS" redis-cluster cluster_ok || die "redis cluster: cluster_state is not ok within ${WAIT_SECS}s"
+    log "redis cluster: ready on ports ${CLUSTER_PORTS[*]}"
+}
+
+cluster_stop() {
+    local port
+    for port in "${CLUSTER_PORTS[@]}"; do
+        if [ "$(redis-cli -h 127.0.0.1 -p "$port" CONFIG GET dir 2>/dev/null | sed -n 2p)" = "$CLUSTER_DIR/$port" ]; then
+            redis-cli -h 127.0.0.1 -p "$port" SHUTDOWN NOSAVE >/dev/null 2>&1 || true
+        fi
+        rm -f "$RUN_DIR/redis-cluster-$port.pid"
+    done
+    log "redis cluster: stopped"
+}
+
+cluster_status() {
+    if cluster_ok; then
+        echo "redis-cluster: running  127.0.0.1:${CLUSTER_PORTS[*]}  data $CLUSTER_DIR"
+    else
+        echo "redis-cluster: stopped  (ports ${CLUSTER_PORTS[*]})"; return 1
     fi
 }
 
@@ -357,14 +423,16 @@ tansu_status() {
 # ==============================================================================================
 cmd_start() {
     redis_start
+    cluster_start
     pg_start
     tansu_start
     log "all servers up: redis 127.0.0.1:$REDIS_PORT, postgres 127.0.0.1:$PG_PORT, kafka $CREDITWATCH_KAFKA_BROKERS (logs in $LOG_DIR)"
 }
-cmd_stop() { tansu_stop; pg_stop; redis_stop; }
+cmd_stop() { tansu_stop; pg_stop; cluster_stop; redis_stop; }
 cmd_status() {
     local rc=0
     redis_status || rc=1
+    cluster_status || rc=1
     pg_status || rc=1
     tansu_status || rc=1
     echo "logs:       $LOG_DIR"

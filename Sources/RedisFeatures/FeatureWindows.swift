@@ -28,7 +28,7 @@ import RuleLanguage
 /// update replaces the old entry (subtracting its contribution before adding the new one), and a
 /// delete marks it deleted. Raw records stay in PostgreSQL.
 public final class FeatureWindows: FeatureStore {
-    private let connection: RedisConnection
+    private let connection: any RedisClient
     /// Monthly feeds: their entities are tracked, so that absence rules can sweep them.
     private let monthlyTopics: Set<String>
     private let logger: Logger
@@ -37,7 +37,7 @@ public final class FeatureWindows: FeatureStore {
     /// Registration statuses that take an enterprise out of its division's population.
     static let deregistered: Set<String> = ["注销", "吊销", "迁出"]
 
-    public init(connection: RedisConnection, catalog: TopicCatalog, logger: Logger) async throws {
+    public init(connection: any RedisClient, catalog: TopicCatalog, logger: Logger) async throws {
         self.connection = connection
         self.logger = logger
         self.monthlyTopics = Set(catalog.topics.values.filter { $0.cadence.expected == .monthly }.map(\.name))
@@ -49,9 +49,12 @@ public final class FeatureWindows: FeatureStore {
     static let metaKey = "cw:meta"
     static func topicEntitiesKey(_ topic: String) -> String { "cw:topic:{\(topic)}:entities" }
 
-    private static func loadScript(_ connection: RedisConnection) async throws -> String {
-        let reply = try await connection.command("SCRIPT", "LOAD", applyScript)
-        guard let sha = reply.text else { throw RedisError(code: .reply, message: "SCRIPT LOAD: \(reply)") }
+    /// Loads the apply script on every node (a cluster's masters each keep their own script cache).
+    private static func loadScript(_ connection: any RedisClient) async throws -> String {
+        let replies = try await connection.everyNode(["SCRIPT", "LOAD", applyScript])
+        guard let sha = replies.first?.text, replies.allSatisfy({ $0.text == sha }) else {
+            throw RedisError(code: .reply, message: "SCRIPT LOAD: \(replies)")
+        }
         return sha
     }
 

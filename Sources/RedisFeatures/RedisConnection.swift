@@ -114,15 +114,6 @@ public final class RedisConnection: @unchecked Sendable {
         }
     }
 
-    /// Convenience for string commands.
-    public func pipeline(_ commands: [[String]]) async throws -> [RedisReply] {
-        try await pipeline(commands.map { $0.map { Array($0.utf8) } })
-    }
-
-    public func command(_ args: String...) async throws -> RedisReply {
-        try await pipeline([args])[0]
-    }
-
     private func pipelineOnQueue(_ commands: [[[UInt8]]]) throws -> [RedisReply] {
         if context == nil { try connectOnQueue() }
         guard let c = context else { throw RedisError(code: .connect, message: "not connected") }

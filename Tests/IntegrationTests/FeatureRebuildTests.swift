@@ -33,6 +33,20 @@ extension EngineIntegrationTests {
         return lines.sorted()
     }
 
+    /// Sends the scripted history with Redis (every master) flushed after the first `cut` months,
+    /// and compares the outcome with an undisturbed run's, line by line.
+    static func sendHistoryFlushingRedis(_ engine: inout Engine, after cut: Int, expecting expected: [String]) async throws {
+        try await engine.send(Self.registrations)
+        for m in Script.months[..<cut] { try await engine.send(Self.month(m)) }
+        try await Stack.flushRedis(engine.settings)
+        for m in Script.months[cut...] { try await engine.send(Self.month(m)) }
+        try await engine.send(Self.month(Self.july) + Self.events)
+        let actual = try await Self.outcome(engine.store)
+        #expect(actual == expected)
+        for line in expected where !actual.contains(line) { Issue.record("missing: \(line)") }
+        for line in actual where !expected.contains(line) { Issue.record("extra: \(line)") }
+    }
+
     @Test func redisFlushedMidStreamIsRebuiltFromPostgreSQLAndEndsAsAnUndisturbedRun() async throws {
         var undisturbed = try await Engine.start("undisturbed")
         try await Self.sendHistory(&undisturbed)
@@ -41,17 +55,8 @@ extension EngineIntegrationTests {
         #expect(expected.count { $0.hasPrefix("alert ") } == Self.expectedAlerts.count)
 
         var engine = try await Engine.start("flushed")
-        try await engine.send(Self.registrations)
         let cut = Script.months.count * 2 / 5
-        for m in Script.months[..<cut] { try await engine.send(Self.month(m)) }
-        try await Stack.flushRedis(engine.settings)
-        for m in Script.months[cut...] { try await engine.send(Self.month(m)) }
-        try await engine.send(Self.month(Self.july) + Self.events)
-
-        let actual = try await Self.outcome(engine.store)
-        #expect(actual == expected)
-        for line in expected where !actual.contains(line) { Issue.record("missing: \(line)") }
-        for line in actual where !expected.contains(line) { Issue.record("extra: \(line)") }
+        try await Self.sendHistoryFlushingRedis(&engine, after: cut, expecting: expected)
         // Once at the first batch (Engine.start empties Redis) and once after the flush.
         let health = engine.daemon.health.snapshot
         #expect(health.rebuilds == 2)

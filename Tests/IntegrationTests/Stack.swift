@@ -63,10 +63,15 @@ enum Stack {
         return settings
     }
 
+    /// Empties the settings' Redis (every master of a cluster).
     static func flushRedis(_ settings: Settings) async throws {
-        let redis = try RedisConnection(host: settings.redisHost, port: settings.redisPort)
-        _ = try await redis.command("FLUSHDB")
+        let redis = try await connectRedis(host: settings.redisHost, port: settings.redisPort)
+        let replies = try await redis.everyNode(["FLUSHDB"])
+        #expect(replies.allSatisfy { $0 == .status("OK") }, "FLUSHDB: \(replies)")
     }
+
+    /// The local 3-master Redis Cluster of ops/servers.sh (its first port).
+    static var redisClusterPort: Int? { environment["CREDITWATCH_TEST_REDIS_CLUSTER_PORT"].flatMap(Int.init) }
 
     /// The environment a `creditwatch` subprocess needs to run against the same isolated run.
     static func processEnvironment(_ settings: Settings, httpPort: Int) -> [String: String] {
