@@ -40,6 +40,9 @@ public struct KafkaConfiguration: Sendable {
     /// Fetched-but-unprocessed messages above which the consumer pauses its partitions
     /// (and below half of which it resumes them). Default 40 000.
     public var maxBufferedMessages: Int = 40_000
+    /// Messages waiting (buffered or fetchable) beyond which a live consumer counts as draining a
+    /// backlog again, and evaluation waits until it has caught up (see `KafkaConsumer.isCaughtUp`).
+    public var backlogMessages: Int = 50_000
     /// Most bytes fetched from one partition per request (librdkafka `max.partition.fetch.bytes`).
     /// Default 64 KiB: keeps partitions even while a backlog drains (see `KafkaConsumer`).
     public var maxPartitionFetchBytes: Int = 65_536

@@ -35,6 +35,8 @@ public final class KafkaConsumer: @unchecked Sendable {
     private var atEnd: Set<Partition> = []
     /// End-of-partition reports so far: a waiting batch looks at `atEnd` again when this moved.
     private var endReports = 0
+    /// Reading live (see `isCaughtUp`).
+    private var live = false
     private let pauses = Counter(label: "creditwatch.ingest.pauses")
 
     public init(configuration: KafkaConfiguration, topics: [String], logger: Logger) throws {
@@ -148,15 +150,47 @@ public final class KafkaConsumer: @unchecked Sendable {
         let partition: Int32
     }
 
-    /// Whether the engine has been handed everything there is: no message is buffered and librdkafka
-    /// reported the end of every assigned partition after its last message. False before the
-    /// group assigned anything. A backlog (a department's history sent at once, a restart after an
-    /// outage) is not caught up until it has drained on every partition.
+    /// Whether ingest reads live rather than draining a backlog (a department's history sent at
+    /// once, a restart after an outage, partitions taken over in a rebalance). It starts draining;
+    /// it is live once the engine has been handed everything there is (nothing buffered, and
+    /// librdkafka reported the end of every assigned partition after its last message), and
+    /// drains again when more than `backlogMessages` wait (buffered, or fetchable by the cached
+    /// high watermarks). The hysteresis keeps a live stream live, though its partitions are
+    /// rarely all at their end at once.
     public var isCaughtUp: Bool {
         let assigned = assigned()
+        let fetchable = lag(assigned)
         lock.lock()
         defer { lock.unlock() }
-        return buffer.count == bufferStart && allAtEnd(assigned)
+        let buffered = buffer.count - bufferStart
+        if live {
+            if Int64(buffered) + fetchable > Int64(configuration.backlogMessages) { live = false }
+        } else if buffered == 0, allAtEnd(assigned) {
+            live = true
+        }
+        return live
+    }
+
+    /// Messages after the consumer's position up to each assigned partition's high watermark, as
+    /// librdkafka last learned them from a fetch (no request); a partition not read yet counts 0.
+    private func lag(_ assigned: [Partition]) -> Int64 {
+        guard !assigned.isEmpty, let list = rd_kafka_topic_partition_list_new(Int32(assigned.count)) else { return 0 }
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        for p in assigned { rd_kafka_topic_partition_list_add(list, p.topic, p.partition) }
+        guard rd_kafka_position(handle, list) == RD_KAFKA_RESP_ERR_NO_ERROR else { return 0 }
+        var total: Int64 = 0
+        for i in 0..<Int(list.pointee.cnt) {
+            let element = list.pointee.elems[i]
+            guard element.offset >= 0 else { continue }
+            var low: Int64 = 0
+            var high: Int64 = 0
+            if rd_kafka_get_watermark_offsets(handle, element.topic, element.partition, &low, &high) == RD_KAFKA_RESP_ERR_NO_ERROR,
+                high > element.offset
+            {
+                total += high - element.offset
+            }
+        }
+        return total
     }
 
     /// Why the cluster cannot be reached now (nil: it can, as far as librdkafka knows): ingest

@@ -37,6 +37,8 @@ struct Latency: AsyncParsableCommand {
         let producer = try KafkaProducer(configuration: settings.kafka)
         let listed = city.end.firstDay + 14
         let probes = ProbeLog()
+        // Stopped by `probes.stop()`, not by cancelling: cancelling a URLSession request races its
+        // own completion and can deadlock in swift-corelibs-foundation.
         let poller = Task { try await poll(probes) }
 
         let clock = ContinuousClock()
@@ -80,7 +82,8 @@ struct Latency: AsyncParsableCommand {
         // The last probes' alerts: at most 30 s more.
         let deadline = clock.now + .seconds(30)
         while probes.missing > 0, clock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
-        poller.cancel()
+        probes.stop()
+        try await poller.value
 
         let latencies = probes.latencies.sorted()
         func percentile(_ p: Double) -> String {
@@ -97,7 +100,7 @@ struct Latency: AsyncParsableCommand {
     private func poll(_ probes: ProbeLog) async throws {
         var cursor: String?
         let clock = ContinuousClock()
-        while !Task.isCancelled {
+        while !probes.stopped {
             var components = URLComponents(string: api + "/v1/alerts")!
             components.queryItems = [URLQueryItem(name: "limit", value: "500"), URLQueryItem(name: "category", value: "judicial")]
                 + (cursor.map { [URLQueryItem(name: "after", value: $0)] } ?? [])
@@ -131,9 +134,12 @@ struct Latency: AsyncParsableCommand {
     }
 }
 
-/// When each probe was produced and when its alert was first read.
+/// When each probe was produced and when its alert was first read; whether polling should stop.
 final class ProbeLog: Sendable {
-    private let state = Mutex<(produced: [String: ContinuousClock.Instant], latencies: [Double])>(([:], []))
+    private let state = Mutex<(produced: [String: ContinuousClock.Instant], latencies: [Double], stopped: Bool)>(([:], [], false))
+
+    func stop() { state.withLock { $0.stopped = true } }
+    var stopped: Bool { state.withLock { $0.stopped } }
 
     func produced(_ uscc: String, at instant: ContinuousClock.Instant) { state.withLock { $0.produced[uscc] = instant } }
 

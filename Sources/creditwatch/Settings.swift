@@ -29,6 +29,7 @@ struct Settings {
         "kafka.topic_prefix": "CREDITWATCH_KAFKA_TOPIC_PREFIX", "kafka.batch_size": "CREDITWATCH_KAFKA_BATCH_SIZE",
         "kafka.batch_timeout_ms": "CREDITWATCH_KAFKA_BATCH_TIMEOUT_MS",
         "kafka.max_buffered_messages": "CREDITWATCH_KAFKA_MAX_BUFFERED",
+        "kafka.backlog_messages": "CREDITWATCH_KAFKA_BACKLOG_MESSAGES",
         "redis.host": "CREDITWATCH_REDIS_HOST", "redis.port": "CREDITWATCH_REDIS_PORT",
         "postgres.host": "CREDITWATCH_PG_HOST", "postgres.port": "CREDITWATCH_PG_PORT",
         "postgres.user": "CREDITWATCH_PG_USER", "postgres.password": "CREDITWATCH_PG_PASSWORD",
@@ -72,6 +73,7 @@ struct Settings {
         if let v = merged["CREDITWATCH_KAFKA_BATCH_SIZE"].flatMap(Int.init) { kafka.batchSize = v }
         if let v = merged["CREDITWATCH_KAFKA_BATCH_TIMEOUT_MS"].flatMap(Int.init) { kafka.batchTimeoutMilliseconds = v }
         if let v = merged["CREDITWATCH_KAFKA_MAX_BUFFERED"].flatMap(Int.init) { kafka.maxBufferedMessages = v }
+        if let v = merged["CREDITWATCH_KAFKA_BACKLOG_MESSAGES"].flatMap(Int.init) { kafka.backlogMessages = v }
         var api = APIConfiguration(environment: merged)
         api.apiKeys = apiKeys
         var watch: Duration? = .seconds(2)

@@ -100,10 +100,15 @@ public actor BatchProcessor {
         self.plan = FeaturePlan(program: program, catalog: catalog)
     }
 
-    /// Whether a batch without messages has work: retiring rules, and once ingest has caught up,
-    /// re-evaluating after a reload and evaluating what waited for the backlog.
+    /// Whether a batch without messages has work: retiring rules, and once ingest has caught up (or
+    /// the wait is over), re-evaluating after a reload and evaluating what waited for the backlog.
     public func hasPendingWork(caughtUp: Bool) -> Bool {
-        !retired.isEmpty || (caughtUp && (reevaluation != nil || pendingRemains != false))
+        !retired.isEmpty || ((caughtUp || waitIsOver(at: .now)) && (reevaluation != nil || pendingRemains != false))
+    }
+
+    /// Evaluation has waited for the backlog as long as it may.
+    private func waitIsOver(at now: ContinuousClock.Instant) -> Bool {
+        deferredSince.map { now - $0 >= maxEvaluationDeferral } ?? true
     }
 
     /// The longest evaluation waits for a backlog to drain (see `process`).
@@ -250,7 +255,7 @@ public actor BatchProcessor {
         //    that never drains still gets evaluated every `maxEvaluationDeferral`.
         let started = ContinuousClock.now
         if caughtUp { deferredSince = nil } else if deferredSince == nil { deferredSince = started }
-        let evaluating = deferredSince.map { started - $0 >= maxEvaluationDeferral } ?? true
+        let evaluating = waitIsOver(at: started)
         var reevaluated: [String] = []
         var morePending = false
         var evaluatedDivisions: [String: Day] = [:]
