@@ -56,6 +56,9 @@ appenddirname "appendonly"
 save 3600 1 300 100 60 10000
 maxmemory 0
 databases 16
+# Ledger entries are ~70 bytes: hashes of them stay compact listpacks (measured on the 3000-enterprise
+# city: 12.4 → 9.6–10.1 KiB per enterprise per year, same rate).
+hash-max-listpack-value 128
 EOF
     log "redis: starting on 127.0.0.1:$REDIS_PORT (data $REDIS_DIR)"
     redis-server "$REDIS_CONF" || die "redis-server failed to start (see $LOG_DIR/redis.log)"
@@ -124,6 +127,7 @@ cluster-config-file nodes.conf
 cluster-node-timeout 5000
 appendonly no
 save ""
+hash-max-listpack-value 128
 EOF
         redis-server "$CLUSTER_DIR/$port/redis.conf" ||
             die "redis cluster: redis-server on $port failed (see $LOG_DIR/redis-cluster-$port.log)"

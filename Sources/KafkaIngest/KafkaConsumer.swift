@@ -218,10 +218,9 @@ public final class KafkaConsumer: @unchecked Sendable {
         logger.info(pause ? "ingest paused: engine is behind" : "ingest resumed", metadata: ["partitions": "\(assignment.pointee.cnt)"])
     }
 
-    /// The next batch: waits until `batchSize` messages are buffered, `batchTimeout` passed since
-    /// the first one arrived, or every assigned partition reported its end (nothing more is
-    /// coming now); returns an empty batch after `idleTimeout` with nothing, or as soon as ingest
-    /// has caught up when `orWhenCaughtUp` (work that waited for the backlog can go on).
+    /// The next batch: waits until `batchSize` messages are buffered or `batchTimeout` passed since
+    /// the first one arrived; returns an empty batch after `idleTimeout` with nothing, or as soon
+    /// as ingest has caught up when `orWhenCaughtUp` (work that waited for the backlog can go on).
     public func nextBatch(idleTimeout: Duration = .seconds(1), orWhenCaughtUp: Bool = false) async -> [InboundMessage] {
         await withCheckedContinuation { continuation in
             DispatchQueue.global().async {
@@ -244,12 +243,7 @@ public final class KafkaConsumer: @unchecked Sendable {
             if !lock.wait(until: idleDeadline) { return [] }
         }
         let fillDeadline = Date().addingTimeInterval(Double(configuration.batchTimeoutMilliseconds) / 1000)
-        seenEnds = -1
         while buffer.count - bufferStart < configuration.batchSize, !stopping {
-            if seenEnds != endReports {
-                seenEnds = endReports
-                if allAtEnd(assigned) { break }
-            }
             if !lock.wait(until: fillDeadline) { break }
         }
         let end = min(buffer.count, bufferStart + configuration.batchSize)

@@ -42,6 +42,12 @@ public final class FeatureWindows: FeatureStore {
         self.logger = logger
         self.monthlyTopics = Set(catalog.topics.values.filter { $0.cadence.expected == .monthly }.map(\.name))
         self.applySHA = try await Self.loadScript(connection)
+        // Ledger entries are ~70 bytes: below 128 Redis keeps each ledger as a hashtable, about a
+        // quarter more memory (README). CONFIG may be refused (managed Redis): then say nothing.
+        for reply in try await connection.everyNode(["CONFIG", "GET", "hash-max-listpack-value"]) {
+            guard case .array(let pair) = reply, pair.count == 2, let value = pair[1].integer, value < 128 else { continue }
+            logger.notice("Redis hash-max-listpack-value is \(value): 128 keeps the feature ledgers about a quarter smaller")
+        }
     }
 
     static let feedsKey = "cw:feeds"
