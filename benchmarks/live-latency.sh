@@ -23,7 +23,19 @@ trap 'kill -TERM $PID 2>/dev/null || true' EXIT
 wait_drained "$SENT"
 echo "backfill drained and evaluated; live load starts"
 
+# Where the live phase's time goes: the daemon's stage and batch counters before and after it.
+stages() {
+    curl -fsS --max-time 2 "http://127.0.0.1:$PORT/metrics" |
+        awk -F'[{}" ]+' '/^creditwatch_ingest_stage_duration_sum/{for(i=1;i<NF;i++) if($i=="stage=") print $(i+1), $NF}
+                         /^creditwatch_ingest_batch_duration_(count|sum)/{print $1, $NF}'
+}
+BEFORE=$(stages)
 "$BIN" latency --rate "$RATE" --seconds "$SECONDS_OF_LOAD" --api "http://127.0.0.1:$PORT" --enterprises 3000 --seed $((SEED + 1))
+AFTER=$(stages)
+awk 'NR==FNR{b[$1]=$2; next} {d[$1]=$2-b[$1]} END{
+    printf "live phase: %d batches, %.0f ms per batch on average; time by stage:", d["creditwatch_ingest_batch_duration_count"],
+        1000*d["creditwatch_ingest_batch_duration_sum"]/(d["creditwatch_ingest_batch_duration_count"]>0?d["creditwatch_ingest_batch_duration_count"]:1)
+    for (k in d) if (k !~ /^creditwatch_/) printf " %s %.1fs", k, d[k]; print ""}' <(echo "$BEFORE") <(echo "$AFTER")
 RSS=$(awk '/VmHWM/{print $2}' /proc/$PID/status)
 kill -TERM $PID; wait $PID || true
 trap - EXIT
