@@ -43,17 +43,15 @@ public struct IngestService: Service {
     public func run() async throws {
         defer { consumer.close() }
         let batchTimer = Metrics.Timer(label: "creditwatch.ingest.batch_duration")
-        var evaluationPending = true  // until the first batch says otherwise
         while !Task.isShuttingDownGracefully, !Task.isCancelled {
-            let batch = await consumer.nextBatch(idleTimeout: .milliseconds(500), orWhenCaughtUp: evaluationPending)
+            // Work that waits for ingest to catch up goes on as soon as it has.
+            let waiting = await processor.hasPendingWork(caughtUp: true)
+            let batch = await consumer.nextBatch(idleTimeout: .milliseconds(500), orWhenCaughtUp: waiting)
             let caughtUp = consumer.isCaughtUp
             watchBrokers()
             // An idle stream still lets the processor finish what waited for the backlog or what a
             // rule-set reload started.
-            if batch.isEmpty, await !processor.hasPendingWork(caughtUp: caughtUp) {
-                if caughtUp { evaluationPending = false }  // nothing to wake up for
-                continue
-            }
+            if batch.isEmpty, await !processor.hasPendingWork(caughtUp: caughtUp) { continue }
             let started = DispatchTime.now()
             guard let report = await process(batch[...], caughtUp: caughtUp) else { return }
             do {
@@ -68,7 +66,6 @@ public struct IngestService: Service {
                 logger.info("outage over; ingest goes on", metadata: ["component": "\(over)"])
             }
             health.committed(at: Self.now(), catchingUp: report.evaluationPending)
-            evaluationPending = report.evaluationPending
             batchTimer.recordInterval(since: started)
             record(report)
             onBatch(report)

@@ -281,11 +281,6 @@ public final class KafkaConsumer: @unchecked Sendable {
         }
     }
 
-    /// Partitions currently assigned to this member, as `topic/partition`.
-    public var assignment: [String] {
-        assigned().map { "\($0.topic.dropFirst(configuration.topicPrefix.count))/\($0.partition)" }
-    }
-
     /// Must be called with `lock` held.
     private func allAtEnd(_ assigned: [Partition]) -> Bool {
         !assigned.isEmpty && assigned.allSatisfy(atEnd.contains)
