@@ -7,13 +7,18 @@
 # the peak RSS, the time per stage, Redis memory per enterprise per year of history, and the
 # ceilings of Redis and PostgreSQL measured on the same machine right after.
 #
-#   benchmarks/e2e-throughput.sh [ENTERPRISES] [PARTITIONS]   (defaults 3000, i.e. ~355k messages, and 4)
+#   benchmarks/e2e-throughput.sh [ENTERPRISES] [PARTITIONS] [INSTANCES]
+#
+# Defaults 3000 enterprises (~355k messages), 4 partitions per topic, and INSTANCES 0: one daemon
+# reading the departments' topics itself. INSTANCES ≥ 1 runs that many daemons sharing the city
+# through the changes topic (12 partitions; README, "Several instances"), on ports 18090, 18091, …
 #
 # Each run uses its own topic prefix, consumer group, PostgreSQL schema (in creditwatch_test) and
 # random seed (so its enterprises' Redis keys are new), and leaves the demo's data alone.
 set -euo pipefail
 ENTERPRISES="${1:-3000}"
 PARTITIONS="${2:-4}"
+INSTANCES="${3:-0}"
 RUN_KIND=bench PORT=18090
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -23,30 +28,29 @@ echo "produced $SENT messages ($ENTERPRISES enterprises, seed $SEED, $PARTITIONS
 redis_used() { redis-cli -p "$REDIS_PORT" INFO memory | awk -F: '/^used_memory:/{print $2+0}'; }
 REDIS_BEFORE=$(redis_used)
 
-"$BIN" run --log-level warning >"$LOG" 2>&1 &
-PID=$!
-trap 'kill -TERM $PID 2>/dev/null || true' EXIT
+start_instances "$INSTANCES"
 now() { date +%s.%N; }
 
 until [ "$(processed)" -gt 0 ]; do
-    kill -0 $PID 2>/dev/null || { tail -20 "$LOG"; exit 1; }
+    alive || exit 1
     sleep 0.05
 done
 T0=$(now); N0=$(processed)
 wait_drained "$SENT"
 T1=$(now); N1=$(processed)
-RSS=$(awk '/VmHWM/{print $2}' /proc/$PID/status)
-STAGES=$(curl -fsS --max-time 2 "http://127.0.0.1:$PORT/metrics" | awk -F'[{}" ]+' '/^creditwatch_ingest_stage_duration_sum/{for(i=1;i<NF;i++) if($i=="stage=") printf "%s %.1fs  ", $(i+1), $NF}')
-kill -TERM $PID; wait $PID || true
-trap - EXIT
+RSS=0
+for pid in "${PIDS[@]}"; do RSS=$((RSS + $(awk '/VmHWM/{print $2}' /proc/$pid/status))); done
+STAGES=$(for port in "${PORTS[@]}"; do curl -fsS --max-time 2 "http://127.0.0.1:$port/metrics"; done |
+    awk -F'[{}" ]+' '/^creditwatch_ingest_stage_duration_sum/{for(i=1;i<NF;i++) if($i=="stage=") t[$(i+1)]+=$NF} END{for(s in t) printf "%s %.1fs  ", s, t[s]}')
+stop_instances
 REDIS_AFTER=$(redis_used)
 
 SECS=$(awk "BEGIN{print $T1 - $T0}")
 RATE=$(awk "BEGIN{print ($N1 - $N0) / $SECS}")
 ALERTS=$(PGPASSWORD="$CREDITWATCH_PG_PASSWORD" psql -h 127.0.0.1 -p "$PG_PORT" -U "$CREDITWATCH_PG_USER" -d "$CREDITWATCH_PG_DATABASE" -tAc "SELECT count(*) FROM $RUN.alert")
 QUARANTINED=$(PGPASSWORD="$CREDITWATCH_PG_PASSWORD" psql -h 127.0.0.1 -p "$PG_PORT" -U "$CREDITWATCH_PG_USER" -d "$CREDITWATCH_PG_DATABASE" -tAc "SELECT count(*) FROM $RUN.quarantine")
-printf '\nmessages %d in %.1f s after the first: %.0f events/s; peak RSS %d MiB; alerts %d; quarantined %d\n' \
-    "$((N1 - N0))" "$SECS" "$RATE" "$((RSS / 1024))" "$ALERTS" "$QUARANTINED"
+printf '\nmessages %d in %.1f s after the first: %.0f events/s; peak RSS %d MiB (%s); alerts %d; quarantined %d\n' \
+    "$((N1 - N0))" "$SECS" "$RATE" "$((RSS / 1024))" "$(describe_instances)" "$ALERTS" "$QUARANTINED"
 echo "time by stage (summed over batches): $STAGES"
 # The simulated city spans 25 months of monthly history.
 YEARS=$(awk 'BEGIN{print 25 / 12}')
@@ -70,4 +74,4 @@ CONSUME=$("$BIN" topics drain | awk '/^drained/{print $(NF-1)}')
 printf 'ceilings: redis %s pipelined HSET/s (redis-benchmark -P 64); postgresql %s rows/s into a logged, indexed jsonb table (one INSERT … SELECT); librdkafka %s messages/s consumed (creditwatch topics drain)\n' "$REDIS_OPS" "$PG_ROWS" "$CONSUME"
 awk -v r="$RATE" -v o="$REDIS_OPS" -v p="$PG_ROWS" -v k="$CONSUME" \
     'BEGIN{printf "end to end is %.1f%% of the redis ceiling at one op per event, %.1f%% of the postgresql row ceiling at two rows (record + history) per event, %.1f%% of the consume ceiling\n", 100*r/o, 100*2*r/p, 100*r/k}'
-echo "$(machine); command: benchmarks/e2e-throughput.sh $ENTERPRISES $PARTITIONS"
+echo "$(machine); command: benchmarks/e2e-throughput.sh $ENTERPRISES $PARTITIONS $INSTANCES"

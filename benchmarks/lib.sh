@@ -14,17 +14,52 @@ export CREDITWATCH_KAFKA_TOPIC_PREFIX="$RUN." CREDITWATCH_KAFKA_GROUP="$RUN" CRE
 export CREDITWATCH_PG_DATABASE="$CREDITWATCH_PG_TEST_DATABASE" CREDITWATCH_HTTP_PORT="$PORT"
 LOG="$STATE/log/$RUN.log"
 
-# Messages the daemon has processed (its /metrics counter).
+# The daemons of this run: PIDS and their API PORTS (PORT, PORT+1, …).
+PIDS=(); PORTS=()
+# Starts $1 daemons sharing the city through the changes topic, or one reading the departments'
+# topics itself when $1 is 0 (or absent).
+start_instances() {
+    local n="${1:-0}" i
+    if [ "$n" -gt 0 ]; then export CREDITWATCH_CHANGES_PARTITIONS=12; else n=1; fi
+    for ((i = 0; i < n; i++)); do
+        CREDITWATCH_HTTP_PORT=$((PORT + i)) "$BIN" run --log-level warning >"$LOG.$i" 2>&1 &
+        PIDS+=($!); PORTS+=($((PORT + i)))
+    done
+    trap stop_instances EXIT
+}
+stop_instances() {
+    local pid
+    for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+    for pid in "${PIDS[@]}"; do wait "$pid" || true; done
+    trap - EXIT
+}
+describe_instances() {
+    if [ -n "${CREDITWATCH_CHANGES_PARTITIONS:-}" ]; then echo "${#PIDS[@]} instances sharing the city"; else echo "1 instance"; fi
+}
+# Every daemon still runs (else its log's end is shown).
+alive() {
+    local i
+    for i in "${!PIDS[@]}"; do
+        kill -0 "${PIDS[$i]}" 2>/dev/null || { tail -20 "$LOG.$i"; return 1; }
+    done
+}
+# Messages the daemons have processed (their /metrics counters).
 processed() {
-    { curl -fsS --max-time 2 "http://127.0.0.1:$PORT/metrics" 2>/dev/null || true; } |
+    local port
+    for port in "${PORTS[@]}"; do curl -fsS --max-time 2 "http://127.0.0.1:$port/metrics" 2>/dev/null || true; done |
         awk '/^creditwatch_ingest_messages[{ ]/{s+=$NF} END{printf "%d\n", s}'
 }
-# Nothing waits for evaluation (the engine evaluates a backlog once it has read all of it).
-evaluated() { curl -fsS --max-time 2 "http://127.0.0.1:$PORT/health" 2>/dev/null | grep -q '"catching_up":false'; }
-# Waits until daemon $PID has processed and evaluated $1 messages.
+# Nothing waits for evaluation on any daemon (the engine evaluates a backlog once it has read all of it).
+evaluated() {
+    local port
+    for port in "${PORTS[@]}"; do
+        curl -fsS --max-time 2 "http://127.0.0.1:$port/health" 2>/dev/null | grep -q '"catching_up":false' || return 1
+    done
+}
+# Waits until the daemons have processed and evaluated $1 messages.
 wait_drained() {
     until [ "$(processed)" -ge "$1" ] && evaluated; do
-        kill -0 "$PID" 2>/dev/null || { tail -20 "$LOG"; exit 1; }
+        alive || exit 1
         sleep 0.2
     done
 }

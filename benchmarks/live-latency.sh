@@ -17,9 +17,7 @@ export CREDITWATCH_HTTP_ALLOW_ANONYMOUS=1
 
 SENT=$("$BIN" simulate --enterprises "$ENTERPRISES" --persons $((ENTERPRISES * 2 / 3)) --seed "$SEED" --partitions 4 | awk '/^sent /{print $2}')
 echo "backfill: $SENT messages ($ENTERPRISES enterprises, seed $SEED, 4 partitions per topic)"
-"$BIN" run --log-level warning >"$LOG" 2>&1 &
-PID=$!
-trap 'kill -TERM $PID 2>/dev/null || true' EXIT
+start_instances 0
 wait_drained "$SENT"
 echo "backfill drained and evaluated; live load starts"
 
@@ -36,8 +34,7 @@ awk 'NR==FNR{b[$1]=$2; next} {d[$1]=$2-b[$1]} END{
     printf "live phase: %d batches, %.0f ms per batch on average; time by stage:", d["creditwatch_ingest_batch_duration_count"],
         1000*d["creditwatch_ingest_batch_duration_sum"]/(d["creditwatch_ingest_batch_duration_count"]>0?d["creditwatch_ingest_batch_duration_count"]:1)
     for (k in d) if (k !~ /^creditwatch_/) printf " %s %.1fs", k, d[k]; print ""}' <(echo "$BEFORE") <(echo "$AFTER")
-RSS=$(awk '/VmHWM/{print $2}' /proc/$PID/status)
-kill -TERM $PID; wait $PID || true
-trap - EXIT
+RSS=$(awk '/VmHWM/{print $2}' /proc/${PIDS[0]}/status)
+stop_instances
 echo "daemon peak RSS $((RSS / 1024)) MiB"
 echo "$(machine); command: benchmarks/live-latency.sh $RATE $SECONDS_OF_LOAD $ENTERPRISES"

@@ -19,6 +19,7 @@ import ServiceLifecycle
 /// the group.
 public struct IngestService: Service {
     private let consumer: KafkaConsumer
+    private let partitions: Int32
     private let processor: BatchProcessor
     private let logger: Logger
     private let classify: @Sendable (any Error) -> FailureKind
@@ -27,12 +28,14 @@ public struct IngestService: Service {
 
     /// `classify` tells an outage from a failure of the input; the daemon composes the adapters'
     /// classifications (an error none of them knows is the input's).
+    /// `partitions`: of the changes topic, when `consumer` reads one (see `Ownership`).
     public init(
-        consumer: KafkaConsumer, processor: BatchProcessor, logger: Logger,
+        consumer: KafkaConsumer, processor: BatchProcessor, logger: Logger, partitions: Int32 = 0,
         classify: @escaping @Sendable (any Error) -> FailureKind = { .input(reason: "\($0)") },
         health: IngestHealth = IngestHealth(), onBatch: @escaping @Sendable (BatchReport) -> Void = { _ in }
     ) {
         self.consumer = consumer
+        self.partitions = partitions
         self.processor = processor
         self.logger = logger
         self.classify = classify
@@ -43,17 +46,27 @@ public struct IngestService: Service {
     public func run() async throws {
         defer { consumer.close() }
         let batchTimer = Metrics.Timer(label: "creditwatch.ingest.batch_duration")
+        var owned = Ownership.whole
         while !Task.isShuttingDownGracefully, !Task.isCancelled {
             // Work that waits for ingest to catch up goes on as soon as it has.
             let waiting = await processor.hasPendingWork(caughtUp: true)
             let batch = await consumer.nextBatch(idleTimeout: .milliseconds(500), orWhenCaughtUp: waiting)
-            let caughtUp = consumer.isCaughtUp
+            let caughtUp = await consumer.isCaughtUp
             watchBrokers()
             // An idle stream still lets the processor finish what waited for the backlog or what a
             // rule-set reload started.
-            if batch.isEmpty, await !processor.hasPendingWork(caughtUp: caughtUp) { continue }
+            if batch.isEmpty, await !processor.hasPendingWork(caughtUp: caughtUp) {
+                // Its own partitions read, an instance may still wait for the others' (shared city).
+                if waiting { try? await Task.sleep(for: .milliseconds(100)) }
+                continue
+            }
             let started = DispatchTime.now()
-            guard let report = await process(batch[...], caughtUp: caughtUp) else { return }
+            let ownership = consumer.ownership(partitions: partitions)
+            if ownership != owned {
+                logger.notice("this instance decides for \(ownership)")
+                owned = ownership
+            }
+            guard let report = await process(batch[...], caughtUp: caughtUp, ownership: ownership) else { return }
             do {
                 if !batch.isEmpty { try await consumer.commit(batch) }
             } catch {
@@ -94,12 +107,12 @@ public struct IngestService: Service {
 
     /// Processes `batch`: retried while an outage lasts, bisected when its input fails. Nil when
     /// shutting down first.
-    func process(_ batch: ArraySlice<InboundMessage>, caughtUp: Bool) async -> BatchReport? {
+    func process(_ batch: ArraySlice<InboundMessage>, caughtUp: Bool, ownership: Ownership) async -> BatchReport? {
         var backoff = Backoff()
         while true {
             let failure: any Error
             do {
-                return try await processor.process(Array(batch), caughtUp: caughtUp)
+                return try await processor.process(Array(batch), caughtUp: caughtUp, ownership: ownership)
             } catch {
                 failure = error
             }
@@ -119,8 +132,8 @@ public struct IngestService: Service {
                     metadata: ["reason": "\(reason)", "messages": "\(batch.count)"])
                 Counter(label: "creditwatch.ingest.bisections").increment()
                 let middle = batch.startIndex + batch.count / 2
-                guard var report = await process(batch[..<middle], caughtUp: false),
-                    let second = await process(batch[middle...], caughtUp: caughtUp)
+                guard var report = await process(batch[..<middle], caughtUp: false, ownership: ownership),
+                    let second = await process(batch[middle...], caughtUp: caughtUp, ownership: ownership)
                 else { return nil }
                 report.add(second)
                 return report

@@ -39,9 +39,27 @@ public final class KafkaConsumer: @unchecked Sendable {
     private var live = false
     private let pauses = Counter(label: "creditwatch.ingest.pauses")
 
-    public init(configuration: KafkaConfiguration, topics: [String], logger: Logger) throws {
+    /// The changes topic this consumer reads (`routed`): its messages are the departments' as a
+    /// router forwarded them (`RoutedMessage`).
+    private let routedTopic: String?
+    /// The router whose consumer group fills the changes topic: this consumer is caught up only
+    /// once that group has forwarded everything there is (see `isCaughtUp`).
+    private let upstream: KafkaConsumer?
+    /// The subscribed topics, prefixed.
+    private let subscribedTopics: [String]
+    /// Group lags are asked of the brokers at most this often (each is a request per partition).
+    private var lastGroupCheck: (at: ContinuousClock.Instant, lag: Int64)?
+
+    /// `topics` are catalog topics (the prefix is added). With `routed`, the consumer reads that
+    /// topic, which a `ChangeRouter` fills from `upstream`'s group, instead.
+    public init(
+        configuration: KafkaConfiguration, topics: [String], logger: Logger, routed: String? = nil, upstream: KafkaConsumer? = nil
+    ) throws {
         try LibrdkafkaVersion.check()
         self.configuration = configuration
+        self.routedTopic = routed.map { configuration.topicPrefix + $0 }
+        self.upstream = upstream
+        self.subscribedTopics = (routed.map { [$0] } ?? topics).map { configuration.topicPrefix + $0 }
         self.logger = logger
         self.brokers = BrokerWatch(logger: logger)
         var properties: [(String, String)] = [
@@ -78,9 +96,9 @@ public final class KafkaConsumer: @unchecked Sendable {
             }
         }
         rd_kafka_poll_set_consumer(handle)
-        let list = rd_kafka_topic_partition_list_new(Int32(topics.count))!
+        let list = rd_kafka_topic_partition_list_new(Int32(subscribedTopics.count))!
         defer { rd_kafka_topic_partition_list_destroy(list) }
-        for topic in topics { rd_kafka_topic_partition_list_add(list, configuration.topicPrefix + topic, RD_KAFKA_PARTITION_UA) }
+        for topic in subscribedTopics { rd_kafka_topic_partition_list_add(list, topic, RD_KAFKA_PARTITION_UA) }
         let err = rd_kafka_subscribe(handle, list)
         if err != RD_KAFKA_RESP_ERR_NO_ERROR {
             closed = true  // deinit destroys the handle; there is no group to leave
@@ -132,10 +150,16 @@ public final class KafkaConsumer: @unchecked Sendable {
             }
             brokers.reached()
             let topic = String(cString: rd_kafka_topic_name(m.rkt))
-            let inbound = InboundMessage(
+            var inbound = InboundMessage(
                 topic: String(topic.dropFirst(configuration.topicPrefix.count)), partition: m.partition, offset: m.offset,
                 key: m.key.map { Array(UnsafeRawBufferPointer(start: $0, count: m.key_len)) },
                 value: m.payload.map { Array(UnsafeRawBufferPointer(start: $0, count: m.len)) })
+            // A frame that is not one goes on as it is: the engine quarantines it (unknown topic).
+            if topic == routedTopic, let value = inbound.value,
+                let forwarded = RoutedMessage.decode(value, delivery: inbound.deliveredAt)
+            {
+                inbound = forwarded
+            }
             lock.lock()
             if !atEnd.isEmpty { atEnd.remove(Partition(topic: topic, partition: m.partition)) }
             buffer.append(inbound)
@@ -157,18 +181,91 @@ public final class KafkaConsumer: @unchecked Sendable {
     /// drains again when more than `backlogMessages` wait (buffered, or fetchable by the cached
     /// high watermarks). The hysteresis keeps a live stream live, though its partitions are
     /// rarely all at their end at once.
+    ///
+    /// Reading a changes topic, everything there is means the whole city's: the router group has
+    /// forwarded every department message (its committed offsets are at the high watermarks), the
+    /// other instances have processed (and committed) every message of their partitions, and this
+    /// one has been handed every message of its own. Work deferred while any of them drained is
+    /// then in the store of record.
     public var isCaughtUp: Bool {
+        get async {
+            await withCheckedContinuation { continuation in
+                DispatchQueue.global().async { continuation.resume(returning: self.checkCaughtUp()) }
+            }
+        }
+    }
+
+    private func checkCaughtUp() -> Bool {
         let assigned = assigned()
         let fetchable = lag(assigned)
         lock.lock()
-        defer { lock.unlock() }
         let buffered = buffer.count - bufferStart
-        if live {
-            if Int64(buffered) + fetchable > Int64(configuration.backlogMessages) { live = false }
-        } else if buffered == 0, allAtEnd(assigned) {
-            live = true
+        let (wasLive, ownAtEnd) = (live, buffered == 0 && allAtEnd(assigned))
+        lock.unlock()
+        var nowLive = wasLive
+        if wasLive {
+            let waiting = Int64(buffered) + fetchable + (routedTopic == nil ? 0 : groupLag(assigned: assigned, cached: true))
+            if waiting > Int64(configuration.backlogMessages) { nowLive = false }
+        } else if ownAtEnd {
+            nowLive = routedTopic == nil || groupLag(assigned: assigned, cached: false) == 0
         }
-        return live
+        lock.lock()
+        live = nowLive
+        lock.unlock()
+        return nowLive
+    }
+
+    /// What the city's other readers have not finished: the router group's lag on the departments'
+    /// topics, then this group's on the changes topic's partitions of the other instances (in that
+    /// order, so that a message forwarded meanwhile is counted). `cached`: a figure up to a second
+    /// old will do (else up to 0.1 s: an idle instance waiting for the others asks no more often).
+    private func groupLag(assigned: [Partition], cached: Bool) -> Int64 {
+        if let last = lastGroupCheck, ContinuousClock.now - last.at < (cached ? .seconds(1) : .milliseconds(100)) { return last.lag }
+        var lag = upstream?.committedLag(excluding: []) ?? 0
+        if lag == 0 { lag += committedLag(excluding: Set(assigned)) }
+        lastGroupCheck = (.now, lag)
+        return lag
+    }
+
+    /// Messages between this group's committed offsets and the high watermarks, over every
+    /// partition of the subscribed topics but `excluding` (a partition without a committed offset
+    /// counts from its low watermark). Asks the brokers; a failed request counts as one message
+    /// (not caught up).
+    func committedLag(excluding: Set<Partition>) -> Int64 {
+        var metadata: UnsafePointer<rd_kafka_metadata>?
+        guard rd_kafka_metadata(handle, 1, nil, &metadata, 5000) == RD_KAFKA_RESP_ERR_NO_ERROR, let metadata else { return 1 }
+        defer { rd_kafka_metadata_destroy(metadata) }
+        let topics = Set(subscribedTopics)
+        var partitions: [Partition] = []
+        for t in 0..<Int(metadata.pointee.topic_cnt) {
+            let topic = metadata.pointee.topics[t]
+            let name = String(cString: topic.topic)
+            guard topics.contains(name) else { continue }
+            for p in 0..<Int(topic.partition_cnt) {
+                let partition = Partition(topic: name, partition: topic.partitions[p].id)
+                if !excluding.contains(partition) { partitions.append(partition) }
+            }
+        }
+        guard !partitions.isEmpty, let list = rd_kafka_topic_partition_list_new(Int32(partitions.count)) else { return 0 }
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        for p in partitions { rd_kafka_topic_partition_list_add(list, p.topic, p.partition) }
+        guard rd_kafka_committed(handle, list, 5000) == RD_KAFKA_RESP_ERR_NO_ERROR else { return 1 }
+        var total: Int64 = 0
+        for i in 0..<Int(list.pointee.cnt) {
+            let element = list.pointee.elems[i]
+            var low: Int64 = 0
+            var high: Int64 = 0
+            guard rd_kafka_query_watermark_offsets(handle, element.topic, element.partition, &low, &high, 5000) == RD_KAFKA_RESP_ERR_NO_ERROR
+            else { return total + 1 }
+            total += max(0, high - (element.offset >= 0 ? element.offset : low))
+        }
+        return total
+    }
+
+    /// The partitions of the changes topic assigned to this instance (see `Ownership`).
+    public func ownership(partitions: Int32) -> Ownership {
+        guard let routedTopic else { return .whole }
+        return Ownership(partitions: partitions, owned: Set(assigned().filter { $0.topic == routedTopic }.map(\.partition)))
     }
 
     /// Messages after the consumer's position up to each assigned partition's high watermark, as
@@ -259,7 +356,9 @@ public final class KafkaConsumer: @unchecked Sendable {
     /// Commits, synchronously, the offsets after the last message of each partition in `batch`.
     public func commit(_ batch: [InboundMessage]) async throws {
         var offsets: [String: [Int32: Int64]] = [:]
-        for m in batch { offsets[m.topic, default: [:]][m.partition] = max(offsets[m.topic]?[m.partition] ?? 0, m.offset + 1) }
+        for m in batch.map(\.deliveredAt) {
+            offsets[m.topic, default: [:]][m.partition] = max(offsets[m.topic]?[m.partition] ?? 0, m.offset + 1)
+        }
         if offsets.isEmpty { return }
         let next = offsets
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in

@@ -1,12 +1,18 @@
 import CRdKafka
 import Foundation
+import Synchronization
 
-/// A producer for the simulator and the tests: keyed messages, batched by librdkafka, waiting
-/// when its queue is full, and `flush` to wait for every delivery.
+/// A producer for the router, the simulator and the tests: keyed messages, batched by
+/// librdkafka, waiting when its queue is full, and `flush` to wait for every delivery.
 public final class KafkaProducer: @unchecked Sendable {
     // Safety: librdkafka producer handles are thread-safe.
     private let handle: OpaquePointer
     private let topicPrefix: String
+    private let failures: DeliveryFailures
+
+    /// Messages librdkafka gave up delivering so far (its delivery reports): a caller that must
+    /// not lose one compares the count before and after its `flush`.
+    public var deliveryFailures: Int { failures.count.load(ordering: .relaxed) }
 
     public init(configuration: KafkaConfiguration) throws {
         try LibrdkafkaVersion.check()
@@ -20,19 +26,29 @@ public final class KafkaProducer: @unchecked Sendable {
             ("enable.idempotence", "false"),
         ]
         properties += configuration.properties.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
-        handle = try newClient(RD_KAFKA_PRODUCER, properties)
+        let failures = DeliveryFailures()
+        self.failures = failures
+        handle = try newClient(RD_KAFKA_PRODUCER, properties) { conf in
+            rd_kafka_conf_set_opaque(conf, Unmanaged.passUnretained(failures).toOpaque())
+            rd_kafka_conf_set_dr_msg_cb(conf) { _, message, opaque in
+                guard let opaque, let message, message.pointee.err != RD_KAFKA_RESP_ERR_NO_ERROR else { return }
+                Unmanaged<DeliveryFailures>.fromOpaque(opaque).takeUnretainedValue().count.add(1, ordering: .relaxed)
+            }
+        }
         topicPrefix = configuration.topicPrefix
     }
 
     deinit { rd_kafka_destroy(handle) }
 
-    /// Queues one message for the catalog topic `topic` (the configured prefix is added); blocks (serving delivery reports) while librdkafka's queue is full.
-    public func send(topic: String, key: [UInt8]?, value: [UInt8]?) throws {
+    /// Queues one message for the catalog topic `topic` (the configured prefix is added), to
+    /// `partition` or where librdkafka's partitioner puts its key; blocks (serving delivery reports)
+    /// while librdkafka's queue is full.
+    public func send(topic: String, partition: Int32 = RD_KAFKA_PARTITION_UA, key: [UInt8]?, value: [UInt8]?) throws {
         while true {
             let err: rd_kafka_resp_err_t = (key ?? []).withUnsafeBytes { k in
                 (value ?? []).withUnsafeBytes { v in
                     cw_produce(
-                        handle, topicPrefix + topic, RD_KAFKA_PARTITION_UA,
+                        handle, topicPrefix + topic, partition,
                         key == nil ? nil : k.baseAddress, key?.count ?? 0,
                         value == nil ? nil : v.baseAddress, value?.count ?? 0)
                 }
@@ -52,4 +68,8 @@ public final class KafkaProducer: @unchecked Sendable {
         let err = rd_kafka_flush(handle, Int32(timeout.components.seconds * 1000))
         if err != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError(.produce, err) }
     }
+}
+
+final class DeliveryFailures: Sendable {
+    let count = Atomic<Int>(0)
 }

@@ -304,5 +304,25 @@ public enum Migrations {
             )
             """
         ]),
+        Migration(version: 8, name: "several_instances", statements: [
+            // Several instances share the city (see `Ownership`): each evaluates the pending
+            // enterprises of its partitions (owner_hash % partitions); a row deferred again while its
+            // owner evaluates it gets a new stamp, so the owner's delete (by stamp) leaves it.
+            "CREATE SEQUENCE evaluation_pending_stamp",
+            "ALTER TABLE evaluation_pending ADD COLUMN owner_hash bigint",
+            "ALTER TABLE evaluation_pending ADD COLUMN stamp bigint NOT NULL DEFAULT nextval('evaluation_pending_stamp')",
+            """
+            -- Divisions whose enterprises an instance evaluated, for the instance that judges
+            -- industries (the owner of partition 0), with the newest complete month of their series.
+            CREATE SEQUENCE industry_pending_stamp
+            """,
+            """
+            CREATE TABLE industry_pending (
+                division text PRIMARY KEY,
+                as_of integer NOT NULL,
+                stamp bigint NOT NULL DEFAULT nextval('industry_pending_stamp')
+            )
+            """,
+        ]),
     ]
 }

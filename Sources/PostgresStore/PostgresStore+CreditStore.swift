@@ -60,11 +60,41 @@ extension PostgresStore: CreditStore {
         }
     }
 
-    public func pendingEvaluations(limit: Int) async throws -> [String] {
+    public func pendingEvaluations(limit: Int, ownership: Ownership) async throws -> [PendingEvaluation] {
         try await answered { [self] in
-            let rows = try await client.query("SELECT uscc FROM evaluation_pending ORDER BY uscc LIMIT \(limit)", logger: logger)
-            var result: [String] = []
-            for try await uscc in rows.decode(String.self) { result.append(uscc) }
+            // Rows deferred before owner hashes were kept (NULL) are anyone's.
+            let owned = ownership.owned.sorted().map(Int64.init)
+            let rows = try await client.query(
+                ownership.isWhole
+                    ? "SELECT uscc, stamp FROM evaluation_pending ORDER BY uscc LIMIT \(limit)"
+                    : """
+                    SELECT uscc, stamp FROM evaluation_pending
+                    WHERE owner_hash IS NULL OR owner_hash % \(Int64(ownership.partitions)) = ANY(\(owned)::bigint[])
+                    ORDER BY uscc LIMIT \(limit)
+                    """,
+                logger: logger)
+            var result: [PendingEvaluation] = []
+            for try await (uscc, stamp) in rows.decode((String, Int64).self) { result.append(PendingEvaluation(uscc: uscc, stamp: stamp)) }
+            return result
+        }
+    }
+
+    public func hasPendingEvaluations(besides: [String]) async throws -> Bool {
+        try await answered { [self] in
+            let rows = try await client.query(
+                "SELECT EXISTS (SELECT 1 FROM evaluation_pending WHERE uscc <> ALL(\(besides)::text[]))", logger: logger)
+            for try await any in rows.decode(Bool.self) { return any }
+            return false
+        }
+    }
+
+    public func pendingIndustries() async throws -> [PendingIndustry] {
+        try await answered { [self] in
+            let rows = try await client.query("SELECT division, as_of, stamp FROM industry_pending ORDER BY division", logger: logger)
+            var result: [PendingIndustry] = []
+            for try await (division, day, stamp) in rows.decode((String, Int, Int64).self) {
+                result.append(PendingIndustry(division: division, asOf: Day(day), stamp: stamp))
+            }
             return result
         }
     }
@@ -126,6 +156,7 @@ extension PostgresStore: CreditStore {
             let retirement = effects.retiredRules.map(RetirementQuery.init)
             let alertsChange = !(alerts.isEmpty && withdrawals.isEmpty && reactivations.isEmpty) || retirement != nil
             let pending = !(effects.deferred.isEmpty && effects.evaluatedPending.isEmpty)
+                || !(effects.industriesPending.isEmpty && effects.judgedIndustries.isEmpty)
             guard !(registrations.isEmpty && links.isEmpty && quarantine.isEmpty && scores.isEmpty && tags.isEmpty) || alertsChange
                 || effects.featureSequence != nil || pending
             else { return }
@@ -137,14 +168,38 @@ extension PostgresStore: CreditStore {
                 if !scores.isEmpty { try await connection.query(scores.upsert, logger: logger) }
                 if !tags.isEmpty { try await connection.query(tags.upsert, logger: logger) }
                 if !effects.evaluatedPending.isEmpty {
-                    try await connection.query(
-                        "DELETE FROM evaluation_pending WHERE uscc = ANY(\(effects.evaluatedPending)::text[])", logger: logger)
-                }
-                if !effects.deferred.isEmpty {
+                    // Only as read: an enterprise deferred again since (by another instance) stays.
+                    let (usccs, stamps) = (effects.evaluatedPending.map(\.uscc), effects.evaluatedPending.map(\.stamp))
                     try await connection.query(
                         """
-                        INSERT INTO evaluation_pending (uscc) SELECT * FROM unnest(\(effects.deferred)::text[])
-                        ON CONFLICT (uscc) DO NOTHING
+                        DELETE FROM evaluation_pending p USING unnest(\(usccs)::text[], \(stamps)::bigint[]) AS e(uscc, stamp)
+                        WHERE p.uscc = e.uscc AND p.stamp = e.stamp
+                        """, logger: logger)
+                }
+                if !effects.deferred.isEmpty {
+                    let hashes = effects.deferred.map { Int64(Ownership.hash($0)) }
+                    try await connection.query(
+                        """
+                        INSERT INTO evaluation_pending (uscc, owner_hash) SELECT * FROM unnest(\(effects.deferred)::text[], \(hashes)::bigint[])
+                        ON CONFLICT (uscc) DO UPDATE SET stamp = nextval('evaluation_pending_stamp'), owner_hash = EXCLUDED.owner_hash
+                        """, logger: logger)
+                }
+                if !effects.judgedIndustries.isEmpty {
+                    let (divisions, stamps) = (effects.judgedIndustries.map(\.division), effects.judgedIndustries.map(\.stamp))
+                    try await connection.query(
+                        """
+                        DELETE FROM industry_pending p USING unnest(\(divisions)::text[], \(stamps)::bigint[]) AS j(division, stamp)
+                        WHERE p.division = j.division AND p.stamp = j.stamp
+                        """, logger: logger)
+                }
+                if !effects.industriesPending.isEmpty {
+                    let divisions = effects.industriesPending.keys.sorted()
+                    let days = divisions.map { Int64(effects.industriesPending[$0]!.value) }
+                    try await connection.query(
+                        """
+                        INSERT INTO industry_pending (division, as_of) SELECT * FROM unnest(\(divisions)::text[], \(days)::bigint[])
+                        ON CONFLICT (division) DO UPDATE
+                        SET as_of = GREATEST(industry_pending.as_of, EXCLUDED.as_of), stamp = nextval('industry_pending_stamp')
                         """, logger: logger)
                 }
                 if let sequence = effects.featureSequence {

@@ -336,14 +336,21 @@ public final class FeatureWindows: FeatureStore {
         return clock
     }
 
-    /// Each topic's latest day only grows: a Lua-free max via HSET of values already maxed by the
-    /// single writer (the batch processor).
+    /// Each topic's latest day only grows, whichever instance writes it and in whatever order.
     public func saveFeedClock(_ clock: FeedClock) async throws {
         guard !clock.latest.isEmpty else { return }
-        var command = ["HSET", Self.feedsKey]
+        var command = ["EVAL", Self.feedClockScript, "1", Self.feedsKey]
         for (topic, day) in clock.latest.sorted(by: { $0.key < $1.key }) { command += [topic, String(day.value)] }
         try await run([command.map { Array($0.utf8) }])
     }
+
+    static let feedClockScript = """
+        for i = 1, #ARGV, 2 do
+          local day = tonumber(ARGV[i + 1])
+          if tonumber(redis.call('HGET', KEYS[1], ARGV[i]) or '-1000000') < day then redis.call('HSET', KEYS[1], ARGV[i], day) end
+        end
+        return 1
+        """
 
     public func featureSync() async throws -> FeatureSync? {
         let reply = try await connection.command("HMGET", Self.metaKey, "store", "sequence", "keeps")

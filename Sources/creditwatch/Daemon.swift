@@ -25,9 +25,14 @@ struct Daemon {
     let watcher: RuleSetWatcher
     /// What ingest reports of itself (outages waited out, messages bisected out): `/health`.
     let health: IngestHealth
+    /// Forwards the departments' messages to the changes topic when instances share the city.
+    let router: (any Service)?
 
     /// In start order; the group stops them in reverse.
-    var services: [any Service] { [store, ingest, watcher, api] }
+    var services: [any Service] { [store, ingest] + (router.map { [$0] } ?? []) + [watcher, api] }
+
+    /// The changes topic (catalog name: the configured prefix is added).
+    static let changesTopic = "creditwatch.changes"
 
     static func make(
         settings: Settings, logger: Logger, registry: PrometheusCollectorRegistry,
@@ -36,7 +41,25 @@ struct Daemon {
     ) async throws -> Daemon {
         try LibrdkafkaVersion.check()
         let (catalog, program, store, processor) = try await engine(settings: settings, logger: logger, storeSeam: storeSeam)
-        let consumer = try KafkaConsumer(configuration: settings.kafka, topics: catalog.topics.keys.sorted(), logger: logger)
+        let departments = catalog.topics.keys.sorted()
+        var router: ChangeRouter?
+        let consumer: KafkaConsumer
+        if settings.changesPartitions > 0 {
+            // Each instance routes what its router-group partitions bring and decides for the
+            // enterprises of its changes-topic partitions (see `Ownership`).
+            try KafkaAdmin.createTopics([changesTopic], partitions: settings.changesPartitions, configuration: settings.kafka)
+            var routing = settings.kafka
+            routing.groupID += ".route"
+            let upstream = try KafkaConsumer(configuration: routing, topics: departments, logger: logger)
+            consumer = try KafkaConsumer(
+                configuration: settings.kafka, topics: departments, logger: logger, routed: changesTopic, upstream: upstream)
+            router = ChangeRouter(
+                consumer: upstream, producer: try KafkaProducer(configuration: settings.kafka),
+                routing: ChangeRouting(catalog: catalog, store: storeSeam(store)), topic: changesTopic,
+                partitions: settings.changesPartitions, logger: logger)
+        } else {
+            consumer = try KafkaConsumer(configuration: settings.kafka, topics: departments, logger: logger)
+        }
         let health = IngestHealth()
         await processor.observeRebuilds { rebuild in
             health.rebuild(rebuild)
@@ -53,8 +76,8 @@ struct Daemon {
             }
         }
         let ingest = IngestService(
-            consumer: consumer, processor: processor, logger: logger, classify: Daemon.failureKind, health: health,
-            onBatch: onBatch)
+            consumer: consumer, processor: processor, logger: logger, partitions: settings.changesPartitions,
+            classify: Daemon.failureKind, health: health, onBatch: onBatch)
         let rules = RuleSetManager(
             path: settings.rulesPath, catalog: catalog, overrides: settings.ruleOverrides, processor: processor,
             program: program, logger: logger,
@@ -73,9 +96,9 @@ struct Daemon {
             ])
         return Daemon(
             catalog: catalog, store: store, processor: processor,
-            ingest: MigrateThen(store: store, service: ingest, logger: logger), api: app, rules: rules,
+            ingest: MigrateThen(store: store, service: ingest, logger: logger) { await rules.recordLive() }, api: app, rules: rules,
             watcher: RuleSetWatcher(manager: rules, interval: settings.rulesWatchInterval, logger: logger),
-            health: health)
+            health: health, router: router)
     }
 }
 
@@ -105,15 +128,18 @@ extension Daemon {
     }
 }
 
-/// Applies pending migrations (the pool is running by then), then runs the wrapped service.
+/// Applies pending migrations (the pool is running by then), then does what needs the migrated
+/// schema (`migrated`: recording the live rule set), then runs the wrapped service.
 struct MigrateThen: Service {
     let store: PostgresStore
     let service: any Service
     let logger: Logger
+    let migrated: @Sendable () async -> Void
 
     func run() async throws {
         let applied = try await store.migrate()
         if !applied.isEmpty { logger.info("migrations applied", metadata: ["versions": "\(applied)"]) }
+        await migrated()
         try await service.run()
     }
 }

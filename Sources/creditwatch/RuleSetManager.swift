@@ -48,7 +48,7 @@ actor RuleSetManager: RuleSetControl {
             tags: live.tags.map(\.name), lastFailure: lastFailure, changed: lastChanged)
     }
 
-    /// Records the set loaded at start.
+    /// Records the set loaded at start (once the schema is migrated: see `MigrateThen`).
     func recordLive() async {
         await recordSet(live, sources: (try? ProjectFiles.sources(at: path)) ?? [])
     }
@@ -119,7 +119,6 @@ struct RuleSetWatcher: Service {
         hangups.setEventHandler { Task { _ = await manager.reload(trigger: "SIGHUP") } }
         hangups.resume()
         defer { hangups.cancel() }
-        await manager.recordLive()
         guard let interval else {
             try? await gracefulShutdown()
             return

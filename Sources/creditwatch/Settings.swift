@@ -22,6 +22,10 @@ struct Settings {
     var rulesWatchInterval: Duration? = .seconds(2)
     /// The longest evaluation waits for a backlog to drain before it evaluates what it has.
     var maxEvaluationWait: Duration = .seconds(300)
+    /// Partitions of the changes topic when several instances share the city (0: this instance
+    /// reads the departments' topics itself and decides for the whole city). Every instance of a
+    /// group must say the same; see `Ownership`.
+    var changesPartitions: Int32 = 0
 
     /// YAML key path → environment variable.
     static let keys: [String: String] = [
@@ -41,6 +45,7 @@ struct Settings {
         "rules.path": "CREDITWATCH_RULES", "topics.path": "CREDITWATCH_TOPICS",
         "rules.watch_seconds": "CREDITWATCH_RULES_WATCH_SECONDS",
         "engine.max_evaluation_wait_seconds": "CREDITWATCH_MAX_EVALUATION_WAIT_SECONDS",
+        "engine.changes_partitions": "CREDITWATCH_CHANGES_PARTITIONS",
     ]
 
     static func load(file: String?, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Settings {
@@ -91,12 +96,20 @@ struct Settings {
             }
             maxWait = .milliseconds(Int(seconds * 1000))
         }
+        var changesPartitions: Int32 = 0
+        if let text = merged["CREDITWATCH_CHANGES_PARTITIONS"] {
+            guard let n = Int32(text), (0...1024).contains(n) else {
+                throw ProjectFiles.Failure(
+                    description: "CREDITWATCH_CHANGES_PARTITIONS must be a number of partitions from 0 (one instance) to 1024, not '\(text)'")
+            }
+            changesPartitions = n
+        }
         return Settings(
             kafka: kafka, postgres: PostgresStore.Configuration(environment: merged), api: api,
             redisHost: merged["CREDITWATCH_REDIS_HOST"] ?? "127.0.0.1",
             redisPort: merged["CREDITWATCH_REDIS_PORT"].flatMap(Int.init) ?? 16379,
             rulesPath: merged["CREDITWATCH_RULES"] ?? "rules", topicsPath: merged["CREDITWATCH_TOPICS"] ?? "topics",
-            ruleOverrides: overrides, rulesWatchInterval: watch, maxEvaluationWait: maxWait)
+            ruleOverrides: overrides, rulesWatchInterval: watch, maxEvaluationWait: maxWait, changesPartitions: changesPartitions)
     }
 
     /// `api_keys: { "<key>": "financial_office" | "analyst" | "operator" | "bank:<name>:<uscc>,<uscc>" }`.

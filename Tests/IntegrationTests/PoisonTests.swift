@@ -57,7 +57,12 @@ extension EngineIntegrationTests {
     }
 
     @Test func aBatchThatFailsOnOneMessageIsBisectedAndStoresAllTheOthers() async throws {
-        var engine = try await Engine.start("bisect", storeSeam: { FailingOnRecord(base: $0, key: "TP-POISON") })
+        var engine = try await Engine.start("bisect", storeSeam: { base in
+            // A message whose processing fails for a reason of its own that the decoder cannot see.
+            SeamedStore(base: base, refuse: { records in
+                if records.contains(where: { $0.change.key == "TP-POISON" }) { throw SeamedStore.Refused(key: "TP-POISON") }
+            })
+        })
         var messages = (0..<40).map { i in
             SimulatedMessage(topic: "tax.payment", key: nil, value: Self.rawPayment(id: "TP-\(i)", amount: "\(1000 + i)"))
         }
@@ -74,25 +79,31 @@ extension EngineIntegrationTests {
     }
 }
 
-/// The real store, refusing every batch that carries one record: a message whose processing fails
-/// for a reason of its own that the decoder cannot see.
-struct FailingOnRecord: CreditStore {
+/// The store of record with seams: what a test makes a lookup answer, or a write refuse.
+struct SeamedStore: CreditStore {
     struct Refused: Error, CustomStringConvertible {
         let key: String
         var description: String { "the store refuses record \(key)" }
     }
 
     let base: PostgresStore
-    let key: String
+    /// Answers lookups instead of the base (given the base's answer).
+    var answerLookup: @Sendable (LinkingFacts) -> LinkingFacts = { $0 }
+    /// Throws to refuse a write of records.
+    var refuse: @Sendable ([LinkedChange]) throws -> Void = { _ in }
 
     func lookup(enterprises: Set<String>, accounts: Set<String>, names: Set<String>) async throws -> LinkingFacts {
-        try await base.lookup(enterprises: enterprises, accounts: accounts, names: names)
+        answerLookup(try await base.lookup(enterprises: enterprises, accounts: accounts, names: names))
     }
     func unlinkedChanges(accounts: Set<String>, names: Set<String>) async throws -> [Change] {
         try await base.unlinkedChanges(accounts: accounts, names: names)
     }
     func enterprises(after: String?, limit: Int) async throws -> [String] { try await base.enterprises(after: after, limit: limit) }
-    func pendingEvaluations(limit: Int) async throws -> [String] { try await base.pendingEvaluations(limit: limit) }
+    func pendingEvaluations(limit: Int, ownership: Ownership) async throws -> [PendingEvaluation] {
+        try await base.pendingEvaluations(limit: limit, ownership: ownership)
+    }
+    func hasPendingEvaluations(besides: [String]) async throws -> Bool { try await base.hasPendingEvaluations(besides: besides) }
+    func pendingIndustries() async throws -> [PendingIndustry] { try await base.pendingIndustries() }
     func alertStates(subjects: Set<String>) async throws -> [String: [String: AlertState]] {
         try await base.alertStates(subjects: subjects)
     }
@@ -107,7 +118,7 @@ struct FailingOnRecord: CreditStore {
         try await base.storedVersions(of: topics, after: after, limit: limit)
     }
     func store(records: [LinkedChange]) async throws {
-        if records.contains(where: { $0.change.key == key }) { throw Refused(key: key) }
+        try refuse(records)
         try await base.store(records: records)
     }
     func commit(_ effects: BatchEffects) async throws { try await base.commit(effects) }

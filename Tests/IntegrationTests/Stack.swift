@@ -83,6 +83,7 @@ enum Stack {
         env["CREDITWATCH_RULES"] = settings.rulesPath
         env["CREDITWATCH_TOPICS"] = settings.topicsPath
         env["CREDITWATCH_HTTP_PORT"] = String(httpPort)
+        env["CREDITWATCH_CHANGES_PARTITIONS"] = String(settings.changesPartitions)
         return env
     }
 }
@@ -151,7 +152,7 @@ struct Engine {
         let daemon = try await Daemon.make(
             settings: settings, logger: logger, registry: PrometheusCollectorRegistry(),
             onBatch: { progress.add($0) }, storeSeam: storeSeam)
-        let services: [any Service] = watchRules ? [daemon.store, daemon.ingest, daemon.watcher] : [daemon.store, daemon.ingest]
+        let services: [any Service] = [daemon.store, daemon.ingest] + (daemon.router.map { [$0] } ?? []) + (watchRules ? [daemon.watcher] : [])
         let group = ServiceGroup(services: services, logger: logger)
         let task = Task { try await group.run() }
         return Engine(

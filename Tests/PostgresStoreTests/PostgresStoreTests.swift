@@ -15,6 +15,7 @@ struct PostgresStoreTests {
             #expect(try await store.rows("SELECT version::text, name FROM schema_migrations ORDER BY version") == [
                 ["1", "quarantine"], ["2", "credit_record"], ["3", "enterprise_and_account_link"], ["4", "alert"],
                 ["5", "alert_lifecycle_scores_tags_rule_sets"], ["6", "feature_sync"], ["7", "evaluation_pending"],
+                ["8", "several_instances"],
             ])
         }
     }
@@ -23,7 +24,7 @@ struct PostgresStoreTests {
         try await withTestStore(migrate: false) { store in
             let first = try await store.migrate()
             let second = try await store.migrate()
-            #expect(first == [1, 2, 3, 4, 5, 6, 7])
+            #expect(first == [1, 2, 3, 4, 5, 6, 7, 8])
             #expect(second == [])
         }
     }
@@ -91,17 +92,60 @@ struct PostgresStoreTests {
 
     @Test func pendingEvaluationsAreKeptUntilABatchEvaluatesThem() async throws {
         try await withTestStore { store in
+            func pending(_ limit: Int, _ ownership: Ownership = .whole) async throws -> [String] {
+                try await store.pendingEvaluations(limit: limit, ownership: ownership).map(\.uscc)
+            }
             var deferring = BatchEffects()
             deferring.deferred = [TestUSCC.c, TestUSCC.a, TestUSCC.b]
             try await store.write(deferring)
             try await store.write(deferring)  // a re-delivered batch adds nothing
-            #expect(try await store.pendingEvaluations(limit: 10) == [TestUSCC.a, TestUSCC.b, TestUSCC.c])
-            #expect(try await store.pendingEvaluations(limit: 2) == [TestUSCC.a, TestUSCC.b])
+            #expect(try await pending(10) == [TestUSCC.a, TestUSCC.b, TestUSCC.c])
+            #expect(try await pending(2) == [TestUSCC.a, TestUSCC.b])
+            // Each instance reads the enterprises of its partitions only.
+            for partitions in [2, 3, 8] as [Int32] {
+                var seen: [String] = []
+                for p in 0..<partitions {
+                    let mine = try await pending(10, Ownership(partitions: partitions, owned: [p]))
+                    #expect(mine.allSatisfy { Ownership.partition(of: $0, among: partitions) == p })
+                    seen += mine
+                }
+                #expect(seen.sorted() == [TestUSCC.a, TestUSCC.b, TestUSCC.c])
+            }
+            #expect(try await store.hasPendingEvaluations(besides: [TestUSCC.a, TestUSCC.b]))
+            #expect(try await !store.hasPendingEvaluations(besides: [TestUSCC.a, TestUSCC.b, TestUSCC.c]))
+
+            // B is deferred again (by another instance) after it was read for evaluation: it stays.
+            let read = try await store.pendingEvaluations(limit: 2, ownership: .whole)
+            var again = BatchEffects()
+            again.deferred = [TestUSCC.b]
+            try await store.write(again)
             var evaluating = BatchEffects()
-            evaluating.evaluatedPending = [TestUSCC.a, TestUSCC.b]
+            evaluating.evaluatedPending = read
             evaluating.deferred = [TestUSCC.d]
             try await store.write(evaluating)
-            #expect(try await store.pendingEvaluations(limit: 10) == [TestUSCC.c, TestUSCC.d])
+            #expect(try await pending(10) == [TestUSCC.b, TestUSCC.c, TestUSCC.d])
+        }
+    }
+
+    @Test func divisionsWaitForTheInstanceThatJudgesIndustriesWithTheirNewestMonth() async throws {
+        try await withTestStore { store in
+            var first = BatchEffects()
+            first.industriesPending = ["C30": Day(20_000), "F51": Day(20_100)]
+            try await store.write(first)
+            var second = BatchEffects()
+            second.industriesPending = ["C30": Day(19_990), "C13": Day(20_050)]
+            try await store.write(second)
+            let read = try await store.pendingIndustries()
+            #expect(read.map(\.division) == ["C13", "C30", "F51"])
+            #expect(read.map(\.asOf) == [Day(20_050), Day(20_000), Day(20_100)])
+            // F51 is evaluated again by another instance before the judge commits: it stays.
+            var later = BatchEffects()
+            later.industriesPending = ["F51": Day(20_130)]
+            try await store.write(later)
+            var judged = BatchEffects()
+            judged.judgedIndustries = read
+            try await store.write(judged)
+            #expect(try await store.pendingIndustries().map { [$0.division, "\($0.asOf)"] } == [["F51", "\(Day(20_130))"]])
         }
     }
 

@@ -102,8 +102,33 @@ public actor BatchProcessor {
 
     /// Whether a batch without messages has work: retiring rules, and once ingest has caught up (or
     /// the wait is over), re-evaluating after a reload and evaluating what waited for the backlog.
+    /// When the city is shared (see `Ownership`), other instances leave work here too: once caught
+    /// up, an idle instance looks for it every `sharedWorkInterval`, and looks again at the records
+    /// its last batch could not link.
     public func hasPendingWork(caughtUp: Bool) -> Bool {
-        !retired.isEmpty || ((caughtUp || waitIsOver(at: .now)) && (reevaluation != nil || pendingRemains != false))
+        if !retired.isEmpty { return true }
+        guard caughtUp || waitIsOver(at: .now) else { return false }
+        if reevaluation != nil || pendingRemains != false { return true }
+        guard !ownership.isWhole else { return false }
+        return !recheck.isEmpty || ContinuousClock.now - lastLook >= Self.sharedWorkInterval
+    }
+
+    /// The partitions this instance owned in its last batch.
+    private var ownership = Ownership.whole
+    /// When this instance last looked for work other instances left it.
+    private var lastLook = ContinuousClock.now
+    static let sharedWorkInterval = Duration.seconds(1)
+    /// What the last batch could not link, and the accounts and names it learned, looked at again
+    /// by the next batch once the last one is committed: an instance that stores a record unlinked
+    /// while another stores its enterprise's registration finds it linkable then, or the other
+    /// does (each looks after its own commit), whatever the interleaving.
+    private var recheck = Recheck()
+
+    struct Recheck {
+        var unlinked: [Change] = []
+        var accounts: Set<String> = []
+        var names: Set<String> = []
+        var isEmpty: Bool { unlinked.isEmpty && accounts.isEmpty && names.isEmpty }
     }
 
     /// Evaluation has waited for the backlog as long as it may.
@@ -132,7 +157,8 @@ public actor BatchProcessor {
 
     /// Processes one batch. `caughtUp`: ingest has handed over everything there is on every
     /// partition it reads (else evaluation waits: see step 5).
-    public func process(_ batch: [InboundMessage], caughtUp: Bool = true) async throws -> BatchReport {
+    /// `ownership`: the enterprises this instance decides for (see `Ownership`).
+    public func process(_ batch: [InboundMessage], caughtUp: Bool = true, ownership: Ownership = .whole) async throws -> BatchReport {
         // The whole batch runs on the program live when it starts: a reload (another call on this
         // actor, possible at any suspension point below) takes effect with the next batch.
         let program = self.program
@@ -140,6 +166,13 @@ public actor BatchProcessor {
         var report = BatchReport()
         report.messages = batch.count
         var effects = BatchEffects()
+        if ownership != self.ownership {
+            // Scores and tags written by another owner meanwhile are not what this process wrote.
+            lastWritten = [:]
+            self.ownership = ownership
+        }
+        let shared = !ownership.isWhole
+        let recheck = shared ? self.recheck : Recheck()
 
         let stopwatch = ContinuousClock()
         var mark = stopwatch.now
@@ -170,18 +203,23 @@ public actor BatchProcessor {
 
         // 2. Link records without keys; learn account links from records that carry both.
         var linker = EntityLinker(catalog: catalog)
-        let needs = linker.needs(decoded, knownRegistrations: registrations)
+        let needs = linker.needs(decoded + recheck.unlinked, knownRegistrations: registrations)
         let facts = try await store.lookup(enterprises: needs.enterprises, accounts: needs.accounts, names: needs.names)
         registrations.merge(facts.registrations) { _, new in new }
         linker.learn(facts, from: decoded)
         var linked = decoded.map { linker.link($0) }
         effects.accountLinks = linker.newLinks
         let newAccounts = Set(linker.newLinks.map(\.accountNo))
-        if !newAccounts.isEmpty || !linker.newNames.isEmpty {
+        let (accounts, names) = (newAccounts.union(recheck.accounts), linker.newNames.union(recheck.names))
+        var waiting = recheck.unlinked
+        if !accounts.isEmpty || !names.isEmpty {
             // Records kept as unlinked until now whose account or name just became known: the
             // departments' histories arrive in any order.
-            let waiting = try await store.unlinkedChanges(accounts: newAccounts, names: linker.newNames)
-            let relinked = waiting.map { linker.link($0) }.filter { $0.entity != nil }
+            waiting += try await store.unlinkedChanges(accounts: accounts, names: names)
+        }
+        if !waiting.isEmpty {
+            var seen = Set(decoded.map { "\($0.topic)/\($0.key)" })
+            let relinked = waiting.map { linker.link($0) }.filter { $0.entity != nil && seen.insert("\($0.change.topic)/\($0.change.key)").inserted }
             report.relinked = relinked.count
             linked += relinked
         }
@@ -232,8 +270,10 @@ public actor BatchProcessor {
 
         // 4. The city's feed clock; a monthly feed entering a new month wakes every enterprise of
         //    that feed for the absence rules, since a silent enterprise sends nothing.
-        var clock = try await loadedFeedClock()
-        let before = clock
+        let before = try await loadedFeedClock()
+        var clock = before
+        // Other instances move the city's clock too.
+        if shared { clock.merge(try await features.feedClock()) }
         for item in linked {
             let change = item.change
             clock.observe(topic: change.topic, day: snapshot.businessDay(topic: change.topic, eventDay: change.eventDay, fields: change.fields))
@@ -242,7 +282,7 @@ public actor BatchProcessor {
         var touched = changed
         for topic in program.absenceTopics.sorted() {
             guard let now = clock.latest[topic], before.latest[topic].map({ $0.month < now.month }) ?? true else { continue }
-            let sweep = try await features.entities(in: topic)
+            let sweep = try await features.entities(in: topic).filter { ownership.owns($0.id) }
             report.swept += sweep.count
             touched.formUnion(sweep)
         }
@@ -265,19 +305,28 @@ public actor BatchProcessor {
             report.deferred = effects.deferred.count
             lap("clock")
         } else {
-            if pendingRemains != false {
-                let pending = try await store.pendingEvaluations(limit: Self.pendingChunk)
+            // Enterprises another instance owns are left to it.
+            let others = touched.filter { $0.kind == .enterprise && !ownership.owns($0.id) }
+            if !others.isEmpty {
+                touched.subtract(others)
+                effects.deferred = others.map(\.id).sorted()
+                report.deferred = effects.deferred.count
+            }
+            if pendingRemains != false || shared {
+                let pending = try await store.pendingEvaluations(limit: Self.pendingChunk, ownership: ownership)
                 morePending = pending.count == Self.pendingChunk
                 effects.evaluatedPending = pending
-                touched.formUnion(pending.map { EntityKey(.enterprise, $0) })
+                touched.formUnion(pending.map { EntityKey(.enterprise, $0.uscc) })
+                lastLook = ContinuousClock.now
             }
 
             // A newly loaded rule set re-evaluates every registered enterprise, a chunk per batch (an
             // idle stream gets empty batches for it: see `hasPendingWork`).
             if let cursor = reevaluation {
                 reevaluated = try await store.enterprises(after: cursor.after, limit: Self.reevaluationChunk)
-                report.swept += reevaluated.count
-                touched.formUnion(reevaluated.map { EntityKey(.enterprise, $0) })
+                let owned = reevaluated.filter(ownership.owns)
+                report.swept += owned.count
+                touched.formUnion(owned.map { EntityKey(.enterprise, $0) })
             }
             // Enterprises woken without a message of theirs in this batch (the linker looked up the
             // others' registrations already): theirs.
@@ -358,7 +407,20 @@ public actor BatchProcessor {
             //    pending enterprises remain, only their standings are recorded (an industry is judged
             //    once all of its enterprises stand where their data says).
             evaluatedDivisions = waitingDivisions.merging(divisionClock, uniquingKeysWith: max)
-            if program.hasIndustryRules, morePending {
+            if program.hasIndustryRules, shared {
+                // A shared city's industries are judged by the owner of partition 0 once no
+                // enterprise of the city waits; until then the divisions wait in the store of record.
+                var judging = ownership.ownsCity && !morePending && effects.deferred.isEmpty
+                if judging { judging = try await !store.hasPendingEvaluations(besides: effects.evaluatedPending.map(\.uscc)) }
+                if judging {
+                    effects.judgedIndustries = try await store.pendingIndustries()
+                    for left in effects.judgedIndustries { evaluatedDivisions[left.division] = max(evaluatedDivisions[left.division] ?? left.asOf, left.asOf) }
+                } else {
+                    effects.industriesPending = evaluatedDivisions
+                    evaluatedDivisions = [:]
+                }
+            }
+            if program.hasIndustryRules, morePending || (shared && evaluatedDivisions.isEmpty) {
                 _ = try await features.industries(
                     [], standings: standings, series: [], leaders: program.leaderRanking?.top ?? 0, asOf: [:])
             } else if program.hasIndustryRules, !evaluatedDivisions.isEmpty {
@@ -400,7 +462,7 @@ public actor BatchProcessor {
                 reevaluation = reevaluated.count < Self.reevaluationChunk ? nil : (reevaluated.last, program.version)
             }
             pendingRemains = morePending
-            waitingDivisions = morePending ? evaluatedDivisions : [:]
+            waitingDivisions = morePending && !shared ? evaluatedDivisions : [:]
             // An overdue evaluation goes on until nothing waits; then the next wait starts.
             if !caughtUp, !morePending { deferredSince = ContinuousClock.now }
         } else {
@@ -415,6 +477,7 @@ public actor BatchProcessor {
         }
         if clock != before { try await features.saveFeedClock(clock) }
         feedClock = clock
+        self.recheck = shared ? Recheck(unlinked: linked.filter { $0.entity == nil }.map(\.change), accounts: newAccounts, names: linker.newNames) : Recheck()
         lap("commit")
         return report
     }

@@ -7,14 +7,22 @@ public struct InboundMessage: Sendable, Hashable {
     public let offset: Int64
     public let key: [UInt8]?
     public let value: [UInt8]?
+    /// Where the message was read when a router forwarded it (`RoutedMessage`): topic, partition
+    /// and offset above are the department's, this is what the consumer commits. Nil: read from
+    /// the department's topic itself.
+    public let delivery: Delivery?
 
-    public init(topic: String, partition: Int32, offset: Int64, key: [UInt8]?, value: [UInt8]?) {
+    public init(topic: String, partition: Int32, offset: Int64, key: [UInt8]?, value: [UInt8]?, delivery: Delivery? = nil) {
         self.topic = topic
         self.partition = partition
         self.offset = offset
         self.key = key
         self.value = value
+        self.delivery = delivery
     }
+
+    /// The position the consumer commits past.
+    public var deliveredAt: Delivery { delivery ?? Delivery(topic: topic, partition: partition, offset: offset) }
 }
 
 /// A message the engine could not accept, kept with its raw bytes and the precise reason so that
@@ -129,6 +137,31 @@ public struct AlertRecord: Sendable, Hashable {
 }
 
 /// Everything one batch writes to the relational store, in one transaction.
+/// An enterprise waiting for its owner's evaluation; `stamp` changes each time it is deferred again.
+public struct PendingEvaluation: Sendable, Hashable {
+    public let uscc: String
+    public let stamp: Int64
+
+    public init(uscc: String, stamp: Int64) {
+        self.uscc = uscc
+        self.stamp = stamp
+    }
+}
+
+/// A division whose enterprises were evaluated by an instance that does not judge industries.
+public struct PendingIndustry: Sendable, Hashable {
+    public let division: String
+    /// The newest complete month of its series, as the evaluating instances saw it.
+    public let asOf: Day
+    public let stamp: Int64
+
+    public init(division: String, asOf: Day, stamp: Int64) {
+        self.division = division
+        self.asOf = asOf
+        self.stamp = stamp
+    }
+}
+
 public struct BatchEffects: Sendable {
     public var quarantine: [QuarantinedMessage] = []
     /// The batch's linked changes: registrations are taken from them (the records themselves are
@@ -150,8 +183,14 @@ public struct BatchEffects: Sendable {
     public var featureSequence: Int64?
     /// Enterprises whose evaluation waits until ingest has caught up (kept until evaluated).
     public var deferred: [String] = []
-    /// Enterprises that waited and were evaluated by this batch.
-    public var evaluatedPending: [String] = []
+    /// Enterprises that waited and were evaluated by this batch (as read: one deferred again since
+    /// stays pending).
+    public var evaluatedPending: [PendingEvaluation] = []
+    /// Divisions whose enterprises this batch evaluated, for the instance that judges industries
+    /// (with the newest complete month of their series), when that is another (see `Ownership`).
+    public var industriesPending: [String: Day] = [:]
+    /// Divisions judged by this batch, as read from the store of record.
+    public var judgedIndustries: [PendingIndustry] = []
 
     public init() {}
 

@@ -16,8 +16,15 @@ public protocol CreditStore: Sendable {
     /// Registered, not deleted enterprises (USCCs) after `after`, in order, at most `limit`.
     func enterprises(after: String?, limit: Int) async throws -> [String]
 
-    /// Enterprises whose evaluation waits (`BatchEffects.deferred`), in order, at most `limit`.
-    func pendingEvaluations(limit: Int) async throws -> [String]
+    /// Enterprises `ownership` owns whose evaluation waits (`BatchEffects.deferred`), in order, at
+    /// most `limit`.
+    func pendingEvaluations(limit: Int, ownership: Ownership) async throws -> [PendingEvaluation]
+
+    /// Whether any enterprise of the city but `besides` waits for evaluation, whoever owns it.
+    func hasPendingEvaluations(besides: [String]) async throws -> Bool
+
+    /// Divisions evaluated by instances that do not judge industries (`BatchEffects.industriesPending`).
+    func pendingIndustries() async throws -> [PendingIndustry]
 
     /// The latest alert of every rule for each subject (USCC, ID number or `industry:C30`):
     /// subject → rule → state.

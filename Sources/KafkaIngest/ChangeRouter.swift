@@ -1,0 +1,86 @@
+import CreditWatchCore
+import Dispatch
+import Logging
+import Metrics
+import ServiceLifecycle
+
+/// Re-keys the departments' messages by enterprise, as Kafka Streams repartitions: reads the
+/// department topics in the router group, picks each message's partition of the changes topic
+/// (`ChangeRouting`), forwards it there unchanged (`RoutedMessage`), and commits the department
+/// offsets once every forwarded message is delivered. Each instance runs one router and one
+/// engine (`IngestService` on the changes topic), so an enterprise's records reach its owner
+/// whichever instance read them.
+///
+/// Forwarding is at least once: a batch re-delivered after a crash is forwarded again, and the
+/// engine's processing is idempotent. A failed delivery retries the whole batch with back-off.
+public struct ChangeRouter: Service {
+    private let consumer: KafkaConsumer
+    private let producer: KafkaProducer
+    private let routing: ChangeRouting
+    private let topic: String
+    private let partitions: Int32
+    private let logger: Logger
+
+    /// `topic`: the changes topic (catalog name; the prefix is added), of `partitions` partitions.
+    public init(
+        consumer: KafkaConsumer, producer: KafkaProducer, routing: ChangeRouting, topic: String, partitions: Int32, logger: Logger
+    ) {
+        self.consumer = consumer
+        self.producer = producer
+        self.routing = routing
+        self.topic = topic
+        self.partitions = partitions
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        defer { consumer.close() }
+        let forwarded = Counter(label: "creditwatch.router.forwarded")
+        let byKey = Counter(label: "creditwatch.router.lookup_failures")
+        while !Task.isShuttingDownGracefully, !Task.isCancelled {
+            let batch = await consumer.nextBatch(idleTimeout: .milliseconds(500))
+            if batch.isEmpty { continue }
+            let (targets, linked) = await routing.partitions(of: batch, among: partitions)
+            if !linked { byKey.increment() }
+            var backoff = IngestService.Backoff()
+            while true {
+                do {
+                    try await forward(batch, to: targets)
+                    break
+                } catch {
+                    if Task.isShuttingDownGracefully || Task.isCancelled { return }
+                    let delay = backoff.next()
+                    logger.error("forwarding to the changes topic failed; retrying", metadata: ["error": "\(error)", "retry_in": "\(delay)"])
+                    try? await Task.sleep(for: delay)
+                }
+            }
+            forwarded.increment(by: batch.count)
+            do {
+                try await consumer.commit(batch)
+            } catch {
+                logger.warning("router offset commit failed; the batch will be forwarded again", metadata: ["error": "\(error)"])
+            }
+        }
+    }
+
+    /// Produces the batch and waits for every delivery (librdkafka's calls block: off the pool).
+    private func forward(_ batch: [InboundMessage], to targets: [Int32]) async throws {
+        let (producer, topic) = (self.producer, self.topic)
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            DispatchQueue.global().async {
+                do {
+                    let failedBefore = producer.deliveryFailures
+                    for (message, partition) in zip(batch, targets) {
+                        try producer.send(topic: topic, partition: partition, key: nil, value: RoutedMessage.encode(message))
+                    }
+                    try producer.flush()
+                    let failed = producer.deliveryFailures - failedBefore
+                    if failed > 0 { throw KafkaError(.produce, "\(failed) of \(batch.count) messages were not delivered") }
+                    continuation.resume()
+                } catch {
+                    continuation.resume(throwing: error)
+                }
+            }
+        }
+    }
+}
