@@ -26,6 +26,14 @@ SENT=$("$BIN" simulate --enterprises "$ENTERPRISES" --persons $((ENTERPRISES * 2
 echo "produced $SENT messages ($ENTERPRISES enterprises, seed $SEED, $PARTITIONS partitions per topic)"
 
 redis_used() { redis-cli -p "$REDIS_PORT" INFO memory | awk -F: '/^used_memory:/{print $2+0}'; }
+# CPU seconds used so far by Redis, and by the daemons.
+redis_cpu() { redis-cli -p "$REDIS_PORT" INFO cpu | awk -F: '/^used_cpu_(sys|user):/{s+=$2} END{print s}'; }
+# …by the broker and PostgreSQL (every process of theirs alive now).
+server_cpu() { ps -C "$1" -o times= | awk '{s+=$1} END{print s+0}'; }
+daemon_cpu() {
+    local pid
+    for pid in "${PIDS[@]}"; do awk -v hz="$(getconf CLK_TCK)" '{print ($14 + $15) / hz}' "/proc/$pid/stat"; done | awk '{s+=$1} END{print s}'
+}
 REDIS_BEFORE=$(redis_used)
 
 start_instances "$INSTANCES"
@@ -35,9 +43,9 @@ until [ "$(processed)" -gt 0 ]; do
     alive || exit 1
     sleep 0.05
 done
-T0=$(now); N0=$(processed)
+T0=$(now); N0=$(processed); R0=$(redis_cpu); D0=$(daemon_cpu); K0=$(server_cpu tansu); P0=$(server_cpu postgres)
 wait_drained "$SENT"
-T1=$(now); N1=$(processed)
+T1=$(now); N1=$(processed); R1=$(redis_cpu); D1=$(daemon_cpu); K1=$(server_cpu tansu); P1=$(server_cpu postgres)
 RSS=0
 for pid in "${PIDS[@]}"; do RSS=$((RSS + $(awk '/VmHWM/{print $2}' /proc/$pid/status))); done
 STAGES=$(for port in "${PORTS[@]}"; do curl -fsS --max-time 2 "http://127.0.0.1:$port/metrics"; done |
@@ -52,6 +60,8 @@ QUARANTINED=$(PGPASSWORD="$CREDITWATCH_PG_PASSWORD" psql -h 127.0.0.1 -p "$PG_PO
 printf '\nmessages %d in %.1f s after the first: %.0f events/s; peak RSS %d MiB (%s); alerts %d; quarantined %d\n' \
     "$((N1 - N0))" "$SECS" "$RATE" "$((RSS / 1024))" "$(describe_instances)" "$ALERTS" "$QUARANTINED"
 echo "time by stage (summed over batches): $STAGES"
+awk -v d="$D1 $D0" -v r="$R1 $R0" -v k="$K1 $K0" -v p="$P1 $P0" -v s="$SECS" -v c="$(nproc)" 'function dt(x,  a){split(x, a, " "); return a[1] - a[2]}
+    BEGIN{printf "cpu in the drain: daemon %.1f s, redis %.1f s, broker %.1f s, postgresql %.1f s, of %.1f s × %d cores\n", dt(d), dt(r), dt(k), dt(p), s, c}'
 # The simulated city spans 25 months of monthly history.
 YEARS=$(awk 'BEGIN{print 25 / 12}')
 awk -v b="$REDIS_BEFORE" -v a="$REDIS_AFTER" -v e="$ENTERPRISES" -v y="$YEARS" \
