@@ -30,11 +30,8 @@ public struct Principal: Sendable, Hashable {
         Principal(name: name, role: .bank, scope: scope)
     }
 
-    /// Whether the principal may see data about `subject` (a USCC or an ID number).
-    public func maySee(_ subject: String) -> Bool {
-        guard role == .bank else { return true }
-        return scope?.contains(subject) ?? false
-    }
+    /// What the principal may read: a bank its scope, everyone else the whole city.
+    public var readScope: Scope { role == .bank ? .subjects(scope ?? []) : .city }
 
     /// The quarantine holds raw department data: for the people who fix feeds.
     public var mayReadQuarantine: Bool { role == .analyst || role == .operator }

@@ -181,7 +181,7 @@ extension PostgresStore: CreditStore {
                     try await connection.query(
                         """
                         INSERT INTO evaluation_pending (uscc, owner_hash) SELECT * FROM unnest(\(effects.deferred)::text[], \(hashes)::bigint[])
-                        ON CONFLICT (uscc) DO UPDATE SET stamp = nextval('evaluation_pending_stamp'), owner_hash = EXCLUDED.owner_hash
+                        ON CONFLICT (uscc) DO \(unescaped: effects.restampDeferred ? "UPDATE SET stamp = nextval('evaluation_pending_stamp')" : "NOTHING")
                         """, logger: logger)
                 }
                 if !effects.judgedIndustries.isEmpty {

@@ -129,8 +129,12 @@ public final class PostgresStore: Sendable, Service {
     @discardableResult
     public func migrate(through last: Int = .max) async throws -> [Int] {
         if let schema = configuration.schema {
-            // Validated in init: a plain identifier.
-            try await client.query("CREATE SCHEMA IF NOT EXISTS \(unescaped: schema)", logger: logger)
+            // Validated in init: a plain identifier. Instances starting together would race on
+            // pg_namespace (IF NOT EXISTS checks before it inserts): one creates it, the others wait.
+            try await client.withTransaction(logger: logger) { connection in
+                try await connection.query("SELECT pg_advisory_xact_lock(hashtext(\("creditwatch.schema." + schema)))", logger: logger)
+                try await connection.query("CREATE SCHEMA IF NOT EXISTS \(unescaped: schema)", logger: logger)
+            }
         }
         var applied: [Int] = []
         for migration in Migrations.all.sorted(by: { $0.version < $1.version }) where migration.version <= last {

@@ -355,8 +355,9 @@ struct AuthenticationTests {
             #expect(try await ids([.authorization: "Bearer office-key"]) == [1, 2, 3])
 
             let outside = try await client.execute(uri: "/v1/enterprises/\(TestUSCC.a)", method: .get, headers: bank)
-            #expect(outside.status == .forbidden)
-            #expect(outside.text == #"{"error":{"code":"forbidden","message":"enterprise \#(TestUSCC.a) is not in the scope of 城市商业银行","parameter":"uscc"}}"#)
+            // Outside the bank's scope answers exactly as an enterprise nobody knows.
+            #expect(outside.status == .notFound)
+            #expect(outside.text == #"{"error":{"code":"not_found","message":"no enterprise with USCC \#(TestUSCC.a) is known","parameter":"uscc"}}"#)
             let inside = try await client.execute(uri: "/v1/enterprises/\(TestUSCC.b)", method: .get, headers: bank)
             #expect(inside.status == .ok)
 

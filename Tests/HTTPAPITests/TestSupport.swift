@@ -50,7 +50,7 @@ func withTestAPI(
     logger.logLevel = .error
     let store = try PostgresStore(configuration: storeConfiguration, catalog: TopicCatalog(topics: []), logger: logger)
     let app = buildApplication(
-        configuration: configuration, store: store, features: features, metrics: PrometheusCollectorRegistry(),
+        configuration: configuration, readModels: .postgres(store), features: features, metrics: PrometheusCollectorRegistry(),
         logger: logger, rules: rules, ingest: ingest)
     try await withThrowingTaskGroup(of: Void.self) { group in
         group.addTask { await store.run() }

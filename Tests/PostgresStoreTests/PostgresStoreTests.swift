@@ -20,6 +20,15 @@ struct PostgresStoreTests {
         }
     }
 
+    @Test func instancesMigratingAFreshSchemaTogetherEachApplyItOnce() async throws {
+        try await withTestStore(migrate: false) { store in
+            async let first = store.migrate()
+            async let second = store.migrate()
+            let applied = try await [first, second]
+            #expect(applied.flatMap { $0 }.sorted() == Array(1...8))
+        }
+    }
+
     @Test func freshSchemaAppliesEveryMigration() async throws {
         try await withTestStore(migrate: false) { store in
             let first = try await store.migrate()
@@ -118,6 +127,7 @@ struct PostgresStoreTests {
             let read = try await store.pendingEvaluations(limit: 2, ownership: .whole)
             var again = BatchEffects()
             again.deferred = [TestUSCC.b]
+            again.restampDeferred = true
             try await store.write(again)
             var evaluating = BatchEffects()
             evaluating.evaluatedPending = read

@@ -172,6 +172,7 @@ public actor BatchProcessor {
             self.ownership = ownership
         }
         let shared = !ownership.isWhole
+        effects.restampDeferred = shared
         let recheck = shared ? self.recheck : Recheck()
 
         let stopwatch = ContinuousClock()

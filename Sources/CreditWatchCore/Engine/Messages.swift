@@ -183,6 +183,10 @@ public struct BatchEffects: Sendable {
     public var featureSequence: Int64?
     /// Enterprises whose evaluation waits until ingest has caught up (kept until evaluated).
     public var deferred: [String] = []
+    /// Whether an enterprise deferred again gets a new stamp (`PendingEvaluation`): when the city
+    /// is shared, its owner may be evaluating it right now. One instance never races itself, so
+    /// it leaves waiting rows alone (a backfill defers most enterprises in every batch).
+    public var restampDeferred = false
     /// Enterprises that waited and were evaluated by this batch (as read: one deferred again since
     /// stays pending).
     public var evaluatedPending: [PendingEvaluation] = []

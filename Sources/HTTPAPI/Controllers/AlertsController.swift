@@ -1,0 +1,36 @@
+import CreditWatchCore
+import Hummingbird
+import RuleLanguage
+
+/// `GET /v1/alerts?after=&limit=&severity=&category=&industry=` (the alert feed) and
+/// `GET /v1/alerts/events?after=&limit=` (raised, withdrawn, reactivated), within the caller's scope.
+struct AlertsController: Sendable {
+    let alerts: any AlertReadModel
+    let access: StoreAccess
+
+    func addRoutes(to group: some RouterMethods<APIRequestContext>) {
+        group.get("alerts", use: feed)
+        group.get("alerts/events", use: events)
+    }
+
+    @Sendable func feed(_ request: Request, context: APIRequestContext) async throws -> Response {
+        let scope = try context.requireScope()
+        let query = try QueryParameters(request, accepted: ["after", "limit", "severity", "category", "industry"])
+        let after = try query.cursor("after")
+        let limit = try access.limit(query)
+        let filter = AlertFilter(
+            severities: try query.members("severity", of: Severity.self),
+            categories: try query.members("category", of: RuleLanguage.Category.self), division: try query.division("industry"))
+        let alerts = self.alerts
+        return try JSONResponse.make(try await access { try await alerts.alerts(filter, after: after, limit: limit, scope: scope) })
+    }
+
+    @Sendable func events(_ request: Request, context: APIRequestContext) async throws -> Response {
+        let scope = try context.requireScope()
+        let query = try QueryParameters(request, accepted: ["after", "limit"])
+        let after = try query.cursor("after")
+        let limit = try access.limit(query)
+        let alerts = self.alerts
+        return try JSONResponse.make(try await access { try await alerts.alertEvents(after: after, limit: limit, scope: scope) })
+    }
+}

@@ -1,0 +1,83 @@
+import CreditWatchCore
+import Hummingbird
+import PostgresStore
+
+/// `GET /v1/enterprises/{uscc}`: an enterprise's profile with its current features, score (every
+/// point explained, with history) and tags; `GET /v1/tags/{tag}?after=&limit=`: the members of a
+/// rule-defined tag (e.g. `leading`). An enterprise outside the caller's scope answers as an
+/// unknown one.
+struct EnterprisesController: Sendable {
+    let enterprises: any EnterpriseReadModel
+    let features: any EnterpriseFeatureSource
+    let rules: (any RuleSetControl)?
+    let access: StoreAccess
+
+    func addRoutes(to group: some RouterMethods<APIRequestContext>) {
+        group.get("enterprises/{uscc}", use: profile)
+        group.get("tags/{tag}", use: tagMembers)
+    }
+
+    @Sendable func profile(_ request: Request, context: APIRequestContext) async throws -> Response {
+        let scope = try context.requireScope()
+        _ = try QueryParameters(request, accepted: [])
+        let uscc: USCC
+        do {
+            uscc = try USCC(validating: context.parameters.get("uscc") ?? "")
+        } catch {
+            throw APIError(.invalidParameter, error.reason, parameter: "uscc")
+        }
+        let enterprises = self.enterprises
+        guard let record = try await access({ try await enterprises.enterprise(uscc.value, scope: scope) }) else {
+            throw APIError(.notFound, "no enterprise with USCC \(uscc.value) is known", parameter: "uscc")
+        }
+        // Features come from another store: when it fails, the profile is still worth showing.
+        var values: [NamedJSONValue]?
+        let features = self.features
+        do {
+            if let current = try await withDeadline(access.timeout, { try await features.features(of: uscc.value) }) {
+                values = current.map { NamedJSONValue(name: $0.name, value: JSONValue($0.value)) }
+            } else {
+                context.logger.warning("enterprise features timed out")
+            }
+        } catch {
+            context.logger.warning("enterprise features unavailable", metadata: ["error": "\(String(reflecting: error))"])
+        }
+        return try JSONResponse.make(EnterpriseResponse(record: record, features: values))
+    }
+
+    @Sendable func tagMembers(_ request: Request, context: APIRequestContext) async throws -> Response {
+        let scope = try context.requireScope()
+        let query = try QueryParameters(request, accepted: ["after", "limit"])
+        let tag = context.parameters.get("tag") ?? ""
+        guard !tag.isEmpty, tag.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }) else {
+            throw APIError(.invalidParameter, "a tag name is letters, digits and underscores, got '\(tag)'", parameter: "tag")
+        }
+        if let known = await rules?.status().tags, !known.contains(tag) {
+            throw APIError(.notFound, "no tag '\(tag)' in the live rule set (tags: \(known.joined(separator: ", ")))", parameter: "tag")
+        }
+        let after = try query.single("after")
+        let limit = try access.limit(query)
+        let enterprises = self.enterprises
+        return try JSONResponse.make(try await access { try await enterprises.tagMembers(tag, after: after, limit: limit, scope: scope) })
+    }
+}
+
+/// `GET /v1/enterprises/{uscc}`: the stored profile plus current features (`null` when the
+/// feature store could not be read).
+struct EnterpriseResponse: Encodable {
+    let record: EnterpriseRecord
+    let features: [NamedJSONValue]?
+
+    enum CodingKeys: String, CodingKey { case uscc, registration, score, tags, facts, features, alerts }
+
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(record.profile.uscc, forKey: .uscc)
+        try c.encode(record.profile.registration, forKey: .registration)
+        try c.encode(record.score, forKey: .score)
+        try c.encode(record.tags, forKey: .tags)
+        try c.encode(record.profile.facts, forKey: .facts)
+        try c.encode(features, forKey: .features)
+        try c.encode(record.profile.alerts, forKey: .alerts)
+    }
+}

@@ -1,0 +1,24 @@
+import Hummingbird
+
+/// `GET /v1/quarantine?after=&limit=`: quarantined messages, for the analysts and operators who
+/// fix feeds (they hold raw department data).
+struct QuarantineController: Sendable {
+    let quarantine: any QuarantineReadModel
+    let access: StoreAccess
+
+    func addRoutes(to group: some RouterMethods<APIRequestContext>) {
+        group.get("quarantine", use: list)
+    }
+
+    @Sendable func list(_ request: Request, context: APIRequestContext) async throws -> Response {
+        let principal = try context.requirePrincipal()
+        guard principal.mayReadQuarantine else {
+            throw APIError(.forbidden, "the quarantine is open to analysts and operators only")
+        }
+        let query = try QueryParameters(request, accepted: ["after", "limit"])
+        let after = try query.cursor("after")
+        let limit = try access.limit(query)
+        let (quarantine, scope) = (self.quarantine, principal.readScope)
+        return try JSONResponse.make(try await access { try await quarantine.quarantine(after: after, limit: limit, scope: scope) })
+    }
+}

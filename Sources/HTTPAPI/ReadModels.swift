@@ -1,0 +1,135 @@
+import CreditWatchCore
+import PostgresStore
+import RuleLanguage
+
+/// Whose records a caller may read, resolved from the caller (`Principal.readScope`). Every
+/// read-model call takes one, so no route reads without it; a subject outside it answers exactly
+/// as one that does not exist.
+public enum Scope: Sendable, Hashable {
+    /// The whole city: the financial office, analysts, operators.
+    case city
+    /// These enterprises (and persons) only: a bank's portfolio.
+    case subjects(Set<String>)
+
+    public func admits(_ subject: String) -> Bool {
+        switch self {
+        case .city: true
+        case .subjects(let subjects): subjects.contains(subject)
+        }
+    }
+
+    /// The subjects a query is limited to; nil: no limit.
+    public var subjectIDs: Set<String>? {
+        switch self {
+        case .city: nil
+        case .subjects(let subjects): subjects
+        }
+    }
+}
+
+/// The alert feed and its events.
+public protocol AlertReadModel: Sendable {
+    /// Alerts with `id > after`, in id order, at most `limit`; nil filters match everything.
+    func alerts(_ filter: AlertFilter, after: Int64?, limit: Int, scope: Scope) async throws -> AlertPage
+    /// Alert state changes with `id > after`, in id order, at most `limit`.
+    func alertEvents(after: Int64?, limit: Int, scope: Scope) async throws -> AlertEventPage
+}
+
+/// Which alerts a feed shows (nil: any).
+public struct AlertFilter: Sendable, Hashable {
+    public var severities: Set<Severity>?
+    public var categories: Set<RuleLanguage.Category>?
+    public var division: String?
+
+    public init(severities: Set<Severity>? = nil, categories: Set<RuleLanguage.Category>? = nil, division: String? = nil) {
+        self.severities = severities
+        self.categories = categories
+        self.division = division
+    }
+}
+
+/// Enterprises: their stored profile, score and tags, and the members of a tag.
+public protocol EnterpriseReadModel: Sendable {
+    /// Nil when no enterprise with that USCC is known, or it is outside `scope`.
+    func enterprise(_ uscc: String, scope: Scope) async throws -> EnterpriseRecord?
+    func tagMembers(_ tag: String, after: String?, limit: Int, scope: Scope) async throws -> TagMemberPage
+}
+
+/// What the store of record holds of one enterprise.
+public struct EnterpriseRecord: Sendable {
+    public let profile: EnterpriseProfile
+    public let score: EnterpriseScore?
+    public let tags: EnterpriseTagList
+
+    public init(profile: EnterpriseProfile, score: EnterpriseScore?, tags: EnterpriseTagList) {
+        self.profile = profile
+        self.score = score
+        self.tags = tags
+    }
+}
+
+/// The quarantine of bad input.
+public protocol QuarantineReadModel: Sendable {
+    func quarantine(after: Int64?, limit: Int, scope: Scope) async throws -> QuarantinePage
+}
+
+/// The API's view of the stores: one adapter per store implements the read models; tests of HTTP
+/// behaviour give in-memory ones.
+public struct ReadModels: Sendable {
+    public var alerts: any AlertReadModel
+    public var enterprises: any EnterpriseReadModel
+    public var quarantine: any QuarantineReadModel
+    /// Answers when the store of record answers (`/health`).
+    public var ping: @Sendable () async throws -> Void
+    /// Whether an error means the store cannot be reached now (answered 503, not 500).
+    public var isUnavailable: @Sendable (any Error) -> Bool
+    /// The largest page a feed serves.
+    public var maximumPageSize: Int
+
+    public init(
+        alerts: any AlertReadModel, enterprises: any EnterpriseReadModel, quarantine: any QuarantineReadModel,
+        ping: @escaping @Sendable () async throws -> Void, isUnavailable: @escaping @Sendable (any Error) -> Bool = { _ in false },
+        maximumPageSize: Int = 500
+    ) {
+        self.alerts = alerts
+        self.enterprises = enterprises
+        self.quarantine = quarantine
+        self.ping = ping
+        self.isUnavailable = isUnavailable
+        self.maximumPageSize = maximumPageSize
+    }
+
+    /// The store of record's read models.
+    public static func postgres(_ store: PostgresStore) -> ReadModels {
+        ReadModels(
+            alerts: store, enterprises: store, quarantine: store, ping: { try await store.ping() },
+            isUnavailable: PostgresStore.isUnavailable, maximumPageSize: PostgresStore.maximumPageSize)
+    }
+}
+
+extension PostgresStore: AlertReadModel, EnterpriseReadModel, QuarantineReadModel {
+    public func alerts(_ filter: AlertFilter, after: Int64?, limit: Int, scope: Scope) async throws -> AlertPage {
+        try await alerts(
+            after: after, limit: limit, severities: filter.severities, categories: filter.categories, division: filter.division,
+            subjectIDs: scope.subjectIDs)
+    }
+
+    public func alertEvents(after: Int64?, limit: Int, scope: Scope) async throws -> AlertEventPage {
+        try await alertEvents(after: after, limit: limit, subjectIDs: scope.subjectIDs)
+    }
+
+    public func enterprise(_ uscc: String, scope: Scope) async throws -> EnterpriseRecord? {
+        guard scope.admits(uscc), let profile = try await enterprise(uscc) else { return nil }
+        return EnterpriseRecord(profile: profile, score: try await score(of: uscc), tags: try await tags(of: uscc))
+    }
+
+    public func tagMembers(_ tag: String, after: String?, limit: Int, scope: Scope) async throws -> TagMemberPage {
+        try await tagMembers(tag, after: after, limit: limit, subjectIDs: scope.subjectIDs)
+    }
+
+    /// The quarantine is city-wide raw input: a limited scope sees none of it.
+    public func quarantine(after: Int64?, limit: Int, scope: Scope) async throws -> QuarantinePage {
+        guard scope == .city else { return QuarantinePage(messages: [], nextCursor: nil, hasMore: false) }
+        return try await quarantine(after: after, limit: limit)
+    }
+}

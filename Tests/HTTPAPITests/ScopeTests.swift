@@ -1,0 +1,106 @@
+import CreditWatchCore
+import Foundation
+import HTTPAPI
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import PostgresStore
+import Prometheus
+import Synchronization
+import Testing
+
+/// In-memory read models that record the scope of every call: HTTP behaviour without a database.
+final class RecordingReadModels: AlertReadModel, EnterpriseReadModel, QuarantineReadModel, Sendable {
+    struct Down: Error {}
+    let calls = Mutex<[String]>([])
+    let down: Bool
+
+    init(down: Bool = false) { self.down = down }
+
+    private func record(_ call: String, _ scope: Scope) throws {
+        if down { throw Down() }
+        let who = switch scope {
+        case .city: "city"
+        case .subjects(let subjects): subjects.sorted().joined(separator: ",")
+        }
+        calls.withLock { $0.append("\(call) \(who)") }
+    }
+
+    static func empty<T: Decodable>(_ json: String) -> T { try! JSONDecoder().decode(T.self, from: Data(json.utf8)) }
+
+    func alerts(_ filter: AlertFilter, after: Int64?, limit: Int, scope: Scope) async throws -> AlertPage {
+        try record("alerts", scope)
+        return AlertPage(alerts: [], nextCursor: nil, hasMore: false)
+    }
+    func alertEvents(after: Int64?, limit: Int, scope: Scope) async throws -> AlertEventPage {
+        try record("events", scope)
+        return Self.empty(#"{"events":[],"next_cursor":null,"has_more":false}"#)
+    }
+    func enterprise(_ uscc: String, scope: Scope) async throws -> EnterpriseRecord? {
+        try record("enterprise", scope)
+        return nil
+    }
+    func tagMembers(_ tag: String, after: String?, limit: Int, scope: Scope) async throws -> TagMemberPage {
+        try record("tag", scope)
+        return Self.empty(#"{"tag":"\#(tag)","members":[],"next_cursor":null,"has_more":false}"#)
+    }
+    func quarantine(after: Int64?, limit: Int, scope: Scope) async throws -> QuarantinePage {
+        try record("quarantine", scope)
+        return QuarantinePage(messages: [], nextCursor: nil, hasMore: false)
+    }
+
+    var readModels: ReadModels {
+        ReadModels(alerts: self, enterprises: self, quarantine: self, ping: {}, isUnavailable: { $0 is Down })
+    }
+}
+
+@Suite("API scopes, without a database")
+struct ScopeTests {
+    static let keys: [String: Principal] = [
+        "office-key": Principal(name: "financial office", role: .financialOffice),
+        "bank-key": .bank("城市商业银行", scope: [TestUSCC.b, TestUSCC.c]),
+        "ops-key": Principal(name: "ops", role: .operator),
+    ]
+
+    func withAPI(_ models: RecordingReadModels, _ body: @Sendable (any TestClientProtocol) async throws -> Void) async throws {
+        let app = buildApplication(
+            configuration: APIConfiguration(apiKeys: Self.keys), readModels: models.readModels, features: FixedFeatures(),
+            metrics: PrometheusCollectorRegistry(), logger: Logger(label: "test"))
+        try await app.test(.router) { try await body($0) }
+    }
+
+    @Test func everyReadTakesTheCallersScope() async throws {
+        let models = RecordingReadModels()
+        try await withAPI(models) { client in
+            for key in ["bank-key", "office-key", "ops-key"] {
+                for uri in ["/v1/alerts", "/v1/alerts/events", "/v1/tags/leading", "/v1/enterprises/\(TestUSCC.a)", "/v1/quarantine"] {
+                    _ = try await client.execute(uri: uri, method: .get, headers: [.authorization: "Bearer \(key)"])
+                }
+            }
+        }
+        let bank = [TestUSCC.b, TestUSCC.c].sorted().joined(separator: ",")
+        // The bank's quarantine request is refused before any read.
+        #expect(models.calls.withLock { $0 } == [
+            "alerts \(bank)", "events \(bank)", "tag \(bank)", "enterprise \(bank)",
+            "alerts city", "events city", "tag city", "enterprise city",
+            "alerts city", "events city", "tag city", "enterprise city", "quarantine city",
+        ])
+    }
+
+    @Test func aBankAsksForAnEnterpriseOutsideItsScopeAsForOneThatDoesNotExist() async throws {
+        try await withAPI(RecordingReadModels()) { client in
+            let outside = try await client.execute(uri: "/v1/enterprises/\(TestUSCC.a)", method: .get, headers: [.authorization: "Bearer bank-key"])
+            let unknown = try await client.execute(uri: "/v1/enterprises/\(TestUSCC.a)", method: .get, headers: [.authorization: "Bearer office-key"])
+            #expect(outside.status == .notFound)
+            #expect(outside.text == unknown.text)
+        }
+    }
+
+    @Test func aStoreThatCannotBeReachedIsA503WithAJSONError() async throws {
+        try await withAPI(RecordingReadModels(down: true)) { client in
+            let response = try await client.execute(uri: "/v1/alerts", method: .get, headers: [.authorization: "Bearer office-key"])
+            #expect(response.status == .serviceUnavailable)
+            #expect(response.text == #"{"error":{"code":"unavailable","message":"the database is unavailable; retry later"}}"#)
+        }
+    }
+}
