@@ -43,10 +43,21 @@ enum JSONReadError: Error, Sendable {
 }
 
 /// The one place that turns bytes into `JSONValue` (integers as `.integer`, other numbers as
-/// `.number`). It uses Foundation's `JSONSerialization` today (which rejects invalid UTF-8, lone
-/// surrogates and numbers beyond Double); a faster parser (yyjson) replaces this function alone.
+/// `.number`). `FastJSON` parses what is strictly JSON; anything it refuses goes to Foundation's
+/// `JSONSerialization` (which rejects invalid UTF-8, lone surrogates and numbers beyond Double),
+/// whose verdict and message stand, so the fast path changes no outcome.
 enum JSONReader {
     static func parse(_ bytes: [UInt8], maxDepth: Int) throws(JSONReadError) -> JSONValue {
+        do {
+            return try FastJSON.parse(bytes, maxDepth: maxDepth)
+        } catch .tooDeep {
+            throw .tooDeep(maxDepth)
+        } catch {
+            return try parseWithFoundation(bytes, maxDepth: maxDepth)
+        }
+    }
+
+    static func parseWithFoundation(_ bytes: [UInt8], maxDepth: Int) throws(JSONReadError) -> JSONValue {
         let object: Any
         do {
             object = try JSONSerialization.jsonObject(with: Data(bytes), options: [.fragmentsAllowed])
