@@ -33,6 +33,10 @@ public struct Principal: Sendable, Hashable {
     /// What the principal may read: a bank its scope, everyone else the whole city.
     public var readScope: Scope { role == .bank ? .subjects(scope ?? []) : .city }
 
+    /// Whether the principal sees personal data (ID numbers, persons' names, phones) in clear.
+    /// No role has that right yet: it comes with a recorded purpose (one-click query).
+    public var mayReadPersonalData: Bool { false }
+
     /// The quarantine holds raw department data: for the people who fix feeds.
     public var mayReadQuarantine: Bool { role == .analyst || role == .operator }
     /// Analysts and operators roll out rule sets.

@@ -93,8 +93,12 @@ public struct RuleSetStatus: Codable, Sendable, Hashable {
 ///
 /// `/v1` requires an API key (`Authorization: Bearer <key>`) unless `allowAnonymous` is set; every
 /// read there takes the caller's `Scope`.
+///
+/// `personalFields` (`TopicCatalog.personalFields`) are masked for every caller without the right
+/// to see personal data.
 public func buildApplication(
-    configuration: APIConfiguration, readModels: ReadModels, features: any EnterpriseFeatureSource,
+    configuration: APIConfiguration, readModels: ReadModels, personalFields: [String: [String: PersonalData]],
+    features: any EnterpriseFeatureSource,
     metrics: PrometheusCollectorRegistry, logger: Logger, rules: (any RuleSetControl)? = nil,
     ingest: IngestHealth? = nil
 ) -> some ApplicationProtocol {
@@ -107,7 +111,9 @@ public func buildApplication(
     OperationsController(ping: readModels.ping, ingest: ingest, metrics: metrics, access: access).addRoutes(to: router)
     let v1 = router.group("v1").add(middleware: AuthenticationMiddleware(configuration: configuration))
     AlertsController(alerts: readModels.alerts, access: access).addRoutes(to: v1)
-    EnterprisesController(enterprises: readModels.enterprises, features: features, rules: rules, access: access).addRoutes(to: v1)
+    EnterprisesController(
+        enterprises: readModels.enterprises, features: features, rules: rules, personalFields: personalFields, access: access
+    ).addRoutes(to: v1)
     QuarantineController(quarantine: readModels.quarantine, access: access).addRoutes(to: v1)
     RulesController(rules: rules).addRoutes(to: v1)
 

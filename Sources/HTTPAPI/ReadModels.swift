@@ -57,7 +57,7 @@ public protocol EnterpriseReadModel: Sendable {
 
 /// What the store of record holds of one enterprise.
 public struct EnterpriseRecord: Sendable {
-    public let profile: EnterpriseProfile
+    public var profile: EnterpriseProfile
     public let score: EnterpriseScore?
     public let tags: EnterpriseTagList
 

@@ -85,7 +85,7 @@ struct Daemon {
                 try await store.recordRuleSet(version: program.version, files: sources.map { ($0.path, $0.text) })
             })
         let app = buildApplication(
-            configuration: settings.api, readModels: .postgres(store), features: EngineFeatures(processor: processor),
+            configuration: settings.api, readModels: .postgres(store), personalFields: catalog.personalFields, features: EngineFeatures(processor: processor),
             metrics: registry, logger: logger, rules: rules, ingest: health)
         logger.info(
             "creditwatch starting",

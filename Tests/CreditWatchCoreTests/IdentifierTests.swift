@@ -258,3 +258,22 @@ struct EnterpriseNameTests {
         #expect(registered == "长沙某某(集团)")
     }
 }
+
+@Suite struct PersonalDataTests {
+    @Test func maskingShowsWhatTheRulesAllow() {
+        #expect(PersonalData.idNumber.mask("43060219800101123X") == "430***********123X")
+        #expect(PersonalData.phone.mask("13812345678") == "138****5678")
+        #expect(PersonalData.name.mask("欧阳明") == "欧*")
+        #expect(PersonalData.name.mask("张") == "张*")
+        #expect(PersonalData.name.mask("") == "")
+        #expect(PersonalData.idNumber.mask("1234567") == "*******")
+    }
+
+    @Test func theCatalogNamesPersonalFieldsAndIDNumbersAlwaysAre() throws {
+        let catalog = Shipped.catalog
+        #expect(catalog.personalFields["market.enterprise"] == ["legal_rep_name": .name, "legal_rep_id": .idNumber])
+        #expect(catalog.personalFields["court.dishonest"] == ["id_number": .idNumber])
+        #expect(catalog.personalFields["traffic.driver"]?["id_number"] == .idNumber)
+        #expect(catalog.personalFields["tax.payment"] == nil)
+    }
+}

@@ -170,7 +170,8 @@ struct HTTPAPITests {
             #expect(response.status == .ok)
             #expect(response.text == #"{"alerts":["# + Self.alertJSON(id: 1, rule: "r1", subject: TestUSCC.a) + "],"
                 + #""facts":[{"department":"market","topics":[{"records":[{"event_day":"2015-03-02","fields":{"#
-                + #""district_code":"430602","industry_code":"C3011","name":"长沙湘江机械有限公司","status":"存续","#
+                + #""district_code":"430602","industry_code":"C3011","legal_rep_id":"430***********123X","#
+                + #""legal_rep_name":"欧*","name":"长沙湘江机械有限公司","status":"存续","#
                 + #""uscc":"\#(TestUSCC.a)"},"key":"\#(TestUSCC.a)","version":1}],"topic":"market.enterprise"}]},"#
                 + #"{"department":"tax","topics":[{"records":[{"event_day":"2024-05-10","fields":{"amount":1200,"#
                 + #""id":"SK1","paid_date":"2024-05-10"},"key":"SK1","version":1}],"topic":"tax.payment"}]}],"#
@@ -178,6 +179,20 @@ struct HTTPAPITests {
                 + #""registration":{"deleted":false,"district":"430602","division":"C30","industry_code":"C3011","#
                 + #""name":"长沙湘江机械有限公司","status":"存续"},"score":null,"tags":{"current":[],"history":[]},"#
                 + #""uscc":"\#(TestUSCC.a)"}"#)
+        }
+    }
+
+    @Test func personalDataIsMaskedForEveryRoleWithoutTheRight() async throws {
+        let keys = AuthenticationTests.keys
+        try await withTestAPI(configuration: APIConfiguration(apiKeys: keys)) { store, client in
+            try await store.write(Seed.effects(changes: [Seed.registration(TestUSCC.b, name: "邵阳恒通贸易有限公司")]))
+            for key in keys.keys.sorted() {
+                let response = try await client.execute(
+                    uri: "/v1/enterprises/\(TestUSCC.b)", method: .get, headers: [.authorization: "Bearer \(key)"])
+                #expect(response.status == .ok, "\(key)")
+                #expect(response.text.contains(#""legal_rep_id":"430***********123X","legal_rep_name":"欧*""#), "\(key)")
+                #expect(!response.text.contains("43060219800101123X") && !response.text.contains("欧阳明"), "\(key)")
+            }
         }
     }
 

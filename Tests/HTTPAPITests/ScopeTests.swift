@@ -64,7 +64,7 @@ struct ScopeTests {
 
     func withAPI(_ models: RecordingReadModels, _ body: @Sendable (any TestClientProtocol) async throws -> Void) async throws {
         let app = buildApplication(
-            configuration: APIConfiguration(apiKeys: Self.keys), readModels: models.readModels, features: FixedFeatures(),
+            configuration: APIConfiguration(apiKeys: Self.keys), readModels: models.readModels, personalFields: [:], features: FixedFeatures(),
             metrics: PrometheusCollectorRegistry(), logger: Logger(label: "test"))
         try await app.test(.router) { try await body($0) }
     }

@@ -36,6 +36,12 @@ func testStoreConfiguration() -> PostgresStore.Configuration {
     return configuration
 }
 
+/// The personal fields of the shipped catalog (`topics/`) that these tests' records carry.
+let shippedPersonalFields: [String: [String: PersonalData]] = [
+    "market.enterprise": ["legal_rep_name": .name, "legal_rep_id": .idNumber],
+    "court.dishonest": ["id_number": .idNumber],
+]
+
 /// Runs `body` with a migrated store on a fresh schema and the API application around it.
 func withTestAPI(
     configuration: APIConfiguration = APIConfiguration(allowAnonymous: true),
@@ -44,13 +50,14 @@ func withTestAPI(
     migrate: Bool = true,
     rules: (any RuleSetControl)? = nil,
     ingest: IngestHealth? = nil,
+    personalFields: [String: [String: PersonalData]] = shippedPersonalFields,
     _ body: @Sendable (PostgresStore, any TestClientProtocol) async throws -> Void
 ) async throws {
     var logger = Logger(label: "test")
     logger.logLevel = .error
     let store = try PostgresStore(configuration: storeConfiguration, catalog: TopicCatalog(topics: []), logger: logger)
     let app = buildApplication(
-        configuration: configuration, readModels: .postgres(store), features: features, metrics: PrometheusCollectorRegistry(),
+        configuration: configuration, readModels: .postgres(store), personalFields: personalFields, features: features, metrics: PrometheusCollectorRegistry(),
         logger: logger, rules: rules, ingest: ingest)
     try await withThrowingTaskGroup(of: Void.self) { group in
         group.addTask { await store.run() }
@@ -115,6 +122,7 @@ enum Seed {
                 fields: [
                     "uscc": .string(uscc), "name": .string(name), "industry_code": .string("C3011"),
                     "district_code": .string("430602"), "status": .string("存续"),
+                    "legal_rep_name": .string("欧阳明"), "legal_rep_id": .string("43060219800101123X"),
                 ],
                 eventDay: day("2015-03-02"), entity: .enterprise(try! USCC(validating: uscc))),
             entity: EntityKey(.enterprise, uscc))

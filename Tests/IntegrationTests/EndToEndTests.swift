@@ -92,7 +92,7 @@ struct EngineIntegrationTests {
 
         // The same alerts through the API, with the enterprise's profile and features.
         let app = buildApplication(
-            configuration: APIConfiguration(allowAnonymous: true), readModels: .postgres(engine.store),
+            configuration: APIConfiguration(allowAnonymous: true), readModels: .postgres(engine.store), personalFields: engine.daemon.catalog.personalFields,
             features: EngineFeatures(processor: engine.daemon.processor), metrics: PrometheusCollectorRegistry(),
             logger: Logger(label: "test.api"))
         try await app.test(.router) { client in

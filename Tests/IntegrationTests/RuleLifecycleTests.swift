@@ -175,7 +175,7 @@ extension EngineIntegrationTests {
 
         // Through the API: the reload answers 422 with the diagnostics; GET shows the live set.
         let app = buildApplication(
-            configuration: APIConfiguration(allowAnonymous: true), readModels: .postgres(engine.store),
+            configuration: APIConfiguration(allowAnonymous: true), readModels: .postgres(engine.store), personalFields: engine.daemon.catalog.personalFields,
             features: EngineFeatures(processor: engine.daemon.processor), metrics: PrometheusCollectorRegistry(),
             logger: Logger(label: "test.api"), rules: manager)
         try await app.test(.router) { client in

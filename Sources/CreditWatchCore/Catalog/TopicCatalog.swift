@@ -6,6 +6,14 @@ import Yams
 public struct TopicCatalog: Sendable, Hashable {
     public let topics: [String: TopicDefinition]
 
+    /// Topic → field → the personal data it holds (see `FieldDefinition.personal`).
+    public var personalFields: [String: [String: PersonalData]] {
+        topics.compactMapValues { definition in
+            let fields = Dictionary(uniqueKeysWithValues: definition.fields.compactMap { field in field.personal.map { (field.name, $0) } })
+            return fields.isEmpty ? nil : fields
+        }
+    }
+
     public init(topics: [TopicDefinition]) {
         self.topics = Dictionary(topics.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
     }
@@ -55,7 +63,7 @@ struct TopicFileReader {
         "name", "department", "description", "envelope", "fields", "primary_key", "version_field", "event_time",
         "end_time", "entity", "cadence", "limits",
     ]
-    static let fieldKeys = ["name", "type", "optional", "format", "values", "description", "max_bytes"]
+    static let fieldKeys = ["name", "type", "optional", "format", "values", "description", "max_bytes", "personal"]
 
     mutating func problem(at mark: Mark?, _ message: String) {
         problems.append(CatalogError.Problem(path: path, line: mark?.line, column: mark?.column, message: message))
@@ -192,11 +200,21 @@ struct TopicFileReader {
             if maxBytes != nil, let type, type != .string {
                 problem(at: map["max_bytes"]?.mark, "\(context)'max_bytes' requires type string, not \(type.rawValue)")
             }
+            var personal: PersonalData?
+            if let text = optionalString(map, "personal", context: context) {
+                personal = PersonalData(rawValue: text)
+                if personal == nil {
+                    let known = PersonalData.allCases.map(\.rawValue).joined(separator: ", ")
+                    problem(at: map["personal"]?.mark, "\(context)unknown personal data '\(text)' (one of \(known))")
+                } else if let type, type != .string, type != .idNumber {
+                    problem(at: map["personal"]?.mark, "\(context)'personal' requires type string, not \(type.rawValue)")
+                }
+            }
             if valid, problems.count == before, let type {
                 fields.append(
                     FieldDefinition(
                         name: name, type: type, optional: optional, format: format, values: values,
-                        description: description, maxBytes: maxBytes))
+                        description: description, maxBytes: maxBytes, personal: personal))
             }
         }
         return fields

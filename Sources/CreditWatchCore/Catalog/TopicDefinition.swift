@@ -87,12 +87,16 @@ public struct FieldDefinition: Sendable, Hashable {
     /// The longest text (UTF-8 bytes) a `string` field may hold, overriding the topic's
     /// `limits.max_field_bytes` (`max_bytes:`).
     public let maxBytes: Int?
+    /// Personal data, masked for whoever has no right to see it (`personal:`); an `id_number`
+    /// field is one whatever it says.
+    public let personal: PersonalData?
 
     public init(
         name: String, type: FieldType, optional: Bool = false, format: FieldFormat? = nil, values: [String]? = nil,
-        description: String? = nil, maxBytes: Int? = nil
+        description: String? = nil, maxBytes: Int? = nil, personal: PersonalData? = nil
     ) {
         self.maxBytes = maxBytes
+        self.personal = type == .idNumber ? .idNumber : personal
         self.name = name
         self.type = type
         self.optional = optional

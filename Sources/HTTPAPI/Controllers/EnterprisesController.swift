@@ -10,6 +10,8 @@ struct EnterprisesController: Sendable {
     let enterprises: any EnterpriseReadModel
     let features: any EnterpriseFeatureSource
     let rules: (any RuleSetControl)?
+    /// Topic → field → personal data, masked for callers without the right to see it.
+    let personalFields: [String: [String: PersonalData]]
     let access: StoreAccess
 
     func addRoutes(to group: some RouterMethods<APIRequestContext>) {
@@ -18,7 +20,8 @@ struct EnterprisesController: Sendable {
     }
 
     @Sendable func profile(_ request: Request, context: APIRequestContext) async throws -> Response {
-        let scope = try context.requireScope()
+        let principal = try context.requirePrincipal()
+        let scope = principal.readScope
         _ = try QueryParameters(request, accepted: [])
         let uscc: USCC
         do {
@@ -27,7 +30,7 @@ struct EnterprisesController: Sendable {
             throw APIError(.invalidParameter, error.reason, parameter: "uscc")
         }
         let enterprises = self.enterprises
-        guard let record = try await access({ try await enterprises.enterprise(uscc.value, scope: scope) }) else {
+        guard var record = try await access({ try await enterprises.enterprise(uscc.value, scope: scope) }) else {
             throw APIError(.notFound, "no enterprise with USCC \(uscc.value) is known", parameter: "uscc")
         }
         // Features come from another store: when it fails, the profile is still worth showing.
@@ -42,7 +45,28 @@ struct EnterprisesController: Sendable {
         } catch {
             context.logger.warning("enterprise features unavailable", metadata: ["error": "\(String(reflecting: error))"])
         }
+        if !principal.mayReadPersonalData { record.profile.facts = Self.masked(record.profile.facts, personalFields) }
         return try JSONResponse.make(EnterpriseResponse(record: record, features: values))
+    }
+
+    /// The facts with every personal field (by the catalog) masked.
+    static func masked(_ facts: [DepartmentFacts], _ personal: [String: [String: PersonalData]]) -> [DepartmentFacts] {
+        facts.map { department in
+            var department = department
+            department.topics = department.topics.map { topic in
+                guard let fields = personal[topic.topic] else { return topic }
+                var topic = topic
+                topic.records = topic.records.map { record in
+                    var record = record
+                    for (field, kind) in fields {
+                        if case .string(let text)? = record.fields[field] { record.fields[field] = .string(kind.mask(text)) }
+                    }
+                    return record
+                }
+                return topic
+            }
+            return department
+        }
     }
 
     @Sendable func tagMembers(_ request: Request, context: APIRequestContext) async throws -> Response {
