@@ -156,6 +156,24 @@ final class Checker {
         featureStates.append(.unchecked)
     }
 
+    /// The personal data a checked feature's text is: a text read of a personal field's values
+    /// (`latest`, `last`, `min`, `max`), directly or through other text features. Counts and
+    /// changes of such a field are not personal; nil also for features that failed.
+    func personalData(of i: Int, visiting: Set<Int> = []) -> PersonalData? {
+        guard case .done(let c) = featureStates[i], c.type == .string, !visiting.contains(i) else { return nil }
+        let valueReads: Set<AggregateFunction> = [.latest, .last, .min, .max]
+        for a in c.uses.aggregates.sorted() {
+            let spec = aggregates[a]
+            if valueReads.contains(spec.function), let field = spec.field, let kind = schema.topics[spec.topic]?.personal[field] {
+                return kind
+            }
+        }
+        for f in c.uses.features.sorted() {
+            if let kind = personalData(of: f, visiting: visiting.union([i])) { return kind }
+        }
+        return nil
+    }
+
     /// Checks a feature if not done yet; nil when it failed or is part of a cycle.
     @discardableResult
     func checkFeature(_ i: Int, referencedAt: SourceLocation? = nil) -> CheckedFeature? {

@@ -113,7 +113,7 @@ public enum RuleCompiler {
         var compiledFeatures: [CompiledFeature] = []
         for (i, f) in checker.features.enumerated() {
             guard case .done(let c) = checker.featureStates[i] else { continue }
-            compiledFeatures.append(CompiledFeature(name: f.name.name, kind: f.kind, node: c.node))
+            compiledFeatures.append(CompiledFeature(name: f.name.name, kind: f.kind, node: c.node, personal: checker.personalData(of: i)))
         }
         let aggregates = checker.aggregates
         var version = ContentHash()

@@ -30,10 +30,15 @@ public struct TopicSchema: Sendable {
     /// Field whose value is the record's business date (for `period` fields: the month's first day).
     public let eventTimeField: String
     public let entityKind: EntityKind
+    /// Fields that hold personal data: what a feature reads of them is masked where it is shown.
+    public let personal: [String: PersonalData]
 
-    public init(name: String, fields: [String: FieldType], eventTimeField: String, entityKind: EntityKind) {
+    public init(
+        name: String, fields: [String: FieldType], eventTimeField: String, entityKind: EntityKind, personal: [String: PersonalData] = [:]
+    ) {
         self.name = name
         self.fields = fields
+        self.personal = personal
         self.eventTimeField = eventTimeField
         self.entityKind = entityKind
     }

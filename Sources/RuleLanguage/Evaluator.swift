@@ -139,11 +139,18 @@ final class EvaluationRun {
             window: calendarOK ? asOf.month.description : "")
     }
 
+    /// A feature's value as shown to people: personal data masked.
+    func shown(_ i: Int) -> Value {
+        let value = feature(i).value
+        guard let kind = program.features[i].personal, case .string(let text) = value else { return value }
+        return .string(kind.mask(text))
+    }
+
     /// The values an expression read, by name, in order of first use.
     func values(_ reads: [Read]) -> [NamedValue] {
         reads.map { read -> NamedValue in
             switch read {
-            case .feature(let i): return NamedValue(program.features[i].name, feature(i).value)
+            case .feature(let i): return NamedValue(program.features[i].name, shown(i))
             case .param(let name, let v): return NamedValue(name, .number(v))
             case .industry(let b): return NamedValue(b.rawValue, industryValue(b).value)
             case .entity(let b): return NamedValue(b.rawValue, entityValue(b).value)
@@ -169,7 +176,8 @@ final class EvaluationRun {
             switch s {
             case .text(let text): out += text
             case .asOf: out += calendarOK ? asOf.description : "未知"
-            case .feature(let i, let percent): out += Self.text(feature(i), percent: percent)
+            case .feature(let i, let percent):
+                out += program.features[i].personal == nil ? Self.text(feature(i), percent: percent) : shown(i).displayText
             case .industry(let b, let percent): out += Self.text(industryValue(b), percent: percent)
             case .entity(let b): out += Self.text(entityValue(b), percent: false)
             }

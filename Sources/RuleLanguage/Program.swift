@@ -30,6 +30,13 @@ public struct RuleProgram: Sendable {
     let features: [CompiledFeature]
     let aggregates: [AggregateSpec]
 
+    /// Features whose text is personal data (a person's name, an ID number), masked wherever
+    /// they are shown: explanations and alert values already are; displays of
+    /// `EntityEvaluation.features` mask these.
+    public var personalFeatures: [String: PersonalData] {
+        Dictionary(features.compactMap { f in f.personal.map { (f.name, $0) } }, uniquingKeysWith: { a, _ in a })
+    }
+
     /// `topic#history`: the change history of a topic's records (one record per version).
     public static let historySuffix = "#history"
 
@@ -121,6 +128,9 @@ struct CompiledFeature: Sendable {
     let name: String
     let kind: RuleKind
     let node: Node
+    /// The personal data the feature's text is (see `Checker.personalData`): masked in
+    /// explanations, alert values and displays.
+    var personal: PersonalData? = nil
 }
 
 /// The result of evaluating a program for one entity.

@@ -148,8 +148,14 @@ struct MigrateThen: Service {
 struct EngineFeatures: EnterpriseFeatureSource {
     let processor: BatchProcessor
 
+    /// Personal features (a legal representative's name) masked: no caller has that right yet.
     func features(of uscc: String) async throws -> [NamedValue] {
         let evaluation = try await processor.evaluate(EntityKey(.enterprise, uscc))
-        return evaluation.features.keys.sorted().map { NamedValue($0, evaluation.features[$0]!) }
+        let personal = await processor.personalFeatures
+        return evaluation.features.keys.sorted().map { name in
+            let value = evaluation.features[name]!
+            guard let kind = personal[name], case .string(let text) = value else { return NamedValue(name, value) }
+            return NamedValue(name, .string(kind.mask(text)))
+        }
     }
 }

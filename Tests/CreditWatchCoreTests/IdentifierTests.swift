@@ -277,3 +277,30 @@ struct EnterpriseNameTests {
         #expect(catalog.personalFields["tax.payment"] == nil)
     }
 }
+
+extension PersonalDataTests {
+    /// A legal representative's name read by a feature is masked in the alert's explanation and
+    /// values (banks read them); the count of changes of it is not personal.
+    @Test func aPersonsNameInAnExplanationIsMasked() throws {
+        let program = ShippedRules.program
+        #expect(program.personalFeatures == ["legal_rep_name": .name])
+        func record(_ topic: String, _ key: String, _ day: Day, _ name: String) -> FactRecord {
+            FactRecord(topic: topic, key: key, eventDay: day, fields: ["legal_rep_name": .string(name)])
+        }
+        let h = "market.enterprise#history"
+        let records = [
+            record("market.enterprise", "91X", Day(year: 2024, month: 4, day: 1)!, "王五"),
+            record(h, "91X@2019-06-01", Day(year: 2019, month: 6, day: 1)!, "张三"),
+            record(h, "91X@2023-12-01", Day(year: 2023, month: 12, day: 1)!, "李四"),
+            record(h, "91X@2024-04-01", Day(year: 2024, month: 4, day: 1)!, "王五"),
+        ]
+        let evaluation = program.evaluate(EntityData(
+            entity: "91430600MA4L0XXXX0", asOf: Day(year: 2024, month: 5, day: 15)!, records: Dictionary(grouping: records, by: \.topic)))
+        let firing = try #require(evaluation.firings.first { $0.rule == "legal_rep_frequent_change" })
+        #expect(firing.explanation == "近12个月法定代表人变更 2 次，现任法定代表人 王*")
+        #expect(!firing.values.contains { $0.value == .string("王五") })
+        #expect(firing.values.first { $0.name == "legal_rep_changes_12mo" }?.value == .number(2))
+        // The evaluation itself keeps the value (rule tests compare it); displays mask it.
+        #expect(evaluation.features["legal_rep_name"] == .string("王五"))
+    }
+}

@@ -203,3 +203,30 @@ import Testing
         #expect(city.evaluate(Fixtures.entity("2024-05-15", records)).firings.map(\.rule) == ["low_tax"])
     }
 }
+
+extension ExplanationTests {
+    /// A feature reading a personal field's value is masked in explanations and alert values; a
+    /// count of its changes is not personal.
+    @Test func personalFeaturesAreMaskedWhereShown() throws {
+        let schema = Schema(topics: [
+            TopicSchema(
+                name: "reg", fields: ["rep": .string, "day": .date], eventTimeField: "day", entityKind: .enterprise,
+                personal: ["rep": .name])
+        ])
+        let source = """
+            feature rep = latest(reg.rep)
+            feature rep_again = rep
+            feature reps = distinct_count(reg.rep, 24mo)
+            rule r { title "t" category regulatory severity low when reps >= 1 and rep_again != "" explain "代表 {rep}，{reps} 人" }
+            """
+        let program = try RuleCompiler.compile([SourceFile(path: "t.cwr", text: source)], schema: schema).get()
+        #expect(program.personalFeatures == ["rep": .name, "rep_again": .name])
+        let day = Day(year: 2024, month: 5, day: 1)!
+        let firing = try #require(program.evaluate(EntityData(
+            entity: "E", asOf: day, records: ["reg": [FactRecord(topic: "reg", key: "1", eventDay: day, fields: ["rep": .string("欧阳明")])]]
+        )).firings.first)
+        #expect(firing.explanation == "代表 欧*，1 人")
+        #expect(firing.values.map(\.value).contains(.string("欧*")))
+        #expect(!firing.values.map(\.value).contains(.string("欧阳明")))
+    }
+}

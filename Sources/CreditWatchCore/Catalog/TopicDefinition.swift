@@ -60,7 +60,8 @@ public struct TopicDefinition: Sendable, Hashable {
     public var schema: TopicSchema {
         TopicSchema(
             name: name, fields: Dictionary(fields.map { ($0.name, $0.type) }, uniquingKeysWith: { a, _ in a }),
-            eventTimeField: eventTime, entityKind: entity.kind)
+            eventTimeField: eventTime, entityKind: entity.kind,
+            personal: Dictionary(uniqueKeysWithValues: fields.compactMap { field in field.personal.map { (field.name, $0) } }))
     }
 }
 

@@ -85,6 +85,9 @@ public actor BatchProcessor {
 
     public var ruleSetVersion: String { program.version }
 
+    /// The live program's features that are personal data (masked wherever shown).
+    public var personalFeatures: [String: PersonalData] { program.personalFeatures }
+
     /// What the feature store keeps for the live program.
     public var featurePlan: FeaturePlan { plan }
 

@@ -1,6 +1,7 @@
 import CreditWatchCore
 import Hummingbird
 import PostgresStore
+import RuleLanguage
 
 /// `GET /v1/enterprises/{uscc}`: an enterprise's profile with its current features, score (every
 /// point explained, with history) and tags; `GET /v1/tags/{tag}?after=&limit=`: the members of a
