@@ -13,7 +13,8 @@ SECONDS_OF_LOAD="${2:-60}"
 ENTERPRISES="${3:-1000}"
 RUN_KIND=live PORT=18091
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-export CREDITWATCH_HTTP_ALLOW_ANONYMOUS=1
+# The probe poller asks every 5 ms: above the API's default per-caller rate limit.
+export CREDITWATCH_HTTP_ALLOW_ANONYMOUS=1 CREDITWATCH_HTTP_RATE_PER_SECOND=0
 
 SENT=$("$BIN" simulate --enterprises "$ENTERPRISES" --persons $((ENTERPRISES * 2 / 3)) --seed "$SEED" --partitions 4 | awk '/^sent /{print $2}')
 echo "backfill: $SENT messages ($ENTERPRISES enterprises, seed $SEED, 4 partitions per topic)"

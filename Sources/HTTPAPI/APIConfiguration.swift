@@ -62,11 +62,18 @@ public struct APIConfiguration: Sendable {
     /// down, the connection pool would otherwise keep a request waiting for about a minute).
     /// Default 5 seconds.
     public var storeTimeout: Duration
+    /// Requests per second each caller (principal) may make under `/v1`, with bursts up to
+    /// `rateBurst`; beyond, 429 with `Retry-After`. 0: no limit. Default 50/s, bursts of 100.
+    public var ratePerSecond: Double
+    public var rateBurst: Int
 
     public init(
         host: String = "127.0.0.1", port: Int = 18080, apiKeys: [String: Principal] = [:], allowAnonymous: Bool = false,
-        anonymousPrincipal: Principal = Principal(name: "anonymous", role: .operator), storeTimeout: Duration = .seconds(5)
+        anonymousPrincipal: Principal = Principal(name: "anonymous", role: .operator), storeTimeout: Duration = .seconds(5),
+        ratePerSecond: Double = 50, rateBurst: Int = 100
     ) {
+        self.ratePerSecond = ratePerSecond
+        self.rateBurst = rateBurst
         self.host = host
         self.port = port
         self.apiKeys = apiKeys
@@ -75,10 +82,13 @@ public struct APIConfiguration: Sendable {
         self.storeTimeout = storeTimeout
     }
 
-    /// Reads `CREDITWATCH_HTTP_HOST`, `CREDITWATCH_HTTP_PORT` and `CREDITWATCH_HTTP_ALLOW_ANONYMOUS`
-    /// (`1`/`true`); API keys come from the configuration file, not the environment.
+    /// Reads `CREDITWATCH_HTTP_HOST`, `CREDITWATCH_HTTP_PORT`, `CREDITWATCH_HTTP_ALLOW_ANONYMOUS`
+    /// (`1`/`true`), `CREDITWATCH_HTTP_RATE_PER_SECOND` and `CREDITWATCH_HTTP_RATE_BURST`; API keys
+    /// come from the configuration file, not the environment.
     public init(environment: [String: String]) {
         self.init()
+        if let v = environment["CREDITWATCH_HTTP_RATE_PER_SECOND"].flatMap(Double.init), v >= 0, v.isFinite { ratePerSecond = v }
+        if let v = environment["CREDITWATCH_HTTP_RATE_BURST"].flatMap(Int.init), v >= 1 { rateBurst = v }
         if let v = environment["CREDITWATCH_HTTP_HOST"], !v.isEmpty { host = v }
         if let v = environment["CREDITWATCH_HTTP_PORT"].flatMap(Int.init), (1...65535).contains(v) { port = v }
         if let v = environment["CREDITWATCH_HTTP_ALLOW_ANONYMOUS"] { allowAnonymous = v == "1" || v.lowercased() == "true" }

@@ -15,6 +15,8 @@ public struct APIError: Error, Sendable, Hashable, HTTPResponseError {
         /// A rule set that fails the check (the old one stays live).
         case invalidRuleSet = "invalid_rule_set"
         case unavailable
+        /// The caller's rate limit is spent; `Retry-After` says when to come back.
+        case tooManyRequests = "too_many_requests"
         case internalError = "internal_error"
 
         var status: HTTPResponse.Status {
@@ -26,6 +28,7 @@ public struct APIError: Error, Sendable, Hashable, HTTPResponseError {
             case .methodNotAllowed: .methodNotAllowed
             case .invalidRuleSet: .unprocessableContent
             case .unavailable: .serviceUnavailable
+            case .tooManyRequests: .tooManyRequests
             case .internalError: .internalServerError
             }
         }
@@ -34,11 +37,14 @@ public struct APIError: Error, Sendable, Hashable, HTTPResponseError {
     public let code: Code
     public let message: String
     public let parameter: String?
+    /// Whole seconds after which a retry may succeed (`Retry-After`).
+    public let retryAfter: Int?
 
-    public init(_ code: Code, _ message: String, parameter: String? = nil) {
+    public init(_ code: Code, _ message: String, parameter: String? = nil, retryAfter: Int? = nil) {
         self.code = code
         self.message = message
         self.parameter = parameter
+        self.retryAfter = retryAfter
     }
 
     public var status: HTTPResponse.Status { code.status }
@@ -46,6 +52,7 @@ public struct APIError: Error, Sendable, Hashable, HTTPResponseError {
     public func response(from request: Request, context: some RequestContext) throws -> Response {
         var headers: HTTPFields = [:]
         if code == .unauthorized { headers[.wwwAuthenticate] = "Bearer" }
+        if let retryAfter { headers[.retryAfter] = String(retryAfter) }
         return try JSONResponse.make(Body(error: .init(code: code.rawValue, message: message, parameter: parameter)),
             status: status, headers: headers)
     }

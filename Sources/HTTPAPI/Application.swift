@@ -110,6 +110,9 @@ public func buildApplication(
 
     OperationsController(ping: readModels.ping, ingest: ingest, metrics: metrics, access: access).addRoutes(to: router)
     let v1 = router.group("v1").add(middleware: AuthenticationMiddleware(configuration: configuration))
+    if configuration.ratePerSecond > 0 {
+        v1.add(middleware: RateLimitMiddleware(limiter: RateLimiter(rate: configuration.ratePerSecond, burst: configuration.rateBurst)))
+    }
     AlertsController(alerts: readModels.alerts, access: access).addRoutes(to: v1)
     EnterprisesController(
         enterprises: readModels.enterprises, features: features, rules: rules, personalFields: personalFields, access: access

@@ -42,6 +42,7 @@ struct Settings {
         "postgres.answer_timeout_seconds": "CREDITWATCH_PG_ANSWER_TIMEOUT_SECONDS",
         "http.host": "CREDITWATCH_HTTP_HOST", "http.port": "CREDITWATCH_HTTP_PORT",
         "http.allow_anonymous": "CREDITWATCH_HTTP_ALLOW_ANONYMOUS",
+        "http.rate_per_second": "CREDITWATCH_HTTP_RATE_PER_SECOND", "http.rate_burst": "CREDITWATCH_HTTP_RATE_BURST",
         "rules.path": "CREDITWATCH_RULES", "topics.path": "CREDITWATCH_TOPICS",
         "rules.watch_seconds": "CREDITWATCH_RULES_WATCH_SECONDS",
         "engine.max_evaluation_wait_seconds": "CREDITWATCH_MAX_EVALUATION_WAIT_SECONDS",

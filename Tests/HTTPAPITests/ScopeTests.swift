@@ -1,6 +1,6 @@
 import CreditWatchCore
 import Foundation
-import HTTPAPI
+@testable import HTTPAPI
 import Hummingbird
 import HummingbirdTesting
 import Logging
@@ -101,6 +101,41 @@ struct ScopeTests {
             let response = try await client.execute(uri: "/v1/alerts", method: .get, headers: [.authorization: "Bearer office-key"])
             #expect(response.status == .serviceUnavailable)
             #expect(response.text == #"{"error":{"code":"unavailable","message":"the database is unavailable; retry later"}}"#)
+        }
+    }
+}
+
+@Suite("API rate limit, without a database")
+struct RateLimitTests {
+    @Test func eachCallerHasItsOwnBucketRefilledAtItsRate() {
+        let limiter = RateLimiter(rate: 2, burst: 3)
+        let start = ContinuousClock.now
+        #expect((0..<3).map { _ in limiter.take("bank", now: start) } == [nil, nil, nil])
+        #expect(limiter.take("bank", now: start) == .milliseconds(500))
+        #expect(limiter.take("office", now: start) == nil, "another caller is not held up")
+        #expect(limiter.take("bank", now: start + .milliseconds(499)) == .milliseconds(2))
+        #expect(limiter.take("bank", now: start + .milliseconds(1000)) == nil)
+        #expect(limiter.take("bank", now: start + .seconds(60)) == nil)
+        #expect((0..<2).map { _ in limiter.take("bank", now: start + .seconds(60)) } == [nil, nil], "refilled to the burst, no more")
+        #expect(limiter.take("bank", now: start + .seconds(60)) != nil)
+    }
+
+    @Test func aCallerOverItsRateGets429WithRetryAfter() async throws {
+        let configuration = APIConfiguration(apiKeys: ScopeTests.keys, ratePerSecond: 0.5, rateBurst: 2)
+        let app = buildApplication(
+            configuration: configuration, readModels: RecordingReadModels().readModels, personalFields: [:], features: FixedFeatures(),
+            metrics: PrometheusCollectorRegistry(), logger: Logger(label: "test"))
+        try await app.test(.router) { client in
+            let bank: HTTPFields = [.authorization: "Bearer bank-key"]
+            for _ in 0..<2 { #expect(try await client.execute(uri: "/v1/alerts", method: .get, headers: bank).status == .ok) }
+            let refused = try await client.execute(uri: "/v1/alerts", method: .get, headers: bank)
+            #expect(refused.status == .tooManyRequests)
+            #expect(refused.headers[.retryAfter] == "2")
+            #expect(refused.text == #"{"error":{"code":"too_many_requests","message":"too many requests from 城市商业银行; retry in 2 s"}}"#)
+            let office = try await client.execute(uri: "/v1/alerts", method: .get, headers: [.authorization: "Bearer office-key"])
+            #expect(office.status == .ok)
+            // Health and metrics are for probes and scrapers: not limited.
+            for _ in 0..<5 { #expect(try await client.execute(uri: "/metrics", method: .get).status == .ok) }
         }
     }
 }
