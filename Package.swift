@@ -21,6 +21,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
     ],
     targets: [
         // Pure: the rule language (source → lexer → parser → checker → program → evaluator).
@@ -32,6 +33,12 @@ let package = Package(
             swiftSettings: strict),
         // Pure: the synthetic city (deterministic message generator).
         .target(name: "Simulator", dependencies: ["CreditWatchCore"], swiftSettings: strict),
+
+        // Pure: who may see what (organisations, roles, permissions, scopes, keys, query purposes).
+        .target(
+            name: "Access",
+            dependencies: ["CreditWatchCore", "RuleLanguage", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strict),
 
         // C shims: librdkafka 2.8.0 linked statically via ops-built pkg-config file; hiredis from Debian.
         .systemLibrary(name: "CRdKafka", pkgConfig: "creditwatch-rdkafka"),
@@ -63,10 +70,20 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
+        // The access layer's PostgreSQL adapter (its own migrations and pool).
+        .target(
+            name: "AccessStore",
+            dependencies: [
+                "Access", "PostgresStore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict),
         .target(
             name: "HTTPAPI",
             dependencies: [
-                "CreditWatchCore", "PostgresStore", "RuleLanguage",
+                "Access", "CreditWatchCore", "PostgresStore", "RuleLanguage",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -77,7 +94,7 @@ let package = Package(
             name: "creditwatch",
             dependencies: [
                 "CreditWatchCore", "RuleLanguage", "KafkaIngest", "RedisFeatures", "PostgresStore",
-                "HTTPAPI", "Simulator",
+                "Access", "AccessStore", "HTTPAPI", "Simulator",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -89,6 +106,7 @@ let package = Package(
 
         .testTarget(name: "RuleLanguageTests", dependencies: ["RuleLanguage"], swiftSettings: strict),
         .testTarget(name: "CreditWatchCoreTests", dependencies: ["CreditWatchCore"], swiftSettings: strict),
+        .testTarget(name: "AccessTests", dependencies: ["Access", "CreditWatchCore"], swiftSettings: strict),
         .testTarget(name: "SimulatorTests", dependencies: ["Simulator"], swiftSettings: strict),
         .testTarget(
             name: "PostgresStoreTests",
@@ -100,7 +118,7 @@ let package = Package(
         .testTarget(
             name: "HTTPAPITests",
             dependencies: [
-                "HTTPAPI", "PostgresStore", "CreditWatchCore", "RuleLanguage",
+                "HTTPAPI", "Access", "AccessStore", "PostgresStore", "CreditWatchCore", "RuleLanguage",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
@@ -111,7 +129,7 @@ let package = Package(
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
-                "creditwatch", "CreditWatchCore", "KafkaIngest", "RedisFeatures", "PostgresStore", "HTTPAPI",
+                "creditwatch", "CreditWatchCore", "KafkaIngest", "RedisFeatures", "PostgresStore", "HTTPAPI", "Access", "AccessStore",
                 "Simulator",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -14,6 +14,12 @@ public struct APIError: Error, Sendable, Hashable, HTTPResponseError {
         case methodNotAllowed = "method_not_allowed"
         /// A rule set that fails the check (the old one stays live).
         case invalidRuleSet = "invalid_rule_set"
+        /// A well-formed body whose content is wrong (per-row problems in `problems`).
+        case invalidBody = "invalid_body"
+        /// A body larger than the route accepts.
+        case bodyTooLarge = "body_too_large"
+        /// The body's media type is not one the route reads.
+        case unsupportedMediaType = "unsupported_media_type"
         case unavailable
         /// The caller's rate limit is spent; `Retry-After` says when to come back.
         case tooManyRequests = "too_many_requests"
@@ -26,7 +32,9 @@ public struct APIError: Error, Sendable, Hashable, HTTPResponseError {
             case .forbidden: .forbidden
             case .notFound: .notFound
             case .methodNotAllowed: .methodNotAllowed
-            case .invalidRuleSet: .unprocessableContent
+            case .invalidRuleSet, .invalidBody: .unprocessableContent
+            case .bodyTooLarge: .contentTooLarge
+            case .unsupportedMediaType: .unsupportedMediaType
             case .unavailable: .serviceUnavailable
             case .tooManyRequests: .tooManyRequests
             case .internalError: .internalServerError
@@ -39,12 +47,27 @@ public struct APIError: Error, Sendable, Hashable, HTTPResponseError {
     public let parameter: String?
     /// Whole seconds after which a retry may succeed (`Retry-After`).
     public let retryAfter: Int?
+    /// Each bad row of an uploaded list: which, what it held, what is wrong.
+    public let problems: [Problem]
 
-    public init(_ code: Code, _ message: String, parameter: String? = nil, retryAfter: Int? = nil) {
+    public struct Problem: Sendable, Hashable, Encodable {
+        /// 1-based: the line of a CSV (after its header) or the index + 1 of a JSON array's item.
+        public let row: Int
+        public let value: String
+        public let message: String
+        public init(row: Int, value: String, message: String) {
+            self.row = row
+            self.value = value
+            self.message = message
+        }
+    }
+
+    public init(_ code: Code, _ message: String, parameter: String? = nil, retryAfter: Int? = nil, problems: [Problem] = []) {
         self.code = code
         self.message = message
         self.parameter = parameter
         self.retryAfter = retryAfter
+        self.problems = problems
     }
 
     public var status: HTTPResponse.Status { code.status }
@@ -53,7 +76,8 @@ public struct APIError: Error, Sendable, Hashable, HTTPResponseError {
         var headers: HTTPFields = [:]
         if code == .unauthorized { headers[.wwwAuthenticate] = "Bearer" }
         if let retryAfter { headers[.retryAfter] = String(retryAfter) }
-        return try JSONResponse.make(Body(error: .init(code: code.rawValue, message: message, parameter: parameter)),
+        return try JSONResponse.make(
+            Body(error: .init(code: code.rawValue, message: message, parameter: parameter, problems: problems.isEmpty ? nil : problems)),
             status: status, headers: headers)
     }
 
@@ -62,6 +86,7 @@ public struct APIError: Error, Sendable, Hashable, HTTPResponseError {
             let code: String
             let message: String
             let parameter: String?
+            let problems: [Problem]?
         }
         let error: Detail
     }
@@ -74,6 +99,7 @@ enum JSONResponse {
     {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        encoder.keyEncodingStrategy = .convertToSnakeCase
         let data = try encoder.encode(value)
         var headers = headers
         headers[.contentType] = "application/json; charset=utf-8"

@@ -1,3 +1,4 @@
+import Access
 import CreditWatchCore
 import Foundation
 import Hummingbird
@@ -89,19 +90,37 @@ public struct RuleSetStatus: Codable, Sendable, Hashable {
 /// - `GET /v1/alerts`, `GET /v1/alerts/events` (`AlertsController`);
 /// - `GET /v1/enterprises/{uscc}`, `GET /v1/tags/{tag}` (`EnterprisesController`);
 /// - `GET /v1/quarantine` (`QuarantineController`);
-/// - `GET /v1/rules`, `POST /v1/rules/reload` (`RulesController`).
+/// - `GET /v1/rules`, `POST /v1/rules/reload` (`RulesController`);
+/// - `GET /v1/me`, `/v1/admin/organisations`, `/v1/admin/keys` (`AccessController`);
+/// - `/v1/portfolio` (`PortfolioController`), `GET /v1/audit` (`AuditController`);
+/// - `POST /v1/queries` (`QueryController`).
 ///
-/// `/v1` requires an API key (`Authorization: Bearer <key>`) unless `allowAnonymous` is set; every
-/// read there takes the caller's `Scope`.
+/// `/v1` requires an API key (`Authorization: Bearer <key>`, resolved by `keys` at every request)
+/// unless `allowAnonymous` is set (loopback only); every route asks for a `Permission` and every
+/// read takes the caller's `Scope`.
 ///
 /// `personalFields` (`TopicCatalog.personalFields`) are masked for every caller without the right
 /// to see personal data.
 public func buildApplication(
-    configuration: APIConfiguration, readModels: ReadModels, personalFields: [String: [String: PersonalData]],
+    configuration: APIConfiguration, keys: any KeyDirectory, readModels: ReadModels, personalFields: [String: [String: PersonalData]],
     features: any EnterpriseFeatureSource,
     metrics: PrometheusCollectorRegistry, logger: Logger, rules: (any RuleSetControl)? = nil,
-    ingest: IngestHealth? = nil
+    ingest: IngestHealth? = nil, today: @escaping @Sendable () -> Day = { Day.today() }
 ) -> some ApplicationProtocol {
+    Application(
+        router: buildRouter(
+            configuration: configuration, keys: keys, readModels: readModels, personalFields: personalFields, features: features,
+            metrics: metrics, rules: rules, ingest: ingest, today: today),
+        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "creditwatch"),
+        logger: logger)
+}
+
+/// The API's router (see `buildApplication`); its `routes` are what `AccessRules` must cover.
+public func buildRouter(
+    configuration: APIConfiguration, keys: any KeyDirectory, readModels: ReadModels, personalFields: [String: [String: PersonalData]],
+    features: any EnterpriseFeatureSource, metrics: PrometheusCollectorRegistry, rules: (any RuleSetControl)? = nil,
+    ingest: IngestHealth? = nil, today: @escaping @Sendable () -> Day = { Day.today() }
+) -> Router<APIRequestContext> {
     let router = Router(context: APIRequestContext.self)
     router.add(middleware: RequestMetricsMiddleware(factory: PrometheusMetricsFactory(registry: metrics)))
     router.add(middleware: ErrorMiddleware())
@@ -109,19 +128,25 @@ public func buildApplication(
         timeout: configuration.storeTimeout, isUnavailable: readModels.isUnavailable, maximumPageSize: readModels.maximumPageSize)
 
     OperationsController(ping: readModels.ping, ingest: ingest, metrics: metrics, access: access).addRoutes(to: router)
-    let v1 = router.group("v1").add(middleware: AuthenticationMiddleware(configuration: configuration))
+    let v1 = router.group("v1").add(
+        middleware: AuthenticationMiddleware(allowAnonymous: configuration.allowAnonymous, keys: keys, access: access))
     if configuration.ratePerSecond > 0 {
         v1.add(middleware: RateLimitMiddleware(limiter: RateLimiter(rate: configuration.ratePerSecond, burst: configuration.rateBurst)))
     }
+    v1.add(middleware: AuthorisationMiddleware())
     AlertsController(alerts: readModels.alerts, access: access).addRoutes(to: v1)
+    let personalData = PersonalDataAccess(fields: personalFields, audit: readModels.access, access: access)
     EnterprisesController(
-        enterprises: readModels.enterprises, features: features, rules: rules, personalFields: personalFields, access: access
+        enterprises: readModels.enterprises, features: features, rules: rules, personalData: personalData, access: access
     ).addRoutes(to: v1)
     QuarantineController(quarantine: readModels.quarantine, access: access).addRoutes(to: v1)
     RulesController(rules: rules).addRoutes(to: v1)
-
-    return Application(
-        router: router,
-        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "creditwatch"),
-        logger: logger)
+    AccessController(administration: readModels.access, access: access).addRoutes(to: v1)
+    PortfolioController(administration: readModels.access, access: access).addRoutes(to: v1)
+    AuditController(administration: readModels.access, access: access).addRoutes(to: v1)
+    QueryController(
+        enterprises: readModels.enterprises, subjects: readModels.subjects, administration: readModels.access, personalData: personalData,
+        access: access, today: today
+    ).addRoutes(to: v1)
+    return router
 }

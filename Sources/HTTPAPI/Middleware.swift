@@ -1,3 +1,5 @@
+import Access
+import Foundation
 import Dispatch
 import Hummingbird
 import Logging
@@ -9,10 +11,13 @@ public struct APIRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     /// Set by `AuthenticationMiddleware` for the `/v1` routes.
     public var principal: Principal?
+    /// Where the request came from (the audit log's "from where").
+    public let remoteAddress: String?
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
         self.principal = nil
+        self.remoteAddress = source.channel.remoteAddress?.ipAddress
     }
 
     /// The caller; routes under `/v1` always have one.
@@ -20,22 +25,47 @@ public struct APIRequestContext: RequestContext {
         guard let principal else { throw APIError(.unauthorized, "missing API key") }
         return principal
     }
+
 }
 
-/// Resolves the caller from `Authorization: Bearer <key>` (or development-mode anonymity). The one
-/// place that knows how credentials look, so that a later scheme (mutual TLS, OIDC tokens)
-/// replaces this middleware and nothing else.
+/// Resolves the caller from `Authorization: Bearer <key>` (or development-mode anonymity) through
+/// the key directory, at every request (a revoked key fails on its next one). The one place that
+/// knows how credentials look, so that a later scheme (mutual TLS, OIDC tokens) replaces this
+/// middleware and nothing else.
 struct AuthenticationMiddleware: RouterMiddleware {
-    let configuration: APIConfiguration
+    let allowAnonymous: Bool
+    let keys: any KeyDirectory
+    let access: StoreAccess
 
     func handle(
         _ request: Request, context: APIRequestContext, next: (Request, APIRequestContext) async throws -> Response
     ) async throws -> Response {
         var context = context
-        let principal = try configuration.principal(authorization: request.headers[.authorization])
+        let principal = try await resolve(request.headers[.authorization])
         context.principal = principal
         context.logger[metadataKey: "principal"] = "\(principal.name)"
         return try await next(request, context)
+    }
+}
+
+extension AuthenticationMiddleware {
+    func resolve(_ authorization: String?) async throws -> Principal {
+        guard let authorization else {
+            if allowAnonymous { return .development }
+            throw APIError(.unauthorized, "missing API key: send the header 'Authorization: Bearer <key>'")
+        }
+        let parts = authorization.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
+        guard parts.count == 2, parts[0].lowercased() == "bearer" else {
+            throw APIError(.unauthorized, "the Authorization header must have the form 'Bearer <key>'")
+        }
+        guard let key = APIKey(presented: parts[1].trimmingCharacters(in: .whitespaces)) else {
+            throw APIError(.unauthorized, "malformed API key: keys look like cwk_<12 hex digits>_<32 letters and digits>")
+        }
+        let keys = self.keys
+        guard let principal = try await access({ try await keys.principal(for: key) }) else {
+            throw APIError(.unauthorized, "unknown, expired or revoked API key")
+        }
+        return principal
     }
 }
 

@@ -43,7 +43,9 @@ struct RateLimitMiddleware: RouterMiddleware {
     func handle(
         _ request: Request, context: APIRequestContext, next: (Request, APIRequestContext) async throws -> Response
     ) async throws -> Response {
-        let caller = try context.requirePrincipal().name
+        let principal = try context.requirePrincipal()
+        // Per key: two users of one name in different organisations have their own buckets.
+        let caller = principal.keyID ?? principal.name
         if let wait = limiter.take(caller) {
             let seconds = max(1, Int(wait.components.seconds) + (wait.components.attoseconds > 0 ? 1 : 0))
             throw APIError(.tooManyRequests, "too many requests from \(caller); retry in \(seconds) s", retryAfter: seconds)

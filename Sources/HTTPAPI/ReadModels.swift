@@ -1,31 +1,7 @@
+import Access
 import CreditWatchCore
 import PostgresStore
 import RuleLanguage
-
-/// Whose records a caller may read, resolved from the caller (`Principal.readScope`). Every
-/// read-model call takes one, so no route reads without it; a subject outside it answers exactly
-/// as one that does not exist.
-public enum Scope: Sendable, Hashable {
-    /// The whole city: the financial office, analysts, operators.
-    case city
-    /// These enterprises (and persons) only: a bank's portfolio.
-    case subjects(Set<String>)
-
-    public func admits(_ subject: String) -> Bool {
-        switch self {
-        case .city: true
-        case .subjects(let subjects): subjects.contains(subject)
-        }
-    }
-
-    /// The subjects a query is limited to; nil: no limit.
-    public var subjectIDs: Set<String>? {
-        switch self {
-        case .city: nil
-        case .subjects(let subjects): subjects
-        }
-    }
-}
 
 /// The alert feed and its events.
 public protocol AlertReadModel: Sendable {
@@ -79,6 +55,11 @@ public struct ReadModels: Sendable {
     public var alerts: any AlertReadModel
     public var enterprises: any EnterpriseReadModel
     public var quarantine: any QuarantineReadModel
+    /// Organisations, keys, portfolios and the audit log; nil: a server without them (tests of
+    /// HTTP behaviour), whose access routes answer 404 and which serves personal data masked only.
+    public var access: (any AccessAdministration)?
+    /// Persons and history for the one-click query; nil: no queries.
+    public var subjects: (any SubjectReadModel)?
     /// Answers when the store of record answers (`/health`).
     public var ping: @Sendable () async throws -> Void
     /// Whether an error means the store cannot be reached now (answered 503, not 500).
@@ -88,21 +69,23 @@ public struct ReadModels: Sendable {
 
     public init(
         alerts: any AlertReadModel, enterprises: any EnterpriseReadModel, quarantine: any QuarantineReadModel,
-        ping: @escaping @Sendable () async throws -> Void, isUnavailable: @escaping @Sendable (any Error) -> Bool = { _ in false },
+        access: (any AccessAdministration)? = nil, subjects: (any SubjectReadModel)? = nil, ping: @escaping @Sendable () async throws -> Void, isUnavailable: @escaping @Sendable (any Error) -> Bool = { _ in false },
         maximumPageSize: Int = 500
     ) {
         self.alerts = alerts
         self.enterprises = enterprises
         self.quarantine = quarantine
+        self.access = access
+        self.subjects = subjects
         self.ping = ping
         self.isUnavailable = isUnavailable
         self.maximumPageSize = maximumPageSize
     }
 
-    /// The store of record's read models.
-    public static func postgres(_ store: PostgresStore) -> ReadModels {
+    /// The store of record's read models, and the access layer's.
+    public static func postgres(_ store: PostgresStore, access: (any AccessAdministration)?) -> ReadModels {
         ReadModels(
-            alerts: store, enterprises: store, quarantine: store, ping: { try await store.ping() },
+            alerts: store, enterprises: store, quarantine: store, access: access, subjects: store, ping: { try await store.ping() },
             isUnavailable: PostgresStore.isUnavailable, maximumPageSize: PostgresStore.maximumPageSize)
     }
 }
@@ -111,20 +94,20 @@ extension PostgresStore: AlertReadModel, EnterpriseReadModel, QuarantineReadMode
     public func alerts(_ filter: AlertFilter, after: Int64?, limit: Int, scope: Scope) async throws -> AlertPage {
         try await alerts(
             after: after, limit: limit, severities: filter.severities, categories: filter.categories, division: filter.division,
-            subjectIDs: scope.subjectIDs)
+            subjectIDs: scope.subjectIDs, district: scope.district)
     }
 
     public func alertEvents(after: Int64?, limit: Int, scope: Scope) async throws -> AlertEventPage {
-        try await alertEvents(after: after, limit: limit, subjectIDs: scope.subjectIDs)
+        try await alertEvents(after: after, limit: limit, subjectIDs: scope.subjectIDs, district: scope.district)
     }
 
     public func enterprise(_ uscc: String, scope: Scope) async throws -> EnterpriseRecord? {
-        guard scope.admits(uscc), let profile = try await enterprise(uscc) else { return nil }
+        guard let profile = try await enterprise(uscc), scope.admits(uscc, district: profile.registration?.district) else { return nil }
         return EnterpriseRecord(profile: profile, score: try await score(of: uscc), tags: try await tags(of: uscc))
     }
 
     public func tagMembers(_ tag: String, after: String?, limit: Int, scope: Scope) async throws -> TagMemberPage {
-        try await tagMembers(tag, after: after, limit: limit, subjectIDs: scope.subjectIDs)
+        try await tagMembers(tag, after: after, limit: limit, subjectIDs: scope.subjectIDs, district: scope.district)
     }
 
     /// The quarantine is city-wide raw input: a limited scope sees none of it.

@@ -6,8 +6,9 @@ import RuleLanguage
 /// Read queries over alert events, scores and tags (the API and the CLI).
 extension PostgresStore {
     /// Alert state changes with `id > after`, in id order: what a poller that already has the
-    /// alerts needs to learn that one was withdrawn or reactivated. `subjectIDs` as in `alerts`.
-    public func alertEvents(after: Int64?, limit: Int, subjectIDs: Set<String>? = nil) async throws -> AlertEventPage {
+    /// alerts needs to learn that one was withdrawn or reactivated. `subjectIDs` and `district` as in
+    /// `alerts`.
+    public func alertEvents(after: Int64?, limit: Int, subjectIDs: Set<String>? = nil, district: String? = nil) async throws -> AlertEventPage {
         let limit = min(max(limit, 1), Self.maximumPageSize)
         let subjects = subjectIDs.map { $0.sorted() }
         let rows = try await client.query(
@@ -16,6 +17,7 @@ extension PostgresStore {
                 a.rule, a.subject_id, a.severity, a.title
             FROM alert_event e JOIN alert a ON a.id = e.alert_id
             WHERE e.id > \(after ?? 0) AND (\(subjects)::text[] IS NULL OR a.subject_id = ANY(\(subjects)::text[]))
+                AND (\(district)::text IS NULL OR (a.district = \(district)::text AND a.subject_kind = 'enterprise'))
             ORDER BY e.id
             LIMIT \(limit + 1)
             """, logger: logger)
@@ -87,8 +89,10 @@ extension PostgresStore {
 
 extension PostgresStore {
     /// The current members of a tag (the quality-enterprise library), in USCC order after
-    /// `after`; `subjectIDs` restricts them to a bank's scope.
-    public func tagMembers(_ tag: String, after: String?, limit: Int, subjectIDs: Set<String>? = nil) async throws -> TagMemberPage {
+    /// `after`; `subjectIDs` restricts them to a bank's scope, `district` to a district's enterprises.
+    public func tagMembers(_ tag: String, after: String?, limit: Int, subjectIDs: Set<String>? = nil, district: String? = nil) async throws
+        -> TagMemberPage
+    {
         let limit = min(max(limit, 1), Self.maximumPageSize)
         let subjects = subjectIDs.map { $0.sorted() }
         let rows = try await client.query(
@@ -97,6 +101,7 @@ extension PostgresStore {
             FROM enterprise_tag t LEFT JOIN enterprise e ON e.uscc = t.uscc
             WHERE t.tag = \(tag) AND t.uscc > \(after ?? "")
                 AND (\(subjects)::text[] IS NULL OR t.uscc = ANY(\(subjects)::text[]))
+                AND (\(district)::text IS NULL OR e.district = \(district)::text)
             ORDER BY t.uscc
             LIMIT \(limit + 1)
             """, logger: logger)

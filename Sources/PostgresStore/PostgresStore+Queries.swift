@@ -11,10 +11,10 @@ extension PostgresStore {
 
     /// Alerts with `id > after`, in id order, at most `limit` (clamped to 1…500). Nil filters match
     /// everything; `subjectIDs` restricts the feed to the given subjects (a bank's scope; an empty
-    /// set matches nothing).
+    /// set matches nothing), `district` to the enterprises registered in one district.
     public func alerts(
         after: Int64?, limit: Int, severities: Set<Severity>? = nil, categories: Set<RuleLanguage.Category>? = nil,
-        division: String? = nil, subjectIDs: Set<String>? = nil
+        division: String? = nil, subjectIDs: Set<String>? = nil, district: String? = nil
     ) async throws -> AlertPage {
         let limit = min(max(limit, 1), Self.maximumPageSize)
         let severityList = severities.map { $0.map(\.rawValue).sorted() }
@@ -28,6 +28,7 @@ extension PostgresStore {
                 AND (\(categoryList)::text[] IS NULL OR category = ANY(\(categoryList)::text[]))
                 AND (\(division)::text IS NULL OR division = \(division)::text)
                 AND (\(subjects)::text[] IS NULL OR subject_id = ANY(\(subjects)::text[]))
+                AND (\(district)::text IS NULL OR (district = \(district)::text AND subject_kind = 'enterprise'))
             ORDER BY id
             LIMIT \(limit + 1)
             """, logger: logger)
@@ -55,28 +56,7 @@ extension PostgresStore {
                     deleted: deleted)
             }
 
-            let recordRows = try await connection.query(
-                """
-                SELECT topic, pk, version, (event_day - DATE '1970-01-01')::int8, fields::text FROM credit_record
-                WHERE entity_id = \(uscc) AND NOT deleted
-                ORDER BY topic, event_day, pk
-                """, logger: logger)
-            var byTopic: [(topic: String, records: [FactEntry])] = []
-            for try await (topic, key, version, day, fieldsText) in recordRows.decode(
-                (String, String, Int64, Int, String).self)
-            {
-                guard case .object(let fields)? = try? JSONDecoder().decode(JSONValue.self, from: Data(fieldsText.utf8))
-                else {
-                    throw PostgresStoreError(.malformedStoredValue, "fields of \(topic)/\(key) are not a JSON object")
-                }
-                let entry = FactEntry(key: key, version: version, eventDay: Day(day).description, fields: fields)
-                if byTopic.last?.topic == topic {
-                    byTopic[byTopic.count - 1].records.append(entry)
-                } else {
-                    byTopic.append((topic, [entry]))
-                }
-            }
-
+            let facts = try await self.facts(of: uscc, connection: connection)
             let alertRows = try await connection.query(
                 """
                 SELECT \(unescaped: Self.alertColumns) FROM alert
@@ -85,14 +65,39 @@ extension PostgresStore {
                 """, logger: logger)
             let alerts = try await Self.decodeAlerts(alertRows)
 
-            guard registration != nil || !byTopic.isEmpty || !alerts.isEmpty else { return nil }
-            var departments: [String: [TopicFacts]] = [:]
-            for (topic, records) in byTopic {
-                departments[department(of: topic), default: []].append(TopicFacts(topic: topic, records: records))
-            }
-            let facts = departments.keys.sorted().map { DepartmentFacts(department: $0, topics: departments[$0]!) }
+            guard registration != nil || !facts.isEmpty || !alerts.isEmpty else { return nil }
             return EnterpriseProfile(uscc: uscc, registration: registration, facts: facts, alerts: alerts)
         }
+    }
+
+    /// The current (not deleted) records about an entity, by department, then topic.
+    func facts(of entityID: String, connection: PostgresConnection) async throws -> [DepartmentFacts] {
+        let recordRows = try await connection.query(
+            """
+            SELECT topic, pk, version, (event_day - DATE '1970-01-01')::int8, fields::text FROM credit_record
+            WHERE entity_id = \(entityID) AND NOT deleted
+            ORDER BY topic, event_day, pk
+            """, logger: logger)
+        var byTopic: [(topic: String, records: [FactEntry])] = []
+        for try await (topic, key, version, day, fieldsText) in recordRows.decode(
+            (String, String, Int64, Int, String).self)
+        {
+            guard case .object(let fields)? = try? JSONDecoder().decode(JSONValue.self, from: Data(fieldsText.utf8))
+            else {
+                throw PostgresStoreError(.malformedStoredValue, "fields of \(topic)/\(key) are not a JSON object")
+            }
+            let entry = FactEntry(key: key, version: version, eventDay: Day(day).description, fields: fields)
+            if byTopic.last?.topic == topic {
+                byTopic[byTopic.count - 1].records.append(entry)
+            } else {
+                byTopic.append((topic, [entry]))
+            }
+        }
+        var departments: [String: [TopicFacts]] = [:]
+        for (topic, records) in byTopic {
+            departments[department(of: topic), default: []].append(TopicFacts(topic: topic, records: records))
+        }
+        return departments.keys.sorted().map { DepartmentFacts(department: $0, topics: departments[$0]!) }
     }
 
     /// The department owning `topic` by the catalog; else the topic's first word.

@@ -24,20 +24,10 @@ public final class PostgresStore: Sendable, Service {
     let logger: Logger
 
     public init(configuration: Configuration, catalog: TopicCatalog, logger: Logger) throws(PostgresStoreError) {
-        if let schema = configuration.schema, !PostgresStore.isPlainIdentifier(schema) {
-            throw PostgresStoreError(.invalidConfiguration, "schema name must match [a-z_][a-z0-9_]*, got '\(schema)'")
-        }
-        var pg = PostgresClient.Configuration(
-            host: configuration.host, port: configuration.port, username: configuration.username,
-            password: configuration.password, database: configuration.database, tls: .disable)
-        pg.options.maximumConnections = configuration.maximumConnections
-        if let schema = configuration.schema {
-            pg.options.additionalStartupParameters = [("search_path", schema)]
-        }
+        self.client = try configuration.makeClient(logger: logger)
         self.configuration = configuration
         self.catalog = catalog
         self.logger = logger
-        self.client = PostgresClient(configuration: pg, backgroundLogger: logger)
     }
 
     /// Runs the connection pool until the task is cancelled or a graceful shutdown is requested.
@@ -128,48 +118,10 @@ public final class PostgresStore: Sendable, Service {
     /// the versions it applied: none when the schema is up to date.
     @discardableResult
     public func migrate(through last: Int = .max) async throws -> [Int] {
-        if let schema = configuration.schema {
-            // Validated in init: a plain identifier. Instances starting together would race on
-            // pg_namespace (IF NOT EXISTS checks before it inserts): one creates it, the others wait.
-            try await client.withTransaction(logger: logger) { connection in
-                try await connection.query("SELECT pg_advisory_xact_lock(hashtext(\("creditwatch.schema." + schema)))", logger: logger)
-                try await connection.query("CREATE SCHEMA IF NOT EXISTS \(unescaped: schema)", logger: logger)
-            }
-        }
-        var applied: [Int] = []
-        for migration in Migrations.all.sorted(by: { $0.version < $1.version }) where migration.version <= last {
-            let didApply = try await client.withTransaction(logger: logger) { connection in
-                try await connection.query(Self.lockQuery("migrations"), logger: logger)
-                try await connection.query(
-                    """
-                    CREATE TABLE IF NOT EXISTS schema_migrations (
-                        version integer PRIMARY KEY,
-                        name text NOT NULL,
-                        applied_at timestamptz NOT NULL DEFAULT now()
-                    )
-                    """, logger: logger)
-                let rows = try await connection.query(
-                    "SELECT 1 FROM schema_migrations WHERE version = \(migration.version)", logger: logger
-                ).collect()
-                guard rows.isEmpty else { return false }
-                for statement in migration.statements {
-                    try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
-                }
-                try await connection.query(
-                    "INSERT INTO schema_migrations (version, name) VALUES (\(migration.version), \(migration.name))",
-                    logger: logger)
-                return true
-            }
-            if didApply {
-                logger.info("applied migration", metadata: ["version": "\(migration.version)", "name": "\(migration.name)"])
-                applied.append(migration.version)
-            }
-        }
-        return applied
+        try await SchemaMigrator(client: client, schema: configuration.schema, logger: logger)
+            .apply(Migrations.all.filter { $0.version <= last }, ledger: "schema_migrations")
     }
 
-    /// A transaction-scoped advisory lock named after `purpose` and the current schema, so that
-    /// schemas (test runs) do not wait for each other.
     static func lockQuery(_ purpose: String) -> PostgresQuery {
         "SELECT pg_advisory_xact_lock(hashtext(current_schema() || \("." + purpose)))"
     }

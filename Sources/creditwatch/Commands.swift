@@ -1,3 +1,4 @@
+import AccessStore
 import ArgumentParser
 import CreditWatchCore
 import Foundation
@@ -46,10 +47,14 @@ struct Migrate: AsyncParsableCommand {
         let logger = common.logger("creditwatch.migrate")
         let catalog = try ProjectFiles.catalog(at: settings.topicsPath)
         let store = try PostgresStore(configuration: settings.postgres, catalog: catalog, logger: logger)
+        let access = try AccessStore(configuration: settings.postgres, logger: logger)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await store.run() }
+            group.addTask { await access.run() }
             let applied = try await store.migrate()
             print(applied.isEmpty ? "schema is up to date" : "applied migrations \(applied.map(String.init).joined(separator: ", "))")
+            let accessApplied = try await access.migrate()
+            print(accessApplied.isEmpty ? "access schema is up to date" : "applied access migrations \(accessApplied.map(String.init).joined(separator: ", "))")
             group.cancelAll()
         }
     }

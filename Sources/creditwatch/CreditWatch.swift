@@ -12,7 +12,7 @@ struct CreditWatch: AsyncParsableCommand {
         commandName: "creditwatch",
         abstract: "Credit-risk early warning: department feeds → feature windows → rules → alerts.",
         subcommands: [
-            Run.self, Migrate.self, Rebuild.self, Rules.self, ReplayCommand.self, Topics.self, Simulate.self, Latency.self, Version.self,
+            Run.self, Migrate.self, Rebuild.self, Keys.self, Rules.self, ReplayCommand.self, Topics.self, Simulate.self, Latency.self, Version.self,
         ])
 }
 

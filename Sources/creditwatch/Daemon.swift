@@ -1,3 +1,4 @@
+import AccessStore
 import CreditWatchCore
 import HTTPAPI
 import Hummingbird
@@ -17,6 +18,8 @@ import ServiceLifecycle
 struct Daemon {
     let catalog: TopicCatalog
     let store: PostgresStore
+    /// Organisations, keys, portfolios, the audit log.
+    let access: AccessStore
     let processor: BatchProcessor
     /// Migrations, then the ingest loop.
     let ingest: any Service
@@ -29,7 +32,7 @@ struct Daemon {
     let router: (any Service)?
 
     /// In start order; the group stops them in reverse.
-    var services: [any Service] { [store, ingest] + (router.map { [$0] } ?? []) + [watcher, api] }
+    var services: [any Service] { [store, access, ingest] + (router.map { [$0] } ?? []) + [watcher, api] }
 
     /// The changes topic (catalog name: the configured prefix is added).
     static let changesTopic = "creditwatch.changes"
@@ -84,8 +87,9 @@ struct Daemon {
             record: { program, sources in
                 try await store.recordRuleSet(version: program.version, files: sources.map { ($0.path, $0.text) })
             })
+        let access = try AccessStore(configuration: settings.postgres, logger: logger)
         let app = buildApplication(
-            configuration: settings.api, readModels: .postgres(store), personalFields: catalog.personalFields, features: EngineFeatures(processor: processor),
+            configuration: settings.api, keys: access, readModels: .postgres(store, access: access), personalFields: catalog.personalFields, features: EngineFeatures(processor: processor),
             metrics: registry, logger: logger, rules: rules, ingest: health)
         logger.info(
             "creditwatch starting",
@@ -95,8 +99,9 @@ struct Daemon {
                 "postgres": "\(settings.postgres)", "api": "http://\(settings.api.host):\(settings.api.port)/",
             ])
         return Daemon(
-            catalog: catalog, store: store, processor: processor,
-            ingest: MigrateThen(store: store, service: ingest, logger: logger) { await rules.recordLive() }, api: app, rules: rules,
+            catalog: catalog, store: store, access: access, processor: processor,
+            ingest: MigrateThen(store: store, access: access, service: ingest, logger: logger) { await rules.recordLive() }, api: app,
+            rules: rules,
             watcher: RuleSetWatcher(manager: rules, interval: settings.rulesWatchInterval, logger: logger),
             health: health, router: router)
     }
@@ -132,6 +137,7 @@ extension Daemon {
 /// schema (`migrated`: recording the live rule set), then runs the wrapped service.
 struct MigrateThen: Service {
     let store: PostgresStore
+    let access: AccessStore
     let service: any Service
     let logger: Logger
     let migrated: @Sendable () async -> Void
@@ -139,6 +145,7 @@ struct MigrateThen: Service {
     func run() async throws {
         let applied = try await store.migrate()
         if !applied.isEmpty { logger.info("migrations applied", metadata: ["versions": "\(applied)"]) }
+        try await access.migrate()
         await migrated()
         try await service.run()
     }

@@ -51,7 +51,6 @@ struct Settings {
 
     static func load(file: String?, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Settings {
         var merged: [String: String] = [:]
-        var apiKeys: [String: Principal] = [:]
         var overrides: [String: Double] = [:]
         if let file {
             guard let data = FileManager.default.contents(atPath: file), let text = String(data: data, encoding: .utf8) else {
@@ -66,7 +65,11 @@ struct Settings {
                     if let variable = keys["\(section).\(key)"] { merged[variable] = "\(value)" }
                 }
             }
-            apiKeys = try parseKeys((root["http"] as? [String: Any])?["api_keys"], file: file)
+            if (root["http"] as? [String: Any])?["api_keys"] != nil {
+                throw ProjectFiles.Failure(
+                    description: "\(file): http.api_keys is no longer read: keys live in PostgreSQL, hashed. Create one per user with "
+                        + "`creditwatch keys create` (README, \"Access\"), then delete http.api_keys from this file")
+            }
             for (key, value) in (root["rules"] as? [String: Any])?["overrides"] as? [String: Any] ?? [:] {
                 guard let number = (value as? Double) ?? (value as? Int).map(Double.init) else {
                     throw ProjectFiles.Failure(description: "\(file): rules.overrides.\(key) must be a number")
@@ -80,8 +83,8 @@ struct Settings {
         if let v = merged["CREDITWATCH_KAFKA_BATCH_TIMEOUT_MS"].flatMap(Int.init) { kafka.batchTimeoutMilliseconds = v }
         if let v = merged["CREDITWATCH_KAFKA_MAX_BUFFERED"].flatMap(Int.init) { kafka.maxBufferedMessages = v }
         if let v = merged["CREDITWATCH_KAFKA_BACKLOG_MESSAGES"].flatMap(Int.init) { kafka.backlogMessages = v }
-        var api = APIConfiguration(environment: merged)
-        api.apiKeys = apiKeys
+        let api = APIConfiguration(environment: merged)
+        if let problem = api.anonymityProblem { throw ProjectFiles.Failure(description: problem) }
         var watch: Duration? = .seconds(2)
         if let text = merged["CREDITWATCH_RULES_WATCH_SECONDS"] {
             guard let seconds = Double(text), seconds >= 0 else {
@@ -111,23 +114,5 @@ struct Settings {
             redisPort: merged["CREDITWATCH_REDIS_PORT"].flatMap(Int.init) ?? 16379,
             rulesPath: merged["CREDITWATCH_RULES"] ?? "rules", topicsPath: merged["CREDITWATCH_TOPICS"] ?? "topics",
             ruleOverrides: overrides, rulesWatchInterval: watch, maxEvaluationWait: maxWait, changesPartitions: changesPartitions)
-    }
-
-    /// `api_keys: { "<key>": "financial_office" | "analyst" | "operator" | "bank:<name>:<uscc>,<uscc>" }`.
-    private static func parseKeys(_ value: Any?, file: String) throws -> [String: Principal] {
-        guard let entries = value as? [String: String] else { return [:] }
-        var keys: [String: Principal] = [:]
-        for (key, spec) in entries {
-            let parts = spec.split(separator: ":", maxSplits: 2).map(String.init)
-            if parts.first == "bank", parts.count >= 2 {
-                let scope = parts.count == 3 ? Set(parts[2].split(separator: ",").map(String.init)) : []
-                keys[key] = .bank(parts[1], scope: scope)
-            } else if let role = Principal.Role(rawValue: spec) {
-                keys[key] = Principal(name: spec, role: role)
-            } else {
-                throw ProjectFiles.Failure(description: "\(file): http.api_keys: '\(spec)' is not a role (\(Principal.Role.allCases.map(\.rawValue).joined(separator: ", ")), or bank:<name>:<uscc,...>)")
-            }
-        }
-        return keys
     }
 }

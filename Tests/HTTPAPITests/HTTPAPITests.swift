@@ -1,3 +1,4 @@
+import Access
 import CreditWatchCore
 import Foundation
 import HTTPAPI
@@ -183,10 +184,9 @@ struct HTTPAPITests {
     }
 
     @Test func personalDataIsMaskedForEveryRoleWithoutTheRight() async throws {
-        let keys = AuthenticationTests.keys
-        try await withTestAPI(configuration: APIConfiguration(apiKeys: keys)) { store, client in
+        try await withTestAPI(configuration: APIConfiguration(), keys: AuthenticationTests.keys) { store, client in
             try await store.write(Seed.effects(changes: [Seed.registration(TestUSCC.b, name: "邵阳恒通贸易有限公司")]))
-            for key in keys.keys.sorted() {
+            for key in AuthenticationTests.all {
                 let response = try await client.execute(
                     uri: "/v1/enterprises/\(TestUSCC.b)", method: .get, headers: [.authorization: "Bearer \(key)"])
                 #expect(response.status == .ok, "\(key)")
@@ -270,11 +270,8 @@ struct HTTPAPITests {
 
 @Suite("HTTP API authentication", .enabled(if: postgresConfigured))
 struct AuthenticationTests {
-    static let keys: [String: Principal] = [
-        "office-key": Principal(name: "financial office", role: .financialOffice),
-        "bank-key": .bank("城市商业银行", scope: [TestUSCC.b]),
-        "ops-key": Principal(name: "ops", role: .operator),
-    ]
+    static let keys = TestKeys.directory(bankScope: [TestUSCC.b])
+    static let all = [TestKeys.office, TestKeys.bank, TestKeys.ops]
 
     static func seed(_ store: PostgresStore) async throws {
         try await store.write(Seed.effects(alerts: [
@@ -285,17 +282,23 @@ struct AuthenticationTests {
     }
 
     @Test func aKeyIsRequiredUnlessAnonymousAccessIsAllowed() async throws {
-        try await withTestAPI(configuration: APIConfiguration(apiKeys: Self.keys)) { _, client in
+        try await withTestAPI(configuration: APIConfiguration(), keys: Self.keys) { _, client in
             let missing = try await client.execute(uri: "/v1/alerts", method: .get)
             #expect(missing.status == .unauthorized)
             #expect(missing.headers[.wwwAuthenticate] == "Bearer")
             #expect(missing.text == #"{"error":{"code":"unauthorized","message":"missing API key: send the header 'Authorization: Bearer <key>'"}}"#)
-            let wrong = try await client.execute(uri: "/v1/alerts", method: .get, headers: [.authorization: "Bearer nope"])
-            #expect(wrong.status == .unauthorized)
-            #expect(wrong.text == #"{"error":{"code":"unauthorized","message":"unknown API key"}}"#)
+            let malformed = try await client.execute(uri: "/v1/alerts", method: .get, headers: [.authorization: "Bearer nope"])
+            #expect(malformed.status == .unauthorized)
+            #expect(malformed.text == #"{"error":{"code":"unauthorized","message":"malformed API key: keys look like cwk_<12 hex digits>_<32 letters and digits>"}}"#)
+            let unknown = try await client.execute(uri: "/v1/alerts", method: .get, headers: TestKeys.bearer(TestKeys.key(99, "nobody")))
+            #expect(unknown.status == .unauthorized)
+            #expect(unknown.text == #"{"error":{"code":"unauthorized","message":"unknown, expired or revoked API key"}}"#)
+            // The right id with another secret is as unknown.
+            let forged = String(TestKeys.office.prefix(17)) + String(repeating: "x", count: 32)
+            #expect(try await client.execute(uri: "/v1/alerts", method: .get, headers: TestKeys.bearer(forged)).text == unknown.text)
             let basic = try await client.execute(uri: "/v1/alerts", method: .get, headers: [.authorization: "Basic b2s="])
             #expect(basic.text == #"{"error":{"code":"unauthorized","message":"the Authorization header must have the form 'Bearer <key>'"}}"#)
-            let office = try await client.execute(uri: "/v1/alerts", method: .get, headers: [.authorization: "Bearer office-key"])
+            let office = try await client.execute(uri: "/v1/alerts", method: .get, headers: [.authorization: "Bearer \(TestKeys.office)"])
             #expect(office.status == .ok)
             // Health and metrics stay open to probes and scrapers.
             #expect(try await client.execute(uri: "/health", method: .get).status == .ok)
@@ -304,7 +307,7 @@ struct AuthenticationTests {
     }
 
     @Test func anonymousAccessStillRefusesUnknownKeys() async throws {
-        try await withTestAPI(configuration: APIConfiguration(apiKeys: Self.keys, allowAnonymous: true)) { _, client in
+        try await withTestAPI(configuration: APIConfiguration(allowAnonymous: true), keys: Self.keys) { _, client in
             #expect(try await client.execute(uri: "/v1/alerts", method: .get).status == .ok)
             let wrong = try await client.execute(uri: "/v1/alerts", method: .get, headers: [.authorization: "Bearer nope"])
             #expect(wrong.status == .unauthorized)
@@ -312,7 +315,7 @@ struct AuthenticationTests {
     }
 
     @Test func alertEventsAndTagMembersFollowTheBanksScope() async throws {
-        try await withTestAPI(configuration: APIConfiguration(apiKeys: Self.keys)) { store, client in
+        try await withTestAPI(configuration: APIConfiguration(), keys: Self.keys) { store, client in
             try await Self.seed(store)
             var withdraw = BatchEffects()
             withdraw.withdrawals = [AlertWithdrawal(alertID: 2, asOf: Day(iso: "2024-06-05")!, reason: "截至 2024-06-05 预警条件不再成立", ruleSetVersion: "rs2")]
@@ -322,13 +325,13 @@ struct AuthenticationTests {
                 ])
             }
             try await store.write(withdraw)
-            let bank: HTTPFields = [.authorization: "Bearer bank-key"]
+            let bank: HTTPFields = [.authorization: "Bearer \(TestKeys.bank)"]
             let events = try await client.execute(uri: "/v1/alerts/events", method: .get, headers: bank)
             #expect(events.status == .ok)
             let page = try JSONDecoder().decode(AlertEventPage.self, from: Data(events.body.readableBytesView))
             #expect(page.events.map { "\($0.alertID) \($0.kind)" } == ["2 raised", "3 raised", "2 withdrawn"])
             #expect(page.events.last?.reason == "截至 2024-06-05 预警条件不再成立")
-            let office = try await client.execute(uri: "/v1/alerts/events?after=3", method: .get, headers: [.authorization: "Bearer office-key"])
+            let office = try await client.execute(uri: "/v1/alerts/events?after=3", method: .get, headers: [.authorization: "Bearer \(TestKeys.office)"])
             #expect(try JSONDecoder().decode(AlertEventPage.self, from: Data(office.body.readableBytesView)).events.map(\.id) == [4])
 
             let members = try await client.execute(uri: "/v1/tags/leading", method: .get, headers: bank)
@@ -339,35 +342,34 @@ struct AuthenticationTests {
     }
 
     @Test func analystsAndOperatorsReloadRulesAndAFailedCheckIsA422() async throws {
-        let keys = Self.keys.merging(["analyst-key": Principal(name: "analyst", role: .analyst)]) { a, _ in a }
-        try await withTestAPI(configuration: APIConfiguration(apiKeys: keys), rules: FixedRuleSet(failing: false)) { _, client in
-            let bank = try await client.execute(uri: "/v1/rules/reload", method: .post, headers: [.authorization: "Bearer bank-key"])
+        try await withTestAPI(configuration: APIConfiguration(), keys: Self.keys, rules: FixedRuleSet(failing: false)) { _, client in
+            let bank = try await client.execute(uri: "/v1/rules/reload", method: .post, headers: [.authorization: "Bearer \(TestKeys.bank)"])
             #expect(bank.status == .forbidden)
-            #expect(bank.text == #"{"error":{"code":"forbidden","message":"rule sets are rolled out by analysts and operators"}}"#)
-            let analyst = try await client.execute(uri: "/v1/rules/reload", method: .post, headers: [.authorization: "Bearer analyst-key"])
+            #expect(bank.text == #"{"error":{"code":"forbidden","message":"role bank_officer does not have the right 'reload_rules'"}}"#)
+            let analyst = try await client.execute(uri: "/v1/rules/reload", method: .post, headers: [.authorization: "Bearer \(TestKeys.analyst)"])
             #expect(analyst.status == .ok)
             #expect(try JSONDecoder().decode(RuleSetStatus.self, from: Data(analyst.body.readableBytesView)).version == "v2")
-            let unknownTag = try await client.execute(uri: "/v1/tags/famous", method: .get, headers: [.authorization: "Bearer office-key"])
+            let unknownTag = try await client.execute(uri: "/v1/tags/famous", method: .get, headers: [.authorization: "Bearer \(TestKeys.office)"])
             #expect(unknownTag.status == .notFound)
             #expect(unknownTag.text == #"{"error":{"code":"not_found","message":"no tag 'famous' in the live rule set (tags: leading)","parameter":"tag"}}"#)
         }
-        try await withTestAPI(configuration: APIConfiguration(apiKeys: Self.keys), rules: FixedRuleSet(failing: true)) { _, client in
-            let failed = try await client.execute(uri: "/v1/rules/reload", method: .post, headers: [.authorization: "Bearer ops-key"])
+        try await withTestAPI(configuration: APIConfiguration(), keys: Self.keys, rules: FixedRuleSet(failing: true)) { _, client in
+            let failed = try await client.execute(uri: "/v1/rules/reload", method: .post, headers: [.authorization: "Bearer \(TestKeys.ops)"])
             #expect(failed.status == .unprocessableContent)
             #expect(failed.text == #"{"error":{"code":"invalid_rule_set","message":"the rule set fails the check; rule set v1 stays live:\nrules/tax.cwr:3:1: error: expected 'rule'"}}"#)
         }
     }
 
     @Test func banksSeeTheirScopeOnly() async throws {
-        try await withTestAPI(configuration: APIConfiguration(apiKeys: Self.keys)) { store, client in
+        try await withTestAPI(configuration: APIConfiguration(), keys: Self.keys) { store, client in
             try await Self.seed(store)
-            let bank: HTTPFields = [.authorization: "Bearer bank-key"]
+            let bank: HTTPFields = [.authorization: "Bearer \(TestKeys.bank)"]
             func ids(_ headers: HTTPFields) async throws -> [Int64] {
                 let response = try await client.execute(uri: "/v1/alerts", method: .get, headers: headers)
                 return try JSONDecoder().decode(AlertPage.self, from: Data(response.body.readableBytesView)).alerts.map(\.id)
             }
             #expect(try await ids(bank) == [2, 3])
-            #expect(try await ids([.authorization: "Bearer office-key"]) == [1, 2, 3])
+            #expect(try await ids([.authorization: "Bearer \(TestKeys.office)"]) == [1, 2, 3])
 
             let outside = try await client.execute(uri: "/v1/enterprises/\(TestUSCC.a)", method: .get, headers: bank)
             // Outside the bank's scope answers exactly as an enterprise nobody knows.
@@ -378,8 +380,8 @@ struct AuthenticationTests {
 
             let quarantine = try await client.execute(uri: "/v1/quarantine", method: .get, headers: bank)
             #expect(quarantine.status == .forbidden)
-            #expect(quarantine.text == #"{"error":{"code":"forbidden","message":"the quarantine is open to analysts and operators only"}}"#)
-            let operatorView = try await client.execute(uri: "/v1/quarantine", method: .get, headers: [.authorization: "Bearer ops-key"])
+            #expect(quarantine.text == #"{"error":{"code":"forbidden","message":"role bank_officer does not have the right 'read_quarantine'"}}"#)
+            let operatorView = try await client.execute(uri: "/v1/quarantine", method: .get, headers: [.authorization: "Bearer \(TestKeys.ops)"])
             #expect(operatorView.text == #"{"has_more":false,"messages":[],"next_cursor":null}"#)
         }
     }

@@ -1,3 +1,4 @@
+import Access
 import CreditWatchCore
 import Foundation
 @testable import HTTPAPI
@@ -21,6 +22,7 @@ final class RecordingReadModels: AlertReadModel, EnterpriseReadModel, Quarantine
         if down { throw Down() }
         let who = switch scope {
         case .city: "city"
+        case .district(let code): "district \(code)"
         case .subjects(let subjects): subjects.sorted().joined(separator: ",")
         }
         calls.withLock { $0.append("\(call) \(who)") }
@@ -56,15 +58,11 @@ final class RecordingReadModels: AlertReadModel, EnterpriseReadModel, Quarantine
 
 @Suite("API scopes, without a database")
 struct ScopeTests {
-    static let keys: [String: Principal] = [
-        "office-key": Principal(name: "financial office", role: .financialOffice),
-        "bank-key": .bank("城市商业银行", scope: [TestUSCC.b, TestUSCC.c]),
-        "ops-key": Principal(name: "ops", role: .operator),
-    ]
+    static let keys = TestKeys.directory(bankScope: [TestUSCC.b, TestUSCC.c])
 
     func withAPI(_ models: RecordingReadModels, _ body: @Sendable (any TestClientProtocol) async throws -> Void) async throws {
         let app = buildApplication(
-            configuration: APIConfiguration(apiKeys: Self.keys), readModels: models.readModels, personalFields: [:], features: FixedFeatures(),
+            configuration: APIConfiguration(), keys: Self.keys, readModels: models.readModels, personalFields: [:], features: FixedFeatures(),
             metrics: PrometheusCollectorRegistry(), logger: Logger(label: "test"))
         try await app.test(.router) { try await body($0) }
     }
@@ -72,7 +70,7 @@ struct ScopeTests {
     @Test func everyReadTakesTheCallersScope() async throws {
         let models = RecordingReadModels()
         try await withAPI(models) { client in
-            for key in ["bank-key", "office-key", "ops-key"] {
+            for key in [TestKeys.bank, TestKeys.office, TestKeys.ops] {
                 for uri in ["/v1/alerts", "/v1/alerts/events", "/v1/tags/leading", "/v1/enterprises/\(TestUSCC.a)", "/v1/quarantine"] {
                     _ = try await client.execute(uri: uri, method: .get, headers: [.authorization: "Bearer \(key)"])
                 }
@@ -89,8 +87,8 @@ struct ScopeTests {
 
     @Test func aBankAsksForAnEnterpriseOutsideItsScopeAsForOneThatDoesNotExist() async throws {
         try await withAPI(RecordingReadModels()) { client in
-            let outside = try await client.execute(uri: "/v1/enterprises/\(TestUSCC.a)", method: .get, headers: [.authorization: "Bearer bank-key"])
-            let unknown = try await client.execute(uri: "/v1/enterprises/\(TestUSCC.a)", method: .get, headers: [.authorization: "Bearer office-key"])
+            let outside = try await client.execute(uri: "/v1/enterprises/\(TestUSCC.a)", method: .get, headers: [.authorization: "Bearer \(TestKeys.bank)"])
+            let unknown = try await client.execute(uri: "/v1/enterprises/\(TestUSCC.a)", method: .get, headers: [.authorization: "Bearer \(TestKeys.office)"])
             #expect(outside.status == .notFound)
             #expect(outside.text == unknown.text)
         }
@@ -98,7 +96,7 @@ struct ScopeTests {
 
     @Test func aStoreThatCannotBeReachedIsA503WithAJSONError() async throws {
         try await withAPI(RecordingReadModels(down: true)) { client in
-            let response = try await client.execute(uri: "/v1/alerts", method: .get, headers: [.authorization: "Bearer office-key"])
+            let response = try await client.execute(uri: "/v1/alerts", method: .get, headers: [.authorization: "Bearer \(TestKeys.office)"])
             #expect(response.status == .serviceUnavailable)
             #expect(response.text == #"{"error":{"code":"unavailable","message":"the database is unavailable; retry later"}}"#)
         }
@@ -122,19 +120,19 @@ struct RateLimitTests {
 
     @Test func aCallerOverItsRateGets429WithRetryAfter() async throws {
         // One request per 1000 s: however slow the machine, the bucket does not refill meanwhile.
-        let configuration = APIConfiguration(apiKeys: ScopeTests.keys, ratePerSecond: 0.001, rateBurst: 2)
+        let configuration = APIConfiguration(ratePerSecond: 0.001, rateBurst: 2)
         let app = buildApplication(
-            configuration: configuration, readModels: RecordingReadModels().readModels, personalFields: [:], features: FixedFeatures(),
+            configuration: configuration, keys: ScopeTests.keys, readModels: RecordingReadModels().readModels, personalFields: [:], features: FixedFeatures(),
             metrics: PrometheusCollectorRegistry(), logger: Logger(label: "test"))
         try await app.test(.router) { client in
-            let bank: HTTPFields = [.authorization: "Bearer bank-key"]
+            let bank: HTTPFields = [.authorization: "Bearer \(TestKeys.bank)"]
             for _ in 0..<2 { #expect(try await client.execute(uri: "/v1/alerts", method: .get, headers: bank).status == .ok) }
             let refused = try await client.execute(uri: "/v1/alerts", method: .get, headers: bank)
             #expect(refused.status == .tooManyRequests)
             let retryAfter = try #require(refused.headers[.retryAfter].flatMap(Int.init))
             #expect((900...1000).contains(retryAfter))
             #expect(refused.text == #"{"error":{"code":"too_many_requests","message":"too many requests from 城市商业银行; retry in \#(retryAfter) s"}}"#)
-            let office = try await client.execute(uri: "/v1/alerts", method: .get, headers: [.authorization: "Bearer office-key"])
+            let office = try await client.execute(uri: "/v1/alerts", method: .get, headers: [.authorization: "Bearer \(TestKeys.office)"])
             #expect(office.status == .ok)
             // Health and metrics are for probes and scrapers: not limited.
             for _ in 0..<5 { #expect(try await client.execute(uri: "/metrics", method: .get).status == .ok) }

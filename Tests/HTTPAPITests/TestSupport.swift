@@ -1,3 +1,4 @@
+import Access
 import CreditWatchCore
 import Foundation
 import HTTPAPI
@@ -45,6 +46,7 @@ let shippedPersonalFields: [String: [String: PersonalData]] = [
 /// Runs `body` with a migrated store on a fresh schema and the API application around it.
 func withTestAPI(
     configuration: APIConfiguration = APIConfiguration(allowAnonymous: true),
+    keys: any KeyDirectory = StaticKeyDirectory([:]),
     features: FixedFeatures = FixedFeatures(),
     storeConfiguration: PostgresStore.Configuration = testStoreConfiguration(),
     migrate: Bool = true,
@@ -57,7 +59,7 @@ func withTestAPI(
     logger.logLevel = .error
     let store = try PostgresStore(configuration: storeConfiguration, catalog: TopicCatalog(topics: []), logger: logger)
     let app = buildApplication(
-        configuration: configuration, readModels: .postgres(store), personalFields: personalFields, features: features, metrics: PrometheusCollectorRegistry(),
+        configuration: configuration, keys: keys, readModels: .postgres(store, access: nil), personalFields: personalFields, features: features, metrics: PrometheusCollectorRegistry(),
         logger: logger, rules: rules, ingest: ingest)
     try await withThrowingTaskGroup(of: Void.self) { group in
         group.addTask { await store.run() }
@@ -175,4 +177,34 @@ extension PostgresStore {
         try await store(records: effects.changes)
         try await commit(effects)
     }
+}
+
+/// Keys of the HTTP tests' callers, held in memory (`StaticKeyDirectory`).
+enum TestKeys {
+    static func key(_ n: Int, _ name: String) -> String {
+        let secret = (name.filter { $0.isLetter } + String(repeating: "0", count: 32)).prefix(32)
+        return "cwk_" + String(format: "%012x", n) + "_" + secret
+    }
+
+    static let office = key(1, "office")
+    static let bank = key(2, "bank")
+    static let ops = key(3, "ops")
+    static let analyst = key(4, "analyst")
+    static let auditor = key(5, "auditor")
+
+    static let cityOffice = Organisation(id: 1, name: "邵阳市金融办", kind: .financialOffice)
+    static let cityBank = Organisation(id: 2, name: "城市商业银行", kind: .bank)
+
+    /// The office (analyst), a bank officer whose portfolio is `bankScope`, an operator and a rule
+    /// author.
+    static func directory(bankScope: Set<String>) -> StaticKeyDirectory {
+        StaticKeyDirectory([
+            APIKey(presented: office)!: Principal(name: "financial office", organisation: cityOffice, role: .officeAnalyst, scope: .city),
+            APIKey(presented: bank)!: Principal(name: "城市商业银行", organisation: cityBank, role: .bankOfficer, scope: .subjects(bankScope)),
+            APIKey(presented: ops)!: Principal(name: "ops", organisation: cityOffice, role: .operator, scope: .city),
+            APIKey(presented: analyst)!: Principal(name: "analyst", organisation: cityOffice, role: .ruleAuthor, scope: .city),
+        ])
+    }
+
+    static func bearer(_ key: String) -> HTTPFields { [.authorization: "Bearer \(key)"] }
 }

@@ -1,3 +1,4 @@
+import Access
 import CreditWatchCore
 import Foundation
 import HTTPAPI
@@ -92,7 +93,8 @@ struct EngineIntegrationTests {
 
         // The same alerts through the API, with the enterprise's profile and features.
         let app = buildApplication(
-            configuration: APIConfiguration(allowAnonymous: true), readModels: .postgres(engine.store), personalFields: engine.daemon.catalog.personalFields,
+            configuration: APIConfiguration(allowAnonymous: true), keys: StaticKeyDirectory([:]),
+            readModels: .postgres(engine.store, access: engine.daemon.access), personalFields: engine.daemon.catalog.personalFields,
             features: EngineFeatures(processor: engine.daemon.processor), metrics: PrometheusCollectorRegistry(),
             logger: Logger(label: "test.api"))
         try await app.test(.router) { client in

@@ -1,3 +1,4 @@
+import Access
 import CreditWatchCore
 import Foundation
 import HTTPAPI
@@ -175,7 +176,8 @@ extension EngineIntegrationTests {
 
         // Through the API: the reload answers 422 with the diagnostics; GET shows the live set.
         let app = buildApplication(
-            configuration: APIConfiguration(allowAnonymous: true), readModels: .postgres(engine.store), personalFields: engine.daemon.catalog.personalFields,
+            configuration: APIConfiguration(allowAnonymous: true), keys: StaticKeyDirectory([:]),
+            readModels: .postgres(engine.store, access: engine.daemon.access), personalFields: engine.daemon.catalog.personalFields,
             features: EngineFeatures(processor: engine.daemon.processor), metrics: PrometheusCollectorRegistry(),
             logger: Logger(label: "test.api"), rules: manager)
         try await app.test(.router) { client in

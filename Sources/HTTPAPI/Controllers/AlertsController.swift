@@ -1,3 +1,4 @@
+import Access
 import CreditWatchCore
 import Hummingbird
 import RuleLanguage
@@ -14,7 +15,7 @@ struct AlertsController: Sendable {
     }
 
     @Sendable func feed(_ request: Request, context: APIRequestContext) async throws -> Response {
-        let scope = try context.requireScope()
+        let scope = try context.requirePrincipal().scope
         let query = try QueryParameters(request, accepted: ["after", "limit", "severity", "category", "industry"])
         let after = try query.cursor("after")
         let limit = try access.limit(query)
@@ -26,7 +27,7 @@ struct AlertsController: Sendable {
     }
 
     @Sendable func events(_ request: Request, context: APIRequestContext) async throws -> Response {
-        let scope = try context.requireScope()
+        let scope = try context.requirePrincipal().scope
         let query = try QueryParameters(request, accepted: ["after", "limit"])
         let after = try query.cursor("after")
         let limit = try access.limit(query)

@@ -1,3 +1,4 @@
+import Access
 import CreditWatchCore
 import Hummingbird
 import PostgresStore
@@ -11,8 +12,7 @@ struct EnterprisesController: Sendable {
     let enterprises: any EnterpriseReadModel
     let features: any EnterpriseFeatureSource
     let rules: (any RuleSetControl)?
-    /// Topic → field → personal data, masked for callers without the right to see it.
-    let personalFields: [String: [String: PersonalData]]
+    let personalData: PersonalDataAccess
     let access: StoreAccess
 
     func addRoutes(to group: some RouterMethods<APIRequestContext>) {
@@ -22,7 +22,7 @@ struct EnterprisesController: Sendable {
 
     @Sendable func profile(_ request: Request, context: APIRequestContext) async throws -> Response {
         let principal = try context.requirePrincipal()
-        let scope = principal.readScope
+        let scope = principal.scope
         _ = try QueryParameters(request, accepted: [])
         let uscc: USCC
         do {
@@ -46,32 +46,14 @@ struct EnterprisesController: Sendable {
         } catch {
             context.logger.warning("enterprise features unavailable", metadata: ["error": "\(String(reflecting: error))"])
         }
-        if !principal.mayReadPersonalData { record.profile.facts = Self.masked(record.profile.facts, personalFields) }
+        if try await !personalData.clear(for: principal, subject: .enterprise(uscc), action: "read_profile", context: context) {
+            record.profile.facts = personalData.masked(record.profile.facts)
+        }
         return try JSONResponse.make(EnterpriseResponse(record: record, features: values))
     }
 
-    /// The facts with every personal field (by the catalog) masked.
-    static func masked(_ facts: [DepartmentFacts], _ personal: [String: [String: PersonalData]]) -> [DepartmentFacts] {
-        facts.map { department in
-            var department = department
-            department.topics = department.topics.map { topic in
-                guard let fields = personal[topic.topic] else { return topic }
-                var topic = topic
-                topic.records = topic.records.map { record in
-                    var record = record
-                    for (field, kind) in fields {
-                        if case .string(let text)? = record.fields[field] { record.fields[field] = .string(kind.mask(text)) }
-                    }
-                    return record
-                }
-                return topic
-            }
-            return department
-        }
-    }
-
     @Sendable func tagMembers(_ request: Request, context: APIRequestContext) async throws -> Response {
-        let scope = try context.requireScope()
+        let scope = try context.requirePrincipal().scope
         let query = try QueryParameters(request, accepted: ["after", "limit"])
         let tag = context.parameters.get("tag") ?? ""
         guard !tag.isEmpty, tag.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }) else {

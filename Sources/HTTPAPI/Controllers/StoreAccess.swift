@@ -28,8 +28,3 @@ struct StoreAccess: Sendable {
         try query.limit("limit", defaultValue: defaultPageSize, maximum: maximumPageSize)
     }
 }
-
-extension APIRequestContext {
-    /// What the caller may read (see `Scope`).
-    func requireScope() throws(APIError) -> Scope { try requirePrincipal().readScope }
-}

@@ -1,0 +1,59 @@
+import Access
+import Hummingbird
+
+/// Who may call each route under `/v1`: the one table of authorisation, checked by
+/// `AuthorisationMiddleware` before any handler runs. A route without a rule is refused to
+/// everyone (and logged), so a new route cannot ship open by mistake; a test checks that every
+/// route of the router has a rule.
+enum AccessRules {
+    enum Rule: Sendable, Hashable {
+        /// Any authenticated caller.
+        case anyCaller
+        case permission(Permission)
+    }
+
+    /// `METHOD /path` (the router's pattern) → rule.
+    static let table: [String: Rule] = [
+        "GET /v1/alerts": .permission(.readAlerts),
+        "GET /v1/alerts/events": .permission(.readAlerts),
+        "GET /v1/enterprises/{uscc}": .permission(.readEnterprises),
+        "GET /v1/tags/{tag}": .permission(.readEnterprises),
+        "GET /v1/quarantine": .permission(.readQuarantine),
+        "GET /v1/rules": .permission(.readRules),
+        "POST /v1/rules/reload": .permission(.reloadRules),
+        "GET /v1/me": .anyCaller,
+        "GET /v1/admin/organisations": .permission(.manageAccess),
+        "POST /v1/admin/organisations": .permission(.manageAccess),
+        "GET /v1/admin/keys": .permission(.manageOwnKeys),
+        "POST /v1/admin/keys": .permission(.manageOwnKeys),
+        "DELETE /v1/admin/keys/{id}": .permission(.manageOwnKeys),
+        "GET /v1/portfolio": .permission(.managePortfolio),
+        "POST /v1/portfolio": .permission(.managePortfolio),
+        "PUT /v1/portfolio": .permission(.managePortfolio),
+        "DELETE /v1/portfolio/{uscc}": .permission(.managePortfolio),
+        "GET /v1/audit": .permission(.readAudit),
+        "POST /v1/queries": .permission(.query),
+    ]
+}
+
+/// Applies `AccessRules` to the authenticated caller (after `AuthenticationMiddleware`).
+struct AuthorisationMiddleware: RouterMiddleware {
+    func handle(
+        _ request: Request, context: APIRequestContext, next: (Request, APIRequestContext) async throws -> Response
+    ) async throws -> Response {
+        let principal = try context.requirePrincipal()
+        let route = "\(request.method) \(context.endpointPath ?? request.uri.path)"
+        switch AccessRules.table[route] {
+        case .anyCaller?:
+            break
+        case .permission(let permission)?:
+            guard principal.may(permission) else {
+                throw APIError(.forbidden, "role \(principal.role.rawValue) does not have the right '\(permission.rawValue)'")
+            }
+        case nil:
+            context.logger.error("route without an access rule refused", metadata: ["route": "\(route)"])
+            throw APIError(.forbidden, "this route has no access rule yet")
+        }
+        return try await next(request, context)
+    }
+}

@@ -1,0 +1,87 @@
+import Access
+import Foundation
+import CreditWatchCore
+import Hummingbird
+import RuleLanguage
+
+/// `GET /v1/audit?subject=&actor=&organisation=&action=&after=&limit=`: the audit log, for
+/// auditors. Subjects' ID numbers are masked unless the auditor holds the personal-data right.
+struct AuditController: Sendable {
+    let administration: (any AccessAdministration)?
+    let access: StoreAccess
+
+    func addRoutes(to group: some RouterMethods<APIRequestContext>) {
+        group.get("audit", use: search)
+    }
+
+    struct Row: Encodable {
+        let id: Int64
+        let at: String
+        let actor: String
+        let organisation: String
+        let role: String
+        let keyId: String?
+        let action: String
+        let outcome: String
+        let reason: String?
+        let purpose: String?
+        let authorisation: JSONValue?
+        let subjectKind: String?
+        let subjectId: String?
+        let returned: JSONValue?
+        let remoteAddress: String?
+
+        enum CodingKeys: String, CodingKey {
+            case id, at, actor, organisation, role, keyId, action, outcome, reason, purpose, authorisation, subjectKind, subjectId
+            case returned, remoteAddress
+        }
+
+        func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(id, forKey: .id)
+            try c.encode(at, forKey: .at)
+            try c.encode(actor, forKey: .actor)
+            try c.encode(organisation, forKey: .organisation)
+            try c.encode(role, forKey: .role)
+            try c.encode(keyId, forKey: .keyId)
+            try c.encode(action, forKey: .action)
+            try c.encode(outcome, forKey: .outcome)
+            try c.encode(reason, forKey: .reason)
+            try c.encode(purpose, forKey: .purpose)
+            try c.encode(authorisation, forKey: .authorisation)
+            try c.encode(subjectKind, forKey: .subjectKind)
+            try c.encode(subjectId, forKey: .subjectId)
+            try c.encode(returned, forKey: .returned)
+            try c.encode(remoteAddress, forKey: .remoteAddress)
+        }
+    }
+
+    @Sendable func search(_ request: Request, context: APIRequestContext) async throws -> Response {
+        let principal = try context.requirePrincipal()
+        guard let store = administration else { throw APIError(.notFound, "this server has no access store") }
+        let query = try QueryParameters(request, accepted: ["subject", "actor", "organisation", "action", "after", "limit"])
+        let filter = AuditFilter(
+            subjectID: try query.single("subject"), actor: try query.single("actor"), organisation: try query.single("organisation"),
+            action: try query.single("action"))
+        let after = try query.cursor("after")
+        let limit = try access.limit(query)
+        let page = try await access { try await store.audit(filter, after: after, limit: limit) }
+        let clear = principal.mayReadPersonalData
+        let rows = page.records.map { record in
+            let e = record.entry
+            let subject = e.subjectKind == "person" && !clear ? e.subjectID.map(PersonalData.idNumber.mask) : e.subjectID
+            return Row(
+                id: record.id, at: record.at, actor: e.actor, organisation: e.organisation, role: e.role, keyId: e.keyID, action: e.action,
+                outcome: e.outcome.rawValue, reason: e.reason, purpose: e.purpose, authorisation: e.authorisation.flatMap(JSONValue.parse),
+                subjectKind: e.subjectKind, subjectId: subject, returned: e.returned.flatMap(JSONValue.parse), remoteAddress: e.remoteAddress)
+        }
+        let cursor = (page.records.last?.id ?? after).map(String.init)
+        return try JSONResponse.make(Page(items: rows, nextCursor: cursor, hasMore: page.hasMore))
+    }
+}
+
+extension JSONValue {
+    static func parse(_ text: String) -> JSONValue? {
+        try? JSONDecoder().decode(JSONValue.self, from: Data(text.utf8))
+    }
+}

@@ -1,0 +1,79 @@
+import Logging
+import PostgresNIO
+
+extension PostgresStore.Configuration {
+    /// A connection pool to this database, its `search_path` set to the schema: every subsystem's
+    /// adapter (the credit store, access, …) makes its own from the one configuration.
+    public func makeClient(logger: Logger, maximumConnections: Int? = nil) throws(PostgresStoreError) -> PostgresClient {
+        if let schema, !PostgresStore.isPlainIdentifier(schema) {
+            throw PostgresStoreError(.invalidConfiguration, "schema name must match [a-z_][a-z0-9_]*, got '\(schema)'")
+        }
+        var pg = PostgresClient.Configuration(
+            host: host, port: port, username: username, password: password, database: database, tls: .disable)
+        pg.options.maximumConnections = maximumConnections ?? self.maximumConnections
+        if let schema { pg.options.additionalStartupParameters = [("search_path", schema)] }
+        return PostgresClient(configuration: pg, backgroundLogger: logger)
+    }
+}
+
+/// Applies a subsystem's migrations: those not applied yet, in version order, each in its own
+/// transaction together with its row in the subsystem's ledger table, under an advisory lock
+/// (several daemon instances may start at once). Each subsystem keeps its own ledger, so that
+/// its schema history is its own.
+public struct SchemaMigrator: Sendable {
+    let client: PostgresClient
+    let schema: String?
+    let logger: Logger
+
+    public init(client: PostgresClient, schema: String?, logger: Logger) {
+        self.client = client
+        self.schema = schema
+        self.logger = logger
+    }
+
+    /// Returns the versions it applied: none when the schema is up to date.
+    @discardableResult
+    public func apply(_ migrations: [Migration], ledger: String) async throws -> [Int] {
+        precondition(PostgresStore.isPlainIdentifier(ledger), "ledger table name")
+        let logger = self.logger
+        if let schema {
+            // Validated by makeClient: a plain identifier. Instances starting together would race
+            // on pg_namespace (IF NOT EXISTS checks before it inserts): one creates it, the others wait.
+            try await client.withTransaction(logger: logger) { connection in
+                try await connection.query("SELECT pg_advisory_xact_lock(hashtext(\("creditwatch.schema." + schema)))", logger: logger)
+                try await connection.query("CREATE SCHEMA IF NOT EXISTS \(unescaped: schema)", logger: logger)
+            }
+        }
+        var applied: [Int] = []
+        for migration in migrations.sorted(by: { $0.version < $1.version }) {
+            let didApply = try await client.withTransaction(logger: logger) { connection in
+                try await connection.query(PostgresStore.lockQuery("migrations"), logger: logger)
+                try await connection.query(
+                    """
+                    CREATE TABLE IF NOT EXISTS \(unescaped: ledger) (
+                        version integer PRIMARY KEY,
+                        name text NOT NULL,
+                        applied_at timestamptz NOT NULL DEFAULT now()
+                    )
+                    """, logger: logger)
+                let rows = try await connection.query(
+                    "SELECT 1 FROM \(unescaped: ledger) WHERE version = \(migration.version)", logger: logger
+                ).collect()
+                guard rows.isEmpty else { return false }
+                for statement in migration.statements {
+                    try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+                }
+                try await connection.query(
+                    "INSERT INTO \(unescaped: ledger) (version, name) VALUES (\(migration.version), \(migration.name))",
+                    logger: logger)
+                return true
+            }
+            if didApply {
+                logger.info(
+                    "applied migration", metadata: ["ledger": "\(ledger)", "version": "\(migration.version)", "name": "\(migration.name)"])
+                applied.append(migration.version)
+            }
+        }
+        return applied
+    }
+}
