@@ -40,6 +40,12 @@ let package = Package(
             dependencies: ["CreditWatchCore", "RuleLanguage", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strict),
 
+        // Pure: the alert desk (acknowledge, assign, comment, resolve, reopen) and its store port.
+        .target(name: "AlertDesk", swiftSettings: strict),
+
+        // Pure: webhook signatures, the retry schedule.
+        .target(name: "Webhooks", dependencies: [.product(name: "Crypto", package: "swift-crypto")], swiftSettings: strict),
+
         // C shims: librdkafka 2.8.0 linked statically via ops-built pkg-config file; hiredis from Debian.
         .systemLibrary(name: "CRdKafka", pkgConfig: "creditwatch-rdkafka"),
         .systemLibrary(name: "CHiredis", pkgConfig: "hiredis"),
@@ -81,9 +87,28 @@ let package = Package(
             ],
             swiftSettings: strict),
         .target(
+            name: "AlertDeskStore",
+            dependencies: [
+                "AlertDesk", "PostgresStore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict),
+        // Webhooks on PostgreSQL and their delivery (a Service).
+        .target(
+            name: "WebhookDelivery",
+            dependencies: [
+                "Webhooks", "Access", "PostgresStore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict),
+        .target(
             name: "HTTPAPI",
             dependencies: [
-                "Access", "CreditWatchCore", "PostgresStore", "RuleLanguage",
+                "Access", "AlertDesk", "Webhooks", "WebhookDelivery", "CreditWatchCore", "PostgresStore", "RuleLanguage",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -94,7 +119,7 @@ let package = Package(
             name: "creditwatch",
             dependencies: [
                 "CreditWatchCore", "RuleLanguage", "KafkaIngest", "RedisFeatures", "PostgresStore",
-                "Access", "AccessStore", "HTTPAPI", "Simulator",
+                "Access", "AccessStore", "AlertDesk", "AlertDeskStore", "WebhookDelivery", "HTTPAPI", "Simulator",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -106,6 +131,8 @@ let package = Package(
 
         .testTarget(name: "RuleLanguageTests", dependencies: ["RuleLanguage"], swiftSettings: strict),
         .testTarget(name: "CreditWatchCoreTests", dependencies: ["CreditWatchCore"], swiftSettings: strict),
+        .testTarget(name: "WebhooksTests", dependencies: ["Webhooks"], swiftSettings: strict),
+        .testTarget(name: "AlertDeskTests", dependencies: ["AlertDesk"], swiftSettings: strict),
         .testTarget(name: "AccessTests", dependencies: ["Access", "CreditWatchCore"], swiftSettings: strict),
         .testTarget(name: "SimulatorTests", dependencies: ["Simulator"], swiftSettings: strict),
         .testTarget(
@@ -118,7 +145,7 @@ let package = Package(
         .testTarget(
             name: "HTTPAPITests",
             dependencies: [
-                "HTTPAPI", "Access", "AccessStore", "PostgresStore", "CreditWatchCore", "RuleLanguage",
+                "HTTPAPI", "Access", "AccessStore", "AlertDesk", "AlertDeskStore", "Webhooks", "WebhookDelivery", "PostgresStore", "CreditWatchCore", "RuleLanguage",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),

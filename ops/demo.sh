@@ -49,6 +49,35 @@ daemon_stop() {
     rm -f "$DAEMON_PID"
 }
 
+# demo_keys: one named key per role in the demo organisations (a new set at every start; the old
+# ones stay valid until revoked: creditwatch keys list / revoke).
+declare -A DEMO_KEYS
+demo_keys() {
+    log "creating the demo keys (one per role)"
+    local enterprise_uscc
+    enterprise_uscc="$(python3 - <<'PY'
+first = "91430500MA4DEMO01"
+alphabet = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+weights = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28]
+check = (31 - sum(alphabet.index(c) * w for c, w in zip(first, weights)) % 31) % 31
+print(first + alphabet[check])
+PY
+)"
+    local spec org kind role extra
+    for spec in "邵阳市金融办|financial_office|office_analyst|" "邵阳市金融办|financial_office|office_admin|" \
+        "邵阳市金融办|financial_office|rule_author|" "邵阳市金融办|financial_office|operator|" "邵阳市金融办|financial_office|auditor|" \
+        "城市商业银行|bank|bank_officer|" "城市商业银行|bank|bank_admin|" \
+        "邵阳示范企业|enterprise|enterprise_user|--uscc $enterprise_uscc"; do
+        IFS='|' read -r org kind role extra <<<"$spec"
+        # shellcheck disable=SC2086
+        DEMO_KEYS[$role]="$("$BIN" keys create --quiet --organisation "$org" --kind "$kind" --user "demo-$role" \
+            --role "$role" --label demo $extra)"
+    done
+    mkdir -p "$STATE"
+    for role in "${!DEMO_KEYS[@]}"; do echo "$role ${DEMO_KEYS[$role]}"; done | sort >"$STATE/demo-keys.txt"
+    chmod 600 "$STATE/demo-keys.txt"
+}
+
 demo_start() {
     bash "$CW_OPS_DIR/install.sh"
     bash "$CW_OPS_DIR/servers.sh" start
@@ -75,11 +104,11 @@ demo_start() {
     log "creditwatch topics create --partitions 4 (prefix $CREDITWATCH_KAFKA_TOPIC_PREFIX)"
     "$BIN" topics create --partitions 4
 
+    demo_keys
+
     log "starting: creditwatch run (log $DAEMON_LOG)"
     mkdir -p "$STATE/run" "$STATE/log"
-    # Development mode: the demo's API answers without API keys (production configures
-    # http.api_keys; see ops/creditwatch.example.yaml).
-    CREDITWATCH_HTTP_ALLOW_ANONYMOUS=1 nohup setsid "$BIN" run </dev/null >>"$DAEMON_LOG" 2>&1 &
+    nohup setsid "$BIN" run </dev/null >>"$DAEMON_LOG" 2>&1 &
     echo $! >"$DAEMON_PID"
     if ! wait_for 60 daemon http_ok /health; then
         tail -n 30 "$DAEMON_LOG" >&2 || true
@@ -91,20 +120,31 @@ demo_start() {
     log "creditwatch simulate $* (feeding the synthetic city into Kafka)"
     "$BIN" simulate --partitions 0 "$@"
 
+    local office="Authorization: Bearer ${DEMO_KEYS[office_analyst]}"
+    local bank="Authorization: Bearer ${DEMO_KEYS[bank_officer]}"
     cat <<EOF
 
 CreditWatch demo is running.
-  API:        $URL/v1/alerts   (development mode: no API key needed)
+  API:        $URL/v1/   (every /v1 route needs a key: Authorization: Bearer <key>)
   Daemon log: $DAEMON_LOG   (pid file $DAEMON_PID)
+
+Demo keys, one per role (stored hashed; also in $STATE/demo-keys.txt):
+$(for role in "${!DEMO_KEYS[@]}"; do printf '  %-16s %s\n' "$role" "${DEMO_KEYS[$role]}"; done | sort)
 
 Try:
   curl -s $URL/health
-  curl -s '$URL/v1/alerts?limit=20'
-  curl -s '$URL/v1/alerts?severity=high,critical&category=tax'
-  curl -s $URL/v1/enterprises/<a USCC of the planted stories above>   (score, tags, facts, alerts)
-  curl -s '$URL/v1/alerts/events?limit=20'      (raised / withdrawn / reactivated)
-  curl -s $URL/v1/tags/leading                  (the quality-enterprise library)
-  curl -s $URL/v1/rules                         (the live rule set; edit rules/*.cwr to reload it)
+  curl -s -H '$office' '$URL/v1/alerts?limit=20'
+  curl -s -H '$office' '$URL/v1/alerts?severity=high,critical&category=tax'
+  curl -s -H '$office' $URL/v1/enterprises/<a USCC of the planted stories above>   (score, tags, facts, alerts)
+  curl -s -H '$office' '$URL/v1/alerts/events?limit=20'      (raised / withdrawn / reactivated)
+  curl -s -H '$office' $URL/v1/tags/leading                  (the quality-enterprise library)
+  curl -s -H '$office' $URL/v1/rules                         (the live rule set; edit rules/*.cwr to reload it)
+  curl -s -H '$office' -X POST $URL/v1/queries -d '{"subject":"<a USCC>","purpose":"行政监管"}'
+                                                   (one-click query, audited; a person needs "authorisation")
+  curl -s -H '$bank' -X POST $URL/v1/portfolio -H 'Content-Type: text/csv' --data-binary \$'uscc\n<a USCC>\n'
+                                                   (the bank's watchlist is its scope)
+  curl -s -H '$bank' '$URL/v1/alerts'           (the bank sees its portfolio only)
+  curl -s -H 'Authorization: Bearer ${DEMO_KEYS[auditor]}' $URL/v1/audit   (who queried whom)
   curl -s $URL/metrics
 
 Rules:  $BIN rules test

@@ -60,10 +60,6 @@ public struct QueryAuthorisation: Sendable, Hashable, Codable {
         self.validUntil = validUntil
     }
 
-    enum CodingKeys: String, CodingKey {
-        case reference, scope, validFrom = "valid_from", validUntil = "valid_until"
-    }
-
     /// Why the authorisation does not cover a query made on `day`; nil when it does.
     public func problem(on day: Day) -> String? {
         if reference.trimmingCharacters(in: .whitespaces).isEmpty { return "authorisation.reference is empty" }

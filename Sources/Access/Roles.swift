@@ -37,6 +37,8 @@ public enum Permission: String, Sendable, Hashable, Codable, CaseIterable {
     case managePortfolio = "manage_portfolio"
     /// The alert desk: acknowledge, assign, comment, resolve, reopen.
     case workAlerts = "work_alerts"
+    /// The organisation's webhooks.
+    case manageWebhooks = "manage_webhooks"
 }
 
 /// The platform's roles. A user has one; a role belongs to certain kinds of organisation.
@@ -64,12 +66,12 @@ public enum Role: String, Sendable, Hashable, Codable, CaseIterable {
     public var permissions: Set<Permission> {
         switch self {
         case .officeAnalyst: [.readAlerts, .readEnterprises, .readRules, .query, .workAlerts]
-        case .officeAdmin: [.readAlerts, .readEnterprises, .readRules, .query, .workAlerts, .manageAccess, .manageOwnKeys]
+        case .officeAdmin: [.readAlerts, .readEnterprises, .readRules, .query, .workAlerts, .manageAccess, .manageOwnKeys, .manageWebhooks]
         case .ruleAuthor: [.readAlerts, .readEnterprises, .readRules, .reloadRules, .readQuarantine]
         case .operator: [.readAlerts, .readEnterprises, .readRules, .reloadRules, .readQuarantine]
         case .auditor: [.readRules, .readAudit]
         case .bankOfficer: [.readAlerts, .readEnterprises, .readRules, .query, .managePortfolio]
-        case .bankAdmin: [.readAlerts, .readEnterprises, .readRules, .query, .managePortfolio, .manageOwnKeys]
+        case .bankAdmin: [.readAlerts, .readEnterprises, .readRules, .query, .managePortfolio, .manageOwnKeys, .manageWebhooks]
         case .enterpriseUser: [.readAlerts, .readEnterprises, .readRules]
         }
     }

@@ -9,22 +9,20 @@ import ServiceLifecycle
 /// log, with its own migrations (ledger `access_migrations`) and its own connection pool. A
 /// `Service`: its pool works only while `run()` runs.
 public final class AccessStore: Sendable, Service {
-    let client: PostgresClient
-    let schema: String?
+    let database: SubsystemDatabase
     let logger: Logger
+    var client: PostgresClient { database.client }
 
     public init(configuration: PostgresStore.Configuration, logger: Logger) throws {
-        self.client = try configuration.makeClient(logger: logger, maximumConnections: 4)
-        self.schema = configuration.schema
+        self.database = try SubsystemDatabase(
+            configuration: configuration, connections: 4, migrations: AccessMigrations.all, ledger: "access_migrations", logger: logger)
         self.logger = logger
     }
 
-    public func run() async { await client.run() }
+    public func run() async { await database.run() }
 
     @discardableResult
-    public func migrate() async throws -> [Int] {
-        try await SchemaMigrator(client: client, schema: schema, logger: logger).apply(AccessMigrations.all, ledger: "access_migrations")
-    }
+    public func migrate() async throws -> [Int] { try await database.migrate() }
 
     static let timestamp = "YYYY-MM-DD\"T\"HH24:MI:SS\"Z\""
 
@@ -268,6 +266,18 @@ public final class AccessStore: Sendable, Service {
         let hasMore = records.count > limit
         if hasMore { records.removeLast() }
         return (records, hasMore)
+    }
+}
+
+extension AccessStore {
+    /// An organisation's current scope (webhooks, streams); nil when there is no such organisation.
+    public func scope(ofOrganisation id: Int64) async throws -> Scope? {
+        guard let organisation = try await organisation(id: id) else { return nil }
+        guard organisation.kind == .bank else { return Principal.scope(of: organisation, portfolio: []) }
+        let rows = try await client.query("SELECT uscc FROM portfolio WHERE organisation_id = \(id)", logger: logger)
+        var portfolio: Set<String> = []
+        for try await uscc in rows.decode(String.self) { portfolio.insert(uscc) }
+        return Principal.scope(of: organisation, portfolio: portfolio)
     }
 }
 

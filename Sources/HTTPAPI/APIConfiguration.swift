@@ -21,6 +21,12 @@ public struct APIConfiguration: Sendable {
     /// `rateBurst`; beyond, 429 with `Retry-After`. 0: no limit. Default 50/s, bursts of 100.
     public var ratePerSecond: Double
     public var rateBurst: Int
+    /// How often an alert stream looks for new events (default 1 s), how long it may stay silent
+    /// before a keep-alive comment (15 s), and how long one stream lasts before the client must
+    /// reconnect (10 min: the key and scope are checked again then).
+    public var streamPoll: Duration = .seconds(1)
+    public var streamHeartbeat: Duration = .seconds(15)
+    public var streamLifetime: Duration = .seconds(600)
 
     public init(
         host: String = "127.0.0.1", port: Int = 18080, allowAnonymous: Bool = false, storeTimeout: Duration = .seconds(5),

@@ -21,6 +21,8 @@ public struct APIError: Error, Sendable, Hashable, HTTPResponseError {
         /// The body's media type is not one the route reads.
         case unsupportedMediaType = "unsupported_media_type"
         case unavailable
+        /// The resource's current state does not allow the request (`current` holds that state).
+        case conflict
         /// The caller's rate limit is spent; `Retry-After` says when to come back.
         case tooManyRequests = "too_many_requests"
         case internalError = "internal_error"
@@ -37,6 +39,7 @@ public struct APIError: Error, Sendable, Hashable, HTTPResponseError {
             case .unsupportedMediaType: .unsupportedMediaType
             case .unavailable: .serviceUnavailable
             case .tooManyRequests: .tooManyRequests
+            case .conflict: .conflict
             case .internalError: .internalServerError
             }
         }
@@ -62,7 +65,14 @@ public struct APIError: Error, Sendable, Hashable, HTTPResponseError {
         }
     }
 
-    public init(_ code: Code, _ message: String, parameter: String? = nil, retryAfter: Int? = nil, problems: [Problem] = []) {
+    /// The state a `conflict` met, e.g. `{"status": "resolved", "version": "3"}`.
+    public let current: [String: String]?
+
+    public init(
+        _ code: Code, _ message: String, parameter: String? = nil, retryAfter: Int? = nil, problems: [Problem] = [],
+        current: [String: String]? = nil
+    ) {
+        self.current = current
         self.code = code
         self.message = message
         self.parameter = parameter
@@ -77,7 +87,9 @@ public struct APIError: Error, Sendable, Hashable, HTTPResponseError {
         if code == .unauthorized { headers[.wwwAuthenticate] = "Bearer" }
         if let retryAfter { headers[.retryAfter] = String(retryAfter) }
         return try JSONResponse.make(
-            Body(error: .init(code: code.rawValue, message: message, parameter: parameter, problems: problems.isEmpty ? nil : problems)),
+            Body(
+                error: .init(
+                    code: code.rawValue, message: message, parameter: parameter, problems: problems.isEmpty ? nil : problems, current: current)),
             status: status, headers: headers)
     }
 
@@ -87,6 +99,7 @@ public struct APIError: Error, Sendable, Hashable, HTTPResponseError {
             let message: String
             let parameter: String?
             let problems: [Problem]?
+            let current: [String: String]?
         }
         let error: Detail
     }

@@ -16,6 +16,7 @@ enum AccessRules {
     static let table: [String: Rule] = [
         "GET /v1/alerts": .permission(.readAlerts),
         "GET /v1/alerts/events": .permission(.readAlerts),
+        "GET /v1/alerts/stream": .permission(.readAlerts),
         "GET /v1/enterprises/{uscc}": .permission(.readEnterprises),
         "GET /v1/tags/{tag}": .permission(.readEnterprises),
         "GET /v1/quarantine": .permission(.readQuarantine),
@@ -33,6 +34,14 @@ enum AccessRules {
         "DELETE /v1/portfolio/{uscc}": .permission(.managePortfolio),
         "GET /v1/audit": .permission(.readAudit),
         "POST /v1/queries": .permission(.query),
+        "GET /v1/desk/alerts/{id}": .permission(.workAlerts),
+        "POST /v1/desk/alerts/{id}/actions": .permission(.workAlerts),
+        "GET /v1/desk/stats": .permission(.workAlerts),
+        "GET /v1/webhooks": .permission(.manageWebhooks),
+        "POST /v1/webhooks": .permission(.manageWebhooks),
+        "DELETE /v1/webhooks/{id}": .permission(.manageWebhooks),
+        "POST /v1/webhooks/{id}/enable": .permission(.manageWebhooks),
+        "GET /v1/webhooks/{id}/deliveries": .permission(.manageWebhooks),
     ]
 }
 

@@ -87,22 +87,25 @@ public struct RuleSetStatus: Codable, Sendable, Hashable {
 ///
 /// Routes (all responses JSON, errors as `{"error":{"code","message","parameter"?}}`):
 /// - `GET /health`, `GET /metrics` (`OperationsController`);
-/// - `GET /v1/alerts`, `GET /v1/alerts/events` (`AlertsController`);
+/// - `GET /v1/alerts`, `GET /v1/alerts/events` (`AlertsController`), `GET /v1/alerts/stream`
+///   (`AlertStreamController`, server-sent events);
 /// - `GET /v1/enterprises/{uscc}`, `GET /v1/tags/{tag}` (`EnterprisesController`);
 /// - `GET /v1/quarantine` (`QuarantineController`);
 /// - `GET /v1/rules`, `POST /v1/rules/reload` (`RulesController`);
 /// - `GET /v1/me`, `/v1/admin/organisations`, `/v1/admin/keys` (`AccessController`);
 /// - `/v1/portfolio` (`PortfolioController`), `GET /v1/audit` (`AuditController`);
-/// - `POST /v1/queries` (`QueryController`).
+/// - `POST /v1/queries` (`QueryController`);
+/// - `/v1/desk/alerts/{id}`, `/v1/desk/alerts/{id}/actions`, `/v1/desk/stats` (`DeskController`);
+/// - `/v1/webhooks` (`WebhooksController`).
 ///
 /// `/v1` requires an API key (`Authorization: Bearer <key>`, resolved by `keys` at every request)
 /// unless `allowAnonymous` is set (loopback only); every route asks for a `Permission` and every
 /// read takes the caller's `Scope`.
 ///
-/// `personalFields` (`TopicCatalog.personalFields`) are masked for every caller without the right
+/// `personalFields` (`PersonalFields(catalog)`) are masked for every caller without the right
 /// to see personal data.
 public func buildApplication(
-    configuration: APIConfiguration, keys: any KeyDirectory, readModels: ReadModels, personalFields: [String: [String: PersonalData]],
+    configuration: APIConfiguration, keys: any KeyDirectory, readModels: ReadModels, personalFields: PersonalFields,
     features: any EnterpriseFeatureSource,
     metrics: PrometheusCollectorRegistry, logger: Logger, rules: (any RuleSetControl)? = nil,
     ingest: IngestHealth? = nil, today: @escaping @Sendable () -> Day = { Day.today() }
@@ -117,7 +120,7 @@ public func buildApplication(
 
 /// The API's router (see `buildApplication`); its `routes` are what `AccessRules` must cover.
 public func buildRouter(
-    configuration: APIConfiguration, keys: any KeyDirectory, readModels: ReadModels, personalFields: [String: [String: PersonalData]],
+    configuration: APIConfiguration, keys: any KeyDirectory, readModels: ReadModels, personalFields: PersonalFields,
     features: any EnterpriseFeatureSource, metrics: PrometheusCollectorRegistry, rules: (any RuleSetControl)? = nil,
     ingest: IngestHealth? = nil, today: @escaping @Sendable () -> Day = { Day.today() }
 ) -> Router<APIRequestContext> {
@@ -135,6 +138,10 @@ public func buildRouter(
     }
     v1.add(middleware: AuthorisationMiddleware())
     AlertsController(alerts: readModels.alerts, access: access).addRoutes(to: v1)
+    AlertStreamController(
+        alerts: readModels.alerts, access: access, poll: configuration.streamPoll, heartbeat: configuration.streamHeartbeat,
+        lifetime: configuration.streamLifetime
+    ).addRoutes(to: v1)
     let personalData = PersonalDataAccess(fields: personalFields, audit: readModels.access, access: access)
     EnterprisesController(
         enterprises: readModels.enterprises, features: features, rules: rules, personalData: personalData, access: access
@@ -144,6 +151,8 @@ public func buildRouter(
     AccessController(administration: readModels.access, access: access).addRoutes(to: v1)
     PortfolioController(administration: readModels.access, access: access).addRoutes(to: v1)
     AuditController(administration: readModels.access, access: access).addRoutes(to: v1)
+    WebhooksController(webhooks: readModels.webhooks, access: access).addRoutes(to: v1)
+    DeskController(alerts: readModels.alerts, desk: readModels.desk, audit: readModels.access, access: access).addRoutes(to: v1)
     QueryController(
         enterprises: readModels.enterprises, subjects: readModels.subjects, administration: readModels.access, personalData: personalData,
         access: access, today: today

@@ -1,4 +1,6 @@
 import Access
+import AlertDesk
+import WebhookDelivery
 import CreditWatchCore
 import PostgresStore
 import RuleLanguage
@@ -7,6 +9,8 @@ import RuleLanguage
 public protocol AlertReadModel: Sendable {
     /// Alerts with `id > after`, in id order, at most `limit`; nil filters match everything.
     func alerts(_ filter: AlertFilter, after: Int64?, limit: Int, scope: Scope) async throws -> AlertPage
+    /// One alert; nil when there is none with that id in `scope`.
+    func alert(_ id: Int64, scope: Scope) async throws -> Alert?
     /// Alert state changes with `id > after`, in id order, at most `limit`.
     func alertEvents(after: Int64?, limit: Int, scope: Scope) async throws -> AlertEventPage
 }
@@ -58,6 +62,10 @@ public struct ReadModels: Sendable {
     /// Organisations, keys, portfolios and the audit log; nil: a server without them (tests of
     /// HTTP behaviour), whose access routes answer 404 and which serves personal data masked only.
     public var access: (any AccessAdministration)?
+    /// Webhook subscriptions and their delivery log; nil: no webhooks.
+    public var webhooks: WebhookStore?
+    /// The alert desk; nil: no desk.
+    public var desk: (any AlertDeskPort)?
     /// Persons and history for the one-click query; nil: no queries.
     public var subjects: (any SubjectReadModel)?
     /// Answers when the store of record answers (`/health`).
@@ -69,7 +77,8 @@ public struct ReadModels: Sendable {
 
     public init(
         alerts: any AlertReadModel, enterprises: any EnterpriseReadModel, quarantine: any QuarantineReadModel,
-        access: (any AccessAdministration)? = nil, subjects: (any SubjectReadModel)? = nil, ping: @escaping @Sendable () async throws -> Void, isUnavailable: @escaping @Sendable (any Error) -> Bool = { _ in false },
+        access: (any AccessAdministration)? = nil, subjects: (any SubjectReadModel)? = nil, desk: (any AlertDeskPort)? = nil,
+        webhooks: WebhookStore? = nil, ping: @escaping @Sendable () async throws -> Void, isUnavailable: @escaping @Sendable (any Error) -> Bool = { _ in false },
         maximumPageSize: Int = 500
     ) {
         self.alerts = alerts
@@ -77,15 +86,19 @@ public struct ReadModels: Sendable {
         self.quarantine = quarantine
         self.access = access
         self.subjects = subjects
+        self.desk = desk
+        self.webhooks = webhooks
         self.ping = ping
         self.isUnavailable = isUnavailable
         self.maximumPageSize = maximumPageSize
     }
 
     /// The store of record's read models, and the access layer's.
-    public static func postgres(_ store: PostgresStore, access: (any AccessAdministration)?) -> ReadModels {
+    public static func postgres(
+        _ store: PostgresStore, access: (any AccessAdministration)?, desk: (any AlertDeskPort)? = nil, webhooks: WebhookStore? = nil
+    ) -> ReadModels {
         ReadModels(
-            alerts: store, enterprises: store, quarantine: store, access: access, subjects: store, ping: { try await store.ping() },
+            alerts: store, enterprises: store, quarantine: store, access: access, subjects: store, desk: desk, webhooks: webhooks, ping: { try await store.ping() },
             isUnavailable: PostgresStore.isUnavailable, maximumPageSize: PostgresStore.maximumPageSize)
     }
 }
@@ -95,6 +108,10 @@ extension PostgresStore: AlertReadModel, EnterpriseReadModel, QuarantineReadMode
         try await alerts(
             after: after, limit: limit, severities: filter.severities, categories: filter.categories, division: filter.division,
             subjectIDs: scope.subjectIDs, district: scope.district)
+    }
+
+    public func alert(_ id: Int64, scope: Scope) async throws -> Alert? {
+        try await alert(id: id, subjectIDs: scope.subjectIDs, district: scope.district)
     }
 
     public func alertEvents(after: Int64?, limit: Int, scope: Scope) async throws -> AlertEventPage {

@@ -38,6 +38,19 @@ extension PostgresStore {
         return AlertPage(alerts: alerts, nextCursor: alerts.last?.id ?? after, hasMore: hasMore)
     }
 
+    /// One alert, if it exists within the subjects and district given (nil: any).
+    public func alert(id: Int64, subjectIDs: Set<String>? = nil, district: String? = nil) async throws -> Alert? {
+        let subjects = subjectIDs.map { $0.sorted() }
+        let rows = try await client.query(
+            """
+            SELECT \(unescaped: Self.alertColumns) FROM alert
+            WHERE id = \(id)
+                AND (\(subjects)::text[] IS NULL OR subject_id = ANY(\(subjects)::text[]))
+                AND (\(district)::text IS NULL OR (district = \(district)::text AND subject_kind = 'enterprise'))
+            """, logger: logger)
+        return try await Self.decodeAlerts(rows).first
+    }
+
     /// The enterprise's registration, current records and active alerts; nil when the store knows
     /// nothing about `uscc` (no registration, no record, no alert).
     public func enterprise(_ uscc: String) async throws -> EnterpriseProfile? {

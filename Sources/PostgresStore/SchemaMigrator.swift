@@ -77,3 +77,32 @@ public struct SchemaMigrator: Sendable {
         return applied
     }
 }
+
+/// A subsystem's own way to the database: its pool (with the configuration's schema) and its
+/// migrations under its own ledger. The access layer, the alert desk and the webhooks each hold one.
+public struct SubsystemDatabase: Sendable {
+    public let client: PostgresClient
+    let schema: String?
+    let logger: Logger
+    let migrations: [Migration]
+    let ledger: String
+
+    public init(
+        configuration: PostgresStore.Configuration, connections: Int, migrations: [Migration], ledger: String, logger: Logger
+    ) throws {
+        self.client = try configuration.makeClient(logger: logger, maximumConnections: connections)
+        self.schema = configuration.schema
+        self.logger = logger
+        self.migrations = migrations
+        self.ledger = ledger
+    }
+
+    /// Runs the pool until cancelled (the owning store's `Service.run`).
+    public func run() async { await client.run() }
+
+    /// Applies the subsystem's pending migrations; returns their versions.
+    @discardableResult
+    public func migrate() async throws -> [Int] {
+        try await SchemaMigrator(client: client, schema: schema, logger: logger).apply(migrations, ledger: ledger)
+    }
+}

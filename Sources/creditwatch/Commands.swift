@@ -1,4 +1,6 @@
 import AccessStore
+import AlertDeskStore
+import WebhookDelivery
 import ArgumentParser
 import CreditWatchCore
 import Foundation
@@ -48,13 +50,20 @@ struct Migrate: AsyncParsableCommand {
         let catalog = try ProjectFiles.catalog(at: settings.topicsPath)
         let store = try PostgresStore(configuration: settings.postgres, catalog: catalog, logger: logger)
         let access = try AccessStore(configuration: settings.postgres, logger: logger)
+        let desk = try AlertDeskStore(configuration: settings.postgres, logger: logger)
+        let webhooks = try WebhookStore(configuration: settings.postgres, logger: logger)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await store.run() }
             group.addTask { await access.run() }
+            group.addTask { await desk.run() }
+            group.addTask { await webhooks.run() }
             let applied = try await store.migrate()
             print(applied.isEmpty ? "schema is up to date" : "applied migrations \(applied.map(String.init).joined(separator: ", "))")
             let accessApplied = try await access.migrate()
             print(accessApplied.isEmpty ? "access schema is up to date" : "applied access migrations \(accessApplied.map(String.init).joined(separator: ", "))")
+            let deskApplied = try await desk.migrate()
+            try await webhooks.migrate()
+            print(deskApplied.isEmpty ? "desk schema is up to date" : "applied desk migrations \(deskApplied.map(String.init).joined(separator: ", "))")
             group.cancelAll()
         }
     }

@@ -1,4 +1,6 @@
 import AccessStore
+import AlertDeskStore
+import WebhookDelivery
 import CreditWatchCore
 import HTTPAPI
 import Hummingbird
@@ -20,6 +22,11 @@ struct Daemon {
     let store: PostgresStore
     /// Organisations, keys, portfolios, the audit log.
     let access: AccessStore
+    /// The alert desk's state and steps.
+    let desk: AlertDeskStore
+    /// Webhook subscriptions and their delivery log; the dispatcher delivers them.
+    let webhooks: WebhookStore
+    let dispatcher: WebhookDispatcher
     let processor: BatchProcessor
     /// Migrations, then the ingest loop.
     let ingest: any Service
@@ -32,7 +39,9 @@ struct Daemon {
     let router: (any Service)?
 
     /// In start order; the group stops them in reverse.
-    var services: [any Service] { [store, access, ingest] + (router.map { [$0] } ?? []) + [watcher, api] }
+    var services: [any Service] { engineServices + [watcher, dispatcher, api] }
+    /// The stores' pools, migrations then ingest, and the router: the engine without its API.
+    var engineServices: [any Service] { [store, access, desk, webhooks, ingest] + (router.map { [$0] } ?? []) }
 
     /// The changes topic (catalog name: the configured prefix is added).
     static let changesTopic = "creditwatch.changes"
@@ -88,8 +97,15 @@ struct Daemon {
                 try await store.recordRuleSet(version: program.version, files: sources.map { ($0.path, $0.text) })
             })
         let access = try AccessStore(configuration: settings.postgres, logger: logger)
+        let desk = try AlertDeskStore(configuration: settings.postgres, logger: logger)
+        let webhooks = try WebhookStore(configuration: settings.postgres, logger: logger)
+        let dispatcher = WebhookDispatcher(
+            store: webhooks, scope: { try await access.scope(ofOrganisation: $0) },
+            events: { after, scope, limit in
+                try await store.alertEvents(after: after, limit: limit, subjectIDs: scope.subjectIDs, district: scope.district).events
+            }, logger: logger)
         let app = buildApplication(
-            configuration: settings.api, keys: access, readModels: .postgres(store, access: access), personalFields: catalog.personalFields, features: EngineFeatures(processor: processor),
+            configuration: settings.api, keys: access, readModels: .postgres(store, access: access, desk: desk, webhooks: webhooks), personalFields: PersonalFields(catalog), features: EngineFeatures(processor: processor),
             metrics: registry, logger: logger, rules: rules, ingest: health)
         logger.info(
             "creditwatch starting",
@@ -99,8 +115,8 @@ struct Daemon {
                 "postgres": "\(settings.postgres)", "api": "http://\(settings.api.host):\(settings.api.port)/",
             ])
         return Daemon(
-            catalog: catalog, store: store, access: access, processor: processor,
-            ingest: MigrateThen(store: store, access: access, service: ingest, logger: logger) { await rules.recordLive() }, api: app,
+            catalog: catalog, store: store, access: access, desk: desk, webhooks: webhooks, dispatcher: dispatcher, processor: processor,
+            ingest: MigrateThen(store: store, access: access, desk: desk, webhooks: webhooks, service: ingest, logger: logger) { await rules.recordLive() }, api: app,
             rules: rules,
             watcher: RuleSetWatcher(manager: rules, interval: settings.rulesWatchInterval, logger: logger),
             health: health, router: router)
@@ -138,6 +154,8 @@ extension Daemon {
 struct MigrateThen: Service {
     let store: PostgresStore
     let access: AccessStore
+    let desk: AlertDeskStore
+    let webhooks: WebhookStore
     let service: any Service
     let logger: Logger
     let migrated: @Sendable () async -> Void
@@ -146,6 +164,8 @@ struct MigrateThen: Service {
         let applied = try await store.migrate()
         if !applied.isEmpty { logger.info("migrations applied", metadata: ["versions": "\(applied)"]) }
         try await access.migrate()
+        try await desk.migrate()
+        try await webhooks.migrate()
         await migrated()
         try await service.run()
     }

@@ -272,9 +272,25 @@ struct EnterpriseNameTests {
     @Test func theCatalogNamesPersonalFieldsAndIDNumbersAlwaysAre() throws {
         let catalog = Shipped.catalog
         #expect(catalog.personalFields["market.enterprise"] == ["legal_rep_name": .name, "legal_rep_id": .idNumber])
-        #expect(catalog.personalFields["court.dishonest"] == ["id_number": .idNumber])
+        #expect(catalog.personalFields["court.dishonest"] == ["id_number": .idNumber, "name": .name])
         #expect(catalog.personalFields["traffic.driver"]?["id_number"] == .idNumber)
         #expect(catalog.personalFields["tax.payment"] == nil)
+    }
+
+    /// A court listing's name is a person's only when the party is a person.
+    @Test func aPartysNameIsMaskedOnAPersonsRowOnly() throws {
+        let fields = PersonalFields(Shipped.catalog)
+        let person: [String: JSONValue] = [
+            "party_type": .string("person"), "name": .string("欧阳明"), "id_number": .string("430602198001011230"), "court": .string("邵阳中院"),
+        ]
+        #expect(fields.mask(person, topic: "court.dishonest") == [
+            "party_type": .string("person"), "name": .string("欧*"), "id_number": .string("430***********1230"), "court": .string("邵阳中院"),
+        ])
+        let enterprise: [String: JSONValue] = ["party_type": .string("enterprise"), "name": .string("邵阳恒通贸易有限公司"), "uscc": .null]
+        #expect(fields.mask(enterprise, topic: "court.enforcement") == enterprise)
+        let unknownParty: [String: JSONValue] = ["name": .string("欧阳明")]
+        #expect(fields.mask(unknownParty, topic: "court.dishonest") == ["name": .string("欧*")], "masked unless known to be an enterprise")
+        #expect(fields.mask(["amount": .number(5)], topic: "tax.payment") == ["amount": .number(5)])
     }
 }
 

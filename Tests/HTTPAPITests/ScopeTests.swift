@@ -34,6 +34,10 @@ final class RecordingReadModels: AlertReadModel, EnterpriseReadModel, Quarantine
         try record("alerts", scope)
         return AlertPage(alerts: [], nextCursor: nil, hasMore: false)
     }
+    func alert(_ id: Int64, scope: Scope) async throws -> Alert? {
+        try record("alert", scope)
+        return nil
+    }
     func alertEvents(after: Int64?, limit: Int, scope: Scope) async throws -> AlertEventPage {
         try record("events", scope)
         return Self.empty(#"{"events":[],"next_cursor":null,"has_more":false}"#)

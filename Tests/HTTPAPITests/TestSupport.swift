@@ -38,7 +38,7 @@ func testStoreConfiguration() -> PostgresStore.Configuration {
 }
 
 /// The personal fields of the shipped catalog (`topics/`) that these tests' records carry.
-let shippedPersonalFields: [String: [String: PersonalData]] = [
+let shippedPersonalFields: PersonalFields = [
     "market.enterprise": ["legal_rep_name": .name, "legal_rep_id": .idNumber],
     "court.dishonest": ["id_number": .idNumber],
 ]
@@ -52,7 +52,7 @@ func withTestAPI(
     migrate: Bool = true,
     rules: (any RuleSetControl)? = nil,
     ingest: IngestHealth? = nil,
-    personalFields: [String: [String: PersonalData]] = shippedPersonalFields,
+    personalFields: PersonalFields = shippedPersonalFields,
     _ body: @Sendable (PostgresStore, any TestClientProtocol) async throws -> Void
 ) async throws {
     var logger = Logger(label: "test")
@@ -117,17 +117,32 @@ enum Seed {
             registration: Registration(division: division, district: "430602"))
     }
 
-    static func registration(_ uscc: String, name: String) -> LinkedChange {
+    static func registration(
+        _ uscc: String, name: String, district: String = "430602", legalRepID: String = "43060219800101123X"
+    ) -> LinkedChange {
         LinkedChange(
             change: Change(
                 topic: "market.enterprise", key: uscc, operation: .create, version: 1,
                 fields: [
                     "uscc": .string(uscc), "name": .string(name), "industry_code": .string("C3011"),
-                    "district_code": .string("430602"), "status": .string("存续"),
-                    "legal_rep_name": .string("欧阳明"), "legal_rep_id": .string("43060219800101123X"),
+                    "district_code": .string(district), "status": .string("存续"),
+                    "legal_rep_name": .string("欧阳明"), "legal_rep_id": .string(legalRepID),
                 ],
                 eventDay: day("2015-03-02"), entity: .enterprise(try! USCC(validating: uscc))),
             entity: EntityKey(.enterprise, uscc))
+    }
+
+    /// A person listed as a dishonest judgment debtor.
+    static func dishonestPerson(_ caseNo: String, id: String, name: String, listed: String) -> LinkedChange {
+        LinkedChange(
+            change: Change(
+                topic: "court.dishonest", key: caseNo, operation: .create, version: 1,
+                fields: [
+                    "case_no": .string(caseNo), "party_type": .string("person"), "id_number": .string(id), "name": .string(name),
+                    "court": .string("邵阳市中级人民法院"), "listed_date": .date(day(listed)),
+                ],
+                eventDay: day(listed), entity: .person(try! ResidentID(validating: id))),
+            entity: EntityKey(.person, id))
     }
 
     static func payment(_ id: String, uscc: String, amount: Double, paid: String) -> LinkedChange {

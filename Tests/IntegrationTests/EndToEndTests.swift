@@ -94,7 +94,7 @@ struct EngineIntegrationTests {
         // The same alerts through the API, with the enterprise's profile and features.
         let app = buildApplication(
             configuration: APIConfiguration(allowAnonymous: true), keys: StaticKeyDirectory([:]),
-            readModels: .postgres(engine.store, access: engine.daemon.access), personalFields: engine.daemon.catalog.personalFields,
+            readModels: .postgres(engine.store, access: engine.daemon.access), personalFields: PersonalFields(engine.daemon.catalog),
             features: EngineFeatures(processor: engine.daemon.processor), metrics: PrometheusCollectorRegistry(),
             logger: Logger(label: "test.api"))
         try await app.test(.router) { client in

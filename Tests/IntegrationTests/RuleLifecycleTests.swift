@@ -177,7 +177,7 @@ extension EngineIntegrationTests {
         // Through the API: the reload answers 422 with the diagnostics; GET shows the live set.
         let app = buildApplication(
             configuration: APIConfiguration(allowAnonymous: true), keys: StaticKeyDirectory([:]),
-            readModels: .postgres(engine.store, access: engine.daemon.access), personalFields: engine.daemon.catalog.personalFields,
+            readModels: .postgres(engine.store, access: engine.daemon.access), personalFields: PersonalFields(engine.daemon.catalog),
             features: EngineFeatures(processor: engine.daemon.processor), metrics: PrometheusCollectorRegistry(),
             logger: Logger(label: "test.api"), rules: manager)
         try await app.test(.router) { client in

@@ -152,7 +152,7 @@ struct Engine {
         let daemon = try await Daemon.make(
             settings: settings, logger: logger, registry: PrometheusCollectorRegistry(),
             onBatch: { progress.add($0) }, storeSeam: storeSeam)
-        let services: [any Service] = [daemon.store, daemon.ingest] + (daemon.router.map { [$0] } ?? []) + (watchRules ? [daemon.watcher] : [])
+        let services: [any Service] = daemon.engineServices + (watchRules ? [daemon.watcher] : [])
         let group = ServiceGroup(services: services, logger: logger)
         let task = Task { try await group.run() }
         return Engine(

@@ -8,8 +8,7 @@ import RuleLanguage
 /// everyone else, by the catalog's personal fields. A clear read is audited before the data
 /// leaves; without an audit log no one sees it in clear.
 struct PersonalDataAccess: Sendable {
-    /// Topic → field → kind of personal data (`TopicCatalog.personalFields`).
-    let fields: [String: [String: PersonalData]]
+    let fields: PersonalFields
     let audit: (any AccessAdministration)?
     let access: StoreAccess
 
@@ -45,11 +44,6 @@ struct PersonalDataAccess: Sendable {
 
     /// A record's fields with every personal field masked.
     func masked(_ fields: [String: JSONValue], topic: String) -> [String: JSONValue] {
-        guard let personal = self.fields[topic] else { return fields }
-        var fields = fields
-        for (field, kind) in personal {
-            if case .string(let text)? = fields[field] { fields[field] = .string(kind.mask(text)) }
-        }
-        return fields
+        self.fields.mask(fields, topic: topic)
     }
 }

@@ -45,7 +45,12 @@ struct QueryController: Sendable {
             throw APIError(
                 .invalidParameter, "purpose must be one of \(QueryPurpose.allCases.map(\.rawValue).joined(separator: ", "))", parameter: "purpose")
         }
-        let authorisationText = body.authorisation.flatMap { try? String(data: JSONEncoder().encode($0), encoding: .utf8) }
+        let authorisationText = body.authorisation.flatMap { authorisation in
+            let encoder = JSONEncoder()
+            encoder.keyEncodingStrategy = .convertToSnakeCase
+            encoder.outputFormatting = .sortedKeys
+            return try? String(decoding: encoder.encode(authorisation), as: UTF8.self)
+        }
         func record(_ outcome: AuditEntry.Outcome, reason: String? = nil, returned: String? = nil) async throws -> Int64 {
             let entry = AuditEntry(
                 by: principal, action: "query", outcome: outcome, reason: reason, purpose: purpose.rawValue, authorisation: authorisationText,
