@@ -56,7 +56,7 @@ demo_keys() {
     log "creating the demo keys (one per role)"
     local enterprise_uscc
     enterprise_uscc="$(python3 - <<'PY'
-first = "91430500MA4DEMO01"
+first = "91430500MA4DEM101"
 alphabet = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 weights = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28]
 check = (31 - sum(alphabet.index(c) * w for c, w in zip(first, weights)) % 31) % 31
@@ -144,6 +144,7 @@ Try:
   curl -s -H '$bank' -X POST $URL/v1/portfolio -H 'Content-Type: text/csv' --data-binary \$'uscc\n<a USCC>\n'
                                                    (the bank's watchlist is its scope)
   curl -s -H '$bank' '$URL/v1/alerts'           (the bank sees its portfolio only)
+  curl -N -H '$office' $URL/v1/alerts/stream     (live alert changes, server-sent events; resume with -H 'Last-Event-ID: <id>')
   curl -s -H 'Authorization: Bearer ${DEMO_KEYS[auditor]}' $URL/v1/audit   (who queried whom)
   curl -s $URL/metrics
 

@@ -175,6 +175,17 @@ else
     log "tansu installed: $("$TANSU_BIN" --version)"
 fi
 
+# schemathesis (PyPI) for the API fuzz run of ops/api-fuzz.sh, in a venv of its own.
+SCHEMATHESIS_PYPI="schemathesis==4.32.5"
+if [ -x "$DEPS/schemathesis/bin/st" ] && "$DEPS/schemathesis/bin/pip" show schemathesis 2>/dev/null | grep -q '^Version: 4.32.5$'; then
+    log "schemathesis already installed"
+else
+    rm -rf "$DEPS/schemathesis"
+    python3 -m venv "$DEPS/schemathesis" 2>/dev/null || /usr/bin/python3 -m venv "$DEPS/schemathesis" || die "python3 -m venv failed"
+    log "installing $SCHEMATHESIS_PYPI into $DEPS/schemathesis"
+    "$DEPS/schemathesis/bin/pip" install -q --disable-pip-version-check "$SCHEMATHESIS_PYPI" </dev/null || die "pip install $SCHEMATHESIS_PYPI failed"
+fi
+
 # ----------------------------------------------------------------------------------------------
 # 4. Verify the Swift link chain with a throwaway package outside the repo
 # ----------------------------------------------------------------------------------------------

@@ -24,5 +24,10 @@ swift build --build-tests
 log "creditwatch rules check && creditwatch rules test (the shipped rule set and its cases)"
 swift run --skip-build creditwatch rules check
 swift run --skip-build creditwatch rules test
+if [ "$#" -eq 0 ]; then
+    # The API against its OpenAPI description, with a key of each role (a filtered run skips it).
+    log "ops/api-fuzz.sh (schemathesis)"
+    bash "$CW_OPS_DIR/api-fuzz.sh"
+fi
 log "swift test $*"
 swift test "$@"

@@ -29,6 +29,8 @@ public enum Permission: String, Sendable, Hashable, Codable, CaseIterable {
     case query
     /// Searching the audit log.
     case readAudit = "read_audit"
+    /// A person's query record (who queried them, when, why), shown to them at the office's counter.
+    case readQueryRecords = "read_query_records"
     /// Keys of the caller's own organisation's users.
     case manageOwnKeys = "manage_own_keys"
     /// Organisations, users and keys of the whole platform.
@@ -65,11 +67,12 @@ public enum Role: String, Sendable, Hashable, Codable, CaseIterable {
 
     public var permissions: Set<Permission> {
         switch self {
-        case .officeAnalyst: [.readAlerts, .readEnterprises, .readRules, .query, .workAlerts]
-        case .officeAdmin: [.readAlerts, .readEnterprises, .readRules, .query, .workAlerts, .manageAccess, .manageOwnKeys, .manageWebhooks]
+        case .officeAnalyst: [.readAlerts, .readEnterprises, .readRules, .query, .workAlerts, .readQueryRecords]
+        case .officeAdmin:
+            [.readAlerts, .readEnterprises, .readRules, .query, .workAlerts, .readQueryRecords, .manageAccess, .manageOwnKeys, .manageWebhooks]
         case .ruleAuthor: [.readAlerts, .readEnterprises, .readRules, .reloadRules, .readQuarantine]
         case .operator: [.readAlerts, .readEnterprises, .readRules, .reloadRules, .readQuarantine]
-        case .auditor: [.readRules, .readAudit]
+        case .auditor: [.readRules, .readAudit, .readQueryRecords]
         case .bankOfficer: [.readAlerts, .readEnterprises, .readRules, .query, .managePortfolio]
         case .bankAdmin: [.readAlerts, .readEnterprises, .readRules, .query, .managePortfolio, .manageOwnKeys, .manageWebhooks]
         case .enterpriseUser: [.readAlerts, .readEnterprises, .readRules]

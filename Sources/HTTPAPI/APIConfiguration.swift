@@ -27,6 +27,8 @@ public struct APIConfiguration: Sendable {
     public var streamPoll: Duration = .seconds(1)
     public var streamHeartbeat: Duration = .seconds(15)
     public var streamLifetime: Duration = .seconds(600)
+    /// The hosts webhooks may point to (lower case); nil: any.
+    public var webhookHosts: Set<String>?
 
     public init(
         host: String = "127.0.0.1", port: Int = 18080, allowAnonymous: Bool = false, storeTimeout: Duration = .seconds(5),
@@ -47,6 +49,9 @@ public struct APIConfiguration: Sendable {
         if let v = environment["CREDITWATCH_HTTP_RATE_PER_SECOND"].flatMap(Double.init), v >= 0, v.isFinite { ratePerSecond = v }
         if let v = environment["CREDITWATCH_HTTP_RATE_BURST"].flatMap(Int.init), v >= 1 { rateBurst = v }
         if let v = environment["CREDITWATCH_HTTP_HOST"], !v.isEmpty { host = v }
+        if let v = environment["CREDITWATCH_WEBHOOK_HOSTS"], !v.isEmpty {
+            webhookHosts = Set(v.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() })
+        }
         if let v = environment["CREDITWATCH_HTTP_PORT"].flatMap(Int.init), (1...65535).contains(v) { port = v }
         if let v = environment["CREDITWATCH_HTTP_ALLOW_ANONYMOUS"] { allowAnonymous = v == "1" || v.lowercased() == "true" }
     }

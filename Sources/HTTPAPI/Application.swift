@@ -151,7 +151,8 @@ public func buildRouter(
     AccessController(administration: readModels.access, access: access).addRoutes(to: v1)
     PortfolioController(administration: readModels.access, access: access).addRoutes(to: v1)
     AuditController(administration: readModels.access, access: access).addRoutes(to: v1)
-    WebhooksController(webhooks: readModels.webhooks, access: access).addRoutes(to: v1)
+    OpenAPIController().addRoutes(to: v1)
+    WebhooksController(webhooks: readModels.webhooks, allowedHosts: configuration.webhookHosts, access: access).addRoutes(to: v1)
     DeskController(alerts: readModels.alerts, desk: readModels.desk, audit: readModels.access, access: access).addRoutes(to: v1)
     QueryController(
         enterprises: readModels.enterprises, subjects: readModels.subjects, administration: readModels.access, personalData: personalData,

@@ -7,7 +7,8 @@ public enum KafkaAdmin {
     /// Creates the topics (with the configured prefix) that do not exist yet.
     public static func createTopics(_ names: [String], partitions: Int32, configuration: KafkaConfiguration) throws {
         if names.isEmpty { return }
-        let handle = try newClient(RD_KAFKA_PRODUCER, [("bootstrap.servers", configuration.brokers)])
+        let handle = try newClient(
+            RD_KAFKA_PRODUCER, [("bootstrap.servers", configuration.brokers)] + configuration.properties.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })
         defer { rd_kafka_destroy(handle) }
         var errbuf = [CChar](repeating: 0, count: 512)
         var newTopics: [OpaquePointer?] = []

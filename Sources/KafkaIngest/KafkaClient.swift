@@ -56,7 +56,20 @@ public struct KafkaConfiguration: Sendable {
 
     public init() {}
 
+    static let securityVariables = [
+        "CREDITWATCH_KAFKA_SECURITY_PROTOCOL": "security.protocol", "CREDITWATCH_KAFKA_SSL_CA_LOCATION": "ssl.ca.location",
+        "CREDITWATCH_KAFKA_SASL_MECHANISM": "sasl.mechanisms", "CREDITWATCH_KAFKA_SASL_USERNAME": "sasl.username",
+        "CREDITWATCH_KAFKA_SASL_PASSWORD": "sasl.password",
+    ]
+
+    /// Also the broker's security: `CREDITWATCH_KAFKA_SECURITY_PROTOCOL` (`SSL`, `SASL_SSL`, …),
+    /// `CREDITWATCH_KAFKA_SSL_CA_LOCATION`, `CREDITWATCH_KAFKA_SASL_MECHANISM` (`SCRAM-SHA-512`, …),
+    /// `CREDITWATCH_KAFKA_SASL_USERNAME`, `CREDITWATCH_KAFKA_SASL_PASSWORD`: librdkafka's
+    /// `security.protocol`, `ssl.ca.location`, `sasl.mechanisms`, `sasl.username`, `sasl.password`.
     public init(environment: [String: String]) {
+        for (variable, property) in Self.securityVariables {
+            if let value = environment[variable], !value.isEmpty { properties[property] = value }
+        }
         if let b = environment["CREDITWATCH_KAFKA_BROKERS"] { brokers = b }
         if let g = environment["CREDITWATCH_KAFKA_GROUP"] { groupID = g }
         if let p = environment["CREDITWATCH_KAFKA_TOPIC_PREFIX"] { topicPrefix = p }

@@ -25,6 +25,12 @@ extension PostgresStore {
         /// fails as an outage: a database that is down makes the pool wait for a connection
         /// rather than fail, and ingest must say so. Default 15 s.
         public var answerTimeout: Duration = .seconds(15)
+        /// TLS to the server: `disable` (default: the project's local server), `prefer` or
+        /// `require`; `tlsCAFile` is a PEM file of the CAs to trust (default: the system's).
+        public var tls: TLSMode = .disable
+        public var tlsCAFile: String?
+
+        public enum TLSMode: String, Sendable, Hashable { case disable, prefer, require }
 
         public init(
             host: String = "127.0.0.1", port: Int = 15432, username: String = "creditwatch",
@@ -42,7 +48,8 @@ extension PostgresStore {
 
         /// Reads `CREDITWATCH_PG_HOST`, `CREDITWATCH_PG_PORT`, `CREDITWATCH_PG_USER`,
         /// `CREDITWATCH_PG_PASSWORD`, `CREDITWATCH_PG_DATABASE`, `CREDITWATCH_PG_MAX_CONNECTIONS`,
-        /// `CREDITWATCH_PG_SCHEMA` and `CREDITWATCH_PG_ANSWER_TIMEOUT_SECONDS`; an unset, empty or
+        /// `CREDITWATCH_PG_SCHEMA`, `CREDITWATCH_PG_ANSWER_TIMEOUT_SECONDS`, `CREDITWATCH_PG_TLS`
+        /// (`disable`, `prefer`, `require`) and `CREDITWATCH_PG_TLS_CA_FILE`; an unset, empty or
         /// malformed variable keeps the default.
         public init(environment: [String: String]) {
             self.init()
@@ -57,6 +64,8 @@ extension PostgresStore {
             if let v = value("CREDITWATCH_PG_DATABASE") { database = v }
             if let v = value("CREDITWATCH_PG_MAX_CONNECTIONS").flatMap(Int.init), v > 0 { maximumConnections = v }
             if let v = value("CREDITWATCH_PG_SCHEMA") { schema = v }
+            if let v = value("CREDITWATCH_PG_TLS").flatMap(TLSMode.init(rawValue:)) { tls = v }
+            if let v = value("CREDITWATCH_PG_TLS_CA_FILE") { tlsCAFile = v }
             if let v = value("CREDITWATCH_PG_ANSWER_TIMEOUT_SECONDS").flatMap(Double.init), v > 0 {
                 answerTimeout = .milliseconds(Int64(v * 1000))
             }

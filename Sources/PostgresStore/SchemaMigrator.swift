@@ -1,4 +1,5 @@
 import Logging
+import NIOSSL
 import PostgresNIO
 
 extension PostgresStore.Configuration {
@@ -9,10 +10,25 @@ extension PostgresStore.Configuration {
             throw PostgresStoreError(.invalidConfiguration, "schema name must match [a-z_][a-z0-9_]*, got '\(schema)'")
         }
         var pg = PostgresClient.Configuration(
-            host: host, port: port, username: username, password: password, database: database, tls: .disable)
+            host: host, port: port, username: username, password: password, database: database, tls: try clientTLS())
         pg.options.maximumConnections = maximumConnections ?? self.maximumConnections
         if let schema { pg.options.additionalStartupParameters = [("search_path", schema)] }
         return PostgresClient(configuration: pg, backgroundLogger: logger)
+    }
+}
+
+extension PostgresStore.Configuration {
+    func clientTLS() throws(PostgresStoreError) -> PostgresClient.Configuration.TLS {
+        guard tls != .disable else { return .disable }
+        var configuration = TLSConfiguration.makeClientConfiguration()
+        if let tlsCAFile {
+            do {
+                configuration.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(tlsCAFile))
+            } catch {
+                throw PostgresStoreError(.invalidConfiguration, "cannot read the CA file \(tlsCAFile): \(error)")
+            }
+        }
+        return tls == .prefer ? .prefer(configuration) : .require(configuration)
     }
 }
 

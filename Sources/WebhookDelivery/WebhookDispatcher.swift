@@ -45,13 +45,17 @@ public struct WebhookDispatcher: Service {
     let schedule: RetrySchedule
     let interval: Duration
     let batch: Int
+    /// The hosts deliveries may go to; nil: any (`webhookURLProblem`).
+    let allowedHosts: Set<String>?
     let logger: Logger
 
     public init(
         store: WebhookStore, scope: @escaping @Sendable (Int64) async throws -> Scope?,
         events: @escaping @Sendable (Int64, Scope, Int) async throws -> [AlertEvent], transport: any WebhookTransport = URLSessionTransport(),
-        schedule: RetrySchedule = RetrySchedule(), interval: Duration = .seconds(1), batch: Int = 100, logger: Logger
+        schedule: RetrySchedule = RetrySchedule(), interval: Duration = .seconds(1), batch: Int = 100, allowedHosts: Set<String>? = nil,
+        logger: Logger
     ) {
+        self.allowedHosts = allowedHosts
         self.store = store
         self.scope = scope
         self.events = events
@@ -81,6 +85,8 @@ public struct WebhookDispatcher: Service {
     public func deliverDue() async throws {
         for (webhook, secret) in try await store.due() {
             guard let scope = try await scope(webhook.organisationId) else { continue }
+            // A host no longer allowed (the list changed since the webhook was made) gets nothing.
+            guard webhookURLProblem(webhook.url, allowedHosts: allowedHosts) == nil else { continue }
             let pending = try await events(webhook.cursor, scope, batch)
             guard let first = pending.first, let last = pending.last else { continue }
             let body = try Self.body(webhook: webhook.id, events: pending)

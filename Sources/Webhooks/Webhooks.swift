@@ -73,11 +73,15 @@ public enum DeliveryOutcome: Sendable, Hashable {
     }
 }
 
-/// Checks a webhook's URL: absolute http or https with a host.
-public func webhookURLProblem(_ text: String) -> String? {
+/// Checks a webhook's URL: absolute http or https with a host, and that host among `allowedHosts`
+/// when the operator lists them (`CREDITWATCH_WEBHOOK_HOSTS`: the daemon then posts nowhere else).
+public func webhookURLProblem(_ text: String, allowedHosts: Set<String>? = nil) -> String? {
     guard let url = URL(string: text), let scheme = url.scheme?.lowercased(), ["http", "https"].contains(scheme),
         let host = url.host, !host.isEmpty
     else { return "url must be an absolute http:// or https:// URL, got '\(text)'" }
     if text.count > 2000 { return "url must be at most 2000 characters" }
+    if let allowedHosts, !allowedHosts.contains(host.lowercased()) {
+        return "url's host \(host) is not one this platform delivers to (\(allowedHosts.sorted().joined(separator: ", ")))"
+    }
     return nil
 }

@@ -103,7 +103,7 @@ struct Daemon {
             store: webhooks, scope: { try await access.scope(ofOrganisation: $0) },
             events: { after, scope, limit in
                 try await store.alertEvents(after: after, limit: limit, subjectIDs: scope.subjectIDs, district: scope.district).events
-            }, logger: logger)
+            }, allowedHosts: settings.api.webhookHosts, logger: logger)
         let app = buildApplication(
             configuration: settings.api, keys: access, readModels: .postgres(store, access: access, desk: desk, webhooks: webhooks), personalFields: PersonalFields(catalog), features: EngineFeatures(processor: processor),
             metrics: registry, logger: logger, rules: rules, ingest: health)

@@ -145,6 +145,7 @@ struct AccessLayerTests {
         "GET /v1/rules": ("/v1/rules", nil),
         "POST /v1/rules/reload": ("/v1/rules/reload", nil),
         "GET /v1/me": ("/v1/me", nil),
+        "GET /v1/openapi.json": ("/v1/openapi.json", nil),
         "GET /v1/admin/organisations": ("/v1/admin/organisations", nil),
         "POST /v1/admin/organisations": ("/v1/admin/organisations", #"{"name":"农业银行邵阳分行","kind":"bank"}"#),
         "GET /v1/admin/keys": ("/v1/admin/keys", nil),
@@ -155,6 +156,7 @@ struct AccessLayerTests {
         "PUT /v1/portfolio": ("/v1/portfolio", "[\"\(TestUSCC.b)\"]"),
         "DELETE /v1/portfolio/{uscc}": ("/v1/portfolio/\(TestUSCC.c)", nil),
         "GET /v1/audit": ("/v1/audit", nil),
+        "GET /v1/persons/{id}/queries": ("/v1/persons/\(person)/queries", nil),
         "GET /v1/desk/alerts/{id}": ("/v1/desk/alerts/1", nil),
         "POST /v1/desk/alerts/{id}/actions": ("/v1/desk/alerts/1/actions", #"{"action":"comment","text":"看过"}"#),
         "GET /v1/desk/stats": ("/v1/desk/stats", nil),
@@ -173,6 +175,7 @@ struct AccessLayerTests {
         let routes = Set(router.routes.map(\.description).filter { $0.contains(" /v1/") })
         #expect(Set(AccessRules.table.keys) == routes, "every /v1 route has exactly one access rule")
         #expect(Set(Self.samples.keys) == routes, "every /v1 route has a sample request in this test")
+        #expect(Set(OpenAPI.operations.keys) == routes, "every /v1 route is described in /v1/openapi.json")
 
         try await withAccessAPI { _, access, callers, client in
             let office = try await access.organisation(named: "邵阳市金融办")!
@@ -204,6 +207,9 @@ struct AccessLayerTests {
                     }
                     if allowed {
                         #expect(![401, 403].contains(status) && status < 500, "\(route) as \(caller): \(status) \(response.text)")
+                        if (200..<300).contains(status) {
+                            #expect(status == OpenAPI.operations[route]!.status, "\(route): the documented success status")
+                        }
                     } else {
                         #expect(status == 403, "\(route) as \(caller)")
                     }
@@ -335,6 +341,12 @@ struct AccessLayerTests {
                 "office_analyst query allowed", "cleared_analyst query allowed",
             ])
             #expect(audit[0].entry.returned?.contains(#""court.dishonest": 1"#) == true, "\(audit[0].entry.returned ?? "")")
+
+            // The office shows the person who queried them; a bank may not see it.
+            let record = try await client.execute(uri: "/v1/persons/\(Self.person)/queries", method: .get, headers: callers.bearer("office_admin"))
+            let items = (try JSONSerialization.jsonObject(with: Data(record.body.readableBytesView)) as! [String: Any])["items"] as! [[String: Any]]
+            #expect(items.map { "\($0["organisation"]!) \($0["purpose"]!) \($0["outcome"]!)" } == ["邵阳市金融办 行政监管 allowed", "邵阳市金融办 行政监管 allowed"])
+            #expect(try await client.execute(uri: "/v1/persons/\(Self.person)/queries", method: .get, headers: callers.bearer("bank_officer")).status == .forbidden)
 
             // Auditors search the log; the subject's ID number is masked for them without the right.
             let search = try await client.execute(

@@ -143,3 +143,27 @@ struct RateLimitTests {
         }
     }
 }
+
+@Suite("OpenAPI, without a database")
+struct OpenAPITests {
+    @Test func theDocumentDescribesEveryRouteWithItsRightAndErrors() async throws {
+        let router = buildRouter(
+            configuration: APIConfiguration(), keys: ScopeTests.keys, readModels: RecordingReadModels().readModels, personalFields: [:],
+            features: FixedFeatures(), metrics: PrometheusCollectorRegistry())
+        let routes = router.routes.map(\.description).filter { $0.contains(" /v1/") }
+        let app = Application(router: router)
+        try await app.test(.router) { client in
+            let response = try await client.execute(uri: "/v1/openapi.json", method: .get, headers: [.authorization: "Bearer \(TestKeys.bank)"])
+            #expect(response.status == .ok)
+            let document = try JSONSerialization.jsonObject(with: Data(response.body.readableBytesView)) as! [String: Any]
+            #expect(document["openapi"] as? String == "3.0.3")
+            let paths = document["paths"] as! [String: [String: Any]]
+            let described = paths.flatMap { path, methods in methods.keys.map { "\($0.uppercased()) \(path)" } }
+            #expect(Set(described) == Set(routes))
+            let reload = paths["/v1/rules/reload"]!["post"] as! [String: Any]
+            #expect(reload["description"] as? String == "Needs the right `reload_rules`.")
+            let responses = reload["responses"] as! [String: Any]
+            #expect(Set(responses.keys) == ["200", "default"])
+        }
+    }
+}

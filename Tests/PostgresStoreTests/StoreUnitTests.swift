@@ -27,4 +27,15 @@ struct StoreUnitTests {
         #expect(custom.description == "u@db:5432/d schema s")
         #expect(PostgresStore.Configuration(environment: ["CREDITWATCH_PG_PORT": "x"]).port == 15432)
     }
+
+    @Test func tlsIsOffByDefaultAndACAFileThatCannotBeReadIsAConfigurationError() throws {
+        #expect(PostgresStore.Configuration(environment: [:]).tls == .disable)
+        let tls = PostgresStore.Configuration(environment: ["CREDITWATCH_PG_TLS": "require", "CREDITWATCH_PG_TLS_CA_FILE": "/nonexistent/ca.pem"])
+        #expect(tls.tls == .require && tls.tlsCAFile == "/nonexistent/ca.pem")
+        #expect(PostgresStore.Configuration(environment: ["CREDITWATCH_PG_TLS": "maybe"]).tls == .disable)
+        #expect(throws: PostgresStoreError.self) { _ = try tls.clientTLS() }
+        var prefer = PostgresStore.Configuration()
+        prefer.tls = .prefer
+        _ = try prefer.clientTLS()
+    }
 }

@@ -29,5 +29,7 @@ struct WebhooksTests {
         #expect(webhookURLProblem("https://bank.example/hooks/creditwatch") == nil)
         #expect(webhookURLProblem("ftp://bank.example/x") != nil)
         #expect(webhookURLProblem("/relative") != nil)
+        #expect(webhookURLProblem("http://127.0.0.1:9/x", allowedHosts: ["127.0.0.1"]) == nil)
+        #expect(webhookURLProblem("http://10.0.0.1/x", allowedHosts: ["127.0.0.1"]) == "url's host 10.0.0.1 is not one this platform delivers to (127.0.0.1)")
     }
 }

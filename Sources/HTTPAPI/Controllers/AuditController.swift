@@ -6,12 +6,15 @@ import RuleLanguage
 
 /// `GET /v1/audit?subject=&actor=&organisation=&action=&after=&limit=`: the audit log, for
 /// auditors. Subjects' ID numbers are masked unless the auditor holds the personal-data right.
+/// `GET /v1/persons/{id}/queries`: a person's query record — which organisation queried them,
+/// when, why, with what outcome — for the office (to show the data subject at its counter).
 struct AuditController: Sendable {
     let administration: (any AccessAdministration)?
     let access: StoreAccess
 
     func addRoutes(to group: some RouterMethods<APIRequestContext>) {
         group.get("audit", use: search)
+        group.get("persons/{id}/queries", use: personQueries)
     }
 
     struct Row: Encodable {
@@ -77,6 +80,36 @@ struct AuditController: Sendable {
         }
         let cursor = (page.records.last?.id ?? after).map(String.init)
         return try JSONResponse.make(Page(items: rows, nextCursor: cursor, hasMore: page.hasMore))
+    }
+}
+
+extension AuditController {
+    struct QueryRecord: Encodable {
+        let at: String
+        let organisation: String
+        let role: String
+        let purpose: String?
+        let outcome: String
+        let reason: String?
+    }
+
+    @Sendable func personQueries(_ request: Request, context: APIRequestContext) async throws -> Response {
+        _ = try context.requirePrincipal()
+        guard let store = administration else { throw APIError(.notFound, "this server has no access store") }
+        let query = try QueryParameters(request, accepted: ["after", "limit"])
+        let after = try query.cursor("after")
+        let limit = try access.limit(query)
+        let text = context.parameters.get("id") ?? ""
+        guard case .person(let id)? = QuerySubject.parse(text) else {
+            throw APIError(.invalidParameter, "id must be a resident ID number", parameter: "id")
+        }
+        let page = try await access { try await store.audit(AuditFilter(subjectID: id.value, action: "query"), after: after, limit: limit) }
+        let items = page.records.map {
+            QueryRecord(
+                at: $0.at, organisation: $0.entry.organisation, role: $0.entry.role, purpose: $0.entry.purpose, outcome: $0.entry.outcome.rawValue,
+                reason: $0.entry.reason)
+        }
+        return try JSONResponse.make(Page(items: items, nextCursor: (page.records.last?.id ?? after).map(String.init), hasMore: page.hasMore))
     }
 }
 

@@ -11,6 +11,7 @@ import Webhooks
 /// - `GET /v1/webhooks/{id}/deliveries`: the delivery log, newest first.
 struct WebhooksController: Sendable {
     let webhooks: WebhookStore?
+    let allowedHosts: Set<String>?
     let access: StoreAccess
 
     func addRoutes(to group: some RouterMethods<APIRequestContext>) {
@@ -56,7 +57,7 @@ struct WebhooksController: Sendable {
         _ = try QueryParameters(request, accepted: [])
         let store = try store()
         let body = try await RequestBody.json(CreateRequest.self, from: request, limit: 8 << 10)
-        if let problem = webhookURLProblem(body.url) { throw APIError(.invalidParameter, problem, parameter: "url") }
+        if let problem = webhookURLProblem(body.url, allowedHosts: allowedHosts) { throw APIError(.invalidParameter, problem, parameter: "url") }
         if let after = body.after, after < 0 { throw APIError(.invalidParameter, "after must be a cursor ≥ 0", parameter: "after") }
         let (webhook, secret) = try await access {
             try await store.create(organisationID: principal.organisation.id, url: body.url, after: body.after ?? 0, by: principal.name)

@@ -1,0 +1,196 @@
+import Foundation
+import Hummingbird
+
+/// `GET /v1/openapi.json`: the API described (OpenAPI 3.0.3) from the same tables the server runs
+/// on: every route of `AccessRules` with its right, parameters, body, answer and errors. A test
+/// checks that it describes exactly the router's routes; CI runs schemathesis against it.
+enum OpenAPI {
+    typealias Object = [String: Any]
+
+    struct Operation {
+        var summary: String
+        var query: [(name: String, schema: Object)] = []
+        var body: Object? = nil
+        var bodyTypes = ["application/json"]
+        var status = 200
+        var answer: Object? = ref("Object")
+        var answerType = "application/json"
+    }
+
+    static func ref(_ name: String) -> Object { ["$ref": "#/components/schemas/\(name)"] }
+    static var string: Object { ["type": "string"] }
+    static var integer: Object { ["type": "integer"] }
+    static var cursor: Object { ["type": "integer", "minimum": 0] }
+    static var limit: Object { ["type": "integer", "minimum": 1, "maximum": 500] }
+    static func array(_ items: Object) -> Object { ["type": "array", "items": items] }
+    static func object(_ properties: [String: Object], required: [String] = [], nullable: Bool = false) -> Object {
+        var schema: Object = ["type": "object", "properties": properties, "additionalProperties": true]
+        if !required.isEmpty { schema["required"] = required.sorted() }
+        if nullable { schema["nullable"] = true }
+        return schema
+    }
+    static func nullable(_ schema: Object) -> Object { schema.merging(["nullable": true]) { $1 } }
+    static func page(_ key: String, _ item: Object, cursor: Object = nullable(integer)) -> Object {
+        object([key: array(item), "next_cursor": cursor, "has_more": ["type": "boolean"]], required: [key, "next_cursor", "has_more"])
+    }
+
+    /// Route (`METHOD /path`) → its description.
+    static var operations: [String: Operation]{
+        [
+            "GET /v1/alerts": Operation(
+                summary: "The alert feed in id order (a stable cursor)",
+                query: [("after", cursor), ("limit", limit), ("severity", string), ("category", string), ("industry", string)],
+                answer: page("alerts", ref("Alert"))),
+            "GET /v1/alerts/events": Operation(
+                summary: "Alert changes (raised, withdrawn, reactivated)", query: [("after", cursor), ("limit", limit)],
+                answer: page("events", ref("AlertEvent"))),
+            "GET /v1/alerts/stream": Operation(
+                summary: "Alert changes as server-sent events; resume with Last-Event-ID",
+                query: [("after", cursor), ("max_events", ["type": "integer", "minimum": 1, "maximum": 100_000])],
+                answer: string, answerType: "text/event-stream"),
+            "GET /v1/enterprises/{uscc}": Operation(summary: "An enterprise's profile, score, tags, facts, features and alerts"),
+            "GET /v1/tags/{tag}": Operation(
+                summary: "The members of a tag", query: [("after", string), ("limit", limit)],
+                answer: page("members", ref("Object"), cursor: nullable(string))),
+            "GET /v1/quarantine": Operation(
+                summary: "Department input that failed decoding", query: [("after", cursor), ("limit", limit)],
+                answer: page("messages", ref("Object"))),
+            "GET /v1/rules": Operation(summary: "The live rule set"),
+            "POST /v1/rules/reload": Operation(summary: "Check the rules folder and swap it in", bodyTypes: []),
+            "GET /v1/me": Operation(summary: "The caller: user, organisation, role, rights, scope"),
+            "GET /v1/admin/organisations": Operation(summary: "Organisations"),
+            "POST /v1/admin/organisations": Operation(
+                summary: "Create an organisation",
+                body: object(
+                    ["name": string, "kind": ["type": "string", "enum": ["financial_office", "district_office", "bank", "department", "enterprise"]],
+                     "district": string, "uscc": string], required: ["name", "kind"]), status: 201),
+            "GET /v1/admin/keys": Operation(summary: "Keys (never their secrets)"),
+            "POST /v1/admin/keys": Operation(
+                summary: "Create a key for a user (shown once)",
+                body: object(
+                    ["organisation": string, "user": string, "role": string, "personal_data": ["type": "boolean"], "label": string,
+                     "expires_in_days": ["type": "integer", "minimum": 1, "maximum": 3650]], required: ["user", "role"]),
+                status: 201),
+            "DELETE /v1/admin/keys/{id}": Operation(summary: "Revoke a key"),
+            "GET /v1/portfolio": Operation(
+                summary: "The bank's watchlist (its scope)", query: [("after", string), ("limit", limit)],
+                answer: page("items", ref("Object"), cursor: nullable(string))),
+            "POST /v1/portfolio": Operation(
+                summary: "Add enterprises (JSON array of USCCs or {uscc, note}, or CSV)", body: array(string),
+                bodyTypes: ["application/json", "text/csv"]),
+            "PUT /v1/portfolio": Operation(
+                summary: "Replace the watchlist", body: array(string), bodyTypes: ["application/json", "text/csv"]),
+            "DELETE /v1/portfolio/{uscc}": Operation(summary: "Remove an enterprise from the watchlist", status: 204, answer: nil),
+            "GET /v1/audit": Operation(
+                summary: "The audit log",
+                query: [("subject", string), ("actor", string), ("organisation", string), ("action", string), ("after", cursor), ("limit", limit)],
+                answer: page("items", ref("Object"), cursor: nullable(string))),
+            "GET /v1/persons/{id}/queries": Operation(
+                summary: "A person's query record: who queried them, when, why", query: [("after", cursor), ("limit", limit)],
+                answer: page("items", ref("Object"), cursor: nullable(string))),
+            "POST /v1/queries": Operation(
+                summary: "One-click query of an enterprise (USCC) or a person (resident ID), audited",
+                body: object(
+                    ["subject": string, "purpose": string,
+                     "authorisation": object(["reference": string, "scope": string, "valid_from": string, "valid_until": string],
+                        required: ["reference", "scope", "valid_from", "valid_until"])], required: ["subject", "purpose"])),
+            "GET /v1/desk/alerts/{id}": Operation(summary: "An alert with its desk state and steps"),
+            "POST /v1/desk/alerts/{id}/actions": Operation(
+                summary: "A desk step: acknowledge, assign, comment, resolve, reopen",
+                body: object(
+                    ["action": ["type": "string", "enum": ["acknowledge", "assign", "comment", "resolve", "reopen"]], "assignee": string,
+                     "text": string, "disposition": string, "note": string, "reason": string, "version": integer], required: ["action"])),
+            "GET /v1/desk/stats": Operation(summary: "Per rule: alerts, acknowledged, dispositions, precision, median time to acknowledge"),
+            "GET /v1/webhooks": Operation(summary: "The organisation's webhooks"),
+            "POST /v1/webhooks": Operation(
+                summary: "Create a webhook (its secret is shown once)", body: object(["url": string, "after": cursor], required: ["url"]),
+                status: 201),
+            "DELETE /v1/webhooks/{id}": Operation(summary: "Stop a webhook", status: 204, answer: nil),
+            "POST /v1/webhooks/{id}/enable": Operation(summary: "Enable a webhook disabled after failures", bodyTypes: []),
+            "GET /v1/webhooks/{id}/deliveries": Operation(summary: "A webhook's delivery log"),
+            "GET /v1/openapi.json": Operation(summary: "This document"),
+        ]
+    }
+
+    static var pathParameters: [String: Object]{
+        [
+            "uscc": ["type": "string", "minLength": 18, "maxLength": 18], "tag": ["type": "string", "pattern": "^[A-Za-z0-9_]+$"],
+            "id": ["type": "string"],
+        ]
+    }
+
+    static var schemas: [String: Object]{
+        [
+            "Object": ["type": "object", "additionalProperties": true],
+            "Error": object(
+                ["error": object(
+                    ["code": string, "message": string, "parameter": string, "problems": array(object(["row": integer, "value": string, "message": string])),
+                     "current": ["type": "object", "additionalProperties": string]], required: ["code", "message"])],
+                required: ["error"]),
+            "Alert": object(
+                ["id": integer, "rule": string, "subject_kind": string, "subject_id": string, "window": string, "severity": string,
+                 "category": string, "explanation": string, "status": string, "as_of": string, "processed_at": string],
+                required: ["id", "rule", "subject_id", "severity", "status"]),
+            "AlertEvent": object(
+                ["id": integer, "alert_id": integer, "kind": string, "rule": string, "subject_id": string, "as_of": string],
+                required: ["id", "alert_id", "kind", "rule", "subject_id"]),
+        ]
+    }
+
+    /// The document, JSON.
+    static func document() throws -> Data {
+        var paths: [String: Object] = [:]
+        for (route, operation) in operations {
+            let parts = route.split(separator: " ", maxSplits: 1)
+            let (method, path) = (parts[0].lowercased(), String(parts[1]))
+            var parameters: [Object] = path.split(separator: "/").filter { $0.hasPrefix("{") }.map { segment in
+                let name = String(segment.dropFirst().dropLast())
+                return ["name": name, "in": "path", "required": true, "schema": pathParameters[name] ?? string]
+            }
+            parameters += operation.query.map { ["name": $0.name, "in": "query", "required": false, "schema": $0.schema] }
+            var responses: Object = ["default": ["description": "an error", "content": ["application/json": ["schema": ref("Error")]]]]
+            var success: Object = ["description": operation.summary]
+            if let answer = operation.answer { success["content"] = [operation.answerType: ["schema": answer]] }
+            responses[String(operation.status)] = success
+            var entry: Object = ["summary": operation.summary, "parameters": parameters, "responses": responses]
+            if let rule = AccessRules.table[route] {
+                entry["description"] = switch rule {
+                case .anyCaller: "Any caller with a key."
+                case .permission(let permission): "Needs the right `\(permission.rawValue)`."
+                }
+            }
+            if !operation.bodyTypes.isEmpty, let body = operation.body {
+                entry["requestBody"] = [
+                    "required": true, "content": Dictionary(uniqueKeysWithValues: operation.bodyTypes.map { ($0, ["schema": $0 == "text/csv" ? string : body]) }),
+                ]
+            }
+            paths[path, default: [:]][method] = entry
+        }
+        let document: Object = [
+            "openapi": "3.0.3",
+            "info": ["title": "CreditWatch API", "version": "1", "description": "Credit-risk early warning: alerts, enterprises, queries, the desk."],
+            "servers": [["url": "/"]],
+            "security": [["bearer": [String]()]],
+            "paths": paths,
+            "components": [
+                "schemas": schemas,
+                "securitySchemes": ["bearer": ["type": "http", "scheme": "bearer", "description": "cwk_<id>_<secret>"]],
+            ],
+        ]
+        return try JSONSerialization.data(withJSONObject: document, options: [.sortedKeys, .withoutEscapingSlashes])
+    }
+}
+
+/// Serves the document.
+struct OpenAPIController: Sendable {
+    func addRoutes(to group: some RouterMethods<APIRequestContext>) {
+        group.get("openapi.json", use: document)
+    }
+
+    @Sendable func document(_ request: Request, context: APIRequestContext) async throws -> Response {
+        _ = try QueryParameters(request, accepted: [])
+        var headers = HTTPFields()
+        headers[.contentType] = "application/json; charset=utf-8"
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: try OpenAPI.document())))
+    }
+}
