@@ -114,8 +114,9 @@ enum OpenAPI {
 
     static var pathParameters: [String: Object]{
         [
-            "uscc": ["type": "string", "minLength": 18, "maxLength": 18], "tag": ["type": "string", "pattern": "^[A-Za-z0-9_]+$"],
-            "id": ["type": "string"],
+            "uscc": ["type": "string", "pattern": "^[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10}$"],
+            "tag": ["type": "string", "pattern": "^[A-Za-z0-9_]+$"],
+            "id": ["type": "string", "pattern": "^[1-9][0-9]{0,17}$"],
         ]
     }
 
@@ -137,6 +138,13 @@ enum OpenAPI {
         ]
     }
 
+    /// A path parameter's schema; `id` names a key on the key routes and a person on the person routes.
+    static func pathParameter(_ name: String, in path: String) -> Object {
+        if name == "id", path.hasPrefix("/v1/admin/keys/") { return ["type": "string", "pattern": "^[0-9a-f]{12}$"] }
+        if name == "id", path.hasPrefix("/v1/persons/") { return ["type": "string", "pattern": "^[0-9]{17}[0-9X]$"] }
+        return pathParameters[name] ?? string
+    }
+
     /// The document, JSON.
     static func document() throws -> Data {
         var paths: [String: Object] = [:]
@@ -145,7 +153,7 @@ enum OpenAPI {
             let (method, path) = (parts[0].lowercased(), String(parts[1]))
             var parameters: [Object] = path.split(separator: "/").filter { $0.hasPrefix("{") }.map { segment in
                 let name = String(segment.dropFirst().dropLast())
-                return ["name": name, "in": "path", "required": true, "schema": pathParameters[name] ?? string]
+                return ["name": name, "in": "path", "required": true, "schema": Self.pathParameter(name, in: path)]
             }
             parameters += operation.query.map { ["name": $0.name, "in": "query", "required": false, "schema": $0.schema] }
             var responses: Object = ["default": ["description": "an error", "content": ["application/json": ["schema": ref("Error")]]]]
