@@ -175,7 +175,7 @@ struct MigrateThen: Service {
 struct EngineFeatures: EnterpriseFeatureSource {
     let processor: BatchProcessor
 
-    /// Personal features (a legal representative's name) masked: no caller has that right yet.
+    /// Personal features (a legal representative's name) masked: the profile's features are served to every role.
     func features(of uscc: String) async throws -> [NamedValue] {
         let evaluation = try await processor.evaluate(EntityKey(.enterprise, uscc))
         let personal = await processor.personalFeatures

@@ -184,11 +184,9 @@ struct AccessLayerTests {
                 by: "test")
             let revoked = key.text
             _ = try await access.revokeKey(key.id, by: "test", organisationID: nil)
-            var table: [String] = []
             for route in routes.sorted() {
                 let (path, body) = Self.samples[route]!
                 let method = HTTPRequest.Method(rawValue: String(route.split(separator: " ")[0]))!
-                var line: [String] = [route]
                 for caller in [nil, "revoked"] + callers.roles.keys.sorted() {
                     var headers: HTTPFields = [.contentType: "application/json"]
                     if caller == "revoked" { headers[.authorization] = "Bearer \(revoked)" }
@@ -196,7 +194,6 @@ struct AccessLayerTests {
                     let response = try await client.execute(
                         uri: path, method: method, headers: headers, body: body.map { ByteBuffer(string: $0) })
                     let status = Int(response.status.code)
-                    line.append("\(caller ?? "none")=\(status)")
                     guard let caller, caller != "revoked", let role = callers.roles[caller] else {
                         #expect(status == 401, "\(route) without a valid key")
                         continue
@@ -214,9 +211,7 @@ struct AccessLayerTests {
                         #expect(status == 403, "\(route) as \(caller)")
                     }
                 }
-                table.append(line.joined(separator: " "))
             }
-            #expect(table.count == routes.count)
         }
     }
 
@@ -327,7 +322,7 @@ struct AccessLayerTests {
             #expect(answer["subject_id"] as? String == "430***********1230")
             let person = answer["person"] as! [String: Any]
             #expect((person["enterprises"] as! [[String: Any]]).map { $0["uscc"] as! String } == [TestUSCC.b])
-            #expect(masked.text.contains(#""name":"欧*""#) || !masked.text.contains("欧阳明"))
+            #expect(masked.text.contains(#""name":"欧*""#) && !masked.text.contains("欧阳明"), "the party's name is masked on a person's row")
             #expect(!masked.text.contains(Self.person), "the ID number appears nowhere in clear")
             #expect(masked.text.contains(#""topic":"court.dishonest""#))
 
