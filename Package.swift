@@ -44,6 +44,10 @@ let package = Package(
         // Pure: the alert desk (acknowledge, assign, comment, resolve, reopen) and its store port.
         .target(name: "AlertDesk", swiftSettings: strict),
 
+        // Pure: the financing marketplace (products, needs, applications, loans: state machines,
+        // schedules in fen, days past due, working days, eligibility checked as a rule-language tag).
+        .target(name: "Marketplace", dependencies: ["RuleLanguage"], swiftSettings: strict),
+
         // Pure: webhook signatures, the retry schedule.
         .target(name: "Webhooks", dependencies: [.product(name: "Crypto", package: "swift-crypto")], swiftSettings: strict),
 
@@ -135,6 +139,7 @@ let package = Package(
         .testTarget(name: "CreditWatchCoreTests", dependencies: ["CreditWatchCore"], swiftSettings: strict),
         .testTarget(name: "WebhooksTests", dependencies: ["Webhooks"], swiftSettings: strict),
         .testTarget(name: "AlertDeskTests", dependencies: ["AlertDesk"], swiftSettings: strict),
+        .testTarget(name: "MarketplaceTests", dependencies: ["Marketplace", "RuleLanguage", "CreditWatchCore"], swiftSettings: strict),
         .testTarget(name: "AccessTests", dependencies: ["Access", "CreditWatchCore"], swiftSettings: strict),
         .testTarget(name: "SimulatorTests", dependencies: ["Simulator"], swiftSettings: strict),
         .testTarget(
