@@ -46,7 +46,7 @@ let package = Package(
 
         // Pure: the financing marketplace (products, needs, applications, loans: state machines,
         // schedules in fen, days past due, working days, eligibility checked as a rule-language tag).
-        .target(name: "Marketplace", dependencies: ["RuleLanguage"], swiftSettings: strict),
+        .target(name: "Marketplace", dependencies: ["Access", "RuleLanguage"], swiftSettings: strict),
 
         // Pure: webhook signatures, the retry schedule.
         .target(name: "Webhooks", dependencies: [.product(name: "Crypto", package: "swift-crypto")], swiftSettings: strict),
@@ -101,6 +101,16 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
+        // The marketplace on PostgreSQL (its own migrations and pool; a Service).
+        .target(
+            name: "MarketplaceStore",
+            dependencies: [
+                "Marketplace", "Access", "PostgresStore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict),
         // Webhooks on PostgreSQL and their delivery (a Service).
         .target(
             name: "WebhookDelivery",
@@ -114,8 +124,9 @@ let package = Package(
         .target(
             name: "HTTPAPI",
             dependencies: [
-                "Access", "AlertDesk", "Webhooks", "WebhookDelivery", "CreditWatchCore", "PostgresStore", "RuleLanguage",
+                "Access", "AlertDesk", "Webhooks", "WebhookDelivery", "CreditWatchCore", "PostgresStore", "RuleLanguage", "Marketplace",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Logging", package: "swift-log"),
@@ -125,7 +136,7 @@ let package = Package(
             name: "creditwatch",
             dependencies: [
                 "CreditWatchCore", "RuleLanguage", "KafkaIngest", "RedisFeatures", "PostgresStore",
-                "Access", "AccessStore", "AlertDesk", "AlertDeskStore", "WebhookDelivery", "HTTPAPI", "Simulator",
+                "Access", "AccessStore", "AlertDesk", "AlertDeskStore", "WebhookDelivery", "HTTPAPI", "Simulator", "Marketplace", "MarketplaceStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -152,7 +163,7 @@ let package = Package(
         .testTarget(
             name: "HTTPAPITests",
             dependencies: [
-                "HTTPAPI", "Access", "AccessStore", "AlertDesk", "AlertDeskStore", "Webhooks", "WebhookDelivery", "PostgresStore", "CreditWatchCore", "RuleLanguage",
+                "HTTPAPI", "Access", "AccessStore", "AlertDesk", "AlertDeskStore", "Webhooks", "WebhookDelivery", "PostgresStore", "CreditWatchCore", "RuleLanguage", "Marketplace", "MarketplaceStore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),

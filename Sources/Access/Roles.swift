@@ -41,6 +41,12 @@ public enum Permission: String, Sendable, Hashable, Codable, CaseIterable {
     case workAlerts = "work_alerts"
     /// The organisation's webhooks.
     case manageWebhooks = "manage_webhooks"
+    /// The financing marketplace: published products and needs, the applications one is party to
+    /// (the office: all of them, for oversight).
+    case readMarket = "read_market"
+    /// Acting in the marketplace as a party: a bank publishes products, claims needs and decides
+    /// applications; an enterprise publishes needs, applies and withdraws.
+    case trade
 }
 
 /// The platform's roles. A user has one; a role belongs to certain kinds of organisation.
@@ -67,15 +73,15 @@ public enum Role: String, Sendable, Hashable, Codable, CaseIterable {
 
     public var permissions: Set<Permission> {
         switch self {
-        case .officeAnalyst: [.readAlerts, .readEnterprises, .readRules, .query, .workAlerts, .readQueryRecords]
+        case .officeAnalyst: [.readAlerts, .readEnterprises, .readRules, .query, .workAlerts, .readQueryRecords, .readMarket]
         case .officeAdmin:
-            [.readAlerts, .readEnterprises, .readRules, .query, .workAlerts, .readQueryRecords, .manageAccess, .manageOwnKeys, .manageWebhooks]
+            [.readAlerts, .readEnterprises, .readRules, .query, .workAlerts, .readQueryRecords, .manageAccess, .manageOwnKeys, .manageWebhooks, .readMarket]
         case .ruleAuthor: [.readAlerts, .readEnterprises, .readRules, .reloadRules, .readQuarantine]
         case .operator: [.readAlerts, .readEnterprises, .readRules, .reloadRules, .readQuarantine]
         case .auditor: [.readRules, .readAudit, .readQueryRecords]
-        case .bankOfficer: [.readAlerts, .readEnterprises, .readRules, .query, .managePortfolio]
-        case .bankAdmin: [.readAlerts, .readEnterprises, .readRules, .query, .managePortfolio, .manageOwnKeys, .manageWebhooks]
-        case .enterpriseUser: [.readAlerts, .readEnterprises, .readRules]
+        case .bankOfficer: [.readAlerts, .readEnterprises, .readRules, .query, .managePortfolio, .readMarket, .trade]
+        case .bankAdmin: [.readAlerts, .readEnterprises, .readRules, .query, .managePortfolio, .manageOwnKeys, .manageWebhooks, .readMarket, .trade]
+        case .enterpriseUser: [.readAlerts, .readEnterprises, .readRules, .readMarket, .trade]
         }
     }
 

@@ -99,5 +99,18 @@ enum AccessMigrations {
             // for a superuser. In production the table's owner should be another role (README).
             "REVOKE UPDATE, DELETE, TRUNCATE ON audit_log FROM PUBLIC, CURRENT_USER",
         ]),
+        Migration(version: 2, name: "scope_grants", statements: [
+            """
+            -- Enterprises an organisation sees because another subsystem says so: a bank sees the
+            -- enterprises with an application or a live loan with it (the marketplace writes these).
+            CREATE TABLE scope_grant (
+                organisation_id bigint NOT NULL REFERENCES organisation (id),
+                uscc text NOT NULL,
+                source text NOT NULL,
+                granted_at timestamptz NOT NULL DEFAULT now(),
+                PRIMARY KEY (organisation_id, uscc, source)
+            )
+            """
+        ]),
     ]
 }

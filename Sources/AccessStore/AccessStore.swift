@@ -288,7 +288,9 @@ extension AccessStore: KeyDirectory {
         let rows = try await client.query(
             """
             SELECT k.secret_sha256, u.id, u.name, u.role, u.personal_data, o.id, o.name, o.kind, o.district, o.uscc,
-                CASE WHEN o.kind = 'bank' THEN ARRAY(SELECT p.uscc FROM portfolio p WHERE p.organisation_id = o.id) END
+                CASE WHEN o.kind = 'bank' THEN ARRAY(
+                    SELECT p.uscc FROM portfolio p WHERE p.organisation_id = o.id
+                    UNION SELECT g.uscc FROM scope_grant g WHERE g.organisation_id = o.id) END
             FROM api_key k JOIN app_user u ON u.id = k.user_id JOIN organisation o ON o.id = u.organisation_id
             WHERE k.id = \(key.id) AND k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > now())
             """, logger: logger)

@@ -44,6 +44,19 @@ enum AccessRules {
         "DELETE /v1/webhooks/{id}": .permission(.manageWebhooks),
         "POST /v1/webhooks/{id}/enable": .permission(.manageWebhooks),
         "GET /v1/webhooks/{id}/deliveries": .permission(.manageWebhooks),
+        "GET /v1/market/products": .permission(.readMarket),
+        "POST /v1/market/products": .permission(.trade),
+        "GET /v1/market/products/{id}": .permission(.readMarket),
+        "POST /v1/market/products/{id}/actions": .permission(.trade),
+        "GET /v1/market/needs": .permission(.readMarket),
+        "POST /v1/market/needs": .permission(.trade),
+        "POST /v1/market/needs/{id}/claim": .permission(.trade),
+        "POST /v1/market/needs/{id}/withdraw": .permission(.trade),
+        "GET /v1/market/applications": .permission(.readMarket),
+        "POST /v1/market/applications": .permission(.trade),
+        "GET /v1/market/applications/{id}": .permission(.readMarket),
+        "POST /v1/market/applications/{id}/actions": .permission(.trade),
+        "POST /v1/market/loans/{id}/repayments": .permission(.trade),
     ]
 }
 

@@ -158,5 +158,9 @@ public func buildRouter(
         enterprises: readModels.enterprises, subjects: readModels.subjects, administration: readModels.access, personalData: personalData,
         access: access, today: today
     ).addRoutes(to: v1)
+    MarketController(
+        market: readModels.market, engine: readModels.eligibility, enterprises: readModels.enterprises, audit: readModels.access,
+        settings: readModels.marketSettings, access: access, today: today
+    ).addRoutes(to: v1)
     return router
 }

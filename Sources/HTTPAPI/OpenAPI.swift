@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import Marketplace
 
 /// `GET /v1/openapi.json`: the API described (OpenAPI 3.0.3) from the same tables the server runs
 /// on: every route of `AccessRules` with its right, parameters, body, answer and errors. A test
@@ -109,7 +110,67 @@ enum OpenAPI {
             "POST /v1/webhooks/{id}/enable": Operation(summary: "Enable a webhook disabled after failures", bodyTypes: []),
             "GET /v1/webhooks/{id}/deliveries": Operation(summary: "A webhook's delivery log"),
             "GET /v1/openapi.json": Operation(summary: "This document"),
+            "GET /v1/market/products": Operation(
+                summary: "Loan products: the published ones, and the caller bank's own", query: [("after", cursor), ("limit", limit)],
+                answer: page("items", ref("Product"), cursor: nullable(string))),
+            "POST /v1/market/products": Operation(
+                summary: "A bank drafts a loan product (eligibility checked against the live rule set: 422 with eligibility:line:col)",
+                body: object(
+                    ["name": string, "kind": ["type": "string", "enum": ProductKind.allCases.map(\.rawValue)], "minimum_amount_fen": integer,
+                     "maximum_amount_fen": integer, "minimum_term_months": integer, "maximum_term_months": integer, "minimum_rate_bp": integer,
+                     "maximum_rate_bp": integer, "methods": array(["type": "string", "enum": RepaymentMethod.allCases.map(\.rawValue)]),
+                     "guarantee": string, "industries": array(string), "districts": array(string), "eligibility": string],
+                    required: ["name", "kind", "minimum_amount_fen", "maximum_amount_fen", "minimum_term_months", "maximum_term_months",
+                        "minimum_rate_bp", "maximum_rate_bp", "methods"]),
+                status: 201, answer: ref("Product")),
+            "GET /v1/market/products/{id}": Operation(summary: "A product", answer: ref("Product")),
+            "POST /v1/market/products/{id}/actions": Operation(
+                summary: "Publish or withdraw a product",
+                body: object(["action": ["type": "string", "enum": ["publish", "withdraw"]], "version": integer], required: ["action"]),
+                answer: ref("Product")),
+            "GET /v1/market/needs": Operation(
+                summary: "Open financing needs, and the caller enterprise's own", query: [("after", cursor), ("limit", limit)],
+                answer: page("items", ref("Need"), cursor: nullable(string))),
+            "POST /v1/market/needs": Operation(
+                summary: "An enterprise publishes a financing need", body: Self.financingRequest(extra: [:], required: []), status: 201,
+                answer: ref("Need")),
+            "POST /v1/market/needs/{id}/claim": Operation(
+                summary: "A bank claims a need (the first wins; it opens an accepted application)", body: object(["version": integer]),
+                answer: ref("Need")),
+            "POST /v1/market/needs/{id}/withdraw": Operation(
+                summary: "The enterprise withdraws its need", body: object(["version": integer]), answer: ref("Need")),
+            "GET /v1/market/applications": Operation(
+                summary: "Applications the caller is party to (the office: all; a district office: its district)",
+                query: [("after", cursor), ("limit", limit), ("status", ["type": "string", "enum": ApplicationStatus.allCases.map(\.rawValue)])],
+                answer: page("items", ref("Application"), cursor: nullable(string))),
+            "POST /v1/market/applications": Operation(
+                summary: "An enterprise applies for a published product (checked against its terms, targets and eligibility)",
+                body: Self.financingRequest(
+                    extra: ["product_id": integer, "method": ["type": "string", "enum": RepaymentMethod.allCases.map(\.rawValue)]],
+                    required: ["product_id"]),
+                status: 201, answer: ref("Application")),
+            "GET /v1/market/applications/{id}": Operation(summary: "An application with its loans, schedules, positions and steps", answer: ref("Application")),
+            "POST /v1/market/applications/{id}/actions": Operation(
+                summary: "A step: accept, start_review, approve, reject, disburse, close, write_off, withdraw (409 with current; Idempotency-Key)",
+                body: object(
+                    ["action": ["type": "string", "enum": ["accept", "start_review", "approve", "reject", "disburse", "close", "write_off", "withdraw"]],
+                     "version": integer, "reason": string, "amount_fen": integer, "term_months": integer, "rate_bp": integer,
+                     "method": ["type": "string", "enum": RepaymentMethod.allCases.map(\.rawValue)], "on": string],
+                    required: ["action"]),
+                answer: ref("Application")),
+            "POST /v1/market/loans/{id}/repayments": Operation(
+                summary: "The lending bank records a repayment (Idempotency-Key)",
+                body: object(["amount_fen": integer, "paid_on": string], required: ["amount_fen"]), status: 201, answer: ref("Application")),
         ]
+    }
+
+    /// A need's or an application's body: what the enterprise asks for and its authorisation.
+    static func financingRequest(extra: [String: Object], required: [String]) -> Object {
+        object(
+            ["amount_fen": integer, "term_months": integer, "purpose": string, "collateral": string,
+             "authorisation": object(["reference": string, "scope": string, "valid_from": string, "valid_until": string],
+                required: ["reference", "scope", "valid_from", "valid_until"])].merging(extra) { $1 },
+            required: ["amount_fen", "term_months", "purpose", "authorisation"] + required)
     }
 
     static var pathParameters: [String: Object]{
@@ -132,6 +193,19 @@ enum OpenAPI {
                 ["id": integer, "rule": string, "subject_kind": string, "subject_id": string, "window": string, "severity": string,
                  "category": string, "explanation": string, "status": string, "as_of": string, "processed_at": string],
                 required: ["id", "rule", "subject_id", "severity", "status"]),
+            "Product": object(
+                ["id": integer, "bank_id": integer, "bank_name": string, "name": string, "kind": string, "minimum_amount_fen": integer,
+                 "maximum_amount_fen": integer, "methods": array(string), "eligibility": string, "status": string, "version": integer],
+                required: ["id", "bank_id", "name", "kind", "status", "version"]),
+            "Need": object(
+                ["id": integer, "uscc": string, "amount_fen": integer, "term_months": integer, "purpose": string, "status": string,
+                 "claimed_by": nullable(integer), "application_id": nullable(integer), "version": integer],
+                required: ["id", "uscc", "amount_fen", "status", "version"]),
+            "Application": object(
+                ["id": integer, "product_id": nullable(integer), "need_id": nullable(integer), "bank_id": integer, "uscc": string,
+                 "amount_fen": integer, "status": string, "version": integer, "approval": ["type": "object", "nullable": true, "additionalProperties": true], "disbursed_fen": integer,
+                 "reason": nullable(string), "submitted_on": string, "accept_by": string, "loans": array(ref("Object"))],
+                required: ["id", "bank_id", "uscc", "amount_fen", "status", "version", "loans"]),
             "AlertEvent": object(
                 ["id": integer, "alert_id": integer, "kind": string, "rule": string, "subject_id": string, "as_of": string],
                 required: ["id", "alert_id", "kind", "rule", "subject_id"]),

@@ -2,6 +2,7 @@ import Access
 import AlertDesk
 import WebhookDelivery
 import CreditWatchCore
+import Marketplace
 import PostgresStore
 import RuleLanguage
 
@@ -68,6 +69,11 @@ public struct ReadModels: Sendable {
     public var desk: (any AlertDeskPort)?
     /// Persons and history for the one-click query; nil: no queries.
     public var subjects: (any SubjectReadModel)?
+    /// The financing marketplace; nil: no marketplace (its routes answer 404).
+    public var market: (any MarketplacePort)?
+    /// The live rule set as the marketplace uses it (product eligibility); nil: none.
+    public var eligibility: (any EligibilityEngine)?
+    public var marketSettings = MarketSettings()
     /// Answers when the store of record answers (`/health`).
     public var ping: @Sendable () async throws -> Void
     /// Whether an error means the store cannot be reached now (answered 503, not 500).

@@ -1,5 +1,6 @@
 import AccessStore
 import AlertDeskStore
+import MarketplaceStore
 import WebhookDelivery
 import CreditWatchCore
 import HTTPAPI
@@ -27,6 +28,9 @@ struct Daemon {
     /// Webhook subscriptions and their delivery log; the dispatcher delivers them.
     let webhooks: WebhookStore
     let dispatcher: WebhookDispatcher
+    /// The financing marketplace and its clock (expiry of applications not accepted in time).
+    let market: MarketplaceStore
+    let marketClock: MarketplaceClock
     let processor: BatchProcessor
     /// Migrations, then the ingest loop.
     let ingest: any Service
@@ -39,9 +43,9 @@ struct Daemon {
     let router: (any Service)?
 
     /// In start order; the group stops them in reverse.
-    var services: [any Service] { engineServices + [watcher, dispatcher, api] }
+    var services: [any Service] { engineServices + [watcher, dispatcher, marketClock, api] }
     /// The stores' pools, migrations then ingest, and the router: the engine without its API.
-    var engineServices: [any Service] { [store, access, desk, webhooks, ingest] + (router.map { [$0] } ?? []) }
+    var engineServices: [any Service] { [store, access, desk, webhooks, market, ingest] + (router.map { [$0] } ?? []) }
 
     /// The changes topic (catalog name: the configured prefix is added).
     static let changesTopic = "creditwatch.changes"
@@ -99,13 +103,18 @@ struct Daemon {
         let access = try AccessStore(configuration: settings.postgres, logger: logger)
         let desk = try AlertDeskStore(configuration: settings.postgres, logger: logger)
         let webhooks = try WebhookStore(configuration: settings.postgres, logger: logger)
+        let market = try MarketplaceStore(configuration: settings.postgres, logger: logger)
+        var readModels = ReadModels.postgres(store, access: access, desk: desk, webhooks: webhooks)
+        readModels.market = market
+        readModels.eligibility = rules
+        readModels.marketSettings = settings.market
         let dispatcher = WebhookDispatcher(
             store: webhooks, scope: { try await access.scope(ofOrganisation: $0) },
             events: { after, scope, limit in
                 try await store.alertEvents(after: after, limit: limit, subjectIDs: scope.subjectIDs, district: scope.district).events
             }, allowedHosts: settings.api.webhookHosts, logger: logger)
         let app = buildApplication(
-            configuration: settings.api, keys: access, readModels: .postgres(store, access: access, desk: desk, webhooks: webhooks), personalFields: PersonalFields(catalog), features: EngineFeatures(processor: processor),
+            configuration: settings.api, keys: access, readModels: readModels, personalFields: PersonalFields(catalog), features: EngineFeatures(processor: processor),
             metrics: registry, logger: logger, rules: rules, ingest: health)
         logger.info(
             "creditwatch starting",
@@ -115,8 +124,11 @@ struct Daemon {
                 "postgres": "\(settings.postgres)", "api": "http://\(settings.api.host):\(settings.api.port)/",
             ])
         return Daemon(
-            catalog: catalog, store: store, access: access, desk: desk, webhooks: webhooks, dispatcher: dispatcher, processor: processor,
-            ingest: MigrateThen(store: store, access: access, desk: desk, webhooks: webhooks, service: ingest, logger: logger) { await rules.recordLive() }, api: app,
+            catalog: catalog, store: store, access: access, desk: desk, webhooks: webhooks, dispatcher: dispatcher, market: market,
+            marketClock: MarketplaceClock(store: market, logger: logger), processor: processor,
+            ingest: MigrateThen(
+                store: store, subsystems: [access.migrate, desk.migrate, webhooks.migrate, market.migrate], service: ingest, logger: logger
+            ) { await rules.recordLive() }, api: app,
             rules: rules,
             watcher: RuleSetWatcher(manager: rules, interval: settings.rulesWatchInterval, logger: logger),
             health: health, router: router)
@@ -153,9 +165,8 @@ extension Daemon {
 /// schema (`migrated`: recording the live rule set), then runs the wrapped service.
 struct MigrateThen: Service {
     let store: PostgresStore
-    let access: AccessStore
-    let desk: AlertDeskStore
-    let webhooks: WebhookStore
+    /// Each subsystem's own migrations (access layer, desk, webhooks, marketplace), in order.
+    let subsystems: [@Sendable () async throws -> [Int]]
     let service: any Service
     let logger: Logger
     let migrated: @Sendable () async -> Void
@@ -163,9 +174,7 @@ struct MigrateThen: Service {
     func run() async throws {
         let applied = try await store.migrate()
         if !applied.isEmpty { logger.info("migrations applied", metadata: ["versions": "\(applied)"]) }
-        try await access.migrate()
-        try await desk.migrate()
-        try await webhooks.migrate()
+        for migrate in subsystems { _ = try await migrate() }
         await migrated()
         try await service.run()
     }

@@ -3,6 +3,7 @@ import Dispatch
 import Foundation
 import HTTPAPI
 import Logging
+import Marketplace
 import Metrics
 import RuleLanguage
 import ServiceLifecycle
@@ -20,6 +21,10 @@ actor RuleSetManager: RuleSetControl {
     private let record: @Sendable (RuleProgram, [SourceFile]) async throws -> Void
     private let logger: Logger
     private var live: RuleProgram
+    /// The live set's files (product eligibility conditions are compiled against them).
+    private var liveSources: [SourceFile]
+    /// Eligibility conditions compiled against the live set, by condition text.
+    private var conditions: [String: Result<RuleProgram?, EligibilityProblems>] = [:]
     private var loadedAt = Date()
     private var trigger = "start"
     private var lastFailure: RuleSetStatus.Failure?
@@ -34,6 +39,7 @@ actor RuleSetManager: RuleSetControl {
         self.overrides = overrides
         self.processor = processor
         self.live = program
+        self.liveSources = (try? ProjectFiles.sources(at: path)) ?? []
         self.logger = logger
         self.record = record
     }
@@ -84,6 +90,8 @@ actor RuleSetManager: RuleSetControl {
             ])
         Counter(label: "creditwatch_rule_reloads_total", dimensions: [("outcome", "loaded")]).increment()
         live = program
+        liveSources = sources
+        conditions = [:]
         loadedAt = Date()
         self.trigger = trigger
         lastChanged = true
@@ -97,6 +105,15 @@ actor RuleSetManager: RuleSetControl {
         } catch {
             logger.warning("rule set not recorded", metadata: ["version": "\(program.version)", "error": "\(error)"])
         }
+    }
+
+    /// A condition compiled against the live set, kept until the next reload.
+    func compiled(_ condition: String) -> Result<RuleProgram?, EligibilityProblems> {
+        if let known = conditions[condition] { return known }
+        let result = Eligibility.compile(condition, ruleSources: liveSources, schema: catalog.schema, overrides: overrides)
+        if conditions.count > 1000 { conditions = [:] }
+        conditions[condition] = result
+        return result
     }
 
     /// What the watcher compares: the rules folder's files and contents.
@@ -132,5 +149,25 @@ struct RuleSetWatcher: Service {
                 _ = await manager.reload(trigger: "file change")
             }
         }
+    }
+}
+
+extension RuleSetManager: EligibilityEngine {
+    func check(_ condition: String) async -> [String] {
+        if case .failure(let problems) = compiled(condition) { return problems.messages }
+        return []
+    }
+
+    func verdict(_ condition: String, for uscc: String) async throws -> EligibilityVerdict {
+        let program: RuleProgram?
+        switch compiled(condition) {
+        case .success(let compiled): program = compiled
+        case .failure(let problems):
+            // A condition the live set no longer accepts (a feature renamed since) admits nobody.
+            logger.warning("product condition no longer compiles", metadata: ["problems": "\(problems.messages)"])
+            return EligibilityVerdict(holds: false, values: ["problem": problems.messages.joined(separator: "; ")])
+        }
+        let data = try await processor.data(of: EntityKey(.enterprise, uscc))
+        return Eligibility.verdict(program, condition: condition, entity: data)
     }
 }

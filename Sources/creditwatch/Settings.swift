@@ -1,6 +1,7 @@
 import Foundation
 import HTTPAPI
 import KafkaIngest
+import Marketplace
 import PostgresStore
 import Yams
 
@@ -26,6 +27,8 @@ struct Settings {
     /// reads the departments' topics itself and decides for the whole city). Every instance of a
     /// group must say the same; see `Ownership`.
     var changesPartitions: Int32 = 0
+    /// The marketplace's working-day calendar and acceptance deadline.
+    var market = MarketSettings()
 
     /// YAML key path → environment variable.
     static let keys: [String: String] = [
@@ -51,6 +54,7 @@ struct Settings {
         "rules.watch_seconds": "CREDITWATCH_RULES_WATCH_SECONDS",
         "engine.max_evaluation_wait_seconds": "CREDITWATCH_MAX_EVALUATION_WAIT_SECONDS",
         "engine.changes_partitions": "CREDITWATCH_CHANGES_PARTITIONS",
+        "market.accept_within_working_days": "CREDITWATCH_MARKET_ACCEPT_DAYS", "market.holidays": "CREDITWATCH_MARKET_HOLIDAYS",
     ]
 
     static func load(file: String?, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Settings {
@@ -112,11 +116,30 @@ struct Settings {
             }
             changesPartitions = n
         }
-        return Settings(
+        var market = MarketSettings()
+        if let text = merged["CREDITWATCH_MARKET_ACCEPT_DAYS"] {
+            guard let days = Int(text), (1...60).contains(days) else {
+                throw ProjectFiles.Failure(description: "CREDITWATCH_MARKET_ACCEPT_DAYS must be a number of working days from 1 to 60, not '\(text)'")
+            }
+            market.acceptWithinWorkingDays = days
+        }
+        // The State Council's holiday arrangement, one line a day (ops/holidays.txt); a path given
+        // explicitly must exist, the default may be absent (then Monday to Friday are working days).
+        let holidays = merged["CREDITWATCH_MARKET_HOLIDAYS"] ?? "ops/holidays.txt"
+        if let data = FileManager.default.contents(atPath: holidays) {
+            do {
+                market.calendar = try WorkingCalendar(parsing: String(decoding: data, as: UTF8.self), path: holidays)
+            } catch { throw ProjectFiles.Failure(description: "\(error)") }
+        } else if merged["CREDITWATCH_MARKET_HOLIDAYS"] != nil {
+            throw ProjectFiles.Failure(description: "\(holidays): cannot read the holiday calendar (CREDITWATCH_MARKET_HOLIDAYS)")
+        }
+        var settings = Settings(
             kafka: kafka, postgres: PostgresStore.Configuration(environment: merged), api: api,
             redisHost: merged["CREDITWATCH_REDIS_HOST"] ?? "127.0.0.1",
             redisPort: merged["CREDITWATCH_REDIS_PORT"].flatMap(Int.init) ?? 16379,
             rulesPath: merged["CREDITWATCH_RULES"] ?? "rules", topicsPath: merged["CREDITWATCH_TOPICS"] ?? "topics",
             ruleOverrides: overrides, rulesWatchInterval: watch, maxEvaluationWait: maxWait, changesPartitions: changesPartitions)
+        settings.market = market
+        return settings
     }
 }

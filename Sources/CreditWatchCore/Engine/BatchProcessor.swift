@@ -708,10 +708,14 @@ public actor BatchProcessor {
 
     /// The live program's view of one entity now: its features and what would fire (API profiles).
     public func evaluate(_ entity: EntityKey) async throws -> EntityEvaluation {
-        let program = self.program
+        program.evaluate(try await data(of: entity))
+    }
+
+    /// What the live program reads of one entity now (its windows, the city's feed clock).
+    public func data(of entity: EntityKey) async throws -> EntityData {
         let records = try await features.records(of: [entity], plan: plan)
         let feeds = try await loadedFeedClock()
-        return program.evaluate(snapshot.data(entity: entity.id, records: records[entity] ?? [:], feeds: feeds))
+        return snapshot.data(entity: entity.id, records: records[entity] ?? [:], feeds: feeds)
     }
 }
 

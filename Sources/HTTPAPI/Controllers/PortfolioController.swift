@@ -151,6 +151,20 @@ struct Page<Item: Encodable>: Encodable {
     let nextCursor: String?
     let hasMore: Bool
 
+    init(items: [Item], nextCursor: String?, hasMore: Bool) {
+        self.items = items
+        self.nextCursor = nextCursor
+        self.hasMore = hasMore
+    }
+
+    /// A page of an id-ordered feed read with one row more than `limit` (`ids` are the rows
+    /// read): the cursor is the last shown id.
+    init(_ items: [Item], ids: [Int64], limit: Int) {
+        self.items = items
+        self.hasMore = ids.count > limit
+        self.nextCursor = ids.prefix(limit).last.map(String.init)
+    }
+
     enum CodingKeys: String, CodingKey { case items, nextCursor, hasMore }
 
     func encode(to encoder: any Encoder) throws {
