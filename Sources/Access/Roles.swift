@@ -44,9 +44,11 @@ public enum Permission: String, Sendable, Hashable, Codable, CaseIterable {
     /// The financing marketplace: published products and needs, the applications one is party to
     /// (the office: all of them, for oversight).
     case readMarket = "read_market"
-    /// Acting in the marketplace as a party: a bank publishes products, claims needs and decides
-    /// applications; an enterprise publishes needs, applies and withdraws.
-    case trade
+    /// A bank's side of the marketplace: products, claiming needs, deciding applications,
+    /// disbursing, recording repayments.
+    case lend
+    /// An enterprise's side: publishing needs, applying, withdrawing.
+    case borrow
 }
 
 /// The platform's roles. A user has one; a role belongs to certain kinds of organisation.
@@ -79,9 +81,9 @@ public enum Role: String, Sendable, Hashable, Codable, CaseIterable {
         case .ruleAuthor: [.readAlerts, .readEnterprises, .readRules, .reloadRules, .readQuarantine]
         case .operator: [.readAlerts, .readEnterprises, .readRules, .reloadRules, .readQuarantine]
         case .auditor: [.readRules, .readAudit, .readQueryRecords]
-        case .bankOfficer: [.readAlerts, .readEnterprises, .readRules, .query, .managePortfolio, .readMarket, .trade]
-        case .bankAdmin: [.readAlerts, .readEnterprises, .readRules, .query, .managePortfolio, .manageOwnKeys, .manageWebhooks, .readMarket, .trade]
-        case .enterpriseUser: [.readAlerts, .readEnterprises, .readRules, .readMarket, .trade]
+        case .bankOfficer: [.readAlerts, .readEnterprises, .readRules, .query, .managePortfolio, .readMarket, .lend]
+        case .bankAdmin: [.readAlerts, .readEnterprises, .readRules, .query, .managePortfolio, .manageOwnKeys, .manageWebhooks, .readMarket, .lend]
+        case .enterpriseUser: [.readAlerts, .readEnterprises, .readRules, .readMarket, .borrow]
         }
     }
 

@@ -10,6 +10,26 @@ enum AccessRules {
         /// Any authenticated caller.
         case anyCaller
         case permission(Permission)
+        /// A caller with any of these (the two parties of one resource).
+        case anyOf(Set<Permission>)
+
+        /// What the rule asks for, in words.
+        var needs: String {
+            switch self {
+            case .anyCaller: "a key"
+            case .permission(let permission): "the right '\(permission.rawValue)'"
+            case .anyOf(let any): "any of the rights " + any.map { "'\($0.rawValue)'" }.sorted().joined(separator: ", ")
+            }
+        }
+
+        /// Whether a caller with `permissions` passes.
+        func admits(_ permissions: Set<Permission>) -> Bool {
+            switch self {
+            case .anyCaller: true
+            case .permission(let permission): permissions.contains(permission)
+            case .anyOf(let any): !any.isDisjoint(with: permissions)
+            }
+        }
     }
 
     /// `METHOD /path` (the router's pattern) → rule.
@@ -45,18 +65,18 @@ enum AccessRules {
         "POST /v1/webhooks/{id}/enable": .permission(.manageWebhooks),
         "GET /v1/webhooks/{id}/deliveries": .permission(.manageWebhooks),
         "GET /v1/market/products": .permission(.readMarket),
-        "POST /v1/market/products": .permission(.trade),
+        "POST /v1/market/products": .permission(.lend),
         "GET /v1/market/products/{id}": .permission(.readMarket),
-        "POST /v1/market/products/{id}/actions": .permission(.trade),
+        "POST /v1/market/products/{id}/actions": .permission(.lend),
         "GET /v1/market/needs": .permission(.readMarket),
-        "POST /v1/market/needs": .permission(.trade),
-        "POST /v1/market/needs/{id}/claim": .permission(.trade),
-        "POST /v1/market/needs/{id}/withdraw": .permission(.trade),
+        "POST /v1/market/needs": .permission(.borrow),
+        "POST /v1/market/needs/{id}/claim": .permission(.lend),
+        "POST /v1/market/needs/{id}/withdraw": .permission(.borrow),
         "GET /v1/market/applications": .permission(.readMarket),
-        "POST /v1/market/applications": .permission(.trade),
+        "POST /v1/market/applications": .permission(.borrow),
         "GET /v1/market/applications/{id}": .permission(.readMarket),
-        "POST /v1/market/applications/{id}/actions": .permission(.trade),
-        "POST /v1/market/loans/{id}/repayments": .permission(.trade),
+        "POST /v1/market/applications/{id}/actions": .anyOf([.lend, .borrow]),
+        "POST /v1/market/loans/{id}/repayments": .permission(.lend),
     ]
 }
 
@@ -67,16 +87,12 @@ struct AuthorisationMiddleware: RouterMiddleware {
     ) async throws -> Response {
         let principal = try context.requirePrincipal()
         let route = "\(request.method) \(context.endpointPath ?? request.uri.path)"
-        switch AccessRules.table[route] {
-        case .anyCaller?:
-            break
-        case .permission(let permission)?:
-            guard principal.may(permission) else {
-                throw APIError(.forbidden, "role \(principal.role.rawValue) does not have the right '\(permission.rawValue)'")
-            }
-        case nil:
+        guard let rule = AccessRules.table[route] else {
             context.logger.error("route without an access rule refused", metadata: ["route": "\(route)"])
             throw APIError(.forbidden, "this route has no access rule yet")
+        }
+        guard rule.admits(principal.permissions) else {
+            throw APIError(.forbidden, "role \(principal.role.rawValue) does not have \(rule.needs)")
         }
         return try await next(request, context)
     }

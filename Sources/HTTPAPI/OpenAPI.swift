@@ -236,10 +236,7 @@ enum OpenAPI {
             responses[String(operation.status)] = success
             var entry: Object = ["summary": operation.summary, "parameters": parameters, "responses": responses]
             if let rule = AccessRules.table[route] {
-                entry["description"] = switch rule {
-                case .anyCaller: "Any caller with a key."
-                case .permission(let permission): "Needs the right `\(permission.rawValue)`."
-                }
+                entry["description"] = "Needs \(rule.needs)."
             }
             if !operation.bodyTypes.isEmpty, let body = operation.body {
                 entry["requestBody"] = [

@@ -13,6 +13,8 @@ import Testing
 @testable import AccessStore
 import AlertDesk
 import AlertDeskStore
+import Marketplace
+import MarketplaceStore
 import WebhookDelivery
 import Webhooks
 @testable import PostgresStore
@@ -48,6 +50,22 @@ struct AccessLayerTests {
     func withAccessAPI(
         _ body: @Sendable (PostgresStore, AccessStore, WebhookStore, Callers, any TestClientProtocol) async throws -> Void
     ) async throws {
+        try await Self.withStores { stores, callers, client in
+            try await body(stores.store, stores.access, stores.webhooks, callers, client)
+        }
+    }
+
+    /// The subsystems' stores over one fresh schema.
+    struct Stores: Sendable {
+        let store: PostgresStore
+        let access: AccessStore
+        let webhooks: WebhookStore
+        let market: MarketplaceStore
+    }
+
+    static func withStores(
+        today: Day = Day(iso: "2026-06-01")!, _ body: @Sendable (Stores, Callers, any TestClientProtocol) async throws -> Void
+    ) async throws {
         var logger = Logger(label: "test")
         logger.logLevel = .error
         let configuration = testStoreConfiguration()
@@ -56,20 +74,26 @@ struct AccessLayerTests {
         let access = try AccessStore(configuration: configuration, logger: logger)
         let desk = try AlertDeskStore(configuration: configuration, logger: logger)
         let webhooks = try WebhookStore(configuration: configuration, logger: logger)
+        let market = try MarketplaceStore(configuration: configuration, logger: logger)
         var api = APIConfiguration()
         api.streamPoll = .milliseconds(50)
         // A stream with nothing in its scope ends soon (the route table's samples).
         api.streamLifetime = .seconds(3)
+        var readModels = ReadModels.postgres(store, access: access, desk: desk, webhooks: webhooks)
+        readModels.market = market
+        readModels.eligibility = try ShippedRulesEligibility(catalog: catalog, today: today)
+        readModels.marketSettings = MarketSettings(calendar: try WorkingCalendar(parsing: "2026-06-19 holiday 端午节\n", path: "holidays.txt"), acceptWithinWorkingDays: 5)
         let router = buildRouter(
-            configuration: api, keys: access, readModels: .postgres(store, access: access, desk: desk, webhooks: webhooks),
+            configuration: api, keys: access, readModels: readModels,
             personalFields: PersonalFields(catalog), features: FixedFeatures(), metrics: PrometheusCollectorRegistry(),
-            today: { Day(iso: "2026-06-01")! })
+            today: { today })
         let app = Application(router: router, logger: logger)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await store.run() }
             group.addTask { await access.run() }
             group.addTask { await desk.run() }
             group.addTask { await webhooks.run() }
+            group.addTask { await market.run() }
             defer { group.cancelAll() }
             var failure: (any Error)?
             do {
@@ -77,8 +101,10 @@ struct AccessLayerTests {
                 try await access.migrate()
                 try await desk.migrate()
                 try await webhooks.migrate()
+                try await market.migrate()
                 let callers = try await Self.seed(store, access)
-                try await app.test(.router) { client in try await body(store, access, webhooks, callers, client) }
+                let stores = Stores(store: store, access: access, webhooks: webhooks, market: market)
+                try await app.test(.router) { client in try await body(stores, callers, client) }
             } catch {
                 failure = error
             }
@@ -166,6 +192,19 @@ struct AccessLayerTests {
         "POST /v1/webhooks/{id}/enable": ("/v1/webhooks/999/enable", nil),
         "GET /v1/webhooks/{id}/deliveries": ("/v1/webhooks/999/deliveries", nil),
         "POST /v1/queries": ("/v1/queries", #"{"subject":"\#(TestUSCC.b)","purpose":"贷后管理","authorisation":\#(authorisation)}"#),
+        "GET /v1/market/products": ("/v1/market/products", nil),
+        "POST /v1/market/products": ("/v1/market/products", MarketplaceAPITests.product(eligibility: "")),
+        "GET /v1/market/products/{id}": ("/v1/market/products/999", nil),
+        "POST /v1/market/products/{id}/actions": ("/v1/market/products/999/actions", #"{"action":"publish"}"#),
+        "GET /v1/market/needs": ("/v1/market/needs", nil),
+        "POST /v1/market/needs": ("/v1/market/needs", MarketplaceAPITests.need),
+        "POST /v1/market/needs/{id}/claim": ("/v1/market/needs/999/claim", nil),
+        "POST /v1/market/needs/{id}/withdraw": ("/v1/market/needs/999/withdraw", nil),
+        "GET /v1/market/applications": ("/v1/market/applications", nil),
+        "POST /v1/market/applications": ("/v1/market/applications", MarketplaceAPITests.application(product: 999)),
+        "GET /v1/market/applications/{id}": ("/v1/market/applications/999", nil),
+        "POST /v1/market/applications/{id}/actions": ("/v1/market/applications/999/actions", #"{"action":"accept"}"#),
+        "POST /v1/market/loans/{id}/repayments": ("/v1/market/loans/999/repayments", #"{"amount_fen":100}"#),
     ]
 
     @Test func everyRouteAnswersEveryRoleAsTheRouteTableSays() async throws {
@@ -198,10 +237,7 @@ struct AccessLayerTests {
                         #expect(status == 401, "\(route) without a valid key")
                         continue
                     }
-                    let allowed: Bool = switch AccessRules.table[route]! {
-                    case .anyCaller: true
-                    case .permission(let permission): role.permissions.contains(permission)
-                    }
+                    let allowed = AccessRules.table[route]!.admits(role.permissions)
                     if allowed {
                         #expect(![401, 403].contains(status) && status < 500, "\(route) as \(caller): \(status) \(response.text)")
                         if (200..<300).contains(status) {

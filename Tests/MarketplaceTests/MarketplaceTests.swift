@@ -289,4 +289,43 @@ struct MarketRulesTests {
         #expect(Eligibility.check("1 == 1\nfeature x = count(court.dishonest)", ruleSources: rules, schema: Self.schema)
             == ["eligibility:1:1: the condition must be one expression, not declarations"])
     }
+
+    /// An enterprise established on `established` with, optionally, one unremoved dishonest listing.
+    static func enterprise(established: String, dishonest: Bool) -> EntityData {
+        let uscc = "91430500MA4DEM101Y"
+        var records: [String: [FactRecord]] = [
+            "market.enterprise": [
+                FactRecord(
+                    topic: "market.enterprise", key: uscc, eventDay: day(established),
+                    fields: ["uscc": .string(uscc), "name": .string("邵阳示范机械有限公司"), "established_date": .date(day(established)),
+                             "status": .string("存续"), "industry_code": .string("C3011"), "district_code": .string("430502")])
+            ]
+        ]
+        if dishonest {
+            records["court.dishonest"] = [
+                FactRecord(
+                    topic: "court.dishonest", key: "(2025)湘05执9号", eventDay: day("2025-09-01"),
+                    fields: ["case_no": .string("(2025)湘05执9号"), "party_type": .string("enterprise"), "uscc": .string(uscc),
+                             "listed_date": .date(day("2025-09-01")), "amount": .number(120_000)])
+            ]
+        }
+        return EntityData(entity: uscc, asOf: day("2026-06-01"), records: records)
+    }
+
+    @Test func eligibilityIsJudgedOnTheEnterprisesFeaturesWithTheValuesItRead() throws {
+        let condition = "established_years >= 2 and dishonest_active_count == 0"
+        let program = try Eligibility.compile(condition, ruleSources: Self.rules, schema: Self.schema).get()
+        let clean = Eligibility.verdict(program, condition: condition, entity: Self.enterprise(established: "2020-03-01", dishonest: false))
+        #expect(clean.holds)
+        #expect(clean.values["dishonest_active_count"] == "0")
+        #expect(clean.values["established_years"].flatMap(Double.init).map { $0 > 6.2 && $0 < 6.3 } == true, "\(clean.values)")
+        let listed = Eligibility.verdict(program, condition: condition, entity: Self.enterprise(established: "2020-03-01", dishonest: true))
+        #expect(listed.holds == false)
+        #expect(listed.values["dishonest_active_count"] == "1")
+        let young = Eligibility.verdict(program, condition: condition, entity: Self.enterprise(established: "2025-03-01", dishonest: false))
+        #expect(young.holds == false)
+        #expect(Set(young.values.keys) == ["established_years", "dishonest_active_count"])
+        // No condition: everyone is eligible.
+        #expect(Eligibility.verdict(nil, condition: "", entity: Self.enterprise(established: "2025-03-01", dishonest: true)).holds)
+    }
 }

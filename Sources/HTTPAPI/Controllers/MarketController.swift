@@ -431,6 +431,9 @@ struct MarketController: Sendable {
         let idempotency = try Self.idempotency(request, body: data)
         let day = today()
         let command = try Self.command(body, today: day)
+        if case .disburse(_, let on) = command, on > day {
+            throw APIError(.invalidParameter, "on \(on) is in the future: record a disbursement once it is made", parameter: "on")
+        }
         var detail: [String: String] = [:]
         switch command {
         case .approve(let approval):
