@@ -175,7 +175,7 @@ let package = Package(
             name: "IntegrationTests",
             dependencies: [
                 "creditwatch", "CreditWatchCore", "KafkaIngest", "RedisFeatures", "PostgresStore", "HTTPAPI", "Access", "AccessStore",
-                "Simulator",
+                "Simulator", "Marketplace", "MarketplaceStore",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],

@@ -63,24 +63,9 @@ public struct ChangeRouter: Service {
         }
     }
 
-    /// Produces the batch and waits for every delivery (librdkafka's calls block: off the pool).
+    /// Produces the batch to the chosen partitions and waits for every delivery.
     private func forward(_ batch: [InboundMessage], to targets: [Int32]) async throws {
-        let (producer, topic) = (self.producer, self.topic)
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-            DispatchQueue.global().async {
-                do {
-                    let failedBefore = producer.deliveryFailures
-                    for (message, partition) in zip(batch, targets) {
-                        try producer.send(topic: topic, partition: partition, key: nil, value: RoutedMessage.encode(message))
-                    }
-                    try producer.flush()
-                    let failed = producer.deliveryFailures - failedBefore
-                    if failed > 0 { throw KafkaError(.produce, "\(failed) of \(batch.count) messages were not delivered") }
-                    continuation.resume()
-                } catch {
-                    continuation.resume(throwing: error)
-                }
-            }
-        }
+        try await producer.deliver(
+            zip(batch, targets).map { OutboundMessage(topic: topic, partition: $1, key: nil, value: RoutedMessage.encode($0)) })
     }
 }

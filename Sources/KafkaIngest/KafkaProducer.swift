@@ -1,4 +1,5 @@
 import CRdKafka
+import Dispatch
 import Foundation
 import Synchronization
 
@@ -67,6 +68,45 @@ public final class KafkaProducer: @unchecked Sendable {
     public func flush(timeout: Duration = .seconds(60)) throws {
         let err = rd_kafka_flush(handle, Int32(timeout.components.seconds * 1000))
         if err != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError(.produce, err) }
+    }
+}
+
+/// A message to produce: to a catalog topic (the configured prefix is added), to `partition` or
+/// where the partitioner puts its key.
+public struct OutboundMessage: Sendable {
+    public var topic: String
+    public var partition: Int32
+    public var key: [UInt8]?
+    public var value: [UInt8]?
+
+    public init(topic: String, partition: Int32 = RD_KAFKA_PARTITION_UA, key: [UInt8]?, value: [UInt8]?) {
+        self.topic = topic
+        self.partition = partition
+        self.key = key
+        self.value = value
+    }
+}
+
+extension KafkaProducer {
+    /// Produces the messages and waits until every one is delivered; throws when any is not.
+    /// librdkafka's calls block, so they run off the cooperative pool.
+    public func deliver(_ messages: [OutboundMessage]) async throws {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            DispatchQueue.global().async {
+                do {
+                    let failedBefore = self.deliveryFailures
+                    for message in messages {
+                        try self.send(topic: message.topic, partition: message.partition, key: message.key, value: message.value)
+                    }
+                    try self.flush()
+                    let failed = self.deliveryFailures - failedBefore
+                    if failed > 0 { throw KafkaError(.produce, "\(failed) of \(messages.count) messages were not delivered") }
+                    continuation.resume()
+                } catch {
+                    continuation.resume(throwing: error)
+                }
+            }
+        }
     }
 }
 

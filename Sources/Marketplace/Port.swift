@@ -244,15 +244,23 @@ public protocol MarketplacePort: Sendable {
     func application(_ id: Int64) async throws -> ApplicationRecord?
     func applications(_ filter: ApplicationFilter, after: Int64?, limit: Int) async throws -> [ApplicationRecord]
     func events(ofApplication id: Int64) async throws -> [ApplicationEvent]
+    /// Applies a step; the application's loans are reported as of `today` when what they say changed.
     func apply(
         _ command: ApplicationCommand, toApplication id: Int64, expectedVersion: Int?, by caller: MarketCaller, detail: [String: String],
-        idempotency: Idempotency?
+        idempotency: Idempotency?, today: Day
     ) async throws -> Result<ApplicationRecord, MarketRefusal>
     /// Records a repayment on a loan (moving its application to repaying, and closing it when
     /// everything approved was disbursed and repaid).
     /// A loan of another bank is answered as one that does not exist (`invalid("no loan ID")`).
-    func recordRepayment(_ repayment: Repayment, onLoan id: Int64, ofBank bank: Int64, by caller: MarketCaller, idempotency: Idempotency?) async throws
-        -> Result<ApplicationRecord, MarketRefusal>
+    func recordRepayment(
+        _ repayment: Repayment, onLoan id: Int64, ofBank bank: Int64, by caller: MarketCaller, idempotency: Idempotency?, today: Day
+    ) async throws -> Result<ApplicationRecord, MarketRefusal>
     /// Expires the submitted applications whose deadline passed before `today`; their ids.
     func expireApplications(today: Day) async throws -> [Int64]
+
+    /// Reports every live loan whose row changed by `today` (days past due grow by themselves); how many.
+    func reportLoans(today: Day) async throws -> Int
+    /// Reports waiting to be published, oldest first.
+    func pendingLoanReports(limit: Int) async throws -> [PendingLoanReport]
+    func markPublished(_ ids: [Int64]) async throws
 }

@@ -6,8 +6,8 @@ import RuleLanguage
 import ServiceLifecycle
 
 /// The marketplace's own time: every `interval` it expires the applications no bank accepted by
-/// their deadline. Idempotent, so several instances may run it; a failed tick is logged and
-/// retried at the next.
+/// their deadline and reports the loans whose row changed (days past due grow by themselves).
+/// Idempotent, so several instances may run it; a failed tick is logged and retried at the next.
 public struct MarketplaceClock: Service {
     let store: any MarketplacePort
     let interval: Duration
@@ -24,8 +24,11 @@ public struct MarketplaceClock: Service {
     public func run() async throws {
         while !Task.isShuttingDownGracefully, !Task.isCancelled {
             do {
-                let expired = try await store.expireApplications(today: today())
+                let day = today()
+                let expired = try await store.expireApplications(today: day)
                 if !expired.isEmpty { logger.notice("applications expired unaccepted", metadata: ["ids": "\(expired)"]) }
+                let reported = try await store.reportLoans(today: day)
+                if reported > 0 { logger.info("loan reports written", metadata: ["reports": "\(reported)", "as_of": "\(day)"]) }
             } catch {
                 logger.warning("marketplace clock tick failed; retrying at the next", metadata: ["error": "\(error)"])
             }

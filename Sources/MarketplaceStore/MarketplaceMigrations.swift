@@ -138,6 +138,22 @@ extension MarketplaceStore {
                 PRIMARY KEY (organisation_id, key)
             )
             """,
-        ])
+        ]),
+        Migration(version: 2, name: "loan_reports", statements: [
+            // What was last reported of each loan on finance.loan, and how often.
+            "ALTER TABLE mk_loan ADD COLUMN reported text NOT NULL DEFAULT '', ADD COLUMN report_version integer NOT NULL DEFAULT 0",
+            """
+            -- The outbox: reports written in the transaction that changed the loan, published to
+            -- Kafka afterwards (at least once; the feed's version makes a repeat harmless).
+            CREATE TABLE mk_loan_report (
+                id bigserial PRIMARY KEY,
+                loan_id bigint NOT NULL REFERENCES mk_loan (id),
+                payload jsonb NOT NULL,
+                created_at timestamptz NOT NULL DEFAULT now(),
+                published_at timestamptz
+            )
+            """,
+            "CREATE INDEX mk_loan_report_pending ON mk_loan_report (id) WHERE published_at IS NULL",
+        ]),
     ]
 }

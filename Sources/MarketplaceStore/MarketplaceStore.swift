@@ -428,15 +428,81 @@ extension MarketplaceStore {
 
     public func apply(
         _ command: ApplicationCommand, toApplication id: Int64, expectedVersion: Int?, by caller: MarketCaller, detail: [String: String],
-        idempotency: Idempotency?
+        idempotency: Idempotency?, today: Day
     ) async throws -> Result<ApplicationRecord, MarketRefusal> {
         let logger = self.logger
         return try await self.command { connection in
             var application = try await Self.locked(id, connection, logger: logger)
             if try await Self.claim(idempotency, caller, applicationID: id, connection, logger: logger) { return application }
             try await Self.step(command, &application, expectedVersion: expectedVersion, caller: caller, detail: detail, connection, logger: logger)
+            try await Self.report(application, on: today, connection, logger: logger)
             return application
         }
+    }
+
+    /// Writes a report to the outbox for each loan of the (locked) application whose row on `day`
+    /// says something its last report did not.
+    static func report(_ application: ApplicationRecord, on day: Day, _ connection: PostgresConnection, logger: Logger) async throws {
+        guard !application.loans.isEmpty else { return }
+        var reported: [Int64: (substance: String, version: Int)] = [:]
+        for try await (id, substance, version) in try await connection.query(
+            "SELECT id, reported, report_version FROM mk_loan WHERE application_id = \(application.id)", logger: logger
+        ).decode((Int64, String, Int).self) {
+            reported[id] = (substance, version)
+        }
+        for loan in application.loans {
+            let last = reported[loan.id] ?? ("", 0)
+            let row = LoanReport(loan, of: application, on: day, version: last.version + 1)
+            guard row.substance != last.substance else { continue }
+            let payload = String(decoding: try JSONEncoder().encode(row), as: UTF8.self)
+            try await connection.query(
+                "UPDATE mk_loan SET reported = \(row.substance), report_version = \(row.version) WHERE id = \(loan.id)", logger: logger)
+            try await connection.query("INSERT INTO mk_loan_report (loan_id, payload) VALUES (\(loan.id), \(payload)::jsonb)", logger: logger)
+        }
+    }
+
+    public func reportLoans(today: Day) async throws -> Int {
+        let logger = self.logger
+        var ids: [Int64] = []
+        for try await id in try await client.query(
+            "SELECT id FROM mk_application WHERE status IN ('disbursed', 'repaying', 'written_off') ORDER BY id", logger: logger
+        ).decode(Int64.self) {
+            ids.append(id)
+        }
+        var reports = 0
+        for id in ids {
+            // One application at a time, under its lock, so that a step in between is not lost.
+            let written = try await client.withTransaction(logger: logger) { connection -> Int in
+                let application = try await Self.locked(id, connection, logger: logger)
+                let before = try await Self.pendingCount(connection, logger: logger)
+                try await Self.report(application, on: today, connection, logger: logger)
+                return try await Self.pendingCount(connection, logger: logger) - before
+            }
+            reports += written
+        }
+        return reports
+    }
+
+    static func pendingCount(_ connection: PostgresConnection, logger: Logger) async throws -> Int {
+        for try await count in try await connection.query("SELECT count(*)::int8 FROM mk_loan_report WHERE published_at IS NULL", logger: logger)
+            .decode(Int64.self)
+        { return Int(count) }
+        return 0
+    }
+
+    public func pendingLoanReports(limit: Int) async throws -> [PendingLoanReport] {
+        var pending: [PendingLoanReport] = []
+        for try await (id, loan, payload) in try await client.query(
+            "SELECT id, loan_id, payload::text FROM mk_loan_report WHERE published_at IS NULL ORDER BY id LIMIT \(limit)", logger: logger
+        ).decode((Int64, Int64, String).self) {
+            pending.append(PendingLoanReport(id: id, loanNo: LoanReport.loanNo(loan), payload: payload))
+        }
+        return pending
+    }
+
+    public func markPublished(_ ids: [Int64]) async throws {
+        guard !ids.isEmpty else { return }
+        try await client.query("UPDATE mk_loan_report SET published_at = now() WHERE id = ANY(\(ids))", logger: logger)
     }
 
     /// Decides `command` on the locked application and writes the outcome: the state, the event,
@@ -500,9 +566,9 @@ extension MarketplaceStore {
         application.reason = reason
     }
 
-    public func recordRepayment(_ repayment: Repayment, onLoan loanID: Int64, ofBank bank: Int64, by caller: MarketCaller, idempotency: Idempotency?) async throws
-        -> Result<ApplicationRecord, MarketRefusal>
-    {
+    public func recordRepayment(
+        _ repayment: Repayment, onLoan loanID: Int64, ofBank bank: Int64, by caller: MarketCaller, idempotency: Idempotency?, today: Day
+    ) async throws -> Result<ApplicationRecord, MarketRefusal> {
         let logger = self.logger
         return try await self.command { connection in
             var applicationID: Int64?
@@ -536,6 +602,7 @@ extension MarketplaceStore {
             if application.outstanding == .zero, application.state.disbursed == application.state.approval?.amount {
                 try await Self.step(.close(outstanding: .zero), &application, expectedVersion: nil, caller: caller, detail: [:], connection, logger: logger)
             }
+            try await Self.report(application, on: today, connection, logger: logger)
             return application
         }
     }

@@ -1,5 +1,6 @@
 import AccessStore
 import AlertDeskStore
+import MarketplaceStore
 import WebhookDelivery
 import ArgumentParser
 import CreditWatchCore
@@ -52,18 +53,23 @@ struct Migrate: AsyncParsableCommand {
         let access = try AccessStore(configuration: settings.postgres, logger: logger)
         let desk = try AlertDeskStore(configuration: settings.postgres, logger: logger)
         let webhooks = try WebhookStore(configuration: settings.postgres, logger: logger)
+        let market = try MarketplaceStore(configuration: settings.postgres, logger: logger)
+        // Each subsystem keeps its own ledger of migrations.
+        let subsystems: [(name: String, migrate: @Sendable () async throws -> [Int])] = [
+            ("access", access.migrate), ("desk", desk.migrate), ("webhooks", webhooks.migrate), ("marketplace", market.migrate),
+        ]
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await store.run() }
             group.addTask { await access.run() }
             group.addTask { await desk.run() }
             group.addTask { await webhooks.run() }
+            group.addTask { await market.run() }
             let applied = try await store.migrate()
             print(applied.isEmpty ? "schema is up to date" : "applied migrations \(applied.map(String.init).joined(separator: ", "))")
-            let accessApplied = try await access.migrate()
-            print(accessApplied.isEmpty ? "access schema is up to date" : "applied access migrations \(accessApplied.map(String.init).joined(separator: ", "))")
-            let deskApplied = try await desk.migrate()
-            try await webhooks.migrate()
-            print(deskApplied.isEmpty ? "desk schema is up to date" : "applied desk migrations \(deskApplied.map(String.init).joined(separator: ", "))")
+            for (name, migrate) in subsystems {
+                let applied = try await migrate()
+                print(applied.isEmpty ? "\(name) schema is up to date" : "applied \(name) migrations \(applied.map(String.init).joined(separator: ", "))")
+            }
             group.cancelAll()
         }
     }

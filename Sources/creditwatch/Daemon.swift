@@ -31,6 +31,8 @@ struct Daemon {
     /// The financing marketplace and its clock (expiry of applications not accepted in time).
     let market: MarketplaceStore
     let marketClock: MarketplaceClock
+    /// Sends the loans' reports to the finance.loan feed, which the engine consumes.
+    let loanReports: LoanReportPublisher
     let processor: BatchProcessor
     /// Migrations, then the ingest loop.
     let ingest: any Service
@@ -43,7 +45,7 @@ struct Daemon {
     let router: (any Service)?
 
     /// In start order; the group stops them in reverse.
-    var services: [any Service] { engineServices + [watcher, dispatcher, marketClock, api] }
+    var services: [any Service] { engineServices + [watcher, dispatcher, marketClock, loanReports, api] }
     /// The stores' pools, migrations then ingest, and the router: the engine without its API.
     var engineServices: [any Service] { [store, access, desk, webhooks, market, ingest] + (router.map { [$0] } ?? []) }
 
@@ -125,7 +127,10 @@ struct Daemon {
             ])
         return Daemon(
             catalog: catalog, store: store, access: access, desk: desk, webhooks: webhooks, dispatcher: dispatcher, market: market,
-            marketClock: MarketplaceClock(store: market, logger: logger), processor: processor,
+            marketClock: MarketplaceClock(store: market, logger: logger),
+            loanReports: LoanReportPublisher(
+                market: market, producer: try KafkaProducer(configuration: settings.kafka), interval: .seconds(2), logger: logger),
+            processor: processor,
             ingest: MigrateThen(
                 store: store, subsystems: [access.migrate, desk.migrate, webhooks.migrate, market.migrate], service: ingest, logger: logger
             ) { await rules.recordLive() }, api: app,

@@ -90,6 +90,8 @@ struct MarketplaceAPITests {
             let bank = callers.bearer("bank_officer")
             // Enterprise a is outside the bank's portfolio: out of scope until it applies.
             #expect(try await client.execute(uri: "/v1/enterprises/\(TestUSCC.a)", method: .get, headers: bank).status == .notFound)
+            let before = try await client.execute(uri: "/v1/alerts", method: .get, headers: bank)
+            #expect(((Self.json(before)["alerts"] as? [[String: Any]]) ?? []).compactMap { $0["subject_id"] as? String } == [TestUSCC.b])
             let product = try await Self.publishedProduct(client, callers, eligibility: "established_years >= 2 and dishonest_active_count == 0")
             let submitted = try await Self.post(client, "/v1/market/applications", Self.application(product: product), as: callers.bearer("enterprise_user"))
             #expect(submitted.status == .created, "\(submitted.text)")
@@ -100,6 +102,9 @@ struct MarketplaceAPITests {
             // Five working days from Monday 1 June: 2, 3, 4, 5 and Monday 8 June.
             #expect(application["accept_by"] as? String == "2026-06-08")
             #expect(try await client.execute(uri: "/v1/enterprises/\(TestUSCC.a)", method: .get, headers: bank).status == .ok)
+            // The applicant's alerts reach the bank's feed from its application on.
+            let feed = try await client.execute(uri: "/v1/alerts", method: .get, headers: bank)
+            #expect(((Self.json(feed)["alerts"] as? [[String: Any]]) ?? []).compactMap { $0["subject_id"] as? String }.sorted() == [TestUSCC.a, TestUSCC.b].sorted())
 
             for (body, status) in [
                 (#"{"action":"accept"}"#, "accepted"), (#"{"action":"start_review","version":1}"#, "under_review"),

@@ -445,7 +445,7 @@ struct MarketController: Sendable {
         let caller = Self.caller(principal)
         let stepDetail = detail
         let outcome = try await access {
-            try await market.apply(command, toApplication: application.id, expectedVersion: body.version, by: caller, detail: stepDetail, idempotency: idempotency)
+            try await market.apply(command, toApplication: application.id, expectedVersion: body.version, by: caller, detail: stepDetail, idempotency: idempotency, today: day)
         }
         let refusal = outcome.refusalMessage
         try await access { try await audited(principal, context, action: "application_\(command.name)", subject: ("application", String(application.id)), refusal: refusal) }
@@ -472,7 +472,7 @@ struct MarketController: Sendable {
         // Only the lending bank records repayments: any other caller meets a loan it cannot see.
         guard let bank = filter.bank else { throw APIError(.notFound, "no loan \(loanID)", parameter: "id") }
         let caller = Self.caller(principal)
-        let outcome = try await access { try await market.recordRepayment(repayment, onLoan: loanID, ofBank: bank, by: caller, idempotency: idempotency) }
+        let outcome = try await access { try await market.recordRepayment(repayment, onLoan: loanID, ofBank: bank, by: caller, idempotency: idempotency, today: day) }
         let refusal = outcome.refusalMessage
         try await access { try await audited(principal, context, action: "loan_repayment", subject: ("loan", String(loanID)), refusal: refusal) }
         if case .failure(let failure) = outcome, failure.rejection == .invalid("no loan \(loanID)") {
