@@ -75,6 +75,7 @@ enum AccessRules {
         "GET /v1/market/applications": .permission(.readMarket),
         "POST /v1/market/applications": .permission(.borrow),
         "GET /v1/market/applications/{id}": .permission(.readMarket),
+        "GET /v1/market/applications/{id}/report": .permission(.readMarket),
         "POST /v1/market/applications/{id}/actions": .anyOf([.lend, .borrow]),
         "POST /v1/market/loans/{id}/repayments": .permission(.lend),
     ]

@@ -160,7 +160,7 @@ public func buildRouter(
     ).addRoutes(to: v1)
     MarketController(
         market: readModels.market, engine: readModels.eligibility, enterprises: readModels.enterprises, audit: readModels.access,
-        settings: readModels.marketSettings, access: access, today: today
+        personalData: personalData, settings: readModels.marketSettings, access: access, today: today
     ).addRoutes(to: v1)
     return router
 }

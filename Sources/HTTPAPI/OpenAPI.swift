@@ -16,6 +16,8 @@ enum OpenAPI {
         var status = 200
         var answer: Object? = ref("Object")
         var answerType = "application/json"
+        /// Other media types the success answer may have (e.g. a printable page), with their schemas.
+        var alsoAnswers: [String: Object] = [:]
     }
 
     static func ref(_ name: String) -> Object { ["$ref": "#/components/schemas/\(name)"] }
@@ -150,6 +152,9 @@ enum OpenAPI {
                     required: ["product_id"]),
                 status: 201, answer: ref("Application")),
             "GET /v1/market/applications/{id}": Operation(summary: "An application with its loans, schedules, positions and steps", answer: ref("Application")),
+            "GET /v1/market/applications/{id}/report": Operation(
+                summary: "The credit report frozen when the review started (JSON, or a printable page with format=html); audited",
+                query: [("format", ["type": "string", "enum": ["json", "html"]])], alsoAnswers: ["text/html": string]),
             "POST /v1/market/applications/{id}/actions": Operation(
                 summary: "A step: accept, start_review, approve, reject, disburse, close, write_off, withdraw (409 with current; Idempotency-Key)",
                 body: object(
@@ -232,11 +237,13 @@ enum OpenAPI {
             parameters += operation.query.map { ["name": $0.name, "in": "query", "required": false, "schema": $0.schema] }
             var responses: Object = ["default": ["description": "an error", "content": ["application/json": ["schema": ref("Error")]]]]
             var success: Object = ["description": operation.summary]
-            if let answer = operation.answer { success["content"] = [operation.answerType: ["schema": answer]] }
+            if let answer = operation.answer {
+                success["content"] = [operation.answerType: ["schema": answer]].merging(operation.alsoAnswers.mapValues { ["schema": $0] }) { a, _ in a }
+            }
             responses[String(operation.status)] = success
             var entry: Object = ["summary": operation.summary, "parameters": parameters, "responses": responses]
             if let rule = AccessRules.table[route] {
-                entry["description"] = "Needs \(rule.needs)."
+                entry["description"] = "Needs \(rule.needs.replacingOccurrences(of: "'", with: "`"))."
             }
             if !operation.bodyTypes.isEmpty, let body = operation.body {
                 entry["requestBody"] = [

@@ -244,11 +244,15 @@ public protocol MarketplacePort: Sendable {
     func application(_ id: Int64) async throws -> ApplicationRecord?
     func applications(_ filter: ApplicationFilter, after: Int64?, limit: Int) async throws -> [ApplicationRecord]
     func events(ofApplication id: Int64) async throws -> [ApplicationEvent]
-    /// Applies a step; the application's loans are reported as of `today` when what they say changed.
+    /// Applies a step; the application's loans are reported as of `today` when what they say
+    /// changed. `report` (JSON) is frozen with the application in the same transaction (the
+    /// credit report a review starts with).
     func apply(
         _ command: ApplicationCommand, toApplication id: Int64, expectedVersion: Int?, by caller: MarketCaller, detail: [String: String],
-        idempotency: Idempotency?, today: Day
+        idempotency: Idempotency?, today: Day, report: String?
     ) async throws -> Result<ApplicationRecord, MarketRefusal>
+    /// The frozen credit report (JSON) and when it was frozen; nil before the review started.
+    func creditReport(ofApplication id: Int64) async throws -> (report: String, frozenAt: String)?
     /// Records a repayment on a loan (moving its application to repaying, and closing it when
     /// everything approved was disbursed and repaid).
     /// A loan of another bank is answered as one that does not exist (`invalid("no loan ID")`).

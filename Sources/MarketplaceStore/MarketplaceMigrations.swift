@@ -155,5 +155,9 @@ extension MarketplaceStore {
             """,
             "CREATE INDEX mk_loan_report_pending ON mk_loan_report (id) WHERE published_at IS NULL",
         ]),
+        Migration(version: 3, name: "credit_reports", statements: [
+            // The credit report the reviewer saw, frozen when the review started.
+            "ALTER TABLE mk_application ADD COLUMN report jsonb, ADD COLUMN report_at timestamptz",
+        ]),
     ]
 }

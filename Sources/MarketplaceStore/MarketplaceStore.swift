@@ -428,16 +428,29 @@ extension MarketplaceStore {
 
     public func apply(
         _ command: ApplicationCommand, toApplication id: Int64, expectedVersion: Int?, by caller: MarketCaller, detail: [String: String],
-        idempotency: Idempotency?, today: Day
+        idempotency: Idempotency?, today: Day, report: String?
     ) async throws -> Result<ApplicationRecord, MarketRefusal> {
         let logger = self.logger
         return try await self.command { connection in
             var application = try await Self.locked(id, connection, logger: logger)
             if try await Self.claim(idempotency, caller, applicationID: id, connection, logger: logger) { return application }
             try await Self.step(command, &application, expectedVersion: expectedVersion, caller: caller, detail: detail, connection, logger: logger)
+            if let report {
+                try await connection.query("UPDATE mk_application SET report = \(report)::jsonb, report_at = now() WHERE id = \(id)", logger: logger)
+            }
             try await Self.report(application, on: today, connection, logger: logger)
             return application
         }
+    }
+
+    public func creditReport(ofApplication id: Int64) async throws -> (report: String, frozenAt: String)? {
+        for try await (report, at) in try await client.query(
+            "SELECT report::text, \(unescaped: String(format: Self.timestamp, "report_at")) FROM mk_application WHERE id = \(id) AND report IS NOT NULL",
+            logger: logger
+        ).decode((String, String).self) {
+            return (report, at)
+        }
+        return nil
     }
 
     /// Writes a report to the outbox for each loan of the (locked) application whose row on `day`

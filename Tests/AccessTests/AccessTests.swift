@@ -46,17 +46,20 @@ struct RoleTests {
     @Test func eachRoleHasExactlyItsRights() {
         let table = Dictionary(uniqueKeysWithValues: Role.allCases.map { ($0.rawValue, $0.permissions.map(\.rawValue).sorted()) })
         #expect(table == [
-            "office_analyst": ["query", "read_alerts", "read_enterprises", "read_query_records", "read_rules", "work_alerts"],
+            "office_analyst": ["query", "read_alerts", "read_enterprises", "read_market", "read_query_records", "read_rules", "work_alerts"],
             "office_admin": [
-                "manage_access", "manage_own_keys", "manage_webhooks", "query", "read_alerts", "read_enterprises", "read_query_records",
-                "read_rules", "work_alerts",
+                "manage_access", "manage_own_keys", "manage_webhooks", "query", "read_alerts", "read_enterprises", "read_market",
+                "read_query_records", "read_rules", "work_alerts",
             ],
             "rule_author": ["read_alerts", "read_enterprises", "read_quarantine", "read_rules", "reload_rules"],
             "operator": ["read_alerts", "read_enterprises", "read_quarantine", "read_rules", "reload_rules"],
             "auditor": ["read_audit", "read_query_records", "read_rules"],
-            "bank_officer": ["manage_portfolio", "query", "read_alerts", "read_enterprises", "read_rules"],
-            "bank_admin": ["manage_own_keys", "manage_portfolio", "manage_webhooks", "query", "read_alerts", "read_enterprises", "read_rules"],
-            "enterprise_user": ["read_alerts", "read_enterprises", "read_rules"],
+            "bank_officer": ["lend", "manage_portfolio", "query", "read_alerts", "read_enterprises", "read_market", "read_rules"],
+            "bank_admin": [
+                "lend", "manage_own_keys", "manage_portfolio", "manage_webhooks", "query", "read_alerts", "read_enterprises", "read_market",
+                "read_rules",
+            ],
+            "enterprise_user": ["borrow", "read_alerts", "read_enterprises", "read_market", "read_rules"],
         ])
     }
 

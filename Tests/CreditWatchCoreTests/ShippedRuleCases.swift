@@ -57,7 +57,7 @@ enum ShippedRules {
             }
         }
         let rules = Set(ShippedRules.program.rules.map(\.name))
-        #expect(ShippedRules.program.rules.count { $0.kind == .enterprise } == 15)
+        #expect(ShippedRules.program.rules.count { $0.kind == .enterprise } == 18)
         #expect(ShippedRules.program.rules.count { $0.kind == .industry } == 3)
         #expect(rules.subtracting(fired).sorted() == [])
         #expect(rules.subtracting(silent).sorted() == [])

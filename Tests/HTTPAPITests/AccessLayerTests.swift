@@ -7,6 +7,7 @@ import HummingbirdTesting
 import Logging
 import PostgresNIO
 import Prometheus
+import Synchronization
 import RuleLanguage
 import Testing
 
@@ -55,12 +56,21 @@ struct AccessLayerTests {
         }
     }
 
-    /// The subsystems' stores over one fresh schema.
+    /// The subsystems' stores over one fresh schema, and the API's calendar day (tests move it).
     struct Stores: Sendable {
         let store: PostgresStore
         let access: AccessStore
         let webhooks: WebhookStore
         let market: MarketplaceStore
+        let today: TestDay
+    }
+
+    /// A day the test sets.
+    final class TestDay: Sendable {
+        private let value: Mutex<Day>
+        init(_ day: Day) { value = Mutex(day) }
+        var day: Day { value.withLock { $0 } }
+        func set(_ day: Day) { value.withLock { $0 = day } }
     }
 
     static func withStores(
@@ -81,12 +91,13 @@ struct AccessLayerTests {
         api.streamLifetime = .seconds(3)
         var readModels = ReadModels.postgres(store, access: access, desk: desk, webhooks: webhooks)
         readModels.market = market
+        let clock = TestDay(today)
         readModels.eligibility = try ShippedRulesEligibility(catalog: catalog, today: today)
         readModels.marketSettings = MarketSettings(calendar: try WorkingCalendar(parsing: "2026-06-19 holiday 端午节\n", path: "holidays.txt"), acceptWithinWorkingDays: 5)
         let router = buildRouter(
             configuration: api, keys: access, readModels: readModels,
             personalFields: PersonalFields(catalog), features: FixedFeatures(), metrics: PrometheusCollectorRegistry(),
-            today: { today })
+            today: { clock.day })
         let app = Application(router: router, logger: logger)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await store.run() }
@@ -103,7 +114,7 @@ struct AccessLayerTests {
                 try await webhooks.migrate()
                 try await market.migrate()
                 let callers = try await Self.seed(store, access)
-                let stores = Stores(store: store, access: access, webhooks: webhooks, market: market)
+                let stores = Stores(store: store, access: access, webhooks: webhooks, market: market, today: clock)
                 try await app.test(.router) { client in try await body(stores, callers, client) }
             } catch {
                 failure = error
@@ -203,6 +214,7 @@ struct AccessLayerTests {
         "GET /v1/market/applications": ("/v1/market/applications", nil),
         "POST /v1/market/applications": ("/v1/market/applications", MarketplaceAPITests.application(product: 999)),
         "GET /v1/market/applications/{id}": ("/v1/market/applications/999", nil),
+        "GET /v1/market/applications/{id}/report": ("/v1/market/applications/999/report", nil),
         "POST /v1/market/applications/{id}/actions": ("/v1/market/applications/999/actions", #"{"action":"accept"}"#),
         "POST /v1/market/loans/{id}/repayments": ("/v1/market/loans/999/repayments", #"{"amount_fen":100}"#),
     ]

@@ -243,4 +243,51 @@ struct MarketplaceAPITests {
             #expect(outsideProblems?.map { $0["message"] as? String } == ["amount 50000.00 is outside the product's 100000.00…5000000.00 yuan"], "\(outside.text)")
         }
     }
+
+    @Test func theReviewStartsWithAFrozenCreditReportReadOnlyUnderAValidAuthorisation() async throws {
+        try await AccessLayerTests.withStores { stores, callers, client in
+            let bank = callers.bearer("bank_officer")
+            let product = try await Self.publishedProduct(client, callers)
+            let shortAuthorisation = #"{"reference":"SQ-2026-0077","scope":"贷前审查","valid_from":"2026-05-01","valid_until":"2026-06-30"}"#
+            let body = Self.application(product: product).replacingOccurrences(of: Self.authorisation, with: shortAuthorisation)
+            let id = Self.json(try await Self.post(client, "/v1/market/applications", body, as: callers.bearer("enterprise_user")))["id"] as! Int64
+            let early = try await client.execute(uri: "/v1/market/applications/\(id)/report", method: .get, headers: bank)
+            #expect(early.status == .notFound)
+            #expect(early.text == #"{"error":{"code":"not_found","message":"application \#(id) has no credit report yet: it is frozen when the review starts"}}"#)
+            _ = try await Self.step(client, callers, id, #"{"action":"accept"}"#)
+            #expect(try await Self.step(client, callers, id, #"{"action":"start_review"}"#).status == .ok)
+
+            let report = try await client.execute(uri: "/v1/market/applications/\(id)/report", method: .get, headers: bank)
+            #expect(report.status == .ok)
+            let json = Self.json(report)
+            #expect(json["title"] as? String == "企业信用报告")
+            #expect(json["uscc"] as? String == TestUSCC.a)
+            #expect(json["prepared_for"] as? String == "城市商业银行")
+            #expect(json["reviewer"] as? String == "bank_officer")
+            #expect(json["as_of"] as? String == "2026-06-01")
+            #expect((json["registration"] as? [String: Any])?["name"] as? String == "长沙湘江机械有限公司")
+            #expect((json["active_alerts"] as? [[String: Any]])?.map { $0["rule"] as? String } == ["r1"])
+            #expect((json["negative_records"] as? [Any])?.isEmpty == true)
+            #expect((json["authorisation"] as? [String: Any])?["reference"] as? String == "SQ-2026-0077")
+            // The legal representative's ID number is masked for the bank.
+            #expect(!report.text.contains("43060219800101123X"))
+            #expect(report.text.contains("430***********123X"))
+
+            let page = try await client.execute(uri: "/v1/market/applications/\(id)/report?format=html", method: .get, headers: bank)
+            #expect(page.headers[.contentType] == "text/html; charset=utf-8")
+            #expect(page.text.contains("<h1>企业信用报告</h1>"))
+            #expect(page.text.contains("长沙湘江机械有限公司 · 统一社会信用代码 \(TestUSCC.a) · 报告日期 2026-06-01"))
+
+            // The report stays as the reviewer saw it; after the authorisation lapses the bank cannot read it.
+            stores.today.set(Day(iso: "2026-07-01")!)
+            let lapsed = try await client.execute(uri: "/v1/market/applications/\(id)/report", method: .get, headers: bank)
+            #expect(lapsed.status == .forbidden)
+            #expect(lapsed.text == #"{"error":{"code":"forbidden","message":"the enterprise's authorisation does not cover this read: the authorisation expired on 2026-06-30"}}"#)
+            let reads = try await stores.access.audit(AuditFilter(subjectID: TestUSCC.a, action: "market_report_read"), after: nil, limit: 10).records
+            #expect(reads.map { "\($0.entry.outcome.rawValue) \($0.entry.purpose ?? "-") \($0.entry.reason ?? "-")" } == [
+                "allowed 贷前审查 -", "allowed 贷前审查 -", "refused 贷前审查 the authorisation expired on 2026-06-30",
+            ])
+            #expect(reads.first?.entry.authorisation?.contains("SQ-2026-0077") == true)
+        }
+    }
 }

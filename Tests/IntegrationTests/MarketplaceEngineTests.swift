@@ -45,7 +45,7 @@ struct MarketplaceEngineTests {
             .accept, .startReview, .approve(Approval(amount: Fen(100_000_000), termMonths: 12, rate: AnnualRate(basisPoints: 435), method: .equalInstalment)),
             .disburse(Fen(100_000_000), on: start),
         ] {
-            _ = try await market.apply(command, toApplication: application.id, expectedVersion: nil, by: bank, detail: [:], idempotency: nil, today: start).get()
+            _ = try await market.apply(command, toApplication: application.id, expectedVersion: nil, by: bank, detail: [:], idempotency: nil, today: start, report: nil).get()
         }
         #expect(try await Self.publish(&engine) == 1)
         let performing = try #require(try await engine.store.score(of: Self.borrower))

@@ -7,6 +7,14 @@ import Testing
 enum Fixtures {
     static let schema = Schema(topics: [
         TopicSchema(
+            name: "finance.loan",
+            fields: [
+                "loan_no": .string, "uscc": .uscc, "bank": .string, "principal": .decimal, "outstanding": .decimal,
+                "disbursed_date": .date, "maturity_date": .date, "status": .string, "days_past_due": .int, "bucket": .string,
+                "as_of": .date, "version": .int,
+            ],
+            eventTimeField: "as_of", entityKind: .enterprise),
+        TopicSchema(
             name: "market.enterprise",
             fields: [
                 "uscc": .uscc, "name": .string, "legal_rep_name": .string, "legal_rep_id": .idNumber,

@@ -566,7 +566,7 @@ private func expectExplained(_ r: ScoreResult, sourceLocation: Testing.SourceLoc
                 "judicial 司法 -300..50 dishonest_debtor,enforcement_cases_90d,property_seized",
                 "compliance 监管合规 -150..40 abnormal_operations,serious_penalty",
                 "social_responsibility 社会责任 -100..50 insured_headcount_drop,insurance_arrears",
-                "lending 信贷 -200..40 ",
+                "lending 信贷 -200..40 loan_overdue,loan_non_performing,loan_written_off",
                 "operations 生产经营 -60..20 water_usage_collapse,water_arrears",
             ])
         #expect(card.dimensions.allSatisfy { $0.weight == 1 })
@@ -574,7 +574,7 @@ private func expectExplained(_ r: ScoreResult, sourceLocation: Testing.SourceLoc
         // Every enterprise rule with a score effect scores in some dimension.
         let scored = try Self.program().rules.filter { $0.kind == .enterprise && $0.score != nil }.map(\.name)
         #expect(Set(card.dimensions.flatMap(\.rules)) == Set(scored))
-        #expect(scored.count == 15)
+        #expect(scored.count == 18)
     }
 
     @Test func healthyEnterpriseGetsAA() throws {

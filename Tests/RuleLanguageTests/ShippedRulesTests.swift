@@ -17,7 +17,7 @@ import Testing
         let files = try F.shippedRuleFiles()
         #expect(
             files.map(\.path) == [
-                "rules/industry.cwr", "rules/judicial.cwr", "rules/regulatory.cwr", "rules/scorecard.cwr",
+                "rules/industry.cwr", "rules/judicial.cwr", "rules/lending.cwr", "rules/regulatory.cwr", "rules/scorecard.cwr",
                 "rules/social_insurance.cwr", "rules/tags.cwr", "rules/tax.cwr", "rules/utility.cwr",
             ])
         let result = RuleCompiler.compile(files, schema: F.schema)
@@ -27,6 +27,7 @@ import Testing
         #expect(
             program.rules.map { "\($0.name):\($0.severity.rawValue):\($0.category.rawValue)" } == [
                 "dishonest_debtor:critical:judicial", "enforcement_cases_90d:high:judicial", "property_seized:high:judicial",
+                "loan_overdue:medium:lending", "loan_non_performing:high:lending", "loan_written_off:critical:lending",
                 "abnormal_operations:medium:regulatory", "serious_penalty:high:regulatory",
                 "legal_rep_frequent_change:medium:regulatory", "insured_headcount_drop:medium:social_insurance",
                 "insurance_arrears:medium:social_insurance", "tax_drop_yoy:high:tax", "taxpayer_abnormal:high:tax",
@@ -41,7 +42,7 @@ import Testing
         #expect(program.lists == ["active_statuses": ["存续", "在业"]])
         #expect(
             program.topicsUsed == [
-                "court.dishonest", "court.enforcement", "realestate.rights", "market.abnormal", "market.penalty",
+                "court.dishonest", "court.enforcement", "realestate.rights", "finance.loan", "market.abnormal", "market.penalty",
                 "market.enterprise", "market.enterprise#history", "hrss.insurance", "tax.payment", "tax.taxpayer",
                 "tax.arrears", "water.usage", "water.arrears",
             ])

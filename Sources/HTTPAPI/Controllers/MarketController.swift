@@ -25,6 +25,7 @@ struct MarketController: Sendable {
     let engine: (any EligibilityEngine)?
     let enterprises: any EnterpriseReadModel
     let audit: (any AccessAdministration)?
+    let personalData: PersonalDataAccess
     let settings: MarketSettings
     let access: StoreAccess
     let today: @Sendable () -> Day
@@ -41,6 +42,7 @@ struct MarketController: Sendable {
         group.get("market/applications", use: listApplications)
         group.post("market/applications", use: submitApplication)
         group.get("market/applications/{id}", use: showApplication)
+        group.get("market/applications/{id}/report", use: showReport)
         group.post("market/applications/{id}/actions", use: actOnApplication)
         group.post("market/loans/{id}/repayments", use: recordRepayment)
     }
@@ -444,12 +446,72 @@ struct MarketController: Sendable {
         }
         let caller = Self.caller(principal)
         let stepDetail = detail
+        // The review starts with the enterprise's credit report, frozen with the step.
+        let report: String? = command == .startReview ? try await creditReport(application, for: principal, context: context, today: day) : nil
         let outcome = try await access {
-            try await market.apply(command, toApplication: application.id, expectedVersion: body.version, by: caller, detail: stepDetail, idempotency: idempotency, today: day)
+            try await market.apply(
+                command, toApplication: application.id, expectedVersion: body.version, by: caller, detail: stepDetail, idempotency: idempotency,
+                today: day, report: report)
         }
         let refusal = outcome.refusalMessage
         try await access { try await audited(principal, context, action: "application_\(command.name)", subject: ("application", String(application.id)), refusal: refusal) }
         return try JSONResponse.make(ApplicationView(try outcome.mapError(Self.error).get(), today: day))
+    }
+
+    /// The credit report as `principal` may see it now (JSON text).
+    func creditReport(_ application: ApplicationRecord, for principal: Principal, context: APIRequestContext, today: Day) async throws -> String {
+        let market = try port()
+        let uscc = application.state.uscc
+        let record = try await access { try await enterprises.enterprise(uscc, scope: .city) }
+        var facts = record?.profile.facts ?? []
+        if let subject = QuerySubject.parse(uscc),
+            try await !personalData.clear(for: principal, subject: subject, action: "read_credit_report", context: context)
+        {
+            facts = personalData.masked(facts)
+        }
+        let history = try await access { try await market.applications(ApplicationFilter(uscc: uscc), after: nil, limit: 200) }
+        let report = CreditReport(
+            application: application, record: record, facts: facts, history: history.filter { $0.id != application.id }, reviewer: principal.name,
+            today: today)
+        return String(decoding: try JSONResponse.encode(report), as: UTF8.self)
+    }
+
+    /// `GET /v1/market/applications/{id}/report[?format=html]`: the credit report frozen when the
+    /// review started. The bank reads it only while the enterprise's authorisation is valid; every
+    /// read, refused or not, is audited with the authorisation.
+    @Sendable func showReport(_ request: Request, context: APIRequestContext) async throws -> Response {
+        let principal = try context.requirePrincipal()
+        let query = try QueryParameters(request, accepted: ["format"])
+        let format = try query.single("format") ?? "json"
+        guard ["json", "html"].contains(format) else {
+            throw APIError(.invalidParameter, "format must be json or html, got '\(format)'", parameter: "format")
+        }
+        let market = try port()
+        let application = try await visibleApplication(try Self.id(context), principal)
+        let authorisation = application.request.authorisation
+        let authorisationText = String(decoding: try JSONResponse.encode(AuthorisationView(authorisation)), as: UTF8.self)
+        func audited(_ refusal: String?) async throws {
+            guard let audit else { return }
+            let entry = AuditEntry(
+                by: principal, action: "market_report_read", outcome: refusal == nil ? .allowed : .refused, reason: refusal,
+                purpose: authorisation.scope, authorisation: authorisationText, subjectKind: "enterprise", subjectID: application.state.uscc,
+                returned: refusal == nil ? #"{"credit_report":"application \#(application.id)"}"# : nil, remoteAddress: context.remoteAddress)
+            try await access { try await audit.append(entry) }
+        }
+        if principal.organisation.kind == .bank, let problem = authorisation.problem(on: today()) {
+            try await audited(problem)
+            throw APIError(.forbidden, "the enterprise's authorisation does not cover this read: \(problem)")
+        }
+        guard let (report, frozenAt) = try await access({ try await market.creditReport(ofApplication: application.id) }) else {
+            throw APIError(.notFound, "application \(application.id) has no credit report yet: it is frozen when the review starts")
+        }
+        try await audited(nil)
+        if format == "html" {
+            var headers = HTTPFields()
+            headers[.contentType] = "text/html; charset=utf-8"
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: CreditReportPage.html(report, frozenAt: frozenAt))))
+        }
+        return JSONResponse.raw(Data(report.utf8))
     }
 
     struct RepaymentBody: Decodable {
