@@ -150,7 +150,7 @@ let package = Package(
         .testTarget(name: "CreditWatchCoreTests", dependencies: ["CreditWatchCore"], swiftSettings: strict),
         .testTarget(name: "WebhooksTests", dependencies: ["Webhooks"], swiftSettings: strict),
         .testTarget(name: "AlertDeskTests", dependencies: ["AlertDesk"], swiftSettings: strict),
-        .testTarget(name: "MarketplaceTests", dependencies: ["Marketplace", "RuleLanguage", "CreditWatchCore"], swiftSettings: strict),
+        .testTarget(name: "MarketplaceTests", dependencies: ["Marketplace", "RuleLanguage", "CreditWatchCore", "Access"], swiftSettings: strict),
         .testTarget(name: "AccessTests", dependencies: ["Access", "CreditWatchCore"], swiftSettings: strict),
         .testTarget(name: "SimulatorTests", dependencies: ["Simulator"], swiftSettings: strict),
         .testTarget(

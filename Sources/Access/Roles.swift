@@ -44,6 +44,8 @@ public enum Permission: String, Sendable, Hashable, Codable, CaseIterable {
     /// The financing marketplace: published products and needs, the applications one is party to
     /// (the office: all of them, for oversight).
     case readMarket = "read_market"
+    /// Oversight of the marketplace: whether the alerts foretold its loans' outcomes.
+    case superviseMarket = "supervise_market"
     /// A bank's side of the marketplace: products, claiming needs, deciding applications,
     /// disbursing, recording repayments.
     case lend
@@ -75,9 +77,12 @@ public enum Role: String, Sendable, Hashable, Codable, CaseIterable {
 
     public var permissions: Set<Permission> {
         switch self {
-        case .officeAnalyst: [.readAlerts, .readEnterprises, .readRules, .query, .workAlerts, .readQueryRecords, .readMarket]
+        case .officeAnalyst: [.readAlerts, .readEnterprises, .readRules, .query, .workAlerts, .readQueryRecords, .readMarket, .superviseMarket]
         case .officeAdmin:
-            [.readAlerts, .readEnterprises, .readRules, .query, .workAlerts, .readQueryRecords, .manageAccess, .manageOwnKeys, .manageWebhooks, .readMarket]
+            [
+                .readAlerts, .readEnterprises, .readRules, .query, .workAlerts, .readQueryRecords, .manageAccess, .manageOwnKeys, .manageWebhooks,
+                .readMarket, .superviseMarket,
+            ]
         case .ruleAuthor: [.readAlerts, .readEnterprises, .readRules, .reloadRules, .readQuarantine]
         case .operator: [.readAlerts, .readEnterprises, .readRules, .reloadRules, .readQuarantine]
         case .auditor: [.readRules, .readAudit, .readQueryRecords]

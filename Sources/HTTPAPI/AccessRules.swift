@@ -78,6 +78,10 @@ enum AccessRules {
         "GET /v1/market/applications/{id}/report": .permission(.readMarket),
         "POST /v1/market/applications/{id}/actions": .anyOf([.lend, .borrow]),
         "POST /v1/market/loans/{id}/repayments": .permission(.lend),
+        "GET /v1/market/matches/products": .permission(.readMarket),
+        "GET /v1/market/matches/needs": .permission(.lend),
+        "GET /v1/market/stats": .permission(.readMarket),
+        "GET /v1/market/outcomes": .permission(.superviseMarket),
     ]
 }
 

@@ -159,7 +159,7 @@ public func buildRouter(
         access: access, today: today
     ).addRoutes(to: v1)
     MarketController(
-        market: readModels.market, engine: readModels.eligibility, enterprises: readModels.enterprises, audit: readModels.access,
+        market: readModels.market, engine: readModels.eligibility, alerts: readModels.alerts, enterprises: readModels.enterprises, audit: readModels.access,
         personalData: personalData, settings: readModels.marketSettings, access: access, today: today
     ).addRoutes(to: v1)
     return router

@@ -163,6 +163,19 @@ enum OpenAPI {
                      "method": ["type": "string", "enum": RepaymentMethod.allCases.map(\.rawValue)], "on": string],
                     required: ["action"]),
                 answer: ref("Application")),
+            "GET /v1/market/matches/products": Operation(
+                summary: "Published products ranked by fit for an enterprise, each condition held or failed with the reason",
+                query: [("uscc", ["type": "string"]), ("amount_fen", ["type": "integer", "minimum": 1]), ("term_months", ["type": "integer", "minimum": 1, "maximum": 360])],
+                answer: object(["uscc": string, "items": array(ref("Object"))], required: ["uscc", "items"])),
+            "GET /v1/market/matches/needs": Operation(
+                summary: "Open needs with the bank's best-fitting product", query: [("after", cursor), ("limit", ["type": "integer", "minimum": 1, "maximum": 100])],
+                answer: page("items", ref("Object"), cursor: nullable(string))),
+            "GET /v1/market/stats": Operation(
+                summary: "The marketplace in figures: claim and approval rates, days to answer and to money, amounts, first-time borrowers, credit-loan share, non-performing ratio",
+                query: [("from", string), ("to", string)]),
+            "GET /v1/market/outcomes": Operation(
+                summary: "Per rule: loans whose borrower it alerted, how many went 90+ days past due, against the base rate (lift)",
+                query: [("from", string), ("to", string)]),
             "POST /v1/market/loans/{id}/repayments": Operation(
                 summary: "The lending bank records a repayment (Idempotency-Key)",
                 body: object(["amount_fen": integer, "paid_on": string], required: ["amount_fen"]), status: 201, answer: ref("Application")),

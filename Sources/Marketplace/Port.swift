@@ -233,6 +233,10 @@ public protocol MarketplacePort: Sendable {
     func need(_ id: Int64) async throws -> NeedRecord?
     /// Open needs, and the enterprise's own in any status (`uscc`), by id.
     func needs(after: Int64?, limit: Int, uscc: String?) async throws -> [NeedRecord]
+    /// Every need in any status, by id (statistics).
+    func allNeeds(after: Int64?, limit: Int) async throws -> [NeedRecord]
+    /// The day (in the city's time) each application was first answered: accepted, claimed or rejected.
+    func firstResponses(ofApplications ids: [Int64]) async throws -> [Int64: Day]
     /// A claim opens an accepted application for the claiming bank (`acceptBy` is its deadline).
     func apply(_ command: NeedCommand, toNeed id: Int64, expectedVersion: Int?, by caller: MarketCaller, today: Day, district: String?) async throws
         -> Result<NeedRecord, MarketRefusal>

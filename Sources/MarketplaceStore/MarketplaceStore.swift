@@ -182,6 +182,25 @@ extension MarketplaceStore {
                 """, logger: logger))
     }
 
+    public func allNeeds(after: Int64?, limit: Int) async throws -> [NeedRecord] {
+        try await Self.needs(
+            try await client.query("SELECT \(unescaped: Self.needColumns) FROM mk_need WHERE id > \(after ?? 0) ORDER BY id LIMIT \(limit)", logger: logger))
+    }
+
+    public func firstResponses(ofApplications ids: [Int64]) async throws -> [Int64: Day] {
+        guard !ids.isEmpty else { return [:] }
+        var days: [Int64: Day] = [:]
+        for try await (id, day) in try await client.query(
+            """
+            SELECT application_id, min((at AT TIME ZONE 'Asia/Shanghai')::date)::text FROM mk_application_event
+            WHERE application_id = ANY(\(ids)) AND action IN ('accept', 'claim', 'reject') GROUP BY application_id
+            """, logger: logger
+        ).decode((Int64, String).self) {
+            days[id] = Day(iso: day)
+        }
+        return days
+    }
+
     public func apply(_ command: NeedCommand, toNeed id: Int64, expectedVersion: Int?, by caller: MarketCaller, today: Day, district: String?) async throws
         -> Result<NeedRecord, MarketRefusal>
     {

@@ -46,10 +46,12 @@ struct RoleTests {
     @Test func eachRoleHasExactlyItsRights() {
         let table = Dictionary(uniqueKeysWithValues: Role.allCases.map { ($0.rawValue, $0.permissions.map(\.rawValue).sorted()) })
         #expect(table == [
-            "office_analyst": ["query", "read_alerts", "read_enterprises", "read_market", "read_query_records", "read_rules", "work_alerts"],
+            "office_analyst": [
+                "query", "read_alerts", "read_enterprises", "read_market", "read_query_records", "read_rules", "supervise_market", "work_alerts",
+            ],
             "office_admin": [
                 "manage_access", "manage_own_keys", "manage_webhooks", "query", "read_alerts", "read_enterprises", "read_market",
-                "read_query_records", "read_rules", "work_alerts",
+                "read_query_records", "read_rules", "supervise_market", "work_alerts",
             ],
             "rule_author": ["read_alerts", "read_enterprises", "read_quarantine", "read_rules", "reload_rules"],
             "operator": ["read_alerts", "read_enterprises", "read_quarantine", "read_rules", "reload_rules"],

@@ -217,6 +217,10 @@ struct AccessLayerTests {
         "GET /v1/market/applications/{id}/report": ("/v1/market/applications/999/report", nil),
         "POST /v1/market/applications/{id}/actions": ("/v1/market/applications/999/actions", #"{"action":"accept"}"#),
         "POST /v1/market/loans/{id}/repayments": ("/v1/market/loans/999/repayments", #"{"amount_fen":100}"#),
+        "GET /v1/market/matches/products": ("/v1/market/matches/products?uscc=\(TestUSCC.a)", nil),
+        "GET /v1/market/matches/needs": ("/v1/market/matches/needs", nil),
+        "GET /v1/market/stats": ("/v1/market/stats", nil),
+        "GET /v1/market/outcomes": ("/v1/market/outcomes", nil),
     ]
 
     @Test func everyRouteAnswersEveryRoleAsTheRouteTableSays() async throws {

@@ -290,4 +290,41 @@ struct MarketplaceAPITests {
             #expect(reads.first?.entry.authorisation?.contains("SQ-2026-0077") == true)
         }
     }
+
+    @Test func matchesStatisticsAndOutcomesThroughTheAPI() async throws {
+        try await AccessLayerTests.withStores { _, callers, client in
+            let product = try await Self.publishedProduct(client, callers, eligibility: "established_years >= 2")
+            let matches = try await client.execute(
+                uri: "/v1/market/matches/products?amount_fen=100000000&term_months=48", method: .get, headers: callers.bearer("enterprise_user"))
+            let items = Self.json(matches)["items"] as? [[String: Any]] ?? []
+            #expect(items.count == 1, "\(matches.text)")
+            #expect(items.first?["eligible"] as? Bool == false)
+            let conditions = items.first?["conditions"] as? [[String: Any]] ?? []
+            #expect(conditions.map { "\($0["name"]!) \($0["held"]!)" } == ["行业 1", "金额 1", "期限 0", "准入条件 1"])
+            #expect(conditions.last?["detail"] as? String == "established_years >= 2（established_years = 11.257534246575343）")
+
+            _ = try await Self.post(client, "/v1/market/needs", Self.need, as: callers.bearer("enterprise_user"))
+            let needs = Self.json(try await client.execute(uri: "/v1/market/matches/needs", method: .get, headers: callers.bearer("bank_officer")))
+            let best = (needs["items"] as? [[String: Any]])?.first?["best"] as? [String: Any]
+            #expect(best?["eligible"] as? Bool == true)
+            #expect((best?["product"] as? [String: Any])?["id"] as? Int64 == product)
+
+            let id = Self.json(try await Self.post(client, "/v1/market/applications", Self.application(product: product), as: callers.bearer("enterprise_user")))["id"] as! Int64
+            _ = try await Self.step(client, callers, id, #"{"action":"accept"}"#)
+            // The API's day is fixed at 1 June; steps are stamped with the real clock, and the need too.
+            let stats = Self.json(
+                try await client.execute(uri: "/v1/market/stats?from=2026-01-01&to=2030-12-31", method: .get, headers: callers.bearer("office_analyst")))
+            #expect(stats["from"] as? String == "2026-01-01")
+            #expect(stats["applications"] as? Int == 1)
+            #expect(stats["applications_by_status"] as? [String: Int] == ["accepted": 1])
+            #expect(stats["median_days_to_first_response"] as? Double == Double(Day.today().value - Day(iso: "2026-06-01")!.value))
+            #expect(stats["needs"] as? Int == 1)
+            #expect(stats["published_products_by_kind"] as? [String: Int] == ["信用贷": 1])
+            let outcomes = try await client.execute(uri: "/v1/market/outcomes", method: .get, headers: callers.bearer("office_analyst"))
+            #expect(outcomes.text == #"{"bad_loans":0,"from":"2025-06-02","loans":0,"rules":[],"to":"2026-06-01"}"#)
+            let bankOutcomes = try await client.execute(uri: "/v1/market/outcomes", method: .get, headers: callers.bearer("bank_officer"))
+            #expect(bankOutcomes.status == .forbidden)
+        }
+    }
 }
+

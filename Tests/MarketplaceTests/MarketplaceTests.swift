@@ -1,3 +1,4 @@
+import Access
 import CreditWatchCore
 import Foundation
 import RuleLanguage
@@ -327,5 +328,137 @@ struct MarketRulesTests {
         #expect(Set(young.values.keys) == ["established_years", "dishonest_active_count"])
         // No condition: everyone is eligible.
         #expect(Eligibility.verdict(nil, condition: "", entity: Self.enterprise(established: "2025-03-01", dishonest: true)).holds)
+    }
+}
+
+@Suite("Matching, statistics and outcomes")
+struct MarketInsightTests {
+    static let authorisation = QueryAuthorisation(reference: "SQ-1", scope: "贷前审查", validFrom: "2025-01-01", validUntil: "2027-12-31")
+
+    static func product(_ id: Int64, kind: ProductKind = .credit, rate: Int64 = 400, status: ProductStatus = .published) -> ProductRecord {
+        ProductRecord(
+            id: id, bank: 7, bankName: "城市商业银行",
+            terms: ProductTerms(
+                name: "产品\(id)", kind: kind, minimumAmount: Fen(10_000_000), maximumAmount: Fen(300_000_000), minimumTermMonths: 6,
+                maximumTermMonths: 36, minimumRate: AnnualRate(basisPoints: rate), maximumRate: AnnualRate(basisPoints: 600), methods: [.equalPrincipal],
+                industries: ["C39", "I"], districts: ["331002"], eligibility: "established_years >= 2"),
+            status: status, version: 1)
+    }
+
+    static func loan(_ id: Int64, _ principal: Int64, months: Int = 12, on start: String, repaid: [Repayment] = []) -> LoanRecord {
+        let terms = try! LoanTerms(principal: Fen(principal), termMonths: months, rate: AnnualRate(basisPoints: 0), method: .equalPrincipal)
+        return LoanRecord(id: id, applicationID: id, tranche: 1, terms: terms, disbursedOn: day(start), schedule: terms.schedule(from: day(start)), repayments: repaid)
+    }
+
+    static func application(
+        _ id: Int64, product: Int64, uscc: String, submitted: String, status: ApplicationStatus, approved: Int64? = nil, loans: [LoanRecord] = []
+    ) -> ApplicationRecord {
+        let request = FinancingRequest(amount: Fen(1_000_000), termMonths: 12, purpose: "经营", collateral: "", authorisation: authorisation)
+        let approval = approved.map { Approval(amount: Fen($0), termMonths: 12, rate: AnnualRate(basisPoints: 0), method: .equalPrincipal) }
+        let state = ApplicationState(status: status, bank: 7, uscc: uscc, approval: approval, disbursed: Fen(loans.reduce(0) { $0 + $1.terms.principal.value }))
+        return ApplicationRecord(
+            id: id, productID: product, needID: nil, bankName: "城市商业银行", district: "331002", request: request, method: .equalPrincipal, state: state,
+            submittedOn: day(submitted), acceptBy: day(submitted) + 7, reason: nil, loans: loans)
+    }
+
+    static func need(_ id: Int64, created: String, status: NeedStatus) -> NeedRecord {
+        NeedRecord(
+            id: id, uscc: "E\(id)", request: FinancingRequest(amount: Fen(1), termMonths: 12, purpose: "经营", collateral: "", authorisation: authorisation),
+            status: status, claimedBy: status == .claimed ? 7 : nil, applicationID: nil, version: 1, createdAt: "\(created)T08:00:00Z")
+    }
+
+    @Test func everyConditionOfAMatchSaysWhyAndTheBestFitComesFirst() {
+        let verdict = EligibilityVerdict(holds: false, values: ["established_years": "1"])
+        let match = Matching.match(Self.product(1), industryCode: "C3011", district: "331002", amount: Fen(5_000_000), termMonths: 12, verdict: verdict)
+        #expect(match.conditions == [
+            MatchCondition(name: "行业", held: false, detail: "行业 C3011，产品面向 C39、I"),
+            MatchCondition(name: "地区", held: true, detail: "地区 331002，产品面向 331002"),
+            MatchCondition(name: "金额", held: false, detail: "需求 50000.00 元，产品 100000.00–3000000.00 元"),
+            MatchCondition(name: "期限", held: true, detail: "需求 12 个月，产品 6–36 个月"),
+            MatchCondition(name: "准入条件", held: false, detail: "established_years >= 2（established_years = 1）"),
+        ])
+        #expect(match.eligible == false)
+        let holds = EligibilityVerdict(holds: true, values: [:])
+        let fits = [Self.product(1, rate: 480), Self.product(2, rate: 330)].map {
+            Matching.match($0, industryCode: "C3911", district: "331002", amount: nil, termMonths: nil, verdict: holds)
+        }
+        let unfit = Matching.match(Self.product(3, rate: 300), industryCode: "C3911", district: "331002", amount: nil, termMonths: nil, verdict: verdict)
+        #expect(Matching.ranked([unfit] + fits).map(\.product.id) == [2, 1, 3])
+    }
+
+    @Test func theLoanWentBadOnTheDayAnInstalmentWasStill91DaysUnpaid() {
+        let terms = try! LoanTerms(principal: Fen(12_000_000), termMonths: 12, rate: AnnualRate(basisPoints: 435), method: .equalInstalment)
+        let loan = LoanRecord(
+            id: 1, applicationID: 1, tranche: 1, terms: terms, disbursedOn: day("2023-12-31"), schedule: terms.schedule(from: day("2023-12-31")),
+            repayments: [Repayment(on: day("2024-01-31"), amount: Fen(1_023_719))])
+        // The 29 February instalment is 91 days late on 30 May.
+        #expect(LoanOutcome(loan, uscc: "A", writtenOff: false, today: day("2024-06-01")).wentBad == day("2024-05-30"))
+        #expect(LoanOutcome(loan, uscc: "A", writtenOff: false, today: day("2024-05-29")).wentBad == nil)
+        #expect(LoanOutcome(loan, uscc: "A", writtenOff: true, today: day("2024-05-29")).wentBad == day("2024-05-29"))
+    }
+
+    @Test func perRuleOutcomesAgainstTheBaseRate() {
+        let loans = [
+            LoanOutcome(uscc: "A", disbursedOn: day("2025-01-10"), wentBad: day("2025-06-01")),
+            LoanOutcome(uscc: "A", disbursedOn: day("2025-03-01"), wentBad: nil),
+            LoanOutcome(uscc: "B", disbursedOn: day("2025-02-01"), wentBad: day("2025-09-01")),
+            LoanOutcome(uscc: "C", disbursedOn: day("2025-04-01"), wentBad: nil),
+            LoanOutcome(uscc: "D", disbursedOn: day("2024-12-01"), wentBad: day("2025-03-01")),
+        ]
+        let alerts = [
+            AlertMark(uscc: "A", rule: "tax_drop_yoy", asOf: day("2025-05-01")),
+            // Raised after B's loan went bad: it foretold nothing.
+            AlertMark(uscc: "B", rule: "tax_drop_yoy", asOf: day("2025-10-01")),
+            AlertMark(uscc: "C", rule: "tax_drop_yoy", asOf: day("2025-07-01")),
+            AlertMark(uscc: "B", rule: "dishonest_debtor", asOf: day("2025-08-15")),
+            AlertMark(uscc: "D", rule: "dishonest_debtor", asOf: day("2025-01-01")),
+        ]
+        let report = OutcomeReport(loans: loans, alerts: alerts, period: day("2025-01-01")...day("2025-12-31"), today: day("2026-01-01"))
+        #expect(report.loans == 4)
+        #expect(report.badLoans == 2)
+        #expect(report.baseRate == 0.5)
+        #expect(report.rules.map { "\($0.rule) \($0.alertedLoans) \($0.badLoans)" } == ["dishonest_debtor 1 1", "tax_drop_yoy 3 1"])
+        #expect(report.rules[0].lift == 2.0)
+        #expect(report.rules[1].badRate == 1.0 / 3.0)
+        #expect(report.rules[1].lift == (1.0 / 3.0) / 0.5)
+    }
+
+    @Test func theMarketplaceInFigures() {
+        let applications = [
+            Self.application(1, product: 1, uscc: "E1", submitted: "2026-02-01", status: .repaying, approved: 1_000_000,
+                             loans: [Self.loan(1, 1_000_000, on: "2026-02-10")]),
+            Self.application(2, product: 2, uscc: "E2", submitted: "2026-03-01", status: .rejected),
+            Self.application(3, product: 2, uscc: "E3", submitted: "2026-04-01", status: .disbursed, approved: 500_000,
+                             loans: [Self.loan(3, 500_000, on: "2026-12-20")]),
+            Self.application(4, product: 1, uscc: "E1", submitted: "2025-05-01", status: .closed, approved: 200_000,
+                             loans: [Self.loan(4, 200_000, months: 1, on: "2025-05-10", repaid: [Repayment(on: day("2025-06-10"), amount: Fen(200_000))])]),
+            Self.application(5, product: 1, uscc: "E5", submitted: "2026-05-01", status: .submitted),
+        ]
+        let s = MarketStatistics(
+            products: [Self.product(1), Self.product(2, kind: .mortgage), Self.product(3, status: .draft)],
+            needs: [Self.need(1, created: "2026-03-01", status: .claimed), Self.need(2, created: "2026-03-05", status: .open),
+                    Self.need(3, created: "2026-04-01", status: .withdrawn), Self.need(4, created: "2025-01-01", status: .claimed)],
+            applications: applications,
+            firstResponses: [1: day("2026-02-03"), 2: day("2026-03-04"), 3: day("2026-04-11"), 4: day("2025-05-02")],
+            period: day("2026-01-01")...day("2026-12-31"), asOf: day("2026-12-31"))
+        #expect(s.publishedProducts == 2)
+        #expect(s.publishedProductsByKind == ["信用贷": 1, "抵押贷": 1])
+        #expect(s.needs == 3)
+        #expect(s.needsClaimed == 1)
+        #expect(s.claimRate == 0.5)
+        #expect(s.applications == 4)
+        #expect(s.applicationsByStatus == ["repaying": 1, "rejected": 1, "disbursed": 1, "submitted": 1])
+        #expect(s.approvalRate == 2.0 / 3.0)
+        #expect(s.medianDaysToFirstResponse == 3)
+        #expect(s.medianDaysToDisbursement == 136)
+        #expect(s.approvedFen == 1_500_000)
+        #expect(s.disbursedFen == 1_500_000)
+        #expect(s.creditLoanShare == 1_000_000.0 / 1_500_000.0)
+        // The first loan is 296 days past due on 31 December (doubtful): non-performing.
+        #expect(s.outstandingFen == 1_500_000)
+        #expect(s.nonPerformingFen == 1_000_000)
+        #expect(s.nonPerformingRatio == 1_000_000.0 / 1_500_000.0)
+        #expect(s.borrowers == 2)
+        #expect(s.firstTimeBorrowers == 1)
     }
 }

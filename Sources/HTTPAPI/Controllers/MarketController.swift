@@ -23,6 +23,7 @@ import RuleLanguage
 struct MarketController: Sendable {
     let market: (any MarketplacePort)?
     let engine: (any EligibilityEngine)?
+    let alerts: any AlertReadModel
     let enterprises: any EnterpriseReadModel
     let audit: (any AccessAdministration)?
     let personalData: PersonalDataAccess
@@ -45,6 +46,7 @@ struct MarketController: Sendable {
         group.get("market/applications/{id}/report", use: showReport)
         group.post("market/applications/{id}/actions", use: actOnApplication)
         group.post("market/loans/{id}/repayments", use: recordRepayment)
+        addInsightRoutes(to: group)
     }
 
     func port() throws(APIError) -> any MarketplacePort {
