@@ -128,6 +128,7 @@ struct MarketplaceAPITests {
             let second = loans[1]["schedule"] as! [[String: Any]]
             #expect(second.map { $0["due"] as! String }[8] == "2027-02-28")
             #expect((view["events"] as! [[String: Any]]).map { $0["action"] as! String } == ["submit", "accept", "start_review", "approve", "disburse", "disburse"])
+            #expect((view["alerts"] as? [[String: Any]])?.map { $0["rule"] as? String } == ["r1"])
 
             // Repaid in full: the application closes and the bank's view of the enterprise ends.
             let total1 = schedule.reduce(Int64(0)) { $0 + ($1["total_fen"] as! Int64) }
@@ -324,6 +325,43 @@ struct MarketplaceAPITests {
             #expect(outcomes.text == #"{"bad_loans":0,"from":"2025-06-02","loans":0,"rules":[],"to":"2026-06-01"}"#)
             let bankOutcomes = try await client.execute(uri: "/v1/market/outcomes", method: .get, headers: callers.bearer("bank_officer"))
             #expect(bankOutcomes.status == .forbidden)
+        }
+    }
+
+    @Test func theFirstBankToClaimANeedWinsAndUnacceptedApplicationsExpire() async throws {
+        try await AccessLayerTests.withStores { stores, callers, client in
+            let rival = try await stores.access.ensureOrganisation(name: "农村商业银行", kind: .bank, district: nil, uscc: nil)
+            let rivalKey = try await stores.access.createKey(
+                for: try await stores.access.ensureUser("rival_officer", of: rival, role: .bankOfficer, personalData: false), label: "", expiresAt: nil,
+                by: "test").0.text
+            let need = Self.json(try await Self.post(client, "/v1/market/needs", Self.need, as: callers.bearer("enterprise_user")))["id"] as! Int64
+            let claims = try await withThrowingTaskGroup(of: (String, Int).self) { group in
+                for (name, headers) in [("城市商业银行", callers.bearer("bank_officer")), ("农村商业银行", TestKeys.bearer(rivalKey))] {
+                    group.addTask { (name, Int(try await Self.post(client, "/v1/market/needs/\(need)/claim", nil, as: headers).status.code)) }
+                }
+                return try await group.reduce(into: [String: Int]()) { $0[$1.0] = $1.1 }
+            }
+            #expect(claims.values.sorted() == [200, 409])
+            let winner = claims.first { $0.value == 200 }!.key
+            let claimed = Self.json(try await client.execute(uri: "/v1/market/needs", method: .get, headers: callers.bearer("enterprise_user")))
+            let row = (claimed["items"] as? [[String: Any]])?.first
+            #expect(row?["status"] as? String == "claimed")
+            let application = row?["application_id"] as? Int64
+            let winnerHeaders = winner == "城市商业银行" ? callers.bearer("bank_officer") : TestKeys.bearer(rivalKey)
+            let opened = Self.json(try await client.execute(uri: "/v1/market/applications/\(application ?? 0)", method: .get, headers: winnerHeaders))
+            #expect(opened["status"] as? String == "accepted")
+            #expect(opened["bank_name"] as? String == winner)
+
+            // A submitted application nobody accepts expires after its deadline (8 June), not on it.
+            let product = try await Self.publishedProduct(client, callers)
+            let id = Self.json(try await Self.post(client, "/v1/market/applications", Self.application(product: product), as: callers.bearer("enterprise_user")))["id"] as! Int64
+            #expect(try await stores.market.expireApplications(today: Day(iso: "2026-06-08")!) == [])
+            #expect(try await stores.market.expireApplications(today: Day(iso: "2026-06-09")!) == [id])
+            let expired = Self.json(try await client.execute(uri: "/v1/market/applications/\(id)", method: .get, headers: callers.bearer("enterprise_user")))
+            #expect(expired["status"] as? String == "expired")
+            #expect((expired["events"] as? [[String: Any]])?.last?["actor"] as? String == "platform")
+            let late = try await Self.step(client, callers, id, #"{"action":"accept"}"#)
+            #expect(late.status == .conflict)
         }
     }
 }

@@ -397,6 +397,11 @@ struct MarketController: Sendable {
         let application = try await visibleApplication(try Self.id(context), principal)
         var view = ApplicationView(application, today: today())
         view.events = try await access { try await market.events(ofApplication: application.id) }.map(EventView.init)
+        // An alert raised on the applicant is attached to its application at once.
+        let alerts = self.alerts
+        let applicant: Set<String> = [application.state.uscc]
+        view.alerts = try await access { try await alerts.alerts(AlertFilter(), after: nil, limit: 100, scope: .subjects(applicant)) }
+            .alerts.filter { $0.status == "active" }
         return try JSONResponse.make(view)
     }
 

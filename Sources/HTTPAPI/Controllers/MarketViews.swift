@@ -1,5 +1,6 @@
 import Access
 import Marketplace
+import PostgresStore
 import RuleLanguage
 
 /// The marketplace as the API shows it: money in whole fen (`*_fen`), rates in basis points
@@ -195,6 +196,8 @@ struct ApplicationView: Encodable {
     let acceptBy: String
     let loans: [LoanView]
     var events: [EventView]?
+    /// The applicant's active alerts (on the application's page: what the bank must know now).
+    var alerts: [Alert]?
 
     init(_ a: ApplicationRecord, today: Day) {
         id = a.id
@@ -220,5 +223,6 @@ struct ApplicationView: Encodable {
         acceptBy = a.acceptBy.description
         loans = a.loans.map { LoanView($0, today: today) }
         events = nil
+        alerts = nil
     }
 }
