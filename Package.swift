@@ -33,7 +33,7 @@ let package = Package(
             dependencies: ["RuleLanguage", .product(name: "Yams", package: "Yams")],
             swiftSettings: strict),
         // Pure: the synthetic city (deterministic message generator).
-        .target(name: "Simulator", dependencies: ["CreditWatchCore"], swiftSettings: strict),
+        .target(name: "Simulator", dependencies: ["CreditWatchCore", "Marketplace", "Access"], swiftSettings: strict),
 
         // Pure: who may see what (organisations, roles, permissions, scopes, keys, query purposes).
         .target(

@@ -24,7 +24,7 @@ struct Rng: RandomNumberGenerator {
     }
 
     enum Stream: UInt64 {
-        case city, enterprise, person, naming, monthly, events, stories, resend, defects, keys, registrationOrder
+        case city, enterprise, person, naming, monthly, events, stories, resend, defects, keys, registrationOrder, market
     }
 
     static func mix(_ value: UInt64) -> UInt64 {

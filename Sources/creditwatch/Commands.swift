@@ -111,6 +111,8 @@ struct Simulate: AsyncParsableCommand {
     @Option(help: "Number of persons.") var persons = 2000
     @Option(help: "Random seed (same seed, same city).") var seed: UInt64 = 42
     @Option(help: "Create the catalog's topics first, with this many partitions (0: don't).") var partitions: Int32 = 4
+    @Flag(help: "Also play the city's financing marketplace into PostgreSQL: banks, products, applications, loans and repayments (the daemon publishes the loans to finance.loan).")
+    var market = false
 
     func run() async throws {
         let settings = try common.settings()
@@ -140,6 +142,25 @@ struct Simulate: AsyncParsableCommand {
         print("planted risk stories:")
         for story in simulator.plantedStories {
             print("  \(story.month)  \(story.uscc)  \(story.name)  \(story.description)")
+        }
+        if market { try await playMarketplace(simulator, settings: settings) }
+    }
+
+    func playMarketplace(_ simulator: CitySimulator, settings: Settings) async throws {
+        let logger = common.logger("creditwatch.simulate")
+        let access = try AccessStore(configuration: settings.postgres, logger: logger)
+        let store = try MarketplaceStore(configuration: settings.postgres, logger: logger)
+        let scenario = simulator.marketplace()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await access.run() }
+            group.addTask { await store.run() }
+            defer { group.cancelAll() }
+            try await access.migrate()
+            try await store.migrate()
+            let districts = Dictionary(simulator.enterprises.map { ($0.uscc, $0.districtCode) }, uniquingKeysWith: { a, _ in a })
+            let summary = try await MarketSimulation.run(scenario, market: store, access: access, districts: districts)
+            let bad = scenario.cases.filter { $0.wentBad != nil }.count
+            print("marketplace: \(scenario.banks.count) banks, \(scenario.products.count) products, \(summary.applications) applications (\(summary.rejected) rejected), \(summary.loans) loans, \(summary.repayments) repayments; \(bad) loans more than 90 days past due by \(scenario.end)")
         }
     }
 }

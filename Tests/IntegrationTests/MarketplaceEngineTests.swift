@@ -6,6 +6,7 @@ import Marketplace
 import MarketplaceStore
 import PostgresStore
 import RuleLanguage
+import Simulator
 import Testing
 
 @testable import creditwatch
@@ -70,4 +71,52 @@ struct MarketplaceEngineTests {
         #expect(alerts.map { "\($0.rule) \($0.status)" } == ["loan_overdue withdrawn", "loan_non_performing active"])
         try await engine.stop()
     }
+
+    /// The simulated city with its marketplace: the outcome report counts exactly the loans the
+    /// scenario made and those it let go bad, and the early-warning rules foretold the collapse.
+    @Test func theOutcomeReportOnTheSimulatedCity() async throws {
+        var configuration = CityConfiguration(enterprises: 120, persons: 40, seed: 11, badInputRate: 0)
+        configuration.duplicateRate = 0
+        let simulator = CitySimulator(configuration: configuration)
+        // Month by month, as a live city arrives, so that each alert is raised in the month it became true.
+        var engine = try await Engine.start("market_city", partitions: 1, backlog: simulator.registrations())
+        try await engine.caughtUp()
+        for month in simulator.months { try await engine.send(simulator.month(month)) }
+        let scenario = simulator.marketplace()
+        let districts = Dictionary(simulator.enterprises.map { ($0.uscc, $0.districtCode) }, uniquingKeysWith: { a, _ in a })
+        let summary = try await MarketSimulation.run(scenario, market: engine.daemon.market, access: engine.daemon.access, districts: districts)
+        #expect(summary.loans == scenario.cases.filter { $0.rejection == nil }.count)
+        while try await Self.publish(&engine) > 0 {}
+
+        var applications: [ApplicationRecord] = []
+        var after: Int64?
+        repeat {
+            let page = try await engine.daemon.market.applications(ApplicationFilter(), after: after, limit: 200)
+            applications += page
+            after = page.count == 200 ? page.last?.id : nil
+        } while after != nil
+        let outcomes = applications.flatMap { a in a.loans.map { LoanOutcome($0, uscc: a.state.uscc, writtenOff: false, today: scenario.end) } }
+        // The store's schedules and repayments give back the scenario's ground truth, loan by loan.
+        let truth = Dictionary(scenario.cases.filter { $0.rejection == nil }.map { ($0.uscc, $0.wentBad) }, uniquingKeysWith: { a, _ in a })
+        #expect(Dictionary(outcomes.map { ($0.uscc, $0.wentBad) }, uniquingKeysWith: { a, _ in a }) == truth)
+
+        let alerts = try await engine.alerts().compactMap { alert in
+            Day(iso: String(alert.asOf.prefix(10))).map { AlertMark(uscc: alert.subjectID, rule: alert.rule, asOf: $0) }
+        }
+        let report = OutcomeReport(loans: outcomes, alerts: alerts, period: simulator.months[0].firstDay...scenario.end, today: scenario.end)
+        #expect(report.loans == summary.loans)
+        #expect(report.badLoans == scenario.cases.filter { $0.wentBad != nil }.count)
+        #expect(report.badLoans >= 2, "the collapse and some of the wave default")
+        // The collapsed enterprise's loan went bad after the engine had alerted it.
+        let collapse = try #require(simulator.plantedStories.first { $0.kind == .productionCollapse })
+        let collapseBad = try #require(truth[collapse.uscc] ?? nil)
+        let foretold = Set(alerts.filter { $0.uscc == collapse.uscc && $0.asOf <= collapseBad }.map(\.rule))
+        #expect(!foretold.isEmpty, "no alert on \(collapse.uscc) before \(collapseBad): \(alerts.filter { $0.uscc == collapse.uscc })")
+        for rule in foretold { #expect(report.rules.first { $0.rule == rule }.map { $0.badLoans >= 1 } == true, "\(rule)") }
+        // And the engine read the default back: the lending rule is active on the collapsed borrower.
+        let lending = try await engine.alerts().filter { $0.subjectID == collapse.uscc && $0.rule == "loan_non_performing" }
+        #expect(lending.map(\.status) == ["active"])
+        try await engine.stop()
+    }
 }
+
