@@ -117,8 +117,8 @@ demo_start() {
     fi
     log "daemon up: pid $(cat "$DAEMON_PID"), $URL/health answers"
 
-    log "creditwatch simulate $* (feeding the synthetic city into Kafka)"
-    "$BIN" simulate --partitions 0 "$@"
+    log "creditwatch simulate --market $* (the synthetic city into Kafka, its financing marketplace into PostgreSQL)"
+    "$BIN" simulate --partitions 0 --market "$@"
 
     local office="Authorization: Bearer ${DEMO_KEYS[office_analyst]}"
     local bank="Authorization: Bearer ${DEMO_KEYS[bank_officer]}"
@@ -147,6 +147,13 @@ Try:
   curl -N -H '$office' $URL/v1/alerts/stream     (live alert changes, server-sent events; resume with -H 'Last-Event-ID: <id>')
   curl -s -H 'Authorization: Bearer ${DEMO_KEYS[auditor]}' $URL/v1/audit   (who queried whom)
   curl -s $URL/metrics
+
+Marketplace (银企融资对接):
+  curl -s -H '$bank' '$URL/v1/market/applications?limit=5'   (the bank's applications, loans, schedules, days past due)
+  curl -s -H '$bank' $URL/v1/market/matches/needs             (open needs its products fit)
+  curl -s -H 'Authorization: Bearer ${DEMO_KEYS[enterprise_user]}' $URL/v1/market/matches/products   (products ranked for the enterprise)
+  curl -s -H '$office' '$URL/v1/market/stats?from=2024-10-01'  (claim and approval rates, amounts, non-performing ratio)
+  curl -s -H '$office' '$URL/v1/market/outcomes?from=2024-10-01' (did the alerts foretell the loans that went bad?)
 
 Rules:  $BIN rules test
           (the case files in rules/tests)

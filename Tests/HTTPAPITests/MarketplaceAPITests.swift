@@ -351,6 +351,14 @@ struct MarketplaceAPITests {
             let opened = Self.json(try await client.execute(uri: "/v1/market/applications/\(application ?? 0)", method: .get, headers: winnerHeaders))
             #expect(opened["status"] as? String == "accepted")
             #expect(opened["bank_name"] as? String == winner)
+            // The borrower's alert is in the winner's feed, not in the other bank's.
+            let loserHeaders = winner == "城市商业银行" ? TestKeys.bearer(rivalKey) : callers.bearer("bank_officer")
+            func feed(_ headers: HTTPFields) async throws -> [String] {
+                let page = Self.json(try await client.execute(uri: "/v1/alerts", method: .get, headers: headers))
+                return ((page["alerts"] as? [[String: Any]]) ?? []).compactMap { $0["subject_id"] as? String }
+            }
+            #expect(try await feed(winnerHeaders).contains(TestUSCC.a))
+            #expect(try await !feed(loserHeaders).contains(TestUSCC.a))
 
             // A submitted application nobody accepts expires after its deadline (8 June), not on it.
             let product = try await Self.publishedProduct(client, callers)
