@@ -61,11 +61,12 @@ public struct NeedRecord: Sendable, Hashable {
     public var claimedBy: Int64?
     public var applicationID: Int64?
     public var version: Int
-    public var createdAt: String
+    /// The business day it was published, `YYYY-MM-DD`.
+    public var publishedOn: String
 
     public init(
         id: Int64, uscc: String, request: FinancingRequest, status: NeedStatus, claimedBy: Int64?, applicationID: Int64?, version: Int,
-        createdAt: String
+        publishedOn: String
     ) {
         self.id = id
         self.uscc = uscc
@@ -74,7 +75,7 @@ public struct NeedRecord: Sendable, Hashable {
         self.claimedBy = claimedBy
         self.applicationID = applicationID
         self.version = version
-        self.createdAt = createdAt
+        self.publishedOn = publishedOn
     }
 }
 
@@ -229,7 +230,7 @@ public protocol MarketplacePort: Sendable {
     func apply(_ command: ProductCommand, toProduct id: Int64, expectedVersion: Int?, by caller: MarketCaller) async throws
         -> Result<ProductRecord, MarketRefusal>
 
-    func publishNeed(uscc: String, _ request: FinancingRequest, by caller: MarketCaller) async throws -> NeedRecord
+    func publishNeed(uscc: String, _ request: FinancingRequest, today: Day, by caller: MarketCaller) async throws -> NeedRecord
     func need(_ id: Int64) async throws -> NeedRecord?
     /// Open needs, and the enterprise's own in any status (`uscc`), by id.
     func needs(after: Int64?, limit: Int, uscc: String?) async throws -> [NeedRecord]

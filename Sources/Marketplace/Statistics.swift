@@ -38,7 +38,7 @@ public struct MarketStatistics: Sendable, Hashable {
         let published = products.filter { $0.status == .published }
         publishedProducts = published.count
         publishedProductsByKind = Dictionary(grouping: published, by: \.terms.kind.rawValue).mapValues(\.count)
-        let periodNeeds = needs.filter { Day(iso: String($0.createdAt.prefix(10))).map(period.contains) ?? false }
+        let periodNeeds = needs.filter { Day(iso: $0.publishedOn).map(period.contains) ?? false }
         self.needs = periodNeeds.count
         needsClaimed = periodNeeds.filter { $0.status == .claimed }.count
         let open = periodNeeds.filter { $0.status != .withdrawn }.count

@@ -159,5 +159,10 @@ extension MarketplaceStore {
             // The credit report the reviewer saw, frozen when the review started.
             "ALTER TABLE mk_application ADD COLUMN report jsonb, ADD COLUMN report_at timestamptz",
         ]),
+        Migration(version: 4, name: "business_days", statements: [
+            // The business day of each step and need (the clock's time stays in `at`, `created_at`).
+            "ALTER TABLE mk_application_event ADD COLUMN on_day date",
+            "ALTER TABLE mk_need ADD COLUMN published_on date",
+        ]),
     ]
 }

@@ -133,12 +133,12 @@ extension MarketplaceStore: MarketplacePort {
 extension MarketplaceStore {
     static let needColumns = """
         id, uscc, amount::text, term_months, purpose, collateral, authorisation::text, status, claimed_by, application_id, version,
-        \(String(format: timestamp, "created_at"))
+        coalesce(published_on::text, to_char(created_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD'))
         """
 
     static func needs(_ rows: PostgresRowSequence) async throws -> [NeedRecord] {
         var result: [NeedRecord] = []
-        for try await (id, uscc, amount, term, purpose, collateral, authorisation, status, claimedBy, applicationID, version, createdAt) in rows.decode(
+        for try await (id, uscc, amount, term, purpose, collateral, authorisation, status, claimedBy, applicationID, version, publishedOn) in rows.decode(
             (Int64, String, String, Int, String, String, String, String, Int64?, Int64?, Int, String).self)
         {
             let request = FinancingRequest(
@@ -147,7 +147,7 @@ extension MarketplaceStore {
             result.append(
                 NeedRecord(
                     id: id, uscc: uscc, request: request, status: NeedStatus(rawValue: status) ?? .open, claimedBy: claimedBy,
-                    applicationID: applicationID, version: version, createdAt: createdAt))
+                    applicationID: applicationID, version: version, publishedOn: publishedOn))
         }
         return result
     }
@@ -156,12 +156,12 @@ extension MarketplaceStore {
         String(decoding: try JSONEncoder().encode(authorisation), as: UTF8.self)
     }
 
-    public func publishNeed(uscc: String, _ request: FinancingRequest, by caller: MarketCaller) async throws -> NeedRecord {
+    public func publishNeed(uscc: String, _ request: FinancingRequest, today: Day, by caller: MarketCaller) async throws -> NeedRecord {
         let rows = try await client.query(
             """
-            INSERT INTO mk_need (uscc, amount, term_months, purpose, collateral, authorisation, status)
+            INSERT INTO mk_need (uscc, amount, term_months, purpose, collateral, authorisation, status, published_on)
             VALUES (\(uscc), \(request.amount.yuan)::numeric, \(request.termMonths), \(request.purpose), \(request.collateral),
-                \(try Self.json(request.authorisation))::jsonb, 'open')
+                \(try Self.json(request.authorisation))::jsonb, 'open', \(today.description)::date)
             RETURNING \(unescaped: Self.needColumns)
             """, logger: logger)
         guard let need = try await Self.needs(rows).first else { throw PostgresStoreError(.malformedStoredValue, "INSERT … RETURNING gave no row") }
@@ -192,7 +192,7 @@ extension MarketplaceStore {
         var days: [Int64: Day] = [:]
         for try await (id, day) in try await client.query(
             """
-            SELECT application_id, min((at AT TIME ZONE 'Asia/Shanghai')::date)::text FROM mk_application_event
+            SELECT application_id, min(coalesce(on_day, (at AT TIME ZONE 'Asia/Shanghai')::date))::text FROM mk_application_event
             WHERE application_id = ANY(\(ids)) AND action IN ('accept', 'claim', 'reject') GROUP BY application_id
             """, logger: logger
         ).decode((Int64, String).self) {
@@ -223,7 +223,8 @@ extension MarketplaceStore {
                 let applicationID = try await Self.insertApplication(
                     connection, productID: nil, needID: need.id, state: state, bankName: caller.organisationName, district: district, request: need.request,
                     method: nil, today: today, acceptBy: today, logger: logger)
-                try await Self.event(connection, applicationID, caller, action: "claim", detail: ["need_id": String(need.id)], version: 0, logger: logger)
+                try await Self.event(
+                    connection, applicationID, caller, action: "claim", detail: ["need_id": String(need.id)], version: 0, on: today, logger: logger)
                 need.claimedBy = caller.organisation
                 need.applicationID = applicationID
             }
@@ -339,15 +340,16 @@ extension MarketplaceStore {
         throw PostgresStoreError(.malformedStoredValue, "INSERT … RETURNING gave no row")
     }
 
+    /// Records a step, with the business day it was taken on (`on`) besides the clock's time.
     static func event(
         _ connection: PostgresConnection, _ applicationID: Int64, _ caller: MarketCaller, action: String, detail: [String: String], version: Int,
-        logger: Logger
+        on day: Day, logger: Logger
     ) async throws {
         let detail = String(decoding: try JSONEncoder().encode(detail), as: UTF8.self)
         try await connection.query(
             """
-            INSERT INTO mk_application_event (application_id, actor, organisation, action, detail, version)
-            VALUES (\(applicationID), \(caller.name), \(caller.organisationName), \(action), \(detail)::jsonb, \(version))
+            INSERT INTO mk_application_event (application_id, actor, organisation, action, detail, version, on_day)
+            VALUES (\(applicationID), \(caller.name), \(caller.organisationName), \(action), \(detail)::jsonb, \(version), \(day.description)::date)
             """, logger: logger)
     }
 
@@ -361,7 +363,7 @@ extension MarketplaceStore {
             let id = try await Self.insertApplication(
                 connection, productID: product.id, needID: nil, state: state, bankName: product.bankName, district: district, request: request, method: method,
                 today: today, acceptBy: acceptBy, logger: logger)
-            try await Self.event(connection, id, caller, action: "submit", detail: ["product_id": String(product.id)], version: 0, logger: logger)
+            try await Self.event(connection, id, caller, action: "submit", detail: ["product_id": String(product.id)], version: 0, on: today, logger: logger)
             let rows = try await connection.query("SELECT \(unescaped: Self.applicationColumns) FROM mk_application WHERE id = \(id)", logger: logger)
             guard let application = try await Self.applications(rows, connection: connection, logger: logger).first else {
                 throw PostgresStoreError(.malformedStoredValue, "the application just inserted is gone")
@@ -453,7 +455,7 @@ extension MarketplaceStore {
         return try await self.command { connection in
             var application = try await Self.locked(id, connection, logger: logger)
             if try await Self.claim(idempotency, caller, applicationID: id, connection, logger: logger) { return application }
-            try await Self.step(command, &application, expectedVersion: expectedVersion, caller: caller, detail: detail, connection, logger: logger)
+            try await Self.step(command, &application, expectedVersion: expectedVersion, caller: caller, detail: detail, on: today, connection, logger: logger)
             if let report {
                 try await connection.query("UPDATE mk_application SET report = \(report)::jsonb, report_at = now() WHERE id = \(id)", logger: logger)
             }
@@ -541,7 +543,7 @@ extension MarketplaceStore {
     /// a tranche's loan and schedule, the scope grant's end.
     static func step(
         _ command: ApplicationCommand, _ application: inout ApplicationRecord, expectedVersion: Int?, caller: MarketCaller,
-        detail: [String: String], _ connection: PostgresConnection, logger: Logger
+        detail: [String: String], on day: Day, _ connection: PostgresConnection, logger: Logger
     ) async throws {
         let id = application.id
         if let expectedVersion, expectedVersion != application.state.version {
@@ -593,7 +595,7 @@ extension MarketplaceStore {
         if [.rejected, .withdrawn, .expired, .closed].contains(next.status) {
             try await connection.query("DELETE FROM scope_grant WHERE source = \("application:\(id)")", logger: logger)
         }
-        try await event(connection, id, caller, action: command.name, detail: detail, version: next.version, logger: logger)
+        try await event(connection, id, caller, action: command.name, detail: detail, version: next.version, on: day, logger: logger)
         application.state = next
         application.reason = reason
     }
@@ -623,7 +625,7 @@ extension MarketplaceStore {
                 throw Refused(refusal: MarketRefusal(.invalid("a repayment cannot precede the disbursement on \(loan.disbursedOn)")))
             }
             let detail = ["loan_id": String(loanID), "amount": String(repayment.amount.value), "paid_on": repayment.on.description]
-            try await Self.step(.repaymentReceived, &application, expectedVersion: nil, caller: caller, detail: detail, connection, logger: logger)
+            try await Self.step(.repaymentReceived, &application, expectedVersion: nil, caller: caller, detail: detail, on: today, connection, logger: logger)
             try await connection.query(
                 """
                 INSERT INTO mk_repayment (loan_id, paid_on, amount, recorded_by)
@@ -632,7 +634,7 @@ extension MarketplaceStore {
             application.loans[index].repayments.append(repayment)
             // Everything approved is out and everything out is back: the application closes.
             if application.outstanding == .zero, application.state.disbursed == application.state.approval?.amount {
-                try await Self.step(.close(outstanding: .zero), &application, expectedVersion: nil, caller: caller, detail: [:], connection, logger: logger)
+                try await Self.step(.close(outstanding: .zero), &application, expectedVersion: nil, caller: caller, detail: [:], on: today, connection, logger: logger)
             }
             try await Self.report(application, on: today, connection, logger: logger)
             return application
@@ -651,7 +653,9 @@ extension MarketplaceStore {
             // Each on its own: one the bank accepted in the meantime is simply not expired.
             if case .success = try await command({ connection in
                 var application = try await Self.locked(id, connection, logger: logger)
-                try await Self.step(.expire, &application, expectedVersion: nil, caller: platform, detail: ["accept_by": application.acceptBy.description], connection, logger: logger)
+                try await Self.step(
+                    .expire, &application, expectedVersion: nil, caller: platform, detail: ["accept_by": application.acceptBy.description], on: today,
+                    connection, logger: logger)
             }) {
                 expired.append(id)
             }

@@ -28,9 +28,19 @@ public struct MarketScenario: Sendable {
         public let wentBad: Day?
     }
 
+    /// A need an enterprise publishes; `claimedBy` the bank that claims it, if one does.
+    public struct Need: Sendable {
+        public let uscc: String
+        public let amount: Fen
+        public let termMonths: Int
+        public let published: Day
+        public let claimedBy: Int?
+    }
+
     public let banks: [String]
     public let products: [Product]
     public let cases: [Case]
+    public let needs: [Need]
     /// The last day of the simulated window: the marketplace's "today" at the end.
     public let end: Day
     public static let termMonths = 24
@@ -58,7 +68,7 @@ extension CitySimulator {
         ]
         let months = configuration.months
         guard months.count >= 6, let last = months.last else {
-            return MarketScenario(banks: banks, products: products, cases: [], end: Day(0))
+            return MarketScenario(banks: banks, products: products, cases: [], needs: [], end: Day(0))
         }
         let end = last.lastDay
         let submitted = (months[2]).firstDay + 9
@@ -108,6 +118,17 @@ extension CitySimulator {
                 uscc: enterprise.uscc, product: productIndex, amount: amount, submitted: submitted, rejection: nil, repayments: repayments,
                 wentBad: wentBad))
         }
-        return MarketScenario(banks: banks, products: products, cases: cases, end: end)
+        // One enterprise in twenty-five (of those not applying) publishes a need in the fifth month;
+        // banks claim two in three of them within days.
+        let applicants = Set(cases.map(\.uscc))
+        var needs: [MarketScenario.Need] = []
+        for (index, enterprise) in enterprises.enumerated() where index % 25 == 7 && !applicants.contains(enterprise.uscc) {
+            guard enterprise.established < months[4].firstDay else { continue }
+            var rng = Rng(configuration.seed, .market, index, 1)
+            needs.append(MarketScenario.Need(
+                uscc: enterprise.uscc, amount: Fen(Int64(rng.int(10...200)) * 1_000_000), termMonths: rng.pick([12, 24, 36]),
+                published: months[4].firstDay + rng.int(0...20), claimedBy: rng.chance(2.0 / 3.0) ? rng.int(0..<banks.count) : nil))
+        }
+        return MarketScenario(banks: banks, products: products, cases: cases, needs: needs, end: end)
     }
 }

@@ -160,7 +160,7 @@ struct Simulate: AsyncParsableCommand {
             let districts = Dictionary(simulator.enterprises.map { ($0.uscc, $0.districtCode) }, uniquingKeysWith: { a, _ in a })
             let summary = try await MarketSimulation.run(scenario, market: store, access: access, districts: districts)
             let bad = scenario.cases.filter { $0.wentBad != nil }.count
-            print("marketplace: \(scenario.banks.count) banks, \(scenario.products.count) products, \(summary.applications) applications (\(summary.rejected) rejected), \(summary.loans) loans, \(summary.repayments) repayments; \(bad) loans more than 90 days past due by \(scenario.end)")
+            print("marketplace: \(scenario.banks.count) banks, \(scenario.products.count) products, \(summary.applications) applications (\(summary.rejected) rejected), \(summary.loans) loans, \(summary.repayments) repayments, \(summary.needs) needs (\(summary.claimed) claimed); \(bad) loans more than 90 days past due by \(scenario.end)")
         }
     }
 }

@@ -15,6 +15,8 @@ enum MarketSimulation {
         var loans = 0
         var repayments = 0
         var rejected = 0
+        var needs = 0
+        var claimed = 0
     }
 
     static func run(
@@ -62,6 +64,16 @@ enum MarketSimulation {
                 _ = try await market.recordRepayment(repayment, onLoan: loan.id, ofBank: record.state.bank, by: bank, idempotency: nil, today: repayment.on).get()
                 summary.repayments += 1
             }
+        }
+        for need in scenario.needs {
+            let enterprise = MarketCaller(actor: .enterprise(uscc: need.uscc), name: "模拟企业", organisation: 0, organisationName: need.uscc)
+            let request = FinancingRequest(
+                amount: need.amount, termMonths: need.termMonths, purpose: "补充流动资金", collateral: "", authorisation: MarketScenario.authorisation)
+            let published = try await market.publishNeed(uscc: need.uscc, request, today: need.published, by: enterprise)
+            summary.needs += 1
+            guard let bank = need.claimedBy else { continue }
+            _ = try await market.apply(.claim, toNeed: published.id, expectedVersion: nil, by: banks[bank], today: need.published + 2, district: districts[need.uscc]).get()
+            summary.claimed += 1
         }
         _ = try await market.reportLoans(today: scenario.end)
         return summary

@@ -364,7 +364,7 @@ struct MarketInsightTests {
     static func need(_ id: Int64, created: String, status: NeedStatus) -> NeedRecord {
         NeedRecord(
             id: id, uscc: "E\(id)", request: FinancingRequest(amount: Fen(1), termMonths: 12, purpose: "经营", collateral: "", authorisation: authorisation),
-            status: status, claimedBy: status == .claimed ? 7 : nil, applicationID: nil, version: 1, createdAt: "\(created)T08:00:00Z")
+            status: status, claimedBy: status == .claimed ? 7 : nil, applicationID: nil, version: 1, publishedOn: created)
     }
 
     @Test func everyConditionOfAMatchSaysWhyAndTheBestFitComesFirst() {

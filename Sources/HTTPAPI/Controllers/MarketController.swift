@@ -253,7 +253,8 @@ struct MarketController: Sendable {
         let body = try await RequestBody.json(RequestFields.self, from: request, limit: 16 << 10)
         let financing = try financingRequest(body)
         let caller = Self.caller(principal)
-        let need = try await access { try await market.publishNeed(uscc: uscc, financing, by: caller) }
+        let day = today()
+        let need = try await access { try await market.publishNeed(uscc: uscc, financing, today: day, by: caller) }
         try await access { try await audited(principal, context, action: "need_publish", subject: ("need", String(need.id)), refusal: nil) }
         return try JSONResponse.make(NeedView(need), status: .created)
     }

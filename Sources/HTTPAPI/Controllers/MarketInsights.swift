@@ -237,7 +237,10 @@ extension MarketController {
         while !borrowers.isEmpty {
             let cursor = after
             let page = try await access { try await alerts.alerts(AlertFilter(), after: cursor, limit: 500, scope: .subjects(borrowers)) }
-            marks += page.alerts.compactMap { alert in Day(iso: String(alert.asOf.prefix(10))).map { AlertMark(uscc: alert.subjectID, rule: alert.rule, asOf: $0) } }
+            // The lending rules read the loans themselves: they foretell nothing about them.
+            marks += page.alerts.filter { $0.category != "lending" }.compactMap { alert in
+                Day(iso: String(alert.asOf.prefix(10))).map { AlertMark(uscc: alert.subjectID, rule: alert.rule, asOf: $0) }
+            }
             guard page.hasMore, let next = page.nextCursor else { break }
             after = next
         }

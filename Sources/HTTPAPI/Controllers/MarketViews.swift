@@ -73,7 +73,7 @@ struct NeedView: Encodable {
     let claimedBy: Int64?
     let applicationId: Int64?
     let version: Int
-    let createdAt: String
+    let publishedOn: String
 
     init(_ need: NeedRecord) {
         id = need.id
@@ -86,7 +86,7 @@ struct NeedView: Encodable {
         claimedBy = need.claimedBy
         applicationId = need.applicationID
         version = need.version
-        createdAt = need.createdAt
+        publishedOn = need.publishedOn
     }
 }
 
