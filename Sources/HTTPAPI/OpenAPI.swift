@@ -137,7 +137,7 @@ enum OpenAPI {
                 summary: "An enterprise publishes a financing need", body: Self.financingRequest(extra: [:], required: []), status: 201,
                 answer: ref("Need")),
             "POST /v1/market/needs/{id}/claim": Operation(
-                summary: "A bank claims a need (the first wins; it opens an accepted application)", body: object(["version": integer]),
+                summary: "A bank claims a need (the first wins; it opens an accepted application; Idempotency-Key)", body: object(["version": integer]),
                 answer: ref("Need")),
             "POST /v1/market/needs/{id}/withdraw": Operation(
                 summary: "The enterprise withdraws its need", body: object(["version": integer]), answer: ref("Need")),
@@ -146,7 +146,7 @@ enum OpenAPI {
                 query: [("after", cursor), ("limit", limit), ("status", ["type": "string", "enum": ApplicationStatus.allCases.map(\.rawValue)])],
                 answer: page("items", ref("Application"), cursor: nullable(string))),
             "POST /v1/market/applications": Operation(
-                summary: "An enterprise applies for a published product (checked against its terms, targets and eligibility)",
+                summary: "An enterprise applies for a published product (checked against its terms, targets and eligibility; Idempotency-Key)",
                 body: Self.financingRequest(
                     extra: ["product_id": integer, "method": ["type": "string", "enum": RepaymentMethod.allCases.map(\.rawValue)]],
                     required: ["product_id"]),

@@ -238,14 +238,17 @@ public protocol MarketplacePort: Sendable {
     func allNeeds(after: Int64?, limit: Int) async throws -> [NeedRecord]
     /// The day (in the city's time) each application was first answered: accepted, claimed or rejected.
     func firstResponses(ofApplications ids: [Int64]) async throws -> [Int64: Day]
-    /// A claim opens an accepted application for the claiming bank (`acceptBy` is its deadline).
-    func apply(_ command: NeedCommand, toNeed id: Int64, expectedVersion: Int?, by caller: MarketCaller, today: Day, district: String?) async throws
-        -> Result<NeedRecord, MarketRefusal>
+    /// A claim opens an accepted application for the claiming bank; retried under the same
+    /// `idempotency` key it answers the need as the first claim left it.
+    func apply(
+        _ command: NeedCommand, toNeed id: Int64, expectedVersion: Int?, by caller: MarketCaller, today: Day, district: String?, idempotency: Idempotency?
+    ) async throws -> Result<NeedRecord, MarketRefusal>
 
+    /// Retried under the same `idempotency` key, it answers the application the first one created.
     func submitApplication(
         product: ProductRecord, uscc: String, district: String?, _ request: FinancingRequest, method: RepaymentMethod?, today: Day,
-        acceptBy: Day, by caller: MarketCaller
-    ) async throws -> ApplicationRecord
+        acceptBy: Day, by caller: MarketCaller, idempotency: Idempotency?
+    ) async throws -> Result<ApplicationRecord, MarketRefusal>
     func application(_ id: Int64) async throws -> ApplicationRecord?
     func applications(_ filter: ApplicationFilter, after: Int64?, limit: Int) async throws -> [ApplicationRecord]
     func events(ofApplication id: Int64) async throws -> [ApplicationEvent]

@@ -201,9 +201,32 @@ extension MarketplaceStore {
         return days
     }
 
-    public func apply(_ command: NeedCommand, toNeed id: Int64, expectedVersion: Int?, by caller: MarketCaller, today: Day, district: String?) async throws
-        -> Result<NeedRecord, MarketRefusal>
-    {
+    public func apply(
+        _ command: NeedCommand, toNeed id: Int64, expectedVersion: Int?, by caller: MarketCaller, today: Day, district: String?, idempotency: Idempotency?
+    ) async throws -> Result<NeedRecord, MarketRefusal> {
+        if let idempotency, let replay = try await needReplay(idempotency, caller, need: id) { return replay }
+        do {
+            return try await applyOnce(command, toNeed: id, expectedVersion: expectedVersion, by: caller, today: today, district: district, idempotency: idempotency)
+        } catch let error as PostgresTransactionError where error.closureError is KeyTaken {
+            guard let idempotency, let replay = try await needReplay(idempotency, caller, need: id) else { throw error }
+            return replay
+        }
+    }
+
+    /// The need as a claim with the same key left it.
+    func needReplay(_ idempotency: Idempotency, _ caller: MarketCaller, need id: Int64) async throws -> Result<NeedRecord, MarketRefusal>? {
+        switch try await replay(idempotency, caller) {
+        case nil: return nil
+        case .failure(let refusal)?: return .failure(refusal)
+        case .success(let application)?:
+            guard application.needID == id, let need = try await need(id) else { return .failure(Self.keyReused(idempotency)) }
+            return .success(need)
+        }
+    }
+
+    func applyOnce(
+        _ command: NeedCommand, toNeed id: Int64, expectedVersion: Int?, by caller: MarketCaller, today: Day, district: String?, idempotency: Idempotency?
+    ) async throws -> Result<NeedRecord, MarketRefusal> {
         let logger = self.logger
         return try await self.command { connection in
             let rows = try await connection.query("SELECT \(unescaped: Self.needColumns) FROM mk_need WHERE id = \(id) FOR UPDATE", logger: logger)
@@ -223,6 +246,7 @@ extension MarketplaceStore {
                 let applicationID = try await Self.insertApplication(
                     connection, productID: nil, needID: need.id, state: state, bankName: caller.organisationName, district: district, request: need.request,
                     method: nil, today: today, acceptBy: today, logger: logger)
+                try await Self.record(idempotency, caller, applicationID: applicationID, connection, logger: logger)
                 try await Self.event(
                     connection, applicationID, caller, action: "claim", detail: ["need_id": String(need.id)], version: 0, on: today, logger: logger)
                 need.claimedBy = caller.organisation
@@ -355,21 +379,65 @@ extension MarketplaceStore {
 
     public func submitApplication(
         product: ProductRecord, uscc: String, district: String?, _ request: FinancingRequest, method: RepaymentMethod?, today: Day,
-        acceptBy: Day, by caller: MarketCaller
-    ) async throws -> ApplicationRecord {
+        acceptBy: Day, by caller: MarketCaller, idempotency: Idempotency?
+    ) async throws -> Result<ApplicationRecord, MarketRefusal> {
+        if let idempotency, let replay = try await replay(idempotency, caller) { return replay }
         let logger = self.logger
-        return try await client.withTransaction(logger: logger) { connection in
-            let state = ApplicationState(status: .submitted, bank: product.bank, uscc: uscc)
-            let id = try await Self.insertApplication(
-                connection, productID: product.id, needID: nil, state: state, bankName: product.bankName, district: district, request: request, method: method,
-                today: today, acceptBy: acceptBy, logger: logger)
-            try await Self.event(connection, id, caller, action: "submit", detail: ["product_id": String(product.id)], version: 0, on: today, logger: logger)
-            let rows = try await connection.query("SELECT \(unescaped: Self.applicationColumns) FROM mk_application WHERE id = \(id)", logger: logger)
-            guard let application = try await Self.applications(rows, connection: connection, logger: logger).first else {
-                throw PostgresStoreError(.malformedStoredValue, "the application just inserted is gone")
-            }
-            return application
+        do {
+            return .success(
+                try await client.withTransaction(logger: logger) { connection in
+                    let state = ApplicationState(status: .submitted, bank: product.bank, uscc: uscc)
+                    let id = try await Self.insertApplication(
+                        connection, productID: product.id, needID: nil, state: state, bankName: product.bankName, district: district, request: request,
+                        method: method, today: today, acceptBy: acceptBy, logger: logger)
+                    try await Self.record(idempotency, caller, applicationID: id, connection, logger: logger)
+                    try await Self.event(connection, id, caller, action: "submit", detail: ["product_id": String(product.id)], version: 0, on: today, logger: logger)
+                    let rows = try await connection.query("SELECT \(unescaped: Self.applicationColumns) FROM mk_application WHERE id = \(id)", logger: logger)
+                    guard let application = try await Self.applications(rows, connection: connection, logger: logger).first else {
+                        throw PostgresStoreError(.malformedStoredValue, "the application just inserted is gone")
+                    }
+                    return application
+                })
+        } catch let error as PostgresTransactionError where error.closureError is KeyTaken {
+            guard let idempotency, let replay = try await replay(idempotency, caller) else { throw error }
+            return replay
         }
+    }
+
+    /// A request with the key of one that has already been answered meets the application that one
+    /// created or acted on; nil when the key is new.
+    func replay(_ idempotency: Idempotency, _ caller: MarketCaller) async throws -> Result<ApplicationRecord, MarketRefusal>? {
+        for try await (fingerprint, id) in try await client.query(
+            "SELECT fingerprint, application_id FROM mk_idempotency WHERE organisation_id = \(caller.organisation) AND key = \(idempotency.key)",
+            logger: logger
+        ).decode((String, Int64).self) {
+            guard fingerprint == idempotency.fingerprint else { return .failure(Self.keyReused(idempotency)) }
+            return try await application(id).map { .success($0) }
+        }
+        return nil
+    }
+
+    static func keyReused(_ idempotency: Idempotency) -> MarketRefusal {
+        MarketRefusal(.invalid("Idempotency-Key '\(idempotency.key)' was used for another request; use a new key"))
+    }
+
+    /// Another request holds the key: the transaction that would create something again rolls back.
+    struct KeyTaken: Error {}
+
+    /// Records the key for the application this transaction creates; `KeyTaken` when a concurrent
+    /// request with the same key got there first (its commit is waited for by the insert).
+    static func record(_ idempotency: Idempotency?, _ caller: MarketCaller, applicationID: Int64, _ connection: PostgresConnection, logger: Logger)
+        async throws
+    {
+        guard let idempotency else { return }
+        for try await _ in try await connection.query(
+            """
+            INSERT INTO mk_idempotency (organisation_id, key, fingerprint, application_id)
+            VALUES (\(caller.organisation), \(idempotency.key), \(idempotency.fingerprint), \(applicationID))
+            ON CONFLICT DO NOTHING RETURNING 1
+            """, logger: logger
+        ) { return }
+        throw KeyTaken()
     }
 
     public func application(_ id: Int64) async throws -> ApplicationRecord? {
@@ -428,23 +496,19 @@ extension MarketplaceStore {
         async throws -> Bool
     {
         guard let idempotency else { return false }
-        let inserted = try await connection.query(
-            """
-            INSERT INTO mk_idempotency (organisation_id, key, fingerprint, application_id)
-            VALUES (\(caller.organisation), \(idempotency.key), \(idempotency.fingerprint), \(applicationID))
-            ON CONFLICT DO NOTHING RETURNING 1
-            """, logger: logger)
-        for try await _ in inserted { return false }
-        for try await (fingerprint, previous) in try await connection.query(
-            "SELECT fingerprint, application_id FROM mk_idempotency WHERE organisation_id = \(caller.organisation) AND key = \(idempotency.key)",
-            logger: logger
-        ).decode((String, Int64).self) {
-            guard fingerprint == idempotency.fingerprint, previous == applicationID else {
-                throw Refused(refusal: MarketRefusal(.invalid("Idempotency-Key '\(idempotency.key)' was used for another request; use a new key")))
+        do {
+            try await record(idempotency, caller, applicationID: applicationID, connection, logger: logger)
+            return false
+        } catch is KeyTaken {
+            for try await (fingerprint, previous) in try await connection.query(
+                "SELECT fingerprint, application_id FROM mk_idempotency WHERE organisation_id = \(caller.organisation) AND key = \(idempotency.key)",
+                logger: logger
+            ).decode((String, Int64).self) {
+                guard fingerprint == idempotency.fingerprint, previous == applicationID else { throw Refused(refusal: keyReused(idempotency)) }
+                return true
             }
-            return true
+            throw PostgresStoreError(.malformedStoredValue, "idempotency key vanished")
         }
-        throw PostgresStoreError(.malformedStoredValue, "idempotency key vanished")
     }
 
     public func apply(

@@ -44,7 +44,8 @@ enum MarketSimulation {
             let day = simulated.submitted
             let application = try await market.submitApplication(
                 product: product, uscc: simulated.uscc, district: districts[simulated.uscc], request, method: method, today: day, acceptBy: day + 7,
-                by: applicant)
+                by: applicant, idempotency: nil
+            ).get()
             summary.applications += 1
             var steps: [(ApplicationCommand, Day)] = [(.accept, day + 1), (.startReview, day + 2)]
             if let reason = simulated.rejection {
@@ -72,7 +73,9 @@ enum MarketSimulation {
             let published = try await market.publishNeed(uscc: need.uscc, request, today: need.published, by: enterprise)
             summary.needs += 1
             guard let bank = need.claimedBy else { continue }
-            _ = try await market.apply(.claim, toNeed: published.id, expectedVersion: nil, by: banks[bank], today: need.published + 2, district: districts[need.uscc]).get()
+            _ = try await market.apply(
+                .claim, toNeed: published.id, expectedVersion: nil, by: banks[bank], today: need.published + 2, district: districts[need.uscc], idempotency: nil
+            ).get()
             summary.claimed += 1
         }
         _ = try await market.reportLoans(today: scenario.end)

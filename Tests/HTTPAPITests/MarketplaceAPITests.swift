@@ -219,6 +219,34 @@ struct MarketplaceAPITests {
             #expect(reused.text == #"{"error":{"code":"invalid_parameter","message":"Idempotency-Key 'pay-7f3a' was used for another request; use a new key"}}"#)
             let other = try await Self.post(client, "/v1/market/applications/\(id)/actions", disburse, as: bank, key: "pay-8b1c")
             #expect(Self.json(other)["disbursed_fen"] as? Int64 == 60_000_000)
+
+            // A submission retried with its key, even at once, makes one application.
+            let enterprise = callers.bearer("enterprise_user")
+            let submissions = try await withThrowingTaskGroup(of: (Int, Int64?).self) { group in
+                for _ in 0..<3 {
+                    group.addTask {
+                        let response = try await Self.post(client, "/v1/market/applications", Self.application(product: product), as: enterprise, key: "apply-1")
+                        return (Int(response.status.code), Self.json(response)["id"] as? Int64)
+                    }
+                }
+                return try await group.reduce(into: [(Int, Int64?)]()) { $0.append($1) }
+            }
+            #expect(submissions.map(\.0) == [201, 201, 201])
+            #expect(Set(submissions.compactMap(\.1)).count == 1)
+            let mine = Self.json(try await client.execute(uri: "/v1/market/applications", method: .get, headers: enterprise))
+            #expect((mine["items"] as? [Any])?.count == 2)
+            let changed = try await Self.post(client, "/v1/market/applications", Self.application(product: product, amount: 200_000_000), as: enterprise, key: "apply-1")
+            #expect(changed.text == #"{"error":{"code":"invalid_parameter","message":"Idempotency-Key 'apply-1' was used for another request; use a new key"}}"#)
+
+            // A claim retried with its key answers the claimed need, not a 409.
+            let need = Self.json(try await Self.post(client, "/v1/market/needs", Self.need, as: enterprise))["id"] as! Int64
+            let claim = try await Self.post(client, "/v1/market/needs/\(need)/claim", nil, as: bank, key: "claim-1")
+            let again = try await Self.post(client, "/v1/market/needs/\(need)/claim", nil, as: bank, key: "claim-1")
+            #expect(claim.status == .ok)
+            #expect(again.status == .ok)
+            #expect(Self.json(again)["application_id"] as? Int64 == Self.json(claim)["application_id"] as? Int64)
+            let unkeyed = try await Self.post(client, "/v1/market/needs/\(need)/claim", nil, as: bank)
+            #expect(unkeyed.status == .conflict)
         }
     }
 

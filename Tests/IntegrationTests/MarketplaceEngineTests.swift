@@ -43,7 +43,9 @@ extension EngineIntegrationTests {
                 amount: Fen(100_000_000), termMonths: 12, purpose: "购置设备", collateral: "",
                 authorisation: QueryAuthorisation(reference: "SQ-1", scope: "贷前审查及贷后管理", validFrom: "2026-01-01", validUntil: "2027-12-31"))
             let application = try await market.submitApplication(
-                product: product, uscc: Self.borrower, district: "430602", request, method: .equalInstalment, today: start, acceptBy: start + 7, by: Self.applicant)
+                product: product, uscc: Self.borrower, district: "430602", request, method: .equalInstalment, today: start, acceptBy: start + 7, by: Self.applicant,
+                idempotency: nil
+            ).get()
             for command: ApplicationCommand in [
                 .accept, .startReview, .approve(Approval(amount: Fen(100_000_000), termMonths: 12, rate: AnnualRate(basisPoints: 435), method: .equalInstalment)),
                 .disburse(Fen(100_000_000), on: start),

@@ -282,10 +282,13 @@ struct MarketController: Sendable {
         else { throw APIError(.notFound, "no need \(id)", parameter: "id") }
         let data = try await RequestBody.bytes(request, limit: 4 << 10)
         let body = data.isEmpty ? VersionBody(version: nil) : try RequestBody.decode(VersionBody.self, from: data)
+        let idempotency = try Self.idempotency(request, body: data)
         let caller = Self.caller(principal)
         let day = today()
         let district = try await access { try await enterprises.enterprise(need.uscc, scope: .city)?.profile.registration?.district }
-        let outcome = try await access { try await market.apply(command, toNeed: id, expectedVersion: body.version, by: caller, today: day, district: district) }
+        let outcome = try await access {
+            try await market.apply(command, toNeed: id, expectedVersion: body.version, by: caller, today: day, district: district, idempotency: idempotency)
+        }
         let refusal = outcome.refusalMessage
         try await access { try await audited(principal, context, action: "need_\(command.rawValue)", subject: ("need", String(id)), refusal: refusal) }
         return try JSONResponse.make(NeedView(try outcome.mapError(Self.error).get()))
@@ -316,7 +319,9 @@ struct MarketController: Sendable {
         _ = try QueryParameters(request, accepted: [])
         let market = try port()
         let uscc = try enterpriseOnly(principal)
-        let body = try await RequestBody.json(ApplicationBody.self, from: request, limit: 16 << 10)
+        let data = try await RequestBody.bytes(request, limit: 16 << 10)
+        let body = try RequestBody.decode(ApplicationBody.self, from: data)
+        let idempotency = try Self.idempotency(request, body: data)
         let financing = try financingRequest(
             RequestFields(amountFen: body.amountFen, termMonths: body.termMonths, purpose: body.purpose, collateral: body.collateral, authorisation: body.authorisation))
         let method = try body.method.map { text throws(APIError) in try Self.method(text, "method") }
@@ -341,10 +346,12 @@ struct MarketController: Sendable {
         }
         let day = today()
         let acceptBy = settings.calendar.adding(workingDays: settings.acceptWithinWorkingDays, to: day)
-        let application = try await access {
+        let outcome = try await access {
             try await market.submitApplication(
-                product: product, uscc: uscc, district: registration?.district, financing, method: method, today: day, acceptBy: acceptBy, by: caller)
+                product: product, uscc: uscc, district: registration?.district, financing, method: method, today: day, acceptBy: acceptBy, by: caller,
+                idempotency: idempotency)
         }
+        let application = try outcome.mapError(Self.error).get()
         try await access { try await audited(principal, context, action: "application_submit", subject: ("application", String(application.id)), refusal: nil) }
         return try JSONResponse.make(ApplicationView(application, today: day), status: .created)
     }
