@@ -178,7 +178,8 @@ public func decide(_ command: ApplicationCommand, on state: ApplicationState, by
     case .disburse(let tranche, _):
         let approved = state.approval?.amount ?? .zero
         guard tranche > .zero else { return .failure(.invalid("a tranche is a positive amount, got \(tranche.yuan)")) }
-        guard state.disbursed + tranche <= approved else {
+        // Compared as what is left to disburse, so that no tranche, however large, overflows.
+        guard tranche <= approved - state.disbursed else {
             return .failure(.conflict("the tranche of \(tranche.yuan) would take the disbursed total past the approved \(approved.yuan) (disbursed so far \(state.disbursed.yuan))"))
         }
         next.disbursed += tranche

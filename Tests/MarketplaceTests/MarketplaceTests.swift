@@ -190,6 +190,11 @@ struct ApplicationTests {
         #expect(decide(.disburse(Fen(1), on: day("2026-04-02")), on: state, by: Self.bank)
             == .failure(.conflict("the tranche of 0.01 would take the disbursed total past the approved 10000.00 (disbursed so far 10000.00)")))
         #expect(decide(.close(outstanding: Fen(5)), on: state, by: Self.bank) == .failure(.conflict("the loans still owe 0.05")))
+        // A tranche of any size is refused, never overflows.
+        var half = state
+        half.disbursed = Fen(600_000)
+        #expect(decide(.disburse(Fen(Int64.max), on: day("2026-04-02")), on: half, by: Self.bank)
+            == .failure(.conflict("the tranche of \(Fen(Int64.max).yuan) would take the disbursed total past the approved 10000.00 (disbursed so far 6000.00)")))
         let review = ApplicationState(status: .underReview, bank: 7, uscc: "u")
         #expect(decide(.reject(reason: "  "), on: review, by: Self.bank) == .failure(.invalid("a reason is required")))
         let bad = Approval(amount: Fen(1_000), termMonths: 0, rate: AnnualRate(basisPoints: 400), method: .equalInstalment)
