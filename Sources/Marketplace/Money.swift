@@ -2,7 +2,7 @@
 /// (0.01 %). No floating point touches money anywhere in the marketplace.
 
 /// An amount of money in fen (1 yuan = 100 fen).
-public struct Fen: Sendable, Hashable, Comparable, Codable, CustomStringConvertible {
+public struct Fen: Sendable, Hashable, Comparable, CustomStringConvertible {
     public var value: Int64
 
     public init(_ value: Int64) { self.value = value }
@@ -41,15 +41,10 @@ public struct Fen: Sendable, Hashable, Comparable, Codable, CustomStringConverti
     public static func += (a: inout Fen, b: Fen) { a.value += b.value }
     public static func -= (a: inout Fen, b: Fen) { a.value -= b.value }
 
-    public init(from decoder: any Decoder) throws { self.value = try decoder.singleValueContainer().decode(Int64.self) }
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(value)
-    }
 }
 
 /// An annual interest rate in basis points: 345 is 3.45 % a year.
-public struct AnnualRate: Sendable, Hashable, Comparable, Codable, CustomStringConvertible {
+public struct AnnualRate: Sendable, Hashable, Comparable, CustomStringConvertible {
     public var basisPoints: Int64
 
     public init(basisPoints: Int64) { self.basisPoints = basisPoints }
@@ -70,9 +65,4 @@ public struct AnnualRate: Sendable, Hashable, Comparable, Codable, CustomStringC
         return Fen((product + 120_000) / 240_000)
     }
 
-    public init(from decoder: any Decoder) throws { self.basisPoints = try decoder.singleValueContainer().decode(Int64.self) }
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(basisPoints)
-    }
 }

@@ -540,14 +540,16 @@ extension MarketplaceStore {
 
     /// Writes a report to the outbox for each loan of the (locked) application whose row on `day`
     /// says something its last report did not.
-    static func report(_ application: ApplicationRecord, on day: Day, _ connection: PostgresConnection, logger: Logger) async throws {
-        guard !application.loans.isEmpty else { return }
+    @discardableResult
+    static func report(_ application: ApplicationRecord, on day: Day, _ connection: PostgresConnection, logger: Logger) async throws -> Int {
+        guard !application.loans.isEmpty else { return 0 }
         var reported: [Int64: (substance: String, version: Int)] = [:]
         for try await (id, substance, version) in try await connection.query(
             "SELECT id, reported, report_version FROM mk_loan WHERE application_id = \(application.id)", logger: logger
         ).decode((Int64, String, Int).self) {
             reported[id] = (substance, version)
         }
+        var written = 0
         for loan in application.loans {
             let last = reported[loan.id] ?? ("", 0)
             let row = LoanReport(loan, of: application, on: day, version: last.version + 1)
@@ -556,7 +558,9 @@ extension MarketplaceStore {
             try await connection.query(
                 "UPDATE mk_loan SET reported = \(row.substance), report_version = \(row.version) WHERE id = \(loan.id)", logger: logger)
             try await connection.query("INSERT INTO mk_loan_report (loan_id, payload) VALUES (\(loan.id), \(payload)::jsonb)", logger: logger)
+            written += 1
         }
+        return written
     }
 
     public func reportLoans(today: Day) async throws -> Int {
@@ -570,22 +574,11 @@ extension MarketplaceStore {
         var reports = 0
         for id in ids {
             // One application at a time, under its lock, so that a step in between is not lost.
-            let written = try await client.withTransaction(logger: logger) { connection -> Int in
-                let application = try await Self.locked(id, connection, logger: logger)
-                let before = try await Self.pendingCount(connection, logger: logger)
-                try await Self.report(application, on: today, connection, logger: logger)
-                return try await Self.pendingCount(connection, logger: logger) - before
+            reports += try await client.withTransaction(logger: logger) { connection in
+                try await Self.report(try await Self.locked(id, connection, logger: logger), on: today, connection, logger: logger)
             }
-            reports += written
         }
         return reports
-    }
-
-    static func pendingCount(_ connection: PostgresConnection, logger: Logger) async throws -> Int {
-        for try await count in try await connection.query("SELECT count(*)::int8 FROM mk_loan_report WHERE published_at IS NULL", logger: logger)
-            .decode(Int64.self)
-        { return Int(count) }
-        return 0
     }
 
     public func pendingLoanReports(limit: Int) async throws -> [PendingLoanReport] {

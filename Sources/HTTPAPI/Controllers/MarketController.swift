@@ -285,7 +285,9 @@ struct MarketController: Sendable {
         let idempotency = try Self.idempotency(request, body: data)
         let caller = Self.caller(principal)
         let day = today()
-        let district = try await access { try await enterprises.enterprise(need.uscc, scope: .city)?.profile.registration?.district }
+        // A claim opens an application, which records the applicant's district.
+        let district = command == .claim
+            ? try await access { try await enterprises.enterprise(need.uscc, scope: .city)?.profile.registration?.district } : nil
         let outcome = try await access {
             try await market.apply(command, toNeed: id, expectedVersion: body.version, by: caller, today: day, district: district, idempotency: idempotency)
         }
@@ -511,7 +513,7 @@ struct MarketController: Sendable {
                 by: principal, action: "market_report_read", outcome: refusal == nil ? .allowed : .refused, reason: refusal,
                 purpose: authorisation.scope, authorisation: authorisationText, subjectKind: "enterprise", subjectID: application.state.uscc,
                 returned: refusal == nil ? #"{"credit_report":"application \#(application.id)"}"# : nil, remoteAddress: context.remoteAddress)
-            try await access { try await audit.append(entry) }
+            _ = try await access { try await audit.append(entry) }
         }
         if principal.organisation.kind == .bank, let problem = authorisation.problem(on: today()) {
             try await audited(problem)

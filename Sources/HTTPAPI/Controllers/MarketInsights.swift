@@ -188,7 +188,10 @@ extension MarketController {
         var needs = try await everything(\.id) { try await market.allNeeds(after: $0, limit: $1) }
         if let bank = filter.bank { needs = needs.filter { $0.claimedBy == bank } }
         if let uscc = filter.uscc { needs = needs.filter { $0.uscc == uscc } }
-        if filter.district != nil { needs = needs.filter { need in applications.contains { $0.needID == need.id } } }
+        if filter.district != nil {
+            let claimed = Set(applications.compactMap(\.needID))
+            needs = needs.filter { claimed.contains($0.id) }
+        }
         let ids = applications.map(\.id)
         let responses = try await access { try await market.firstResponses(ofApplications: ids) }
         let s = MarketStatistics(products: products, needs: needs, applications: applications, firstResponses: responses, period: period, asOf: period.upperBound)
