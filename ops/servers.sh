@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Local servers for development, tests and the demo, all on 127.0.0.1 and non-default ports:
 #   Redis 7        :16379   state .state/redis, config written here (AOF, fsync everysec)
+#     with TLS also :16380  the same server; a self-signed CA and its server certificate (for
+#                           127.0.0.1, ::1 and localhost) are made at first start in .state/tls
 #   PostgreSQL 15  :15432   role/password creditwatch, databases creditwatch + creditwatch_test
 #   Tansu (Kafka)  :19092   in-memory storage; topics from topics/*.yaml (4 partitions each)
 #   Redis Cluster  :16400-16402   three masters, no persistence (the tests of cluster mode)
@@ -9,7 +11,7 @@
 #   stop    stop all three cleanly
 #   status  print each server's state (exit 0 only when all three answer)
 #   reset   stop and delete all server state (Redis data, PostgreSQL cluster, logs)
-# Logs: .state/log/{redis,postgres,tansu}.log
+# Logs: .state/log/{redis,postgres,tansu}.log (tls.log: openssl's output when certificates are made)
 set -euo pipefail
 # shellcheck source=ops/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -36,10 +38,83 @@ REDIS_PID="$RUN_DIR/redis.pid"
 
 redis_ping() { [ "$(redis-cli -h 127.0.0.1 -p "$REDIS_PORT" PING 2>/dev/null)" = "PONG" ]; }
 
+# --- TLS: the same Redis also listens on $REDIS_TLS_PORT ---------------------------------------
+TLS_CA_CRT="$REDIS_TLS_DIR/ca.crt"   # = $CREDITWATCH_TEST_REDIS_TLS_CA
+TLS_CA_KEY="$REDIS_TLS_DIR/ca.key"
+REDIS_TLS_CRT="$REDIS_TLS_DIR/redis.crt"
+REDIS_TLS_KEY="$REDIS_TLS_DIR/redis.key"
+TLS_DAYS=3650
+
+# redis_tls_ping: PING over TLS answers PONG, the server's certificate verified against our CA.
+redis_tls_ping() {
+    [ "$(redis-cli --tls --cacert "$TLS_CA_CRT" -h 127.0.0.1 -p "$REDIS_TLS_PORT" PING 2>/dev/null)" = "PONG" ]
+}
+
+# redis_tls_certs: make a self-signed CA and a server certificate signed by it (subjectAltName
+# 127.0.0.1, ::1, localhost), unless a pair that verifies and is valid for another day is there.
+redis_tls_certs() {
+    if [ -s "$TLS_CA_CRT" ] && [ -s "$TLS_CA_KEY" ] && [ -s "$REDIS_TLS_CRT" ] && [ -s "$REDIS_TLS_KEY" ] &&
+        openssl x509 -in "$REDIS_TLS_CRT" -noout -checkend 86400 >/dev/null 2>&1 &&
+        openssl verify -CAfile "$TLS_CA_CRT" "$REDIS_TLS_CRT" >/dev/null 2>&1; then
+        return 0
+    fi
+    command -v openssl >/dev/null || die "openssl not installed (needed for Redis' TLS certificates)"
+    log "redis: creating a self-signed CA and a server certificate (127.0.0.1, ::1, localhost) in $REDIS_TLS_DIR"
+    rm -rf "$REDIS_TLS_DIR"
+    mkdir -p "$REDIS_TLS_DIR"
+    local log_file="$LOG_DIR/tls.log" ext="$REDIS_TLS_DIR/redis.ext"
+    cat >"$ext" <<EOF
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature, keyEncipherment
+extendedKeyUsage = serverAuth, clientAuth
+subjectAltName = IP:127.0.0.1, IP:::1, DNS:localhost
+EOF
+    (
+        umask 077   # the private keys: owner only
+        openssl req -x509 -new -nodes -newkey rsa:2048 -sha256 -days "$TLS_DAYS" \
+            -subj "/O=CreditWatch/CN=CreditWatch local test CA" \
+            -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" \
+            -keyout "$TLS_CA_KEY" -out "$TLS_CA_CRT" &&
+        openssl req -new -nodes -newkey rsa:2048 -sha256 -subj "/O=CreditWatch/CN=localhost" \
+            -keyout "$REDIS_TLS_KEY" -out "$REDIS_TLS_DIR/redis.csr" &&
+        openssl x509 -req -in "$REDIS_TLS_DIR/redis.csr" -CA "$TLS_CA_CRT" -CAkey "$TLS_CA_KEY" \
+            -set_serial "0x$(openssl rand -hex 16)" -days "$TLS_DAYS" -sha256 -extfile "$ext" -out "$REDIS_TLS_CRT"
+    ) >>"$log_file" 2>&1 || { tail -n 20 "$log_file" >&2; die "redis: making the TLS certificates failed (log: $log_file)"; }
+    rm -f "$REDIS_TLS_DIR/redis.csr" "$ext"
+    chmod 0644 "$TLS_CA_CRT" "$REDIS_TLS_CRT"
+    openssl verify -CAfile "$TLS_CA_CRT" "$REDIS_TLS_CRT" >/dev/null || die "redis: the new server certificate does not verify"
+}
+
+# redis_tls_enable: a running Redis of ours without our TLS listener (started before TLS was
+# configured, or with other certificates) gets it by CONFIG SET, without a restart.
+redis_tls_enable() {
+    redis_tls_ping && return 0
+    if ! redis_ours; then warn "redis: the server on port $REDIS_PORT is not this checkout's; not enabling TLS on it"; return 0; fi
+    local current
+    current="$(redis-cli -h 127.0.0.1 -p "$REDIS_PORT" CONFIG GET tls-port | sed -n 2p)"
+    if [ "$current" != "$REDIS_TLS_PORT" ] && tcp_open "$REDIS_TLS_PORT"; then
+        die "redis: TLS port $REDIS_TLS_PORT is taken by something else"
+    fi
+    redis_tls_certs
+    log "redis: enabling TLS on 127.0.0.1:$REDIS_TLS_PORT (CONFIG SET on the running server)"
+    [ "$(redis-cli -h 127.0.0.1 -p "$REDIS_PORT" CONFIG SET tls-cert-file "$REDIS_TLS_CRT" tls-key-file "$REDIS_TLS_KEY" \
+        tls-ca-cert-file "$TLS_CA_CRT" tls-auth-clients optional)" = "OK" ] || die "redis: CONFIG SET of the TLS files failed"
+    [ "$(redis-cli -h 127.0.0.1 -p "$REDIS_PORT" CONFIG SET tls-port "$REDIS_TLS_PORT")" = "OK" ] ||
+        die "redis: CONFIG SET tls-port $REDIS_TLS_PORT failed"
+    wait_for "$WAIT_SECS" redis-tls redis_tls_ping || die "redis: no PONG over TLS on port $REDIS_TLS_PORT"
+    log "redis: TLS ready on 127.0.0.1:$REDIS_TLS_PORT (CA $TLS_CA_CRT)"
+}
+
 redis_start() {
-    if redis_ping; then log "redis: already running on 127.0.0.1:$REDIS_PORT"; return 0; fi
+    if redis_ping; then
+        log "redis: already running on 127.0.0.1:$REDIS_PORT"
+        redis_tls_enable
+        return 0
+    fi
     command -v redis-server >/dev/null || die "redis-server not installed (run ops/install.sh)"
     tcp_open "$REDIS_PORT" && die "redis: port $REDIS_PORT is taken by something that is not Redis"
+    tcp_open "$REDIS_TLS_PORT" && die "redis: TLS port $REDIS_TLS_PORT is taken by something else"
+    redis_tls_certs
     mkdir -p "$REDIS_DIR"
     cat >"$REDIS_CONF" <<EOF
 # Written by ops/servers.sh; regenerated on every start.
@@ -59,12 +134,20 @@ databases 16
 # Ledger entries are ~70 bytes: hashes of them stay compact listpacks (measured on the 3000-enterprise
 # city: 12.4 → 9.6–10.1 KiB per enterprise per year, same rate).
 hash-max-listpack-value 128
+# TLS on a second port, certificates made by ops/servers.sh (a client certificate is optional).
+tls-port $REDIS_TLS_PORT
+tls-cert-file "$REDIS_TLS_CRT"
+tls-key-file "$REDIS_TLS_KEY"
+tls-ca-cert-file "$TLS_CA_CRT"
+tls-auth-clients optional
 EOF
-    log "redis: starting on 127.0.0.1:$REDIS_PORT (data $REDIS_DIR)"
+    log "redis: starting on 127.0.0.1:$REDIS_PORT, TLS on $REDIS_TLS_PORT (data $REDIS_DIR)"
     redis-server "$REDIS_CONF" || die "redis-server failed to start (see $LOG_DIR/redis.log)"
     wait_for "$WAIT_SECS" redis redis_ping ||
         { tail -n 20 "$LOG_DIR/redis.log" >&2 || true; die "redis did not answer PING within ${WAIT_SECS}s"; }
-    log "redis: ready (PING -> PONG)"
+    wait_for "$WAIT_SECS" redis-tls redis_tls_ping ||
+        { tail -n 20 "$LOG_DIR/redis.log" >&2 || true; die "redis did not answer PING over TLS on port $REDIS_TLS_PORT within ${WAIT_SECS}s"; }
+    log "redis: ready (PING -> PONG, also over TLS)"
 }
 
 # redis_ours: the Redis answering on our port is this checkout's (its data dir is ours).
@@ -90,11 +173,20 @@ redis_stop() {
 }
 
 redis_status() {
+    local rc=0
     if redis_ping; then
         echo "redis:      running  127.0.0.1:$REDIS_PORT  pid $(cat "$REDIS_PID" 2>/dev/null || echo '?')  data $REDIS_DIR"
     else
-        echo "redis:      stopped  (port $REDIS_PORT)"; return 1
+        echo "redis:      stopped  (port $REDIS_PORT)"; rc=1
     fi
+    if redis_tls_ping; then
+        echo "redis-tls:  running  127.0.0.1:$REDIS_TLS_PORT  (same server)  CA $TLS_CA_CRT"
+    elif tcp_open "$REDIS_TLS_PORT"; then
+        echo "redis-tls:  no PONG over TLS on 127.0.0.1:$REDIS_TLS_PORT with CA $TLS_CA_CRT (ops/servers.sh start fixes it)"; rc=1
+    else
+        echo "redis-tls:  stopped  (port $REDIS_TLS_PORT)"; rc=1
+    fi
+    return "$rc"
 }
 
 # ==============================================================================================
@@ -430,7 +522,7 @@ cmd_start() {
     cluster_start
     pg_start
     tansu_start
-    log "all servers up: redis 127.0.0.1:$REDIS_PORT, postgres 127.0.0.1:$PG_PORT, kafka $CREDITWATCH_KAFKA_BROKERS (logs in $LOG_DIR)"
+    log "all servers up: redis 127.0.0.1:$REDIS_PORT (TLS :$REDIS_TLS_PORT), postgres 127.0.0.1:$PG_PORT, kafka $CREDITWATCH_KAFKA_BROKERS (logs in $LOG_DIR)"
 }
 cmd_stop() { tansu_stop; pg_stop; cluster_stop; redis_stop; }
 cmd_status() {

@@ -262,21 +262,6 @@ extension PostgresStore: CreditStore {
         }
     }
 
-    public func currentRecords(of enterprises: Set<String>, topics: Set<String>) async throws -> [StoredRecord] {
-        try await answered { [self] in
-            guard !enterprises.isEmpty, !topics.isEmpty else { return [] }
-            let query: PostgresQuery = """
-                SELECT r.topic, r.pk, r.op, r.version, (r.event_day - DATE '1970-01-01')::int8, r.fields::text,
-                    r.entity_kind, r.entity_id, e.division
-                FROM credit_record r LEFT JOIN enterprise e ON e.uscc = r.entity_id
-                WHERE r.entity_id = ANY(\(enterprises.sorted())::text[]) AND r.entity_kind = 'enterprise'
-                    AND r.topic = ANY(\(topics.sorted())::text[]) AND r.op <> 'd'
-                ORDER BY r.topic, r.pk
-                """
-            return try await storedRecords(query)
-        }
-    }
-
     public func storedVersions(of topics: Set<String>, after: RecordCursor?, limit: Int) async throws -> [StoredRecord] {
         try await answered { [self] in
             guard !topics.isEmpty else { return [] }

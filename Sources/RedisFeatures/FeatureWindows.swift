@@ -8,11 +8,14 @@ import RuleLanguage
 /// atomic per entity; industry keys are tagged by division and updated by the same script with
 /// their own ledger, so concurrent daemon instances can update a division safely):
 ///
-///     cw:{E}:rec:T        HASH pk → ledger entry (version, deleted, event day, the record's fields
-///                         that the live program reads: `FeaturePlan`)
+///     cw:{E}:rec:T        HASH pk → ledger entry (version, deleted, bucket, contribution, event day,
+///                         the record's fields that the live program reads: `FeaturePlan`)
 ///     cw:{E}:hist:T       HASH "pk|version" → every version of a record (topics whose history rules
 ///                         read), with the fields the program reads of them
-///     cw:ind:{D}:rec:T    HASH "E|pk" → ledger entry (version, deleted, bucket, contribution)
+///     cw:{E}:win:T        HASH "YYYY-MM|column" → the enterprise's own monthly sums of an industry
+///                         series topic in hundredths, "YYYY-MM|#" → its record count
+///     cw:ind:{D}:led:T:M  HASH E → "#=n,column=hundredths,…": what enterprise E adds to division D's
+///                         month M, as last pushed (one entry per enterprise and month, not per record)
 ///     cw:ind:{D}:win:T    HASH "YYYY-MM|column" → sum in hundredths over the division, "YYYY-MM|#" →
 ///                         record count
 ///     cw:ind:{D}:members  SET of the division's registered enterprises
@@ -21,18 +24,25 @@ import RuleLanguage
 ///     cw:topic:{T}:entities  SET of the entities with records in monthly feed T (absence sweeps)
 ///     cw:feeds            HASH topic → latest event day delivered (the city's feed clock)
 ///     cw:meta             HASH store → PostgreSQL store id, sequence → last feature batch applied,
-///                         keeps → what the ledgers hold (`FeaturePlan.description`)
+///                         keeps → what the ledgers hold (`FeaturePlan.description`), layout → the
+///                         version of this layout (an older one is cleared and rebuilt)
 ///
-/// The ledger is what makes every update idempotent: it records the version (and, for a
-/// division, the exact contribution a record made), so a re-delivered change is skipped, an
-/// update replaces the old entry (subtracting its contribution before adding the new one), and a
-/// delete marks it deleted. Raw records stay in PostgreSQL.
+/// The entity ledger is what makes every update idempotent: it records the version and the exact
+/// contribution a record made, so a re-delivered change is skipped, an update replaces the old
+/// entry (subtracting its contribution before adding the new one), and a delete marks it deleted.
+/// A division's windows follow from its enterprises' own monthly sums: the apply script answers
+/// the enterprise's sums of every month it touched, and those absolute values are pushed to the
+/// division, which applies the difference to what that enterprise gave it before. A push repeated
+/// after a crash changes nothing, enterprises of one division are pushed by whichever instance
+/// owns them (increments commute), and a division keeps one entry per enterprise and month
+/// instead of one per record. Raw records stay in PostgreSQL.
 public final class FeatureWindows: FeatureStore {
     private let connection: any RedisClient
     /// Monthly feeds: their entities are tracked, so that absence rules can sweep them.
     private let monthlyTopics: Set<String>
     private let logger: Logger
     private let applySHA: String
+    private let pushSHA: String
 
     /// Registration statuses that take an enterprise out of its division's population.
     static let deregistered: Set<String> = ["注销", "吊销", "迁出"]
@@ -41,7 +51,8 @@ public final class FeatureWindows: FeatureStore {
         self.connection = connection
         self.logger = logger
         self.monthlyTopics = Set(catalog.topics.values.filter { $0.cadence.expected == .monthly }.map(\.name))
-        self.applySHA = try await Self.loadScript(connection)
+        (applySHA, pushSHA) = try await Self.loadScripts(connection)
+        try await Self.clearOlderLayout(connection, logger: logger)
         // Ledger entries are ~70 bytes: below 128 Redis keeps each ledger as a hashtable, about a
         // quarter more memory (README). CONFIG may be refused (managed Redis): then say nothing.
         for reply in try await connection.everyNode(["CONFIG", "GET", "hash-max-listpack-value"]) {
@@ -50,18 +61,50 @@ public final class FeatureWindows: FeatureStore {
         }
     }
 
+    /// The version of the layout above. A store written in another is cleared at start, so that
+    /// it is rebuilt from PostgreSQL rather than read wrongly (with several instances, start one
+    /// first after an upgrade that changes it).
+    static let layout = "2"
+
+    /// Clears every `cw:` key when a marker (the one of layout 1 included) names another layout.
+    static func clearOlderLayout(_ connection: any RedisClient, logger: Logger) async throws {
+        let markers = Set(connection.keyOnEveryNode(metaKey) + [metaKey]).sorted()
+        let replies = try await connection.pipeline(markers.map { ["HMGET", $0, "store", "layout"] })
+        let older = replies.compactMap { reply -> String? in
+            guard case .array(let items) = reply, items.count == 2, items[0].text != nil, items[1].text != layout else { return nil }
+            return items[1].text ?? "1"
+        }
+        guard let found = older.first else { return }
+        logger.notice("Redis holds features in layout \(found), this version writes layout \(layout): clearing them to rebuild from PostgreSQL")
+        for node in connection.nodeConnections {
+            var cursor = "0"
+            repeat {
+                let reply = try await node.command("SCAN", cursor, "MATCH", "cw:*", "COUNT", "1000")
+                guard case .array(let page) = reply, page.count == 2, let next = page[0].text, case .array(let keys) = page[1] else {
+                    throw RedisError(code: .reply, message: "SCAN answered \(reply)")
+                }
+                if !keys.isEmpty { _ = try await node.pipeline(keys.compactMap(\.text).map { ["UNLINK", $0] }) }
+                cursor = next
+            } while cursor != "0"
+        }
+    }
+
     static let feedsKey = "cw:feeds"
     /// What this Redis holds: the store of record's identity and the feature sequence (`FeatureSync`).
     static let metaKey = "cw:meta"
     static func topicEntitiesKey(_ topic: String) -> String { "cw:topic:{\(topic)}:entities" }
 
-    /// Loads the apply script on every node (a cluster's masters each keep their own script cache).
-    private static func loadScript(_ connection: any RedisClient) async throws -> String {
-        let replies = try await connection.everyNode(["SCRIPT", "LOAD", applyScript])
-        guard let sha = replies.first?.text, replies.allSatisfy({ $0.text == sha }) else {
-            throw RedisError(code: .reply, message: "SCRIPT LOAD: \(replies)")
+    /// Loads the scripts on every node (a cluster's masters each keep their own script cache).
+    private static func loadScripts(_ connection: any RedisClient) async throws -> (apply: String, push: String) {
+        var shas: [String] = []
+        for script in [applyScript, pushScript] {
+            let replies = try await connection.everyNode(["SCRIPT", "LOAD", script])
+            guard let sha = replies.first?.text, replies.allSatisfy({ $0.text == sha }) else {
+                throw RedisError(code: .reply, message: "SCRIPT LOAD: \(replies)")
+            }
+            shas.append(sha)
         }
-        return sha
+        return (shas[0], shas[1])
     }
 
     static func entityKey(_ entity: String, _ kind: String, _ topic: String) -> String { "cw:{\(entity)}:\(kind):\(topic)" }
@@ -74,15 +117,26 @@ public final class FeatureWindows: FeatureStore {
         commands.reserveCapacity(updates.count * 2)
         let industryColumns = Self.columnsByTopic(plan.industrySeries)
         var tracked: Set<String> = []  // "topic entity" added to a feed's entities in this call
+        /// Command index → where the sums it answers go (an enterprise's record of a series topic).
+        var pushes: [Int: (division: String?, entity: String, topic: String)] = [:]
         for update in updates {
             let change = update.change
             let entity = update.entity.id
             let deleted = change.operation == .delete
-            let bucket = change.eventDay.month.description
-            commands.append(applyCommand(
-                ledger: Self.entityKey(entity, "rec", change.topic), window: nil,
-                member: change.key, version: change.version, deleted: deleted, bucket: bucket, contribution: "",
-                payload: Self.payload(change.eventDay, plan.kept(change.fields, topic: change.topic))))
+            let payload = Self.payload(change.eventDay, plan.kept(change.fields, topic: change.topic))
+            if update.entity.kind == .enterprise, let columns = industryColumns[change.topic] {
+                pushes[commands.count] = (update.division, entity, change.topic)
+                commands.append(applyCommand(
+                    ledger: Self.entityKey(entity, "rec", change.topic),
+                    window: (Self.entityKey(entity, "win", change.topic), columns),
+                    member: change.key, version: change.version, deleted: deleted, bucket: change.eventDay.month.description,
+                    contribution: deleted ? "" : Contribution.encode(change.fields, columns: columns), payload: payload))
+            } else {
+                // No window: the bucket is not needed to undo anything.
+                commands.append(applyCommand(
+                    ledger: Self.entityKey(entity, "rec", change.topic), window: nil,
+                    member: change.key, version: change.version, deleted: deleted, bucket: "", contribution: "", payload: payload))
+            }
             if monthlyTopics.contains(change.topic), !deleted, tracked.insert("\(change.topic) \(entity)").inserted {
                 commands.append(["SADD", Self.topicEntitiesKey(change.topic), entity].map { Array($0.utf8) })
             }
@@ -92,43 +146,103 @@ public final class FeatureWindows: FeatureStore {
                     ["HSET", Self.entityKey(entity, "hist", change.topic), "\(change.key)|\(change.version)"].map { Array($0.utf8) }
                         + [Self.payload(change.eventDay, plan.keptVersion(change.fields, topic: change.topic))])
             }
-            if let division = update.division, update.entity.kind == .enterprise {
-                if let columns = industryColumns[change.topic] {
-                    commands.append(applyCommand(
-                        ledger: Self.industryKey(division, "rec:\(change.topic)"),
-                        window: Self.industryKey(division, "win:\(change.topic)"),
-                        member: "\(entity)|\(change.key)", version: change.version, deleted: deleted, bucket: bucket,
-                        contribution: deleted ? "" : Contribution.encode(change.fields, columns: columns), payload: []))
-                }
-                if change.topic == "market.enterprise" {
-                    commands.append(contentsOf: membershipCommands(update, division: division))
-                }
+            if let division = update.division, update.entity.kind == .enterprise, change.topic == Registration.topic {
+                commands.append(contentsOf: membershipCommands(update, division: division))
             }
         }
-        try await run(commands)
+        let replies = try await run(commands)
+        // The enterprises' sums of the months they touched, the last answer for each month winning.
+        var sums = DivisionSums()
+        for (index, push) in pushes {
+            guard let division = push.division, case .array(let items) = replies[index] else { continue }
+            var j = 0
+            while j + 1 < items.count {
+                if let month = items[j].text, let value = items[j + 1].text {
+                    sums.set(division: division, topic: push.topic, entity: push.entity, month: month, value: value, order: index)
+                }
+                j += 2
+            }
+        }
+        try await push(sums)
     }
 
+    /// Takes enterprises' contributions from the division they leave (nil: none, as when their
+    /// records came before their registration) to the one they join: their own monthly sums, read
+    /// back, are pushed whole to the new division and as nothing to the old.
     public func move(_ moves: [DivisionMove], plan: FeaturePlan) async throws {
-        let industryColumns = Self.columnsByTopic(plan.industrySeries)
-        var commands: [[[UInt8]]] = []
+        let topics = Self.columnsByTopic(plan.industrySeries).keys.sorted()
+        let moves = moves.filter { $0.from != $0.to }
+        guard !moves.isEmpty, !topics.isEmpty else { return }
+        var commands: [[String]] = []
         for move in moves {
-            let change = move.change
-            guard let columns = industryColumns[change.topic] else { continue }
-            let member = "\(move.uscc)|\(change.key)"
-            let bucket = change.eventDay.month.description
-            if let from = move.from, from != move.to {
-                // A delete of the same version replaces the entry, so its contribution is subtracted.
-                commands.append(applyCommand(
-                    ledger: Self.industryKey(from, "rec:\(change.topic)"), window: Self.industryKey(from, "win:\(change.topic)"),
-                    member: member, version: change.version, deleted: true, bucket: bucket, contribution: "", payload: []))
-            }
-            commands.append(applyCommand(
-                ledger: Self.industryKey(move.to, "rec:\(change.topic)"), window: Self.industryKey(move.to, "win:\(change.topic)"),
-                member: member, version: change.version, deleted: false, bucket: bucket,
-                contribution: Contribution.encode(change.fields, columns: columns), payload: []))
+            for topic in topics { commands.append(["HGETALL", Self.entityKey(move.uscc, "win", topic)]) }
         }
-        try await run(commands)
+        let replies = try await run(commands.map { $0.map { Array($0.utf8) } })
+        var sums = DivisionSums()
+        var i = 0
+        for move in moves {
+            for topic in topics {
+                for (month, value) in Self.ownSums(replies[i]) {
+                    if let from = move.from { sums.set(division: from, topic: topic, entity: move.uscc, month: month, value: "#=0", order: i) }
+                    sums.set(division: move.to, topic: topic, entity: move.uscc, month: month, value: value, order: i)
+                }
+                i += 1
+            }
+        }
+        try await push(sums)
     }
+
+    /// An enterprise's window hash as month → "#=n,column=hundredths,…" (what it gives its division).
+    static func ownSums(_ reply: RedisReply) -> [String: String] {
+        guard case .array(let items) = reply else { return [:] }
+        var parts: [String: [String: String]] = [:]
+        var j = 0
+        while j + 1 < items.count {
+            defer { j += 2 }
+            guard let field = items[j].text, let value = items[j + 1].text, let bar = field.firstIndex(of: "|") else { continue }
+            parts[String(field[..<bar]), default: [:]][String(field[field.index(after: bar)...])] = value
+        }
+        return parts.mapValues { columns in
+            "#=\(columns["#"] ?? "0")" + columns.filter { $0.key != "#" }.sorted { $0.key < $1.key }.map { ",\($0.key)=\($0.value)" }.joined()
+        }
+    }
+
+    /// Enterprises' monthly sums to push, by division and topic.
+    struct DivisionSums {
+        /// "division topic" → "entity|month" → (value, the order of the answer it came from).
+        private(set) var byWindow: [String: [String: (value: String, order: Int)]] = [:]
+
+        mutating func set(division: String, topic: String, entity: String, month: String, value: String, order: Int) {
+            let window = "\(division) \(topic)", member = "\(entity)|\(month)"
+            if let known = byWindow[window]?[member], known.order > order { return }
+            byWindow[window, default: [:]][member] = (value, order)
+        }
+    }
+
+    /// One script per division window (and at most `pushChunk` enterprise-months), all in one round trip.
+    private func push(_ sums: DivisionSums) async throws {
+        var commands: [[[UInt8]]] = []
+        for (window, members) in sums.byWindow.sorted(by: { $0.key < $1.key }) {
+            let space = window.firstIndex(of: " ")!
+            let division = String(window[..<space]), topic = String(window[window.index(after: space)...])
+            let entries = members.sorted { $0.key < $1.key }
+            for start in stride(from: 0, to: entries.count, by: Self.pushChunk) {
+                var keys = [Self.industryKey(division, "win:\(topic)")]
+                var args: [String] = []
+                for (member, sum) in entries[start..<min(start + Self.pushChunk, entries.count)] {
+                    let bar = member.firstIndex(of: "|")!
+                    let month = String(member[member.index(after: bar)...])
+                    keys.append(Self.industryKey(division, "led:\(topic):\(month)"))
+                    args += [String(member[..<bar]), month, sum.value]
+                }
+                commands.append((["EVALSHA", pushSHA, String(keys.count)] + keys + args).map { Array($0.utf8) })
+            }
+        }
+        guard !commands.isEmpty else { return }
+        _ = try await run(commands)
+    }
+
+    static let pushChunk = 500
 
     private func membershipCommands(_ update: FeatureUpdate, division: String) -> [[[UInt8]]] {
         var status: String?
@@ -150,25 +264,29 @@ public final class FeatureWindows: FeatureStore {
     }
 
     private func applyCommand(
-        ledger: String, window: String?, member: String, version: Int64, deleted: Bool, bucket: String,
+        ledger: String, window: (key: String, columns: [String])?, member: String, version: Int64, deleted: Bool, bucket: String,
         contribution: String, payload: [UInt8]
     ) -> [[UInt8]] {
-        let keys = window.map { ["2", ledger, $0] } ?? ["1", ledger]
-        return (["EVALSHA", applySHA] + keys + [member, String(version), deleted ? "1" : "0", bucket, contribution])
+        let keys = window.map { ["2", ledger, $0.key] } ?? ["1", ledger]
+        var command = (["EVALSHA", applySHA] + keys + [member, String(version), deleted ? "1" : "0", bucket, contribution])
             .map { Array($0.utf8) } + [payload]
+        if let window { command.append(Array(window.columns.joined(separator: ",").utf8)) }
+        return command
     }
 
-    /// Runs a pipeline; reloads the script and retries once when Redis lost its script cache
+    /// Runs a pipeline; reloads the scripts and retries once when Redis lost its script cache
     /// (a restart), which is safe because every command is idempotent.
-    private func run(_ commands: [[[UInt8]]]) async throws {
+    @discardableResult
+    private func run(_ commands: [[[UInt8]]]) async throws -> [RedisReply] {
         var replies = try await connection.pipeline(commands)
         if replies.contains(where: { if case .error(let e) = $0 { e.hasPrefix("NOSCRIPT") } else { false } }) {
-            _ = try await Self.loadScript(connection)
+            _ = try await Self.loadScripts(connection)
             replies = try await connection.pipeline(commands)
         }
         for reply in replies {
             if case .error(let message) = reply { throw RedisError(code: .reply, message: message) }
         }
+        return replies
     }
 
     static func columnsByTopic(_ series: Set<String>) -> [String: [String]] {
@@ -352,19 +470,28 @@ public final class FeatureWindows: FeatureStore {
         return 1
         """
 
+    /// The marker, kept on every node of a cluster: a flush of any one master (its ledgers gone)
+    /// leaves no marker there, which reads as none.
     public func featureSync() async throws -> FeatureSync? {
-        let reply = try await connection.command("HMGET", Self.metaKey, "store", "sequence", "keeps")
-        if case .error(let message) = reply { throw RedisError(code: .reply, message: message) }
-        guard case .array(let items) = reply, items.count == 3, let store = items[0].text,
-            let sequence = items[1].text.flatMap(Int64.init)
-        else { return nil }
-        return FeatureSync(storeID: store, sequence: sequence, keeps: items[2].text)
+        let replies = try await connection.pipeline(connection.keyOnEveryNode(Self.metaKey).map { ["HMGET", $0, "store", "sequence", "keeps", "layout"] })
+        var markers: [FeatureSync] = []
+        for reply in replies {
+            if case .error(let message) = reply { throw RedisError(code: .reply, message: message) }
+            guard case .array(let items) = reply, items.count == 4, let store = items[0].text,
+                let sequence = items[1].text.flatMap(Int64.init), items[3].text == Self.layout
+            else { return nil }
+            markers.append(FeatureSync(storeID: store, sequence: sequence, keeps: items[2].text))
+        }
+        guard let first = markers.first, markers.allSatisfy({ $0.storeID == first.storeID }) else { return markers.first }
+        return markers.min { $0.sequence < $1.sequence }
     }
 
     /// The sequence only grows (several instances mark batches in any order), unless the marker
     /// names another store; what the ledgers keep is recorded as given.
     public func markSynced(_ sync: FeatureSync) async throws {
-        try await run([["EVAL", Self.markScript, "1", Self.metaKey, sync.storeID, String(sync.sequence), sync.keeps ?? ""].map { Array($0.utf8) }])
+        try await run(connection.keyOnEveryNode(Self.metaKey).map { key in
+            ["EVAL", Self.markScript, "1", key, sync.storeID, String(sync.sequence), sync.keeps ?? "", Self.layout].map { Array($0.utf8) }
+        })
     }
 
     static let markScript = """
@@ -373,6 +500,7 @@ public final class FeatureWindows: FeatureStore {
         if store ~= ARGV[1] or sequence < tonumber(ARGV[2]) then
           redis.call('HSET', KEYS[1], 'store', ARGV[1], 'sequence', ARGV[2])
         end
+        redis.call('HSET', KEYS[1], 'layout', ARGV[4])
         if ARGV[3] ~= '' then redis.call('HSET', KEYS[1], 'keeps', ARGV[3]) end
         return 1
         """
@@ -399,33 +527,92 @@ public final class FeatureWindows: FeatureStore {
     }
 }
 
-/// Applies one record to a ledger hash and its contribution to a window hash (when given), atomically.
-/// KEYS[1] ledger, KEYS[2] window (optional). ARGV: member, version, deleted (0/1), bucket,
-/// contribution ("column=hundredths,..."), payload. Ledger entry: version\tdeleted\tbucket\tcontribution\tpayload.
+/// HINCRBY by minus a decimal string, in Lua (Redis refuses an increment of "-0").
+private let luaSubtract = #"""
+local function subtract(key, field, v)
+  if v == '0' then return end
+  redis.call('HINCRBY', key, field, string.sub(v, 1, 1) == '-' and string.sub(v, 2) or ('-' .. v))
+end
+
+"""#
+
+/// Applies one record to a ledger hash and its contribution to the enterprise's window (when
+/// given), atomically. KEYS[1] ledger, KEYS[2] window (optional). ARGV: member, version, deleted
+/// (0/1), bucket, contribution ("column=hundredths,..."), payload, and with a window its columns.
+/// Ledger entry: version\tdeleted\tbucket\tcontribution\tpayload.
 /// A change older than the ledger's is skipped; one of the same version is skipped when it carries
 /// the same content (a re-delivery or re-sent snapshot) and replaces it otherwise (feeds without a
-/// version); sums are integers in hundredths so subtraction is exact.
-let applyScript = #"""
+/// version); sums are integers in hundredths, changed by HINCRBY on strings so they stay exact.
+/// With a window it answers the window's sums of the months the entry touches (even when it
+/// skipped the change: a push lost in a crash is then made again): month, "#=n,column=v,…", ….
+let applyScript = luaSubtract + #"""
 local entry = ARGV[2] .. '\t' .. ARGV[3] .. '\t' .. ARGV[4] .. '\t' .. ARGV[5] .. '\t' .. ARGV[6]
+local window = KEYS[2]
 local old = redis.call('HGET', KEYS[1], ARGV[1])
+local oldBucket
+local apply = true
 if old then
-  if old == entry then return 0 end
   local ov, od, ob, oc = string.match(old, '^([^\t]*)\t([^\t]*)\t([^\t]*)\t([^\t]*)\t')
-  if tonumber(ov) > tonumber(ARGV[2]) then return 0 end
-  if od == '0' and KEYS[2] then
-    redis.call('HINCRBY', KEYS[2], ob .. '|#', -1)
-    for col, v in string.gmatch(oc, '([^,=]+)=(-?%d+)') do
-      local negated = string.sub(v, 1, 1) == '-' and string.sub(v, 2) or ('-' .. v)
-      redis.call('HINCRBY', KEYS[2], ob .. '|' .. col, negated)
+  oldBucket = ob
+  if old == entry or tonumber(ov) > tonumber(ARGV[2]) then
+    apply = false
+  elseif od == '0' and window then
+    redis.call('HINCRBY', window, ob .. '|#', -1)
+    for col, v in string.gmatch(oc, '([^,=]+)=(-?%d+)') do subtract(window, ob .. '|' .. col, v) end
+  end
+end
+if apply then
+  if ARGV[3] == '0' and window then
+    redis.call('HINCRBY', window, ARGV[4] .. '|#', 1)
+    for col, v in string.gmatch(ARGV[5], '([^,=]+)=(-?%d+)') do
+      redis.call('HINCRBY', window, ARGV[4] .. '|' .. col, v)
     end
   end
+  redis.call('HSET', KEYS[1], ARGV[1], entry)
 end
-if ARGV[3] == '0' and KEYS[2] then
-  redis.call('HINCRBY', KEYS[2], ARGV[4] .. '|#', 1)
-  for col, v in string.gmatch(ARGV[5], '([^,=]+)=(-?%d+)') do
-    redis.call('HINCRBY', KEYS[2], ARGV[4] .. '|' .. col, v)
+if not window then return apply and 1 or 0 end
+local sums = {}
+local function answer(bucket)
+  local n = redis.call('HGET', window, bucket .. '|#') or '0'
+  local text = '#=' .. n
+  for col in string.gmatch(ARGV[7], '[^,]+') do
+    local field = bucket .. '|' .. col
+    if n == '0' then
+      redis.call('HDEL', window, field)
+    else
+      local v = redis.call('HGET', window, field)
+      if v then text = text .. ',' .. col .. '=' .. v end
+    end
+  end
+  if n == '0' then redis.call('HDEL', window, bucket .. '|#') end
+  sums[#sums + 1] = bucket
+  sums[#sums + 1] = text
+end
+if oldBucket then answer(oldBucket) end
+if ARGV[4] ~= oldBucket then answer(ARGV[4]) end
+return sums
+"""#
+
+/// Sets what enterprises give a division's months, applying the difference to the division's
+/// window. KEYS[1] the window, KEYS[1 + i] the ledger of item i's month; ARGV: per item the
+/// enterprise, the month and its sums ("#=n,column=hundredths,…"; "#=0": nothing). Values are
+/// added and subtracted as strings by HINCRBY, so sums stay exact beyond Lua's doubles.
+let pushScript = luaSubtract + #"""
+for i = 1, #KEYS - 1 do
+  local member, month, new = ARGV[3 * i - 2], ARGV[3 * i - 1], ARGV[3 * i]
+  local old = redis.call('HGET', KEYS[1 + i], member)
+  if old ~= new and not (old == nil and new == '#=0') then
+    local before, after = {}, {}
+    if old then for col, v in string.gmatch(old, '([^,=]+)=(-?%d+)') do before[col] = v end end
+    for col, v in string.gmatch(new, '([^,=]+)=(-?%d+)') do after[col] = v end
+    for col, v in pairs(before) do
+      if after[col] ~= v then subtract(KEYS[1], month .. '|' .. col, v) end
+    end
+    for col, v in pairs(after) do
+      if before[col] ~= v then redis.call('HINCRBY', KEYS[1], month .. '|' .. col, v) end
+    end
+    if new == '#=0' then redis.call('HDEL', KEYS[1 + i], member) else redis.call('HSET', KEYS[1 + i], member, new) end
   end
 end
-redis.call('HSET', KEYS[1], ARGV[1], entry)
 return 1
 """#

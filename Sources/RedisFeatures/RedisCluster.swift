@@ -7,6 +7,11 @@ public protocol RedisClient: Sendable {
     func pipeline(_ commands: [[[UInt8]]]) async throws -> [RedisReply]
     /// Runs one command on every node (a cluster's masters): the replies, one per node.
     func everyNode(_ args: [String]) async throws -> [RedisReply]
+    /// The nodes themselves (a cluster's masters), for what must visit each: a scan.
+    var nodeConnections: [RedisConnection] { get }
+    /// One key per node named after `base`, each in a slot that node serves now: what must be
+    /// on every node (a marker that a flush of any one of them loses).
+    func keyOnEveryNode(_ base: String) -> [String]
 }
 
 extension RedisClient {
@@ -21,12 +26,14 @@ extension RedisClient {
 
 extension RedisConnection: RedisClient {
     public func everyNode(_ args: [String]) async throws -> [RedisReply] { try await pipeline([args]) }
+    public var nodeConnections: [RedisConnection] { [self] }
+    public func keyOnEveryNode(_ base: String) -> [String] { [base] }
 }
 
 /// Connects to `host:port`: a cluster client when that server runs in cluster mode, else the
 /// server itself.
-public func connectRedis(host: String, port: Int) async throws -> any RedisClient {
-    let seed = try RedisConnection(host: host, port: port)
+public func connectRedis(host: String, port: Int, security: RedisSecurity = RedisSecurity()) async throws -> any RedisClient {
+    let seed = try RedisConnection(host: host, port: port, security: security)
     let info = try await seed.command("INFO", "cluster")
     if info.text?.contains("cluster_enabled:1") == true {
         return try await RedisCluster(seed: seed)
@@ -53,6 +60,21 @@ public final class RedisCluster: RedisClient, Sendable {
     }
 
     public var nodes: [RedisConnection] { topology.withLock { $0.nodes } }
+    public var nodeConnections: [RedisConnection] { nodes }
+
+    /// `base:{n<k>}` with the least k whose slot each master serves.
+    public func keyOnEveryNode(_ base: String) -> [String] {
+        let current = topology.withLock { $0 }
+        var keys: [String?] = Array(repeating: nil, count: current.nodes.count)
+        var k = 0
+        while keys.contains(nil), k < 1_000_000 {
+            let key = "\(base):{n\(k)}"
+            let node = current.slots[Self.slot(ofKey: Array(key.utf8))]
+            if keys[node] == nil { keys[node] = key }
+            k += 1
+        }
+        return keys.compactMap { $0 }
+    }
 
     /// The slot map, asked of the first of `candidates` that answers; connections to masters
     /// already known are kept.
@@ -76,7 +98,7 @@ public final class RedisCluster: RedisClient, Sendable {
                     if let i = nodes.firstIndex(where: { $0.host == address && $0.port == port }) {
                         index = i
                     } else {
-                        nodes.append(try known.first { $0.host == address && $0.port == port } ?? RedisConnection(host: address, port: port))
+                        nodes.append(try known.first { $0.host == address && $0.port == port } ?? RedisConnection(host: address, port: port, security: candidate.security))
                         index = nodes.count - 1
                     }
                     for slot in Int(start)...Int(end) where slot < slots.count { slots[slot] = index }

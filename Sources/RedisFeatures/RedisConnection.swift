@@ -54,25 +54,91 @@ public struct RedisError: Error, CustomStringConvertible, Sendable {
     ]
 }
 
+/// How to reach Redis safely: TLS (verifying the server's certificate and name) and the
+/// credentials of `AUTH`. From `CREDITWATCH_REDIS_TLS` (`disable`, the default, or `require`),
+/// `CREDITWATCH_REDIS_TLS_CA_FILE` (else the system's CAs), `CREDITWATCH_REDIS_TLS_CERT_FILE` and
+/// `CREDITWATCH_REDIS_TLS_KEY_FILE` (a client certificate, for servers that ask for one),
+/// `CREDITWATCH_REDIS_USERNAME` (an ACL user) and `CREDITWATCH_REDIS_PASSWORD`.
+public struct RedisSecurity: Sendable, Hashable {
+    public struct TLS: Sendable, Hashable {
+        public var caFile: String?
+        public var certFile: String?
+        public var keyFile: String?
+
+        public init(caFile: String? = nil, certFile: String? = nil, keyFile: String? = nil) {
+            self.caFile = caFile
+            self.certFile = certFile
+            self.keyFile = keyFile
+        }
+    }
+
+    public var tls: TLS?
+    public var username: String?
+    public var password: String?
+
+    public init(tls: TLS? = nil, username: String? = nil, password: String? = nil) {
+        self.tls = tls
+        self.username = username
+        self.password = password
+    }
+
+    /// Throws a message naming the variable to fix.
+    public init(environment: [String: String]) throws(RedisError) {
+        func value(_ name: String) -> String? { environment[name].flatMap { $0.isEmpty ? nil : $0 } }
+        switch value("CREDITWATCH_REDIS_TLS") ?? "disable" {
+        case "disable":
+            for name in ["CREDITWATCH_REDIS_TLS_CA_FILE", "CREDITWATCH_REDIS_TLS_CERT_FILE", "CREDITWATCH_REDIS_TLS_KEY_FILE"] where value(name) != nil {
+                throw RedisError(code: .connect, message: "\(name) is set but CREDITWATCH_REDIS_TLS is not 'require'")
+            }
+        case "require":
+            tls = TLS(
+                caFile: value("CREDITWATCH_REDIS_TLS_CA_FILE"), certFile: value("CREDITWATCH_REDIS_TLS_CERT_FILE"),
+                keyFile: value("CREDITWATCH_REDIS_TLS_KEY_FILE"))
+            if (tls?.certFile == nil) != (tls?.keyFile == nil) {
+                throw RedisError(code: .connect, message: "a client certificate needs both CREDITWATCH_REDIS_TLS_CERT_FILE and CREDITWATCH_REDIS_TLS_KEY_FILE")
+            }
+        case let other:
+            throw RedisError(code: .connect, message: "CREDITWATCH_REDIS_TLS must be 'disable' or 'require', not '\(other)'")
+        }
+        username = value("CREDITWATCH_REDIS_USERNAME")
+        password = value("CREDITWATCH_REDIS_PASSWORD")
+        if username != nil, password == nil {
+            throw RedisError(code: .connect, message: "CREDITWATCH_REDIS_USERNAME needs CREDITWATCH_REDIS_PASSWORD")
+        }
+    }
+}
+
 /// One hiredis connection. hiredis is blocking, so every call runs on the connection's own
 /// serial dispatch queue, never on the cooperative pool; commands are always sent as pipelines
 /// (`redisAppendCommandArgv` for each, then one read of all replies).
 public final class RedisConnection: @unchecked Sendable {
-    // Safety: `context` is only touched on `queue`.
+    // Safety: `context` is only touched on `queue`; `tlsContext` is set once, before any use.
     private var context: UnsafeMutablePointer<redisContext>?
     private let queue: DispatchQueue
+    private var tlsContext: OpaquePointer?
     public let host: String
     public let port: Int
+    public let security: RedisSecurity
 
-    public init(host: String, port: Int) throws {
+    public init(host: String, port: Int, security: RedisSecurity = RedisSecurity()) throws {
         self.host = host
         self.port = port
+        self.security = security
         self.queue = DispatchQueue(label: "creditwatch.redis.\(host):\(port)")
+        if let tls = security.tls {
+            guard let ctx = cw_tls_context(tls.caFile, tls.certFile, tls.keyFile) else {
+                throw RedisError(
+                    code: .connect,
+                    message: "TLS for \(host):\(port): cannot use the CA file \(tls.caFile ?? "(system)") or the client certificate \(tls.certFile ?? "(none)")")
+            }
+            tlsContext = ctx
+        }
         try queue.sync { try self.connectOnQueue() }
     }
 
     deinit {
         if let context { redisFree(context) }
+        if let tlsContext { SSL_CTX_free(tlsContext) }
     }
 
     private func connectOnQueue() throws {
@@ -89,7 +155,20 @@ public final class RedisConnection: @unchecked Sendable {
         }
         timeout = timeval(tv_sec: 30, tv_usec: 0)
         redisSetTimeout(c, timeout)
+        if let tlsContext, cw_redis_start_tls(c, tlsContext, host) != REDIS_OK {
+            let message = Self.errorString(c)
+            redisFree(c)
+            throw RedisError(code: .connect, message: "\(host):\(port): TLS: \(message.isEmpty ? "handshake failed" : message)")
+        }
         context = c
+        if let password = security.password {
+            let reply = try pipelineOnQueue([(["AUTH"] + (security.username.map { [$0] } ?? []) + [password]).map { Array($0.utf8) }])
+            if case .error(let message) = reply.first {
+                redisFree(c)
+                context = nil
+                throw RedisError(code: .reply, message: message)  // NOAUTH/WRONGPASS: an outage to fix, never data
+            }
+        }
     }
 
     private static func errorString(_ c: UnsafeMutablePointer<redisContext>) -> String {

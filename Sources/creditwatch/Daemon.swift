@@ -150,7 +150,7 @@ extension Daemon {
         let catalog = try ProjectFiles.catalog(at: settings.topicsPath)
         let program = try ProjectFiles.program(at: settings.rulesPath, catalog: catalog, overrides: settings.ruleOverrides)
         let store = try PostgresStore(configuration: settings.postgres, catalog: catalog, logger: logger)
-        let redis = try await connectRedis(host: settings.redisHost, port: settings.redisPort)
+        let redis = try await connectRedis(host: settings.redisHost, port: settings.redisPort, security: settings.redisSecurity)
         let features = try await FeatureWindows(connection: redis, catalog: catalog, logger: logger)
         let processor = BatchProcessor(
             catalog: catalog, program: program, features: features, store: storeSeam(store),

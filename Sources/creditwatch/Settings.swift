@@ -3,6 +3,7 @@ import HTTPAPI
 import KafkaIngest
 import Marketplace
 import PostgresStore
+import RedisFeatures
 import Yams
 
 /// The daemon's configuration. Each component reads its own `CREDITWATCH_*` variables
@@ -15,6 +16,7 @@ struct Settings {
     var api: APIConfiguration
     var redisHost: String
     var redisPort: Int
+    var redisSecurity = RedisSecurity()
     var rulesPath: String
     var topicsPath: String
     /// A city's rule parameter overrides, `rule.param → value`.
@@ -38,6 +40,9 @@ struct Settings {
         "kafka.max_buffered_messages": "CREDITWATCH_KAFKA_MAX_BUFFERED",
         "kafka.backlog_messages": "CREDITWATCH_KAFKA_BACKLOG_MESSAGES",
         "redis.host": "CREDITWATCH_REDIS_HOST", "redis.port": "CREDITWATCH_REDIS_PORT",
+        "redis.tls": "CREDITWATCH_REDIS_TLS", "redis.tls_ca_file": "CREDITWATCH_REDIS_TLS_CA_FILE",
+        "redis.tls_cert_file": "CREDITWATCH_REDIS_TLS_CERT_FILE", "redis.tls_key_file": "CREDITWATCH_REDIS_TLS_KEY_FILE",
+        "redis.username": "CREDITWATCH_REDIS_USERNAME", "redis.password": "CREDITWATCH_REDIS_PASSWORD",
         "postgres.host": "CREDITWATCH_PG_HOST", "postgres.port": "CREDITWATCH_PG_PORT",
         "postgres.user": "CREDITWATCH_PG_USER", "postgres.password": "CREDITWATCH_PG_PASSWORD",
         "postgres.database": "CREDITWATCH_PG_DATABASE", "postgres.schema": "CREDITWATCH_PG_SCHEMA",
@@ -140,6 +145,9 @@ struct Settings {
             rulesPath: merged["CREDITWATCH_RULES"] ?? "rules", topicsPath: merged["CREDITWATCH_TOPICS"] ?? "topics",
             ruleOverrides: overrides, rulesWatchInterval: watch, maxEvaluationWait: maxWait, changesPartitions: changesPartitions)
         settings.market = market
+        do {
+            settings.redisSecurity = try RedisSecurity(environment: merged)
+        } catch { throw ProjectFiles.Failure(description: error.message) }
         return settings
     }
 }

@@ -111,9 +111,6 @@ struct SeamedStore: CreditStore {
     func storedRecords(after: RecordCursor?, limit: Int) async throws -> [StoredRecord] {
         try await base.storedRecords(after: after, limit: limit)
     }
-    func currentRecords(of enterprises: Set<String>, topics: Set<String>) async throws -> [StoredRecord] {
-        try await base.currentRecords(of: enterprises, topics: topics)
-    }
     func storedVersions(of topics: Set<String>, after: RecordCursor?, limit: Int) async throws -> [StoredRecord] {
         try await base.storedVersions(of: topics, after: after, limit: limit)
     }

@@ -65,9 +65,17 @@ enum Stack {
 
     /// Empties the settings' Redis (every master of a cluster).
     static func flushRedis(_ settings: Settings) async throws {
-        let redis = try await connectRedis(host: settings.redisHost, port: settings.redisPort)
+        let redis = try await connectRedis(host: settings.redisHost, port: settings.redisPort, security: settings.redisSecurity)
         let replies = try await redis.everyNode(["FLUSHDB"])
         #expect(replies.allSatisfy { $0 == .status("OK") }, "FLUSHDB: \(replies)")
+    }
+
+    /// The local Redis's TLS port (ops/servers.sh) and the CA its certificate chains to.
+    static var redisTLS: (port: Int, caFile: String)? {
+        guard let port = environment["CREDITWATCH_TEST_REDIS_TLS_PORT"].flatMap(Int.init),
+            let ca = environment["CREDITWATCH_TEST_REDIS_TLS_CA"]
+        else { return nil }
+        return (port, ca)
     }
 
     /// The local 3-master Redis Cluster of ops/servers.sh (its first port).

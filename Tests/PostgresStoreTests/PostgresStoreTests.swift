@@ -159,20 +159,6 @@ struct PostgresStoreTests {
         }
     }
 
-    @Test func currentRecordsAreThoseOfTheEnterprisesAndTopicsAskedFor() async throws {
-        try await withTestStore { store in
-            let kept = Make.waterChange("WU-1", account: "W-001", name: "湘江机械（长沙）有限公司", uscc: TestUSCC.a, volume: 10)
-            let other = Make.waterChange("WU-2", account: "W-002", name: "株洲电力设备有限公司", uscc: TestUSCC.b, volume: 20)
-            try await store.write(Make.effects(changes: [
-                LinkedChange(change: kept, entity: EntityKey(.enterprise, TestUSCC.a)),
-                LinkedChange(change: other, entity: EntityKey(.enterprise, TestUSCC.b)),
-            ]))
-            #expect(try await store.currentRecords(of: [TestUSCC.a], topics: ["water.usage"]).map(\.change) == [kept])
-            #expect(try await store.currentRecords(of: [TestUSCC.a, TestUSCC.b], topics: ["water.usage"]).map(\.change) == [kept, other])
-            #expect(try await store.currentRecords(of: [TestUSCC.a], topics: ["tax.payment"]).isEmpty)
-        }
-    }
-
     @Test func commitTwiceWritesTheSameRows() async throws {
         try await withTestStore { store in
             let effects = Make.effects(

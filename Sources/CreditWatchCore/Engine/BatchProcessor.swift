@@ -253,17 +253,12 @@ public actor BatchProcessor {
         }
         try await features.apply(updates, plan: plan)
         // An enterprise registered in a new division (or registered after its records arrived)
-        // takes its records' contributions to the industry series along, from the store of record
-        // once this batch's records are in it: the windows end as if the registration came first.
-        let seriesTopics = program.industrySeriesTopics
-        if !divisionChanges.isEmpty, !seriesTopics.isEmpty {
-            try await stored
-            let records = try await store.currentRecords(of: Set(divisionChanges.keys), topics: seriesTopics)
+        // takes its contributions to the industry series along: the windows end as if the
+        // registration came first.
+        if !divisionChanges.isEmpty, !program.industrySeries.isEmpty {
             try await features.move(
-                records.compactMap { record in
-                    guard let uscc = record.entity?.id, let change = divisionChanges[uscc] else { return nil }
-                    return DivisionMove(change: record.change, uscc: uscc, from: change.from, to: change.to)
-                }, plan: plan)
+                divisionChanges.sorted { $0.key < $1.key }.map { DivisionMove(uscc: $0.key, from: $0.value.from, to: $0.value.to) },
+                plan: plan)
         }
         if !updates.isEmpty {
             sync.sequence += 1

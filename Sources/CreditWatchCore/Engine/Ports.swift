@@ -45,10 +45,6 @@ public protocol CreditStore: Sendable {
     /// feature store must have applied (see `FeatureSync`).
     func featureSync() async throws -> FeatureSync
 
-    /// The current, not deleted records of `topics` linked to `enterprises`: an enterprise's
-    /// contributions to its division's windows when its registration names a new division.
-    func currentRecords(of enterprises: Set<String>, topics: Set<String>) async throws -> [StoredRecord]
-
     /// Current records (deleted ones as deletes), in (topic, key) order after `after`, at most
     /// `limit`: the feature windows rebuilt from the store of record.
     func storedRecords(after: RecordCursor?, limit: Int) async throws -> [StoredRecord]
@@ -137,9 +133,9 @@ public protocol FeatureStore: Sendable {
     /// of its history topics), with the fields the plan keeps, ready for evaluation.
     func records(of entities: [EntityKey], plan: FeaturePlan) async throws -> [EntityKey: [String: [FactRecord]]]
 
-    /// Moves records' contributions to the industry series of `plan` from one division's windows
-    /// to another's (a registration that names a new division; records that arrived before their
-    /// enterprise's registration had none). Idempotent like `apply`.
+    /// Moves enterprises' contributions to the industry series of `plan` from one division's
+    /// windows to another's (a registration that names a new division; records that arrived before
+    /// their enterprise's registration had none). Idempotent like `apply`.
     func move(_ moves: [DivisionMove], plan: FeaturePlan) async throws
 
     /// Records each evaluated enterprise's standing in its division — whether it has an active
@@ -186,16 +182,14 @@ public struct FeatureUpdate: Sendable {
     }
 }
 
-/// A record of an enterprise whose division changed: its contribution leaves `from` (nil: it was
-/// in none) for `to`.
+/// An enterprise whose division changed: its contributions to the industry series leave `from`
+/// (nil: it was in none) for `to`.
 public struct DivisionMove: Sendable {
-    public let change: Change
     public let uscc: String
     public let from: String?
     public let to: String
 
-    public init(change: Change, uscc: String, from: String?, to: String) {
-        self.change = change
+    public init(uscc: String, from: String?, to: String) {
         self.uscc = uscc
         self.from = from
         self.to = to
