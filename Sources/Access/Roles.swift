@@ -31,6 +31,9 @@ public enum Permission: String, Sendable, Hashable, Codable, CaseIterable {
     case readAudit = "read_audit"
     /// A person's query record (who queried them, when, why), shown to them at the office's counter.
     case readQueryRecords = "read_query_records"
+    /// The query record of the caller's own enterprise: which organisations queried it, when and
+    /// why (the data subject's right under the credit-reporting rules).
+    case readOwnQueryRecord = "read_own_query_record"
     /// Keys of the caller's own organisation's users.
     case manageOwnKeys = "manage_own_keys"
     /// Organisations, users and keys of the whole platform.
@@ -88,7 +91,7 @@ public enum Role: String, Sendable, Hashable, Codable, CaseIterable {
         case .auditor: [.readRules, .readAudit, .readQueryRecords]
         case .bankOfficer: [.readAlerts, .readEnterprises, .readRules, .query, .managePortfolio, .readMarket, .lend]
         case .bankAdmin: [.readAlerts, .readEnterprises, .readRules, .query, .managePortfolio, .manageOwnKeys, .manageWebhooks, .readMarket, .lend]
-        case .enterpriseUser: [.readAlerts, .readEnterprises, .readRules, .readMarket, .borrow]
+        case .enterpriseUser: [.readAlerts, .readEnterprises, .readRules, .readMarket, .borrow, .readOwnQueryRecord]
         }
     }
 

@@ -23,10 +23,12 @@ public struct APIConfiguration: Sendable {
     public var rateBurst: Int
     /// How often an alert stream looks for new events (default 1 s), how long it may stay silent
     /// before a keep-alive comment (15 s), and how long one stream lasts before the client must
-    /// reconnect (10 min: the key and scope are checked again then).
+    /// reconnect (10 min), and how often a stream checks its key and scope again (30 s: a revoked
+    /// key ends it, a changed portfolio counts from then on).
     public var streamPoll: Duration = .seconds(1)
     public var streamHeartbeat: Duration = .seconds(15)
     public var streamLifetime: Duration = .seconds(600)
+    public var streamRecheck: Duration = .seconds(30)
     /// The hosts webhooks may point to (lower case); nil: any.
     public var webhookHosts: Set<String>?
 

@@ -55,6 +55,7 @@ enum AccessRules {
         "DELETE /v1/portfolio/{uscc}": .permission(.managePortfolio),
         "GET /v1/audit": .permission(.readAudit),
         "GET /v1/persons/{id}/queries": .permission(.readQueryRecords),
+        "GET /v1/enterprises/{uscc}/queries": .anyOf([.readQueryRecords, .readOwnQueryRecord]),
         "POST /v1/queries": .permission(.query),
         "GET /v1/desk/alerts/{id}": .permission(.workAlerts),
         "POST /v1/desk/alerts/{id}/actions": .permission(.workAlerts),

@@ -131,16 +131,16 @@ public func buildRouter(
         timeout: configuration.storeTimeout, isUnavailable: readModels.isUnavailable, maximumPageSize: readModels.maximumPageSize)
 
     OperationsController(ping: readModels.ping, ingest: ingest, metrics: metrics, access: access).addRoutes(to: router)
-    let v1 = router.group("v1").add(
-        middleware: AuthenticationMiddleware(allowAnonymous: configuration.allowAnonymous, keys: keys, access: access))
+    let authentication = AuthenticationMiddleware(allowAnonymous: configuration.allowAnonymous, keys: keys, access: access)
+    let v1 = router.group("v1").add(middleware: authentication)
     if configuration.ratePerSecond > 0 {
         v1.add(middleware: RateLimitMiddleware(limiter: RateLimiter(rate: configuration.ratePerSecond, burst: configuration.rateBurst)))
     }
     v1.add(middleware: AuthorisationMiddleware())
     AlertsController(alerts: readModels.alerts, access: access).addRoutes(to: v1)
     AlertStreamController(
-        alerts: readModels.alerts, access: access, poll: configuration.streamPoll, heartbeat: configuration.streamHeartbeat,
-        lifetime: configuration.streamLifetime
+        alerts: readModels.alerts, access: access, authentication: authentication, poll: configuration.streamPoll,
+        heartbeat: configuration.streamHeartbeat, lifetime: configuration.streamLifetime, recheck: configuration.streamRecheck
     ).addRoutes(to: v1)
     let personalData = PersonalDataAccess(fields: personalFields, audit: readModels.access, access: access)
     EnterprisesController(
@@ -150,7 +150,7 @@ public func buildRouter(
     RulesController(rules: rules).addRoutes(to: v1)
     AccessController(administration: readModels.access, access: access).addRoutes(to: v1)
     PortfolioController(administration: readModels.access, access: access).addRoutes(to: v1)
-    AuditController(administration: readModels.access, access: access).addRoutes(to: v1)
+    AuditController(administration: readModels.access, enterprises: readModels.enterprises, access: access).addRoutes(to: v1)
     OpenAPIController().addRoutes(to: v1)
     WebhooksController(webhooks: readModels.webhooks, allowedHosts: configuration.webhookHosts, access: access).addRoutes(to: v1)
     DeskController(alerts: readModels.alerts, desk: readModels.desk, audit: readModels.access, access: access).addRoutes(to: v1)

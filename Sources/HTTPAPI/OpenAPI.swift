@@ -91,6 +91,9 @@ enum OpenAPI {
             "GET /v1/persons/{id}/queries": Operation(
                 summary: "A person's query record: who queried them, when, why", query: [("after", cursor), ("limit", limit)],
                 answer: page("items", ref("Object"), cursor: nullable(string))),
+            "GET /v1/enterprises/{uscc}/queries": Operation(
+                summary: "An enterprise's query record: which organisations queried it, when, why (the office; the enterprise itself)",
+                query: [("after", cursor), ("limit", limit)], answer: page("items", ref("Object"), cursor: nullable(string))),
             "POST /v1/queries": Operation(
                 summary: "One-click query of an enterprise (USCC) or a person (resident ID), audited",
                 body: object(

@@ -109,6 +109,7 @@ public struct IngestService: Service {
     /// shutting down first.
     func process(_ batch: ArraySlice<InboundMessage>, caughtUp: Bool, ownership: Ownership) async -> BatchReport? {
         var backoff = Backoff()
+        var ownership = ownership
         while true {
             let failure: any Error
             do {
@@ -120,6 +121,15 @@ public struct IngestService: Service {
             switch classify(failure) {
             case .outage(let component):
                 await waitOut(component: component, error: failure, messages: batch.count, &backoff)
+            case .fenced:
+                // A rebalance moved a partition away while this batch was in flight: once librdkafka
+                // has applied it here, the batch goes again as this instance's assignment is now
+                // (its records stored and windows updated again, idempotently; decisions only for
+                // what it still owns).
+                logger.notice("batch fenced: another instance claimed a partition it decided for", metadata: ["reason": "\(failure)"])
+                Counter(label: "creditwatch.ingest.fenced").increment()
+                try? await Task.sleep(for: backoff.next())
+                ownership = consumer.ownership(partitions: partitions)
             case .input(let reason) where batch.isEmpty:
                 // Only pending work (a re-evaluation after a reload) failed: there is no message
                 // to blame, so it is retried like an outage.
@@ -162,7 +172,7 @@ public struct IngestService: Service {
                 let component: String
                 switch classify(error) {
                 case .outage(let c): component = c
-                case .input: component = "postgresql"  // writing a quarantine row never fails on its input
+                case .input, .fenced: component = "postgresql"  // a quarantine row fails on neither its input nor a fence
                 }
                 await waitOut(component: component, error: error, messages: 1, &backoff)
             }

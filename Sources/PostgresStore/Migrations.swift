@@ -324,5 +324,17 @@ public enum Migrations {
             )
             """,
         ]),
+        Migration(version: 9, name: "partition_claim", statements: [
+            """
+            -- Which instance decides for each partition of the changes topic, and the epoch of its
+            -- claim: a batch's commit checks it under a share lock (`PartitionFence`).
+            CREATE TABLE partition_claim (
+                partition integer PRIMARY KEY,
+                instance text NOT NULL,
+                epoch bigint NOT NULL,
+                claimed_at timestamptz NOT NULL DEFAULT now()
+            )
+            """
+        ]),
     ]
 }

@@ -103,6 +103,8 @@ public final class PostgresStore: Sendable, Service {
                 if let kind = failureKind(of: inner) { return kind }
             }
             return .outage(component: "postgresql")
+        case is Fenced:
+            return .fenced
         case is PostgresDecodingError, is PostgresStoreError:
             // Unavailable, or the store's own fault: both wait (see above).
             return .outage(component: "postgresql")

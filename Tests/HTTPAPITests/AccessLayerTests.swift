@@ -89,6 +89,7 @@ struct AccessLayerTests {
         api.streamPoll = .milliseconds(50)
         // A stream with nothing in its scope ends soon (the route table's samples).
         api.streamLifetime = .seconds(3)
+        api.streamRecheck = .milliseconds(100)
         var readModels = ReadModels.postgres(store, access: access, desk: desk, webhooks: webhooks)
         readModels.market = market
         let clock = TestDay(today)
@@ -194,6 +195,7 @@ struct AccessLayerTests {
         "DELETE /v1/portfolio/{uscc}": ("/v1/portfolio/\(TestUSCC.c)", nil),
         "GET /v1/audit": ("/v1/audit", nil),
         "GET /v1/persons/{id}/queries": ("/v1/persons/\(person)/queries", nil),
+        "GET /v1/enterprises/{uscc}/queries": ("/v1/enterprises/\(TestUSCC.a)/queries", nil),
         "GET /v1/desk/alerts/{id}": ("/v1/desk/alerts/1", nil),
         "POST /v1/desk/alerts/{id}/actions": ("/v1/desk/alerts/1/actions", #"{"action":"comment","text":"看过"}"#),
         "GET /v1/desk/stats": ("/v1/desk/stats", nil),
@@ -364,6 +366,41 @@ struct AccessLayerTests {
         }
     }
 
+    /// The data subject's side of the audit: an enterprise sees which organisations queried it,
+    /// when and why (never who in them); the office sees any enterprise in its scope; a bank none.
+    @Test func anEnterpriseSeesItsOwnQueryRecordAndNoOneElses() async throws {
+        try await withAccessAPI { _, _, callers, client in
+            let office = try await client.execute(
+                uri: "/v1/queries", method: .post, headers: callers.bearer("office_analyst"),
+                body: ByteBuffer(string: #"{"subject":"\#(TestUSCC.a)","purpose":"行政监管"}"#))
+            #expect(office.status == .ok)
+            let bank = try await client.execute(
+                uri: "/v1/queries", method: .post, headers: callers.bearer("bank_officer"),
+                body: ByteBuffer(string: #"{"subject":"\#(TestUSCC.b)","purpose":"贷后管理","authorisation":\#(Self.authorisation)}"#))
+            #expect(bank.status == .ok)
+
+            let own = try await client.execute(uri: "/v1/enterprises/\(TestUSCC.a)/queries", method: .get, headers: callers.bearer("enterprise_user"))
+            #expect(own.status == .ok)
+            let items = (try JSONSerialization.jsonObject(with: Data(own.body.readableBytesView)) as! [String: Any])["items"] as! [[String: Any]]
+            #expect(items.map { "\($0["organisation"]!) \($0["role"]!) \($0["purpose"]!) \($0["outcome"]!)" } == ["邵阳市金融办 office_analyst 行政监管 allowed"])
+            #expect(items.map { Set($0.keys) } == [["at", "organisation", "role", "purpose", "outcome"]], "the querying user is not named")
+
+            // Another enterprise's record answers as an unknown enterprise; a bank has no right to any.
+            let other = try await client.execute(uri: "/v1/enterprises/\(TestUSCC.b)/queries", method: .get, headers: callers.bearer("enterprise_user"))
+            let unknown = try await client.execute(uri: "/v1/enterprises/\(TestUSCC.c)/queries", method: .get, headers: callers.bearer("enterprise_user"))
+            #expect(other.status == .notFound)
+            #expect(other.text == unknown.text.replacingOccurrences(of: TestUSCC.c, with: TestUSCC.b))
+            #expect(try await client.execute(uri: "/v1/enterprises/\(TestUSCC.b)/queries", method: .get, headers: callers.bearer("bank_officer")).status == .forbidden)
+
+            let b = try await client.execute(uri: "/v1/enterprises/\(TestUSCC.b)/queries", method: .get, headers: callers.bearer("office_admin"))
+            let bItems = (try JSONSerialization.jsonObject(with: Data(b.body.readableBytesView)) as! [String: Any])["items"] as! [[String: Any]]
+            #expect(bItems.map { "\($0["organisation"]!) \($0["purpose"]!) \($0["outcome"]!)" } == ["城市商业银行 贷后管理 allowed"])
+            let invalid = try await client.execute(uri: "/v1/enterprises/9143060/queries", method: .get, headers: callers.bearer("office_admin"))
+            #expect(invalid.status == .badRequest)
+            #expect(invalid.text.contains(#""parameter":"uscc""#), "\(invalid.text)")
+        }
+    }
+
     @Test func aPersonsQueryConsolidatesTheirRecordsMaskedUnlessTheCallerHoldsTheRight() async throws {
         try await withAccessAPI { _, access, callers, client in
             let body = #"{"subject":"\#(Self.person)","purpose":"行政监管","authorisation":{"reference":"SQ-9","scope":"信用核查","valid_from":"2026-05-01","valid_until":"2026-06-30"}}"#
@@ -502,6 +539,39 @@ struct AccessLayerTests {
             bad[.init("Last-Event-ID")!] = "yesterday"
             let refused = try await client.execute(uri: "/v1/alerts/stream", method: .get, headers: bad)
             #expect(refused.status == .badRequest)
+        }
+    }
+
+    /// A stream checks its key and scope again while it runs: the events after a portfolio change
+    /// follow the new portfolio, and a revoked key ends the stream.
+    @Test func anOpenStreamFollowsPortfolioChangesAndEndsWhenItsKeyIsRevoked() async throws {
+        try await withAccessAPI { store, access, callers, client in
+            var headers = callers.bearer("bank_officer")
+            headers[.init("Last-Event-ID")!] = "2"
+            let waiting = Task { try await client.execute(uri: "/v1/alerts/stream?max_events=1", method: .get, headers: headers).text }
+            try await Task.sleep(for: .milliseconds(300))
+            let bank = try await access.organisations().first { $0.name == "城市商业银行" }!
+            _ = try await access.updatePortfolio(of: bank.id, with: [(TestUSCC.a, "新授信客户")], replacing: true, by: "test")
+            try await Task.sleep(for: .milliseconds(400))
+            try await store.write(Seed.effects(alerts: [Seed.alert(rule: "r4", subject: TestUSCC.b, asOf: "2024-06-10")]))
+            try await store.write(Seed.effects(alerts: [Seed.alert(rule: "r5", subject: TestUSCC.a, asOf: "2024-06-10")]))
+            let pushed = try await waiting.value
+            #expect(pushed.hasPrefix("retry: 2000\n\nid: 4\nevent: raised\ndata: {\"alert_id\":4,"), "\(pushed)")
+            #expect(pushed.contains(#""rule":"r5""#) && !pushed.contains(#""rule":"r4""#))
+
+            let admin = callers.bearer("bank_admin")
+            let created = try await client.execute(
+                uri: "/v1/admin/keys", method: .post, headers: admin,
+                body: ByteBuffer(string: #"{"user":"王五","role":"bank_officer","label":"风控大屏"}"#))
+            let reply = try JSONSerialization.jsonObject(with: Data(created.body.readableBytesView)) as! [String: Any]
+            let (key, id) = (reply["key"] as! String, (reply["info"] as! [String: Any])["id"] as! String)
+            var revokedHeaders = TestKeys.bearer(key)
+            revokedHeaders[.init("Last-Event-ID")!] = "5"
+            let revokedStream = Task { try await client.execute(uri: "/v1/alerts/stream", method: .get, headers: revokedHeaders).text }
+            try await Task.sleep(for: .milliseconds(300))
+            #expect(try await client.execute(uri: "/v1/admin/keys/\(id)", method: .delete, headers: admin).status == .ok)
+            let ended = try await revokedStream.value
+            #expect(ended == "retry: 2000\n\n: unknown, expired or revoked API key; the stream ends\n\n")
         }
     }
 

@@ -108,6 +108,9 @@ struct SeamedStore: CreditStore {
         try await base.alertStates(subjects: subjects)
     }
     func featureSync() async throws -> FeatureSync { try await base.featureSync() }
+    func claim(_ partitions: Set<Int32>, instance: String) async throws -> [Int32: Int64] {
+        try await base.claim(partitions, instance: instance)
+    }
     func storedRecords(after: RecordCursor?, limit: Int) async throws -> [StoredRecord] {
         try await base.storedRecords(after: after, limit: limit)
     }

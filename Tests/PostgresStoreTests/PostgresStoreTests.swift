@@ -525,3 +525,39 @@ struct PostgresStoreTests {
         }
     }
 }
+
+extension PostgresStoreTests {
+    /// An instance whose partition was claimed by another since it claimed it writes none of its
+    /// batch's decisions; what it still holds, and the new owner, commit as usual.
+    @Test func aCommitForAPartitionAnotherInstanceClaimedSinceIsFenced() async throws {
+        try await withTestStore { store in
+            let a = try await store.claim([0, 1], instance: "a")
+            #expect(a == [0: 1, 1: 1])
+            let b = try await store.claim([1], instance: "b")
+            #expect(b == [1: 2])
+
+            var effects = Make.effects(alerts: [Make.alert(subject: TestUSCC.a, window: "2024-05", asOf: "2024-05-10")])
+            effects.fence = PartitionFence(instance: "a", claims: a)
+            do {
+                try await store.commit(effects)
+                Issue.record("a fenced commit went through")
+            } catch let fenced as Fenced {
+                #expect(fenced.description == "partition 1 of the changes topic was claimed by instance b (epoch 2): its decisions are that instance's now")
+            }
+            #expect(try await store.alertStates(subjects: [TestUSCC.a]).isEmpty, "nothing of the fenced batch is written")
+            #expect(PostgresStore.failureKind(of: Fenced(partition: 1, claimedBy: "b", epoch: 2)) == .fenced)
+
+            effects.fence = PartitionFence(instance: "a", claims: [0: 1])
+            try await store.commit(effects)
+            #expect(try await store.alertStates(subjects: [TestUSCC.a])[TestUSCC.a]?.count == 1)
+            effects.fence = PartitionFence(instance: "b", claims: b)
+            effects.alerts = []
+            effects.deferred = [TestUSCC.b]
+            try await store.commit(effects)
+            // Claimed again (lost and regained): the earlier claim's epoch no longer holds.
+            #expect(try await store.claim([0], instance: "a") == [0: 2])
+            effects.fence = PartitionFence(instance: "a", claims: [0: 1])
+            await #expect(throws: Fenced.self) { try await store.commit(effects) }
+        }
+    }
+}

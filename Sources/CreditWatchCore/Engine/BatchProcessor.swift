@@ -118,6 +118,9 @@ public actor BatchProcessor {
 
     /// The partitions this instance owned in its last batch.
     private var ownership = Ownership.whole
+    /// This process in the partitions' claims, and the epochs of its claims (`PartitionFence`).
+    private let instance = String(UInt64.random(in: 0...UInt64.max), radix: 36)
+    private var claims: [Int32: Int64] = [:]
     /// When this instance last looked for work other instances left it.
     private var lastLook = ContinuousClock.now
     static let sharedWorkInterval = Duration.seconds(1)
@@ -176,6 +179,13 @@ public actor BatchProcessor {
         }
         let shared = !ownership.isWhole
         effects.restampDeferred = shared
+        if shared {
+            // Partitions newly assigned are claimed before anything is read for a decision.
+            claims = claims.filter { ownership.owned.contains($0.key) }
+            let unclaimed = ownership.owned.subtracting(claims.keys)
+            if !unclaimed.isEmpty { claims.merge(try await store.claim(unclaimed, instance: instance)) { $1 } }
+            effects.fence = PartitionFence(instance: instance, claims: claims)
+        }
         let recheck = shared ? self.recheck : Recheck()
 
         let stopwatch = ContinuousClock()

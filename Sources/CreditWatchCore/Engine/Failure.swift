@@ -9,6 +9,9 @@ public enum FailureKind: Sendable, Hashable {
     /// The work itself cannot be done (a value a store refuses): the message that causes it is
     /// found by bisecting the batch and quarantined, with `reason`, so that the rest goes on.
     case input(reason: String)
+    /// Another instance claimed a partition this batch decided for (`Fenced`): the batch is
+    /// processed again under the instance's assignment as it is now.
+    case fenced
 }
 
 /// What the ingest loop reports of itself, for `/health` and `/metrics`: whether it is held up by

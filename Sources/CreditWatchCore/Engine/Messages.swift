@@ -195,6 +195,9 @@ public struct BatchEffects: Sendable {
     public var industriesPending: [String: Day] = [:]
     /// Divisions judged by this batch, as read from the store of record.
     public var judgedIndustries: [PendingIndustry] = []
+    /// The partitions this batch decided for, as this instance claimed them (nil: one instance
+    /// decides for the whole city). The commit is refused when any was claimed by another since.
+    public var fence: PartitionFence?
 
     public init() {}
 

@@ -50,6 +50,42 @@ public struct Ownership: Sendable, Hashable, CustomStringConvertible {
     }
 }
 
+/// Fencing of decisions across a rebalance. When several instances share the city, an instance
+/// claims each partition of the changes topic it is newly assigned in the store of record, which
+/// gives the partition a new epoch; the transaction that commits a batch's decisions first checks,
+/// under a share lock, that every partition it decided for still has the epoch this instance
+/// claimed. So an instance that lost a partition while its batch was in flight (a rebalance, a
+/// pause longer than the session timeout) cannot write decisions over the new owner's: its commit
+/// is refused as `Fenced`, and the new owner's claim waits for a commit under way to end.
+public struct PartitionFence: Sendable, Hashable {
+    /// This process, for the claims' record (a random id drawn at start).
+    public let instance: String
+    /// Partition → the epoch of this instance's claim.
+    public let claims: [Int32: Int64]
+
+    public init(instance: String, claims: [Int32: Int64]) {
+        self.instance = instance
+        self.claims = claims
+    }
+}
+
+/// A commit refused because another instance claimed one of the partitions it decided for.
+public struct Fenced: Error, CustomStringConvertible, Sendable {
+    public let partition: Int32
+    public let claimedBy: String
+    public let epoch: Int64
+
+    public init(partition: Int32, claimedBy: String, epoch: Int64) {
+        self.partition = partition
+        self.claimedBy = claimedBy
+        self.epoch = epoch
+    }
+
+    public var description: String {
+        "partition \(partition) of the changes topic was claimed by instance \(claimedBy) (epoch \(epoch)): its decisions are that instance's now"
+    }
+}
+
 /// A department message as the router forwards it on the changes topic: the original topic,
 /// partition, offset, key and value, framed so that the engine sees exactly what the department
 /// sent (and quarantines it with its original coordinates).

@@ -38,12 +38,16 @@ public protocol CreditStore: Sendable {
     /// Writes a batch's effects in one transaction: quarantine rows, registrations, account links,
     /// alert withdrawals, reactivations and new alerts (inserted idempotently by natural key) with
     /// their events, scores with their history, tag memberships with theirs, and the feature
-    /// sequence.
+    /// sequence. Throws `Fenced` (and writes nothing) when `effects.fence` no longer holds.
     func commit(_ effects: BatchEffects) async throws
 
     /// This store's identity and the last feature sequence a committed batch carried: what the
     /// feature store must have applied (see `FeatureSync`).
     func featureSync() async throws -> FeatureSync
+
+    /// Claims `partitions` of the changes topic for `instance`: each gets a new epoch (waiting for
+    /// a commit fenced on it to end), returned per partition. See `PartitionFence`.
+    func claim(_ partitions: Set<Int32>, instance: String) async throws -> [Int32: Int64]
 
     /// Current records (deleted ones as deletes), in (topic, key) order after `after`, at most
     /// `limit`: the feature windows rebuilt from the store of record.

@@ -8,13 +8,17 @@ import RuleLanguage
 /// auditors. Subjects' ID numbers are masked unless the auditor holds the personal-data right.
 /// `GET /v1/persons/{id}/queries`: a person's query record — which organisation queried them,
 /// when, why, with what outcome — for the office (to show the data subject at its counter).
+/// `GET /v1/enterprises/{uscc}/queries`: the same of an enterprise, for the office within its
+/// scope and for the enterprise itself (its users' scope is the enterprise).
 struct AuditController: Sendable {
     let administration: (any AccessAdministration)?
+    let enterprises: any EnterpriseReadModel
     let access: StoreAccess
 
     func addRoutes(to group: some RouterMethods<APIRequestContext>) {
         group.get("audit", use: search)
         group.get("persons/{id}/queries", use: personQueries)
+        group.get("enterprises/{uscc}/queries", use: enterpriseQueries)
     }
 
     struct Row: Encodable {
@@ -95,15 +99,36 @@ extension AuditController {
 
     @Sendable func personQueries(_ request: Request, context: APIRequestContext) async throws -> Response {
         _ = try context.requirePrincipal()
-        guard let store = administration else { throw APIError(.notFound, "this server has no access store") }
-        let query = try QueryParameters(request, accepted: ["after", "limit"])
-        let after = try query.cursor("after")
-        let limit = try access.limit(query)
         let text = context.parameters.get("id") ?? ""
         guard case .person(let id)? = QuerySubject.parse(text) else {
             throw APIError(.invalidParameter, "id must be a resident ID number", parameter: "id")
         }
-        let page = try await access { try await store.audit(AuditFilter(subjectID: id.value, action: "query"), after: after, limit: limit) }
+        return try await queryRecord(of: id.value, request)
+    }
+
+    @Sendable func enterpriseQueries(_ request: Request, context: APIRequestContext) async throws -> Response {
+        let principal = try context.requirePrincipal()
+        let uscc: USCC
+        do {
+            uscc = try USCC(validating: context.parameters.get("uscc") ?? "")
+        } catch {
+            throw APIError(.invalidParameter, error.reason, parameter: "uscc")
+        }
+        // Outside the caller's scope it answers as an enterprise nobody knows.
+        guard try await access({ try await enterprises.enterprise(uscc.value, scope: principal.scope) }) != nil else {
+            throw APIError(.notFound, "no enterprise with USCC \(uscc.value) is known")
+        }
+        return try await queryRecord(of: uscc.value, request)
+    }
+
+    /// The queries of one subject, newest last: who (organisation and role, never the user), when,
+    /// why, with what outcome.
+    private func queryRecord(of subject: String, _ request: Request) async throws -> Response {
+        guard let store = administration else { throw APIError(.notFound, "this server has no access store") }
+        let query = try QueryParameters(request, accepted: ["after", "limit"])
+        let after = try query.cursor("after")
+        let limit = try access.limit(query)
+        let page = try await access { try await store.audit(AuditFilter(subjectID: subject, action: "query"), after: after, limit: limit) }
         let items = page.records.map {
             QueryRecord(
                 at: $0.at, organisation: $0.entry.organisation, role: $0.entry.role, purpose: $0.entry.purpose, outcome: $0.entry.outcome.rawValue,
