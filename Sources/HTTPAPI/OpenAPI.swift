@@ -33,8 +33,9 @@ enum OpenAPI {
         return schema
     }
     static func nullable(_ schema: Object) -> Object { schema.merging(["nullable": true]) { $1 } }
-    static func page(_ key: String, _ item: Object, cursor: Object = nullable(integer)) -> Object {
-        object([key: array(item), "next_cursor": cursor, "has_more": ["type": "boolean"]], required: [key, "next_cursor", "has_more"])
+    /// The one page of every feed and list (`Page`): items, the next page's cursor (text), whether there is one.
+    static func page(_ item: Object) -> Object {
+        object(["items": array(item), "next_cursor": nullable(string), "has_more": ["type": "boolean"]], required: ["items", "next_cursor", "has_more"])
     }
 
     /// Route (`METHOD /path`) → its description.
@@ -43,10 +44,10 @@ enum OpenAPI {
             "GET /v1/alerts": Operation(
                 summary: "The alert feed in id order (a stable cursor)",
                 query: [("after", cursor), ("limit", limit), ("severity", string), ("category", string), ("industry", string)],
-                answer: page("alerts", ref("Alert"))),
+                answer: page(ref("Alert"))),
             "GET /v1/alerts/events": Operation(
                 summary: "Alert changes (raised, withdrawn, reactivated)", query: [("after", cursor), ("limit", limit)],
-                answer: page("events", ref("AlertEvent"))),
+                answer: page(ref("AlertEvent"))),
             "GET /v1/alerts/stream": Operation(
                 summary: "Alert changes as server-sent events; resume with Last-Event-ID",
                 query: [("after", cursor), ("max_events", ["type": "integer", "minimum": 1, "maximum": 100_000])],
@@ -54,10 +55,10 @@ enum OpenAPI {
             "GET /v1/enterprises/{uscc}": Operation(summary: "An enterprise's profile, score, tags, facts, features and alerts"),
             "GET /v1/tags/{tag}": Operation(
                 summary: "The members of a tag", query: [("after", string), ("limit", limit)],
-                answer: page("members", ref("Object"), cursor: nullable(string))),
+                answer: page(ref("Object"))),
             "GET /v1/quarantine": Operation(
                 summary: "Department input that failed decoding", query: [("after", cursor), ("limit", limit)],
-                answer: page("messages", ref("Object"))),
+                answer: page(ref("Object"))),
             "GET /v1/rules": Operation(summary: "The live rule set"),
             "POST /v1/rules/reload": Operation(summary: "Check the rules folder and swap it in", bodyTypes: []),
             "GET /v1/me": Operation(summary: "The caller: user, organisation, role, rights, scope"),
@@ -77,7 +78,7 @@ enum OpenAPI {
             "DELETE /v1/admin/keys/{id}": Operation(summary: "Revoke a key"),
             "GET /v1/portfolio": Operation(
                 summary: "The bank's watchlist (its scope)", query: [("after", string), ("limit", limit)],
-                answer: page("items", ref("Object"), cursor: nullable(string))),
+                answer: page(ref("Object"))),
             "POST /v1/portfolio": Operation(
                 summary: "Add enterprises (JSON array of USCCs or {uscc, note}, or CSV)", body: array(string),
                 bodyTypes: ["application/json", "text/csv"]),
@@ -87,13 +88,13 @@ enum OpenAPI {
             "GET /v1/audit": Operation(
                 summary: "The audit log",
                 query: [("subject", string), ("actor", string), ("organisation", string), ("action", string), ("after", cursor), ("limit", limit)],
-                answer: page("items", ref("Object"), cursor: nullable(string))),
+                answer: page(ref("Object"))),
             "GET /v1/persons/{id}/queries": Operation(
                 summary: "A person's query record: who queried them, when, why", query: [("after", cursor), ("limit", limit)],
-                answer: page("items", ref("Object"), cursor: nullable(string))),
+                answer: page(ref("Object"))),
             "GET /v1/enterprises/{uscc}/queries": Operation(
                 summary: "An enterprise's query record: which organisations queried it, when, why (the office; the enterprise itself)",
-                query: [("after", cursor), ("limit", limit)], answer: page("items", ref("Object"), cursor: nullable(string))),
+                query: [("after", cursor), ("limit", limit)], answer: page(ref("Object"))),
             "POST /v1/queries": Operation(
                 summary: "One-click query of an enterprise (USCC) or a person (resident ID), audited",
                 body: object(
@@ -117,7 +118,7 @@ enum OpenAPI {
             "GET /v1/openapi.json": Operation(summary: "This document"),
             "GET /v1/market/products": Operation(
                 summary: "Loan products: the published ones, and the caller bank's own", query: [("after", cursor), ("limit", limit)],
-                answer: page("items", ref("Product"), cursor: nullable(string))),
+                answer: page(ref("Product"))),
             "POST /v1/market/products": Operation(
                 summary: "A bank drafts a loan product (eligibility checked against the live rule set: 422 with eligibility:line:col)",
                 body: object(
@@ -135,7 +136,7 @@ enum OpenAPI {
                 answer: ref("Product")),
             "GET /v1/market/needs": Operation(
                 summary: "Open financing needs, and the caller enterprise's own", query: [("after", cursor), ("limit", limit)],
-                answer: page("items", ref("Need"), cursor: nullable(string))),
+                answer: page(ref("Need"))),
             "POST /v1/market/needs": Operation(
                 summary: "An enterprise publishes a financing need", body: Self.financingRequest(extra: [:], required: []), status: 201,
                 answer: ref("Need")),
@@ -147,7 +148,7 @@ enum OpenAPI {
             "GET /v1/market/applications": Operation(
                 summary: "Applications the caller is party to (the office: all; a district office: its district)",
                 query: [("after", cursor), ("limit", limit), ("status", ["type": "string", "enum": ApplicationStatus.allCases.map(\.rawValue)])],
-                answer: page("items", ref("Application"), cursor: nullable(string))),
+                answer: page(ref("Application"))),
             "POST /v1/market/applications": Operation(
                 summary: "An enterprise applies for a published product (checked against its terms, targets and eligibility; Idempotency-Key)",
                 body: Self.financingRequest(
@@ -172,7 +173,7 @@ enum OpenAPI {
                 answer: object(["uscc": string, "items": array(ref("Object"))], required: ["uscc", "items"])),
             "GET /v1/market/matches/needs": Operation(
                 summary: "Open needs with the bank's best-fitting product", query: [("after", cursor), ("limit", ["type": "integer", "minimum": 1, "maximum": 100])],
-                answer: page("items", ref("Object"), cursor: nullable(string))),
+                answer: page(ref("Object"))),
             "GET /v1/market/stats": Operation(
                 summary: "The marketplace in figures: claim and approval rates, days to answer and to money, amounts, first-time borrowers, credit-loan share, non-performing ratio",
                 query: [("from", string), ("to", string)]),
@@ -228,8 +229,9 @@ enum OpenAPI {
                  "reason": nullable(string), "submitted_on": string, "accept_by": string, "loans": array(ref("Object"))],
                 required: ["id", "bank_id", "uscc", "amount_fen", "status", "version", "loans"]),
             "AlertEvent": object(
-                ["id": integer, "alert_id": integer, "kind": string, "rule": string, "subject_id": string, "as_of": string],
-                required: ["id", "alert_id", "kind", "rule", "subject_id"]),
+                ["id": integer, "alert_id": integer, "kind": string, "rule": string, "subject_id": string, "as_of": string,
+                 "reason": nullable(string), "rule_set_version": string, "severity": string, "title": string],
+                required: ["id", "alert_id", "kind", "as_of", "reason", "rule_set_version", "rule", "subject_id", "severity", "title"]),
         ]
     }
 

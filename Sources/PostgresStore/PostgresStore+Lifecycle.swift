@@ -115,8 +115,8 @@ extension PostgresStore {
     }
 }
 
-public struct TagMemberPage: Codable, Sendable, Hashable {
-    public struct Member: Codable, Sendable, Hashable {
+public struct TagMemberPage: Sendable, Hashable {
+    public struct Member: Sendable, Hashable {
         public var uscc: String
         public var name: String
         public var since: String
@@ -129,18 +129,15 @@ public struct TagMemberPage: Codable, Sendable, Hashable {
     public var nextCursor: String?
     public var hasMore: Bool
 
-    enum CodingKeys: String, CodingKey { case tag, members, nextCursor = "next_cursor", hasMore = "has_more" }
-
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(tag, forKey: .tag)
-        try c.encode(members, forKey: .members)
-        try c.encode(nextCursor, forKey: .nextCursor)
-        try c.encode(hasMore, forKey: .hasMore)
+    public init(tag: String, members: [Member], nextCursor: String?, hasMore: Bool) {
+        self.tag = tag
+        self.members = members
+        self.nextCursor = nextCursor
+        self.hasMore = hasMore
     }
 }
 
-public struct AlertEvent: Codable, Sendable, Hashable {
+public struct AlertEvent: Sendable, Hashable {
     public var id: Int64
     public var alertID: Int64
     /// `raised`, `withdrawn` or `reactivated`.
@@ -152,30 +149,22 @@ public struct AlertEvent: Codable, Sendable, Hashable {
     public var subjectID: String
     public var severity: String
     public var title: String
-
-    enum CodingKeys: String, CodingKey {
-        case id, alertID = "alert_id", kind, asOf = "as_of", reason, ruleSetVersion = "rule_set_version", rule
-        case subjectID = "subject_id", severity, title
-    }
 }
 
-public struct AlertEventPage: Codable, Sendable, Hashable {
+public struct AlertEventPage: Sendable, Hashable {
     public var events: [AlertEvent]
     public var nextCursor: Int64?
     public var hasMore: Bool
 
-    enum CodingKeys: String, CodingKey { case events, nextCursor = "next_cursor", hasMore = "has_more" }
-
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(events, forKey: .events)
-        try c.encode(nextCursor, forKey: .nextCursor)
-        try c.encode(hasMore, forKey: .hasMore)
+    public init(events: [AlertEvent], nextCursor: Int64?, hasMore: Bool) {
+        self.events = events
+        self.nextCursor = nextCursor
+        self.hasMore = hasMore
     }
 }
 
 /// An enterprise's score with every point explained (`explanation`: dimensions, lines, override).
-public struct EnterpriseScore: Codable, Sendable, Hashable {
+public struct EnterpriseScore: Sendable, Hashable {
     public var score: Int
     public var grade: String
     public var asOf: String
@@ -184,35 +173,29 @@ public struct EnterpriseScore: Codable, Sendable, Hashable {
     /// Earlier scores, newest first (a row whenever score, grade or rule set changed).
     public var history: [Past]
 
-    public struct Past: Codable, Sendable, Hashable {
+    public struct Past: Sendable, Hashable {
         public var score: Int
         public var grade: String
         public var asOf: String
         public var ruleSetVersion: String
-        enum CodingKeys: String, CodingKey { case score, grade, asOf = "as_of", ruleSetVersion = "rule_set_version" }
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case score, grade, asOf = "as_of", ruleSetVersion = "rule_set_version", explanation, history
     }
 }
 
-public struct EnterpriseTagList: Codable, Sendable, Hashable {
+public struct EnterpriseTagList: Sendable, Hashable {
     public var current: [Current]
     public var history: [Change]
 
-    public struct Current: Codable, Sendable, Hashable {
+    public struct Current: Sendable, Hashable {
         public var tag: String
         public var title: String
         public var since: String
         public var explanation: String
     }
 
-    public struct Change: Codable, Sendable, Hashable {
+    public struct Change: Sendable, Hashable {
         public var tag: String
         /// `added` or `removed`.
         public var change: String
         public var asOf: String
-        enum CodingKeys: String, CodingKey { case tag, change, asOf = "as_of" }
     }
 }

@@ -64,7 +64,7 @@ extension PostgresStore {
 
 /// What the platform knows of one person.
 public struct PersonProfile: Sendable, Hashable {
-    public struct Enterprise: Sendable, Hashable, Codable {
+    public struct Enterprise: Sendable, Hashable {
         public var uscc: String
         public var name: String
         public var status: String?

@@ -1,11 +1,10 @@
 import CreditWatchCore
 
-/// What the store's read queries return to the API and the CLI. All are `Codable` with
-/// snake_case JSON keys; optional members are written as `null`, never left out, so that a
-/// client sees one stable shape.
+/// What the store's read queries return to the API and the CLI: plain records. Their JSON is the
+/// API's (`HTTPAPI`'s views), not theirs.
 
 /// A stored alert.
-public struct Alert: Codable, Sendable, Hashable {
+public struct Alert: Sendable, Hashable {
     /// The feed cursor: increasing in the order alerts became visible.
     public var id: Int64
     public var rule: String
@@ -36,7 +35,7 @@ public struct Alert: Codable, Sendable, Hashable {
     /// Why and when the alert was withdrawn; nil while active.
     public var withdrawal: Withdrawal?
 
-    public struct Withdrawal: Codable, Sendable, Hashable {
+    public struct Withdrawal: Sendable, Hashable {
         public var asOf: String
         public var reason: String
         public var ruleSetVersion: String
@@ -45,10 +44,9 @@ public struct Alert: Codable, Sendable, Hashable {
             self.reason = reason
             self.ruleSetVersion = ruleSetVersion
         }
-        enum CodingKeys: String, CodingKey { case asOf = "as_of", reason, ruleSetVersion = "rule_set_version" }
     }
 
-    public struct ScoreEffect: Codable, Sendable, Hashable {
+    public struct ScoreEffect: Sendable, Hashable {
         public var points: Int
         public var dimension: String
         public init(points: Int, dimension: String) {
@@ -56,41 +54,10 @@ public struct Alert: Codable, Sendable, Hashable {
             self.dimension = dimension
         }
     }
-
-    enum CodingKeys: String, CodingKey {
-        case id, rule, ruleVersion = "rule_version", ruleSetVersion = "rule_set_version"
-        case subjectKind = "subject_kind", subjectID = "subject_id", window, title, severity, category
-        case explanation, values, sources, asOf = "as_of", processedAt = "processed_at", division, district
-        case score, status, withdrawal
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(id, forKey: .id)
-        try c.encode(rule, forKey: .rule)
-        try c.encode(ruleVersion, forKey: .ruleVersion)
-        try c.encode(ruleSetVersion, forKey: .ruleSetVersion)
-        try c.encode(subjectKind, forKey: .subjectKind)
-        try c.encode(subjectID, forKey: .subjectID)
-        try c.encode(window, forKey: .window)
-        try c.encode(title, forKey: .title)
-        try c.encode(severity, forKey: .severity)
-        try c.encode(category, forKey: .category)
-        try c.encode(explanation, forKey: .explanation)
-        try c.encode(values, forKey: .values)
-        try c.encode(sources, forKey: .sources)
-        try c.encode(asOf, forKey: .asOf)
-        try c.encode(processedAt, forKey: .processedAt)
-        try c.encode(division, forKey: .division)
-        try c.encode(district, forKey: .district)
-        try c.encode(score, forKey: .score)
-        try c.encode(status, forKey: .status)
-        try c.encode(withdrawal, forKey: .withdrawal)
-    }
 }
 
 /// `{"name": …, "value": …}`: a feature or parameter value, in the rule's order.
-public struct NamedJSONValue: Codable, Sendable, Hashable {
+public struct NamedJSONValue: Sendable, Hashable {
     public var name: String
     public var value: JSONValue
 
@@ -101,7 +68,7 @@ public struct NamedJSONValue: Codable, Sendable, Hashable {
 }
 
 /// One page of the alert feed.
-public struct AlertPage: Codable, Sendable, Hashable {
+public struct AlertPage: Sendable, Hashable {
     public var alerts: [Alert]
     /// Pass as `after` to continue: the id of the last alert on this page, or the `after` given
     /// when the page is empty (so a poller keeps its place). Null only for an empty first page.
@@ -114,21 +81,10 @@ public struct AlertPage: Codable, Sendable, Hashable {
         self.nextCursor = nextCursor
         self.hasMore = hasMore
     }
-
-    enum CodingKeys: String, CodingKey {
-        case alerts, nextCursor = "next_cursor", hasMore = "has_more"
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(alerts, forKey: .alerts)
-        try c.encode(nextCursor, forKey: .nextCursor)
-        try c.encode(hasMore, forKey: .hasMore)
-    }
 }
 
 /// What the platform knows of one enterprise.
-public struct EnterpriseProfile: Codable, Sendable, Hashable {
+public struct EnterpriseProfile: Sendable, Hashable {
     public var uscc: String
     /// Nil when market supervision has not (yet) sent the registration.
     public var registration: EnterpriseRegistration?
@@ -143,20 +99,10 @@ public struct EnterpriseProfile: Codable, Sendable, Hashable {
         self.facts = facts
         self.alerts = alerts
     }
-
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(uscc, forKey: .uscc)
-        try c.encode(registration, forKey: .registration)
-        try c.encode(facts, forKey: .facts)
-        try c.encode(alerts, forKey: .alerts)
-    }
-
-    enum CodingKeys: String, CodingKey { case uscc, registration, facts, alerts }
 }
 
 /// An enterprise's registration as stored from `market.enterprise`.
-public struct EnterpriseRegistration: Codable, Sendable, Hashable {
+public struct EnterpriseRegistration: Sendable, Hashable {
     public var name: String
     public var industryCode: String?
     /// GB/T 4754 division, e.g. `C30`.
@@ -175,24 +121,10 @@ public struct EnterpriseRegistration: Codable, Sendable, Hashable {
         self.status = status
         self.deleted = deleted
     }
-
-    enum CodingKeys: String, CodingKey {
-        case name, industryCode = "industry_code", division, district, status, deleted
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(name, forKey: .name)
-        try c.encode(industryCode, forKey: .industryCode)
-        try c.encode(division, forKey: .division)
-        try c.encode(district, forKey: .district)
-        try c.encode(status, forKey: .status)
-        try c.encode(deleted, forKey: .deleted)
-    }
 }
 
 /// The records one department holds about an entity.
-public struct DepartmentFacts: Codable, Sendable, Hashable {
+public struct DepartmentFacts: Sendable, Hashable {
     /// The department's name from the topic catalog (e.g. `税务局`), or the topic's first word
     /// when the topic is no longer in the catalog.
     public var department: String
@@ -204,7 +136,7 @@ public struct DepartmentFacts: Codable, Sendable, Hashable {
     }
 }
 
-public struct TopicFacts: Codable, Sendable, Hashable {
+public struct TopicFacts: Sendable, Hashable {
     public var topic: String
     /// Ordered by event day, then key.
     public var records: [FactEntry]
@@ -216,7 +148,7 @@ public struct TopicFacts: Codable, Sendable, Hashable {
 }
 
 /// One current record.
-public struct FactEntry: Codable, Sendable, Hashable {
+public struct FactEntry: Sendable, Hashable {
     public var key: String
     public var version: Int64
     /// `YYYY-MM-DD`.
@@ -229,13 +161,11 @@ public struct FactEntry: Codable, Sendable, Hashable {
         self.eventDay = eventDay
         self.fields = fields
     }
-
-    enum CodingKeys: String, CodingKey { case key, version, eventDay = "event_day", fields }
 }
 
 /// A quarantined message. Raw bytes are shown as text when they are valid UTF-8 (`key`, `value`),
 /// else base64 (`key_base64`, `value_base64`); the other member of each pair is null.
-public struct QuarantineEntry: Codable, Sendable, Hashable {
+public struct QuarantineEntry: Sendable, Hashable {
     public var id: Int64
     public var topic: String
     public var partition: Int32
@@ -269,29 +199,9 @@ public struct QuarantineEntry: Codable, Sendable, Hashable {
         if let text = String(validating: bytes, as: UTF8.self) { return (text, nil) }
         return (nil, Base64.encode(bytes))
     }
-
-    enum CodingKeys: String, CodingKey {
-        case id, topic, partition, offset, key, keyBase64 = "key_base64", value, valueBase64 = "value_base64", reason
-        case receivedAt = "received_at", reprocessedAt = "reprocessed_at"
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(id, forKey: .id)
-        try c.encode(topic, forKey: .topic)
-        try c.encode(partition, forKey: .partition)
-        try c.encode(offset, forKey: .offset)
-        try c.encode(key, forKey: .key)
-        try c.encode(keyBase64, forKey: .keyBase64)
-        try c.encode(value, forKey: .value)
-        try c.encode(valueBase64, forKey: .valueBase64)
-        try c.encode(reason, forKey: .reason)
-        try c.encode(receivedAt, forKey: .receivedAt)
-        try c.encode(reprocessedAt, forKey: .reprocessedAt)
-    }
 }
 
-public struct QuarantinePage: Codable, Sendable, Hashable {
+public struct QuarantinePage: Sendable, Hashable {
     public var messages: [QuarantineEntry]
     /// As in `AlertPage`.
     public var nextCursor: Int64?
@@ -302,19 +212,10 @@ public struct QuarantinePage: Codable, Sendable, Hashable {
         self.nextCursor = nextCursor
         self.hasMore = hasMore
     }
-
-    enum CodingKeys: String, CodingKey { case messages, nextCursor = "next_cursor", hasMore = "has_more" }
-
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(messages, forKey: .messages)
-        try c.encode(nextCursor, forKey: .nextCursor)
-        try c.encode(hasMore, forKey: .hasMore)
-    }
 }
 
 /// Active alerts counted for the dashboard. A NULL division or district counts as `unknown`.
-public struct AlertCounts: Codable, Sendable, Hashable {
+public struct AlertCounts: Sendable, Hashable {
     public var total: Int
     public var bySeverity: [String: Int]
     public var byCategory: [String: Int]
@@ -331,15 +232,10 @@ public struct AlertCounts: Codable, Sendable, Hashable {
         self.byDivision = byDivision
         self.byDistrict = byDistrict
     }
-
-    enum CodingKeys: String, CodingKey {
-        case total, bySeverity = "by_severity", byCategory = "by_category", byDivision = "by_division"
-        case byDistrict = "by_district"
-    }
 }
 
 /// Current records of one topic, for data-health figures.
-public struct TopicRecordCount: Codable, Sendable, Hashable {
+public struct TopicRecordCount: Sendable, Hashable {
     public var topic: String
     /// Current, not deleted records.
     public var records: Int

@@ -1,7 +1,6 @@
 import Access
 import Foundation
 import Logging
-import PostgresStore
 import ServiceLifecycle
 import Webhooks
 
@@ -31,16 +30,28 @@ public struct URLSessionTransport: WebhookTransport {
     }
 }
 
+/// An alert event ready to send: its feed id and its JSON text.
+public struct WebhookEvent: Sendable {
+    public let id: Int64
+    public let json: [UInt8]
+
+    public init(id: Int64, json: [UInt8]) {
+        self.id = id
+        self.json = json
+    }
+}
+
 /// Delivers each enabled webhook's alert events (within its organisation's scope), in feed order,
 /// up to `batch` per POST, signed (`WebhookSignature`); a failure is retried by `schedule`, and the
 /// webhook is disabled after too many in a row. At-least-once: the cursor moves only after a 2xx,
 /// so a receiver may see a batch again (each event carries its id).
+/// The events come rendered (`WebhookEvent`): their JSON is the API's, as in `/v1/alerts/events`.
 public struct WebhookDispatcher: Service {
     let store: WebhookStore
     /// The organisation's current scope (nil: the organisation is gone).
     let scope: @Sendable (Int64) async throws -> Scope?
     /// Alert events after a cursor within a scope, at most `limit`.
-    let events: @Sendable (Int64, Scope, Int) async throws -> [AlertEvent]
+    let events: @Sendable (Int64, Scope, Int) async throws -> [WebhookEvent]
     let transport: any WebhookTransport
     let schedule: RetrySchedule
     let interval: Duration
@@ -51,7 +62,7 @@ public struct WebhookDispatcher: Service {
 
     public init(
         store: WebhookStore, scope: @escaping @Sendable (Int64) async throws -> Scope?,
-        events: @escaping @Sendable (Int64, Scope, Int) async throws -> [AlertEvent], transport: any WebhookTransport = URLSessionTransport(),
+        events: @escaping @Sendable (Int64, Scope, Int) async throws -> [WebhookEvent], transport: any WebhookTransport = URLSessionTransport(),
         schedule: RetrySchedule = RetrySchedule(), interval: Duration = .seconds(1), batch: Int = 100, allowedHosts: Set<String>? = nil,
         logger: Logger
     ) {
@@ -89,7 +100,7 @@ public struct WebhookDispatcher: Service {
             guard webhookURLProblem(webhook.url, allowedHosts: allowedHosts) == nil else { continue }
             let pending = try await events(webhook.cursor, scope, batch)
             guard let first = pending.first, let last = pending.last else { continue }
-            let body = try Self.body(webhook: webhook.id, events: pending)
+            let body = Self.body(webhook: webhook.id, events: pending)
             let timestamp = Int(Date().timeIntervalSince1970)
             let headers = [
                 "Content-Type": "application/json", WebhookSignature.header: WebhookSignature.sign(body: body, secret: secret, timestamp: timestamp),
@@ -116,15 +127,14 @@ public struct WebhookDispatcher: Service {
         }
     }
 
-    /// `{"webhook_id": …, "events": [alert events as in /v1/alerts/events]}`.
-    static func body(webhook: Int64, events: [AlertEvent]) throws -> [UInt8] {
-        struct Body: Encodable {
-            let webhookId: Int64
-            let events: [AlertEvent]
-            enum CodingKeys: String, CodingKey { case webhookId = "webhook_id", events }
+    /// `{"events": [alert events as in /v1/alerts/events], "webhook_id": …}` (keys sorted, as the API writes).
+    static func body(webhook: Int64, events: [WebhookEvent]) -> [UInt8] {
+        var body = Array(#"{"events":["#.utf8)
+        for (i, event) in events.enumerated() {
+            if i > 0 { body.append(UInt8(ascii: ",")) }
+            body += event.json
         }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return Array(try encoder.encode(Body(webhookId: webhook, events: events)))
+        body += Array(#"],"webhook_id":\#(webhook)}"#.utf8)
+        return body
     }
 }

@@ -114,6 +114,7 @@ struct Daemon {
             store: webhooks, scope: { try await access.scope(ofOrganisation: $0) },
             events: { after, scope, limit in
                 try await store.alertEvents(after: after, limit: limit, subjectIDs: scope.subjectIDs, district: scope.district).events
+                    .map { WebhookEvent(id: $0.id, json: try AlertEventView($0).json) }
             }, allowedHosts: settings.api.webhookHosts, logger: logger)
         let app = buildApplication(
             configuration: settings.api, keys: access, readModels: readModels, personalFields: PersonalFields(catalog), features: EngineFeatures(processor: processor),

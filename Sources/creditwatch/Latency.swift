@@ -110,12 +110,12 @@ struct Latency: AsyncParsableCommand {
                 let page = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
             {
                 let seen = clock.now
-                for alert in page["alerts"] as? [[String: Any]] ?? [] {
+                for alert in page["items"] as? [[String: Any]] ?? [] {
                     if alert["rule"] as? String == "dishonest_debtor", let subject = alert["subject_id"] as? String {
                         probes.seen(subject, at: seen)
                     }
                 }
-                if let next = (page["next_cursor"] as? NSNumber)?.int64Value { cursor = String(next) }
+                if let next = page["next_cursor"] as? String { cursor = next }
                 if page["has_more"] as? Bool == true { continue }
             }
             try await Task.sleep(for: .milliseconds(5))

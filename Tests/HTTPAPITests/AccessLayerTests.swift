@@ -278,7 +278,7 @@ struct AccessLayerTests {
                 #expect(!response.text.contains(TestUSCC.a), "\(uri) shows an enterprise outside the portfolio")
             }
             let alerts = try await client.execute(uri: "/v1/alerts", method: .get, headers: bank)
-            #expect(try JSONDecoder().decode(AlertPage.self, from: Data(alerts.body.readableBytesView)).alerts.map(\.subjectID) == [TestUSCC.b])
+            #expect(try FeedPage<FeedAlert>.decode(Data(alerts.body.readableBytesView)).items.map(\.subjectId) == [TestUSCC.b])
             let outside = try await client.execute(uri: "/v1/enterprises/\(TestUSCC.a)", method: .get, headers: bank)
             let unknown = try await client.execute(uri: "/v1/enterprises/\(TestUSCC.c)", method: .get, headers: bank)
             #expect(outside.status == .notFound)
@@ -303,7 +303,7 @@ struct AccessLayerTests {
             #expect(try await client.execute(uri: "/v1/enterprises/\(Self.other)", method: .get, headers: district).status == .ok)
             #expect(try await client.execute(uri: "/v1/enterprises/\(TestUSCC.b)", method: .get, headers: district).status == .notFound)
             let alerts = try await client.execute(uri: "/v1/alerts", method: .get, headers: district)
-            #expect(alerts.text == #"{"alerts":[],"has_more":false,"next_cursor":null}"#)
+            #expect(alerts.text == #"{"has_more":false,"items":[],"next_cursor":null}"#)
             let own = callers.bearer("enterprise_user")
             #expect(try await client.execute(uri: "/v1/enterprises/\(TestUSCC.a)", method: .get, headers: own).status == .ok)
             #expect(try await client.execute(uri: "/v1/enterprises/\(TestUSCC.b)", method: .get, headers: own).status == .notFound)
@@ -653,6 +653,7 @@ struct AccessLayerTests {
             store: webhooks, scope: { try await access.scope(ofOrganisation: $0) },
             events: { after, scope, limit in
                 try await store.alertEvents(after: after, limit: limit, subjectIDs: scope.subjectIDs, district: scope.district).events
+                    .map { WebhookEvent(id: $0.id, json: try AlertEventView($0).json) }
             },
             schedule: RetrySchedule(base: .milliseconds(100), cap: .seconds(1), maximumFailures: maximumFailures), logger: Logger(label: "test"))
     }

@@ -97,16 +97,16 @@ struct HTTPAPITests {
             let first = try await client.execute(uri: "/v1/alerts?limit=2", method: .get)
             #expect(first.status == .ok)
             #expect(first.headers[.contentType] == Self.json)
-            #expect(first.text == #"{"alerts":["# + Self.alertJSON(id: 1, rule: "r1", subject: TestUSCC.a) + ","
+            #expect(first.text == #"{"has_more":true,"items":["# + Self.alertJSON(id: 1, rule: "r1", subject: TestUSCC.a) + ","
                 + Self.alertJSON(id: 2, rule: "r2", subject: TestUSCC.b, severity: "critical", category: "judicial")
-                + #"],"has_more":true,"next_cursor":2}"#)
+                + #"],"next_cursor":"2"}"#)
             let rest = try await client.execute(uri: "/v1/alerts?after=2", method: .get)
-            #expect(rest.text == #"{"alerts":["# + Self.alertJSON(id: 3, rule: "r3", subject: TestUSCC.c, severity: "low")
-                + #"],"has_more":false,"next_cursor":3}"#)
+            #expect(rest.text == #"{"has_more":false,"items":["# + Self.alertJSON(id: 3, rule: "r3", subject: TestUSCC.c, severity: "low")
+                + #"],"next_cursor":"3"}"#)
             let none = try await client.execute(uri: "/v1/alerts?after=3", method: .get)
-            #expect(none.text == #"{"alerts":[],"has_more":false,"next_cursor":3}"#)
+            #expect(none.text == #"{"has_more":false,"items":[],"next_cursor":"3"}"#)
             let empty = try await client.execute(uri: "/v1/alerts?severity=info", method: .get)
-            #expect(empty.text == #"{"alerts":[],"has_more":false,"next_cursor":null}"#)
+            #expect(empty.text == #"{"has_more":false,"items":[],"next_cursor":null}"#)
         }
     }
 
@@ -116,7 +116,7 @@ struct HTTPAPITests {
             func ids(_ uri: String) async throws -> [Int64] {
                 let response = try await client.execute(uri: uri, method: .get)
                 #expect(response.status == .ok, "\(uri): \(response.text)")
-                return try JSONDecoder().decode(AlertPage.self, from: Data(response.body.readableBytesView)).alerts.map(\.id)
+                return try FeedPage<FeedAlert>.decode(Data(response.body.readableBytesView)).items.map(\.id)
             }
             #expect(try await ids("/v1/alerts?severity=high,critical") == [1, 2])
             #expect(try await ids("/v1/alerts?severity=low&severity=critical") == [2, 3])
@@ -259,11 +259,11 @@ struct HTTPAPITests {
             ]))
             let response = try await client.execute(uri: "/v1/quarantine?limit=10", method: .get)
             #expect(response.status == .ok)
-            let page = try JSONDecoder().decode(QuarantinePage.self, from: Data(response.body.readableBytesView))
-            #expect(page.messages.map(\.offset) == [41])
-            #expect(page.messages[0].value == "{")
-            #expect(page.messages[0].reason == "value is not JSON: unexpected end of input")
-            #expect(response.text.hasPrefix(#"{"has_more":false,"messages":[{"id":1,"key":null,"key_base64":null,"offset":41,"partition":2,"reason":"value is not JSON: unexpected end of input","received_at":""#))
+            let page = try FeedPage<FeedQuarantined>.decode(Data(response.body.readableBytesView))
+            #expect(page.items.map(\.offset) == [41])
+            #expect(page.items[0].value == "{")
+            #expect(page.items[0].reason == "value is not JSON: unexpected end of input")
+            #expect(response.text.hasPrefix(#"{"has_more":false,"items":[{"id":1,"key":null,"key_base64":null,"offset":41,"partition":2,"reason":"value is not JSON: unexpected end of input","received_at":""#))
         }
     }
 }
@@ -328,14 +328,14 @@ struct AuthenticationTests {
             let bank: HTTPFields = [.authorization: "Bearer \(TestKeys.bank)"]
             let events = try await client.execute(uri: "/v1/alerts/events", method: .get, headers: bank)
             #expect(events.status == .ok)
-            let page = try JSONDecoder().decode(AlertEventPage.self, from: Data(events.body.readableBytesView))
-            #expect(page.events.map { "\($0.alertID) \($0.kind)" } == ["2 raised", "3 raised", "2 withdrawn"])
-            #expect(page.events.last?.reason == "截至 2024-06-05 预警条件不再成立")
+            let page = try FeedPage<FeedEvent>.decode(Data(events.body.readableBytesView))
+            #expect(page.items.map { "\($0.alertId) \($0.kind)" } == ["2 raised", "3 raised", "2 withdrawn"])
+            #expect(page.items.last?.reason == "截至 2024-06-05 预警条件不再成立")
             let office = try await client.execute(uri: "/v1/alerts/events?after=3", method: .get, headers: [.authorization: "Bearer \(TestKeys.office)"])
-            #expect(try JSONDecoder().decode(AlertEventPage.self, from: Data(office.body.readableBytesView)).events.map(\.id) == [4])
+            #expect(try FeedPage<FeedEvent>.decode(Data(office.body.readableBytesView)).items.map(\.id) == [4])
 
             let members = try await client.execute(uri: "/v1/tags/leading", method: .get, headers: bank)
-            #expect(members.text == #"{"has_more":false,"members":[{"explanation":"近12个月纳税 6000000 元","name":"","since":"2024-06-05","uscc":"\#(TestUSCC.b)"}],"next_cursor":"\#(TestUSCC.b)","tag":"leading"}"#)
+            #expect(members.text == #"{"has_more":false,"items":[{"explanation":"近12个月纳税 6000000 元","name":"","since":"2024-06-05","uscc":"\#(TestUSCC.b)"}],"next_cursor":"\#(TestUSCC.b)"}"#)
             let bad = try await client.execute(uri: "/v1/tags/lead-ing", method: .get, headers: bank)
             #expect(bad.status == .badRequest)
         }
@@ -366,7 +366,7 @@ struct AuthenticationTests {
             let bank: HTTPFields = [.authorization: "Bearer \(TestKeys.bank)"]
             func ids(_ headers: HTTPFields) async throws -> [Int64] {
                 let response = try await client.execute(uri: "/v1/alerts", method: .get, headers: headers)
-                return try JSONDecoder().decode(AlertPage.self, from: Data(response.body.readableBytesView)).alerts.map(\.id)
+                return try FeedPage<FeedAlert>.decode(Data(response.body.readableBytesView)).items.map(\.id)
             }
             #expect(try await ids(bank) == [2, 3])
             #expect(try await ids([.authorization: "Bearer \(TestKeys.office)"]) == [1, 2, 3])
@@ -382,7 +382,7 @@ struct AuthenticationTests {
             #expect(quarantine.status == .forbidden)
             #expect(quarantine.text == #"{"error":{"code":"forbidden","message":"role bank_officer does not have the right 'read_quarantine'"}}"#)
             let operatorView = try await client.execute(uri: "/v1/quarantine", method: .get, headers: [.authorization: "Bearer \(TestKeys.ops)"])
-            #expect(operatorView.text == #"{"has_more":false,"messages":[],"next_cursor":null}"#)
+            #expect(operatorView.text == #"{"has_more":false,"items":[],"next_cursor":null}"#)
         }
     }
 }

@@ -91,7 +91,7 @@ struct MarketplaceAPITests {
             // Enterprise a is outside the bank's portfolio: out of scope until it applies.
             #expect(try await client.execute(uri: "/v1/enterprises/\(TestUSCC.a)", method: .get, headers: bank).status == .notFound)
             let before = try await client.execute(uri: "/v1/alerts", method: .get, headers: bank)
-            #expect(((Self.json(before)["alerts"] as? [[String: Any]]) ?? []).compactMap { $0["subject_id"] as? String } == [TestUSCC.b])
+            #expect(((Self.json(before)["items"] as? [[String: Any]]) ?? []).compactMap { $0["subject_id"] as? String } == [TestUSCC.b])
             let product = try await Self.publishedProduct(client, callers, eligibility: "established_years >= 2 and dishonest_active_count == 0")
             let submitted = try await Self.post(client, "/v1/market/applications", Self.application(product: product), as: callers.bearer("enterprise_user"))
             #expect(submitted.status == .created, "\(submitted.text)")
@@ -104,7 +104,7 @@ struct MarketplaceAPITests {
             #expect(try await client.execute(uri: "/v1/enterprises/\(TestUSCC.a)", method: .get, headers: bank).status == .ok)
             // The applicant's alerts reach the bank's feed from its application on.
             let feed = try await client.execute(uri: "/v1/alerts", method: .get, headers: bank)
-            #expect(((Self.json(feed)["alerts"] as? [[String: Any]]) ?? []).compactMap { $0["subject_id"] as? String }.sorted() == [TestUSCC.a, TestUSCC.b].sorted())
+            #expect(((Self.json(feed)["items"] as? [[String: Any]]) ?? []).compactMap { $0["subject_id"] as? String }.sorted() == [TestUSCC.a, TestUSCC.b].sorted())
 
             for (body, status) in [
                 (#"{"action":"accept"}"#, "accepted"), (#"{"action":"start_review","version":1}"#, "under_review"),
@@ -383,7 +383,7 @@ struct MarketplaceAPITests {
             let loserHeaders = winner == "城市商业银行" ? TestKeys.bearer(rivalKey) : callers.bearer("bank_officer")
             func feed(_ headers: HTTPFields) async throws -> [String] {
                 let page = Self.json(try await client.execute(uri: "/v1/alerts", method: .get, headers: headers))
-                return ((page["alerts"] as? [[String: Any]]) ?? []).compactMap { $0["subject_id"] as? String }
+                return ((page["items"] as? [[String: Any]]) ?? []).compactMap { $0["subject_id"] as? String }
             }
             #expect(try await feed(winnerHeaders).contains(TestUSCC.a))
             #expect(try await !feed(loserHeaders).contains(TestUSCC.a))

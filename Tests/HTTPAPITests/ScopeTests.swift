@@ -28,8 +28,6 @@ final class RecordingReadModels: AlertReadModel, EnterpriseReadModel, Quarantine
         calls.withLock { $0.append("\(call) \(who)") }
     }
 
-    static func empty<T: Decodable>(_ json: String) -> T { try! JSONDecoder().decode(T.self, from: Data(json.utf8)) }
-
     func alerts(_ filter: AlertFilter, after: Int64?, limit: Int, scope: Scope) async throws -> AlertPage {
         try record("alerts", scope)
         return AlertPage(alerts: [], nextCursor: nil, hasMore: false)
@@ -40,7 +38,7 @@ final class RecordingReadModels: AlertReadModel, EnterpriseReadModel, Quarantine
     }
     func alertEvents(after: Int64?, limit: Int, scope: Scope) async throws -> AlertEventPage {
         try record("events", scope)
-        return Self.empty(#"{"events":[],"next_cursor":null,"has_more":false}"#)
+        return AlertEventPage(events: [], nextCursor: nil, hasMore: false)
     }
     func enterprise(_ uscc: String, scope: Scope) async throws -> EnterpriseRecord? {
         try record("enterprise", scope)
@@ -48,7 +46,7 @@ final class RecordingReadModels: AlertReadModel, EnterpriseReadModel, Quarantine
     }
     func tagMembers(_ tag: String, after: String?, limit: Int, scope: Scope) async throws -> TagMemberPage {
         try record("tag", scope)
-        return Self.empty(#"{"tag":"\#(tag)","members":[],"next_cursor":null,"has_more":false}"#)
+        return TagMemberPage(tag: tag, members: [], nextCursor: nil, hasMore: false)
     }
     func quarantine(after: Int64?, limit: Int, scope: Scope) async throws -> QuarantinePage {
         try record("quarantine", scope)

@@ -223,3 +223,36 @@ enum TestKeys {
 
     static func bearer(_ key: String) -> HTTPFields { [.authorization: "Bearer \(key)"] }
 }
+
+/// Pages and items as a client reads them (the API's JSON), for the assertions.
+struct FeedPage<Item: Decodable>: Decodable {
+    let items: [Item]
+    let nextCursor: String?
+    let hasMore: Bool
+
+    static func decode(_ data: Data) throws -> FeedPage {
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        return try decoder.decode(FeedPage.self, from: data)
+    }
+}
+
+struct FeedAlert: Decodable {
+    let id: Int64
+    let rule: String
+    let subjectId: String
+    let status: String
+}
+
+struct FeedEvent: Decodable {
+    let id: Int64
+    let alertId: Int64
+    let kind: String
+    let reason: String?
+}
+
+struct FeedQuarantined: Decodable {
+    let offset: Int64
+    let value: String?
+    let reason: String
+}

@@ -103,9 +103,6 @@ struct AlertStreamController: Sendable {
 
     /// One event: `id` the cursor, `event` the kind, `data` the event as in `/v1/alerts/events`.
     static func frame(_ event: AlertEvent) throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let data = String(decoding: try encoder.encode(event), as: UTF8.self)
-        return "id: \(event.id)\nevent: \(event.kind)\ndata: \(data)\n\n"
+        "id: \(event.id)\nevent: \(event.kind)\ndata: \(String(decoding: try AlertEventView(event).json, as: UTF8.self))\n\n"
     }
 }

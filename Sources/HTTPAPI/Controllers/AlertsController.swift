@@ -23,7 +23,8 @@ struct AlertsController: Sendable {
             severities: try query.members("severity", of: Severity.self),
             categories: try query.members("category", of: RuleLanguage.Category.self), division: try query.division("industry"))
         let alerts = self.alerts
-        return try JSONResponse.make(try await access { try await alerts.alerts(filter, after: after, limit: limit, scope: scope) })
+        let page = try await access { try await alerts.alerts(filter, after: after, limit: limit, scope: scope) }
+        return try JSONResponse.make(Page(items: page.alerts.map(AlertView.init), nextCursor: page.nextCursor.map(String.init), hasMore: page.hasMore))
     }
 
     @Sendable func events(_ request: Request, context: APIRequestContext) async throws -> Response {
@@ -32,6 +33,8 @@ struct AlertsController: Sendable {
         let after = try query.cursor("after")
         let limit = try access.limit(query)
         let alerts = self.alerts
-        return try JSONResponse.make(try await access { try await alerts.alertEvents(after: after, limit: limit, scope: scope) })
+        let page = try await access { try await alerts.alertEvents(after: after, limit: limit, scope: scope) }
+        return try JSONResponse.make(
+            Page(items: page.events.map(AlertEventView.init), nextCursor: page.nextCursor.map(String.init), hasMore: page.hasMore))
     }
 }

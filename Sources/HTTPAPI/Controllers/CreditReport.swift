@@ -17,19 +17,19 @@ struct CreditReport: Encodable {
     let preparedFor: String
     let reviewer: String
     let authorisation: AuthorisationView
-    let registration: EnterpriseRegistration?
-    let score: EnterpriseScore?
-    let activeAlerts: [Alert]
-    let recentAlerts: [Alert]
+    let registration: RegistrationView?
+    let score: ScoreView?
+    let activeAlerts: [AlertView]
+    let recentAlerts: [AlertView]
     let negativeRecords: [NegativeRecords]
-    let facts: [DepartmentFacts]
+    let facts: [DepartmentFactsView]
     let financing: [FinancingEntry]
 
     struct NegativeRecords: Encodable {
         let topic: String
         let title: String
         let count: Int
-        let records: [FactEntry]
+        let records: [DepartmentFactsView.Record]
     }
 
     struct FinancingEntry: Encodable {
@@ -66,20 +66,20 @@ struct CreditReport: Encodable {
         preparedFor = application.bankName
         self.reviewer = reviewer
         authorisation = AuthorisationView(application.request.authorisation)
-        registration = record?.profile.registration
-        score = record?.score
+        registration = record?.profile.registration.map(RegistrationView.init)
+        score = record?.score.map(ScoreView.init)
         let alerts = record?.profile.alerts ?? []
-        activeAlerts = alerts.filter { $0.status == "active" }
+        activeAlerts = alerts.filter { $0.status == "active" }.map(AlertView.init)
         let yearAgo = (today - 365).description
-        recentAlerts = alerts.filter { $0.status != "active" && $0.asOf >= yearAgo }
+        recentAlerts = alerts.filter { $0.status != "active" && $0.asOf >= yearAgo }.map(AlertView.init)
         let records = Dictionary(facts.flatMap(\.topics).map { ($0.topic, $0.records) }, uniquingKeysWith: +)
         negativeRecords = Self.negativeTopics.compactMap { topic, title in
             var entries = records[topic] ?? []
             // A loan counts against the borrower only when it is, or was written off as, unpaid.
             if topic == "finance.loan" { entries = entries.filter { [.string("逾期"), .string("核销")].contains($0.fields["status"]) } }
-            return entries.isEmpty ? nil : NegativeRecords(topic: topic, title: title, count: entries.count, records: entries)
+            return entries.isEmpty ? nil : NegativeRecords(topic: topic, title: title, count: entries.count, records: entries.map(DepartmentFactsView.Record.init))
         }
-        self.facts = facts
+        self.facts = facts.map(DepartmentFactsView.init)
         financing = history.map { other in
             FinancingEntry(
                 applicationId: other.id, bank: other.bankName, status: other.state.status.rawValue, amountFen: other.request.amount.value,

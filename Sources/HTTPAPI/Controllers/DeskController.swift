@@ -43,7 +43,7 @@ struct DeskController: Sendable {
     }
 
     struct DeskView: Encodable {
-        let alert: Alert
+        let alert: AlertView
         let desk: DeskState
         let events: [DeskEvent]
     }
@@ -54,7 +54,7 @@ struct DeskController: Sendable {
         let (desk, _) = try ports()
         let alert = try await alert(context, scope: principal.scope)
         let (state, events) = try await access { try await desk.desk(of: alert.id) }
-        return try JSONResponse.make(DeskView(alert: alert, desk: state, events: events))
+        return try JSONResponse.make(DeskView(alert: AlertView(alert), desk: state, events: events))
     }
 
     struct ActionRequest: Decodable {

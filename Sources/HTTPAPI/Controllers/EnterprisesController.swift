@@ -65,26 +65,24 @@ struct EnterprisesController: Sendable {
         let after = try query.single("after")
         let limit = try access.limit(query)
         let enterprises = self.enterprises
-        return try JSONResponse.make(try await access { try await enterprises.tagMembers(tag, after: after, limit: limit, scope: scope) })
+        let page = try await access { try await enterprises.tagMembers(tag, after: after, limit: limit, scope: scope) }
+        return try JSONResponse.make(Page(items: page.members.map(TagMemberView.init), nextCursor: page.nextCursor, hasMore: page.hasMore))
     }
 }
 
 /// `GET /v1/enterprises/{uscc}`: the stored profile plus current features (`null` when the
 /// feature store could not be read).
-struct EnterpriseResponse: Encodable {
+struct EnterpriseResponse: StableObject {
     let record: EnterpriseRecord
     let features: [NamedJSONValue]?
 
-    enum CodingKeys: String, CodingKey { case uscc, registration, score, tags, facts, features, alerts }
-
-    func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(record.profile.uscc, forKey: .uscc)
-        try c.encode(record.profile.registration, forKey: .registration)
-        try c.encode(record.score, forKey: .score)
-        try c.encode(record.tags, forKey: .tags)
-        try c.encode(record.profile.facts, forKey: .facts)
-        try c.encode(features, forKey: .features)
-        try c.encode(record.profile.alerts, forKey: .alerts)
+    func write(to m: inout Members) throws {
+        try m("uscc", record.profile.uscc)
+        try m("registration", record.profile.registration.map(RegistrationView.init))
+        try m("score", record.score.map(ScoreView.init))
+        try m("tags", TagListView(record.tags))
+        try m("facts", record.profile.facts.map(DepartmentFactsView.init))
+        try m("features", features.map { $0.map(NamedValueView.init) })
+        try m("alerts", record.profile.alerts.map(AlertView.init))
     }
 }

@@ -411,7 +411,7 @@ struct MarketController: Sendable {
         let alerts = self.alerts
         let applicant: Set<String> = [application.state.uscc]
         view.alerts = try await access { try await alerts.alerts(AlertFilter(), after: nil, limit: 100, scope: .subjects(applicant)) }
-            .alerts.filter { $0.status == "active" }
+            .alerts.filter { $0.status == "active" }.map(AlertView.init)
         return try JSONResponse.make(view)
     }
 

@@ -197,7 +197,7 @@ struct ApplicationView: Encodable {
     let loans: [LoanView]
     var events: [EventView]?
     /// The applicant's active alerts (on the application's page: what the bank must know now).
-    var alerts: [Alert]?
+    var alerts: [AlertView]?
 
     init(_ a: ApplicationRecord, today: Day) {
         id = a.id

@@ -16,6 +16,8 @@ struct QuarantineController: Sendable {
         let after = try query.cursor("after")
         let limit = try access.limit(query)
         let (quarantine, scope) = (self.quarantine, principal.scope)
-        return try JSONResponse.make(try await access { try await quarantine.quarantine(after: after, limit: limit, scope: scope) })
+        let page = try await access { try await quarantine.quarantine(after: after, limit: limit, scope: scope) }
+        return try JSONResponse.make(
+            Page(items: page.messages.map(QuarantineView.init), nextCursor: page.nextCursor.map(String.init), hasMore: page.hasMore))
     }
 }

@@ -142,18 +142,31 @@ struct QueryAnswer: Encodable {
     }
 }
 
-struct EnterpriseAnswer: Encodable {
+struct EnterpriseAnswer: StableObject {
     let registration: EnterpriseRegistration?
     let score: EnterpriseScore?
     let alerts: [Alert]
     let facts: [DepartmentFacts]
+
+    func write(to m: inout Members) throws {
+        try m("registration", registration.map(RegistrationView.init))
+        try m("score", score.map(ScoreView.init))
+        try m("alerts", alerts.map(AlertView.init))
+        try m("facts", facts.map(DepartmentFactsView.init))
+    }
 }
 
-struct PersonAnswer: Encodable {
+struct PersonAnswer: StableObject {
     /// Where the person is named by ID number: legal representative, …
     let enterprises: [PersonProfile.Enterprise]
     let alerts: [Alert]
     let facts: [DepartmentFacts]
+
+    func write(to m: inout Members) throws {
+        try m("enterprises", enterprises.map(PersonEnterpriseView.init))
+        try m("alerts", alerts.map(AlertView.init))
+        try m("facts", facts.map(DepartmentFactsView.init))
+    }
 }
 
 struct HistoryAnswer: Encodable {
