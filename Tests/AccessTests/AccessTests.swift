@@ -61,7 +61,7 @@ struct RoleTests {
                 "lend", "manage_own_keys", "manage_portfolio", "manage_webhooks", "query", "read_alerts", "read_enterprises", "read_market",
                 "read_rules",
             ],
-            "enterprise_user": ["borrow", "read_alerts", "read_enterprises", "read_market", "read_rules"],
+            "enterprise_user": ["borrow", "read_alerts", "read_enterprises", "read_market", "read_own_query_record", "read_rules"],
         ])
     }
 
