@@ -13,6 +13,7 @@ import Prometheus
 import RedisFeatures
 import RuleLanguage
 import ServiceLifecycle
+import Synchronization
 
 /// The long-running daemon assembled from its parts: the store of record, the feature store,
 /// the engine, the Kafka consumer group and the HTTP API, as `Service`s of one group. Services
@@ -41,11 +42,18 @@ struct Daemon {
     let watcher: RuleSetWatcher
     /// What ingest reports of itself (outages waited out, messages bisected out): `/health`.
     let health: IngestHealth
+    /// Opens once every schema is migrated.
+    let migrated: MigrationGate
     /// Forwards the departments' messages to the changes topic when instances share the city.
     let router: (any Service)?
 
     /// In start order; the group stops them in reverse.
-    var services: [any Service] { engineServices + [watcher, dispatcher, marketClock, loanReports, api] }
+    /// The background services on the subsystems' tables start once those are migrated, so that a
+    /// first start logs no failure of theirs.
+    var services: [any Service] {
+        let waiting: [any Service] = [dispatcher, marketClock, loanReports]
+        return engineServices + [watcher] + waiting.map { AfterMigration(gate: migrated, service: $0) } + [api]
+    }
     /// The stores' pools, migrations then ingest, and the router: the engine without its API.
     var engineServices: [any Service] { [store, access, desk, webhooks, market, ingest] + (router.map { [$0] } ?? []) }
 
@@ -79,6 +87,7 @@ struct Daemon {
             consumer = try KafkaConsumer(configuration: settings.kafka, topics: departments, logger: logger)
         }
         let health = IngestHealth()
+        let migrated = MigrationGate()
         await processor.observeRebuilds { rebuild in
             health.rebuild(rebuild)
             if rebuild.finished {
@@ -134,10 +143,13 @@ struct Daemon {
             processor: processor,
             ingest: MigrateThen(
                 store: store, subsystems: [access.migrate, desk.migrate, webhooks.migrate, market.migrate], service: ingest, logger: logger
-            ) { await rules.recordLive() }, api: app,
+            ) {
+                await rules.recordLive()
+                migrated.open()
+            }, api: app,
             rules: rules,
             watcher: RuleSetWatcher(manager: rules, interval: settings.rulesWatchInterval, logger: logger),
-            health: health, router: router)
+            health: health, migrated: migrated, router: router)
     }
 }
 
@@ -164,6 +176,30 @@ extension Daemon {
     @Sendable static func failureKind(of error: any Error) -> FailureKind {
         if let error = error as? RedisError { return error.failureKind }
         return PostgresStore.failureKind(of: error) ?? .input(reason: "\(error)")
+    }
+}
+
+/// Opens once, when every schema is migrated (`MigrateThen`).
+final class MigrationGate: Sendable {
+    private let isOpen = Mutex(false)
+    func open() { isOpen.withLock { $0 = true } }
+    var opened: Bool { isOpen.withLock { $0 } }
+}
+
+/// Runs `service` once `gate` opens (looked at every 100 ms; a shutdown before then ends it).
+struct AfterMigration: Service {
+    let gate: MigrationGate
+    let service: any Service
+
+    func run() async throws {
+        do {
+            try await cancelWhenGracefulShutdown {
+                while !gate.opened { try await Task.sleep(for: .milliseconds(100)) }
+            }
+        } catch is CancellationError {
+            return
+        }
+        try await service.run()
     }
 }
 
