@@ -26,7 +26,8 @@ echo "backfill drained and evaluated; live load starts"
 stages() {
     curl -fsS --max-time 2 "http://127.0.0.1:$PORT/metrics" |
         awk -F'[{}" ]+' '/^creditwatch_ingest_stage_duration_sum/{for(i=1;i<NF;i++) if($i=="stage=") print $(i+1), $NF}
-                         /^creditwatch_ingest_batch_duration_(count|sum)/{print $1, $NF}'
+                         /^creditwatch_ingest_batch_duration_(count|sum)/{print $1, $NF}
+                         /^creditwatch_ingest_batch_duration_bucket/{for(i=1;i<NF;i++) if($i=="le=") print "le=" $(i+1), $NF}'
 }
 BEFORE=$(stages)
 "$BIN" latency --rate "$RATE" --seconds "$SECONDS_OF_LOAD" --api "http://127.0.0.1:$PORT" --enterprises 3000 --seed $((SEED + 1))
@@ -34,7 +35,12 @@ AFTER=$(stages)
 awk 'NR==FNR{b[$1]=$2; next} {d[$1]=$2-b[$1]} END{
     printf "live phase: %d batches, %.0f ms per batch on average; time by stage:", d["creditwatch_ingest_batch_duration_count"],
         1000*d["creditwatch_ingest_batch_duration_sum"]/(d["creditwatch_ingest_batch_duration_count"]>0?d["creditwatch_ingest_batch_duration_count"]:1)
-    for (k in d) if (k !~ /^creditwatch_/) printf " %s %.1fs", k, d[k]; print ""}' <(echo "$BEFORE") <(echo "$AFTER")
+    for (k in d) if (k !~ /^creditwatch_/ && k !~ /^le=/) printf " %s %.1fs", k, d[k]; print ""
+    # The batches by duration (the histogram is cumulative: at most le seconds).
+    printf "batches taking at most:"
+    n = 0; for (k in d) if (k ~ /^le=/) { le[++n] = substr(k, 4) }
+    for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (le[i] == "+Inf" || (le[j] != "+Inf" && le[j] + 0 < le[i] + 0)) { t = le[i]; le[i] = le[j]; le[j] = t }
+    for (i = 1; i <= n; i++) printf " %s %d", (le[i] == "+Inf" ? "any" : le[i] "s"), d["le=" le[i]]; print ""}' <(echo "$BEFORE") <(echo "$AFTER")
 RSS=$(awk '/VmHWM/{print $2}' /proc/${PIDS[0]}/status)
 stop_instances
 echo "daemon peak RSS $((RSS / 1024)) MiB"
