@@ -1,12 +1,18 @@
 # Shared by the benchmarks: the stack up, the release build, an isolated run (its own topic prefix,
 # consumer group and PostgreSQL schema in creditwatch_test), and the daemon's own progress.
 # Usage: set RUN_KIND (the run's name prefix) and PORT (its API), then source benchmarks/lib.sh.
+# BENCH_BIN=<a creditwatch binary> measures that one instead of building this checkout (before
+# and after figures of a change, run interleaved).
 source "$(dirname "${BASH_SOURCE[0]}")/../ops/lib.sh"
 cd "$ROOT"
 bash ops/install.sh >/dev/null
 bash ops/servers.sh start >/dev/null
-swift build -c release 2>&1 | tail -1
-BIN="$ROOT/.build/release/creditwatch"
+if [ -n "${BENCH_BIN:-}" ]; then
+    BIN="$BENCH_BIN"
+else
+    swift build -c release 2>&1 | tail -1
+    BIN="$ROOT/.build/release/creditwatch"
+fi
 
 RUN="${RUN_KIND}$(date +%s)"
 SEED=$RANDOM$RANDOM

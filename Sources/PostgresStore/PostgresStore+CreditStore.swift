@@ -475,15 +475,18 @@ struct RecordRows {
 
     var upsert: PostgresQuery {
         """
-        WITH c AS (
+        WITH given AS (
             SELECT * FROM unnest(
                 \(topic)::text[], \(pk)::text[], \(NullableArray(kind))::text[], \(NullableArray(entity))::text[],
                 \(NullableArray(reason))::text[], \(NullableArray(account))::text[], \(NullableArray(name))::text[],
                 \(op)::text[], \(version)::int8[], \(day)::int8[], \(fields)::text[], \(current)::bool[]
-            ) AS c(topic, pk, kind, entity, reason, account, name, op, version, day, fields, current)
+            ) AS c(topic, pk, kind, entity, reason, account, name, op, version, day, fields_text, current)
+        ), c AS (
+            -- Each record's JSON is parsed once, for both tables (a CTE read twice is computed once).
+            SELECT *, fields_text::jsonb AS fields FROM given
         ), history AS (
             INSERT INTO credit_record_history AS h (topic, pk, version, op, entity_kind, entity_id, event_day, fields)
-            SELECT topic, pk, version, op, kind, entity, \(unescaped: epochDay) + day::int, fields::jsonb FROM c
+            SELECT topic, pk, version, op, kind, entity, \(unescaped: epochDay) + day::int, fields FROM c
             ON CONFLICT (topic, pk, version, op) DO UPDATE
                 SET entity_kind = EXCLUDED.entity_kind, entity_id = EXCLUDED.entity_id
                 WHERE h.entity_id IS NULL AND EXCLUDED.entity_id IS NOT NULL
@@ -492,7 +495,7 @@ struct RecordRows {
             (topic, pk, entity_kind, entity_id, unlinked_reason, account_no, normalised_name, op, version, event_day,
              fields, deleted)
         SELECT topic, pk, kind, entity, reason, account, name, op, version, \(unescaped: epochDay) + day::int,
-            fields::jsonb, op = 'd'
+            fields, op = 'd'
         FROM c WHERE current
         ON CONFLICT (topic, pk) DO UPDATE SET
             entity_kind = EXCLUDED.entity_kind, entity_id = EXCLUDED.entity_id,
