@@ -165,10 +165,61 @@ extension PostgresStore: CreditStore {
             do {
                 try await client.withTransaction(logger: logger) { connection in
                     if let fence { try await Self.check(fence, on: connection, logger: logger) }
-                    try await Self.write(
-                        effects, quarantine: quarantine, registrations: registrations, links: links, scores: scores, tags: tags,
-                        alerts: alerts, withdrawals: withdrawals, reactivations: reactivations, retirement: retirement,
-                        on: connection, logger: logger)
+                    if !quarantine.isEmpty { try await connection.query(quarantine.insert, logger: logger) }
+                    if !registrations.isEmpty { try await connection.query(registrations.upsert, logger: logger) }
+                    if !links.isEmpty { try await connection.query(links.upsert, logger: logger) }
+                    if !scores.isEmpty { try await connection.query(scores.upsert, logger: logger) }
+                    if !tags.isEmpty { try await connection.query(tags.upsert, logger: logger) }
+                    if !effects.evaluatedPending.isEmpty {
+                        // Only as read: an enterprise deferred again since (by another instance) stays.
+                        let (usccs, stamps) = (effects.evaluatedPending.map(\.uscc), effects.evaluatedPending.map(\.stamp))
+                        try await connection.query(
+                            """
+                            DELETE FROM evaluation_pending p USING unnest(\(usccs)::text[], \(stamps)::bigint[]) AS e(uscc, stamp)
+                            WHERE p.uscc = e.uscc AND p.stamp = e.stamp
+                            """, logger: logger)
+                    }
+                    if !effects.deferred.isEmpty {
+                        let hashes = effects.deferred.map { Int64(Ownership.hash($0)) }
+                        try await connection.query(
+                            """
+                            INSERT INTO evaluation_pending (uscc, owner_hash) SELECT * FROM unnest(\(effects.deferred)::text[], \(hashes)::bigint[])
+                            ON CONFLICT (uscc) DO \(unescaped: effects.restampDeferred ? "UPDATE SET stamp = nextval('evaluation_pending_stamp')" : "NOTHING")
+                            """, logger: logger)
+                    }
+                    if !effects.judgedIndustries.isEmpty {
+                        let (divisions, stamps) = (effects.judgedIndustries.map(\.division), effects.judgedIndustries.map(\.stamp))
+                        try await connection.query(
+                            """
+                            DELETE FROM industry_pending p USING unnest(\(divisions)::text[], \(stamps)::bigint[]) AS j(division, stamp)
+                            WHERE p.division = j.division AND p.stamp = j.stamp
+                            """, logger: logger)
+                    }
+                    if !effects.industriesPending.isEmpty {
+                        let divisions = effects.industriesPending.keys.sorted()
+                        let days = divisions.map { Int64(effects.industriesPending[$0]!.value) }
+                        try await connection.query(
+                            """
+                            INSERT INTO industry_pending (division, as_of) SELECT * FROM unnest(\(divisions)::text[], \(days)::bigint[])
+                            ON CONFLICT (division) DO UPDATE
+                            SET as_of = GREATEST(industry_pending.as_of, EXCLUDED.as_of), stamp = nextval('industry_pending_stamp')
+                            """, logger: logger)
+                    }
+                    if let sequence = effects.featureSequence {
+                        try await connection.query(
+                            "UPDATE feature_sync SET sequence = GREATEST(sequence, \(sequence))", logger: logger)
+                    }
+                    if alertsChange {
+                        // Serialise alert changes until commit, so that alert and alert-event ids become
+                        // visible in the order they were drawn: a feed poller that saw id n never later
+                        // finds an id < n. Taken last, so that the lock is held as briefly as possible.
+                        try await connection.query(Self.lockQuery("alert_feed"), logger: logger)
+                        // Withdraw first: a reactivated or new alert may take the one active slot.
+                        if let retirement { try await connection.query(retirement.update, logger: logger) }
+                        if !withdrawals.isEmpty { try await connection.query(withdrawals.update, logger: logger) }
+                        if !reactivations.isEmpty { try await connection.query(reactivations.update, logger: logger) }
+                        if !alerts.isEmpty { try await connection.query(alerts.insert, logger: logger) }
+                    }
                 }
             } catch let error as PostgresTransactionError {
                 if let fenced = error.closureError as? Fenced { throw fenced }
@@ -205,71 +256,6 @@ extension PostgresStore: CreditStore {
             var claims: [Int32: Int64] = [:]
             for try await (partition, epoch) in rows.decode((Int32, Int64).self) { claims[partition] = epoch }
             return claims
-        }
-    }
-
-    /// The transaction of `commit`: quarantine rows, registrations, account links, scores and tags,
-    /// then alerts.
-    private static func write(
-        _ effects: BatchEffects, quarantine: QuarantineRows, registrations: RegistrationRows, links: AccountLinkRows, scores: ScoreRows,
-        tags: TagRows, alerts: AlertRows, withdrawals: WithdrawalRows, reactivations: ReactivationRows, retirement: RetirementQuery?,
-        on connection: PostgresConnection, logger: Logger
-    ) async throws {
-        let alertsChange = !(alerts.isEmpty && withdrawals.isEmpty && reactivations.isEmpty) || retirement != nil
-        if !quarantine.isEmpty { try await connection.query(quarantine.insert, logger: logger) }
-        if !registrations.isEmpty { try await connection.query(registrations.upsert, logger: logger) }
-        if !links.isEmpty { try await connection.query(links.upsert, logger: logger) }
-        if !scores.isEmpty { try await connection.query(scores.upsert, logger: logger) }
-        if !tags.isEmpty { try await connection.query(tags.upsert, logger: logger) }
-        if !effects.evaluatedPending.isEmpty {
-            // Only as read: an enterprise deferred again since (by another instance) stays.
-            let (usccs, stamps) = (effects.evaluatedPending.map(\.uscc), effects.evaluatedPending.map(\.stamp))
-            try await connection.query(
-                """
-                DELETE FROM evaluation_pending p USING unnest(\(usccs)::text[], \(stamps)::bigint[]) AS e(uscc, stamp)
-                WHERE p.uscc = e.uscc AND p.stamp = e.stamp
-                """, logger: logger)
-        }
-        if !effects.deferred.isEmpty {
-            let hashes = effects.deferred.map { Int64(Ownership.hash($0)) }
-            try await connection.query(
-                """
-                INSERT INTO evaluation_pending (uscc, owner_hash) SELECT * FROM unnest(\(effects.deferred)::text[], \(hashes)::bigint[])
-                ON CONFLICT (uscc) DO \(unescaped: effects.restampDeferred ? "UPDATE SET stamp = nextval('evaluation_pending_stamp')" : "NOTHING")
-                """, logger: logger)
-        }
-        if !effects.judgedIndustries.isEmpty {
-            let (divisions, stamps) = (effects.judgedIndustries.map(\.division), effects.judgedIndustries.map(\.stamp))
-            try await connection.query(
-                """
-                DELETE FROM industry_pending p USING unnest(\(divisions)::text[], \(stamps)::bigint[]) AS j(division, stamp)
-                WHERE p.division = j.division AND p.stamp = j.stamp
-                """, logger: logger)
-        }
-        if !effects.industriesPending.isEmpty {
-            let divisions = effects.industriesPending.keys.sorted()
-            let days = divisions.map { Int64(effects.industriesPending[$0]!.value) }
-            try await connection.query(
-                """
-                INSERT INTO industry_pending (division, as_of) SELECT * FROM unnest(\(divisions)::text[], \(days)::bigint[])
-                ON CONFLICT (division) DO UPDATE
-                SET as_of = GREATEST(industry_pending.as_of, EXCLUDED.as_of), stamp = nextval('industry_pending_stamp')
-                """, logger: logger)
-        }
-        if let sequence = effects.featureSequence {
-            try await connection.query(
-                "UPDATE feature_sync SET sequence = GREATEST(sequence, \(sequence))", logger: logger)
-        }
-        if alertsChange {
-            // Serialise alert changes until commit, so that alert and alert-event ids become
-            // visible in the order they were drawn: a feed poller that saw id n never later
-            // finds an id < n. Taken last, so that the lock is held as briefly as possible.
-            try await connection.query(Self.lockQuery("alert_feed"), logger: logger)
-            // Withdraw first: a reactivated or new alert may take the one active slot.
-            if let retirement { try await connection.query(retirement.update, logger: logger) }
-            if !withdrawals.isEmpty { try await connection.query(withdrawals.update, logger: logger) }
-            if !reactivations.isEmpty { try await connection.query(reactivations.update, logger: logger) }
-            if !alerts.isEmpty { try await connection.query(alerts.insert, logger: logger) }
         }
     }
 

@@ -209,11 +209,20 @@ public final class FeatureWindows: FeatureStore {
 
     /// Enterprises' monthly sums to push, by division and topic.
     struct DivisionSums {
-        /// "division topic" → "entity|month" → (value, the order of the answer it came from).
-        private(set) var byWindow: [String: [String: (value: String, order: Int)]] = [:]
+        struct Window: Hashable, Comparable {
+            let division: String, topic: String
+            static func < (a: Window, b: Window) -> Bool { (a.division, a.topic) < (b.division, b.topic) }
+        }
+        struct Member: Hashable, Comparable {
+            let entity: String, month: String
+            static func < (a: Member, b: Member) -> Bool { (a.entity, a.month) < (b.entity, b.month) }
+        }
+
+        /// Window → member → (value, the order of the answer it came from: the latest wins).
+        private(set) var byWindow: [Window: [Member: (value: String, order: Int)]] = [:]
 
         mutating func set(division: String, topic: String, entity: String, month: String, value: String, order: Int) {
-            let window = "\(division) \(topic)", member = "\(entity)|\(month)"
+            let window = Window(division: division, topic: topic), member = Member(entity: entity, month: month)
             if let known = byWindow[window]?[member], known.order > order { return }
             byWindow[window, default: [:]][member] = (value, order)
         }
@@ -223,23 +232,19 @@ public final class FeatureWindows: FeatureStore {
     private func push(_ sums: DivisionSums) async throws {
         var commands: [[[UInt8]]] = []
         for (window, members) in sums.byWindow.sorted(by: { $0.key < $1.key }) {
-            let space = window.firstIndex(of: " ")!
-            let division = String(window[..<space]), topic = String(window[window.index(after: space)...])
             let entries = members.sorted { $0.key < $1.key }
             for start in stride(from: 0, to: entries.count, by: Self.pushChunk) {
-                var keys = [Self.industryKey(division, "win:\(topic)")]
+                var keys = [Self.industryKey(window.division, "win:\(window.topic)")]
                 var args: [String] = []
                 for (member, sum) in entries[start..<min(start + Self.pushChunk, entries.count)] {
-                    let bar = member.firstIndex(of: "|")!
-                    let month = String(member[member.index(after: bar)...])
-                    keys.append(Self.industryKey(division, "led:\(topic):\(month)"))
-                    args += [String(member[..<bar]), month, sum.value]
+                    keys.append(Self.industryKey(window.division, "led:\(window.topic):\(member.month)"))
+                    args += [member.entity, member.month, sum.value]
                 }
                 commands.append((["EVALSHA", pushSHA, String(keys.count)] + keys + args).map { Array($0.utf8) })
             }
         }
         guard !commands.isEmpty else { return }
-        _ = try await run(commands)
+        try await run(commands)
     }
 
     static let pushChunk = 500
