@@ -48,6 +48,13 @@ let package = Package(
         // schedules in fen, days past due, working days, eligibility checked as a rule-language tag).
         .target(name: "Marketplace", dependencies: ["Access", "RuleLanguage"], swiftSettings: strict),
 
+        // Pure: data health — each feed's freshness, coverage, linking, quarantine and continuity
+        // judged against the catalog; the port it counts through and the API reads.
+        .target(name: "DataHealth", dependencies: ["CreditWatchCore", "RuleLanguage"], swiftSettings: strict),
+
+        // The city dashboard: its web pages (served by the API; charts by ECharts from .deps/web).
+        .target(name: "Dashboard", resources: [.copy("Web")], swiftSettings: strict),
+
         // Pure: webhook signatures, the retry schedule.
         .target(name: "Webhooks", dependencies: [.product(name: "Crypto", package: "swift-crypto")], swiftSettings: strict),
 
@@ -122,10 +129,21 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
+        // Data health counted on PostgreSQL, kept current with its gauges (a Service).
+        .target(
+            name: "DataHealthStore",
+            dependencies: [
+                "DataHealth", "CreditWatchCore", "PostgresStore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict),
         .target(
             name: "HTTPAPI",
             dependencies: [
-                "Access", "AlertDesk", "Webhooks", "WebhookDelivery", "CreditWatchCore", "PostgresStore", "RuleLanguage", "Marketplace",
+                "DataHealth", "Dashboard", "Access", "AlertDesk", "Webhooks", "WebhookDelivery", "CreditWatchCore", "PostgresStore", "RuleLanguage", "Marketplace",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -138,6 +156,7 @@ let package = Package(
             dependencies: [
                 "CreditWatchCore", "RuleLanguage", "KafkaIngest", "RedisFeatures", "PostgresStore",
                 "Access", "AccessStore", "AlertDesk", "AlertDeskStore", "WebhookDelivery", "HTTPAPI", "Simulator", "Marketplace", "MarketplaceStore",
+                "DataHealth", "DataHealthStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -148,7 +167,7 @@ let package = Package(
             swiftSettings: strict),
 
         .testTarget(name: "RuleLanguageTests", dependencies: ["RuleLanguage"], swiftSettings: strict),
-        .testTarget(name: "CreditWatchCoreTests", dependencies: ["CreditWatchCore"], swiftSettings: strict),
+        .testTarget(name: "CreditWatchCoreTests", dependencies: ["CreditWatchCore", "DataHealth"], swiftSettings: strict),
         .testTarget(name: "WebhooksTests", dependencies: ["Webhooks"], swiftSettings: strict),
         .testTarget(name: "AlertDeskTests", dependencies: ["AlertDesk"], swiftSettings: strict),
         .testTarget(name: "MarketplaceTests", dependencies: ["Marketplace", "RuleLanguage", "CreditWatchCore", "Access"], swiftSettings: strict),
@@ -176,7 +195,7 @@ let package = Package(
             name: "IntegrationTests",
             dependencies: [
                 "creditwatch", "CreditWatchCore", "KafkaIngest", "RedisFeatures", "PostgresStore", "HTTPAPI", "Access", "AccessStore",
-                "Simulator", "Marketplace", "MarketplaceStore",
+                "Simulator", "Marketplace", "MarketplaceStore", "DataHealth", "DataHealthStore",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],

@@ -336,5 +336,12 @@ public enum Migrations {
             )
             """
         ]),
+        Migration(version: 10, name: "link_method", statements: [
+            // How each record was linked ('key', 'account', 'name'): data health's key coverage.
+            // Records stored before stay NULL ("not recorded").
+            "ALTER TABLE credit_record ADD COLUMN linked_by text CHECK (linked_by IN ('key', 'account', 'name'))",
+            // Data health: a feed's figures by topic, and its quarantine by topic.
+            "CREATE INDEX quarantine_topic ON quarantine (topic)",
+        ]),
     ]
 }

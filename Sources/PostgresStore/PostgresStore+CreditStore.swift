@@ -401,7 +401,7 @@ let epochDay = "DATE '1970-01-01'"
 
 struct RecordRows {
     var topic: [String] = [], pk: [String] = [], kind: [String?] = [], entity: [String?] = []
-    var reason: [String?] = [], account: [String?] = [], name: [String?] = [], op: [String] = []
+    var reason: [String?] = [], account: [String?] = [], name: [String?] = [], op: [String] = [], linkedBy: [String?] = []
     var version: [Int64] = [], day: [Int] = [], fields: [String] = [], current: [Bool] = []
 
     var isEmpty: Bool { topic.isEmpty }
@@ -436,6 +436,7 @@ struct RecordRows {
             kind.append(item.entity?.kind.rawValue)
             entity.append(item.entity.map { storable($0.id) })
             reason.append(item.entity == nil ? storable(item.unlinkedReason ?? "not linked") : nil)
+            linkedBy.append(item.linkedBy?.rawValue)
             var (acct, customer) = PostgresStore.linkFields(topic: change.topic, fields: change.fields, catalog: catalog)
             if case .unlinked(let a, let n) = change.entity {
                 acct = acct ?? a
@@ -465,8 +466,9 @@ struct RecordRows {
             SELECT * FROM unnest(
                 \(topic)::text[], \(pk)::text[], \(NullableArray(kind))::text[], \(NullableArray(entity))::text[],
                 \(NullableArray(reason))::text[], \(NullableArray(account))::text[], \(NullableArray(name))::text[],
-                \(op)::text[], \(version)::int8[], \(day)::int8[], \(fields)::text[], \(current)::bool[]
-            ) AS c(topic, pk, kind, entity, reason, account, name, op, version, day, fields_text, current)
+                \(op)::text[], \(version)::int8[], \(day)::int8[], \(fields)::text[], \(current)::bool[],
+                \(NullableArray(linkedBy))::text[]
+            ) AS c(topic, pk, kind, entity, reason, account, name, op, version, day, fields_text, current, linked_by)
         ), c AS (
             -- Each record's JSON is parsed once, for both tables (a CTE read twice is computed once).
             SELECT *, fields_text::jsonb AS fields FROM given
@@ -479,12 +481,12 @@ struct RecordRows {
         )
         INSERT INTO credit_record AS r
             (topic, pk, entity_kind, entity_id, unlinked_reason, account_no, normalised_name, op, version, event_day,
-             fields, deleted)
+             fields, deleted, linked_by)
         SELECT topic, pk, kind, entity, reason, account, name, op, version, \(unescaped: epochDay) + day::int,
-            fields, op = 'd'
+            fields, op = 'd', linked_by
         FROM c WHERE current
         ON CONFLICT (topic, pk) DO UPDATE SET
-            entity_kind = EXCLUDED.entity_kind, entity_id = EXCLUDED.entity_id,
+            entity_kind = EXCLUDED.entity_kind, entity_id = EXCLUDED.entity_id, linked_by = EXCLUDED.linked_by,
             unlinked_reason = EXCLUDED.unlinked_reason, account_no = EXCLUDED.account_no,
             normalised_name = EXCLUDED.normalised_name, op = EXCLUDED.op, version = EXCLUDED.version,
             event_day = EXCLUDED.event_day, fields = EXCLUDED.fields, deleted = EXCLUDED.deleted, updated_at = now()

@@ -175,13 +175,17 @@ extension PostgresStore {
         return try await rows.collect().count
     }
 
-    /// Active alerts by severity, category, division and district (one grouped query).
-    public func alertCounts() async throws -> AlertCounts {
+    /// Active alerts by severity, category, division and district (one grouped query), within
+    /// `subjectIDs` and `district` as the alert feed.
+    public func alertCounts(subjectIDs: Set<String>? = nil, district: String? = nil) async throws -> AlertCounts {
+        let subjects = subjectIDs.map { $0.sorted() }
         let rows = try await client.query(
             """
             SELECT GROUPING(severity, category, division, district)::int8, severity, category,
                 coalesce(division, 'unknown'), coalesce(district, 'unknown'), count(*)
             FROM alert WHERE status = 'active'
+                AND (\(subjects)::text[] IS NULL OR subject_id = ANY(\(subjects)::text[]))
+                AND (\(district)::text IS NULL OR (district = \(district)::text AND subject_kind = 'enterprise'))
             GROUP BY GROUPING SETS ((), (severity), (category), (division), (district))
             """, logger: logger)
         var counts = AlertCounts()

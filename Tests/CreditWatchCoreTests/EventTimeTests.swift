@@ -23,6 +23,18 @@ import Testing
         #expect(Self.snapshot.feedStates(FeedClock()).isEmpty)
     }
 
+    @Test func aPersonFeedDatedInTheFutureDoesNotMoveTheCitysClock() {
+        // traffic.driver's event time is a licence's valid_until, years ahead: were it the city's
+        // clock, every enterprise feed would be stale and every absence rule suspended.
+        var clock = FeedClock()
+        clock.observe(topic: "tax.payment", day: Self.day("2026-10-15"))
+        clock.observe(topic: "traffic.driver", day: Self.day("2035-09-26"))
+        #expect(Self.snapshot.cityClock(clock) == Self.day("2026-10-15"))
+        #expect(Self.snapshot.feedStates(clock)["tax.payment"]?.fresh == true)
+        #expect(Self.snapshot.silentDays(topic: "tax.payment", latest: Self.day("2026-08-15"), clock: Self.day("2026-10-15")) == 45)
+        #expect(Self.snapshot.coveredUntil(topic: "court.enforcement", latest: Self.day("2026-08-15")) == Self.day("2026-08-15"))
+    }
+
     @Test func aRemovalDateIsABusinessDateOfItsRecord() {
         let listing: [String: Value] = ["listed_date": .date(Self.day("2026-03-01")), "removed_date": .date(Self.day("2026-05-01"))]
         #expect(Self.snapshot.businessDay(topic: "court.dishonest", eventDay: Self.day("2026-03-01"), fields: listing) == Self.day("2026-05-01"))

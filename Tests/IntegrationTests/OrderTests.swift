@@ -78,7 +78,7 @@ extension EngineIntegrationTests {
 
         var outcomes: [String: [String]] = [:]
         for (name, partitions, backlog) in [("p1", 1, messages), ("p4", 4, messages), ("p8_by_topic", 8, byTopic)] {
-            var engine = try await Engine.start("backfill_\(name)", partitions: partitions, backlog: backlog)
+            let engine = try await Engine.start("backfill_\(name)", partitions: partitions, backlog: backlog)
             try await engine.caughtUp(timeout: .seconds(300))
             outcomes[name] = try await Self.outcome(engine.store, scoresOf: enterprises)
             #expect(engine.progress.deferred > 0, "\(name): evaluation never waited for the backlog")

@@ -68,12 +68,12 @@ struct EntityLinker {
             return LinkedChange(change: change, entity: EntityKey(.person, id.value))
         case .unlinked(let account, let name):
             if let account, let uscc = accounts[account] {
-                return LinkedChange(change: change, entity: EntityKey(.enterprise, uscc))
+                return LinkedChange(change: change, entity: EntityKey(.enterprise, uscc), linkedBy: .account)
             }
             let normalized = name.map(EnterpriseName.normalized)
             let candidates = normalized.flatMap { names[$0] } ?? []
             if candidates.count == 1 {
-                return LinkedChange(change: change, entity: EntityKey(.enterprise, candidates.first!))
+                return LinkedChange(change: change, entity: EntityKey(.enterprise, candidates.first!), linkedBy: .name)
             }
             let byAccount = account.map { "account '\($0)' is not linked to an enterprise yet" } ?? "no account number"
             let byName: String

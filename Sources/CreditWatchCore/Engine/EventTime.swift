@@ -42,8 +42,11 @@ public struct EntitySnapshot: Sendable {
     public let endTimes: [String: String]
 
     public init(catalog: TopicCatalog) {
+        // A person-only feed never moves the city's clock: its event time may be a date in the
+        // future (a driving licence's `valid_until`), which would make every enterprise feed look
+        // years stale and suspend every absence rule.
         clockTopics = Set(catalog.topics.values.filter { topic in
-            topic.fields.first { $0.name == topic.eventTime }?.type != .timestamp
+            topic.fields.first { $0.name == topic.eventTime }?.type != .timestamp && topic.entity.kind != .person
         }.map(\.name))
         monthlyTopics = Set(catalog.topics.values.filter { $0.cadence.expected == .monthly }.map(\.name))
         periodTopics = Set(catalog.topics.values.filter { $0.field($0.eventTime)?.format == .period }.map(\.name))
@@ -78,13 +81,21 @@ public struct EntitySnapshot: Sendable {
         guard let clock = cityClock(feeds) else { return [:] }
         var states: [String: FeedState] = [:]
         for (topic, latest) in feeds.latest {
-            let monthly = monthlyTopics.contains(topic)
-            let covered = monthly ? latest.month.lastDay : latest
-            let silence = cadences[topic]?.maxSilenceDays ?? 0
             states[topic] = FeedState(
-                windowEnd: monthly ? Self.lastCompleteMonthEnd(latest) : latest, fresh: clock.value - covered.value <= silence)
+                windowEnd: monthlyTopics.contains(topic) ? Self.lastCompleteMonthEnd(latest) : latest,
+                fresh: silentDays(topic: topic, latest: latest, clock: clock) <= (cadences[topic]?.maxSilenceDays ?? 0))
         }
         return states
+    }
+
+    /// The last day a feed's latest delivery covers: the end of its month for a monthly feed.
+    public func coveredUntil(topic: String, latest: Day) -> Day {
+        monthlyTopics.contains(topic) ? latest.month.lastDay : latest
+    }
+
+    /// Days from what a feed covers to the city clock: stale beyond its `max_silence_days`.
+    public func silentDays(topic: String, latest: Day, clock: Day) -> Int {
+        max(0, clock.value - coveredUntil(topic: topic, latest: latest).value)
     }
 
     /// A monthly feed's windows end with the enterprise's last complete month in that feed,

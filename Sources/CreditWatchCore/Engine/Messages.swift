@@ -61,12 +61,25 @@ public struct LinkedChange: Sendable {
     public let change: Change
     public let entity: EntityKey?
     public let unlinkedReason: String?
+    /// How `entity` was found; nil when unlinked. What data health counts as key coverage.
+    public let linkedBy: LinkMethod?
 
-    public init(change: Change, entity: EntityKey?, unlinkedReason: String? = nil) {
+    public init(change: Change, entity: EntityKey?, unlinkedReason: String? = nil, linkedBy: LinkMethod = .key) {
         self.change = change
         self.entity = entity
         self.unlinkedReason = unlinkedReason
+        self.linkedBy = entity == nil ? nil : linkedBy
     }
+}
+
+/// How a record was linked to its entity (DOMAIN.md, "Low data quality").
+public enum LinkMethod: String, Sendable, Hashable, CaseIterable {
+    /// The record carried a valid USCC or ID number.
+    case key
+    /// By its utility account, once another record of the account carried a USCC.
+    case account
+    /// By the normalised name, matching exactly one registered enterprise.
+    case name
 }
 
 /// Where an enterprise is registered: what industry-level monitoring and the dashboard group by.

@@ -1,0 +1,70 @@
+import CreditWatchCore
+import DataHealth
+import Logging
+import Metrics
+import ServiceLifecycle
+
+/// Keeps the city's data health current: recounts the figures every `interval` (a `Service`) and
+/// on a read older than that, one count at a time however many readers wait, and publishes the
+/// per-feed gauges (`creditwatch_feed_*`) for Prometheus. The counts scan the credit information
+/// base, so the API never triggers more than one per interval.
+public actor DataHealthMonitor: DataHealthReading, Service {
+    let source: any FeedFiguresSource
+    let catalog: TopicCatalog
+    let interval: Duration
+    let logger: Logger
+    private var latest: (health: CityDataHealth, at: ContinuousClock.Instant)?
+    private var counting: Task<CityDataHealth, any Error>?
+
+    /// `interval` zero: every read recounts (tests).
+    public init(source: any FeedFiguresSource, catalog: TopicCatalog, interval: Duration, logger: Logger) {
+        self.source = source
+        self.catalog = catalog
+        self.interval = interval
+        self.logger = logger
+    }
+
+    public func current() async throws -> CityDataHealth {
+        if let latest, ContinuousClock.now - latest.at < interval { return latest.health }
+        return try await recount()
+    }
+
+    public func run() async {
+        let period = max(interval, .seconds(5))
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            do {
+                _ = try await recount()
+            } catch {
+                logger.warning("data health not counted", metadata: ["error": "\(String(reflecting: error))"])
+            }
+            try? await Task.sleep(for: period)
+        }
+    }
+
+    private func recount() async throws -> CityDataHealth {
+        if let counting { return try await counting.value }
+        let source = self.source, catalog = self.catalog
+        let task = Task { DataHealthAssessment.assess(try await source.figures(), catalog: catalog) }
+        counting = task
+        defer { counting = nil }
+        let health = try await task.value
+        latest = (health, ContinuousClock.now)
+        Self.publish(health)
+        return health
+    }
+
+    /// The gauges of every feed and the city's share of fresh feeds.
+    static func publish(_ health: CityDataHealth) {
+        for feed in health.feeds {
+            let topic = [("topic", feed.topic)]
+            Gauge(label: "creditwatch_feed_fresh", dimensions: topic).record(feed.fresh ? 1 : 0)
+            Gauge(label: "creditwatch_feed_silent_days", dimensions: topic).record(feed.silentDays ?? -1)
+            Gauge(label: "creditwatch_feed_records", dimensions: topic).record(feed.figures.records)
+            Gauge(label: "creditwatch_feed_key_coverage", dimensions: topic).record(feed.keyCoverage ?? 0)
+            Gauge(label: "creditwatch_feed_unlinked", dimensions: topic).record(feed.figures.unlinked)
+            Gauge(label: "creditwatch_feed_quarantined", dimensions: topic).record(feed.figures.quarantined)
+            Gauge(label: "creditwatch_feed_continuity_gaps", dimensions: topic).record(feed.figures.continuity?.missingMonths ?? 0)
+        }
+        Gauge(label: "creditwatch_feeds_fresh_share").record(health.freshShare ?? 0)
+    }
+}
