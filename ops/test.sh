@@ -28,6 +28,9 @@ if [ "$#" -eq 0 ]; then
     # The API against its OpenAPI description, with a key of each role (a filtered run skips it).
     log "ops/api-fuzz.sh (schemathesis)"
     bash "$CW_OPS_DIR/api-fuzz.sh"
+    # The dashboard in headless Chromium against the daemon on a simulated city.
+    log "ops/browser-test.sh (Selenium, Chromium)"
+    bash "$CW_OPS_DIR/browser-test.sh"
 fi
 log "swift test $*"
 swift test "$@"

@@ -25,6 +25,8 @@ public enum Permission: String, Sendable, Hashable, Codable, CaseIterable {
     case reloadRules = "reload_rules"
     /// Raw department input that failed decoding.
     case readQuarantine = "read_quarantine"
+    /// The feeds' data health: freshness, key coverage, linking, quarantine reasons, continuity.
+    case readDataHealth = "read_data_health"
     /// The one-click query (个人与企业政务共享信息查询), audited.
     case query
     /// Searching the audit log.
@@ -80,14 +82,15 @@ public enum Role: String, Sendable, Hashable, Codable, CaseIterable {
 
     public var permissions: Set<Permission> {
         switch self {
-        case .officeAnalyst: [.readAlerts, .readEnterprises, .readRules, .query, .workAlerts, .readQueryRecords, .readMarket, .superviseMarket]
+        case .officeAnalyst:
+            [.readAlerts, .readEnterprises, .readRules, .query, .workAlerts, .readQueryRecords, .readMarket, .superviseMarket, .readDataHealth]
         case .officeAdmin:
             [
                 .readAlerts, .readEnterprises, .readRules, .query, .workAlerts, .readQueryRecords, .manageAccess, .manageOwnKeys, .manageWebhooks,
-                .readMarket, .superviseMarket,
+                .readMarket, .superviseMarket, .readDataHealth,
             ]
-        case .ruleAuthor: [.readAlerts, .readEnterprises, .readRules, .reloadRules, .readQuarantine]
-        case .operator: [.readAlerts, .readEnterprises, .readRules, .reloadRules, .readQuarantine]
+        case .ruleAuthor: [.readAlerts, .readEnterprises, .readRules, .reloadRules, .readQuarantine, .readDataHealth]
+        case .operator: [.readAlerts, .readEnterprises, .readRules, .reloadRules, .readQuarantine, .readDataHealth]
         case .auditor: [.readRules, .readAudit, .readQueryRecords]
         case .bankOfficer: [.readAlerts, .readEnterprises, .readRules, .query, .managePortfolio, .readMarket, .lend]
         case .bankAdmin: [.readAlerts, .readEnterprises, .readRules, .query, .managePortfolio, .manageOwnKeys, .manageWebhooks, .readMarket, .lend]

@@ -24,6 +24,15 @@ public enum Scope: Sendable, Hashable {
         return nil
     }
 
+    /// `city`, `district` or `subjects`, as the API names it.
+    public var kind: String {
+        switch self {
+        case .city: "city"
+        case .district: "district"
+        case .subjects: "subjects"
+        }
+    }
+
     /// The district a query is limited to; nil: no limit by district.
     public var district: String? {
         if case .district(let code) = self { return code }

@@ -25,8 +25,14 @@ public final class PostgresFeedFigures: FeedFiguresSource, Service {
     public func run() async { await database.run() }
 
     /// A quarantine reason with its values masked, so that reasons of one kind count together:
-    /// quoted values (field names kept), hexadecimal and decimal numbers become '…'.
-    static let reasonKind = #"regexp_replace(regexp_replace(reason, '(?<!field )''[^'']*''', '''…''', 'g'), '0x[0-9A-Fa-f]+|[0-9]+([.][0-9]+)?', '…', 'g')"#
+    /// a quoted value becomes '…' (a quoted snake_case name, a field's, is kept), and so does a
+    /// number (not one inside a word, as in UTF-8).
+    static let reasonKind = #"""
+        regexp_replace(regexp_replace(regexp_replace(reason,
+            '''([a-z_][a-z0-9_.]*)''|''[^'']*''', '''\1''', 'g'),
+            '''''', '''…''', 'g'),
+            '(?<![A-Za-z0-9_-])(0x[0-9A-Fa-f]+|[0-9]+([.][0-9]+)?)', '…', 'g')
+        """#
 
     public func figures() async throws -> CityFigures {
         var feeds: [String: FeedFigures] = [:]

@@ -1,5 +1,6 @@
 import Access
 import CreditWatchCore
+import Dashboard
 import Foundation
 import Hummingbird
 import Logging
@@ -89,6 +90,11 @@ public struct RuleSetStatus: Codable, Sendable, Hashable {
 /// - `GET /health`, `GET /metrics` (`OperationsController`);
 /// - `GET /v1/alerts`, `GET /v1/alerts/events` (`AlertsController`), `GET /v1/alerts/stream`
 ///   (`AlertStreamController`, server-sent events);
+/// - `GET /v1/stats/overview`, `GET /v1/industries/{division}`, `GET /v1/enterprises/{uscc}/series`,
+///   `GET /v1/alerts/{id}` (`StatisticsController`); `GET /v1/feeds`, `GET /v1/feeds/{topic}`
+///   (`FeedsController`, data health);
+/// - `/dashboard` (`DashboardController`): the city dashboard's pages and its session (a cookie
+///   holding the key it was signed in with, accepted by `/v1` in place of the header);
 /// - `GET /v1/enterprises/{uscc}`, `GET /v1/tags/{tag}` (`EnterprisesController`);
 /// - `GET /v1/quarantine` (`QuarantineController`);
 /// - `GET /v1/rules`, `POST /v1/rules/reload` (`RulesController`);
@@ -108,12 +114,12 @@ public func buildApplication(
     configuration: APIConfiguration, keys: any KeyDirectory, readModels: ReadModels, personalFields: PersonalFields,
     features: any EnterpriseFeatureSource,
     metrics: PrometheusCollectorRegistry, logger: Logger, rules: (any RuleSetControl)? = nil,
-    ingest: IngestHealth? = nil, today: @escaping @Sendable () -> Day = { Day.today() }
+    ingest: IngestHealth? = nil, dashboard: DashboardSite? = nil, today: @escaping @Sendable () -> Day = { Day.today() }
 ) -> some ApplicationProtocol {
     Application(
         router: buildRouter(
             configuration: configuration, keys: keys, readModels: readModels, personalFields: personalFields, features: features,
-            metrics: metrics, rules: rules, ingest: ingest, today: today),
+            metrics: metrics, rules: rules, ingest: ingest, dashboard: dashboard, today: today),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "creditwatch"),
         logger: logger)
 }
@@ -122,7 +128,7 @@ public func buildApplication(
 public func buildRouter(
     configuration: APIConfiguration, keys: any KeyDirectory, readModels: ReadModels, personalFields: PersonalFields,
     features: any EnterpriseFeatureSource, metrics: PrometheusCollectorRegistry, rules: (any RuleSetControl)? = nil,
-    ingest: IngestHealth? = nil, today: @escaping @Sendable () -> Day = { Day.today() }
+    ingest: IngestHealth? = nil, dashboard: DashboardSite? = nil, today: @escaping @Sendable () -> Day = { Day.today() }
 ) -> Router<APIRequestContext> {
     let router = Router(context: APIRequestContext.self)
     router.add(middleware: RequestMetricsMiddleware(factory: PrometheusMetricsFactory(registry: metrics)))
@@ -132,12 +138,15 @@ public func buildRouter(
 
     OperationsController(ping: readModels.ping, ingest: ingest, metrics: metrics, access: access).addRoutes(to: router)
     let authentication = AuthenticationMiddleware(allowAnonymous: configuration.allowAnonymous, keys: keys, access: access)
+    if let dashboard { DashboardController(site: dashboard, authentication: authentication).addRoutes(to: router) }
     let v1 = router.group("v1").add(middleware: authentication)
     if configuration.ratePerSecond > 0 {
         v1.add(middleware: RateLimitMiddleware(limiter: RateLimiter(rate: configuration.ratePerSecond, burst: configuration.rateBurst)))
     }
     v1.add(middleware: AuthorisationMiddleware())
     AlertsController(alerts: readModels.alerts, access: access).addRoutes(to: v1)
+    StatisticsController(statistics: readModels.statistics, series: readModels.series, alerts: readModels.alerts, access: access).addRoutes(to: v1)
+    FeedsController(health: readModels.dataHealth, access: access).addRoutes(to: v1)
     AlertStreamController(
         alerts: readModels.alerts, access: access, authentication: authentication, poll: configuration.streamPoll,
         heartbeat: configuration.streamHeartbeat, lifetime: configuration.streamLifetime, recheck: configuration.streamRecheck

@@ -1,6 +1,7 @@
 import Access
 import Foundation
 import Dispatch
+import HTTPTypes
 import Hummingbird
 import Logging
 import Metrics
@@ -28,37 +29,71 @@ public struct APIRequestContext: RequestContext {
 
 }
 
-/// Resolves the caller from `Authorization: Bearer <key>` (or development-mode anonymity) through
-/// the key directory, at every request (a revoked key fails on its next one). The one place that
-/// knows how credentials look, so that a later scheme (mutual TLS, OIDC tokens) replaces this
-/// middleware and nothing else.
+/// Resolves the caller from `Authorization: Bearer <key>`, or from the dashboard's session cookie
+/// (`DashboardSession`), or development-mode anonymity, through the key directory, at every
+/// request (a revoked key fails on its next one). The one place that knows how credentials look,
+/// so that a later scheme (mutual TLS, OIDC tokens) replaces this middleware and nothing else.
 struct AuthenticationMiddleware: RouterMiddleware {
     let allowAnonymous: Bool
     let keys: any KeyDirectory
     let access: StoreAccess
 
+    /// What a request presents.
+    enum Credential: Sendable {
+        /// The `Authorization` header, if any.
+        case header(String?)
+        /// A browser's session cookie: the key it was signed in with.
+        case session(String)
+    }
+
     func handle(
         _ request: Request, context: APIRequestContext, next: (Request, APIRequestContext) async throws -> Response
     ) async throws -> Response {
         var context = context
-        let principal = try await resolve(request.headers[.authorization])
+        let credential = credential(of: request)
+        if case .session = credential, !Self.safeMethods.contains(request.method),
+            request.headers[DashboardSession.csrfHeader] != "1"
+        {
+            // A cookie rides along on any request the browser makes, a forged form's included: a
+            // change needs the header only our page's script can set (no CORS is allowed).
+            throw APIError(.forbidden, "a change made with the dashboard's session needs the header '\(DashboardSession.csrfHeader): 1'")
+        }
+        let principal = try await resolve(credential)
         context.principal = principal
         context.logger[metadataKey: "principal"] = "\(principal.name)"
         return try await next(request, context)
     }
+
+    static let safeMethods: Set<HTTPRequest.Method> = [.get, .head, .options]
 }
 
 extension AuthenticationMiddleware {
-    func resolve(_ authorization: String?) async throws -> Principal {
-        guard let authorization else {
+    /// The header when there is one (an API client), else the session cookie (the dashboard).
+    func credential(of request: Request) -> Credential {
+        if let header = request.headers[.authorization] { return .header(header) }
+        if let key = request.cookies[DashboardSession.cookie]?.value, !key.isEmpty { return .session(key) }
+        return .header(nil)
+    }
+
+    func resolve(_ credential: Credential) async throws -> Principal {
+        switch credential {
+        case .session(let key):
+            return try await principal(presenting: key)
+        case .header(nil):
             if allowAnonymous { return .development }
             throw APIError(.unauthorized, "missing API key: send the header 'Authorization: Bearer <key>'")
+        case .header(let authorization?):
+            let parts = authorization.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
+            guard parts.count == 2, parts[0].lowercased() == "bearer" else {
+                throw APIError(.unauthorized, "the Authorization header must have the form 'Bearer <key>'")
+            }
+            return try await principal(presenting: parts[1].trimmingCharacters(in: .whitespaces))
         }
-        let parts = authorization.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
-        guard parts.count == 2, parts[0].lowercased() == "bearer" else {
-            throw APIError(.unauthorized, "the Authorization header must have the form 'Bearer <key>'")
-        }
-        guard let key = APIKey(presented: parts[1].trimmingCharacters(in: .whitespaces)) else {
+    }
+
+    /// The holder of a presented key; 401 for a malformed, unknown, expired or revoked one.
+    func principal(presenting text: some StringProtocol) async throws -> Principal {
+        guard let key = APIKey(presented: String(text)) else {
             throw APIError(.unauthorized, "malformed API key: keys look like cwk_<12 hex digits>_<32 letters and digits>")
         }
         let keys = self.keys

@@ -52,6 +52,14 @@ enum OpenAPI {
                 summary: "Alert changes as server-sent events; resume with Last-Event-ID",
                 query: [("after", cursor), ("max_events", ["type": "integer", "minimum": 1, "maximum": 100_000])],
                 answer: string, answerType: "text/event-stream"),
+            "GET /v1/alerts/{id}": Operation(summary: "One alert", answer: ref("Alert")),
+            "GET /v1/stats/overview": Operation(
+                summary: "The dashboard's overview: enterprises, active alerts by severity and category, alerts per month, by district and division, grades, tags"),
+            "GET /v1/industries/{division}": Operation(
+                summary: "A division's population, alerted share, grades, leading enterprises, industry alerts and monthly series"),
+            "GET /v1/enterprises/{uscc}/series": Operation(summary: "An enterprise's monthly series that the rules read, 24 months"),
+            "GET /v1/feeds": Operation(summary: "Data health of every feed: freshness, records per month, key coverage, linking, quarantine, continuity"),
+            "GET /v1/feeds/{topic}": Operation(summary: "Data health of one feed"),
             "GET /v1/enterprises/{uscc}": Operation(summary: "An enterprise's profile, score, tags, facts, features and alerts"),
             "GET /v1/tags/{tag}": Operation(
                 summary: "The members of a tag", query: [("after", string), ("limit", limit)],
@@ -199,6 +207,8 @@ enum OpenAPI {
         [
             "uscc": ["type": "string", "pattern": "^[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10}$"],
             "tag": ["type": "string", "pattern": "^[A-Za-z0-9_]+$"],
+            "division": ["type": "string", "pattern": "^[A-T][0-9]{2}$"],
+            "topic": ["type": "string", "pattern": "^[a-z][a-z0-9_]*([.][a-z0-9_]+)*$"],
             "id": ["type": "string", "pattern": "^[1-9][0-9]{0,17}$"],
         ]
     }

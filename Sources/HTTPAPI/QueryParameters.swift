@@ -72,6 +72,11 @@ struct QueryParameters {
     /// A GB/T 4754 division such as `C30`.
     func division(_ name: String) throws(APIError) -> String? {
         guard let text = try single(name) else { return nil }
+        return try Self.division(text, parameter: name)
+    }
+
+    /// A GB/T 4754 division (`C17`), from a query or a path parameter.
+    static func division(_ text: String, parameter name: String) throws(APIError) -> String {
         let code: IndustryCode
         do {
             code = try IndustryCode(validating: text)

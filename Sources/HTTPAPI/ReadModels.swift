@@ -2,6 +2,7 @@ import Access
 import AlertDesk
 import WebhookDelivery
 import CreditWatchCore
+import DataHealth
 import Marketplace
 import PostgresStore
 import RuleLanguage
@@ -49,6 +50,23 @@ public struct EnterpriseRecord: Sendable {
     }
 }
 
+/// The dashboard's figures: counts of alerts, scores and tags, a division's figures, an
+/// enterprise's monthly series; each within the caller's scope.
+public protocol StatisticsReadModel: Sendable {
+    func overview(scope: Scope) async throws -> CityOverview
+    /// Nil when the scope holds no enterprise of the division.
+    func industry(_ division: String, series: [SeriesField], scope: Scope) async throws -> IndustryFigures?
+    /// Nil when the enterprise is unknown or outside `scope`.
+    func enterpriseSeries(_ uscc: String, series: [SeriesField], scope: Scope) async throws -> MonthlySeries?
+}
+
+/// The monthly series the live rule set reads (numeric fields of monthly feeds, and the industry
+/// series), derived by the executable from the program: what the dashboard charts.
+public protocol SeriesCatalog: Sendable {
+    func enterpriseSeries() async -> [SeriesField]
+    func industrySeries() async -> [SeriesField]
+}
+
 /// The quarantine of bad input.
 public protocol QuarantineReadModel: Sendable {
     func quarantine(after: Int64?, limit: Int, scope: Scope) async throws -> QuarantinePage
@@ -69,6 +87,12 @@ public struct ReadModels: Sendable {
     public var desk: (any AlertDeskPort)?
     /// Persons and history for the one-click query; nil: no queries.
     public var subjects: (any SubjectReadModel)?
+    /// The dashboard's figures; nil: none (their routes answer 404).
+    public var statistics: (any StatisticsReadModel)?
+    /// The feeds' data health; nil: none (its routes answer 404).
+    public var dataHealth: (any DataHealthReading)?
+    /// What the dashboard charts; nil: no series.
+    public var series: (any SeriesCatalog)?
     /// The financing marketplace; nil: no marketplace (its routes answer 404).
     public var market: (any MarketplacePort)?
     /// The live rule set as the marketplace uses it (product eligibility); nil: none.
@@ -103,9 +127,26 @@ public struct ReadModels: Sendable {
     public static func postgres(
         _ store: PostgresStore, access: (any AccessAdministration)?, desk: (any AlertDeskPort)? = nil, webhooks: WebhookStore? = nil
     ) -> ReadModels {
-        ReadModels(
+        var models = ReadModels(
             alerts: store, enterprises: store, quarantine: store, access: access, subjects: store, desk: desk, webhooks: webhooks, ping: { try await store.ping() },
             isUnavailable: PostgresStore.isUnavailable, maximumPageSize: PostgresStore.maximumPageSize)
+        models.statistics = store
+        return models
+    }
+}
+
+extension PostgresStore: StatisticsReadModel {
+    public func overview(scope: Scope) async throws -> CityOverview {
+        try await overview(subjectIDs: scope.subjectIDs, district: scope.district)
+    }
+
+    public func industry(_ division: String, series: [SeriesField], scope: Scope) async throws -> IndustryFigures? {
+        try await industry(division, series: series, subjectIDs: scope.subjectIDs, district: scope.district)
+    }
+
+    public func enterpriseSeries(_ uscc: String, series: [SeriesField], scope: Scope) async throws -> MonthlySeries? {
+        guard let registered = try await registeredDistrict(of: uscc), scope.admits(uscc, district: registered.district) else { return nil }
+        return try await enterpriseSeries(uscc, series: series)
     }
 }
 

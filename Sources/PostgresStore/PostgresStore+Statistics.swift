@@ -167,14 +167,24 @@ extension PostgresStore {
         return figures
     }
 
-    /// An enterprise's monthly sums of `series` over the 24 months ending with its latest record's
-    /// month in any of them.
+    /// Whether an enterprise is known (registered, or with records) and its registered district.
+    public func registeredDistrict(of uscc: String) async throws -> (known: Bool, district: String?)? {
+        let rows = try await client.query(
+            """
+            SELECT (SELECT district FROM enterprise WHERE uscc = \(uscc)),
+                EXISTS (SELECT 1 FROM enterprise WHERE uscc = \(uscc)) OR EXISTS (SELECT 1 FROM credit_record WHERE entity_id = \(uscc))
+            """, logger: logger)
+        for try await (district, known) in rows.decode((String?, Bool).self) where known { return (true, district) }
+        return nil
+    }
+
+    /// An enterprise's monthly sums of `series` over the 24 months ending with the month it was
+    /// last scored as of (its event-time clock), else with its latest record's.
     public func enterpriseSeries(_ uscc: String, series: [SeriesField]) async throws -> MonthlySeries {
-        let topics = Array(Set(series.map(\.topic))).sorted()
         let latest = try await client.query(
             """
-            SELECT (max(event_day) - DATE '1970-01-01')::int8 FROM credit_record
-            WHERE entity_id = \(uscc) AND topic = ANY(\(topics)::text[]) AND NOT deleted
+            SELECT (coalesce((SELECT as_of FROM enterprise_score WHERE uscc = \(uscc)),
+                (SELECT max(event_day) FROM credit_record WHERE entity_id = \(uscc) AND NOT deleted)) - DATE '1970-01-01')::int8
             """, logger: logger)
         var last: Day?
         for try await day in latest.decode(Int64?.self) { last = day.map { Day(Int($0)) } }
@@ -191,9 +201,9 @@ extension PostgresStore {
     /// A month's sum of a field: JSON numbers, and decimals that connectors send as text.
     static let fieldSum = """
         (extract(year FROM r.event_day) * 12 + extract(month FROM r.event_day) - 1)::int8,
-        sum(CASE WHEN jsonb_typeof(r.fields -> s.field) = 'number' THEN (r.fields ->> s.field)::float8
-                 WHEN jsonb_typeof(r.fields -> s.field) = 'string' AND (r.fields ->> s.field) ~ '^-?[0-9]+([.][0-9]+)?$'
-                 THEN (r.fields ->> s.field)::float8 END)
+        sum(CASE WHEN jsonb_typeof(r.fields -> s.field) = 'number'
+                     OR (r.fields ->> s.field) ~ '^-?[0-9]+([.][0-9]+)?$'
+                 THEN (r.fields ->> s.field)::numeric END)::float8
         """
 
     /// Monthly sums of numeric fields over the owners' current records, for the 24 months through

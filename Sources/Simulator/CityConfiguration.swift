@@ -46,6 +46,9 @@ public struct CityConfiguration: Sendable, Hashable {
     /// Feeds sent in the plain envelope (the row itself) instead of Debezium (default none). Plain
     /// feeds carry no deletes and no tombstones.
     public var plainFeeds: Set<Feed>
+    /// Feeds whose department stops sending after the given month (default none): the seed's
+    /// stale catalogues, for data health. Registrations before the window are sent regardless.
+    public var stoppedFeeds: [Feed: Month]
 
     public init(
         enterprises: Int = 3000, persons: Int = 2000, seed: UInt64 = 42, start: Month? = nil,
@@ -65,6 +68,7 @@ public struct CityConfiguration: Sendable, Hashable {
         self.waveDivision = "C17"
         self.connectorEncodings = true
         self.plainFeeds = []
+        self.stoppedFeeds = [:]
     }
 
     /// The simulated months, `start` through `end`.

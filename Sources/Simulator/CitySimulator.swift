@@ -106,6 +106,7 @@ public struct CitySimulator: Sendable {
         var changes = model.monthlyChanges(m)
         changes.append(contentsOf: changesByMonth[m] ?? [])
         changes.append(contentsOf: resnapshot(m))
+        changes.removeAll { change in configuration.stoppedFeeds[change.feed].map { month > $0 } ?? false }
         // Event-time order; ties keep generation order (a delete before its tombstone).
         let times = changes.map(\.ts)
         let order = times.indices.sorted { times[$0] != times[$1] ? times[$0] < times[$1] : $0 < $1 }

@@ -9,6 +9,7 @@ import KafkaIngest
 import Logging
 import Metrics
 import PostgresStore
+import RuleLanguage
 import Prometheus
 import ServiceLifecycle
 import Simulator
@@ -113,10 +114,20 @@ struct Simulate: AsyncParsableCommand {
     @Option(help: "Create the catalog's topics first, with this many partitions (0: don't).") var partitions: Int32 = 4
     @Flag(help: "Also play the city's financing marketplace into PostgreSQL: banks, products, applications, loans and repayments (the daemon publishes the loans to finance.loan).")
     var market = false
+    @Option(help: "A department that stops sending after a month, e.g. realestate.rights=2026-04 (repeatable): a stale feed.")
+    var stopFeed: [String] = []
 
     func run() async throws {
         let settings = try common.settings()
         let catalog = try ProjectFiles.catalog(at: settings.topicsPath)
+        var stopped: [Feed: Month] = [:]
+        for text in stopFeed {
+            let parts = text.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2, let feed = Feed(rawValue: parts[0]), let month = Month(iso: parts[1]) else {
+                throw ValidationError("--stop-feed takes TOPIC=YYYY-MM with a simulated feed (\(Feed.allCases.map(\.rawValue).joined(separator: ", "))), not '\(text)'")
+            }
+            stopped[feed] = month
+        }
         if partitions > 0 {
             try KafkaAdmin.createTopics(catalog.topics.keys.sorted(), partitions: partitions, configuration: settings.kafka)
         }
@@ -124,6 +135,7 @@ struct Simulate: AsyncParsableCommand {
         configuration.enterprises = enterprises
         configuration.persons = persons
         configuration.seed = seed
+        configuration.stoppedFeeds = stopped
         let simulator = CitySimulator(configuration: configuration)
         let producer = try KafkaProducer(configuration: settings.kafka)
         let started = ContinuousClock.now

@@ -3,6 +3,8 @@ import AlertDeskStore
 import MarketplaceStore
 import WebhookDelivery
 import CreditWatchCore
+import Dashboard
+import DataHealthStore
 import HTTPAPI
 import Hummingbird
 import KafkaIngest
@@ -46,13 +48,16 @@ struct Daemon {
     let migrated: MigrationGate
     /// Forwards the departments' messages to the changes topic when instances share the city.
     let router: (any Service)?
+    /// The feeds' figures (its own pool) and the monitor that keeps data health and its gauges current.
+    let feedFigures: PostgresFeedFigures
+    let dataHealth: DataHealthMonitor
 
     /// In start order; the group stops them in reverse.
     /// The background services on the subsystems' tables start once those are migrated, so that a
     /// first start logs no failure of theirs.
     var services: [any Service] {
-        let waiting: [any Service] = [dispatcher, marketClock, loanReports]
-        return engineServices + [watcher] + waiting.map { AfterMigration(gate: migrated, service: $0) } + [api]
+        let waiting: [any Service] = [dispatcher, marketClock, loanReports, dataHealth]
+        return engineServices + [watcher, feedFigures] + waiting.map { AfterMigration(gate: migrated, service: $0) } + [api]
     }
     /// The stores' pools, migrations then ingest, and the router: the engine without its API.
     var engineServices: [any Service] { [store, access, desk, webhooks, market, ingest] + (router.map { [$0] } ?? []) }
@@ -119,6 +124,12 @@ struct Daemon {
         readModels.market = market
         readModels.eligibility = rules
         readModels.marketSettings = settings.market
+        let feedFigures = try PostgresFeedFigures(configuration: settings.postgres, catalog: catalog, logger: logger)
+        let dataHealth = DataHealthMonitor(source: feedFigures, catalog: catalog, interval: settings.dataHealthInterval, logger: logger)
+        readModels.dataHealth = dataHealth
+        readModels.series = rules
+        let dashboard = DashboardSite.load(webDirectory: settings.dashboardDirectory, echarts: settings.echartsPath)
+        for problem in dashboard.problems { logger.warning("dashboard incomplete", metadata: ["problem": "\(problem)"]) }
         let dispatcher = WebhookDispatcher(
             store: webhooks, scope: { try await access.scope(ofOrganisation: $0) },
             events: { after, scope, limit in
@@ -127,7 +138,7 @@ struct Daemon {
             }, allowedHosts: settings.api.webhookHosts, logger: logger)
         let app = buildApplication(
             configuration: settings.api, keys: access, readModels: readModels, personalFields: PersonalFields(catalog), features: EngineFeatures(processor: processor),
-            metrics: registry, logger: logger, rules: rules, ingest: health)
+            metrics: registry, logger: logger, rules: rules, ingest: health, dashboard: dashboard)
         logger.info(
             "creditwatch starting",
             metadata: [
@@ -149,7 +160,7 @@ struct Daemon {
             }, api: app,
             rules: rules,
             watcher: RuleSetWatcher(manager: rules, interval: settings.rulesWatchInterval, logger: logger),
-            health: health, migrated: migrated, router: router)
+            health: health, migrated: migrated, router: router, feedFigures: feedFigures, dataHealth: dataHealth)
     }
 }
 

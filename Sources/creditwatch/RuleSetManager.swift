@@ -5,6 +5,7 @@ import HTTPAPI
 import Logging
 import Marketplace
 import Metrics
+import PostgresStore
 import RuleLanguage
 import ServiceLifecycle
 
@@ -169,5 +170,25 @@ extension RuleSetManager: EligibilityEngine {
         }
         let data = try await processor.data(of: EntityKey(.enterprise, uscc))
         return Eligibility.verdict(program, condition: condition, entity: data)
+    }
+}
+
+/// What the dashboard charts, from the live set: an enterprise's monthly feeds' numeric fields
+/// that rules read, and the series industry rules sum per division.
+extension RuleSetManager: SeriesCatalog {
+    func enterpriseSeries() -> [SeriesField] {
+        let fields = live.recordFields
+        return catalog.topics.values.filter { $0.cadence.expected == .monthly }.sorted { $0.name < $1.name }.flatMap { topic in
+            topic.fields.filter { [.decimal, .int].contains($0.type) && fields[topic.name]?.contains($0.name) == true }
+                .map { SeriesField(topic: topic.name, field: $0.name) }
+        }
+    }
+
+    func industrySeries() -> [SeriesField] {
+        live.industrySeries.sorted().compactMap { name in
+            // `tax.payment.amount`: the topic is everything before the last dot.
+            guard let dot = name.lastIndex(of: ".") else { return nil }
+            return SeriesField(topic: String(name[..<dot]), field: String(name[name.index(after: dot)...]))
+        }
     }
 }

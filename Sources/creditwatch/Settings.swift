@@ -31,6 +31,12 @@ struct Settings {
     var changesPartitions: Int32 = 0
     /// The marketplace's working-day calendar and acceptance deadline.
     var market = MarketSettings()
+    /// ECharts for the dashboard (taken from the PyPI wheel by ops/install.sh).
+    var echartsPath = ".deps/web/echarts.min.js"
+    /// The dashboard's pages; nil: the resource bundle next to the executable.
+    var dashboardDirectory: String?
+    /// How often data health is recounted (and at most how old a read of it is).
+    var dataHealthInterval: Duration = .seconds(60)
 
     /// YAML key path → environment variable.
     static let keys: [String: String] = [
@@ -60,6 +66,8 @@ struct Settings {
         "engine.max_evaluation_wait_seconds": "CREDITWATCH_MAX_EVALUATION_WAIT_SECONDS",
         "engine.changes_partitions": "CREDITWATCH_CHANGES_PARTITIONS",
         "market.accept_within_working_days": "CREDITWATCH_MARKET_ACCEPT_DAYS", "market.holidays": "CREDITWATCH_MARKET_HOLIDAYS",
+        "dashboard.echarts": "CREDITWATCH_DASHBOARD_ECHARTS", "dashboard.web_dir": "CREDITWATCH_DASHBOARD_WEB_DIR",
+        "data_health.interval_seconds": "CREDITWATCH_DATA_HEALTH_SECONDS",
     ]
 
     static func load(file: String?, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Settings {
@@ -145,6 +153,14 @@ struct Settings {
             rulesPath: merged["CREDITWATCH_RULES"] ?? "rules", topicsPath: merged["CREDITWATCH_TOPICS"] ?? "topics",
             ruleOverrides: overrides, rulesWatchInterval: watch, maxEvaluationWait: maxWait, changesPartitions: changesPartitions)
         settings.market = market
+        if let path = merged["CREDITWATCH_DASHBOARD_ECHARTS"] { settings.echartsPath = path }
+        settings.dashboardDirectory = merged["CREDITWATCH_DASHBOARD_WEB_DIR"]
+        if let text = merged["CREDITWATCH_DATA_HEALTH_SECONDS"] {
+            guard let seconds = Double(text), (0...86_400).contains(seconds) else {
+                throw ProjectFiles.Failure(description: "CREDITWATCH_DATA_HEALTH_SECONDS must be seconds from 0 to 86400, not '\(text)'")
+            }
+            settings.dataHealthInterval = .milliseconds(Int(seconds * 1000))
+        }
         do {
             settings.redisSecurity = try RedisSecurity(environment: merged)
         } catch { throw ProjectFiles.Failure(description: error.message) }

@@ -223,6 +223,12 @@ struct AccessLayerTests {
         "GET /v1/market/matches/needs": ("/v1/market/matches/needs", nil),
         "GET /v1/market/stats": ("/v1/market/stats", nil),
         "GET /v1/market/outcomes": ("/v1/market/outcomes", nil),
+        "GET /v1/alerts/{id}": ("/v1/alerts/1", nil),
+        "GET /v1/stats/overview": ("/v1/stats/overview", nil),
+        "GET /v1/industries/{division}": ("/v1/industries/C30", nil),
+        "GET /v1/enterprises/{uscc}/series": ("/v1/enterprises/\(TestUSCC.a)/series", nil),
+        "GET /v1/feeds": ("/v1/feeds", nil),
+        "GET /v1/feeds/{topic}": ("/v1/feeds/tax.payment", nil),
     ]
 
     @Test func everyRouteAnswersEveryRoleAsTheRouteTableSays() async throws {

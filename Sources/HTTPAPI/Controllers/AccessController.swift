@@ -168,11 +168,9 @@ struct CallerResponse: Encodable {
         role = principal.role
         permissions = principal.permissions.map(\.rawValue).sorted()
         personalData = principal.mayReadPersonalData
-        switch principal.scope {
-        case .city: (scope, district, subjects) = ("city", nil, nil)
-        case .district(let code): (scope, district, subjects) = ("district", code, nil)
-        case .subjects(let set): (scope, district, subjects) = ("subjects", nil, set.count)
-        }
+        scope = principal.scope.kind
+        district = principal.scope.district
+        subjects = principal.scope.subjectIDs?.count
         keyId = principal.keyID
     }
 }

@@ -41,7 +41,7 @@ struct AlertStreamController: Sendable {
         let (alerts, access) = (self.alerts, self.access)
         let first = try await access { try await alerts.alertEvents(after: after, limit: access.maximumPageSize, scope: initialScope) }
         let (poll, heartbeat, lifetime, recheck) = (self.poll, self.heartbeat, self.lifetime, self.recheck)
-        let (authentication, authorization) = (self.authentication, request.headers[.authorization])
+        let (authentication, credential) = (self.authentication, authentication.credential(of: request))
         let body = ResponseBody { writer in
             let clock = ContinuousClock()
             let end = clock.now + lifetime
@@ -56,7 +56,7 @@ struct AlertStreamController: Sendable {
                 if clock.now - checked >= recheck {
                     checked = clock.now
                     do {
-                        let principal = try await authentication.resolve(authorization)
+                        let principal = try await authentication.resolve(credential)
                         guard principal.permissions.contains(.readAlerts) else { throw APIError(.forbidden, "the right 'read_alerts' was taken away") }
                         scope = principal.scope
                     } catch let error as APIError {
