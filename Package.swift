@@ -183,7 +183,7 @@ let package = Package(
         .testTarget(
             name: "HTTPAPITests",
             dependencies: [
-                "HTTPAPI", "Access", "AccessStore", "AlertDesk", "AlertDeskStore", "Webhooks", "WebhookDelivery", "PostgresStore", "CreditWatchCore", "RuleLanguage", "Marketplace", "MarketplaceStore",
+                "HTTPAPI", "Access", "AccessStore", "AlertDesk", "AlertDeskStore", "Webhooks", "WebhookDelivery", "PostgresStore", "CreditWatchCore", "RuleLanguage", "Marketplace", "MarketplaceStore", "Dashboard", "DataHealth",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),

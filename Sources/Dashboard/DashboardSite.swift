@@ -7,6 +7,10 @@ public struct DashboardSite: Sendable {
     public struct Asset: Sendable {
         public let bytes: [UInt8]
         public let contentType: String
+        public init(bytes: [UInt8], contentType: String) {
+            self.bytes = bytes
+            self.contentType = contentType
+        }
     }
 
     /// File name → content (`index.html`, `app.js`, …, `echarts.min.js`).

@@ -259,6 +259,11 @@ public struct SeriesField: Sendable, Hashable {
 public struct MonthlySeries: Sendable {
     public let months: [Month]
     public let series: [(field: SeriesField, values: [Double?])]
+
+    public init(months: [Month], series: [(field: SeriesField, values: [Double?])]) {
+        self.months = months
+        self.series = series
+    }
 }
 
 public struct AreaFigures: Sendable, Hashable {
@@ -304,6 +309,8 @@ public struct CityOverview: Sendable {
     public var byDivision: [AreaFigures] = []
     public var grades: [GradeCount] = []
     public var tags: [TagCount] = []
+
+    public init() {}
 }
 
 public struct Leader: Sendable, Hashable {

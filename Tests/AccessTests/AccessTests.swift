@@ -47,14 +47,15 @@ struct RoleTests {
         let table = Dictionary(uniqueKeysWithValues: Role.allCases.map { ($0.rawValue, $0.permissions.map(\.rawValue).sorted()) })
         #expect(table == [
             "office_analyst": [
-                "query", "read_alerts", "read_enterprises", "read_market", "read_query_records", "read_rules", "supervise_market", "work_alerts",
+                "query", "read_alerts", "read_data_health", "read_enterprises", "read_market", "read_query_records", "read_rules",
+                "supervise_market", "work_alerts",
             ],
             "office_admin": [
-                "manage_access", "manage_own_keys", "manage_webhooks", "query", "read_alerts", "read_enterprises", "read_market",
-                "read_query_records", "read_rules", "supervise_market", "work_alerts",
+                "manage_access", "manage_own_keys", "manage_webhooks", "query", "read_alerts", "read_data_health", "read_enterprises",
+                "read_market", "read_query_records", "read_rules", "supervise_market", "work_alerts",
             ],
-            "rule_author": ["read_alerts", "read_enterprises", "read_quarantine", "read_rules", "reload_rules"],
-            "operator": ["read_alerts", "read_enterprises", "read_quarantine", "read_rules", "reload_rules"],
+            "rule_author": ["read_alerts", "read_data_health", "read_enterprises", "read_quarantine", "read_rules", "reload_rules"],
+            "operator": ["read_alerts", "read_data_health", "read_enterprises", "read_quarantine", "read_rules", "reload_rules"],
             "auditor": ["read_audit", "read_query_records", "read_rules"],
             "bank_officer": ["lend", "manage_portfolio", "query", "read_alerts", "read_enterprises", "read_market", "read_rules"],
             "bank_admin": [

@@ -98,7 +98,6 @@
     const pct = Math.round(Number(share) * 1000) / 10;
     return `${pct}%`;
   }
-  const fmtScore = (n) => String(n);
   /** Fen as 万元 for display (data-value keeps the fen). */
   const fmtWan = (fen) => `${(Number(fen) / 1e6).toLocaleString('zh-CN', { maximumFractionDigits: 2 })} 万元`;
   const fmtDays = (d) => `${Number(d).toLocaleString('zh-CN', { maximumFractionDigits: 1 })} 天`;
@@ -213,7 +212,7 @@
 
   function barOption(categories, series, { horizontal = false, percent = false, rotate = 0 } = {}) {
     if (!categories.length || series.every((s) => allEmpty(s.data.map((d) => (d && typeof d === 'object' ? d.value : d))))) return emptyOption();
-    const cat = Object.assign({ type: 'category', data: categories, axisLabel: { color: '#9fb1cc', rotate, interval: 0 } }, { axisLine: AXIS.axisLine });
+    const cat = { type: 'category', data: categories, axisLine: AXIS.axisLine, axisLabel: { color: '#9fb1cc', rotate, interval: 0 } };
     const val = Object.assign({ type: 'value' }, AXIS, percent ? { axisLabel: { color: '#9fb1cc', formatter: (v) => fmtPct(v) } } : {});
     return {
       tooltip: Object.assign({}, TOOLTIP, percent ? { valueFormatter: (v) => fmtPct(v) } : {}),
@@ -234,7 +233,7 @@
     };
   }
 
-  /** A sparkline: no axes, the line and the last value. */
+  /** A sparkline (or mini bars): no axes; all-null (bars: all-zero) data shows 暂无数据 instead of a blank canvas. */
   function sparkOption(months, values, { bars = false } = {}) {
     if (bars ? allEmpty(values) : values.every((v) => v == null)) return emptyOption('暂无数据', true);
     return {
@@ -861,7 +860,7 @@
         ? el('a', { href: industryHref(reg.division), id: 'enterprise-industry-link', 'data-division': reg.division }, `行业监测：${reg.division}`) : null));
 
     root.append(el('div', { class: 'kpis' },
-      kpi('score', '信用评分', score ? score.score : null, fmtScore, score ? `评分日 ${score.as_of}` : '暂无评分'),
+      kpi('score', '信用评分', score ? score.score : null, String, score ? `评分日 ${score.as_of}` : '暂无评分'),
       kpi('grade', '信用等级', score ? score.grade : null, String, score ? `规则集 ${score.rule_set_version}` : null),
       kpi('base', '基础分', score && score.explanation ? score.explanation.base : null)));
 
