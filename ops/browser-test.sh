@@ -37,9 +37,9 @@ BANK_KEY="$(key 城市商业银行 bank bank_officer)"
 DAEMON=$!
 trap 'kill -TERM $DAEMON 2>/dev/null || true; wait $DAEMON 2>/dev/null || true' EXIT
 wait_for 60 daemon curl -fsS -o /dev/null "$URL/health" || { tail -20 "$WORK/daemon.log" >&2; die "the daemon did not start"; }
-log "simulating a city of ${CW_BROWSER_ENTERPRISES:-300} enterprises (realestate.rights stops after 2026-04)"
+log "simulating a city of ${CW_BROWSER_ENTERPRISES:-300} enterprises (traffic.vehicle stops after 2026-03)"
 "$BIN" simulate --enterprises "${CW_BROWSER_ENTERPRISES:-300}" --persons 200 --partitions 0 --market \
-    --stop-feed realestate.rights=2026-04 >"$WORK/simulate.log" 2>&1 || { tail -20 "$WORK/simulate.log" >&2; die "simulate failed"; }
+    --stop-feed traffic.vehicle=2026-03 >"$WORK/simulate.log" 2>&1 || { tail -20 "$WORK/simulate.log" >&2; die "simulate failed"; }
 
 # Settled: the overview, the feeds and the alert feed answer the same three times in a row.
 figures() {

@@ -117,14 +117,17 @@ demo_start() {
     fi
     log "daemon up: pid $(cat "$DAEMON_PID"), $URL/health answers"
 
-    log "creditwatch simulate --market $* (the synthetic city into Kafka, its financing marketplace into PostgreSQL)"
-    "$BIN" simulate --partitions 0 --market "$@"
+    log "creditwatch simulate --market --stop-feed traffic.vehicle=2026-03 $* (the synthetic city into Kafka, its financing marketplace into PostgreSQL; the vehicle registry stops sending in March: a stale feed for data health)"
+    "$BIN" simulate --partitions 0 --market --stop-feed traffic.vehicle=2026-03 "$@"
 
     local office="Authorization: Bearer ${DEMO_KEYS[office_analyst]}"
     local bank="Authorization: Bearer ${DEMO_KEYS[bank_officer]}"
     cat <<EOF
 
 CreditWatch demo is running.
+  Dashboard:  $URL/dashboard   (城市征信预警数据展示; sign in with a key, e.g. the office analyst's:
+              ${DEMO_KEYS[office_analyst]}
+              or the bank officer's, which sees its portfolio only)
   API:        $URL/v1/   (every /v1 route needs a key: Authorization: Bearer <key>)
   Daemon log: $DAEMON_LOG   (pid file $DAEMON_PID)
 
@@ -139,6 +142,8 @@ Try:
   curl -s -H '$office' '$URL/v1/alerts/events?limit=20'      (raised / withdrawn / reactivated)
   curl -s -H '$office' $URL/v1/tags/leading                  (the quality-enterprise library)
   curl -s -H '$office' $URL/v1/rules                         (the live rule set; edit rules/*.cwr to reload it)
+  curl -s -H '$office' $URL/v1/feeds                         (data health: freshness, key coverage, linking, quarantine per feed)
+  curl -s -H '$office' $URL/v1/stats/overview                (the dashboard's overview figures)
   curl -s -H '$office' -X POST $URL/v1/queries -d '{"subject":"<a USCC>","purpose":"行政监管"}'
                                                    (one-click query, audited; a person needs "authorisation")
   curl -s -H '$bank' -X POST $URL/v1/portfolio -H 'Content-Type: text/csv' --data-binary \$'uscc\n<a USCC>\n'

@@ -46,7 +46,8 @@ enum OpenAPI {
                 query: [("after", cursor), ("limit", limit), ("severity", string), ("category", string), ("industry", string)],
                 answer: page(ref("Alert"))),
             "GET /v1/alerts/events": Operation(
-                summary: "Alert changes (raised, withdrawn, reactivated)", query: [("after", cursor), ("limit", limit)],
+                summary: "Alert changes (raised, withdrawn, reactivated); latest=true: the newest, to stream after",
+                query: [("after", cursor), ("limit", limit), ("latest", ["type": "string", "enum": ["true", "false"]])],
                 answer: page(ref("AlertEvent"))),
             "GET /v1/alerts/stream": Operation(
                 summary: "Alert changes as server-sent events; resume with Last-Event-ID",

@@ -15,6 +15,8 @@ public protocol AlertReadModel: Sendable {
     func alert(_ id: Int64, scope: Scope) async throws -> Alert?
     /// Alert state changes with `id > after`, in id order, at most `limit`.
     func alertEvents(after: Int64?, limit: Int, scope: Scope) async throws -> AlertEventPage
+    /// The newest `limit` alert changes, in id order; the cursor is the newest event id of all.
+    func latestAlertEvents(limit: Int, scope: Scope) async throws -> AlertEventPage
 }
 
 /// Which alerts a feed shows (nil: any).
@@ -163,6 +165,10 @@ extension PostgresStore: AlertReadModel, EnterpriseReadModel, QuarantineReadMode
 
     public func alertEvents(after: Int64?, limit: Int, scope: Scope) async throws -> AlertEventPage {
         try await alertEvents(after: after, limit: limit, subjectIDs: scope.subjectIDs, district: scope.district)
+    }
+
+    public func latestAlertEvents(limit: Int, scope: Scope) async throws -> AlertEventPage {
+        try await latestAlertEvents(limit: limit, subjectIDs: scope.subjectIDs, district: scope.district)
     }
 
     public func enterprise(_ uscc: String, scope: Scope) async throws -> EnterpriseRecord? {

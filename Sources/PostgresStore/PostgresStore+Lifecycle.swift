@@ -5,6 +5,36 @@ import RuleLanguage
 
 /// Read queries over alert events, scores and tags (the API and the CLI).
 extension PostgresStore {
+    /// The newest `limit` alert state changes within the subjects and district, in id order, with
+    /// the newest event id of the whole feed as the cursor: where a live view (the dashboard's
+    /// ticker) starts its stream without replaying history.
+    public func latestAlertEvents(limit: Int, subjectIDs: Set<String>? = nil, district: String? = nil) async throws -> AlertEventPage {
+        let limit = min(max(limit, 1), Self.maximumPageSize)
+        let subjects = subjectIDs.map { $0.sorted() }
+        let rows = try await client.query(
+            """
+            SELECT e.id, e.alert_id, e.kind, (e.as_of - DATE '1970-01-01')::int8, e.reason, e.rule_set_version,
+                a.rule, a.subject_id, a.severity, a.title
+            FROM alert_event e JOIN alert a ON a.id = e.alert_id
+            WHERE (\(subjects)::text[] IS NULL OR a.subject_id = ANY(\(subjects)::text[]))
+                AND (\(district)::text IS NULL OR (a.district = \(district)::text AND a.subject_kind = 'enterprise'))
+            ORDER BY e.id DESC
+            LIMIT \(limit)
+            """, logger: logger)
+        var events: [AlertEvent] = []
+        for try await (id, alertID, kind, day, reason, version, rule, subject, severity, title) in rows.decode(
+            (Int64, Int64, String, Int, String?, String, String, String, String, String).self)
+        {
+            events.append(AlertEvent(
+                id: id, alertID: alertID, kind: kind, asOf: Day(day).description, reason: reason, ruleSetVersion: version,
+                rule: rule, subjectID: subject, severity: severity, title: title))
+        }
+        let newest = try await client.query("SELECT coalesce(max(id), 0)::int8 FROM alert_event", logger: logger)
+        var cursor: Int64 = 0
+        for try await id in newest.decode(Int64.self) { cursor = id }
+        return AlertEventPage(events: events.reversed(), nextCursor: cursor, hasMore: false)
+    }
+
     /// Alert state changes with `id > after`, in id order: what a poller that already has the
     /// alerts needs to learn that one was withdrawn or reactivated. `subjectIDs` and `district` as in
     /// `alerts`.

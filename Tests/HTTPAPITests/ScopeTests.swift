@@ -40,6 +40,10 @@ final class RecordingReadModels: AlertReadModel, EnterpriseReadModel, Quarantine
         try record("events", scope)
         return AlertEventPage(events: [], nextCursor: nil, hasMore: false)
     }
+    func latestAlertEvents(limit: Int, scope: Scope) async throws -> AlertEventPage {
+        try record("latest events", scope)
+        return AlertEventPage(events: [], nextCursor: 0, hasMore: false)
+    }
     func enterprise(_ uscc: String, scope: Scope) async throws -> EnterpriseRecord? {
         try record("enterprise", scope)
         return nil

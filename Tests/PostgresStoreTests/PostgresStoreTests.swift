@@ -15,7 +15,7 @@ struct PostgresStoreTests {
             #expect(try await store.rows("SELECT version::text, name FROM schema_migrations ORDER BY version") == [
                 ["1", "quarantine"], ["2", "credit_record"], ["3", "enterprise_and_account_link"], ["4", "alert"],
                 ["5", "alert_lifecycle_scores_tags_rule_sets"], ["6", "feature_sync"], ["7", "evaluation_pending"],
-                ["8", "several_instances"], ["9", "partition_claim"],
+                ["8", "several_instances"], ["9", "partition_claim"], ["10", "link_method"],
             ])
         }
     }
@@ -25,7 +25,7 @@ struct PostgresStoreTests {
             async let first = store.migrate()
             async let second = store.migrate()
             let applied = try await [first, second]
-            #expect(applied.flatMap { $0 }.sorted() == Array(1...9))
+            #expect(applied.flatMap { $0 }.sorted() == Array(1...10))
         }
     }
 
@@ -33,7 +33,7 @@ struct PostgresStoreTests {
         try await withTestStore(migrate: false) { store in
             let first = try await store.migrate()
             let second = try await store.migrate()
-            #expect(first == [1, 2, 3, 4, 5, 6, 7, 8, 9])
+            #expect(first == [1, 2, 3, 4, 5, 6, 7, 8, 9, 10])
             #expect(second == [])
         }
     }

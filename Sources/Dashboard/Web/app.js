@@ -539,24 +539,16 @@
     chart(pie, 'chart-market-status', 'market-applications-by-status', pieOption(byStatus.map(([k, n]) => ({ name: label(MARKET_STATUS, k), value: n }))), 'short');
   }
 
-  // The ticker: walk the event feed to its newest event first, so the stream only brings new ones.
+  // The ticker: the newest events first, then the stream from the newest event id on.
   async function startTicker(list, stateNode, token) {
     const setState = (text, on) => { stateNode.textContent = text; stateNode.classList.toggle('on', !!on); };
     if (!window.EventSource) return setState('浏览器不支持实时推送');
     try {
       if (state.eventCursor == null) {
-        let after = 0;
-        let recent = [];
-        for (let page = 0; page < 40; page++) { // at most 20,000 events; the stream replays the rest
-          const data = await api(`/v1/alerts/events?after=${after}&limit=500`);
-          live(token);
-          recent = recent.concat(data.items || []).slice(-8);
-          if (data.next_cursor != null) after = Number(data.next_cursor);
-          else if (data.items && data.items.length) after = Number(data.items[data.items.length - 1].id);
-          if (!data.has_more) break;
-        }
-        state.eventCursor = after;
-        state.recentEvents = recent.reverse();
+        const data = await api('/v1/alerts/events?latest=true&limit=8');
+        live(token);
+        state.eventCursor = Number(data.next_cursor || 0);
+        state.recentEvents = (data.items || []).slice().reverse();
       }
     } catch (e) {
       if (e instanceof Stale) return;
