@@ -31,7 +31,8 @@ PGPASSWORD="$CREDITWATCH_PG_PASSWORD" psql -q -h "$CREDITWATCH_PG_HOST" -p "$CRE
 "$BIN" topics create --partitions 2 >"$WORK/topics.log" 2>&1
 key() { "$BIN" keys create --quiet --organisation "$1" --kind "$2" --user "browser-$3" --role "$3" 2>>"$WORK/keys.log"; }
 OFFICE_KEY="$(key 邵阳市金融办 financial_office office_analyst)"
-BANK_KEY="$(key 城市商业银行 bank bank_officer)"
+# A bank of its own: a bank of the simulated marketplace would also see the enterprises it lends to.
+BANK_KEY="$(key 浏览器测试银行 bank bank_officer)"
 
 "$BIN" run >"$WORK/daemon.log" 2>&1 &
 DAEMON=$!

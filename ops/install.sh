@@ -316,8 +316,9 @@ fi
 # would otherwise try to download a driver and a browser, and nothing but PyPI is reachable.
 # (4.52.0 needs certifi>=2026.10.23, which the PyPI index reached here does not have yet.)
 SELENIUM_VERSION="4.51.0"
-log "checking Debian packages chromium and chromium-driver"
-apt_ensure chromium chromium-driver
+log "checking Debian packages chromium, chromium-driver and a Chinese font"
+# The dashboard is in Chinese: without a CJK font headless Chromium draws boxes in the screenshots.
+apt_ensure chromium chromium-driver fonts-wqy-microhei
 [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ] || die "chromium or chromedriver missing from /usr/bin"
 # (pip's output is read whole, as for schemathesis above.)
 if [ -x "$DEPS/browser/bin/python" ] &&

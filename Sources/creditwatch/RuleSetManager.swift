@@ -173,12 +173,15 @@ extension RuleSetManager: EligibilityEngine {
     }
 }
 
-/// What the dashboard charts, from the live set: an enterprise's monthly feeds' numeric fields
-/// that rules read, and the series industry rules sum per division.
+/// What the dashboard charts, from the live set: the numeric fields that rules read of the monthly
+/// feeds dated by business date (payments, usage, enrolment: a month's records are its flow; a
+/// register dated by its update timestamp, such as `tax.taxpayer`, is not), and the series
+/// industry rules sum per division.
 extension RuleSetManager: SeriesCatalog {
     func enterpriseSeries() -> [SeriesField] {
         let fields = live.recordFields
-        return catalog.topics.values.filter { $0.cadence.expected == .monthly }.sorted { $0.name < $1.name }.flatMap { topic in
+        let flows = catalog.topics.values.filter { $0.cadence.expected == .monthly && $0.field($0.eventTime)?.type != .timestamp }
+        return flows.sorted { $0.name < $1.name }.flatMap { topic in
             topic.fields.filter { [.decimal, .int].contains($0.type) && fields[topic.name]?.contains($0.name) == true }
                 .map { SeriesField(topic: topic.name, field: $0.name) }
         }

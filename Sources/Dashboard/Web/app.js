@@ -183,9 +183,11 @@
 
   const AXIS = { axisLine: { lineStyle: { color: '#3a5173' } }, axisLabel: { color: '#9fb1cc' }, splitLine: { lineStyle: { color: '#1d3150' } } };
   const TOOLTIP = { trigger: 'axis', confine: true };
+  // Business dates: ticks never finer than a day (a single point would otherwise show hours).
   const TIME_AXIS = Object.assign({ type: 'time' }, AXIS, {
     splitLine: { show: false },
-    axisLabel: { color: '#9fb1cc', hideOverlap: true, formatter: { year: '{yyyy}年', month: '{M}月', day: '{M}-{d}' } },
+    minInterval: 24 * 3600 * 1000,
+    axisLabel: { color: '#9fb1cc', hideOverlap: true, formatter: { year: '{yyyy}年', month: '{M}月', day: '{M}-{d}', hour: '{M}-{d}', minute: '{M}-{d}' } },
   });
 
   /** Appends a chart container to parent (already in the page) and renders option with the canvas renderer. */
@@ -243,7 +245,8 @@
       yAxis: { type: 'value', show: false, scale: !bars },
       series: [bars
         ? { type: 'bar', data: values, itemStyle: { color: '#3aa0ff' }, barCategoryGap: '20%' }
-        : { type: 'line', data: values, symbol: 'none', connectNulls: false, lineStyle: { width: 1.5, color: '#36cfc9' }, areaStyle: { opacity: 0.15, color: '#36cfc9' } }],
+        // Small dots: a month alone between months without records would otherwise draw nothing.
+        : { type: 'line', data: values, symbol: 'circle', symbolSize: 3, connectNulls: false, itemStyle: { color: '#36cfc9' }, lineStyle: { width: 1.5, color: '#36cfc9' }, areaStyle: { opacity: 0.15, color: '#36cfc9' } }],
     };
   }
 
