@@ -89,3 +89,73 @@ extension EngineIntegrationTests {
         try await engine.stop()
     }
 }
+
+extension EngineIntegrationTests {
+    /// The simulated city's data health against what its messages say, decoded independently: per
+    /// feed the current records, those that carried their key, the quarantined messages and the
+    /// latest business date; and a department that stopped sending six months before the end.
+    @Test func dataHealthOfTheSimulatedCityMatchesItsMessages() async throws {
+        var city = CityConfiguration()
+        city.enterprises = 80
+        city.persons = 30
+        city.seed = 5
+        let stop = city.end - 6
+        city.stoppedFeeds = [.trafficVehicle: stop]
+        let messages = CitySimulator(configuration: city).all()
+        let catalog = try ProjectFiles.catalog(at: "topics")
+
+        struct Expected { var records = 0, keyed = 0, quarantined = 0, latest: Day? }
+        let decoder = ChangeDecoder(catalog: catalog)
+        var current: [String: Change] = [:]
+        var expected: [String: Expected] = [:]
+        for m in messages {
+            switch decoder.decode(topic: m.topic, key: m.key, value: m.value) {
+            case .rejected: expected[m.topic, default: Expected()].quarantined += 1
+            case .tombstone: break
+            case .change(let change):
+                let id = "\(change.topic)/\(change.key)"
+                if let known = current[id], known.version > change.version || (known.version == change.version && known.operation == .delete) { continue }
+                current[id] = change
+            }
+        }
+        for change in current.values {
+            var e = expected[change.topic, default: Expected()]
+            if e.latest.map({ change.eventDay > $0 }) ?? true { e.latest = change.eventDay }
+            if change.operation != .delete {
+                e.records += 1
+                switch change.entity {
+                case .enterprise, .person: e.keyed += 1
+                case .unlinked: break
+                }
+            }
+            expected[change.topic] = e
+        }
+        #expect((expected["water.usage"]?.records ?? 0) > (expected["water.usage"]?.keyed ?? 0), "the city has water records without a USCC")
+
+        let engine = try await Engine.start("datahealth_city", backlog: messages)
+        try await engine.caughtUp(timeout: .seconds(300))
+        let figures = try PostgresFeedFigures(configuration: engine.settings.postgres, catalog: catalog, logger: Logger(label: "test"))
+        let pool = Task { await figures.run() }
+        defer { pool.cancel() }
+        let health = try await DataHealthMonitor(source: figures, catalog: catalog, interval: .zero, logger: Logger(label: "test")).current()
+
+        for feed in health.feeds {
+            let e = expected[feed.topic] ?? Expected()
+            #expect(feed.figures.records == e.records, "\(feed.topic): records")
+            #expect(feed.figures.byKey == e.keyed, "\(feed.topic): records that carried their key")
+            #expect(feed.figures.byAccount + feed.figures.byName + feed.figures.unlinked == e.records - e.keyed, "\(feed.topic): the others")
+            #expect(feed.figures.unrecorded == 0, "\(feed.topic)")
+            #expect(feed.figures.quarantined == e.quarantined, "\(feed.topic): quarantined")
+            #expect(feed.figures.latestDay == e.latest, "\(feed.topic): latest business date")
+        }
+        let vehicles = try #require(health.feed("traffic.vehicle"))
+        let lastDelivery = try #require(expected["traffic.vehicle"]?.latest)
+        #expect(lastDelivery <= stop.lastDay)
+        let asOf = try #require(health.asOf)
+        #expect(!vehicles.fresh)
+        #expect(vehicles.silentDays == asOf.value - lastDelivery.value)
+        #expect(vehicles.staleDays == asOf.value - lastDelivery.value - 30)  // traffic.vehicle: max_silence_days 30
+        #expect(health.feed("water.usage")?.fresh == true)
+        try await engine.stop()
+    }
+}
