@@ -98,8 +98,8 @@ struct OverviewView: StableObject {
         try m("alerts_by_month", o.alertsByMonth.map(MonthAlertsView.init))
         try m("by_district", o.byDistrict.map { AreaView(key: "district", area: $0) })
         try m("by_division", o.byDivision.map { AreaView(key: "division", area: $0) })
-        try m("grades", o.grades.map(GradeView.init))
-        try m("tags", o.tags.map(TagCountView.init))
+        try m("grades", o.grades.map { CountView(key: "grade", name: $0.grade, count: $0.count) })
+        try m("tags", o.tags.map { CountView(key: "tag", name: $0.tag, count: $0.count) })
     }
 
     struct ActiveAlerts: StableObject {
@@ -115,6 +115,7 @@ struct OverviewView: StableObject {
     }
 }
 
+/// `{"<key>": name, "count": n}`: one row of a grouped count.
 struct CountView: StableObject {
     let key: String, name: String, count: Int
     func write(to m: inout Members) throws {
@@ -142,24 +143,6 @@ struct AreaView: StableObject {
         try m("alerted", area.alerted)
         try m("alerted_share", area.alertedShare)
         try m("active_alerts", area.activeAlerts)
-    }
-}
-
-struct GradeView: StableObject {
-    let grade: GradeCount
-    init(_ grade: GradeCount) { self.grade = grade }
-    func write(to m: inout Members) throws {
-        try m("grade", grade.grade)
-        try m("count", grade.count)
-    }
-}
-
-struct TagCountView: StableObject {
-    let tag: TagCount
-    init(_ tag: TagCount) { self.tag = tag }
-    func write(to m: inout Members) throws {
-        try m("tag", tag.tag)
-        try m("count", tag.count)
     }
 }
 
@@ -205,7 +188,7 @@ struct IndustryView: StableObject {
         try m("active_alerts", f.activeAlerts)
         try m("months", f.series.months.map(\.description))
         try m("series", f.series.series.map { SeriesView(field: $0.field, values: $0.values) })
-        try m("grades", f.grades.map(GradeView.init))
+        try m("grades", f.grades.map { CountView(key: "grade", name: $0.grade, count: $0.count) })
         try m("leaders", f.leaders.map(LeaderView.init))
         try m("alerts", f.alerts.map(AlertView.init))
     }
