@@ -78,13 +78,20 @@ struct DashboardTests {
         ],
         problems: ["ECharts not found at /nowhere/echarts.min.js"])
 
+    static let districtAnalyst = TestKeys.key(9, "district")
+    static let keys = TestKeys.directory(bankScope: [TestUSCC.b, TestUSCC.c], extra: [
+        APIKey(presented: districtAnalyst)!: Principal(
+            name: "district office", organisation: Organisation(id: 9, name: "北塔区金融办", kind: .districtOffice), role: .officeAnalyst,
+            scope: .district("430511")),
+    ])
+
     func withDashboard(_ statistics: RecordingStatistics = RecordingStatistics(), _ body: @Sendable (any TestClientProtocol) async throws -> Void) async throws {
         var models = RecordingReadModels().readModels
         models.statistics = statistics
         models.dataHealth = statistics
         models.series = statistics
         let app = buildApplication(
-            configuration: APIConfiguration(), keys: ScopeTests.keys, readModels: models, personalFields: [:], features: FixedFeatures(),
+            configuration: APIConfiguration(), keys: Self.keys, readModels: models, personalFields: [:], features: FixedFeatures(),
             metrics: PrometheusCollectorRegistry(), logger: Logger(label: "test"), dashboard: Self.site)
         try await app.test(.router) { try await body($0) }
     }
@@ -94,25 +101,34 @@ struct DashboardTests {
         Set((header ?? "").split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) })
     }
 
+    /// What the page's own script sends.
+    static let page: HTTPFields = [.contentType: "application/json", DashboardSession.csrfHeader: "1"]
+
     static func cookie(_ key: String) -> HTTPFields { [.cookie: "\(DashboardSession.cookie)=\(key)"] }
 
     @Test func signingInSetsASessionCookieThePageCannotReadAndSigningOutClearsIt() async throws {
         try await withDashboard { client in
+            // A cross-site form cannot send the header.
+            let forged = try await client.execute(
+                uri: "/dashboard/session", method: .post, headers: [.contentType: "text/plain"],
+                body: ByteBuffer(string: #"{"key":"\#(TestKeys.office)"}"#))
+            #expect(forged.status == .forbidden)
+            #expect(forged.headers[.setCookie] == nil)
             let signIn = try await client.execute(
-                uri: "/dashboard/session", method: .post, headers: [.contentType: "application/json"],
+                uri: "/dashboard/session", method: .post, headers: Self.page,
                 body: ByteBuffer(string: #"{"key":" \#(TestKeys.office) "}"#))
             #expect(signIn.status == .ok)
             #expect(Self.attributes(signIn.headers[.setCookie]) == ["cw_session=\(TestKeys.office)", "Max-Age=28800", "Path=/", "Secure", "HttpOnly", "SameSite=Strict"])
             #expect(signIn.text.contains(#""role":"office_analyst""#) && signIn.text.contains(#""scope":"city""#))
 
             let wrong = try await client.execute(
-                uri: "/dashboard/session", method: .post, headers: [.contentType: "application/json"],
+                uri: "/dashboard/session", method: .post, headers: Self.page,
                 body: ByteBuffer(string: #"{"key":"cwk_0123456789ab_\#(String(repeating: "Z", count: 32))"}"#))
             #expect(wrong.status == .unauthorized)
             #expect(wrong.headers[.setCookie] == nil)
             #expect(wrong.text == #"{"error":{"code":"unauthorized","message":"unknown, expired or revoked API key"}}"#)
             let malformed = try await client.execute(
-                uri: "/dashboard/session", method: .post, headers: [.contentType: "application/json"], body: ByteBuffer(string: #"{"secret":1}"#))
+                uri: "/dashboard/session", method: .post, headers: Self.page, body: ByteBuffer(string: #"{"secret":1}"#))
             #expect(malformed.status == .badRequest)
             #expect(malformed.text == #"{"error":{"code":"invalid_parameter","message":"the body lacks 'key'","parameter":"key"}}"#)
 
@@ -129,6 +145,9 @@ struct DashboardTests {
             #expect(me.text.contains(#""role":"bank_officer""#) && me.text.contains(#""scope":"subjects""#))
             // The bank's rights, not more: data health is the office's.
             #expect(try await client.execute(uri: "/v1/feeds", method: .get, headers: Self.cookie(TestKeys.bank)).status == .forbidden)
+            // And the city's: an office of one district does not see it.
+            let district = try await client.execute(uri: "/v1/feeds", method: .get, headers: TestKeys.bearer(Self.districtAnalyst))
+            #expect(district.text == #"{"error":{"code":"forbidden","message":"data health covers the whole city; a district scope does not see it"}}"#)
 
             // A forged form posts with the cookie but cannot add the header.
             let forged = try await client.execute(uri: "/v1/rules/reload", method: .post, headers: Self.cookie(TestKeys.ops))

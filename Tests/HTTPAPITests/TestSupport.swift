@@ -212,13 +212,13 @@ enum TestKeys {
 
     /// The office (analyst), a bank officer whose portfolio is `bankScope`, an operator and a rule
     /// author.
-    static func directory(bankScope: Set<String>) -> StaticKeyDirectory {
+    static func directory(bankScope: Set<String>, extra: [APIKey: Principal] = [:]) -> StaticKeyDirectory {
         StaticKeyDirectory([
             APIKey(presented: office)!: Principal(name: "financial office", organisation: cityOffice, role: .officeAnalyst, scope: .city),
             APIKey(presented: bank)!: Principal(name: "城市商业银行", organisation: cityBank, role: .bankOfficer, scope: .subjects(bankScope)),
             APIKey(presented: ops)!: Principal(name: "ops", organisation: cityOffice, role: .operator, scope: .city),
             APIKey(presented: analyst)!: Principal(name: "analyst", organisation: cityOffice, role: .ruleAuthor, scope: .city),
-        ])
+        ].merging(extra) { a, _ in a })
     }
 
     static func bearer(_ key: String) -> HTTPFields { [.authorization: "Bearer \(key)"] }

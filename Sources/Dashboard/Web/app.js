@@ -1003,7 +1003,7 @@
     if (!alerts.length) return emptyOption('暂无预警');
     const levels = SEVERITIES.slice().reverse();
     return {
-      tooltip: { trigger: 'item', confine: true, formatter: (p) => `${p.data.value[0]} · ${label(SEVERITY, p.data.value[1])}<br>${escapeHtml(p.data.title)}（${label(STATUS, p.data.status)}）` },
+      tooltip: { trigger: 'item', confine: true, formatter: (p) => `${escapeHtml(p.data.value[0])} · ${escapeHtml(label(SEVERITY, p.data.value[1]))}<br>${escapeHtml(p.data.title)}（${escapeHtml(label(STATUS, p.data.status))}）` },
       grid: { left: 8, right: 24, top: 16, bottom: 8, containLabel: true },
       xAxis: TIME_AXIS,
       yAxis: { type: 'category', data: levels, axisLabel: { color: '#9fb1cc', formatter: (s) => label(SEVERITY, s) }, axisLine: AXIS.axisLine },

@@ -64,6 +64,10 @@ struct DashboardController: Sendable {
     }
 
     @Sendable func signIn(_ request: Request, context: APIRequestContext) async throws -> Response {
+        // A cross-site form could otherwise sign a person in with someone else's key (login CSRF).
+        guard request.headers[DashboardSession.csrfHeader] == "1" else {
+            throw APIError(.forbidden, "signing in needs the header '\(DashboardSession.csrfHeader): 1' (the dashboard's page sends it)")
+        }
         let body = try await RequestBody.json(SignIn.self, from: request, limit: 4096)
         let key = body.key.trimmingCharacters(in: .whitespaces)
         let principal = try await authentication.principal(presenting: key)

@@ -14,22 +14,26 @@ struct FeedsController: Sendable {
         group.get("feeds/{topic}", use: feed)
     }
 
-    func current() async throws -> CityDataHealth {
+    /// The city's data health, for a caller whose scope is the city: its figures count every
+    /// district's records and its quarantine holds raw department input.
+    func current(_ context: APIRequestContext) async throws -> CityDataHealth {
+        let scope = try context.requirePrincipal().scope
+        guard scope == .city else {
+            throw APIError(.forbidden, "data health covers the whole city; a \(scope.kind) scope does not see it")
+        }
         guard let health else { throw APIError(.notFound, "this server keeps no data health") }
         return try await access { try await health.current() }
     }
 
     @Sendable func list(_ request: Request, context: APIRequestContext) async throws -> Response {
-        _ = try context.requirePrincipal()
         _ = try QueryParameters(request, accepted: [])
-        return try JSONResponse.make(CityHealthView(health: try await current()))
+        return try JSONResponse.make(CityHealthView(health: try await current(context)))
     }
 
     @Sendable func feed(_ request: Request, context: APIRequestContext) async throws -> Response {
-        _ = try context.requirePrincipal()
         _ = try QueryParameters(request, accepted: [])
         let topic = context.parameters.get("topic") ?? ""
-        let health = try await current()
+        let health = try await current(context)
         guard let feed = health.feed(topic) else {
             throw APIError(
                 .notFound, "no feed '\(topic)' in the topic catalog (feeds: \(health.feeds.map(\.topic).joined(separator: ", ")))",

@@ -277,9 +277,13 @@ struct MarketController: Sendable {
         _ = try QueryParameters(request, accepted: [])
         let market = try port()
         let id = try Self.id(context)
-        guard let need = try await access({ try await market.need(id) }),
-            need.status == .open || need.uscc == principal.organisation.uscc || need.claimedBy == principal.organisation.id
-        else { throw APIError(.notFound, "no need \(id)", parameter: "id") }
+        guard let need = try await access({ try await market.need(id) }) else { throw APIError(.notFound, "no need \(id)", parameter: "id") }
+        guard need.status == .open || need.uscc == principal.organisation.uscc || need.claimedBy == principal.organisation.id else {
+            // A bank that lost the race for a published need learns that it lost (whoever read it
+            // first), not that the need never existed; which bank won stays private.
+            if command == .claim, need.status == .claimed { throw APIError(.conflict, "need \(id) was already claimed by another bank") }
+            throw APIError(.notFound, "no need \(id)", parameter: "id")
+        }
         let data = try await RequestBody.bytes(request, limit: 4 << 10)
         let body = data.isEmpty ? VersionBody(version: nil) : try RequestBody.decode(VersionBody.self, from: data)
         let idempotency = try Self.idempotency(request, body: data)
