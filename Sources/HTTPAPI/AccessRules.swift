@@ -12,6 +12,8 @@ enum AccessRules {
         case permission(Permission)
         /// A caller with any of these (the two parties of one resource).
         case anyOf(Set<Permission>)
+        /// A caller with this right whose scope is the whole city (figures counted over every district).
+        case cityWide(Permission)
 
         /// What the rule asks for, in words.
         var needs: String {
@@ -19,15 +21,17 @@ enum AccessRules {
             case .anyCaller: "a key"
             case .permission(let permission): "the right '\(permission.rawValue)'"
             case .anyOf(let any): "any of the rights " + any.map { "'\($0.rawValue)'" }.sorted().joined(separator: ", ")
+            case .cityWide(let permission): "the right '\(permission.rawValue)' and a city-wide scope"
             }
         }
 
-        /// Whether a caller with `permissions` passes.
-        func admits(_ permissions: Set<Permission>) -> Bool {
+        /// Whether a caller with `permissions` and `scope` passes.
+        func admits(_ permissions: Set<Permission>, scope: Scope) -> Bool {
             switch self {
             case .anyCaller: true
             case .permission(let permission): permissions.contains(permission)
             case .anyOf(let any): !any.isDisjoint(with: permissions)
+            case .cityWide(let permission): permissions.contains(permission) && scope == .city
             }
         }
     }
@@ -41,8 +45,8 @@ enum AccessRules {
         "GET /v1/stats/overview": .permission(.readAlerts),
         "GET /v1/industries/{division}": .permission(.readEnterprises),
         "GET /v1/enterprises/{uscc}/series": .permission(.readEnterprises),
-        "GET /v1/feeds": .permission(.readDataHealth),
-        "GET /v1/feeds/{topic}": .permission(.readDataHealth),
+        "GET /v1/feeds": .cityWide(.readDataHealth),
+        "GET /v1/feeds/{topic}": .cityWide(.readDataHealth),
         "GET /v1/enterprises/{uscc}": .permission(.readEnterprises),
         "GET /v1/tags/{tag}": .permission(.readEnterprises),
         "GET /v1/quarantine": .permission(.readQuarantine),
@@ -103,7 +107,7 @@ struct AuthorisationMiddleware: RouterMiddleware {
             context.logger.error("route without an access rule refused", metadata: ["route": "\(route)"])
             throw APIError(.forbidden, "this route has no access rule yet")
         }
-        guard rule.admits(principal.permissions) else {
+        guard rule.admits(principal.permissions, scope: principal.scope) else {
             throw APIError(.forbidden, "role \(principal.role.rawValue) does not have \(rule.needs)")
         }
         return try await next(request, context)

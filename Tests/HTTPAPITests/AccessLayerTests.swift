@@ -28,6 +28,8 @@ struct AccessLayerTests {
     struct Callers: Sendable {
         var keys: [String: String] = [:]
         var roles: [String: Role] = [:]
+        /// The callers whose organisation sees the whole city.
+        var cityWide: Set<String> = []
         func bearer(_ name: String) -> HTTPFields { TestKeys.bearer(keys[name]!) }
     }
 
@@ -163,9 +165,11 @@ struct AccessLayerTests {
             let user = try await access.ensureUser(name, of: organisation, role: role, personalData: false)
             callers.keys[name] = try await access.createKey(for: user, label: "test", expiresAt: nil, by: "seed").0.text
             callers.roles[name] = role
+            if organisation.kind == .financialOffice { callers.cityWide.insert(name) }
         }
         let cleared = try await access.ensureUser("cleared_analyst", of: office, role: .officeAnalyst, personalData: true)
         callers.keys["cleared_analyst"] = try await access.createKey(for: cleared, label: "", expiresAt: nil, by: "seed").0.text
+        callers.cityWide.insert("cleared_analyst")
         callers.roles["cleared_analyst"] = .officeAnalyst
         return callers
     }
@@ -261,7 +265,8 @@ struct AccessLayerTests {
                         #expect(status == 401, "\(route) without a valid key")
                         continue
                     }
-                    let allowed = AccessRules.table[route]!.admits(role.permissions)
+                    let scope: Scope = callers.cityWide.contains(caller) ? .city : .subjects([])
+                    let allowed = AccessRules.table[route]!.admits(role.permissions, scope: scope)
                     if allowed {
                         #expect(![401, 403].contains(status) && status < 500, "\(route) as \(caller): \(status) \(response.text)")
                         if (200..<300).contains(status) {

@@ -147,7 +147,7 @@ struct DashboardTests {
             #expect(try await client.execute(uri: "/v1/feeds", method: .get, headers: Self.cookie(TestKeys.bank)).status == .forbidden)
             // And the city's: an office of one district does not see it.
             let district = try await client.execute(uri: "/v1/feeds", method: .get, headers: TestKeys.bearer(Self.districtAnalyst))
-            #expect(district.text == #"{"error":{"code":"forbidden","message":"data health covers the whole city; a district scope does not see it"}}"#)
+            #expect(district.text == #"{"error":{"code":"forbidden","message":"role office_analyst does not have the right 'read_data_health' and a city-wide scope"}}"#)
 
             // A forged form posts with the cookie but cannot add the header.
             let forged = try await client.execute(uri: "/v1/rules/reload", method: .post, headers: Self.cookie(TestKeys.ops))

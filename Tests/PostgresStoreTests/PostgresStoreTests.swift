@@ -12,7 +12,7 @@ struct PostgresStoreTests {
             // withTestStore applied them once already.
             let applied = try await store.migrate()
             #expect(applied == [])
-            #expect(try await store.rows("SELECT version::text, name FROM schema_migrations ORDER BY version") == [
+            #expect(try await store.rows("SELECT version::text, name FROM schema_migrations ORDER BY version::int") == [
                 ["1", "quarantine"], ["2", "credit_record"], ["3", "enterprise_and_account_link"], ["4", "alert"],
                 ["5", "alert_lifecycle_scores_tags_rule_sets"], ["6", "feature_sync"], ["7", "evaluation_pending"],
                 ["8", "several_instances"], ["9", "partition_claim"], ["10", "link_method"],
