@@ -29,15 +29,18 @@ public actor DataHealthMonitor: DataHealthReading, Service {
         return try await recount()
     }
 
+    /// Recounts every interval. The first count waits an interval too (or the first read): a
+    /// daemon starting on a backlog spends its first seconds ingesting, not scanning.
     public func run() async {
         let period = max(interval, .seconds(5))
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            try? await Task.sleep(for: period)
+            guard !Task.isCancelled && !Task.isShuttingDownGracefully else { return }
             do {
                 _ = try await recount()
             } catch {
                 logger.warning("data health not counted", metadata: ["error": "\(String(reflecting: error))"])
             }
-            try? await Task.sleep(for: period)
         }
     }
 
