@@ -49,6 +49,22 @@ extension PostgresStore: CreditStore {
         }
     }
 
+    public func resolvableUnlinked(limit: Int) async throws -> [Change] {
+        try await answered { [self] in
+            let query: PostgresQuery = """
+                SELECT topic, pk, op, version, (event_day - DATE '1970-01-01')::int8, fields::text,
+                    NULL::text, NULL::text, NULL::text
+                FROM credit_record r
+                WHERE entity_id IS NULL AND NOT deleted AND (
+                    EXISTS (SELECT 1 FROM account_link a WHERE a.account_no = r.account_no)
+                    OR (SELECT count(*) FROM enterprise e WHERE e.normalised_name = r.normalised_name AND NOT e.deleted) = 1)
+                ORDER BY topic, pk
+                LIMIT \(limit)
+                """
+            return try await storedRecords(query).map(\.change)
+        }
+    }
+
     public func enterprises(after: String?, limit: Int) async throws -> [String] {
         try await answered { [self] in
             let rows = try await client.query(

@@ -98,6 +98,7 @@ struct SeamedStore: CreditStore {
     func unlinkedChanges(accounts: Set<String>, names: Set<String>) async throws -> [Change] {
         try await base.unlinkedChanges(accounts: accounts, names: names)
     }
+    func resolvableUnlinked(limit: Int) async throws -> [Change] { try await base.resolvableUnlinked(limit: limit) }
     func enterprises(after: String?, limit: Int) async throws -> [String] { try await base.enterprises(after: after, limit: limit) }
     func pendingEvaluations(limit: Int, ownership: Ownership) async throws -> [PendingEvaluation] {
         try await base.pendingEvaluations(limit: limit, ownership: ownership)

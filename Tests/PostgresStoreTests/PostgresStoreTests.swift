@@ -462,15 +462,22 @@ struct PostgresStoreTests {
             ])
             #expect(try await store.recordCounts() == [TopicRecordCount(topic: "water.usage", records: 2, unlinked: 1, deleted: 0)])
 
+            // Nothing links it yet: not swept up.
+            #expect(try await store.resolvableUnlinked(limit: 10) == [])
+
             let waiting = try await store.unlinkedChanges(accounts: ["W-001", "W-002", "W-404"], names: [])
             #expect(waiting == [unlinked])
             // By the normalised name too (a registration arriving after the record).
             #expect(try await store.unlinkedChanges(accounts: [], names: ["湘江机械(长沙)", "株洲电力设备"]) == [unlinked])
             #expect(try await store.unlinkedChanges(accounts: [], names: ["湘江机械"]) == [])
 
+            // Its account learned (by another instance, say): swept up, whoever stored it.
+            try await store.write(Make.effects(changes: [], links: [AccountOwnership(topicFamily: "water", accountNo: "W-001", uscc: TestUSCC.a)]))
+            #expect(try await store.resolvableUnlinked(limit: 10) == [unlinked])
             try await store.write(Make.effects(
-                changes: [LinkedChange(change: waiting[0], entity: EntityKey(.enterprise, TestUSCC.a))],
+                changes: [LinkedChange(change: waiting[0], entity: EntityKey(.enterprise, TestUSCC.a), linkedBy: .account)],
                 links: [AccountOwnership(topicFamily: "water", accountNo: "W-001", uscc: TestUSCC.a)]))
+            #expect(try await store.resolvableUnlinked(limit: 10) == [])
             #expect(try await store.unlinkedChanges(accounts: ["W-001"], names: []) == [])
             #expect(try await store.rows(
                 "SELECT pk, entity_kind, entity_id, coalesce(unlinked_reason, '∅') FROM credit_record WHERE pk = 'WU-1'"

@@ -124,6 +124,8 @@ public actor BatchProcessor {
     /// When this instance last looked for work other instances left it.
     private var lastLook = ContinuousClock.now
     static let sharedWorkInterval = Duration.seconds(1)
+    /// Unlinked records that have become linkable, swept up per batch when instances share the city.
+    static let sweepLimit = 1000
     /// What the last batch could not link, and the accounts and names it learned, looked at again
     /// by the next batch once the last one is committed: an instance that stores a record unlinked
     /// while another stores its enterprise's registration finds it linkable then, or the other
@@ -216,8 +218,13 @@ public actor BatchProcessor {
         lap("decode")
 
         // 2. Link records without keys; learn account links from records that carry both.
+        //    Several instances: this instance re-checks what its last batch kept unlinked (another
+        //    may have learned the account meanwhile), and every batch also sweeps up unlinked
+        //    records that can be linked now, whoever stored them: an instance killed between
+        //    storing them and re-checking them would otherwise leave them unlinked for good.
         var linker = EntityLinker(catalog: catalog)
-        let needs = linker.needs(decoded + recheck.unlinked, knownRegistrations: registrations)
+        let swept = shared ? try await store.resolvableUnlinked(limit: Self.sweepLimit) : []
+        let needs = linker.needs(decoded + recheck.unlinked + swept, knownRegistrations: registrations)
         let facts = try await store.lookup(enterprises: needs.enterprises, accounts: needs.accounts, names: needs.names)
         registrations.merge(facts.registrations) { _, new in new }
         linker.learn(facts, from: decoded)
@@ -225,7 +232,7 @@ public actor BatchProcessor {
         effects.accountLinks = linker.newLinks
         let newAccounts = Set(linker.newLinks.map(\.accountNo))
         let (accounts, names) = (newAccounts.union(recheck.accounts), linker.newNames.union(recheck.names))
-        var waiting = recheck.unlinked
+        var waiting = recheck.unlinked + swept
         if !accounts.isEmpty || !names.isEmpty {
             // Records kept as unlinked until now whose account or name just became known: the
             // departments' histories arrive in any order.

@@ -13,6 +13,10 @@ public protocol CreditStore: Sendable {
     /// customer name is one of `names`: to be linked now.
     func unlinkedChanges(accounts: Set<String>, names: Set<String>) async throws -> [Change]
 
+    /// Records kept as unlinked that could be linked now, whoever stored them: their account is
+    /// linked, or their normalised name is exactly one registered enterprise's. At most `limit`.
+    func resolvableUnlinked(limit: Int) async throws -> [Change]
+
     /// Registered, not deleted enterprises (USCCs) after `after`, in order, at most `limit`.
     func enterprises(after: String?, limit: Int) async throws -> [String]
 
