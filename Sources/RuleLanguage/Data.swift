@@ -47,9 +47,74 @@ public struct TopicSchema: Sendable {
 /// The topic catalog as the checker sees it.
 public struct Schema: Sendable {
     public let topics: [String: TopicSchema]
-    public init(topics: [TopicSchema]) {
+    /// The relations the catalog's topics declare, by name.
+    public let relations: [String: RelationSchema]
+
+    public init(topics: [TopicSchema], relations: [RelationSchema] = []) {
         self.topics = Dictionary(topics.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        self.relations = Dictionary(relations.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
     }
+
+    /// The step a relation path may take by `name`: a relation, or a relation's inverse (walked
+    /// from its target back to the record's entity).
+    public func step(_ name: String) -> RelationStep? {
+        if let relation = relations[name] { return RelationStep(relation: relation, inverse: false) }
+        if let relation = relations.values.first(where: { $0.inverse == name }) { return RelationStep(relation: relation, inverse: true) }
+        return nil
+    }
+
+    /// Every name a relation path may use (relations and their inverses), sorted.
+    public var stepNames: [String] { relations.values.flatMap { [$0.name, $0.inverse] }.sorted() }
+}
+
+/// What an entity is: an enterprise (USCC) or a person (resident ID number).
+public enum SubjectKind: String, Sendable, Hashable, CaseIterable {
+    case enterprise, person
+}
+
+/// A relation the catalog declares on a topic (`relations:`): each current record of `topic` links
+/// the entity it is about (its subject) to the entity the record names (its target), e.g.
+/// `market.enterprise`'s `legal_representative` links an enterprise to the person `legal_rep_id`
+/// names; `inverse` (`represents`) walks the same edges from the person back.
+public struct RelationSchema: Sendable, Hashable {
+    public let name: String
+    public let inverse: String
+    public let topic: String
+    public let subjectKind: TopicSchema.EntityKind
+    public let targetKind: TopicSchema.EntityKind
+    /// The record's field naming the target (e.g. `legal_rep_name`), and the one naming the subject
+    /// (e.g. `name`): how explanations name a related entity.
+    public let targetNameField: String?
+    public let subjectNameField: String?
+
+    public init(
+        name: String, inverse: String, topic: String, subjectKind: TopicSchema.EntityKind, targetKind: TopicSchema.EntityKind,
+        targetNameField: String? = nil, subjectNameField: String? = nil
+    ) {
+        self.name = name
+        self.inverse = inverse
+        self.topic = topic
+        self.subjectKind = subjectKind
+        self.targetKind = targetKind
+        self.targetNameField = targetNameField
+        self.subjectNameField = subjectNameField
+    }
+}
+
+/// One step of a relation path: a relation walked forward (subject → target) or back.
+public struct RelationStep: Sendable, Hashable {
+    public let relation: RelationSchema
+    public let inverse: Bool
+
+    public init(relation: RelationSchema, inverse: Bool) {
+        self.relation = relation
+        self.inverse = inverse
+    }
+
+    /// The kind of entity the step arrives at.
+    public var arrivesAt: TopicSchema.EntityKind { inverse ? relation.subjectKind : relation.targetKind }
+    /// The name this step is written with.
+    public var name: String { inverse ? relation.inverse : relation.name }
 }
 
 /// One current record of the credit information base, as the evaluator sees it.
@@ -75,6 +140,8 @@ public struct FactRecord: Hashable, Sendable {
 public struct EntityData: Sendable {
     /// USCC or ID number.
     public let entity: String
+    /// Enterprise rules are evaluated for enterprises, person rules for persons.
+    public let kind: SubjectKind
     /// The event-time reference day: windows end here (`3mo` = the 3 calendar months ending with
     /// `asOf.month`; `90d` = the 90 days ending with `asOf`).
     public let asOf: Day
@@ -88,16 +155,43 @@ public struct EntityData: Sendable {
     /// declares `absence TOPIC` is suspended unless that feed is here and fresh, and its windows over
     /// the topic end at the feed's `windowEnd` (not the entity's own), so that silence shows.
     public let feeds: [String: FeedState]
+    /// The entities related to this one by each relation path the program reads
+    /// (`RuleProgram.relationPaths`), keyed by the path's text (`legal_representative.represents`).
+    /// Each path's entities are sorted by id, distinct, and never the entity itself. Empty for a
+    /// related entity's own data: relation features do not nest, so cycles end at one level.
+    public let related: [String: [RelatedEntity]]
 
     public init(
-        entity: String, asOf: Day, records: [String: [FactRecord]], windowEnds: [String: Day] = [:],
-        feeds: [String: FeedState] = [:]
+        entity: String, kind: SubjectKind = .enterprise, asOf: Day, records: [String: [FactRecord]], windowEnds: [String: Day] = [:],
+        feeds: [String: FeedState] = [:], related: [String: [RelatedEntity]] = [:]
     ) {
         self.entity = entity
+        self.kind = kind
         self.asOf = asOf
         self.records = records
         self.windowEnds = windowEnds
         self.feeds = feeds
+        self.related = related
+    }
+}
+
+/// An entity reached from the evaluated one by a relation path.
+public struct RelatedEntity: Sendable {
+    /// The record behind the path's last edge (e.g. the `market.shareholder` row with the share
+    /// ratio): what a relation feature's `where` reads.
+    public let edge: FactRecord
+    /// `topic/key` of the records behind every edge of the path, in path order: a firing's sources.
+    public let via: [String]
+    /// The related entity's name as the last edge's record gives it (nil: none).
+    public let name: String?
+    /// What is known of the related entity itself, with its kind and id (`data.entity`).
+    public let data: EntityData
+
+    public init(edge: FactRecord, via: [String], name: String?, data: EntityData) {
+        self.edge = edge
+        self.via = via
+        self.name = name
+        self.data = data
     }
 }
 
