@@ -343,5 +343,26 @@ public enum Migrations {
             // Data health: a feed's figures by topic, and its quarantine by topic.
             "CREATE INDEX quarantine_topic ON quarantine (topic)",
         ]),
+        Migration(version: 11, name: "relation_edge", statements: [
+            """
+            -- The relation graph (the catalog's `relations:`): each current record of a topic with
+            -- relations links its entity (subject) to the entity it names (target), one row per record
+            -- and relation; target NULL when the record names none now (deleted, field emptied). A
+            -- newer version replaces the row, like the record. Its fields are credit_record's.
+            CREATE TABLE relation_edge (
+                topic text NOT NULL,
+                pk text NOT NULL,
+                relation text NOT NULL,
+                subject_kind text NOT NULL,
+                subject_id text NOT NULL,
+                target_kind text,
+                target_id text,
+                version bigint NOT NULL,
+                PRIMARY KEY (topic, pk, relation)
+            )
+            """,
+            "CREATE INDEX relation_edge_subject ON relation_edge (subject_id, relation) WHERE target_id IS NOT NULL",
+            "CREATE INDEX relation_edge_target ON relation_edge (target_id, relation) WHERE target_id IS NOT NULL",
+        ]),
     ]
 }

@@ -162,6 +162,7 @@ extension PostgresStore: CreditStore {
     public func commit(_ effects: BatchEffects) async throws {
         try await answered { [self] in
             let registrations = RegistrationRows(effects.changes)
+            let relations = RelationRows(effects.changes.flatMap(catalog.relationChanges))
             let links = AccountLinkRows(effects.accountLinks)
             let alerts = AlertRows(effects.alerts)
             let withdrawals = WithdrawalRows(effects.withdrawals)
@@ -173,7 +174,8 @@ extension PostgresStore: CreditStore {
             let alertsChange = !(alerts.isEmpty && withdrawals.isEmpty && reactivations.isEmpty) || retirement != nil
             let pending = !(effects.deferred.isEmpty && effects.evaluatedPending.isEmpty)
                 || !(effects.industriesPending.isEmpty && effects.judgedIndustries.isEmpty)
-            guard !(registrations.isEmpty && links.isEmpty && quarantine.isEmpty && scores.isEmpty && tags.isEmpty) || alertsChange
+            guard !(registrations.isEmpty && relations.isEmpty && links.isEmpty && quarantine.isEmpty && scores.isEmpty && tags.isEmpty)
+                || alertsChange
                 || effects.featureSequence != nil || pending
             else { return }
             let logger = self.logger
@@ -183,6 +185,7 @@ extension PostgresStore: CreditStore {
                     if let fence { try await Self.check(fence, on: connection, logger: logger) }
                     if !quarantine.isEmpty { try await connection.query(quarantine.insert, logger: logger) }
                     if !registrations.isEmpty { try await connection.query(registrations.upsert, logger: logger) }
+                    if !relations.isEmpty { try await connection.query(relations.upsert, logger: logger) }
                     if !links.isEmpty { try await connection.query(links.upsert, logger: logger) }
                     if !scores.isEmpty { try await connection.query(scores.upsert, logger: logger) }
                     if !tags.isEmpty { try await connection.query(tags.upsert, logger: logger) }
@@ -313,6 +316,39 @@ extension PostgresStore: CreditStore {
                 LIMIT \(limit)
                 """
             return try await storedRecords(query)
+        }
+    }
+
+    public func relationEdges(touching entities: Set<EntityKey>, relations: Set<String>) async throws -> [RelationEdge] {
+        try await answered { [self] in
+            guard !entities.isEmpty, !relations.isEmpty else { return [] }
+            let ids = Set(entities.map(\.id)).sorted()
+            let names = relations.sorted()
+            // Two index scans (by subject, by target); an edge matching both comes twice.
+            let query: PostgresQuery = """
+                SELECT e.relation, e.subject_kind, e.subject_id, e.target_kind, e.target_id, e.version,
+                    r.topic, r.pk, (r.event_day - DATE '1970-01-01')::int8, r.fields::text
+                FROM relation_edge e JOIN credit_record r ON r.topic = e.topic AND r.pk = e.pk
+                WHERE e.subject_id = ANY(\(ids)::text[]) AND e.relation = ANY(\(names)::text[]) AND e.target_id IS NOT NULL
+                UNION
+                SELECT e.relation, e.subject_kind, e.subject_id, e.target_kind, e.target_id, e.version,
+                    r.topic, r.pk, (r.event_day - DATE '1970-01-01')::int8, r.fields::text
+                FROM relation_edge e JOIN credit_record r ON r.topic = e.topic AND r.pk = e.pk
+                WHERE e.target_id = ANY(\(ids)::text[]) AND e.relation = ANY(\(names)::text[]) AND e.target_id IS NOT NULL
+                """
+            var edges: [RelationEdge] = []
+            for try await (relation, subjectKind, subjectID, targetKind, targetID, version, topic, key, day, fieldsText) in try await client.query(
+                query, logger: logger
+            ).decode((String, String, String, String, String, Int64, String, String, Int, String).self) {
+                guard let subjectKind = EntityKey.Kind(rawValue: subjectKind), let targetKind = EntityKey.Kind(rawValue: targetKind) else {
+                    throw PostgresStoreError(.malformedStoredValue, "relation edge \(topic)/\(key) has kinds '\(subjectKind)', '\(targetKind)'")
+                }
+                let record = FactRecord(topic: topic, key: key, eventDay: Day(day), fields: try decodeFields(fieldsText, topic: topic, key: key))
+                edges.append(RelationEdge(
+                    relation: relation, subject: EntityKey(subjectKind, subjectID), target: EntityKey(targetKind, targetID), record: record,
+                    version: version))
+            }
+            return edges
         }
     }
 
@@ -529,6 +565,51 @@ struct RecordIdentity: Hashable {
 }
 
 /// `enterprise` rows from the batch's registration records (`market.enterprise`).
+/// A batch's relation slots (`TopicCatalog.relationChanges`), one row per slot: the newest version,
+/// a removal winning a tie (PostgreSQL refuses to upsert one row twice in a statement).
+struct RelationRows {
+    var topic: [String] = [], pk: [String] = [], relation: [String] = [], subjectKind: [String] = [], subjectID: [String] = []
+    var targetKind: [String?] = [], targetID: [String?] = [], version: [Int64] = []
+
+    var isEmpty: Bool { topic.isEmpty }
+
+    init(_ changes: [RelationChange]) {
+        var winner: [RelationSlot: RelationChange] = [:]
+        for change in changes {
+            if let best = winner[change.slot],
+                best.version > change.version || (best.version == change.version && best.edge == nil)
+            {
+                continue
+            }
+            winner[change.slot] = change
+        }
+        for (slot, change) in winner.sorted(by: { $0.key < $1.key }) {
+            let subject = change.subject
+            topic.append(storable(slot.topic))
+            pk.append(storable(slot.key))
+            relation.append(slot.relation)
+            subjectKind.append(subject.kind.rawValue)
+            subjectID.append(storable(subject.id))
+            targetKind.append(change.edge?.target.kind.rawValue)
+            targetID.append(change.edge.map { storable($0.target.id) })
+            version.append(change.version)
+        }
+    }
+
+    var upsert: PostgresQuery {
+        """
+        INSERT INTO relation_edge AS e (topic, pk, relation, subject_kind, subject_id, target_kind, target_id, version)
+        SELECT * FROM unnest(
+            \(topic)::text[], \(pk)::text[], \(relation)::text[], \(subjectKind)::text[], \(subjectID)::text[],
+            \(NullableArray(targetKind))::text[], \(NullableArray(targetID))::text[], \(version)::int8[])
+        ON CONFLICT (topic, pk, relation) DO UPDATE
+        SET subject_kind = EXCLUDED.subject_kind, subject_id = EXCLUDED.subject_id, target_kind = EXCLUDED.target_kind,
+            target_id = EXCLUDED.target_id, version = EXCLUDED.version
+        WHERE e.version < EXCLUDED.version OR (e.version = EXCLUDED.version AND EXCLUDED.target_id IS NULL)
+        """
+    }
+}
+
 struct RegistrationRows {
     var uscc: [String] = [], name: [String] = [], normalised: [String] = [], industry: [String?] = []
     var division: [String?] = [], district: [String?] = [], status: [String?] = [], version: [Int64] = []

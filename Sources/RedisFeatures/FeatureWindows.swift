@@ -137,7 +137,7 @@ public final class FeatureWindows: FeatureStore {
                     ledger: Self.entityKey(entity, "rec", change.topic), window: nil,
                     member: change.key, version: change.version, deleted: deleted, bucket: "", contribution: "", payload: payload))
             }
-            if monthlyTopics.contains(change.topic), !deleted, tracked.insert("\(change.topic) \(entity)").inserted {
+            if monthlyTopics.contains(change.topic), !deleted, update.entity.kind == .enterprise, tracked.insert("\(change.topic) \(entity)").inserted {
                 commands.append(["SADD", Self.topicEntitiesKey(change.topic), entity].map { Array($0.utf8) })
             }
             if plan.historyFields[change.topic] != nil, !deleted {

@@ -99,6 +99,9 @@ struct SeamedStore: CreditStore {
         try await base.unlinkedChanges(accounts: accounts, names: names)
     }
     func resolvableUnlinked(limit: Int) async throws -> [Change] { try await base.resolvableUnlinked(limit: limit) }
+    func relationEdges(touching entities: Set<EntityKey>, relations: Set<String>) async throws -> [RelationEdge] {
+        try await base.relationEdges(touching: entities, relations: relations)
+    }
     func enterprises(after: String?, limit: Int) async throws -> [String] { try await base.enterprises(after: after, limit: limit) }
     func pendingEvaluations(limit: Int, ownership: Ownership) async throws -> [PendingEvaluation] {
         try await base.pendingEvaluations(limit: limit, ownership: ownership)

@@ -43,12 +43,39 @@ public struct TopicCatalog: Sendable, Hashable {
                 return ka < kb
             }.map(\.element)
         }
+        // A relation path names its steps without their topic: a relation or inverse name means one
+        // thing in the whole catalog, and is not also a topic's first word.
+        var stepTopic: [String: String] = [:]
+        for definition in definitions {
+            for relation in definition.relations {
+                for step in [relation.name, relation.inverse] {
+                    if let other = stepTopic[step] {
+                        problems.append(CatalogError.Problem(
+                            path: firstPath[definition.name] ?? definition.name, line: nil, column: nil,
+                            message: "relation '\(step)' is also declared by topic \(other)"))
+                    }
+                    stepTopic[step] = definition.name
+                }
+            }
+        }
         guard problems.isEmpty else { throw CatalogError(problems: problems) }
         return TopicCatalog(topics: definitions)
     }
 
     /// The catalog as the rule checker sees it.
-    public var schema: Schema { Schema(topics: topics.values.sorted { $0.name < $1.name }.map(\.schema)) }
+    public var schema: Schema {
+        let sorted = topics.values.sorted { $0.name < $1.name }
+        return Schema(topics: sorted.map(\.schema), relations: sorted.flatMap(\.relationSchemas))
+    }
+
+    /// Every relation of the catalog by name, with its topic.
+    public var relations: [String: (topic: TopicDefinition, relation: RelationDefinition)] {
+        var all: [String: (topic: TopicDefinition, relation: RelationDefinition)] = [:]
+        for topic in topics.values {
+            for relation in topic.relations { all[relation.name] = (topic, relation) }
+        }
+        return all
+    }
 }
 
 /// Reads one catalog file, collecting problems instead of stopping at the first.
@@ -61,7 +88,7 @@ struct TopicFileReader {
 
     static let topicKeys = [
         "name", "department", "description", "envelope", "fields", "primary_key", "version_field", "event_time",
-        "end_time", "entity", "cadence", "limits",
+        "end_time", "entity", "relations", "cadence", "limits",
     ]
     static let fieldKeys = ["name", "type", "optional", "format", "values", "description", "max_bytes", "personal"]
 
@@ -119,6 +146,7 @@ struct TopicFileReader {
         let eventTime = readEventTime(top, root: root, fields: byName, declared: declared)
         let endTime = readEndTime(top, fields: byName, declared: declared)
         let entity = readEntity(top, root: root, fields: byName, declared: declared)
+        let relations = readRelations(top, fields: byName, declared: declared)
         let cadence = readCadence(top, root: root)
         let limits = readLimits(top)
 
@@ -128,7 +156,7 @@ struct TopicFileReader {
         return TopicDefinition(
             name: name, department: department, description: description, envelope: envelope, fields: fields,
             primaryKey: primaryKey, versionField: versionField, eventTime: eventTime, entity: entity, cadence: cadence,
-            endTime: endTime, limits: limits)
+            endTime: endTime, limits: limits, relations: relations)
     }
 
     // MARK: Sections
@@ -306,47 +334,56 @@ struct TopicFileReader {
             problem(at: root.mark, "missing 'entity'")
             return nil
         }
+        return linkRule(node, context: "entity: ", linkable: true, fields: fields, declared: declared)
+    }
+
+    /// How a record names an entity: the topic's own entity, or a relation's target (which cannot
+    /// be linked later by account or name: `linkable` false).
+    mutating func linkRule(
+        _ node: Node, context: String, linkable: Bool, fields: [String: FieldDefinition], declared: Set<String>
+    ) -> EntityLinkRule? {
+        let label = String(context.dropLast(2))
         guard let map = node.mapping else {
-            problem(at: node.mark, "'entity' must be a mapping with a 'kind'")
+            problem(at: node.mark, "'\(label)' must be a mapping with a 'kind'")
             return nil
         }
-        let context = "entity: "
         guard let kind = requiredString(map, "kind", context: context, at: node.mark) else { return nil }
         let before = problems.count
         let rule: EntityLinkRule?
         switch kind {
         case "enterprise":
-            checkKeys(map, allowed: ["kind", "field", "link"], context: context)
-            let field = entityField(map, "field", types: [.uscc], at: node.mark, fields: fields, declared: declared)
+            checkKeys(map, allowed: linkable ? ["kind", "field", "link"] : ["kind", "field"], context: context)
+            let field = entityField(map, "field", types: [.uscc], at: node.mark, fields: fields, declared: declared, context: context)
             var link: AccountLink?
-            if let linkNode = map["link"] {
+            if linkable, let linkNode = map["link"] {
+                let linkContext = context + "link: "
                 if let linkMap = linkNode.mapping {
-                    checkKeys(linkMap, allowed: ["account_field", "name_field"], context: "entity: link: ")
+                    checkKeys(linkMap, allowed: ["account_field", "name_field"], context: linkContext)
                     let account =
                         linkMap["account_field"] == nil
                         ? nil
                         : entityField(
                             linkMap, "account_field", types: [.string], at: linkNode.mark, fields: fields,
-                            declared: declared, context: "entity: link: ")
+                            declared: declared, context: linkContext)
                     let name =
                         linkMap["name_field"] == nil
                         ? nil
                         : entityField(
                             linkMap, "name_field", types: [.string], at: linkNode.mark, fields: fields,
-                            declared: declared, context: "entity: link: ")
+                            declared: declared, context: linkContext)
                     if linkMap["account_field"] == nil && linkMap["name_field"] == nil {
-                        problem(at: linkNode.mark, "entity: link needs 'account_field' or 'name_field'")
+                        problem(at: linkNode.mark, "\(context)link needs 'account_field' or 'name_field'")
                     }
                     link = AccountLink(accountField: account, nameField: name)
                 } else {
                     problem(
-                        at: linkNode.mark, "entity: 'link' must be a mapping with 'account_field' and/or 'name_field'")
+                        at: linkNode.mark, "\(context)'link' must be a mapping with 'account_field' and/or 'name_field'")
                 }
             }
             rule = field.map { .enterprise(field: $0, link: link) }
         case "person":
             checkKeys(map, allowed: ["kind", "field"], context: context)
-            let field = entityField(map, "field", types: [.idNumber], at: node.mark, fields: fields, declared: declared)
+            let field = entityField(map, "field", types: [.idNumber], at: node.mark, fields: fields, declared: declared, context: context)
             rule = field.map { .person(field: $0) }
         case "party":
             checkKeys(
@@ -355,11 +392,11 @@ struct TopicFileReader {
                     "kind", "type_field", "enterprise_value", "person_value", "enterprise_field", "person_field",
                 ],
                 context: context)
-            let type = partyTypeField(map, required: true, at: node.mark, fields: fields, declared: declared)
+            let type = partyTypeField(map, required: true, at: node.mark, fields: fields, declared: declared, context: context)
             let enterprise = entityField(
-                map, "enterprise_field", types: [.uscc], at: node.mark, fields: fields, declared: declared)
+                map, "enterprise_field", types: [.uscc], at: node.mark, fields: fields, declared: declared, context: context)
             let person = entityField(
-                map, "person_field", types: [.idNumber], at: node.mark, fields: fields, declared: declared)
+                map, "person_field", types: [.idNumber], at: node.mark, fields: fields, declared: declared, context: context)
             if let type, let enterprise, let person {
                 rule = .party(type: type, enterpriseField: enterprise, personField: person)
             } else {
@@ -368,34 +405,80 @@ struct TopicFileReader {
         case "either":
             checkKeys(
                 map, allowed: ["kind", "field", "type_field", "enterprise_value", "person_value"], context: context)
-            let field = entityField(map, "field", types: [.string], at: node.mark, fields: fields, declared: declared)
-            let type = partyTypeField(map, required: false, at: node.mark, fields: fields, declared: declared)
+            let field = entityField(map, "field", types: [.string], at: node.mark, fields: fields, declared: declared, context: context)
+            let type = partyTypeField(map, required: false, at: node.mark, fields: fields, declared: declared, context: context)
             rule = field.map { .either(field: $0, type: type) }
         default:
-            problem(at: map["kind"]?.mark, "entity: kind '\(kind)' is not one of enterprise, person, party, either")
+            problem(at: map["kind"]?.mark, "\(context)kind '\(kind)' is not one of enterprise, person, party, either")
             return nil
         }
         return problems.count == before ? rule : nil
     }
 
     mutating func partyTypeField(
-        _ map: Node.Mapping, required: Bool, at mark: Mark?, fields: [String: FieldDefinition], declared: Set<String>
+        _ map: Node.Mapping, required: Bool, at mark: Mark?, fields: [String: FieldDefinition], declared: Set<String>,
+        context: String
     ) -> PartyTypeField? {
         guard required || map["type_field"] != nil else {
             for key in ["enterprise_value", "person_value"] where map[key] != nil {
-                problem(at: map[key]?.mark, "entity: '\(key)' requires 'type_field'")
+                problem(at: map[key]?.mark, "\(context)'\(key)' requires 'type_field'")
             }
             return nil
         }
-        let field = entityField(map, "type_field", types: [.string], at: mark, fields: fields, declared: declared)
-        let enterprise = optionalString(map, "enterprise_value", context: "entity: ") ?? "enterprise"
-        let person = optionalString(map, "person_value", context: "entity: ") ?? "person"
+        let field = entityField(map, "type_field", types: [.string], at: mark, fields: fields, declared: declared, context: context)
+        let enterprise = optionalString(map, "enterprise_value", context: context) ?? "enterprise"
+        let person = optionalString(map, "person_value", context: context) ?? "person"
         if enterprise == person {
             problem(
                 at: map["person_value"]?.mark ?? mark,
-                "entity: 'enterprise_value' and 'person_value' are both '\(person)'")
+                "\(context)'enterprise_value' and 'person_value' are both '\(person)'")
         }
         return field.map { PartyTypeField(field: $0, enterpriseValue: enterprise, personValue: person) }
+    }
+
+    /// The topic's relations (`relations:`): each names the relation and its inverse, the entity
+    /// the record names as its target, and optionally the fields naming the target and the subject.
+    mutating func readRelations(_ top: Node.Mapping, fields: [String: FieldDefinition], declared: Set<String>) -> [RelationDefinition] {
+        guard let node = top["relations"] else { return [] }
+        guard let items = node.sequence else {
+            problem(at: node.mark, "'relations' must be a list of relations")
+            return []
+        }
+        var relations: [RelationDefinition] = []
+        var names: Set<String> = []
+        for (index, item) in items.enumerated() {
+            let context = "relations[\(index)]: "
+            guard let map = item.mapping else {
+                problem(at: item.mark, "\(context)expected a mapping with 'name', 'inverse' and 'target'")
+                continue
+            }
+            let before = problems.count
+            checkKeys(map, allowed: ["name", "inverse", "target", "target_name_field", "subject_name_field"], context: context)
+            let name = requiredString(map, "name", context: context, at: item.mark)
+            let inverse = requiredString(map, "inverse", context: context, at: item.mark)
+            for (key, value) in [("name", name), ("inverse", inverse)] {
+                guard let value else { continue }
+                if !Self.isFieldName(value) {
+                    problem(at: map[key]?.mark, "\(context)\(key) '\(value)' must be a lowercase identifier (e.g. legal_representative)")
+                } else if !names.insert(value).inserted {
+                    problem(at: map[key]?.mark, "\(context)\(key) '\(value)' is used twice in this topic")
+                }
+            }
+            var target: EntityLinkRule?
+            if let targetNode = map["target"] {
+                target = linkRule(targetNode, context: context + "target: ", linkable: false, fields: fields, declared: declared)
+            } else {
+                problem(at: item.mark, "\(context)missing 'target'")
+            }
+            let nameFields = ["target_name_field", "subject_name_field"].map { key in
+                map[key] == nil
+                    ? nil : entityField(map, key, types: [.string], at: item.mark, fields: fields, declared: declared, context: context)
+            }
+            guard problems.count == before, let name, let inverse, let target else { continue }
+            relations.append(RelationDefinition(
+                name: name, inverse: inverse, target: target, targetNameField: nameFields[0], subjectNameField: nameFields[1]))
+        }
+        return relations
     }
 
     /// A field named by the entity rule, checked to exist with one of `types`.

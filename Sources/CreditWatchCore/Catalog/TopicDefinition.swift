@@ -30,14 +30,17 @@ public struct TopicDefinition: Sendable, Hashable {
     public let cadence: Cadence
     /// Bounds on the topic's messages (`limits:`); the defaults when the file sets none.
     public let limits: MessageLimits
+    /// Relations each current record makes from its entity to another (`relations:`).
+    public let relations: [RelationDefinition]
 
     let fieldIndex: [String: Int]
 
     public init(
         name: String, department: String, description: String, envelope: Envelope, fields: [FieldDefinition],
         primaryKey: [String], versionField: String?, eventTime: String, entity: EntityLinkRule, cadence: Cadence,
-        endTime: String? = nil, limits: MessageLimits = MessageLimits()
+        endTime: String? = nil, limits: MessageLimits = MessageLimits(), relations: [RelationDefinition] = []
     ) {
+        self.relations = relations
         self.endTime = endTime
         self.limits = limits
         self.name = name
@@ -62,6 +65,63 @@ public struct TopicDefinition: Sendable, Hashable {
             name: name, fields: Dictionary(fields.map { ($0.name, $0.type) }, uniquingKeysWith: { a, _ in a }),
             eventTimeField: eventTime, entityKind: entity.kind,
             personal: Dictionary(uniqueKeysWithValues: fields.compactMap { field in field.personal.map { (field.name, $0) } }))
+    }
+
+    /// What the rule checker knows of this topic's relations.
+    public var relationSchemas: [RelationSchema] {
+        relations.map { relation in
+            RelationSchema(
+                name: relation.name, inverse: relation.inverse, topic: name, subjectKind: entity.kind,
+                targetKind: relation.target.kind, targetNameField: relation.targetNameField, subjectNameField: relation.subjectNameField)
+        }
+    }
+}
+
+/// A relation a topic's records make (`relations:` of a catalog file): each current record links
+/// the entity it is about (its subject) to the entity `target` names, e.g. an enterprise to its
+/// legal representative. A record whose target fields are null makes no edge.
+public struct RelationDefinition: Sendable, Hashable {
+    public let name: String
+    /// The name of the relation walked from the target back to the subject (`represents`).
+    public let inverse: String
+    public let target: EntityLinkRule
+    public let targetNameField: String?
+    public let subjectNameField: String?
+
+    public init(name: String, inverse: String, target: EntityLinkRule, targetNameField: String? = nil, subjectNameField: String? = nil) {
+        self.name = name
+        self.inverse = inverse
+        self.target = target
+        self.targetNameField = targetNameField
+        self.subjectNameField = subjectNameField
+    }
+
+    /// The entity a record's validated fields name as the target (nil: none).
+    public func target(of fields: [String: Value]) -> EntityKey? {
+        func text(_ field: String) -> String? {
+            guard case .string(let text)? = fields[field], !text.isEmpty else { return nil }
+            return text
+        }
+        switch target {
+        case .enterprise(let field, _): return text(field).map { EntityKey(.enterprise, $0) }
+        case .person(let field): return text(field).map { EntityKey(.person, $0) }
+        case .party(let type, let enterpriseField, let personField):
+            switch text(type.field) {
+            case type.enterpriseValue?: return text(enterpriseField).map { EntityKey(.enterprise, $0) }
+            case type.personValue?: return text(personField).map { EntityKey(.person, $0) }
+            default: return nil
+            }
+        case .either(let field, let type):
+            guard let value = text(field) else { return nil }
+            let hint: PartyKind? = type.flatMap { t in
+                text(t.field).flatMap { $0 == t.enterpriseValue ? .enterprise : $0 == t.personValue ? .person : nil }
+            }
+            switch try? PartyIdentifier.classify(value, hint: hint) {
+            case .enterprise(let uscc)?: return EntityKey(.enterprise, uscc.value)
+            case .person(let id)?: return EntityKey(.person, id.value)
+            case nil: return nil
+            }
+        }
     }
 }
 

@@ -65,6 +65,8 @@ public actor BatchProcessor {
     private var program: RuleProgram
     /// What the feature store keeps for `program`.
     private var plan: FeaturePlan
+    /// How `program`'s relation paths are walked over the graph.
+    private var walker: RelationWalker
     /// Registrations seen so far (enterprise → division/district): saves a lookup per batch.
     private var registrations: [String: Registration] = [:]
     private let snapshot: EntitySnapshot
@@ -80,6 +82,7 @@ public actor BatchProcessor {
         self.store = store
         self.program = program
         self.plan = FeaturePlan(program: program, catalog: catalog)
+        self.walker = RelationWalker(paths: program.relationPaths, schema: catalog.schema)
         self.snapshot = EntitySnapshot(catalog: catalog)
     }
 
@@ -101,6 +104,7 @@ public actor BatchProcessor {
         if program.version != self.program.version { reevaluation = (nil, program.version) }
         self.program = program
         self.plan = FeaturePlan(program: program, catalog: catalog)
+        self.walker = RelationWalker(paths: program.relationPaths, schema: catalog.schema)
     }
 
     /// Whether a batch without messages has work: retiring rules, and once ingest has caught up (or
@@ -171,6 +175,7 @@ public actor BatchProcessor {
         // actor, possible at any suspension point below) takes effect with the next batch.
         let program = self.program
         let plan = self.plan
+        let walker = self.walker
         var report = BatchReport()
         report.messages = batch.count
         var effects = BatchEffects()
@@ -256,7 +261,10 @@ public actor BatchProcessor {
         updates.reserveCapacity(linked.count)
         var divisionChanges: [String: (from: String?, to: String)] = [:]
         for item in linked {
-            guard let entity = item.entity, entity.kind == .enterprise else { continue }
+            guard let entity = item.entity else { continue }
+            // A person's records are kept only where the program reads them: for the relation
+            // features of the enterprises related to the person.
+            guard entity.kind == .enterprise || plan.readTopics.contains(item.change.topic) else { continue }
             var previous: String?
             if item.change.topic == Registration.topic {
                 previous = registrations[entity.id]?.division
@@ -295,7 +303,14 @@ public actor BatchProcessor {
             clock.observe(topic: change.topic, day: snapshot.businessDay(topic: change.topic, eventDay: change.eventDay, fields: change.fields))
         }
         let changed = Set(updates.map(\.entity))
-        var touched = changed
+        var touched = changed.filter { $0.kind == .enterprise }
+        // The relation graph as this batch leaves it; its reverse walk wakes the enterprises whose
+        // relation features read what changed (a person's listing, a sister's records, an edge).
+        var graph = RelationGraph(changes: walker.isEmpty ? [] : linked.flatMap(catalog.relationChanges))
+        if !walker.isEmpty {
+            let affected = try await walker.affected(by: changed, graph: &graph, store: store)
+            touched.formUnion(affected.filter { $0.kind == .enterprise })
+        }
         for topic in program.absenceTopics.sorted() {
             guard let now = clock.latest[topic], before.latest[topic].map({ $0.month < now.month }) ?? true else { continue }
             let sweep = try await features.entities(in: topic).filter { ownership.owns($0.id) }
@@ -376,8 +391,10 @@ public actor BatchProcessor {
             for (index, chunk) in chunks.enumerated() {
                 let records = try await reading!.value
                 reading = index + 1 < chunks.count ? Task { [next = chunks[index + 1]] in try await features.records(of: next, plan: plan) } : nil
+                let related = try await relatedData(of: chunk, graph: &graph, feeds: clock, walker: walker, plan: plan)
                 lap("read")
-                let evaluated = await Self.evaluate(chunk, records: records, program: program, snapshot: snapshot, feeds: clock)
+                let evaluated = await Self.evaluate(
+                    chunk, records: records, related: related, program: program, snapshot: snapshot, feeds: clock)
                 lap("evaluate")
                 for item in evaluated {
                     let (entity, data, evaluation, score) = (item.entity, item.data, item.evaluation, item.score)
@@ -540,18 +557,31 @@ public actor BatchProcessor {
 
     /// Evaluates (and scores) `entities` on every lane: evaluation is pure.
     static func evaluate(
-        _ entities: [EntityKey], records: [EntityKey: [String: [FactRecord]]], program: RuleProgram,
-        snapshot: EntitySnapshot, feeds: FeedClock
+        _ entities: [EntityKey], records: [EntityKey: [String: [FactRecord]]], related: [EntityKey: [String: [RelatedEntity]]] = [:],
+        program: RuleProgram, snapshot: EntitySnapshot, feeds: FeedClock
     ) async -> [Evaluated] {
         let seriesTopics = program.industrySeriesTopics
-        return await inLanes(entities.map { ($0, records[$0] ?? [:]) }, atLeast: 1) { entity, byTopic in
-            let data = snapshot.data(entity: entity.id, records: byTopic, feeds: feeds)
+        return await inLanes(entities.map { ($0, records[$0] ?? [:], related[$0] ?? [:]) }, atLeast: 1) { entity, byTopic, related in
+            let data = snapshot.data(
+                entity: entity.id, kind: entity.kind == .person ? .person : .enterprise, records: byTopic, feeds: feeds, related: related)
             let (evaluation, score) = entity.kind == .enterprise ? program.evaluateAndScore(data) : (program.evaluate(data), nil)
             let complete = seriesTopics.compactMap { topic in
                 byTopic[topic]?.lazy.map(\.eventDay).max().map(EntitySnapshot.lastCompleteMonthEnd)
             }.min()
             return Evaluated(entity: entity, data: data, evaluation: evaluation, score: score, seriesComplete: complete)
         }
+    }
+
+    /// The entities related to each of `entities` by the program's relation paths, with their own
+    /// records (one round trip per step of the longest path, one for the records).
+    private func relatedData(
+        of entities: [EntityKey], graph: inout RelationGraph, feeds: FeedClock, walker: RelationWalker, plan: FeaturePlan
+    ) async throws -> [EntityKey: [String: [RelatedEntity]]] {
+        guard !walker.isEmpty else { return [:] }
+        let reached = try await walker.related(to: entities, graph: &graph, store: store)
+        let others = Set(reached.values.flatMap { $0.values.flatMap(\.keys) })
+        let records = others.isEmpty ? [:] : try await features.records(of: others.sorted(), plan: plan)
+        return reached.mapValues { walker.relatedData($0, records: records, feeds: feeds, snapshot: snapshot) }
     }
 
     /// Quarantines a message whose processing fails for a reason of its own (found by bisecting
@@ -631,7 +661,7 @@ public actor BatchProcessor {
             for record in page {
                 let change = record.change
                 clock.observe(topic: change.topic, day: snapshot.businessDay(topic: change.topic, eventDay: change.eventDay, fields: change.fields))
-                guard let entity = record.entity, entity.kind == .enterprise else { continue }
+                guard let entity = record.entity, entity.kind == .enterprise || plan.readTopics.contains(change.topic) else { continue }
                 if change.topic == Registration.topic, change.operation != .delete {
                     registrations[entity.id] = Registration(registrationFields: change.fields)
                 }
@@ -727,7 +757,11 @@ public actor BatchProcessor {
     public func data(of entity: EntityKey) async throws -> EntityData {
         let records = try await features.records(of: [entity], plan: plan)
         let feeds = try await loadedFeedClock()
-        return snapshot.data(entity: entity.id, records: records[entity] ?? [:], feeds: feeds)
+        var graph = RelationGraph()
+        let related = try await relatedData(of: [entity], graph: &graph, feeds: feeds, walker: walker, plan: plan)
+        return snapshot.data(
+            entity: entity.id, kind: entity.kind == .person ? .person : .enterprise, records: records[entity] ?? [:], feeds: feeds,
+            related: related[entity] ?? [:])
     }
 }
 

@@ -61,11 +61,14 @@ public struct EntitySnapshot: Sendable {
         return eventDay
     }
 
-    public func data(entity: String, records: [String: [FactRecord]], feeds: FeedClock) -> EntityData {
+    public func data(
+        entity: String, kind: SubjectKind = .enterprise, records: [String: [FactRecord]], feeds: FeedClock,
+        related: [String: [RelatedEntity]] = [:]
+    ) -> EntityData {
         let asOf = eventClock(records)
         return EntityData(
-            entity: entity, asOf: asOf, records: records, windowEnds: windowEnds(records, asOf: asOf),
-            feeds: feedStates(feeds))
+            entity: entity, kind: kind, asOf: asOf, records: records, windowEnds: windowEnds(records, asOf: asOf),
+            feeds: feedStates(feeds), related: related)
     }
 
     /// The city's event-time clock: the latest business date any business-dated feed delivered.

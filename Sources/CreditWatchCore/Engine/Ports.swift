@@ -1,8 +1,9 @@
 import RuleLanguage
 
 /// The relational store of record (PostgreSQL): the credit information base, the quarantine,
-/// account links and alerts. Implemented by `PostgresStore`; every call is one round trip.
-public protocol CreditStore: Sendable {
+/// account links, alerts and the relation graph. Implemented by `PostgresStore`; every call is one
+/// round trip.
+public protocol CreditStore: RelationReading {
     /// What the linker and the industry aggregation need to know before a batch is applied:
     /// registrations of the given enterprises, learned account links, and the enterprises whose
     /// normalised registered name is one of `names` (a name shared by several enterprises maps to
@@ -40,6 +41,7 @@ public protocol CreditStore: Sendable {
     func store(records: [LinkedChange]) async throws
 
     /// Writes a batch's effects in one transaction: quarantine rows, registrations, account links,
+    /// the relation edges its records make (`TopicCatalog.relationChanges`, a newer version winning),
     /// alert withdrawals, reactivations and new alerts (inserted idempotently by natural key) with
     /// their events, scores with their history, tag memberships with theirs, and the feature
     /// sequence. Throws `Fenced` (and writes nothing) when `effects.fence` no longer holds.

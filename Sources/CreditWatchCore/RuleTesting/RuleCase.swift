@@ -52,6 +52,8 @@ public struct CaseStep: Sendable {
 /// A record given by a case, decoded exactly as the engine decodes a department's row.
 public struct CaseEvent: Sendable {
     public let change: Change
+    /// The case's enterprise, or the related entity the event names (`entity:`).
+    public let entity: EntityKey
     public let location: SourceLocation
 }
 

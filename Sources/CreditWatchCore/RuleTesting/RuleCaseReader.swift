@@ -24,7 +24,7 @@ struct RuleCaseReader {
     static let fileKeys = ["enterprise", "defaults", "cases", "industry_cases"]
     static let caseKeys = ["name", "enterprise", "given", "delete", "feeds", "expect", "then"]
     static let stepKeys = ["given", "delete", "feeds", "expect"]
-    static let eventKeys = ["topic", "key", "fields"]
+    static let eventKeys = ["topic", "key", "fields", "entity"]
     static let deletionKeys = ["topic", "key"]
     static let expectKeys = ["fires", "silent", "alerts", "suspended", "features", "grade", "score", "tags"]
 
@@ -188,6 +188,12 @@ struct RuleCaseReader {
         checkKeys(map, allowed: Self.eventKeys)
         guard let topic = readTopic(map, at: node.mark) else { return nil }
         let key = map["key"].flatMap { scalarText($0, "key") }
+        // A record of another entity (a related person or enterprise): `entity: ID`.
+        var subject = EntityKey(.enterprise, enterprise)
+        if let node = map["entity"] {
+            guard let other = readEntity(node) else { return nil }
+            subject = other
+        }
         var row = defaults[topic.name] ?? [:]
         if let fields = map["fields"] {
             if let fields = fields.mapping {
@@ -198,7 +204,7 @@ struct RuleCaseReader {
                 problem(at: fields.mark, "'fields' must be a mapping of field names to values")
             }
         }
-        guard fillSubject(&row, topic: topic, enterprise: enterprise, at: node.mark),
+        guard fillSubject(&row, topic: topic, subject: subject, at: node.mark),
             fillKey(&row, key: key, topic: topic, at: map["key"]?.mark ?? node.mark)
         else { return nil }
 
@@ -210,15 +216,21 @@ struct RuleCaseReader {
         case .tombstone:
             return nil
         case .change(let change):
-            guard case .enterprise(let uscc) = change.entity, uscc.value == enterprise else {
-                problem(at: node.mark, "\(topic.name): the record is not about the case's enterprise \(enterprise)")
+            let about: EntityKey? =
+                switch change.entity {
+                case .enterprise(let uscc): EntityKey(.enterprise, uscc.value)
+                case .person(let id): EntityKey(.person, id.value)
+                case .unlinked: subject.kind == .enterprise && subject.id == enterprise ? subject : nil
+                }
+            guard about == subject else {
+                problem(at: node.mark, "\(topic.name): the record is not about \(subject.id == enterprise ? "the case's enterprise " : "")\(subject.id)")
                 return nil
             }
             if let key, key != change.key {
                 problem(at: map["key"]?.mark, "key '\(key)' is not the record's primary key '\(change.key)'")
                 return nil
             }
-            return CaseEvent(change: change, location: location(node.mark))
+            return CaseEvent(change: change, entity: subject, location: location(node.mark))
         }
     }
 
@@ -242,26 +254,44 @@ struct RuleCaseReader {
         return (field, json)
     }
 
-    /// Every event is a record of the case's enterprise: its entity fields are filled in unless
-    /// given (a USCC field, and the party type where the topic has one).
-    mutating func fillSubject(_ row: inout [String: JSONValue], topic: TopicDefinition, enterprise: String, at mark: Mark?)
+    /// Every event is a record of the case's enterprise, or of the entity it names: its entity
+    /// fields are filled in unless given (the USCC or ID number field, and the party type where the
+    /// topic has one).
+    mutating func fillSubject(_ row: inout [String: JSONValue], topic: TopicDefinition, subject: EntityKey, at mark: Mark?)
         -> Bool
     {
         func fill(_ field: String, _ text: String) { if row[field] == nil { row[field] = .string(text) } }
+        let person = subject.kind == .person
         switch topic.entity {
-        case .enterprise(let field, _):
-            fill(field, enterprise)
-        case .party(let type, let enterpriseField, _):
-            fill(type.field, type.enterpriseValue)
-            fill(enterpriseField, enterprise)
+        case .enterprise(let field, _) where !person:
+            fill(field, subject.id)
+        case .person(let field) where person:
+            fill(field, subject.id)
+        case .party(let type, let enterpriseField, let personField):
+            fill(type.field, person ? type.personValue : type.enterpriseValue)
+            fill(person ? personField : enterpriseField, subject.id)
         case .either(let field, let type):
-            fill(field, enterprise)
-            if let type { fill(type.field, type.enterpriseValue) }
-        case .person:
-            problem(at: mark, "topic '\(topic.name)' holds records of persons; cases are about enterprises")
+            fill(field, subject.id)
+            if let type { fill(type.field, person ? type.personValue : type.enterpriseValue) }
+        case .enterprise, .person:
+            problem(at: mark, "topic '\(topic.name)' holds records of \(person ? "enterprises" : "persons"), not of \(subject.id)")
             return false
         }
         return true
+    }
+
+    /// `entity:` of an event: a USCC or a resident ID number.
+    mutating func readEntity(_ node: Node) -> EntityKey? {
+        guard let text = scalarText(node, "entity") else { return nil }
+        do {
+            switch try PartyIdentifier.classify(text) {
+            case .enterprise(let uscc): return EntityKey(.enterprise, uscc.value)
+            case .person(let id): return EntityKey(.person, id.value)
+            }
+        } catch {
+            problem(at: node.mark, "entity '\(text)': \(error.reason)")
+            return nil
+        }
     }
 
     /// `key:` stands for a one-field text primary key not written in `fields`.

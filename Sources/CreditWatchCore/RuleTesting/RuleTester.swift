@@ -11,10 +11,12 @@ public struct RuleTester: Sendable {
     public let catalog: TopicCatalog
     let decoder: ChangeDecoder
     let snapshot: EntitySnapshot
+    let walker: RelationWalker
 
     public init(program: RuleProgram, catalog: TopicCatalog) {
         self.program = program
         self.catalog = catalog
+        self.walker = RelationWalker(paths: program.relationPaths, schema: catalog.schema)
         self.decoder = ChangeDecoder(catalog: catalog)
         self.snapshot = EntitySnapshot(catalog: catalog)
     }
@@ -48,10 +50,10 @@ public struct RuleTester: Sendable {
             report.cases += 1
             var ledger = CaseLedger()
             for (index, step) in ruleCase.steps.enumerated() {
-                step.given.forEach { ledger.give($0.change, snapshot: snapshot) }
+                step.given.forEach { ledger.give($0, catalog: catalog, snapshot: snapshot) }
                 ledger.observe(step.feeds)
-                step.deletions.forEach { ledger.delete(topic: $0.topic, key: $0.key) }
-                let data = ledger.data(enterprise: ruleCase.enterprise, program: program, snapshot: snapshot)
+                step.deletions.forEach { ledger.delete(topic: $0.topic, key: $0.key, catalog: catalog) }
+                let data = ledger.data(enterprise: ruleCase.enterprise, program: program, walker: walker, snapshot: snapshot)
                 let (evaluation, score) = program.evaluateAndScore(data)
                 let failures = ExpectationCheck(program: program, evaluation: evaluation, score: score)
                     .failures(step.expectation)

@@ -1,0 +1,261 @@
+import RuleLanguage
+
+/// One edge of the relation graph: a current record of a topic that declares `relation` links the
+/// entity it is about (`subject`) to the entity it names (`target`).
+public struct RelationEdge: Sendable, Hashable {
+    public let relation: String
+    public let subject: EntityKey
+    public let target: EntityKey
+    /// The record behind the edge (its fields are what a relation feature's `where` reads).
+    public let record: FactRecord
+    public let version: Int64
+
+    public init(relation: String, subject: EntityKey, target: EntityKey, record: FactRecord, version: Int64) {
+        self.relation = relation
+        self.subject = subject
+        self.target = target
+        self.record = record
+        self.version = version
+    }
+
+    /// The edge's identity: one per record and relation.
+    public var slot: RelationSlot { RelationSlot(topic: record.topic, key: record.key, relation: relation) }
+}
+
+/// Where an edge lives: a record of a topic and one of the topic's relations.
+public struct RelationSlot: Sendable, Hashable, Comparable {
+    public let topic: String
+    public let key: String
+    public let relation: String
+
+    public init(topic: String, key: String, relation: String) {
+        self.topic = topic
+        self.key = key
+        self.relation = relation
+    }
+
+    public static func < (a: RelationSlot, b: RelationSlot) -> Bool { (a.topic, a.key, a.relation) < (b.topic, b.key, b.relation) }
+}
+
+/// What a linked change makes of its relation slots: the edge, or none (a delete, a record whose
+/// target fields are null or name its own entity). Applied like the record: a newer version wins.
+public struct RelationChange: Sendable, Hashable {
+    public let slot: RelationSlot
+    /// The record's entity (the edge's subject when there is one).
+    public let subject: EntityKey
+    public let version: Int64
+    public let edge: RelationEdge?
+
+    public init(slot: RelationSlot, subject: EntityKey, version: Int64, edge: RelationEdge?) {
+        self.slot = slot
+        self.subject = subject
+        self.version = version
+        self.edge = edge
+    }
+}
+
+extension TopicCatalog {
+    /// The relation slots `linked` sets: one per relation its topic declares (none while unlinked).
+    public func relationChanges(_ linked: LinkedChange) -> [RelationChange] {
+        guard let entity = linked.entity, let topic = topics[linked.change.topic], !topic.relations.isEmpty else { return [] }
+        let change = linked.change
+        let record = FactRecord(topic: change.topic, key: change.key, eventDay: change.eventDay, fields: change.fields)
+        return topic.relations.map { relation in
+            let slot = RelationSlot(topic: change.topic, key: change.key, relation: relation.name)
+            guard change.operation != .delete, let target = relation.target(of: change.fields), target != entity else {
+                return RelationChange(slot: slot, subject: entity, version: change.version, edge: nil)
+            }
+            return RelationChange(
+                slot: slot, subject: entity, version: change.version,
+                edge: RelationEdge(relation: relation.name, subject: entity, target: target, record: record, version: change.version))
+        }
+    }
+}
+
+/// The part of the relation graph an evaluation needs: the stored edges read around some entities,
+/// with the batch's own relation changes laid over them (the batch is not committed yet when it is
+/// evaluated). Pure: the engine reads edges through `RelationReading` and walks them here.
+public struct RelationGraph: Sendable {
+    private var edges: [RelationSlot: RelationEdge] = [:]
+    /// Slots the batch set (they override what the store holds, removals included).
+    private var overridden: [RelationSlot: Int64] = [:]
+    private var bySubject: [EntityKey: Set<RelationSlot>] = [:]
+    private var byTarget: [EntityKey: Set<RelationSlot>] = [:]
+    /// Entities whose edges (both ways, of every relation read) have been read from the store.
+    public private(set) var explored: Set<EntityKey> = []
+
+    public init(changes: [RelationChange] = []) {
+        for change in changes.sorted(by: { ($0.slot, $0.version) < ($1.slot, $1.version) }) {
+            overridden[change.slot] = change.version
+            remove(change.slot)
+            if let edge = change.edge { insert(edge) }
+        }
+    }
+
+    /// Adds stored edges read around `entities` (the batch's own changes of a slot win when newer).
+    public mutating func add(stored: [RelationEdge], around entities: Set<EntityKey>) {
+        explored.formUnion(entities)
+        for edge in stored {
+            if let version = overridden[edge.slot], version >= edge.version { continue }
+            remove(edge.slot)
+            insert(edge)
+        }
+    }
+
+    private mutating func insert(_ edge: RelationEdge) {
+        edges[edge.slot] = edge
+        bySubject[edge.subject, default: []].insert(edge.slot)
+        byTarget[edge.target, default: []].insert(edge.slot)
+    }
+
+    private mutating func remove(_ slot: RelationSlot) {
+        guard let old = edges.removeValue(forKey: slot) else { return }
+        bySubject[old.subject]?.remove(slot)
+        byTarget[old.target]?.remove(slot)
+    }
+
+    /// The entities one step away from `entity`, with the edge that leads there, in slot order.
+    public func neighbours(of entity: EntityKey, by step: RelationStep) -> [(edge: RelationEdge, entity: EntityKey)] {
+        let slots = (step.inverse ? byTarget[entity] : bySubject[entity]) ?? []
+        return slots.sorted().compactMap { slot in
+            guard let edge = edges[slot], edge.relation == step.relation.name else { return nil }
+            return (edge, step.inverse ? edge.subject : edge.target)
+        }
+    }
+
+    /// A walk's state: the entities reached, each with the edges that led there.
+    public typealias Frontier = [EntityKey: [RelationEdge]]
+
+    /// One step from every entity of `frontier`: each entity reached once (by the first edge in
+    /// slot order of the first entity in id order), never `origin`.
+    public func advance(_ frontier: Frontier, by step: RelationStep, origin: EntityKey) -> Frontier {
+        var next: Frontier = [:]
+        for (entity, via) in frontier.sorted(by: { $0.key < $1.key }) {
+            for (edge, reached) in neighbours(of: entity, by: step) where reached != origin && next[reached] == nil {
+                next[reached] = via + [edge]
+            }
+        }
+        return next
+    }
+}
+
+/// The relation graph as stored (PostgreSQL): what evaluation reads around the entities it needs.
+public protocol RelationReading: Sendable {
+    /// Current edges of `relations` whose subject or target is one of `entities`.
+    func relationEdges(touching entities: Set<EntityKey>, relations: Set<String>) async throws -> [RelationEdge]
+}
+
+/// How the engine walks a program's relation paths over the graph: forward from the entities it
+/// evaluates (what `EntityData.related` holds), and back from the entities a batch changed (the
+/// reverse index: whose relation features may have changed with them).
+public struct RelationWalker: Sendable {
+    /// The program's paths as steps.
+    public let paths: [[RelationStep]]
+
+    public init(paths: [[String]], schema: Schema) {
+        self.paths = paths.map { $0.compactMap(schema.step) }.filter { !$0.isEmpty }
+    }
+
+    public var isEmpty: Bool { paths.isEmpty }
+    var relationNames: Set<String> { Set(paths.flatMap { $0.map(\.relation.name) }) }
+    var depth: Int { paths.map(\.count).max() ?? 0 }
+
+    /// Reads the edges of every entity of `entities` not read yet, into `graph` (one round trip).
+    func explore(_ entities: Set<EntityKey>, _ graph: inout RelationGraph, from store: any RelationReading) async throws {
+        let unread = entities.subtracting(graph.explored)
+        guard !unread.isEmpty else { return }
+        graph.add(stored: try await store.relationEdges(touching: unread, relations: relationNames), around: unread)
+    }
+
+    /// The entities related to each of `subjects` by each path (its text → entity → edges along the
+    /// path). One round trip per step of the longest path.
+    public func related(
+        to subjects: [EntityKey], graph: inout RelationGraph, store: any RelationReading
+    ) async throws -> [EntityKey: [String: RelationGraph.Frontier]] {
+        // frontiers[subject][path] after each step.
+        var frontiers: [EntityKey: [RelationGraph.Frontier]] = [:]
+        for subject in subjects { frontiers[subject] = paths.map { _ in [subject: []] } }
+        for level in 0..<depth {
+            var needed: Set<EntityKey> = []
+            for (_, perPath) in frontiers {
+                for (p, frontier) in perPath.enumerated() where level < paths[p].count { needed.formUnion(frontier.keys) }
+            }
+            try await explore(needed, &graph, from: store)
+            for subject in subjects {
+                for p in paths.indices where level < paths[p].count {
+                    frontiers[subject]![p] = graph.advance(frontiers[subject]![p], by: paths[p][level], origin: subject)
+                }
+            }
+        }
+        var result: [EntityKey: [String: RelationGraph.Frontier]] = [:]
+        for subject in subjects {
+            var byPath: [String: RelationGraph.Frontier] = [:]
+            for (p, path) in paths.enumerated() { byPath[path.map(\.name).joined(separator: ".")] = frontiers[subject]![p] }
+            result[subject] = byPath
+        }
+        return result
+    }
+
+    /// The entities related to `subject` by each path over a graph that holds every edge (a rule
+    /// case's): path text → entity → edges along the path.
+    public func related(to subject: EntityKey, in graph: RelationGraph) -> [String: RelationGraph.Frontier] {
+        var byPath: [String: RelationGraph.Frontier] = [:]
+        for path in paths {
+            byPath[path.map(\.name).joined(separator: ".")] = path.reduce([subject: []]) { graph.advance($0, by: $1, origin: subject) }
+        }
+        return byPath
+    }
+
+    /// The entities whose relation paths pass through any of `changed` (as an end or a step on the
+    /// way): each path walked backwards from every position. Includes persons.
+    public func affected(by changed: Set<EntityKey>, graph: inout RelationGraph, store: any RelationReading) async throws -> Set<EntityKey> {
+        guard !changed.isEmpty else { return [] }
+        var found: Set<EntityKey> = []
+        // Walks still going: the steps left to walk back (last first) and where they stand.
+        var walks: [(steps: ArraySlice<RelationStep>, at: Set<EntityKey>)] = []
+        for path in paths {
+            for end in 1...path.count { walks.append((path[..<end], changed)) }
+        }
+        while !walks.isEmpty {
+            try await explore(Set(walks.flatMap(\.at)), &graph, from: store)
+            var next: [(steps: ArraySlice<RelationStep>, at: Set<EntityKey>)] = []
+            for walk in walks {
+                let back = RelationStep(relation: walk.steps.last!.relation, inverse: !walk.steps.last!.inverse)
+                var reached: Set<EntityKey> = []
+                for entity in walk.at {
+                    for (_, other) in graph.neighbours(of: entity, by: back) { reached.insert(other) }
+                }
+                let rest = walk.steps.dropLast()
+                if rest.isEmpty { found.formUnion(reached) } else if !reached.isEmpty { next.append((rest, reached)) }
+            }
+            walks = next
+        }
+        return found
+    }
+}
+
+extension RelationWalker {
+    /// The entities each path reaches (see `related(to:graph:store:)`) as the evaluator sees them:
+    /// each with the last edge's record, the records along the path, its name as that record gives
+    /// it, and its own data (without relations of its own: relation features do not nest).
+    public func relatedData(
+        _ byPath: [String: RelationGraph.Frontier], records: [EntityKey: [String: [FactRecord]]], feeds: FeedClock,
+        snapshot: EntitySnapshot
+    ) -> [String: [RelatedEntity]] {
+        var related: [String: [RelatedEntity]] = [:]
+        for path in paths {
+            let text = path.map(\.name).joined(separator: ".")
+            guard let reached = byPath[text], let last = path.last else { continue }
+            let nameField = last.inverse ? last.relation.subjectNameField : last.relation.targetNameField
+            related[text] = reached.sorted { $0.key < $1.key }.compactMap { entity, via in
+                guard let edge = via.last else { return nil }
+                var name: String?
+                if let nameField, case .string(let text)? = edge.record.fields[nameField] { name = text }
+                let data = snapshot.data(
+                    entity: entity.id, kind: entity.kind == .person ? .person : .enterprise, records: records[entity] ?? [:], feeds: feeds)
+                return RelatedEntity(edge: edge.record, via: via.map(\.record.reference), name: name, data: data)
+            }
+        }
+        return related
+    }
+}
