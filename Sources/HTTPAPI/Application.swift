@@ -153,7 +153,8 @@ public func buildRouter(
     ).addRoutes(to: v1)
     let personalData = PersonalDataAccess(fields: personalFields, audit: readModels.access, access: access)
     EnterprisesController(
-        enterprises: readModels.enterprises, features: features, rules: rules, personalData: personalData, access: access
+        enterprises: readModels.enterprises, features: features, rules: rules, relations: readModels.relations, personalData: personalData,
+        access: access
     ).addRoutes(to: v1)
     QuarantineController(quarantine: readModels.quarantine, access: access).addRoutes(to: v1)
     RulesController(rules: rules).addRoutes(to: v1)
@@ -164,8 +165,8 @@ public func buildRouter(
     WebhooksController(webhooks: readModels.webhooks, allowedHosts: configuration.webhookHosts, access: access).addRoutes(to: v1)
     DeskController(alerts: readModels.alerts, desk: readModels.desk, audit: readModels.access, access: access).addRoutes(to: v1)
     QueryController(
-        enterprises: readModels.enterprises, subjects: readModels.subjects, administration: readModels.access, personalData: personalData,
-        access: access, today: today
+        enterprises: readModels.enterprises, subjects: readModels.subjects, relations: readModels.relations, administration: readModels.access,
+        personalData: personalData, access: access, today: today
     ).addRoutes(to: v1)
     MarketController(
         market: readModels.market, engine: readModels.eligibility, alerts: readModels.alerts, enterprises: readModels.enterprises, audit: readModels.access,

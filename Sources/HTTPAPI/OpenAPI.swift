@@ -61,7 +61,7 @@ enum OpenAPI {
             "GET /v1/enterprises/{uscc}/series": Operation(summary: "An enterprise's monthly series that the rules read, 24 months"),
             "GET /v1/feeds": Operation(summary: "Data health of every feed: freshness, records per month, key coverage, linking, quarantine, continuity"),
             "GET /v1/feeds/{topic}": Operation(summary: "Data health of one feed"),
-            "GET /v1/enterprises/{uscc}": Operation(summary: "An enterprise's profile, score, tags, facts, features and alerts"),
+            "GET /v1/enterprises/{uscc}": Operation(summary: "An enterprise's profile, score, tags, facts, features, alerts and relation graph"),
             "GET /v1/tags/{tag}": Operation(
                 summary: "The members of a tag", query: [("after", string), ("limit", limit)],
                 answer: page(ref("Object"))),

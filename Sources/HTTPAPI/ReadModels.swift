@@ -89,6 +89,9 @@ public struct ReadModels: Sendable {
     public var desk: (any AlertDeskPort)?
     /// Persons and history for the one-click query; nil: no queries.
     public var subjects: (any SubjectReadModel)?
+    /// The relation graph around an enterprise or a person (profiles, the one-click query); nil:
+    /// none (answers carry no `relations`).
+    public var relations: (any RelationReadModel)?
     /// The dashboard's figures; nil: none (their routes answer 404).
     public var statistics: (any StatisticsReadModel)?
     /// The feeds' data health; nil: none (its routes answer 404).
@@ -133,7 +136,19 @@ public struct ReadModels: Sendable {
             alerts: store, enterprises: store, quarantine: store, access: access, subjects: store, desk: desk, webhooks: webhooks, ping: { try await store.ping() },
             isUnavailable: PostgresStore.isUnavailable, maximumPageSize: PostgresStore.maximumPageSize)
         models.statistics = store
+        models.relations = store
         return models
+    }
+}
+
+/// The relation graph around an entity (see `RelationNeighbourhood`).
+public protocol RelationReadModel: Sendable {
+    func neighbourhood(of entity: EntityKey) async throws -> RelationNeighbourhood
+}
+
+extension PostgresStore: RelationReadModel {
+    public func neighbourhood(of entity: EntityKey) async throws -> RelationNeighbourhood {
+        try await RelationNeighbourhood.read(around: entity, catalog: catalog, store: self)
     }
 }
 

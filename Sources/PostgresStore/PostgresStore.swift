@@ -20,7 +20,7 @@ import ServiceLifecycle
 public final class PostgresStore: Sendable, Service {
     public let configuration: Configuration
     let client: PostgresClient
-    let catalog: TopicCatalog
+    public let catalog: TopicCatalog
     let logger: Logger
 
     public init(configuration: Configuration, catalog: TopicCatalog, logger: Logger) throws(PostgresStoreError) {

@@ -8,14 +8,16 @@ struct ShippedCatalogTests {
         "market.enterprise": 11, "market.abnormal": 7, "market.penalty": 8, "tax.taxpayer": 6, "tax.payment": 7,
         "tax.arrears": 6, "water.usage": 7, "water.arrears": 7, "hrss.insurance": 6, "court.dishonest": 9,
         "court.enforcement": 9, "realestate.rights": 9, "traffic.vehicle": 6, "traffic.driver": 6,
+        // Added by catalog files alone (issue 11): shareholders and equity freezes.
+        "market.shareholder": 12, "court.equity_freeze": 11,
         // The marketplace's own feed (not a department's): its loans, reported by CreditWatch.
         "finance.loan": 12,
     ]
 
-    @Test("15 topics (14 departments' and the marketplace's loans), one file each, named after the topic")
+    @Test("17 topics (16 departments' and the marketplace's loans), one file each, named after the topic")
     func topics() {
-        #expect(Shipped.files.count == 15)
-        #expect(Shipped.catalog.topics.count == 15)
+        #expect(Shipped.files.count == 17)
+        #expect(Shipped.catalog.topics.count == 17)
         #expect(Set(Shipped.catalog.topics.keys) == Set(Self.fieldCounts.keys))
         for (path, _) in Shipped.files {
             let name = String(path.dropFirst("topics/".count).dropLast(".yaml".count))
@@ -27,7 +29,7 @@ struct ShippedCatalogTests {
     func fieldCounts() {
         let counts = Shipped.catalog.topics.mapValues(\.fields.count)
         #expect(counts == Self.fieldCounts)
-        #expect(counts.values.reduce(0, +) == 116)
+        #expect(counts.values.reduce(0, +) == 139)
     }
 
     @Test("tax.payment in full")
@@ -79,6 +81,8 @@ struct ShippedCatalogTests {
                 "court.dishonest": ["uscc", "id_number", "amount", "removed_date"],
                 "court.enforcement": ["uscc", "id_number", "closed_date"], "realestate.rights": ["mortgage_amount"],
                 "traffic.vehicle": [], "traffic.driver": [], "finance.loan": [],
+                "market.shareholder": ["shareholder_uscc", "shareholder_id", "subscribed_capital", "paid_in_capital"],
+                "court.equity_freeze": ["uscc", "id_number", "frozen_amount", "unfrozen_date"],
             ])
         let periods = Shipped.catalog.topics.values.flatMap { t in
             t.fields.filter { $0.format == .period }.map { "\(t.name).\($0.name)" }
@@ -96,12 +100,13 @@ struct ShippedCatalogTests {
                 "water.arrears": ["id"], "hrss.insurance": ["id"], "court.dishonest": ["case_no"],
                 "court.enforcement": ["case_no"], "realestate.rights": ["certificate_no"],
                 "traffic.vehicle": ["plate_no"],
-                "traffic.driver": ["license_no"], "finance.loan": ["loan_no"],
+                "traffic.driver": ["license_no"], "finance.loan": ["loan_no"], "market.shareholder": ["id"],
+                "court.equity_freeze": ["freeze_no"],
             ])
         #expect(
             topics.compactMapValues(\.versionField) == [
                 "market.enterprise": "updated_at", "tax.taxpayer": "updated_at", "realestate.rights": "updated_at",
-                "finance.loan": "version",
+                "finance.loan": "version", "market.shareholder": "updated_at",
             ])
         #expect(
             topics.mapValues(\.eventTime) == [
@@ -110,6 +115,7 @@ struct ShippedCatalogTests {
                 "water.usage": "period", "water.arrears": "as_of_date", "hrss.insurance": "period",
                 "court.dishonest": "listed_date", "court.enforcement": "filed_date", "realestate.rights": "updated_at",
                 "traffic.vehicle": "registered_date", "traffic.driver": "valid_until", "finance.loan": "as_of",
+                "market.shareholder": "changed_date", "court.equity_freeze": "frozen_date",
             ])
         // The departments' feeds are change-data capture; the marketplace sends its rows as they are.
         #expect(topics.filter { $0.value.envelope != .debezium }.keys.sorted() == ["finance.loan"])
@@ -130,7 +136,7 @@ struct ShippedCatalogTests {
                 "water.arrears": water, "court.dishonest": court, "court.enforcement": court,
                 "realestate.rights": .either(field: "owner_id", type: PartyTypeField(field: "owner_type")),
                 "traffic.vehicle": .either(field: "owner_id", type: nil), "traffic.driver": .person(field: "id_number"),
-                "finance.loan": plain,
+                "finance.loan": plain, "market.shareholder": plain, "court.equity_freeze": court,
             ])
     }
 
@@ -146,13 +152,14 @@ struct ShippedCatalogTests {
                 "water.usage": "monthly/45", "water.arrears": "monthly/45", "hrss.insurance": "monthly/45",
                 "court.dishonest": "daily/7", "court.enforcement": "daily/7", "realestate.rights": "event/30",
                 "traffic.vehicle": "event/30", "traffic.driver": "event/30", "finance.loan": "event/3650",
+                "market.shareholder": "event/30", "court.equity_freeze": "event/30",
             ])
     }
 
     @Test("the rule checker's schema")
     func schema() throws {
         let schema = Shipped.catalog.schema
-        #expect(schema.topics.count == 15)
+        #expect(schema.topics.count == 17)
         let payment = try #require(schema.topics["tax.payment"])
         #expect(payment.eventTimeField == "paid_date")
         #expect(payment.entityKind == .enterprise)
@@ -168,6 +175,7 @@ struct ShippedCatalogTests {
                 "water.usage": "enterprise", "water.arrears": "enterprise", "hrss.insurance": "enterprise",
                 "court.dishonest": "mixed", "court.enforcement": "mixed", "realestate.rights": "mixed",
                 "traffic.vehicle": "mixed", "traffic.driver": "person", "finance.loan": "enterprise",
+                "market.shareholder": "enterprise", "court.equity_freeze": "mixed",
             ])
         #expect(schema.topics["water.usage"]?.eventTimeField == "period")
     }

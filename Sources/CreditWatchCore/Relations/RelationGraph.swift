@@ -259,3 +259,78 @@ extension RelationWalker {
         return related
     }
 }
+
+/// The relation graph around one entity, as profiles and the one-click query show it: the entities
+/// within `depth` steps by any relation of the catalog, and the edges between them.
+public struct RelationNeighbourhood: Sendable, Hashable {
+    public struct Node: Sendable, Hashable {
+        public let entity: EntityKey
+        /// As the records of its edges name it (nil: none does).
+        public var name: String?
+        /// Steps from the centre (0: the centre).
+        public let depth: Int
+    }
+
+    public struct Link: Sendable, Hashable {
+        public let relation: String
+        /// Indices into `nodes`: the record's entity and the entity it names.
+        public let from: Int
+        public let to: Int
+        /// `topic/key` of the record behind the edge, and its business date.
+        public let source: String
+        public let day: Day
+        /// The record's numeric fields (a share ratio, capital): never personal data.
+        public let figures: [String: Double]
+    }
+
+    public private(set) var nodes: [Node] = []
+    public private(set) var links: [Link] = []
+    /// Whether entities were left out at `limit`.
+    public private(set) var truncated = false
+
+    /// Walks the stored graph from `centre`: one round trip per step.
+    public static func read(
+        around centre: EntityKey, depth: Int = 2, limit: Int = 100, catalog: TopicCatalog, store: any RelationReading
+    ) async throws -> RelationNeighbourhood {
+        var result = RelationNeighbourhood()
+        var index: [EntityKey: Int] = [centre: 0]
+        result.nodes.append(Node(entity: centre, name: nil, depth: 0))
+        var seen: Set<RelationSlot> = []
+        var frontier: Set<EntityKey> = [centre]
+        let relations = catalog.relations
+        for level in 1...max(1, depth) where !frontier.isEmpty {
+            let edges = try await store.relationEdges(touching: frontier, relations: Set(relations.keys))
+            var next: Set<EntityKey> = []
+            for edge in edges.sorted(by: { $0.slot < $1.slot }) where seen.insert(edge.slot).inserted {
+                let definition = relations[edge.relation]?.relation
+                var ends: [Int] = []
+                for (entity, nameField) in [(edge.subject, definition?.subjectNameField), (edge.target, definition?.targetNameField)] {
+                    if index[entity] == nil {
+                        guard result.nodes.count < limit else {
+                            result.truncated = true
+                            break
+                        }
+                        index[entity] = result.nodes.count
+                        result.nodes.append(Node(entity: entity, name: nil, depth: level))
+                        next.insert(entity)
+                    }
+                    let i = index[entity]!
+                    if result.nodes[i].name == nil, let nameField, case .string(let name)? = edge.record.fields[nameField] {
+                        result.nodes[i].name = name
+                    }
+                    ends.append(i)
+                }
+                guard ends.count == 2 else { continue }
+                let figures = edge.record.fields.compactMapValues { value -> Double? in
+                    if case .number(let n) = value { return n }
+                    return nil
+                }
+                result.links.append(Link(
+                    relation: edge.relation, from: ends[0], to: ends[1], source: edge.record.reference, day: edge.record.eventDay,
+                    figures: figures))
+            }
+            frontier = next
+        }
+        return result
+    }
+}

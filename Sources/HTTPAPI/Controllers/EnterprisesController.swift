@@ -5,13 +5,14 @@ import PostgresStore
 import RuleLanguage
 
 /// `GET /v1/enterprises/{uscc}`: an enterprise's profile with its current features, score (every
-/// point explained, with history) and tags; `GET /v1/tags/{tag}?after=&limit=`: the members of a
+/// point explained, with history), tags and relation graph; `GET /v1/tags/{tag}?after=&limit=`: the members of a
 /// rule-defined tag (e.g. `leading`). An enterprise outside the caller's scope answers as an
 /// unknown one.
 struct EnterprisesController: Sendable {
     let enterprises: any EnterpriseReadModel
     let features: any EnterpriseFeatureSource
     let rules: (any RuleSetControl)?
+    let relations: (any RelationReadModel)?
     let personalData: PersonalDataAccess
     let access: StoreAccess
 
@@ -46,10 +47,13 @@ struct EnterprisesController: Sendable {
         } catch {
             context.logger.warning("enterprise features unavailable", metadata: ["error": "\(String(reflecting: error))"])
         }
-        if try await !personalData.clear(for: principal, subject: .enterprise(uscc), action: "read_profile", context: context) {
-            record.profile.facts = personalData.masked(record.profile.facts)
+        let clear = try await personalData.clear(for: principal, subject: .enterprise(uscc), action: "read_profile", context: context)
+        if !clear { record.profile.facts = personalData.masked(record.profile.facts) }
+        var graph: RelationGraphView?
+        if let relations {
+            graph = RelationGraphView(try await access { try await relations.neighbourhood(of: EntityKey(.enterprise, uscc.value)) }, clear: clear)
         }
-        return try JSONResponse.make(EnterpriseResponse(record: record, features: values))
+        return try JSONResponse.make(EnterpriseResponse(record: record, features: values, relations: graph))
     }
 
     @Sendable func tagMembers(_ request: Request, context: APIRequestContext) async throws -> Response {
@@ -75,6 +79,7 @@ struct EnterprisesController: Sendable {
 struct EnterpriseResponse: StableObject {
     let record: EnterpriseRecord
     let features: [NamedJSONValue]?
+    let relations: RelationGraphView?
 
     func write(to m: inout Members) throws {
         try m("uscc", record.profile.uscc)
@@ -84,5 +89,48 @@ struct EnterpriseResponse: StableObject {
         try m("facts", record.profile.facts.map(DepartmentFactsView.init))
         try m("features", features.map { $0.map(NamedValueView.init) })
         try m("alerts", record.profile.alerts.map(AlertView.init))
+        try m("relations", relations)
+    }
+}
+
+/// The relation graph around a subject: its entities (persons' ID numbers and names masked unless
+/// the caller may see personal data) and the edges between them by index. Enterprises outside the
+/// caller's scope appear by registration only (USCC and name are public).
+struct RelationGraphView: StableObject {
+    let graph: RelationNeighbourhood
+    let clear: Bool
+    init(_ graph: RelationNeighbourhood, clear: Bool) {
+        self.graph = graph
+        self.clear = clear
+    }
+
+    struct NodeView: StableObject {
+        let node: RelationNeighbourhood.Node
+        let clear: Bool
+        func write(to m: inout Members) throws {
+            let person = node.entity.kind == .person && !clear
+            try m("kind", node.entity.kind.rawValue)
+            try m("id", person ? PersonalData.idNumber.mask(node.entity.id) : node.entity.id)
+            try m("name", person ? node.name.map(PersonalData.name.mask) : node.name)
+            try m("depth", node.depth)
+        }
+    }
+
+    struct LinkView: StableObject {
+        let link: RelationNeighbourhood.Link
+        func write(to m: inout Members) throws {
+            try m("relation", link.relation)
+            try m("from", link.from)
+            try m("to", link.to)
+            try m("source", link.source)
+            try m("day", link.day.description)
+            try m("figures", link.figures.isEmpty ? nil : link.figures)
+        }
+    }
+
+    func write(to m: inout Members) throws {
+        try m("nodes", graph.nodes.map { NodeView(node: $0, clear: clear) })
+        try m("links", graph.links.map(LinkView.init))
+        try m("truncated", graph.truncated)
     }
 }

@@ -17,6 +17,7 @@ import RuleLanguage
 struct QueryController: Sendable {
     let enterprises: any EnterpriseReadModel
     let subjects: (any SubjectReadModel)?
+    let relations: (any RelationReadModel)?
     let administration: (any AccessAdministration)?
     let personalData: PersonalDataAccess
     let access: StoreAccess
@@ -104,6 +105,14 @@ struct QueryController: Sendable {
                 department: $0.department, topic: $0.topic, key: clear || $0.key != subject.id ? $0.key : answer.subjectId, version: $0.version, operation: $0.operation, eventDay: $0.eventDay,
                 fields: clear ? $0.fields : personalData.masked($0.fields, topic: $0.topic))
         }
+        if let relations {
+            let entity: EntityKey =
+                switch subject {
+                case .enterprise(let uscc): EntityKey(.enterprise, uscc.value)
+                case .person(let id): EntityKey(.person, id.value)
+                }
+            answer.relations = RelationGraphView(try await access { try await relations.neighbourhood(of: entity) }, clear: clear)
+        }
         answer.queryId = try await record(.allowed, returned: answer.summary)
         return try JSONResponse.make(answer)
     }
@@ -133,12 +142,13 @@ struct QueryAnswer: Encodable {
     var enterprise: EnterpriseAnswer?
     var person: PersonAnswer?
     var history: [HistoryAnswer] = []
+    var relations: RelationGraphView?
 
     /// What the audit log keeps of the answer: its sections and their sizes, not the data.
     var summary: String {
         let facts = (enterprise?.facts ?? person?.facts ?? []).flatMap(\.topics).map { "\"\($0.topic)\":\($0.records.count)" }
         let alerts = enterprise?.alerts.count ?? person?.alerts.count ?? 0
-        return #"{"facts":{\#(facts.joined(separator: ","))},"alerts":\#(alerts),"history":\#(history.count),"enterprises":\#(person?.enterprises.count ?? 0)}"#
+        return #"{"facts":{\#(facts.joined(separator: ","))},"alerts":\#(alerts),"history":\#(history.count),"enterprises":\#(person?.enterprises.count ?? 0),"relations":\#(relations?.graph.nodes.count ?? 0)}"#
     }
 }
 
