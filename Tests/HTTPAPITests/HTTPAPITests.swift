@@ -178,8 +178,10 @@ struct HTTPAPITests {
                 + #""id":"SK1","paid_date":"2024-05-10"},"key":"SK1","version":1}],"topic":"tax.payment"}]}],"#
                 + #""features":[{"name":"tax_paid_3mo","value":1200},{"name":"last_paid","value":"2024-05-10"}],"#
                 + #""registration":{"deleted":false,"district":"430602","division":"C30","industry_code":"C3011","#
-                + #""name":"长沙湘江机械有限公司","status":"存续"},"score":null,"tags":{"current":[],"history":[]},"#
-                + #""uscc":"\#(TestUSCC.a)"}"#)
+                + #""name":"长沙湘江机械有限公司","status":"存续"},"#
+                // This store's catalog declares no relations: the graph is the enterprise alone.
+                + #""relations":{"links":[],"nodes":[{"depth":0,"id":"\#(TestUSCC.a)","kind":"enterprise","name":null}],"truncated":false},"#
+                + #""score":null,"tags":{"current":[],"history":[]},"uscc":"\#(TestUSCC.a)"}"#)
         }
     }
 
@@ -201,7 +203,10 @@ struct HTTPAPITests {
             try await store.write(Seed.effects(alerts: [Seed.alert(rule: "r1", subject: TestUSCC.b, asOf: "2024-05-10")]))
             let response = try await client.execute(uri: "/v1/enterprises/\(TestUSCC.b)", method: .get)
             #expect(response.status == .ok)
-            #expect(response.text.contains(#""facts":[],"features":null,"registration":null,"score":null,"tags":{"current":[],"history":[]},"uscc":"\#(TestUSCC.b)"}"#))
+            #expect(response.text.contains(
+                #""facts":[],"features":null,"registration":null,"#
+                    + #""relations":{"links":[],"nodes":[{"depth":0,"id":"\#(TestUSCC.b)","kind":"enterprise","name":null}],"truncated":false},"#
+                    + #""score":null,"tags":{"current":[],"history":[]},"uscc":"\#(TestUSCC.b)"}"#))
         }
     }
 

@@ -15,7 +15,7 @@ struct PostgresStoreTests {
             #expect(try await store.rows("SELECT version::text, name FROM schema_migrations ORDER BY version::int") == [
                 ["1", "quarantine"], ["2", "credit_record"], ["3", "enterprise_and_account_link"], ["4", "alert"],
                 ["5", "alert_lifecycle_scores_tags_rule_sets"], ["6", "feature_sync"], ["7", "evaluation_pending"],
-                ["8", "several_instances"], ["9", "partition_claim"], ["10", "link_method"],
+                ["8", "several_instances"], ["9", "partition_claim"], ["10", "link_method"], ["11", "relation_edge"],
             ])
         }
     }
@@ -25,7 +25,7 @@ struct PostgresStoreTests {
             async let first = store.migrate()
             async let second = store.migrate()
             let applied = try await [first, second]
-            #expect(applied.flatMap { $0 }.sorted() == Array(1...10))
+            #expect(applied.flatMap { $0 }.sorted() == Array(1...11))
         }
     }
 
@@ -33,7 +33,7 @@ struct PostgresStoreTests {
         try await withTestStore(migrate: false) { store in
             let first = try await store.migrate()
             let second = try await store.migrate()
-            #expect(first == [1, 2, 3, 4, 5, 6, 7, 8, 9, 10])
+            #expect(first == Array(1...11))
             #expect(second == [])
         }
     }
@@ -565,6 +565,82 @@ extension PostgresStoreTests {
             #expect(try await store.claim([0], instance: "a") == [0: 2])
             effects.fence = PartitionFence(instance: "a", claims: [0: 1])
             await #expect(throws: Fenced.self) { try await store.commit(effects) }
+        }
+    }
+}
+
+/// The relation graph as PostgreSQL keeps it: one edge per record and relation, the newest version
+/// winning, a removal (a delete, a representative no longer named) hiding the edge.
+@Suite("Relation edges against PostgreSQL", .enabled(if: postgresConfigured))
+struct RelationEdgeStoreTests {
+    static let shippedCatalog: TopicCatalog = {
+        var url = URL(fileURLWithPath: #filePath)
+        for _ in 0..<3 { url.deleteLastPathComponent() }
+        let topics = url.appendingPathComponent("topics")
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: topics.path)) ?? []
+        let files = names.filter { $0.hasSuffix(".yaml") }.map { name in
+            (path: "topics/\(name)", text: (try? String(contentsOf: topics.appendingPathComponent(name), encoding: .utf8)) ?? "")
+        }
+        return try! TopicCatalog.parse(files)
+    }()
+
+    static let person = "43060219800101123X"
+    static let otherPerson = "430602199001011234"
+
+    static func registration(_ uscc: String, representative: String?, version: Int64, operation: ChangeOperation = .create) -> LinkedChange {
+        let fields: [String: Value] = [
+            "uscc": .string(uscc), "name": .string("企业\(uscc.suffix(3))"), "legal_rep_name": .string("欧阳明"),
+            "legal_rep_id": representative.map(Value.string) ?? .null, "industry_code": .string("C3011"),
+            "district_code": .string("430602"), "status": .string("存续"), "established_date": .date(Make.day("2015-03-02")),
+            "updated_at": .timestamp(1_590_969_600_000 + version),
+        ]
+        return LinkedChange(
+            change: Change(
+                topic: "market.enterprise", key: uscc, operation: operation, version: version, fields: fields,
+                eventDay: Make.day("2015-03-02"), entity: .enterprise(try! USCC(validating: uscc))),
+            entity: EntityKey(.enterprise, uscc))
+    }
+
+    static func effects(_ changes: [LinkedChange]) -> BatchEffects {
+        var effects = BatchEffects()
+        effects.changes = changes
+        return effects
+    }
+
+    static func edges(_ store: PostgresStore, _ entities: [EntityKey]) async throws -> [String] {
+        try await store.relationEdges(touching: Set(entities), relations: ["legal_representative", "shareholder"])
+            .map { "\($0.subject.id) \($0.relation) \($0.target.kind.rawValue) \($0.target.id) v\($0.version) \($0.record.fields["name"].map { "\($0)" } ?? "")" }
+            .sorted()
+    }
+
+    @Test func edgesFollowTheirRecordsNewestVersionFirst() async throws {
+        try await withTestStore(catalog: Self.shippedCatalog) { store in
+            let person = EntityKey(.person, Self.person)
+            try await store.write(Self.effects([
+                Self.registration(TestUSCC.a, representative: Self.person, version: 2),
+                Self.registration(TestUSCC.b, representative: Self.person, version: 1),
+                Self.registration(TestUSCC.c, representative: nil, version: 1),
+            ]))
+            #expect(try await Self.edges(store, [person]) == [
+                "\(TestUSCC.a) legal_representative person \(Self.person) v2 string(\"企业\(TestUSCC.a.suffix(3))\")",
+                "\(TestUSCC.b) legal_representative person \(Self.person) v1 string(\"企业\(TestUSCC.b.suffix(3))\")",
+            ])
+            // An older re-delivery changes nothing; a newer version moves B's representative; a
+            // delete removes A's edge.
+            try await store.write(Self.effects([
+                Self.registration(TestUSCC.a, representative: Self.otherPerson, version: 1),
+                Self.registration(TestUSCC.b, representative: Self.otherPerson, version: 3),
+            ]))
+            try await store.write(Self.effects([Self.registration(TestUSCC.a, representative: Self.person, version: 2, operation: .delete)]))
+            #expect(try await Self.edges(store, [person]) == [])
+            #expect(try await Self.edges(store, [EntityKey(.person, Self.otherPerson), EntityKey(.enterprise, TestUSCC.c)]) == [
+                "\(TestUSCC.b) legal_representative person \(Self.otherPerson) v3 string(\"企业\(TestUSCC.b.suffix(3))\")"
+            ])
+            #expect(try await store.rows("SELECT count(*)::text FROM relation_edge") == [["3"]])
+            // The neighbourhood of B from the store: B, its representative.
+            let graph = try await RelationNeighbourhood.read(around: EntityKey(.enterprise, TestUSCC.b), catalog: Self.shippedCatalog, store: store)
+            #expect(graph.nodes.map(\.entity.id) == [TestUSCC.b, Self.otherPerson])
+            #expect(graph.nodes.map(\.name) == ["企业\(TestUSCC.b.suffix(3))", "欧阳明"])
         }
     }
 }
