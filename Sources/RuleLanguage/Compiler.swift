@@ -145,6 +145,7 @@ public enum RuleCompiler {
                 leaderRanking: checker.leaderRanking,
                 lists: checker.compiledLists,
                 tags: checker.compiledTags(scorecardVersion: scorecards.first?.version),
+                relationPaths: Set(aggregates.flatMap { $0.relation?.paths ?? [] }).sorted { $0.lexicographicallyPrecedes($1) },
                 features: compiledFeatures,
                 aggregates: aggregates))
     }

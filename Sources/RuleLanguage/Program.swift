@@ -26,6 +26,10 @@ public struct RuleProgram: Sendable {
     public let lists: [String: Set<String>]
     /// The declared tags in declaration order (files sorted by path).
     public let tags: [CompiledTag]
+    /// Every relation path the program's features, rules, tags and scorecards read (each as its step
+    /// names), distinct and sorted: the engine fills `EntityData.related[RuleProgram.pathText(path)]`
+    /// for each.
+    public let relationPaths: [[String]]
 
     let features: [CompiledFeature]
     let aggregates: [AggregateSpec]
@@ -40,11 +44,6 @@ public struct RuleProgram: Sendable {
     /// `topic#history`: the change history of a topic's records (one record per version).
     public static let historySuffix = "#history"
 
-    /// Every relation path the program's features, rules and tags read (each as its step names),
-    /// distinct and sorted: the engine fills `EntityData.related[RuleProgram.pathText(path)]` for each.
-    public var relationPaths: [[String]] {
-        Set(aggregates.flatMap { $0.relation?.paths ?? [] }).sorted { $0.lexicographicallyPrecedes($1) }
-    }
 
     /// A relation path's text, its steps joined by `.` (`legal_representative.represents`): the
     /// key of `EntityData.related`.
