@@ -321,6 +321,26 @@ import Testing
         #expect(try Self.program("feature r = max(market.shareholder.share_ratio) >= 30%").relationPaths == [])
     }
 
+    /// Every prefix of the relation source, and the source with a character dropped or a `|`, `(`
+    /// or `.` inserted at many points, compiles to a result (no trap), with positions in the file.
+    @Test func brokenRelationSourcesNeverTrap() {
+        let chars = Array(Self.source)
+        var failures = 0
+        for cut in stride(from: 0, to: chars.count, by: 7) {
+            let head = String(chars[..<cut])
+            let tail = String(chars[cut...])
+            let variants: [String] = [head, head + String(tail.dropFirst()), head + "|" + tail, head + "(" + tail, head + "." + tail]
+            for text in variants {
+                let file = SourceFile(path: "rules/test.cwr", text: text)
+                guard case .failure(let d) = RuleCompiler.compile([file], schema: Fixtures.schema) else { continue }
+                failures += 1
+                #expect(d.items.count <= 51)
+                #expect(d.items.allSatisfy { $0.line == 0 || $0.column >= 1 })
+            }
+        }
+        #expect(failures > 500)
+    }
+
     // MARK: - Diagnostics
 
     @Test func unknownStepsTooLongPathsAndStepsThatDoNotFit() {
