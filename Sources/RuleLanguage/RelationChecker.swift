@@ -46,13 +46,19 @@ extension Checker {
         }
     }
 
-    /// What an aggregate's path names. A path is a relation when its only segment is a declared
-    /// relation or its first is a relation step; a path that names no topic is taken for a
-    /// misspelt relation when it reads like one (a relation-only function, an expression for each
-    /// related entity, or a name close to a step's).
+    /// What an aggregate's path names. A path that names no topic is a relation when its only
+    /// segment is a declared relation or its first is a relation step, and is taken for a misspelt
+    /// relation when it reads like one (a relation-only function, an expression for each related
+    /// entity, or a name close to a step's rather than to a topic's).
     func relationReference(_ c: CallSyntax, _ function: AggregateFunction) -> PathReference {
         let segments = c.path.segments
         let first = segments[0]
+        // As in `resolvePath`: only as many segments as the longest topic name has can name one.
+        let longestTopic = schema.topics.keys.map { $0.split(separator: ".").count }.max() ?? 1
+        let namesTopic = (1...min(segments.count, longestTopic)).contains {
+            topic(named: segments[0..<$0].map(\.name).joined(separator: ".")) != nil
+        }
+        guard !namesTopic else { return .records }
         if let d = relationIndex[first.name] {
             guard segments.count == 1 else {
                 diagnostics.error(
@@ -65,16 +71,11 @@ extension Checker {
         }
         let stepCandidates = schema.stepNames + relations.map(\.name.name)
         if schema.step(first.name) == nil {
-            // As in `resolvePath`: only as many segments as the longest topic name has can name one.
-            let longestTopic = schema.topics.keys.map { $0.split(separator: ".").count }.max() ?? 1
-            let namesTopic = (1...min(segments.count, longestTopic)).contains {
-                topic(named: segments[0..<$0].map(\.name).joined(separator: ".")) != nil
-            }
             let readsLikeRelation =
                 function == .any || c.argument != nil
                 || (Suggest.closest(to: first.name, among: stepCandidates) != nil
                     && Suggest.closest(to: c.path.text, among: schema.topics.keys) == nil)
-            guard !namesTopic, readsLikeRelation, !stepCandidates.isEmpty else { return .records }
+            guard readsLikeRelation, !stepCandidates.isEmpty else { return .records }
         }
         guard let steps = relationSteps(c.path) else { return .failed }
         return .relation(ResolvedRelation(paths: [steps], declared: nil, location: first.location, text: c.path.text))

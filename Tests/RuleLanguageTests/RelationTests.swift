@@ -314,6 +314,33 @@ import Testing
         ])
     }
 
+    @Test func aRelationNamedLikeATopicsPrefixLeavesTheTopicAlone() throws {
+        let p = try Self.program(
+            """
+            relation court = legal_representative
+            feature listings = count(court.dishonest)
+            feature reps = count(court)
+            """)
+        #expect(p.relationPaths == [["legal_representative"]])
+        #expect(p.topicsUsed == ["court.dishonest"])
+    }
+
+    @Test func scorecardsRateEnterprisesOnly() throws {
+        let p = try Self.program(
+            """
+            scorecard card {
+              base 600
+              range 0..1000
+              dimension d "维度" { cap 100; item i "x" points +10 when 1 > 0 }
+              grades { A >= 500, B }
+            }
+            """)
+        let person = EntityData(entity: Self.rep, kind: .person, asOf: Fixtures.day(Self.asOf), records: [:])
+        #expect(p.score(person) == nil)
+        #expect(p.evaluateAndScore(person).score == nil)
+        #expect(p.score(Self.enterpriseData([:]))?.score == 610)
+    }
+
     @Test func ratiosAndSharesArePlainNumbers() throws {
         #expect(NumberUnit.of(field: "share_ratio", type: .decimal) == .scalar)
         #expect(NumberUnit.of(field: "alerted_share", type: .decimal) == .scalar)
