@@ -301,7 +301,9 @@ extension Checker {
         }
         if case .score(let points, let dimension)? = fields["score"]?.value {
             score = Firing.ScoreEffect(points: points, dimension: dimension.name)
-            if r.kind == .person { diagnostics.error(fields["score"]!.keyword.location, "person rules do not score; scorecards rate enterprises") }
+            if r.kind == .person {
+                diagnostics.error(fields["score"]!.keyword.location, "person rules do not score; scorecards rate enterprises")
+            }
         }
         if case .cooldown(let w)? = fields["cooldown"]?.value {
             if w.unit == .days {

@@ -168,7 +168,8 @@ extension Checker {
                     "'where' on '\(relation.text)' would read edges of several topics (\(edgeTopics.joined(separator: ", "))); filter a relation whose paths end in one topic")
                 ok = false
             } else if let topic = edgeTopics.first.flatMap({ schema.topics[$0] }) {
-                let inner = Scope(kind: scope.kind, topic: topic, params: scope.params, paramOrder: scope.paramOrder, context: scope.context)
+                let inner = Scope(
+                    kind: scope.kind, topic: topic, params: scope.params, paramOrder: scope.paramOrder, context: scope.context)
                 let t = check(f, inner)
                 if t.type != .bool && t.type != .error {
                     diagnostics.error(f.location, "'where' needs a condition, found \(t.type.phrase)")
@@ -176,7 +177,9 @@ extension Checker {
                 ok = ok && t.type == .bool
                 filterNode = t.node
             } else {
-                diagnostics.error(f.location, "the edges of '\(relation.text)' are records of topic '\(edgeTopics.first ?? "")', which the catalog does not declare")
+                diagnostics.error(
+                    f.location,
+                    "the edges of '\(relation.text)' are records of topic '\(edgeTopics.first ?? "")', which the catalog does not declare")
                 ok = false
             }
         }
@@ -188,7 +191,8 @@ extension Checker {
         if let a = c.argument {
             let saved = usage
             usage = Usage()
-            let inner = Scope(kind: scope.kind.featureKind, topic: nil, params: scope.params, paramOrder: scope.paramOrder, context: .related)
+            let inner = Scope(
+                kind: scope.kind.featureKind, topic: nil, params: scope.params, paramOrder: scope.paramOrder, context: .related)
             let t = check(a, inner)
             nested = usage
             usage = saved
@@ -232,10 +236,11 @@ extension Checker {
             relation: RelationAggregate(
                 paths: relation.paths.map { $0.map(\.name) }, value: valueNode, valueAggregates: reached.aggregates.sorted(),
                 alerted: nested.alerted, dependencyTexts: texts))
-        usage.aggregates.insert(register(spec))
+        let index = register(spec)
+        usage.aggregates.insert(index)
         usage.cost += Checker.aggregateCost
         usage.readsRelations = true
-        return Typed(node: .aggregate(register(spec)), type: function == .any ? .bool : type)
+        return Typed(node: .aggregate(index), type: function == .any ? .bool : type)
     }
 
     /// `alerted(WORD)`: whether one of a related entity's base rules fires with severity at least
