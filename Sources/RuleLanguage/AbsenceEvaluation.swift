@@ -39,7 +39,7 @@ extension EvaluationRun {
         if let run = absenceRuns[key] { return run }
         let run = EvaluationRun(
             program: program, asOf: CompiledRule.absenceAsOf(topics, entity), records: records, industry: nil,
-            windowEnds: ends, entity: entity)
+            windowEnds: ends, entity: entity, relatedRuns: relatedRuns)
         absenceRuns[key] = run
         return run
     }

@@ -10,7 +10,8 @@ final class Checker {
     /// Where an expression is checked.
     struct Scope {
         /// What the expression belongs to: decides where `tagged`, `score` and `grade` may appear.
-        enum Context { case feature, rule, scorecard, tag }
+        /// `related`: the expression a relation aggregate evaluates for each related entity.
+        enum Context { case feature, rule, scorecard, tag, related }
 
         let kind: RuleKind
         /// Inside `where`: the topic whose fields are in scope.
@@ -19,6 +20,15 @@ final class Checker {
         let params: [String: (value: Double, percent: Bool)]
         let paramOrder: [String]
         var context = Context.feature
+
+        /// The kind of entity the expression is evaluated for; nil when either (features, which
+        /// are shared, and the expression for a related entity).
+        var subject: SubjectKind? {
+            switch context {
+            case .feature, .related: return nil
+            case .rule, .scorecard, .tag: return kind == .person ? .person : .enterprise
+            }
+        }
     }
 
     /// What the expression being checked uses: collected per feature and per rule.
@@ -36,6 +46,11 @@ final class Checker {
         var readsScore = false
         /// Reads `leaders`, `leaders_alerted` or `leaders_alerted_share`.
         var readsLeaders = false
+        /// Reads a relation aggregate (directly or through features and tags): such a feature
+        /// cannot be read for a related entity, and such a rule is not a base rule (`alerted`).
+        var readsRelations = false
+        /// The `alerted(…)` tests read (for a related entity).
+        var alerted: [AlertedCriterion] = []
         var cost = 0
         /// The deepest evaluation nesting through referenced features.
         var featureDepth = 0
@@ -105,8 +120,13 @@ final class Checker {
     /// chain of references cannot overflow the stack.
     private(set) var checkNesting = 0
 
-    private(set) var aggregates: [AggregateSpec] = []
-    private var aggregateIndex: [AggregateSpec: Int] = [:]
+    var aggregates: [AggregateSpec] = []
+    var aggregateIndex: [AggregateSpec: Int] = [:]
+
+    // Declared relations (see RelationChecker): their checked paths, nil for one that failed.
+    var relations: [RelationDecl] = []
+    var relationIndex: [String: Int] = [:]
+    var relationPaths: [[[RelationStep]]?] = []
 
     var usage = Usage()
 
@@ -130,7 +150,7 @@ final class Checker {
     static let industryBuiltins = ["as_of"] + IndustryBuiltin.allCases.map(\.rawValue)
     /// Names no feature or parameter may take.
     static let builtinNames = Set(industryBuiltins + EntityBuiltin.allCases.map(\.rawValue))
-    static let functions = AggregateFunction.allCases.map(\.rawValue) + ["clamp"]
+    static let functions = AggregateFunction.allCases.map(\.rawValue) + ["clamp", "alerted"]
 
     init(schema: Schema, limits: RuleCompiler.Limits, diagnostics: DiagnosticSink) {
         self.schema = schema
@@ -245,7 +265,9 @@ final class Checker {
             case .inList(let x, let items, _):
                 walk(x)
                 items.forEach(walk)
-            case .call(let c): if let f = c.filter { walk(f) }
+            case .call(let c):
+                if let f = c.filter { walk(f) }
+                if let a = c.argument { walk(a) }
             case .clamp(let x, let low, let high):
                 walk(x)
                 walk(low)
@@ -389,6 +411,8 @@ final class Checker {
         }
         texts += r.tags.map { tags[$0] }.sorted { $0.name.name < $1.name.name }.map(\.canonicalText)
         texts += r.lists.map { lists[$0] }.sorted { $0.name.name < $1.name.name }.map(\.canonicalText)
+        // What relation aggregates read for related entities, and the relations they walk.
+        texts += Set(r.aggregates.flatMap { aggregates[$0].relation?.dependencyTexts ?? [] }).sorted()
         if r.readsLeaders, let leaders {
             texts.append(leaders.canonicalText)
             if let f = featureIndex[leaders.feature.name] { texts.append(features[f].canonicalText) }
@@ -526,7 +550,7 @@ final class Checker {
                 return .error
             }
             let f = features[i]
-            guard f.kind == scope.kind else {
+            guard f.kind == scope.kind.featureKind else {
                 diagnostics.error(
                     at,
                     f.kind == .industry
@@ -537,6 +561,11 @@ final class Checker {
             guard referenceWithinDepth(recurses: featureNeedsCheck(i), n, at: at),
                 let c = checkFeature(i, referencedAt: at)
             else { return .error }
+            if scope.context == .related, c.uses.readsRelations {
+                diagnostics.error(at, "feature '\(n)' reads relations; relation features do not nest")
+                return .error
+            }
+            usage.readsRelations = usage.readsRelations || c.uses.readsRelations
             usage.features.insert(i)
             usage.read(.feature(i))
             usage.featureDepth = max(usage.featureDepth, c.depth)
@@ -557,7 +586,7 @@ final class Checker {
 
     /// Features of the scope's kind, parameters and builtins: what an unknown name may be a typo of.
     private func nameCandidates(_ scope: Scope) -> [String] {
-        let sameKind = features.filter { $0.kind == scope.kind }.map(\.name.name)
+        let sameKind = features.filter { $0.kind == scope.kind.featureKind }.map(\.name.name)
         let builtins = scope.kind == .industry ? Checker.industryBuiltins : Checker.enterpriseBuiltins
         return sameKind + scope.paramOrder + builtins
     }
@@ -708,11 +737,13 @@ final class Checker {
         case .exists: return FunctionShape(field: .forbidden, window: .optional, filter: true)
         case .daysSince: return FunctionShape(field: .optional, window: .optional, filter: true)
         case .industrySum: return FunctionShape(field: .required, window: .required, filter: false)
+        case .any: return FunctionShape(field: .forbidden, window: .forbidden, filter: true)
         }
     }
 
     private func call(_ c: CallSyntax, _ scope: Scope) -> Typed {
         let fname = c.function.name
+        if fname == "alerted", scope.topic == nil { return alerted(c, scope) }
         guard let function = AggregateFunction(rawValue: fname) else {
             diagnostics.error(c.function.location, Suggest.message("unknown function '\(fname)'", fname, among: Checker.functions))
             return .error
@@ -721,12 +752,26 @@ final class Checker {
             diagnostics.error(c.function.location, "'\(fname)' cannot be used inside 'where'")
             return .error
         }
+        switch relationReference(c, function) {
+        case .relation(let relation): return relationAggregate(c, function, relation, scope)
+        case .failed: return .error
+        case .records: break
+        }
+        if function == .any {
+            diagnostics.error(
+                c.function.location, "'any' takes a relation, as in any(legal_representative, COND); for records use exists(\(c.path.text) where …)")
+            return .error
+        }
+        if let a = c.argument {
+            diagnostics.error(a.location, "'\(fname)' over records takes no expression after them; only relation aggregates do")
+            return .error
+        }
         if scope.kind == .industry, function != .industrySum {
             diagnostics.error(
                 c.function.location, "'\(fname)' is not available in industry rules; use industry_sum(topic.field, window)")
             return .error
         }
-        if scope.kind == .enterprise, function == .industrySum {
+        if scope.kind != .industry, function == .industrySum {
             diagnostics.error(c.function.location, "'industry_sum' is only available in industry rules and industry features")
             return .error
         }
@@ -815,14 +860,7 @@ final class Checker {
             function: function, topic: topic.name, field: field, fieldKind: field.map { ValueKind(topic.fields[$0]!) },
             window: c.window.map(WindowSpec.init),
             offset: c.offset.map(WindowSpec.init), filter: filterNode)
-        let index: Int
-        if let i = aggregateIndex[spec] {
-            index = i
-        } else {
-            index = aggregates.count
-            aggregates.append(spec)
-            aggregateIndex[spec] = index
-        }
+        let index = register(spec)
         usage.aggregates.insert(index)
         usage.cost += Checker.aggregateCost
         return Typed(node: .aggregate(index), type: type)

@@ -15,6 +15,8 @@ public enum RuleCompiler {
         /// Estimated evaluation cost of one rule: one per expression node, 20 per aggregate scan,
         /// including the features it reads.
         public var maxRuleCost = 10_000
+        /// Steps of a relation path (`legal_representative.represents` has 2).
+        public var maxRelationDepth = 3
         /// Longest window or offset.
         public var maxWindowDays = 3660
         public var maxWindowMonths = 120
@@ -64,6 +66,8 @@ public enum RuleCompiler {
                 checker.declare(t)
             case .leaders(let l):
                 leaderDecls.append(l)
+            case .relation(let r):
+                checker.declare(r)
             case .scorecard(let s):
                 if let first = scorecardNames[s.name.name] {
                     checker.diagnostics.error(s.name.location, "duplicate scorecard '\(s.name.name)' (first declared at \(first))")
@@ -90,6 +94,7 @@ public enum RuleCompiler {
         // bottom-up first keeps that recursion shallow however long a chain of them is (industry
         // features may read the leader ranking, so it is known before).
         checker.leaders = leaderDecls.first
+        checker.checkRelations()
         checker.checkFeaturesInDependencyOrder()
         checker.checkLeaders(leaderDecls)
         for i in checker.features.indices { checker.checkFeature(i) }
@@ -125,13 +130,13 @@ public enum RuleCompiler {
         }
         for key in overrides.keys.sorted() { version.addField("\(key)=\(overrides[key]!)") }
 
-        let ordered = rules.filter { $0.kind == .enterprise } + rules.filter { $0.kind == .industry }
+        let ordered = rules.filter { $0.kind == .enterprise } + rules.filter { $0.kind == .person } + rules.filter { $0.kind == .industry }
         let scorecards = checkedScorecards.map { link($0, rules: ordered) }
         return .success(
             RuleProgram(
                 version: version.hex,
                 rules: ordered,
-                topicsUsed: Set(aggregates.filter { $0.function != .industrySum }.map(\.topic)),
+                topicsUsed: Set(aggregates.filter(\.readsRecords).map(\.topic)),
                 industrySeries: Set(aggregates.filter { $0.function == .industrySum }.map { "\($0.topic).\($0.field ?? "")" }),
                 featureNames: compiledFeatures.filter { $0.kind == .enterprise }.map(\.name),
                 industryFeatureNames: compiledFeatures.filter { $0.kind == .industry }.map(\.name),
@@ -140,6 +145,7 @@ public enum RuleCompiler {
                 leaderRanking: checker.leaderRanking,
                 lists: checker.compiledLists,
                 tags: checker.compiledTags(scorecardVersion: scorecards.first?.version),
+                relationPaths: Set(aggregates.flatMap { $0.relation?.paths ?? [] }).sorted { $0.lexicographicallyPrecedes($1) },
                 features: compiledFeatures,
                 aggregates: aggregates))
     }
@@ -157,7 +163,7 @@ public enum RuleCompiler {
                 dimensions.append(d.name.name)
             }
         }
-        for r in rules {
+        for r in rules where r.kind != .person {  // person rules do not score (reported in checkRule)
             for case .score(_, let dimension) in r.fields.map(\.value) where !declared.contains(dimension.name) {
                 diagnostics.error(dimension.location, Checker.unknownChoice("dimension", dimension.name, dimensions))
             }
@@ -273,8 +279,15 @@ extension Checker {
         var cooldownDays = 0
         if case .title(let t)? = fields["title"]?.value { title = t }
         if case .category(let c)? = fields["category"]?.value {
-            if let v = Category(rawValue: c.name) {
+            if let v = Category(rawValue: c.name), r.kind != .person || v != .industry {
                 category = v
+            } else if r.kind == .person {
+                let choices = Category.allCases.filter { $0 != .industry }.map(\.rawValue)
+                diagnostics.error(
+                    c.location,
+                    c.name == Category.industry.rawValue
+                        ? "a person rule cannot have category 'industry'; use one of \(choices.joined(separator: ", "))"
+                        : Checker.unknownChoice("category", c.name, choices))
             } else {
                 diagnostics.error(c.location, Checker.unknownChoice("category", c.name, Category.allCases.map(\.rawValue)))
             }
@@ -288,6 +301,9 @@ extension Checker {
         }
         if case .score(let points, let dimension)? = fields["score"]?.value {
             score = Firing.ScoreEffect(points: points, dimension: dimension.name)
+            if r.kind == .person {
+                diagnostics.error(fields["score"]!.keyword.location, "person rules do not score; scorecards rate enterprises")
+            }
         }
         if case .cooldown(let w)? = fields["cooldown"]?.value {
             if w.unit == .days {
@@ -347,10 +363,11 @@ extension Checker {
         for text in dependencyTexts(reached) { version.addField(text) }
         for a in applied.sorted() { version.addField(a) }
         return CompiledRule(
-            name: ruleName, version: version.hex, kind: r.kind == .enterprise ? .enterprise : .industry,
+            name: ruleName, version: version.hex, kind: CompiledRule.Kind(r.kind),
             severity: severity, category: category, title: title,
             params: paramOrder.map { NamedValue($0, .number(params[$0]!.value)) },
             score: score, cooldownDays: cooldownDays, location: r.name.location, absenceTopics: absenceTopics,
+            readsRelations: conditionUsage.readsRelations,
             condition: condition, explanation: Template(segments: segments), reads: conditionUsage.reads,
             sourceAggregates: reached.aggregates.sorted())
     }
@@ -392,19 +409,21 @@ extension Checker {
             switch piece.kind {
             case .text(let s):
                 segments.append(.text(s))
-            case .placeholder(let name, let percent):
+            case .placeholder(let name, _, who: true):
+                if let segment = whoSegment(name, kind: kind, at: piece.location) { segments.append(segment) }
+            case .placeholder(let name, let percent, who: false):
                 if let p = params[name] {
                     usage.params.insert(name)
                     let shown = p.percent || percent ? Value.numberText(p.value * 100) + "%" : Value.numberText(p.value)
                     segments.append(.text(shown))
                 } else if name == "as_of" {
                     segments.append(.asOf)
-                } else if kind == .enterprise, let b = EntityBuiltin(rawValue: name), b.needsScore {
+                } else if kind != .industry, let b = EntityBuiltin(rawValue: name), b.needsScore {
                     // `{score}` and `{grade}` in tags; the entity id is not shown in explanations.
                     if useEntityBuiltin(b, at: piece.location, kind: kind, context: context) { segments.append(.entity(b)) }
                 } else if kind == .industry, let b = IndustryBuiltin(rawValue: name) {
                     if leadersAvailable(b, at: piece.location) { segments.append(.industry(b, percent: percent)) }
-                } else if let i = featureIndex[name], features[i].kind == kind {
+                } else if let i = featureIndex[name], features[i].kind == kind.featureKind {
                     segments.append(.feature(i, percent: percent))
                 } else {
                     let builtins = kind == .industry ? Checker.industryBuiltins : Checker.enterpriseBuiltins
@@ -412,7 +431,7 @@ extension Checker {
                         piece.location,
                         Suggest.message(
                             "unknown placeholder '{\(name)}' in explanation", name,
-                            among: features.filter { $0.kind == kind }.map(\.name.name) + paramOrder + builtins))
+                            among: features.filter { $0.kind == kind.featureKind }.map(\.name.name) + paramOrder + builtins))
                 }
             }
         }

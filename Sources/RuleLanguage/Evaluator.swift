@@ -3,9 +3,10 @@
 /// most once per evaluation.
 
 extension RuleProgram {
-    /// Evaluates the enterprise rules for one entity: the rules whose condition is true, the absence
-    /// rules suspended for a stale feed, the tags that do not read the score (`evaluateAndScore`
-    /// assigns those too), and every enterprise feature's value.
+    /// Evaluates the rules of the entity's kind (enterprise rules for an enterprise, person rules for
+    /// a person): the rules whose condition is true, the absence rules suspended for a stale feed,
+    /// the tags that do not read the score (`evaluateAndScore` assigns those too; enterprises only),
+    /// and every (entity) feature's value, computed over the entity's records.
     public func evaluate(_ entity: EntityData) -> EntityEvaluation {
         evaluate(entity, run: EvaluationRun(entity, program: self))
     }
@@ -19,7 +20,7 @@ extension RuleProgram {
         }
         var firings: [Firing] = []
         var suspended: [String] = []
-        for rule in rules where rule.kind == .enterprise {
+        for rule in rules where rule.kind == CompiledRule.Kind(entity.kind) {
             switch run.outcome(rule) {
             case .fired(let firing): firings.append(firing)
             case .suspended: suspended.append(rule.name)
@@ -28,7 +29,7 @@ extension RuleProgram {
         }
         return EntityEvaluation(
             entity: entity.entity, asOf: entity.asOf, firings: firings, features: values, suspended: suspended,
-            tags: run.memberships())
+            tags: entity.kind == .enterprise ? run.memberships() : [])
     }
 
     /// Evaluates the industry rules for one division.
@@ -80,6 +81,10 @@ final class EvaluationRun {
         let value: RuntimeValue
         let topic: String
         let sourceIndices: [Int]
+        /// A relation aggregate's sources (`topic/key`: edges, and the related entities' records
+        /// and firings that made it what it is), and those entities as `{feature:who}` shows them.
+        var cited: [String] = []
+        var who: [String] = []
 
         init(value: RuntimeValue, topic: String = "", sources: [Int] = []) {
             self.value = value
@@ -107,11 +112,16 @@ final class EvaluationRun {
     /// Runs whose windows over some feeds end at the feeds' `windowEnd`, by the sorted topics (see
     /// `outcome(_:)`); created when an absence rule first needs one.
     var absenceRuns: [[String]: EvaluationRun] = [:]
+    /// The runs of related entities, shared with this run's absence runs.
+    let relatedRuns: RelatedRuns
+    /// The firings of the entity's base rules, once asked for (`alerted`).
+    var baseFiringsCache: [Firing]?
 
     init(
         program: RuleProgram, asOf: Day, records: [String: [FactRecord]], industry: IndustryData?, windowEnds: [String: Day] = [:],
-        entity: EntityData? = nil
+        entity: EntityData? = nil, relatedRuns: RelatedRuns = RelatedRuns()
     ) {
+        self.relatedRuns = relatedRuns
         self.program = program
         self.asOf = asOf
         self.windowEnds = windowEnds
@@ -164,6 +174,7 @@ final class EvaluationRun {
         var sources: Set<String> = []
         for a in aggregates {
             let result = aggregate(a)
+            sources.formUnion(result.cited)
             guard !result.sourceIndices.isEmpty, let all = records[result.topic] else { continue }
             for i in result.sourceIndices { sources.insert(all[i].reference) }
         }
@@ -180,6 +191,9 @@ final class EvaluationRun {
                 out += program.features[i].personal == nil ? Self.text(feature(i), percent: percent) : shown(i).displayText
             case .industry(let b, let percent): out += Self.text(industryValue(b), percent: percent)
             case .entity(let b): out += Self.text(entityValue(b), percent: false)
+            case .who(let f, let a):
+                _ = feature(f)
+                out += aggregate(a).who.joined(separator: "、")
             }
         }
         return out
@@ -217,6 +231,8 @@ final class EvaluationRun {
             return entityValue(b)
         case .tagged(let i):
             return .bool(tag(i))
+        case .alerted(let criterion):
+            return .bool(baseFirings().contains { criterion.holds(for: $0) })
         case .negate(let x):
             if case .number(let n) = eval(x, record) { return .number(-n) }
             return .unknown
@@ -366,6 +382,7 @@ final class EvaluationRun {
     private func compute(_ spec: AggregateSpec) -> AggregateResult {
         guard calendarOK else { return AggregateResult(value: .unknown) }
         if spec.function == .industrySum { return industrySum(spec) }
+        if let relation = spec.relation { return related(spec, relation) }
         let topic = spec.topic
         let all = records[topic] ?? []
         let end = windowEnds[topic] ?? windowEnds[String(topic.prefix { $0 != "#" })] ?? asOf
@@ -460,7 +477,7 @@ final class EvaluationRun {
             guard let best else { return AggregateResult(value: .unknown) }
             let (d, overflow) = asOf.value.subtractingReportingOverflow(best.day.value)
             return AggregateResult(value: overflow ? .unknown : .number(Double(d)), topic: topic, sources: [best.index])
-        case .last, .latest, .changes, .industrySum:
+        case .last, .latest, .changes, .industrySum, .any:
             return AggregateResult(value: .unknown)
         }
     }

@@ -60,7 +60,7 @@ struct Lexer {
 
     private static let nonASCII: UInt8 = 0xFF
     static let symbols2: Set<String> = ["==", "!=", "<=", ">="]
-    static let symbols1: Set<UInt8> = Set("()[]{},.#=;+-*/<>".utf8)
+    static let symbols1: Set<UInt8> = Set("()[]{},.#=;+-*/<>|".utf8)
 
     init(_ file: SourceFile) {
         self.chars = Array(file.text)

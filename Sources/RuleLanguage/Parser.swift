@@ -7,7 +7,7 @@ struct Parser {
     }
 
     static let ruleFieldKeywords = ["title", "category", "severity", "when", "score", "cooldown", "explain", "absence"]
-    static let declarationKeywords: Set<String> = ["feature", "rule", "industry", "scorecard", "list", "tag"]
+    static let declarationKeywords: Set<String> = ["feature", "rule", "industry", "person", "scorecard", "list", "tag", "relation"]
     static let scorecardFieldKeywords = ["base", "range", "dimension", "override", "grades"]
     static let dimensionFieldKeywords = ["weight", "cap", "item"]
     static let reservedWords: Set<String> = ["and", "or", "not", "in", "is", "true", "false", "null", "where", "offset"]
@@ -107,6 +107,11 @@ struct Parser {
             guard current.isWord("feature") || current.isWord("rule") else {
                 throw unexpected("'feature', 'rule' or 'leaders' after 'industry'")
             }
+        } else if current.isWord("person") {
+            // Features are shared by enterprises and persons: only rules have a person kind.
+            kind = .person
+            advance()
+            guard current.isWord("rule") else { throw unexpected("'rule' after 'person'") }
         }
         if current.isWord("feature") {
             advance()
@@ -126,9 +131,24 @@ struct Parser {
         } else if current.isWord("tag") {
             advance()
             try parseTag(start: start)
+        } else if current.isWord("relation") {
+            advance()
+            try parseRelation(start: start)
         } else {
-            throw unexpected("'feature', 'rule', 'industry rule', 'scorecard', 'list' or 'tag'")
+            throw unexpected("'feature', 'rule', 'person rule', 'industry rule', 'scorecard', 'list', 'tag' or 'relation'")
         }
+    }
+
+    /// `relation NAME = PATH ("|" PATH)*`, each path `step(.step)*`.
+    private mutating func parseRelation(start: Int) throws {
+        let n = try name("a relation name")
+        try expectSymbol("=")
+        var paths = [try fieldPath()]
+        while current.isSymbol("|") {
+            advance()
+            paths.append(try fieldPath())
+        }
+        declarations.append(.relation(RelationDecl(name: n, paths: paths, canonicalText: canonical(from: start))))
     }
 
     /// `list NAME "标题" = ["a", "b"]` (strings only; may be empty).
@@ -525,15 +545,18 @@ struct Parser {
         return try node(.clamp(x, low, high), at, x, low, high)
     }
 
-    /// `f(path [, window] [, offset window] [, where condition])`; the comma before `offset` and
-    /// `where` is optional.
+    /// `f(path [, window] [, offset window] [, where condition] [, expression])`; the comma before
+    /// `offset` and `where` is optional. After a comma, a duration (or a bare number followed by
+    /// what may follow a window, reported as a bad window) is the window; anything else is the
+    /// expression a relation aggregate evaluates for each related entity.
     private mutating func call(_ function: Identifier) throws -> Expression {
         advance()  // (
         let path = try fieldPath()
         var window: WindowLiteral?
         var offset: WindowLiteral?
         var filter: Expression?
-        if current.isSymbol(","), !peek(1).isWord("offset"), !peek(1).isWord("where") {
+        var argument: Expression?
+        if current.isSymbol(","), !peek(1).isWord("offset"), !peek(1).isWord("where"), startsWindow(peek(1), then: peek(2)) {
             advance()
             window = try windowLiteral()
         }
@@ -547,12 +570,26 @@ struct Parser {
             advance()
             filter = try expression()
         }
+        if window == nil, offset == nil, current.isSymbol(",") {
+            advance()
+            argument = try expression()
+        }
         guard current.isSymbol(")") else {
-            throw unexpected(window == nil && filter == nil ? "',' or ')'" : "')'")
+            throw unexpected(window == nil && filter == nil && argument == nil ? "',' or ')'" : "')'")
         }
         advance()
-        let call = CallSyntax(function: function, path: path, window: window, offset: offset, filter: filter)
-        return try node(.call(call), function.location, filter.map { [$0] } ?? [])
+        let call = CallSyntax(function: function, path: path, window: window, offset: offset, filter: filter, argument: argument)
+        return try node(.call(call), function.location, [filter, argument].compactMap { $0 })
+    }
+
+    /// Whether `token` (followed by `next`) is meant as a window: a duration, or a number that
+    /// ends the argument (`count(x, 90)` is a bad window, not a condition).
+    private func startsWindow(_ token: Token, then next: Token) -> Bool {
+        switch token.kind {
+        case .duration: return true
+        case .number: return next.isSymbol(")") || next.isSymbol(",") || next.isWord("offset") || next.isWord("where")
+        default: return false
+        }
     }
 
     private mutating func fieldPath() throws -> FieldPath {

@@ -3,7 +3,7 @@
 public struct RuleProgram: Sendable {
     /// Content hash (FNV-1a 64, hex) of every source file (sorted by path) and the overrides.
     public let version: String
-    /// Enterprise rules first in file/declaration order, then industry rules likewise.
+    /// Enterprise rules first in file/declaration order, then person rules, then industry rules likewise.
     public let rules: [CompiledRule]
     /// Topics the enterprise features and rules read (`topic#history` when a rule reads a topic's
     /// change history). The engine needs to load only these.
@@ -26,6 +26,10 @@ public struct RuleProgram: Sendable {
     public let lists: [String: Set<String>]
     /// The declared tags in declaration order (files sorted by path).
     public let tags: [CompiledTag]
+    /// Every relation path the program's features, rules, tags and scorecards read (each as its step
+    /// names), distinct and sorted: the engine fills `EntityData.related[RuleProgram.pathText(path)]`
+    /// for each.
+    public let relationPaths: [[String]]
 
     let features: [CompiledFeature]
     let aggregates: [AggregateSpec]
@@ -39,6 +43,26 @@ public struct RuleProgram: Sendable {
 
     /// `topic#history`: the change history of a topic's records (one record per version).
     public static let historySuffix = "#history"
+
+
+    /// A relation path's text, its steps joined by `.` (`legal_representative.represents`): the
+    /// key of `EntityData.related`.
+    public static func pathText(_ steps: [String]) -> String { steps.joined(separator: ".") }
+
+    /// Whether the program has person rules: only then are persons worth evaluating.
+    public var hasPersonRules: Bool { rules.contains { $0.kind == .person } }
+
+    /// The fields of edge records that relation aggregates filter on (`where share_ratio >= 30%`),
+    /// by the edge's topic: `RelatedEntity.edge` must carry at least these.
+    public var edgeFields: [String: Set<String>] {
+        var needs: [String: Set<String>] = [:]
+        for spec in aggregates where spec.relation != nil {
+            var fields: Set<String> = []
+            if let filter = spec.filter { Self.collectFields(filter, into: &fields) }
+            if !fields.isEmpty { needs[spec.topic, default: []].formUnion(fields) }
+        }
+        return needs
+    }
 
     /// The topics whose current records the program reads.
     public var currentTopics: Set<String> { topicsUsed.filter { !$0.hasSuffix(Self.historySuffix) } }
@@ -63,7 +87,15 @@ public struct LeaderRanking: Sendable, Hashable {
 /// One rule of a program, with its effective parameters (defaults after overrides).
 public struct CompiledRule: Sendable {
     public enum Kind: String, Sendable, Hashable {
-        case enterprise, industry
+        case enterprise, person, industry
+
+        init(_ kind: RuleKind) {
+            switch kind {
+            case .enterprise: self = .enterprise
+            case .person: self = .person
+            case .industry: self = .industry
+            }
+        }
     }
 
     public let name: String
@@ -84,6 +116,9 @@ public struct CompiledRule: Sendable {
     /// fresh (`EntityData.feeds`), and its windows over them end at the feed's `windowEnd`. Empty
     /// for other rules.
     public let absenceTopics: [String]
+    /// Whether the condition reads relations (directly or through features and tags). Rules that
+    /// do not are an entity's base rules: what `alerted(…)` asks of a related entity.
+    public let readsRelations: Bool
 
     let condition: Node
     let explanation: Template
@@ -188,7 +223,7 @@ extension RuleProgram {
     /// records live in the store of record).
     public var recordFields: [String: Set<String>] {
         var needs: [String: Set<String>] = [:]
-        for spec in aggregates where spec.function != .industrySum {
+        for spec in aggregates where spec.readsRecords {
             var fields: Set<String> = spec.field.map { [$0] } ?? []
             if let filter = spec.filter { Self.collectFields(filter, into: &fields) }
             needs[spec.topic, default: []].formUnion(fields)
@@ -199,7 +234,7 @@ extension RuleProgram {
     private static func collectFields(_ node: Node, into fields: inout Set<String>) {
         switch node {
         case .field(let name, _): fields.insert(name)
-        case .constant, .feature, .aggregate, .asOf, .industry, .entity, .tagged: break
+        case .constant, .feature, .aggregate, .asOf, .industry, .entity, .tagged, .alerted: break
         case .negate(let x), .shiftDate(let x, _), .dayOf(let x), .not(let x), .isKnown(let x, _),
             .inList(let x, _, _), .inSet(let x, _, _):
             collectFields(x, into: &fields)

@@ -25,14 +25,15 @@ extension RuleProgram {
     ///
     /// Every step that changes the points adds a line to `ScoreResult.lines` (items, rules, `weight`,
     /// `cap`, `range`, `override`), so the lines add up exactly to `score - base`.
+    /// Scorecards rate enterprises: nil for a person.
     public func score(_ entity: EntityData) -> ScoreResult? {
-        guard let card = scorecards.first else { return nil }
+        guard let card = scorecards.first, entity.kind == .enterprise else { return nil }
         return EvaluationRun(entity, program: self).score(card, entity: entity.entity)
     }
 
-    /// The enterprise's score on the named scorecard; nil when the set has no such scorecard.
+    /// The enterprise's score on the named scorecard; nil when the set has no such scorecard (or for a person).
     public func score(_ entity: EntityData, scorecard name: String) -> ScoreResult? {
-        guard let card = scorecards.first(where: { $0.name == name }) else { return nil }
+        guard let card = scorecards.first(where: { $0.name == name }), entity.kind == .enterprise else { return nil }
         return EvaluationRun(entity, program: self).score(card, entity: entity.entity)
     }
 
@@ -40,7 +41,7 @@ extension RuleProgram {
     /// The tags that read `score` or `grade` are assigned here only: after scoring.
     public func evaluateAndScore(_ entity: EntityData) -> (evaluation: EntityEvaluation, score: ScoreResult?) {
         let run = EvaluationRun(entity, program: self)
-        run.scoreResult = scorecards.first.map { run.score($0, entity: entity.entity) }
+        run.scoreResult = entity.kind == .enterprise ? scorecards.first.map { run.score($0, entity: entity.entity) } : nil
         return (evaluate(entity, run: run), run.scoreResult)
     }
 }

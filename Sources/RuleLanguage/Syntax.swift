@@ -29,13 +29,16 @@ enum ComparisonOperator: String, Sendable {
     var isEquality: Bool { self == .equal || self == .notEqual }
 }
 
-/// `AGG(path [, window] [, offset window] [, where condition])`.
+/// `AGG(path [, window] [, offset window] [where condition] [, expression])`. The trailing
+/// expression belongs to relation aggregates (`any(legal_representative, dishonest_count >= 1)`):
+/// it is evaluated for each related entity.
 struct CallSyntax: Sendable {
     let function: Identifier
     let path: FieldPath
     let window: WindowLiteral?
     let offset: WindowLiteral?
     let filter: Expression?
+    let argument: Expression?
 }
 
 struct Expression: Sendable {
@@ -78,7 +81,11 @@ struct TemplateSyntax: Sendable {
 }
 
 enum RuleKind: String, Sendable, Hashable {
-    case enterprise, industry
+    case enterprise, person, industry
+
+    /// The kind of the features such a rule reads: enterprise and person rules share the (entity)
+    /// features, which are computed for whichever entity is evaluated.
+    var featureKind: RuleKind { self == .industry ? .industry : .enterprise }
 }
 
 struct FeatureDecl: Sendable {
@@ -129,6 +136,15 @@ enum Declaration: Sendable {
     case list(ListDecl)
     case tag(TagDecl)
     case leaders(LeadersDecl)
+    case relation(RelationDecl)
+}
+
+/// `relation sister = legal_representative.represents | shareholder.invests_in`: a name for a union
+/// of relation paths.
+struct RelationDecl: Sendable {
+    let name: Identifier
+    let paths: [FieldPath]
+    let canonicalText: String
 }
 
 /// `list NAME "标题" = ["a", "b"]`: a named set of strings (a watch list, a library of enterprises).

@@ -92,8 +92,16 @@ extension Checker {
             diagnostics.error(at, "'tagged' is only available for enterprises: in rules, scorecards and tags")
             return .error
         }
+        if scope.kind == .person {
+            diagnostics.error(at, "person rules cannot read tags; tags are for enterprises")
+            return .error
+        }
         if scope.context == .feature {
             diagnostics.error(at, "a feature cannot read a tag; use 'tagged \(n.name)' in a rule, a scorecard or a tag")
+            return .error
+        }
+        if scope.context == .related {
+            diagnostics.error(at, "'tagged' cannot be used for a related entity; tags are for the enterprise evaluated")
             return .error
         }
         guard let i = tagIndex[n.name] else {
@@ -113,6 +121,7 @@ extension Checker {
         usage.read(.tag(i))
         usage.featureDepth = max(usage.featureDepth, c.depth)
         usage.readsScore = usage.readsScore || c.readsScore
+        usage.readsRelations = usage.readsRelations || c.uses.readsRelations
         return Typed(node: .tagged(i), type: .bool)
     }
 
@@ -134,7 +143,7 @@ extension Checker {
     /// `grade` only in tags of a rule set with a scorecard. Records a score read in `usage`.
     func useEntityBuiltin(_ b: EntityBuiltin, at: SourceLocation, kind: RuleKind, context: Scope.Context) -> Bool {
         guard b.needsScore else {
-            guard kind == .enterprise else {
+            guard kind != .industry else {
                 diagnostics.error(at, "'entity' is only available in enterprise rules, features, scorecards and tags")
                 return false
             }

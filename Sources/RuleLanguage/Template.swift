@@ -7,6 +7,9 @@ struct Template: Hashable, Sendable {
         case asOf
         case industry(IndustryBuiltin, percent: Bool)
         case entity(EntityBuiltin)
+        /// `{feature:who}`: the related entities that made relation aggregate `aggregate` (feature
+        /// `feature`'s value) what it is.
+        case who(feature: Int, aggregate: Int)
     }
 
     let segments: [Segment]
@@ -16,7 +19,8 @@ struct Template: Hashable, Sendable {
 struct TemplatePiece {
     enum Kind {
         case text(String)
-        case placeholder(name: String, percent: Bool)
+        /// `who`: `{name:who}`, the related entities behind a relation aggregate.
+        case placeholder(name: String, percent: Bool, who: Bool)
     }
     let kind: Kind
     let location: SourceLocation
@@ -66,16 +70,19 @@ enum TemplateParser {
                 let inner = String(raw[(k + 1)..<close])
                 var name = inner
                 var percent = false
+                var who = false
                 if let colon = inner.firstIndex(of: ":") {
                     name = String(inner[..<colon])
                     let format = inner[inner.index(after: colon)...]
                     if format == "%" {
                         percent = true
+                    } else if format == "who" {
+                        who = true
                     } else {
-                        diagnostics.error(at(k), "unknown format ':\(format)' in '{\(inner)}'; use {name} or {name:%}")
+                        diagnostics.error(at(k), "unknown format ':\(format)' in '{\(inner)}'; use {name}, {name:%} or {name:who}")
                     }
                 }
-                pieces.append(TemplatePiece(kind: .placeholder(name: name, percent: percent), location: at(k)))
+                pieces.append(TemplatePiece(kind: .placeholder(name: name, percent: percent, who: who), location: at(k)))
                 k = close + 1
                 textStart = at(k)
             } else {

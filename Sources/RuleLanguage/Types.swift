@@ -17,13 +17,15 @@ enum NumberUnit: Hashable, Sendable {
         }
     }
 
-    /// Decimal fields are CNY amounts unless their name says otherwise (EVENTS.md: `volume_m3`, `area_m2`).
+    /// Decimal fields are CNY amounts unless their name says otherwise (EVENTS.md: `volume_m3`,
+    /// `area_m2`; `share_ratio` and `*_share` are plain numbers, 0.3 = 30 %).
     static func of(field: String, type: FieldType) -> NumberUnit {
         switch type {
         case .int: return .count
         default:
             if field.hasSuffix("_m3") { return .measure("m³") }
             if field.hasSuffix("_m2") { return .measure("m²") }
+            if field.hasSuffix("_ratio") || field.hasSuffix("_share") { return .scalar }
             return .money
         }
     }
@@ -207,6 +209,35 @@ indirect enum Node: Hashable, Sendable {
     case inSet(Node, Set<String>, negated: Bool)
     /// `x` bounded to `low...high`; unknown when any of them is, or when `low > high`.
     case clamp(Node, Node, Node)
+    /// `alerted(high)`: whether one of the entity's base rules fires as asked (only evaluated for a
+    /// related entity, inside a relation aggregate).
+    case alerted(AlertedCriterion)
+}
+
+/// What `alerted(WORD)` asks of a related entity's firings: a severity at least, or a category.
+enum AlertedCriterion: Hashable, Sendable {
+    case severity(Severity)
+    case category(Category)
+
+    /// The words `alerted` takes: every severity, and every category an entity's rule may have.
+    static let words = Severity.allCases.map(\.rawValue) + Category.allCases.filter { $0 != .industry }.map(\.rawValue)
+
+    init?(word: String) {
+        if let s = Severity(rawValue: word) {
+            self = .severity(s)
+        } else if let c = Category(rawValue: word), c != .industry {
+            self = .category(c)
+        } else {
+            return nil
+        }
+    }
+
+    func holds(for firing: Firing) -> Bool {
+        switch self {
+        case .severity(let s): return firing.severity >= s
+        case .category(let c): return firing.category == c
+        }
+    }
 }
 
 enum AggregateFunction: String, Hashable, Sendable, CaseIterable {
@@ -215,6 +246,8 @@ enum AggregateFunction: String, Hashable, Sendable, CaseIterable {
     case changes, latest, exists
     case daysSince = "days_since"
     case industrySum = "industry_sum"
+    /// Relations only: whether some related entity satisfies a condition.
+    case any
 }
 
 /// One aggregate over a topic's records (or an industry series), computed at most once per
@@ -227,5 +260,30 @@ struct AggregateSpec: Hashable, Sendable {
     let fieldKind: ValueKind?
     let window: WindowSpec?
     let offset: WindowSpec?
+    /// For a relation aggregate: the filter on the last step's edge records.
     let filter: Node?
+    /// Set for a relation aggregate (`topic` is then its edge topic): it reads other entities, not
+    /// the evaluated entity's records.
+    var relation: RelationAggregate? = nil
+
+    /// Whether the aggregate reads the evaluated entity's own records.
+    var readsRecords: Bool { relation == nil && function != .industrySum }
+}
+
+/// What a relation aggregate (`count(shareholder where share_ratio >= 30%, frozen >= 1)`) reads
+/// beyond an ordinary aggregate.
+struct RelationAggregate: Hashable, Sendable {
+    /// The paths walked (their step names); a declared relation's union has several.
+    let paths: [[String]]
+    /// The expression evaluated for each related entity, in its own evaluation; nil for a bare
+    /// `count(REL)`.
+    let value: Node?
+    /// The aggregates `value` depends on (directly or through features), evaluated for the related
+    /// entity: their records are a firing's sources, with the edges'.
+    let valueAggregates: [Int]
+    /// The `alerted(…)` tests in `value`: the related entity's firings that meet them are sources too.
+    let alerted: [AlertedCriterion]
+    /// The texts of what `value` reads and of the declared relation used: what the version of a
+    /// rule reading the aggregate hashes besides.
+    let dependencyTexts: [String]
 }

@@ -114,7 +114,35 @@ enum Fixtures {
                 "status": .string, "valid_until": .date,
             ],
             eventTimeField: "valid_until", entityKind: .person),
-    ])
+        TopicSchema(
+            name: "market.shareholder",
+            fields: [
+                "id": .string, "uscc": .uscc, "enterprise_name": .string, "shareholder_type": .string,
+                "shareholder_uscc": .uscc, "shareholder_id": .idNumber, "shareholder_name": .string,
+                "subscribed_capital": .decimal, "paid_in_capital": .decimal, "share_ratio": .decimal,
+                "changed_date": .date, "updated_at": .timestamp,
+            ],
+            eventTimeField: "changed_date", entityKind: .enterprise, personal: ["shareholder_name": .name]),
+        TopicSchema(
+            name: "court.equity_freeze",
+            fields: [
+                "freeze_no": .string, "party_type": .string, "uscc": .uscc, "id_number": .idNumber, "name": .string,
+                "target_uscc": .uscc, "target_name": .string, "court": .string, "frozen_amount": .decimal,
+                "frozen_date": .date, "unfrozen_date": .date,
+            ],
+            eventTimeField: "frozen_date", entityKind: .mixed, personal: ["name": .name]),
+    ], relations: relations)
+
+    /// The relations the shipped catalog declares (`topics/market.enterprise.yaml`,
+    /// `topics/market.shareholder.yaml`).
+    static let relations = [
+        RelationSchema(
+            name: "legal_representative", inverse: "represents", topic: "market.enterprise", subjectKind: .enterprise,
+            targetKind: .person, targetNameField: "legal_rep_name", subjectNameField: "name"),
+        RelationSchema(
+            name: "shareholder", inverse: "invests_in", topic: "market.shareholder", subjectKind: .enterprise,
+            targetKind: .mixed, targetNameField: "shareholder_name", subjectNameField: "enterprise_name"),
+    ]
 
     static func day(_ iso: String) -> Day { Day(iso: iso)! }
 

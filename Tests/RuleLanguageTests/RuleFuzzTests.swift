@@ -40,11 +40,13 @@ import Testing
         "feature", "rule", "industry", "leaders", "top", "by", "scorecard", "list", "tag", "title", "category",
         "severity", "when", "score", "in", "dimension", "cooldown", "explain", "absence", "base", "range",
         "override", "cap", "floor", "grade", "grades", "weight", "item", "points",
+        "person", "relation",
         // expressions
         "and", "or", "not", "is", "null", "unknown", "known", "true", "false", "where", "offset", "tagged",
         "clamp", "sum", "count", "avg", "min", "max", "last", "latest", "exists", "days_since", "changes",
         "distinct_count", "industry_sum", "as_of", "entity", "population", "alerted", "alerted_share", "division",
         "leaders_alerted", "leaders_alerted_share", "high", "low", "medium", "critical", "tax", "judicial",
+        "any", "alerted(high)", "legal_representative", "represents", "shareholder.invests_in", "|", "\"{x:who}\"",
         // punctuation
         "(", ")", "[", "]", "{", "}", ",", ".", "..", "#", "=", ";", "+", "-", "*", "/", "<", ">", "==", "!=",
         "<=", ">=", "%", "\"", "//", "\n", "\n", "\t", "#history", "!",
