@@ -263,6 +263,8 @@ public enum Category: String, Sendable, Hashable, CaseIterable {
     case tax, utility
     case socialInsurance = "social_insurance"
     case judicial, regulatory, lending, industry
+    /// Risk carried over from related entities (a legal representative, shareholders, sister enterprises).
+    case related
 }
 
 /// A rule that fired for an entity or an industry.

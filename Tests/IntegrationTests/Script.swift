@@ -15,9 +15,12 @@ enum Script {
             value: Envelope.debezium(topic: topic, op: op, before: before, after: after, tsMs: ts))
     }
 
-    static func registration(_ uscc: String, name: String, industry: String, district: String = "430602", established: Day = Day(year: 2015, month: 3, day: 1)!, legalRep: String = "张伟") -> SimulatedMessage {
+    static func registration(
+        _ uscc: String, name: String, industry: String, district: String = "430602", established: Day = Day(year: 2015, month: 3, day: 1)!,
+        legalRep: String = "张伟", legalRepID: String? = nil
+    ) -> SimulatedMessage {
         message("market.enterprise", key: ["uscc": .string(uscc)], after: [
-            "uscc": .string(uscc), "name": .string(name), "legal_rep_name": .string(legalRep), "legal_rep_id": .null,
+            "uscc": .string(uscc), "name": .string(name), "legal_rep_name": .string(legalRep), "legal_rep_id": legalRepID.map(FeedValue.string) ?? .null,
             "industry_code": .string(industry), "registered_capital": .number(5_000_000), "established_date": .date(established),
             "status": .string("存续"), "district_code": .string(district), "address": .null,
             "updated_at": .isoTimestamp(epochMilliseconds: ms(established)),
@@ -59,6 +62,36 @@ enum Script {
             "name": .string(name), "court": .string("邵阳市中级人民法院"), "listed_date": .date(listed),
             "amount": .number(amount), "removed_date": removed.map(FeedValue.date) ?? .null,
         ], ts: ms(removed ?? listed))
+    }
+
+    /// A person's dishonest-debtor listing (by ID number); with `removed`, the update that lifts it.
+    static func personDishonest(_ id: String, name: String, caseNo: String, listed: Day, removed: Day? = nil) -> SimulatedMessage {
+        message("court.dishonest", key: ["case_no": .string(caseNo)], op: removed == nil ? "c" : "u", after: [
+            "case_no": .string(caseNo), "party_type": .string("person"), "uscc": .null, "id_number": .string(id),
+            "name": .string(name), "court": .string("邵阳市中级人民法院"), "listed_date": .date(listed),
+            "amount": .number(300_000), "removed_date": removed.map(FeedValue.date) ?? .null,
+        ], ts: ms(removed ?? listed))
+    }
+
+    /// A shareholder of `uscc` (market.shareholder): a person by ID number or an enterprise by USCC.
+    static func shareholder(_ id: String, of uscc: String, holder: String, name: String, ratio: Double, day: Day, op: String = "c") -> SimulatedMessage {
+        let person = holder.count == 18 && holder.first!.isNumber && (try? ResidentID(validating: holder)) != nil
+        let row: [String: FeedValue] = [
+            "id": .string(id), "uscc": .string(uscc), "enterprise_name": .string("企业"), "shareholder_type": .string(person ? "person" : "enterprise"),
+            "shareholder_uscc": person ? .null : .string(holder), "shareholder_id": person ? .string(holder) : .null,
+            "shareholder_name": .string(name), "subscribed_capital": .number(1_000_000), "paid_in_capital": .number(ratio * 1_000_000),
+            "share_ratio": .number(ratio), "changed_date": .date(day), "updated_at": .isoTimestamp(epochMilliseconds: ms(day)),
+        ]
+        return message("market.shareholder", key: ["id": .string(id)], op: op, before: op == "d" ? row : nil, after: op == "d" ? nil : row, ts: ms(day))
+    }
+
+    /// A court's freeze of the equity a person holds (court.equity_freeze); with `lifted`, its end.
+    static func equityFreeze(_ no: String, holder: String, name: String, in uscc: String, frozen: Day, lifted: Day? = nil) -> SimulatedMessage {
+        message("court.equity_freeze", key: ["freeze_no": .string(no)], op: lifted == nil ? "c" : "u", after: [
+            "freeze_no": .string(no), "party_type": .string("person"), "uscc": .null, "id_number": .string(holder), "name": .string(name),
+            "target_uscc": .string(uscc), "target_name": .string("企业"), "court": .string("邵阳市北塔区人民法院"),
+            "frozen_amount": .number(350_000), "frozen_date": .date(frozen), "unfrozen_date": lifted.map(FeedValue.date) ?? .null,
+        ], ts: ms(lifted ?? frozen))
     }
 
     /// The months of the scripted history.

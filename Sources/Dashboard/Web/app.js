@@ -11,7 +11,7 @@
   const SEVERITY_COLOR = { critical: '#ff4d4f', high: '#ff7a45', medium: '#ffc53d', low: '#40a9ff', info: '#8c8c8c' };
   const CATEGORY = {
     tax: '税务', utility: '水电', social_insurance: '社保', judicial: '司法',
-    regulatory: '市场监管', lending: '信贷', industry: '行业',
+    regulatory: '市场监管', lending: '信贷', industry: '行业', related: '关联',
   };
   const STATUS = { active: '生效', withdrawn: '已撤销', downgraded: '已降级' };
   const EVENT_KIND = { raised: '新增', withdrawn: '撤销', reactivated: '恢复' };
