@@ -56,11 +56,33 @@ enum ShippedRules {
                 silent.formUnion(industryCase.silent.map(\.value))
             }
         }
-        let rules = Set(ShippedRules.program.rules.map(\.name))
-        #expect(ShippedRules.program.rules.count { $0.kind == .enterprise } == 18)
+        // Case files are about enterprises (and the records of entities related to them): person
+        // rules are covered by `thePersonRuleFiresForAListedPersonOnly`.
+        let rules = Set(ShippedRules.program.rules.filter { $0.kind != .person }.map(\.name))
+        #expect(ShippedRules.program.rules.count { $0.kind == .enterprise } == 21)
         #expect(ShippedRules.program.rules.count { $0.kind == .industry } == 3)
+        #expect(ShippedRules.program.rules.filter { $0.kind == .person }.map(\.name) == ["person_dishonest"])
         #expect(rules.subtracting(fired).sorted() == [])
         #expect(rules.subtracting(silent).sorted() == [])
         #expect(ShippedRules.program.scorecards.count == 1)
+    }
+
+    @Test func thePersonRuleFiresForAListedPersonOnly() throws {
+        let listing = FactRecord(
+            topic: "court.dishonest", key: "(2026)湘05执9号", eventDay: Day(year: 2026, month: 3, day: 1)!,
+            fields: ["party_type": .string("person"), "id_number": .string("430602198001011230"), "name": .string("李建国"),
+                     "listed_date": .date(Day(year: 2026, month: 3, day: 1)!), "removed_date": .null])
+        let asOf = Day(year: 2026, month: 3, day: 31)!
+        func fired(_ kind: SubjectKind, removed: Day? = nil) -> [String] {
+            var fields = listing.fields
+            fields["removed_date"] = removed.map(Value.date) ?? .null
+            let record = FactRecord(topic: listing.topic, key: listing.key, eventDay: listing.eventDay, fields: fields)
+            let data = EntityData(entity: "430602198001011230", kind: kind, asOf: asOf, records: ["court.dishonest": [record]])
+            return ShippedRules.program.evaluate(data).firings.map { "\($0.rule): \($0.explanation)" }
+        }
+        #expect(fired(.person) == ["person_dishonest: 被列为失信被执行人 1 起（未移出），最早列入日期 2026-03-01"])
+        #expect(fired(.person, removed: Day(year: 2026, month: 3, day: 20)!) == [])
+        // The same records evaluated as an enterprise's raise the enterprise rule, not the person rule.
+        #expect(fired(.enterprise).map { $0.prefix(16) } == ["dishonest_debtor"])
     }
 }

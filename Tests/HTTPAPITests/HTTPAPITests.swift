@@ -132,7 +132,7 @@ struct HTTPAPITests {
         ("/v1/alerts?severity=high,", "severity '' is not one of info, low, medium, high, critical", "severity"),
         (
             "/v1/alerts?category=taxes",
-            "category 'taxes' is not one of tax, utility, social_insurance, judicial, regulatory, lending, industry",
+            "category 'taxes' is not one of tax, utility, social_insurance, judicial, regulatory, lending, industry, related",
             "category"
         ),
         ("/v1/alerts?industry=C3011", "industry 'C3011' must be a division: a section letter and 2 digits, e.g. C30", "industry"),

@@ -439,7 +439,7 @@ import Testing
                 rules/test.cwr:10:36: error: unknown severity or category 'hgh'; did you mean 'high'?
                 feature al = count(sister, alerted(hgh))
                                                    ^
-                rules/test.cwr:11:37: error: unknown severity or category 'industry'; expected one of info, low, medium, high, critical, tax, utility, social_insurance, judicial, regulatory, lending
+                rules/test.cwr:11:37: error: unknown severity or category 'industry'; expected one of info, low, medium, high, critical, tax, utility, social_insurance, judicial, regulatory, lending, related
                 feature al2 = count(sister, alerted(industry))
                                                     ^
                 rules/test.cwr:12:15: error: 'alerted' is only available for a related entity, as in any(legal_representative, alerted(high))
@@ -523,7 +523,7 @@ import Testing
                 rules/test.cwr:6:56: error: unknown feature 'nope' in '{nope:who}'
                   when count(represents) >= 1 explain "{n:who} {r:who} {nope:who}"
                                                                        ^
-                rules/test.cwr:9:22: error: a person rule cannot have category 'industry'; use one of tax, utility, social_insurance, judicial, regulatory, lending
+                rules/test.cwr:9:22: error: a person rule cannot have category 'industry'; use one of tax, utility, social_insurance, judicial, regulatory, lending, related
                   title "x" category industry severity low
                                      ^
                 rules/test.cwr:10:8: error: person rules cannot read tags; tags are for enterprises

@@ -17,8 +17,8 @@ import Testing
         let files = try F.shippedRuleFiles()
         #expect(
             files.map(\.path) == [
-                "rules/industry.cwr", "rules/judicial.cwr", "rules/lending.cwr", "rules/regulatory.cwr", "rules/scorecard.cwr",
-                "rules/social_insurance.cwr", "rules/tags.cwr", "rules/tax.cwr", "rules/utility.cwr",
+                "rules/industry.cwr", "rules/judicial.cwr", "rules/lending.cwr", "rules/regulatory.cwr", "rules/relations.cwr",
+                "rules/scorecard.cwr", "rules/social_insurance.cwr", "rules/tags.cwr", "rules/tax.cwr", "rules/utility.cwr",
             ])
         let result = RuleCompiler.compile(files, schema: F.schema)
         if case .failure(let d) = result { Issue.record("\(d.rendered(sources: files))") }
@@ -29,10 +29,12 @@ import Testing
                 "dishonest_debtor:critical:judicial", "enforcement_cases_90d:high:judicial", "property_seized:high:judicial",
                 "loan_overdue:medium:lending", "loan_non_performing:high:lending", "loan_written_off:critical:lending",
                 "abnormal_operations:medium:regulatory", "serious_penalty:high:regulatory",
-                "legal_rep_frequent_change:medium:regulatory", "insured_headcount_drop:medium:social_insurance",
+                "legal_rep_frequent_change:medium:regulatory", "legal_rep_dishonest:high:related",
+                "shareholder_equity_frozen:high:related", "sister_distress:high:related", "insured_headcount_drop:medium:social_insurance",
                 "insurance_arrears:medium:social_insurance", "tax_drop_yoy:high:tax", "taxpayer_abnormal:high:tax",
                 "tax_credit_low:medium:tax", "tax_arrears_announced:high:tax", "tax_payments_stopped:high:tax",
-                "water_usage_collapse:medium:utility", "water_arrears:medium:utility", "industry_tax_drop_yoy:high:industry",
+                "water_usage_collapse:medium:utility", "water_arrears:medium:utility", "person_dishonest:high:judicial",
+                "industry_tax_drop_yoy:high:industry",
                 "industry_alert_share:high:industry", "industry_leaders_alerted:high:industry",
             ])
         #expect(program.rules.first { $0.name == "tax_payments_stopped" }?.absenceTopics == ["tax.payment"])
@@ -44,9 +46,11 @@ import Testing
             program.topicsUsed == [
                 "court.dishonest", "court.enforcement", "realestate.rights", "finance.loan", "market.abnormal", "market.penalty",
                 "market.enterprise", "market.enterprise#history", "hrss.insurance", "tax.payment", "tax.taxpayer",
-                "tax.arrears", "water.usage", "water.arrears",
+                "tax.arrears", "water.usage", "water.arrears", "court.equity_freeze",
             ])
         #expect(program.industrySeries == ["tax.payment.amount"])
+        #expect(program.relationPaths == [["legal_representative"], ["legal_representative", "represents"], ["shareholder"], ["shareholder", "invests_in"]])
+        #expect(program.hasPersonRules)
     }
 
     /// Evaluates the shipped rules for one scenario: the firings' rule names and explanations.
