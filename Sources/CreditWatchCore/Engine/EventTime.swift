@@ -65,7 +65,12 @@ public struct EntitySnapshot: Sendable {
         entity: String, kind: SubjectKind = .enterprise, records: [String: [FactRecord]], feeds: FeedClock,
         related: [String: [RelatedEntity]] = [:]
     ) -> EntityData {
-        let asOf = eventClock(records)
+        var asOf = eventClock(records)
+        // What is known of an enterprise includes what is known of its relations: a legal
+        // representative listed today makes today the day its alert is about. Never past the city's
+        // clock, so that a related record dated in the future cannot move its windows.
+        let relatedDays = related.values.joined().flatMap { [$0.data.asOf, $0.edge.eventDay] }
+        if let latest = relatedDays.max(), latest > asOf, let city = cityClock(feeds) { asOf = max(asOf, min(latest, city)) }
         return EntityData(
             entity: entity, kind: kind, asOf: asOf, records: records, windowEnds: windowEnds(records, asOf: asOf),
             feeds: feedStates(feeds), related: related)
