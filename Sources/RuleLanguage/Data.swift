@@ -238,10 +238,13 @@ public struct IndustryData: Sendable {
     /// The division's leading enterprises by `RuleProgram.leaderRanking`, highest measure first
     /// (at most its `top`); empty when the program ranks none.
     public let leaders: [IndustryLeader]
+    /// The division's figures of each peer measure the program reads (`RuleProgram.peerMeasures`),
+    /// by `PeerMeasure.key`.
+    public let peers: [String: PeerFigures]
 
     public init(
         division: String, asOf: Day, population: Int, alerted: Int, monthlySums: [String: [Month: Double]],
-        leaders: [IndustryLeader] = []
+        leaders: [IndustryLeader] = [], peers: [String: PeerFigures] = [:]
     ) {
         self.division = division
         self.asOf = asOf
@@ -249,6 +252,44 @@ public struct IndustryData: Sendable {
         self.alerted = alerted
         self.monthlySums = monthlySums
         self.leaders = leaders
+        self.peers = peers
+    }
+}
+
+/// What industry rules compare enterprises by: a condition over an enterprise's features and
+/// alerts (`water_months_overdue >= 3`, `alerted(utility)`), or an enterprise feature's value.
+/// Each enterprise's value is recorded with its standing in its division (`EntityEvaluation.peers`).
+public struct PeerMeasure: Sendable, Hashable {
+    public enum Kind: String, Sendable, Hashable { case condition, value }
+
+    /// The measure's canonical text (tokens joined by single spaces): its identity.
+    public let key: String
+    public let kind: Kind
+
+    public init(key: String, kind: Kind) {
+        self.key = key
+        self.kind = kind
+    }
+}
+
+/// One peer measure over a division's enterprises.
+public struct PeerFigures: Sendable, Hashable {
+    /// Enterprises whose value is known.
+    public let known: Int
+    /// A condition: how many enterprises it holds for, and the first of them by USCC (at most
+    /// `memberLimit`), the members an industry alert names.
+    public let holding: Int
+    public let members: [String]
+    /// A value: the known values, ascending (what percentiles read).
+    public let values: [Double]
+
+    public static let memberLimit = 100
+
+    public init(known: Int, holding: Int = 0, members: [String] = [], values: [Double] = []) {
+        self.known = known
+        self.holding = holding
+        self.members = members
+        self.values = values
     }
 }
 

@@ -181,11 +181,15 @@ public struct EntityEvaluation: Sendable, Hashable {
     public let suspended: [String]
     /// The tags whose criteria hold, in declaration order.
     public let tags: [TagMembership]
+    /// The enterprise's value of each peer measure (`RuleProgram.peerMeasures`) by key: a condition
+    /// 1 or 0, a value its number; absent when unknown. What its division's figures are made of.
+    public var peers: [String: Double] = [:]
 
     public init(
         entity: String, asOf: Day, firings: [Firing], features: [String: Value], suspended: [String] = [],
-        tags: [TagMembership] = []
+        tags: [TagMembership] = [], peers: [String: Double] = [:]
     ) {
+        self.peers = peers
         self.entity = entity
         self.asOf = asOf
         self.firings = firings
@@ -218,6 +222,10 @@ public struct TagMembership: Sendable, Hashable {
 }
 
 extension RuleProgram {
+    /// The peer measures the industry features and rules read (none yet: the language's `share`,
+    /// `members` and `percentile` define them).
+    public var peerMeasures: [PeerMeasure] { [] }
+
     /// topic (`topic#history` for versions) → the fields of its records that the program's
     /// aggregates and their `where` filters read: the engine's feature store keeps no more (raw
     /// records live in the store of record).
