@@ -109,6 +109,12 @@ public final class FeatureWindows: FeatureStore {
 
     static func entityKey(_ entity: String, _ kind: String, _ topic: String) -> String { "cw:{\(entity)}:\(kind):\(topic)" }
     static func industryKey(_ division: String, _ kind: String) -> String { "cw:ind:{\(division)}:\(kind)" }
+    /// A peer measure's values in a division (its key is rule text: hashed into the key name).
+    static func peerKey(_ division: String, _ measure: PeerMeasure) -> String {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in measure.key.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        return industryKey(division, "peer:\(String(hash, radix: 16))")
+    }
 
     // MARK: Apply
 
@@ -369,10 +375,18 @@ public final class FeatureWindows: FeatureStore {
 
     public func industries(
         _ divisions: Set<String>, standings: [IndustryStanding], series: Set<String>, leaders: Int,
-        asOf: [String: Day]
+        peers: [PeerMeasure] = [], asOf: [String: Day]
     ) async throws -> [IndustryData] {
         var commands: [[String]] = []
         for standing in standings {
+            for measure in peers {
+                let key = Self.peerKey(standing.division, measure)
+                if let value = standing.peers[measure.key], value.isFinite {
+                    commands.append(["ZADD", key, String(value), standing.uscc])
+                } else {
+                    commands.append(["ZREM", key, standing.uscc])
+                }
+            }
             commands.append([standing.alerted ? "SADD" : "SREM", Self.industryKey(standing.division, "alerted"), standing.uscc])
             if leaders > 0 {
                 let lead = Self.industryKey(standing.division, "lead")
@@ -395,13 +409,27 @@ public final class FeatureWindows: FeatureStore {
                 // Ties broken by USCC (ZREVRANGE orders equal scores by member, descending).
                 commands.append(["ZREVRANGE", Self.industryKey(division, "lead"), "0", String(leaders - 1), "WITHSCORES"])
             }
+            for measure in peers {
+                let key = Self.peerKey(division, measure)
+                commands.append(["ZCARD", key])
+                switch measure.kind {
+                case .condition:
+                    // Members where it holds, by USCC (equal scores order by member).
+                    commands.append(["ZCOUNT", key, "1", "1"])
+                    commands.append(["ZRANGEBYSCORE", key, "1", "1", "LIMIT", "0", String(PeerFigures.memberLimit)])
+                case .value:
+                    commands.append(["ZRANGE", key, "0", "-1", "WITHSCORES"])
+                }
+            }
         }
         let replies = try await connection.pipeline(commands)
         for reply in replies[..<prefix] {
             if case .error(let message) = reply { throw RedisError(code: .reply, message: message) }
         }
         var i = prefix
-        var partial: [(division: String, population: Int, alerted: Int, sums: [String: [Month: Double]], top: [(String, Double)])] = []
+        var partial: [
+            (division: String, population: Int, alerted: Int, sums: [String: [Month: Double]], top: [(String, Double)], peers: [String: PeerFigures])
+        ] = []
         for division in divisionList {
             let population = Int(replies[i].integer ?? 0)
             let alertedCount = Int(replies[i + 1].integer ?? 0)
@@ -425,7 +453,22 @@ public final class FeatureWindows: FeatureStore {
                 }
                 i += 1
             }
-            partial.append((division, population, alertedCount, sums, top))
+            var figures: [String: PeerFigures] = [:]
+            for measure in peers {
+                let known = Int(replies[i].integer ?? 0)
+                switch measure.kind {
+                case .condition:
+                    let members = (replies[i + 2].array ?? []).compactMap(\.text)
+                    figures[measure.key] = PeerFigures(known: known, holding: Int(replies[i + 1].integer ?? 0), members: members)
+                    i += 3
+                case .value:
+                    let items = replies[i + 1].array ?? []
+                    let values = stride(from: 1, to: items.count, by: 2).compactMap { items[$0].text.flatMap(Double.init) }
+                    figures[measure.key] = PeerFigures(known: known, values: values)
+                    i += 2
+                }
+            }
+            partial.append((division, population, alertedCount, sums, top, figures))
         }
         // Which leaders have an active high alert: a second round trip, only when ranking.
         var alertedLeaders: [String: Set<String>] = [:]
@@ -441,7 +484,8 @@ public final class FeatureWindows: FeatureStore {
             IndustryData(
                 division: p.division, asOf: asOf[p.division] ?? Day(0), population: p.population, alerted: p.alerted,
                 monthlySums: p.sums,
-                leaders: p.top.map { IndustryLeader(uscc: $0.0, measure: $0.1, alerted: alertedLeaders[p.division]?.contains($0.0) == true) })
+                leaders: p.top.map { IndustryLeader(uscc: $0.0, measure: $0.1, alerted: alertedLeaders[p.division]?.contains($0.0) == true) },
+                peers: p.peers)
         }
     }
 

@@ -28,6 +28,11 @@ public enum RedisReply: Sendable, Hashable {
         default: nil
         }
     }
+
+    public var array: [RedisReply]? {
+        if case .array(let items) = self { return items }
+        return nil
+    }
 }
 
 /// Errors of the feature store. `description` never carries data values.

@@ -455,11 +455,11 @@ public actor BatchProcessor {
             }
             if program.hasIndustryRules, morePending || (shared && evaluatedDivisions.isEmpty) {
                 _ = try await features.industries(
-                    [], standings: standings, series: [], leaders: program.leaderRanking?.top ?? 0, asOf: [:])
+                    [], standings: standings, series: [], leaders: program.leaderRanking?.top ?? 0, peers: program.peerMeasures, asOf: [:])
             } else if program.hasIndustryRules, !evaluatedDivisions.isEmpty {
                 let industries = try await features.industries(
                     Set(evaluatedDivisions.keys), standings: standings, series: program.industrySeries,
-                    leaders: program.leaderRanking?.top ?? 0, asOf: evaluatedDivisions)
+                    leaders: program.leaderRanking?.top ?? 0, peers: program.peerMeasures, asOf: evaluatedDivisions)
                 report.industriesEvaluated = industries.count
                 let industryRules = Set(program.rules.filter { $0.kind == .industry }.map(\.name))
                 for industry in industries {
@@ -704,7 +704,8 @@ public actor BatchProcessor {
                 let data = snapshot.data(entity: entity.id, records: records[entity] ?? [:], feeds: feeds)
                 standings.append(program.standing(of: entity.id, in: division, program.evaluate(data)))
             }
-            _ = try await features.industries([], standings: standings, series: [], leaders: program.leaderRanking?.top ?? 0, asOf: [:])
+            _ = try await features.industries(
+                [], standings: standings, series: [], leaders: program.leaderRanking?.top ?? 0, peers: program.peerMeasures, asOf: [:])
             result.enterprises += chunk.count
             guard chunk.count == Self.reevaluationChunk, let last = chunk.last else { break }
             after = last
@@ -780,7 +781,8 @@ extension RuleProgram {
         var measure: Double?
         if let ranking = leaderRanking, case .number(let n)? = evaluation.features[ranking.feature] { measure = n }
         return IndustryStanding(
-            division: division, uscc: uscc, alerted: evaluation.firings.contains { $0.severity >= .high }, measure: measure)
+            division: division, uscc: uscc, alerted: evaluation.firings.contains { $0.severity >= .high }, measure: measure,
+            peers: evaluation.peers)
     }
 
     /// Feeds that absence rules declare: silence in them matters.

@@ -149,11 +149,12 @@ public protocol FeatureStore: Sendable {
     func move(_ moves: [DivisionMove], plan: FeaturePlan) async throws
 
     /// Records each evaluated enterprise's standing in its division — whether it has an active
-    /// high or critical alert, and its leader-ranking measure — then reads the divisions'
-    /// aggregates (population, alerted, monthly sums of `series`, the top `leaders` enterprises).
+    /// high or critical alert, its leader-ranking measure and its values of the program's peer
+    /// measures — then reads the divisions' aggregates (population, alerted, monthly sums of
+    /// `series`, the top `leaders` enterprises, the figures of each of `peers`).
     func industries(
         _ divisions: Set<String>, standings: [IndustryStanding], series: Set<String>, leaders: Int,
-        asOf: [String: Day]
+        peers: [PeerMeasure], asOf: [String: Day]
     ) async throws -> [IndustryData]
 
     /// The city's feed clock as stored (empty at first start).
@@ -214,11 +215,14 @@ public struct IndustryStanding: Sendable, Hashable {
     public let alerted: Bool
     /// Its value of the leader-ranking feature (nil: not ranked, e.g. unknown).
     public let measure: Double?
+    /// Its values of the program's peer measures by key (`EntityEvaluation.peers`; absent: unknown).
+    public let peers: [String: Double]
 
-    public init(division: String, uscc: String, alerted: Bool, measure: Double?) {
+    public init(division: String, uscc: String, alerted: Bool, measure: Double?, peers: [String: Double] = [:]) {
         self.division = division
         self.uscc = uscc
         self.alerted = alerted
         self.measure = measure
+        self.peers = peers
     }
 }

@@ -3,7 +3,8 @@ import Yams
 
 /// Reading `industry_cases:`: a division's aggregates written out as the engine would read them.
 extension RuleCaseReader {
-    static let industryCaseKeys = ["name", "division", "as_of", "population", "alerted", "monthly", "leaders", "expect"]
+    static let industryCaseKeys = ["name", "division", "as_of", "population", "alerted", "monthly", "leaders", "peers", "expect"]
+    static let peerKeys = ["known", "holding", "members", "values"]
     static let leaderKeys = ["uscc", "measure", "alerted"]
 
     mutating func readIndustryCase(_ node: Node) -> IndustryCase? {
@@ -29,6 +30,7 @@ extension RuleCaseReader {
         let alerted = map["alerted"].map { count($0, "alerted") } ?? 0
         let monthly = map["monthly"].map { readMonthlySums($0) } ?? [:]
         let leaders = list(map["leaders"], "leaders").compactMap { readLeader($0) }
+        let peers = map["peers"].map { readPeers($0) } ?? [:]
         var fires: [Expected<String>] = []
         var silent: [Expected<String>] = []
         if let expect = map["expect"], let expectMap = expect.mapping {
@@ -47,7 +49,7 @@ extension RuleCaseReader {
             name: name, location: location(node.mark),
             data: IndustryData(
                 division: division, asOf: asOf, population: population, alerted: alerted, monthlySums: monthly,
-                leaders: leaders.sorted { $0.measure != $1.measure ? $0.measure > $1.measure : $0.uscc > $1.uscc }),
+                leaders: leaders.sorted { $0.measure != $1.measure ? $0.measure > $1.measure : $0.uscc > $1.uscc }, peers: peers),
             fires: fires, silent: silent)
     }
 
@@ -98,6 +100,50 @@ extension RuleCaseReader {
             }
         }
         return sums
+    }
+
+    /// `peers: { "water_months_overdue >= 3": { known: 20, members: [USCC, …] }, "tax_drop_ratio": { values: [0.1, …] } }`:
+    /// a division's figures of the peer measures the industry rules read (`holding` defaults to the
+    /// members listed; `known` to the members, or to the values listed).
+    private mutating func readPeers(_ node: Node) -> [String: PeerFigures] {
+        guard let map = node.mapping else {
+            problem(at: node.mark, "'peers' must map peer measures (as written in the rules) to their figures")
+            return [:]
+        }
+        let measures = Dictionary(program.peerMeasures.map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a })
+        var figures: [String: PeerFigures] = [:]
+        for (key, value) in map {
+            guard let text = scalarText(key, "peers") else { continue }
+            guard let measure = measures[text] else {
+                problem(at: key.mark, Spelling.didYouMean(
+                    "'\(text)' is not a peer measure of the industry rules (measures: \(measures.keys.sorted().joined(separator: "; ")))",
+                    text, among: Array(measures.keys)))
+                continue
+            }
+            guard let figure = value.mapping else {
+                problem(at: value.mark, "the figures of '\(text)' must be a mapping with \(measure.kind == .condition ? "'known' and 'members'" : "'values'")")
+                continue
+            }
+            checkKeys(figure, allowed: Self.peerKeys)
+            switch measure.kind {
+            case .condition:
+                let members = list(figure["members"], "members").compactMap { scalarText($0, "members") }.sorted()
+                let holding = figure["holding"].flatMap { count($0, "holding") } ?? members.count
+                let known = figure["known"].flatMap { count($0, "known") } ?? holding
+                figures[text] = PeerFigures(
+                    known: known, holding: holding, members: Array(members.prefix(PeerFigures.memberLimit)))
+            case .value:
+                let values = list(figure["values"], "values").compactMap { item -> Double? in
+                    guard let v = item.float else {
+                        problem(at: item.mark, "the values of '\(text)' must be numbers")
+                        return nil
+                    }
+                    return v
+                }.sorted()
+                figures[text] = PeerFigures(known: values.count, values: values)
+            }
+        }
+        return figures
     }
 
     private mutating func readLeader(_ node: Node) -> IndustryLeader? {
