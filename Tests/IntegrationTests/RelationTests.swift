@@ -100,4 +100,34 @@ struct RelationEngineTests {
         ])
         try await engine.stop()
     }
+
+    /// Peers: a division where 6 of its 10 enterprises are 3+ months behind on water raises the
+    /// industry alert naming those 6; a division with 1 of 10 does not.
+    @Test func aUtilityArrearsWaveRaisesTheIndustryAlertWithItsMembers() async throws {
+        func enterprises(_ prefix: String, industry: String) -> [String] {
+            (0..<10).map { Script.uscc("91430602MA4L\(prefix)\(String(format: "%03d", $0))") }
+        }
+        let wave = enterprises("PW", industry: "C1311")
+        let calm = enterprises("PC", industry: "C1411")
+        let month = Month(year: 2026, month: 3)
+        var messages: [SimulatedMessage] = []
+        for (list, industry) in [(wave, "C1311"), (calm, "C1411")] {
+            for (i, uscc) in list.enumerated() {
+                messages.append(Script.registration(uscc, name: "邵阳同业\(industry)第\(i)有限公司", industry: industry))
+                messages.append(Script.taxPayment(uscc, month, amount: 50_000))
+            }
+        }
+        let arrears = Day(year: 2026, month: 3, day: 20)!
+        for uscc in wave.prefix(6) + calm.prefix(1) {
+            messages.append(Script.waterArrears(uscc, account: "W-\(uscc.suffix(6))", customer: "同业", months: 4, asOf: arrears))
+        }
+        var engine = try await Engine.start("peers")
+        try await engine.send(messages)
+        let industryAlerts = try await engine.alerts().filter { $0.subjectKind == "industry" }
+        #expect(industryAlerts.map { "\($0.subjectID) \($0.rule)" } == ["industry:C13 utility_arrears_wave"])
+        let alert = try #require(industryAlerts.first)
+        #expect(alert.sources == wave.prefix(6).sorted().map { "market.enterprise/\($0)" })
+        #expect(alert.explanation.contains(wave.prefix(6).sorted().joined(separator: "、")))
+        try await engine.stop()
+    }
 }

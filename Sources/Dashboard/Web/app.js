@@ -925,6 +925,31 @@
     if (timeline) timeline.on('click', (p) => { if (p.data && p.data.id) location.hash = alertHref(p.data.id); });
     pAlerts.append(alertTable(alerts, 'enterprise-alerts'));
 
+    // Relations: the legal representative, shareholders, sister enterprises (two steps).
+    const graph = ent.relations;
+    if (graph && Array.isArray(graph.nodes)) {
+      const pRelations = panel('关联关系', graph.truncated ? '关联方较多，仅显示部分' : '法定代表人、股东及两步以内的关联企业');
+      root.append(pRelations);
+      if (graph.nodes.length > 1) {
+        const chartView = chart(pRelations, 'chart-relations', 'relations', relationOption(graph));
+        if (chartView) {
+          chartView.on('click', (p) => {
+            const node = p.dataType === 'node' && graph.nodes[p.dataIndex];
+            if (node && node.kind === 'enterprise' && node.depth > 0) location.hash = `#/enterprises/${node.id}`;
+          });
+        }
+        pRelations.append(table(['关系', '一方', '另一方', '依据', '日期'], (graph.links || []).map((l) => {
+          const from = graph.nodes[l.from] || {};
+          const to = graph.nodes[l.to] || {};
+          const ratio = l.figures && l.figures.share_ratio != null ? `（持股 ${fmtPct(l.figures.share_ratio)}）` : '';
+          return el('tr', { 'data-relation': l.relation }, td(label(RELATION, l.relation) + ratio), td(nodeName(from)), td(nodeName(to)),
+            td(l.source, 'mono'), td(l.day));
+        }), { id: 'relations-table' }));
+      } else {
+        pRelations.append(el('div', { class: 'empty' }, '暂无关联方记录'));
+      }
+    }
+
     // Department facts and current features.
     const facts = ent.facts || [];
     const rows = [];
@@ -947,6 +972,24 @@
   }
 
   const signed = (n) => (n > 0 ? `+${n}` : String(n));
+
+  const RELATION = { legal_representative: '法定代表人', shareholder: '股东' };
+  const nodeName = (n) => (n.name ? `${n.name}（${n.id}）` : n.id || '—');
+
+  /** The relation graph: the enterprise at the centre, persons and enterprises around it. */
+  function relationOption(graph) {
+    const colors = { enterprise: '#40a9ff', person: '#ffc53d' };
+    return {
+      tooltip: { formatter: (p) => escapeHtml(p.dataType === 'node' ? nodeName(graph.nodes[p.dataIndex]) : label(RELATION, p.data.relation)) },
+      series: [{
+        type: 'graph', layout: 'force', roam: true, draggable: true, force: { repulsion: 220, edgeLength: 90 },
+        label: { show: true, color: '#d8e3f3', formatter: (p) => graph.nodes[p.dataIndex].name || graph.nodes[p.dataIndex].id },
+        edgeSymbol: ['none', 'arrow'],
+        data: graph.nodes.map((n) => ({ name: `${n.kind}:${n.id}`, symbolSize: n.depth === 0 ? 34 : 22, itemStyle: { color: n.depth === 0 ? '#ff7a45' : colors[n.kind] } })),
+        links: (graph.links || []).map((l) => ({ source: l.from, target: l.to, relation: l.relation, lineStyle: { color: '#8c8c8c' } })),
+      }],
+    };
+  }
 
   /** Base, each dimension's points, then range and override adjustments: the bars end at the score. */
   function waterfallOption(score) {
