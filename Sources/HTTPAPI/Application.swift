@@ -13,6 +13,13 @@ import RuleLanguage
 /// the API depends on no particular store.
 public protocol EnterpriseFeatureSource: Sendable {
     func features(of uscc: String) async throws -> [NamedValue]
+    /// The live person rules that hold for a person now (the one-click query's assessment of a
+    /// legal representative or shareholder): evaluated on demand, not stored as alerts.
+    func personRules(of id: String) async throws -> [Firing]
+}
+
+extension EnterpriseFeatureSource {
+    public func personRules(of id: String) async throws -> [Firing] { [] }
 }
 
 /// The live rule set and its hot reload, implemented by the executable (it reads the rules folder).
@@ -165,7 +172,8 @@ public func buildRouter(
     WebhooksController(webhooks: readModels.webhooks, allowedHosts: configuration.webhookHosts, access: access).addRoutes(to: v1)
     DeskController(alerts: readModels.alerts, desk: readModels.desk, audit: readModels.access, access: access).addRoutes(to: v1)
     QueryController(
-        enterprises: readModels.enterprises, subjects: readModels.subjects, relations: readModels.relations, administration: readModels.access,
+        enterprises: readModels.enterprises, subjects: readModels.subjects, relations: readModels.relations, features: features,
+        administration: readModels.access,
         personalData: personalData, access: access, today: today
     ).addRoutes(to: v1)
     MarketController(

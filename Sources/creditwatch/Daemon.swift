@@ -247,4 +247,8 @@ struct EngineFeatures: EnterpriseFeatureSource {
             return NamedValue(name, .string(kind.mask(text)))
         }
     }
+
+    func personRules(of id: String) async throws -> [Firing] {
+        try await processor.evaluate(EntityKey(.person, id)).firings
+    }
 }

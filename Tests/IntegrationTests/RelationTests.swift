@@ -1,7 +1,11 @@
+import Access
 import CreditWatchCore
 import Foundation
 import HTTPAPI
+import Hummingbird
 import HummingbirdTesting
+import Logging
+import Prometheus
 import PostgresStore
 import RuleLanguage
 import Simulator
@@ -81,6 +85,32 @@ struct RelationEngineTests {
         let distress = try await engine.alerts().filter { $0.rule == "sister_distress" }
         #expect(distress.map(\.subjectID) == [Self.e])
         #expect(distress.first?.explanation == "2 家关联企业中 2 家有严重风险预警：邵阳关联六号有限公司（\(Self.f)）、邵阳关联七号有限公司（\(Self.g)）")
+
+        // Through the API: A's profile shows its relation graph, and a one-click query of P assesses
+        // P by the person rules (evaluated now).
+        let app = buildApplication(
+            configuration: APIConfiguration(allowAnonymous: true), keys: StaticKeyDirectory([:]),
+            readModels: .postgres(engine.store, access: engine.daemon.access), personalFields: PersonalFields(engine.daemon.catalog),
+            features: EngineFeatures(processor: engine.daemon.processor), metrics: PrometheusCollectorRegistry(),
+            logger: Logger(label: "test.api"))
+        try await app.test(.router) { client in
+            let profile = try await client.execute(uri: "/v1/enterprises/\(Self.a)", method: .get)
+            #expect(profile.status == .ok)
+            let body = try JSONSerialization.jsonObject(with: Data(String(buffer: profile.body).utf8)) as? [String: Any]
+            let graph = body?["relations"] as? [String: Any]
+            let nodes = (graph?["nodes"] as? [[String: Any]] ?? []).map { "\($0["kind"]!) \($0["depth"]!)" }
+            // A; P and D (its shareholder, which it holds too); B (P's other enterprise), C (P holds it)
+            // and Q (D's representative and holder).
+            #expect(nodes.sorted() == ["enterprise 0", "enterprise 1", "enterprise 2", "enterprise 2", "person 1", "person 2"])
+            let query = #"{"subject":"\#(Self.p)","purpose":"行政监管","authorisation":{"reference":"SQ-1","scope":"行政监管","valid_from":"2026-01-01","valid_until":"2099-12-31"}}"#
+            let answer = try await client.execute(uri: "/v1/queries", method: .post, body: ByteBuffer(string: query))
+            #expect(answer.status == .ok)
+            let person = (try JSONSerialization.jsonObject(with: Data(String(buffer: answer.body).utf8)) as? [String: Any])?["person"] as? [String: Any]
+            let assessment = person?["assessment"] as? [[String: Any]] ?? []
+            #expect(assessment.map { "\($0["rule"]!): \($0["explanation"]!)" } == [
+                "person_dishonest: 被列为失信被执行人 1 起（未移出），最早列入日期 2026-03-02"
+            ])
+        }
 
         // The listing is lifted: the alerts it raised are withdrawn, nothing else moves.
         try await engine.send([

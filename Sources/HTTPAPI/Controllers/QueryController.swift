@@ -18,6 +18,7 @@ struct QueryController: Sendable {
     let enterprises: any EnterpriseReadModel
     let subjects: (any SubjectReadModel)?
     let relations: (any RelationReadModel)?
+    let features: any EnterpriseFeatureSource
     let administration: (any AccessAdministration)?
     let personalData: PersonalDataAccess
     let access: StoreAccess
@@ -96,8 +97,12 @@ struct QueryController: Sendable {
                 alert.subjectID = PersonalData.idNumber.mask(alert.subjectID)
                 return alert
             }
+            // The person rules evaluated now; the person is still worth showing when the engine cannot answer.
+            let features = self.features
+            let assessment = try? await withDeadline(access.timeout, { try await features.personRules(of: id.value) })
             answer.person = PersonAnswer(
-                enterprises: person.enterprises, alerts: alerts, facts: clear ? person.facts : personalData.masked(person.facts, key: id.value))
+                enterprises: person.enterprises, alerts: alerts, facts: clear ? person.facts : personalData.masked(person.facts, key: id.value),
+                assessment: assessment ?? nil)
         }
         let history = try await access { try await subjects.history(of: subject.id, limit: 500) }
         answer.history = history.map {
@@ -171,11 +176,30 @@ struct PersonAnswer: StableObject {
     let enterprises: [PersonProfile.Enterprise]
     let alerts: [Alert]
     let facts: [DepartmentFacts]
+    /// The person rules that hold now (nil: the engine could not be asked).
+    let assessment: [Firing]?
 
     func write(to m: inout Members) throws {
         try m("enterprises", enterprises.map(PersonEnterpriseView.init))
         try m("alerts", alerts.map(AlertView.init))
         try m("facts", facts.map(DepartmentFactsView.init))
+        try m("assessment", assessment.map { $0.map(FiringView.init) })
+    }
+}
+
+/// A rule that holds for a subject now (evaluated, not stored): what and why.
+struct FiringView: StableObject {
+    let firing: Firing
+    init(_ firing: Firing) { self.firing = firing }
+
+    func write(to m: inout Members) throws {
+        try m("rule", firing.rule)
+        try m("title", firing.title)
+        try m("severity", firing.severity.rawValue)
+        try m("category", firing.category.rawValue)
+        try m("explanation", firing.explanation)
+        try m("window", firing.window)
+        try m("sources", firing.sources)
     }
 }
 
