@@ -28,7 +28,11 @@ extension Checker {
             diagnostics.error(c.function.location, "'\(fname)' cannot be used inside '\(scope.peerFunction)'; they do not nest")
             return .error
         }
-        guard scope.kind == .industry, scope.topic == nil else {
+        if scope.topic != nil {
+            diagnostics.error(c.function.location, "'\(fname)' cannot be used inside 'where'")
+            return .error
+        }
+        guard scope.kind == .industry else {
             diagnostics.error(c.function.location, "'\(fname)' is only available in industry rules and industry features")
             return .error
         }
