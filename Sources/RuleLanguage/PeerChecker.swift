@@ -63,7 +63,8 @@ extension Checker {
                 return .error
             }
             guard argument.type.isNumber else {
-                diagnostics.error(c.argument.location, "'percentile' needs an enterprise feature that is a number; '\(n)' is \(argument.type.phrase)")
+                diagnostics.error(
+                    c.argument.location, "'percentile' needs an enterprise feature that is a number; '\(n)' is \(argument.type.phrase)")
                 return .error
             }
             guard let fraction = percentile(p, scope) else { return .error }

@@ -85,6 +85,24 @@ import Testing
         #expect(try Self.program("feature x = count(tax.payment)").peerMeasures == [])
     }
 
+    /// The peer features over the shipped enterprise features and rules (added unless shipped).
+    @Test func overTheShippedRules() throws {
+        let shipped = try Fixtures.shippedRuleFiles()
+        let peers = """
+            industry feature utility_arrears_share = share(alerted(utility))
+            industry feature arrears_3mo_share     = share(water_months_overdue >= 3)
+            industry feature tax_drop_p95          = percentile(tax_drop_ratio_yoy, 95%)
+            """
+        let shipsThem = shipped.contains { $0.text.contains("share(water_months_overdue >= 3)") }
+        let files = shipsThem ? shipped : shipped + [SourceFile(path: "rules/zz_peers.cwr", text: peers)]
+        let p = try RuleCompiler.compile(files, schema: Fixtures.schema).get()
+        let keys = Set(p.peerMeasures.map(\.key))
+        #expect(keys.isSuperset(of: [Self.utility, Self.arrears, "tax_drop_ratio_yoy"]))
+        let e = p.evaluate(Fixtures.entity(Self.asOf, [Self.arrearsRecord(months: 4)]))
+        #expect(e.firings.map(\.rule).contains("water_arrears"))
+        #expect(e.peers[Self.utility] == 1 && e.peers[Self.arrears] == 1 && e.peers["tax_drop_ratio_yoy"] == nil)
+    }
+
     @Test func conditionKeysShowTheirParametersValues() throws {
         let text = """
             feature water_months_overdue = latest(water.arrears.months_overdue)
