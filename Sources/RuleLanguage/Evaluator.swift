@@ -179,7 +179,8 @@ final class EvaluationRun {
     func sources(_ aggregates: [Int], peers: [String] = []) -> [String] {
         var sources: Set<String> = []
         for key in peers {
-            for uscc in industry?.peers[key]?.members ?? [] { sources.insert(Self.memberReference(uscc)) }
+            let members = (industry?.peers[key]?.members ?? []).sorted().prefix(PeerFigures.memberLimit)
+            for uscc in members { sources.insert(Self.memberReference(uscc)) }
         }
         for a in aggregates {
             let result = aggregate(a)
