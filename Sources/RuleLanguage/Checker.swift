@@ -11,7 +11,8 @@ final class Checker {
     struct Scope {
         /// What the expression belongs to: decides where `tagged`, `score` and `grade` may appear.
         /// `related`: the expression a relation aggregate evaluates for each related entity.
-        enum Context { case feature, rule, scorecard, tag, related }
+        /// `peer`: what `share`, `members` or `percentile` evaluates for each enterprise.
+        enum Context { case feature, rule, scorecard, tag, related, peer }
 
         let kind: RuleKind
         /// Inside `where`: the topic whose fields are in scope.
@@ -20,6 +21,8 @@ final class Checker {
         let params: [String: (value: Double, percent: Bool)]
         let paramOrder: [String]
         var context = Context.feature
+        /// In `peer` context: the function whose argument is checked (`share`), for diagnostics.
+        var peerFunction = ""
 
         /// The kind of entity the expression is evaluated for; nil when either (features, which
         /// are shared, and the expression for a related entity).
@@ -27,6 +30,7 @@ final class Checker {
             switch context {
             case .feature, .related: return nil
             case .rule, .scorecard, .tag: return kind == .person ? .person : .enterprise
+            case .peer: return .enterprise
             }
         }
     }
@@ -51,6 +55,12 @@ final class Checker {
         var readsRelations = false
         /// The `alerted(…)` tests read (for a related entity).
         var alerted: [AlertedCriterion] = []
+        /// The peer measures read (by key), and those of them whose members a firing cites (the
+        /// conditions of `share` and `members`).
+        var peers: Set<String> = []
+        var peerMembers: Set<String> = []
+        /// Where a parameter was read, with its value: a peer condition's key shows the values.
+        var paramSites: [SourceLocation: Double] = [:]
         var cost = 0
         /// The deepest evaluation nesting through referenced features.
         var featureDepth = 0
@@ -76,6 +86,8 @@ final class Checker {
         var lists: Set<Int> = []
         var aggregates: Set<Int> = []
         var readsLeaders = false
+        var peers: Set<String> = []
+        var peerMembers: Set<String> = []
         /// The cost of the features and tags reached (the expression's own cost excluded).
         var cost = 0
         /// False when the walk stopped at a cost limit: then `cost` is only a lower bound.
@@ -87,6 +99,8 @@ final class Checker {
             lists.formUnion(other.lists)
             aggregates.formUnion(other.aggregates)
             readsLeaders = readsLeaders || other.readsLeaders
+            peers.formUnion(other.peers)
+            peerMembers.formUnion(other.peerMembers)
             cost += other.cost
             complete = complete && other.complete
         }
@@ -123,6 +137,9 @@ final class Checker {
     var aggregates: [AggregateSpec] = []
     var aggregateIndex: [AggregateSpec: Int] = [:]
 
+    /// The peer measures read so far, by key (see PeerChecker).
+    var peerMeasures: [String: CheckedPeerMeasure] = [:]
+
     // Declared relations (see RelationChecker): their checked paths, nil for one that failed.
     var relations: [RelationDecl] = []
     var relationIndex: [String: Int] = [:]
@@ -150,7 +167,7 @@ final class Checker {
     static let industryBuiltins = ["as_of"] + IndustryBuiltin.allCases.map(\.rawValue)
     /// Names no feature or parameter may take.
     static let builtinNames = Set(industryBuiltins + EntityBuiltin.allCases.map(\.rawValue))
-    static let functions = AggregateFunction.allCases.map(\.rawValue) + ["clamp", "alerted"]
+    static let functions = AggregateFunction.allCases.map(\.rawValue) + ["clamp", "alerted"] + Parser.peerFunctions.sorted()
 
     init(schema: Schema, limits: RuleCompiler.Limits, diagnostics: DiagnosticSink) {
         self.schema = schema
@@ -272,6 +289,9 @@ final class Checker {
                 walk(x)
                 walk(low)
                 walk(high)
+            case .peer(let c):
+                walk(c.argument)
+                if let p = c.percentile { walk(p) }
             }
         }
         walk(e)
@@ -359,6 +379,8 @@ final class Checker {
         r.lists.formUnion(u.lists)
         r.aggregates.formUnion(u.aggregates)
         r.readsLeaders = r.readsLeaders || u.readsLeaders
+        r.peers.formUnion(u.peers)
+        r.peerMembers.formUnion(u.peerMembers)
         return r
     }
 
@@ -384,6 +406,8 @@ final class Checker {
             r.lists.formUnion(uses.lists)
             r.aggregates.formUnion(uses.aggregates)
             r.readsLeaders = r.readsLeaders || uses.readsLeaders
+            r.peers.formUnion(uses.peers)
+            r.peerMembers.formUnion(uses.peerMembers)
             r.cost += uses.cost
             featureStack.append(contentsOf: uses.features)
             tagStack.append(contentsOf: uses.tags)
@@ -413,6 +437,8 @@ final class Checker {
         texts += r.lists.map { lists[$0] }.sorted { $0.name.name < $1.name.name }.map(\.canonicalText)
         // What relation aggregates read for related entities, and the relations they walk.
         texts += Set(r.aggregates.flatMap { aggregates[$0].relation?.dependencyTexts ?? [] }).sorted()
+        // What peer measures read for each enterprise.
+        texts += Set(r.peers.flatMap { peerMeasures[$0]?.dependencyTexts ?? [] }).sorted()
         if r.readsLeaders, let leaders {
             texts.append(leaders.canonicalText)
             if let f = featureIndex[leaders.feature.name] { texts.append(features[f].canonicalText) }
@@ -493,6 +519,8 @@ final class Checker {
             return call(c, scope)
         case .clamp(let x, let low, let high):
             return clamp(check(x, scope), check(low, scope), low, check(high, scope), high, at: e.location)
+        case .peer(let c):
+            return peer(c, scope)
         }
     }
 
@@ -526,17 +554,22 @@ final class Checker {
         if let p = scope.params[n] {
             usage.params.insert(n)
             usage.read(.param(n, p.value))
+            usage.paramSites[at] = p.value
             return Typed(node: .constant(.number(p.value)), type: .number(.scalar))
         }
         if n == "as_of" { return Typed(node: .asOf, type: .date) }
         if let b = EntityBuiltin(rawValue: n) {
-            guard useEntityBuiltin(b, at: at, kind: scope.kind, context: scope.context) else { return .error }
+            guard useEntityBuiltin(b, at: at, kind: scope.kind, context: scope.context, peerFunction: scope.peerFunction) else { return .error }
             if b.needsScore { usage.read(.entity(b)) }
             return Typed(node: .entity(b), type: b.type)
         }
         if let b = IndustryBuiltin(rawValue: n) {
             guard scope.kind == .industry else {
-                diagnostics.error(at, "'\(n)' is only available in industry rules and industry features")
+                diagnostics.error(
+                    at,
+                    scope.context == .peer
+                        ? "'\(n)' is a figure of the division; \(Checker.peerArgumentPhrase(scope.peerFunction))"
+                        : "'\(n)' is only available in industry rules and industry features")
                 return .error
             }
             guard leadersAvailable(b, at: at) else { return .error }
@@ -551,11 +584,15 @@ final class Checker {
             }
             let f = features[i]
             guard f.kind == scope.kind.featureKind else {
-                diagnostics.error(
-                    at,
-                    f.kind == .industry
-                        ? "'\(n)' is an industry feature; enterprise rules and features cannot use it"
-                        : "'\(n)' is an enterprise feature; industry rules and features cannot use it")
+                let message: String
+                if scope.context == .peer {
+                    message = "'\(n)' is an industry feature; \(Checker.peerArgumentPhrase(scope.peerFunction))"
+                } else if f.kind == .industry {
+                    message = "'\(n)' is an industry feature; enterprise rules and features cannot use it"
+                } else {
+                    message = "'\(n)' is an enterprise feature; industry rules and features cannot use it"
+                }
+                diagnostics.error(at, message)
                 return .error
             }
             guard referenceWithinDepth(recurses: featureNeedsCheck(i), n, at: at),

@@ -121,6 +121,7 @@ public enum RuleCompiler {
             compiledFeatures.append(CompiledFeature(name: f.name.name, kind: f.kind, node: c.node, personal: checker.personalData(of: i)))
         }
         let aggregates = checker.aggregates
+        let peers = checker.peerMeasures.values.sorted { $0.measure.key < $1.measure.key }
         var version = ContentHash()
         for f in sorted {
             // The file's name, not where the folder lives: the same set deployed elsewhere is the
@@ -146,7 +147,9 @@ public enum RuleCompiler {
                 lists: checker.compiledLists,
                 tags: checker.compiledTags(scorecardVersion: scorecards.first?.version),
                 relationPaths: Set(aggregates.flatMap { $0.relation?.paths ?? [] }).sorted { $0.lexicographicallyPrecedes($1) },
+                peerMeasures: peers.map(\.measure),
                 features: compiledFeatures,
+                peerNodes: peers.map(\.node),
                 aggregates: aggregates))
     }
 
@@ -369,7 +372,7 @@ extension Checker {
             score: score, cooldownDays: cooldownDays, location: r.name.location, absenceTopics: absenceTopics,
             readsRelations: conditionUsage.readsRelations,
             condition: condition, explanation: Template(segments: segments), reads: conditionUsage.reads,
-            sourceAggregates: reached.aggregates.sorted())
+            sourceAggregates: reached.aggregates.sorted(), sourcePeers: reached.peerMembers.sorted())
     }
 
     /// `unknown severity 'hgh'; did you mean 'high'?`, or the list of choices when nothing is close.
@@ -409,9 +412,12 @@ extension Checker {
             switch piece.kind {
             case .text(let s):
                 segments.append(.text(s))
-            case .placeholder(let name, _, who: true):
+            case .placeholder(let name, .who):
                 if let segment = whoSegment(name, kind: kind, at: piece.location) { segments.append(segment) }
-            case .placeholder(let name, let percent, who: false):
+            case .placeholder(let name, .members):
+                if let segment = membersSegment(name, kind: kind, at: piece.location) { segments.append(segment) }
+            case .placeholder(let name, let format):
+                let percent = format == .percent
                 if let p = params[name] {
                     usage.params.insert(name)
                     let shown = p.percent || percent ? Value.numberText(p.value * 100) + "%" : Value.numberText(p.value)

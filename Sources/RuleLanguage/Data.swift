@@ -291,6 +291,28 @@ public struct PeerFigures: Sendable, Hashable {
         self.members = members
         self.values = values
     }
+    /// The figures of a measure over a division from its enterprises' values by USCC (each one's
+    /// `EntityEvaluation.peers[key]`; those whose value is unknown left out).
+    public init(_ kind: PeerMeasure.Kind, of values: [String: Double]) {
+        switch kind {
+        case .condition:
+            let holding = values.filter { $0.value != 0 }.keys.sorted()
+            self.init(known: values.count, holding: holding.count, members: Array(holding.prefix(Self.memberLimit)))
+        case .value:
+            self.init(known: values.count, values: values.values.sorted())
+        }
+    }
+
+    /// The `p`-th percentile (`p` in 0...1) of `values` by the nearest-rank method: the value at rank
+    /// ⌈p × n⌉ (1-based), the minimum for p = 0; nil when there are no values or p is outside 0...1.
+    public func percentile(_ p: Double) -> Double? {
+        guard !values.isEmpty, (0...1).contains(p) else { return nil }
+        // p × n within rounding of a whole number is that number: 95% of 20 is rank 19, not 20.
+        let exact = p * Double(values.count)
+        let nearest = exact.rounded()
+        let rank = abs(exact - nearest) <= 1e-9 * Swift.max(1, exact) ? nearest : exact.rounded(.up)
+        return values[Swift.min(Swift.max(Int(rank), 1), values.count) - 1]
+    }
 }
 
 public enum Severity: String, Sendable, Hashable, CaseIterable, Comparable {

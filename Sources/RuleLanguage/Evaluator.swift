@@ -29,7 +29,8 @@ extension RuleProgram {
         }
         return EntityEvaluation(
             entity: entity.entity, asOf: entity.asOf, firings: firings, features: values, suspended: suspended,
-            tags: entity.kind == .enterprise ? run.memberships() : [])
+            tags: entity.kind == .enterprise ? run.memberships() : [],
+            peers: entity.kind == .enterprise ? run.peerValues(firings: firings) : [:])
     }
 
     /// Evaluates the industry rules for one division.
@@ -116,6 +117,8 @@ final class EvaluationRun {
     let relatedRuns: RelatedRuns
     /// The firings of the entity's base rules, once asked for (`alerted`).
     var baseFiringsCache: [Firing]?
+    /// The entity's firings once its rules are evaluated: what `alerted` asks of in peer conditions.
+    var finalFirings: [Firing]?
 
     init(
         program: RuleProgram, asOf: Day, records: [String: [FactRecord]], industry: IndustryData?, windowEnds: [String: Day] = [:],
@@ -145,7 +148,8 @@ final class EvaluationRun {
         return Firing(
             rule: rule.name, ruleVersion: rule.version, title: rule.title, severity: rule.severity,
             category: rule.category, score: rule.score, cooldownDays: rule.cooldownDays,
-            explanation: render(rule.explanation), values: values(rule.reads), sources: sources(rule.sourceAggregates),
+            explanation: render(rule.explanation), values: values(rule.reads),
+            sources: sources(rule.sourceAggregates, peers: rule.sourcePeers),
             window: calendarOK ? asOf.month.description : "")
     }
 
@@ -165,13 +169,19 @@ final class EvaluationRun {
             case .industry(let b): return NamedValue(b.rawValue, industryValue(b).value)
             case .entity(let b): return NamedValue(b.rawValue, entityValue(b).value)
             case .tag(let i): return NamedValue(program.tags[i].name, .bool(tag(i)))
+            case .peer(let f): return NamedValue(f.name, peerValue(f).value)
             }
         }
     }
 
-    /// `topic/key` of the records behind some aggregates, sorted and without repeats.
-    func sources(_ aggregates: [Int]) -> [String] {
+    /// `topic/key` of the records behind some aggregates, and of the division's enterprises that
+    /// some peer conditions hold for (`market.enterprise/USCC`), sorted and without repeats.
+    func sources(_ aggregates: [Int], peers: [String] = []) -> [String] {
         var sources: Set<String> = []
+        for key in peers {
+            let members = (industry?.peers[key]?.members ?? []).sorted().prefix(PeerFigures.memberLimit)
+            for uscc in members { sources.insert(Self.memberReference(uscc)) }
+        }
         for a in aggregates {
             let result = aggregate(a)
             sources.formUnion(result.cited)
@@ -194,6 +204,7 @@ final class EvaluationRun {
             case .who(let f, let a):
                 _ = feature(f)
                 out += aggregate(a).who.joined(separator: "、")
+            case .members(let key): out += membersText(key)
             }
         }
         return out
@@ -232,7 +243,9 @@ final class EvaluationRun {
         case .tagged(let i):
             return .bool(tag(i))
         case .alerted(let criterion):
-            return .bool(baseFirings().contains { criterion.holds(for: $0) })
+            return .bool((finalFirings ?? baseFirings()).contains { criterion.holds(for: $0) })
+        case .peer(let f):
+            return peerValue(f)
         case .negate(let x):
             if case .number(let n) = eval(x, record) { return .number(-n) }
             return .unknown

@@ -10,6 +10,8 @@ struct Parser {
     static let declarationKeywords: Set<String> = ["feature", "rule", "industry", "person", "scorecard", "list", "tag", "relation"]
     static let scorecardFieldKeywords = ["base", "range", "dimension", "override", "grades"]
     static let dimensionFieldKeywords = ["weight", "cap", "item"]
+    /// Industry figures over the division's enterprises (see `PeerCallSyntax`).
+    static let peerFunctions: Set<String> = ["share", "members", "percentile"]
     static let reservedWords: Set<String> = ["and", "or", "not", "in", "is", "true", "false", "null", "where", "offset"]
 
     private let tokens: [Token]
@@ -507,6 +509,9 @@ struct Parser {
             if n == "clamp", peek(1).isSymbol("(") {
                 return try clamp()
             }
+            if Parser.peerFunctions.contains(n), peek(1).isSymbol("(") {
+                return try peerCall()
+            }
             if n == "tagged", let tag = peek(1).identifier, !Parser.reservedWords.contains(tag) {
                 advance()
                 let name = Identifier(name: tag, location: advance().location)
@@ -543,6 +548,24 @@ struct Parser {
         let high = try nested { try $0.orExpression() }
         try expectSymbol(")")
         return try node(.clamp(x, low, high), at, x, low, high)
+    }
+
+    /// `share(COND)`, `members(COND)`, `percentile(FEATURE, P)`: the argument is an expression
+    /// (evaluated for each enterprise of the division), not a path.
+    private mutating func peerCall() throws -> Expression {
+        let function = Identifier(name: current.text, location: advance().location)
+        advance()  // (
+        let start = p
+        let argument = try nested { try $0.orExpression() }
+        let written = tokens[start..<p].map { WrittenToken(text: $0.text, location: $0.location) }
+        var percentile: Expression?
+        if function.name == "percentile" {
+            try expectSymbol(",", "',' and the percentile, as in percentile(\(written.map(\.text).joined(separator: " ")), 95%)")
+            percentile = try nested { try $0.orExpression() }
+        }
+        try expectSymbol(")")
+        let call = PeerCallSyntax(function: function, argument: argument, argumentTokens: written, percentile: percentile)
+        return try node(.peer(call), function.location, [argument] + (percentile.map { [$0] } ?? []))
     }
 
     /// `f(path [, window] [, offset window] [, where condition] [, expression])`; the comma before

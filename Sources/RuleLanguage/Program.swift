@@ -30,8 +30,14 @@ public struct RuleProgram: Sendable {
     /// names), distinct and sorted: the engine fills `EntityData.related[RuleProgram.pathText(path)]`
     /// for each.
     public let relationPaths: [[String]]
+    /// Every peer measure the industry features and rules read (`share`, `members`, `percentile`),
+    /// distinct, sorted by key: an enterprise's evaluation gives its value of each
+    /// (`EntityEvaluation.peers`), and the engine gathers them per division (`IndustryData.peers`).
+    public let peerMeasures: [PeerMeasure]
 
     let features: [CompiledFeature]
+    /// What each of `peerMeasures` evaluates for an enterprise: the condition, or the feature.
+    let peerNodes: [Node]
     let aggregates: [AggregateSpec]
 
     /// Features whose text is personal data (a person's name, an ID number), masked wherever
@@ -127,6 +133,9 @@ public struct CompiledRule: Sendable {
     /// Aggregates the condition depends on (directly or through features): their records are the
     /// firing's sources.
     let sourceAggregates: [Int]
+    /// The peer conditions whose members the condition counts (`share`, `members`, directly or
+    /// through features), by key: the enterprises they hold for are the firing's sources too.
+    let sourcePeers: [String]
 }
 
 /// What a firing reports as a value the condition read.
@@ -137,6 +146,8 @@ enum Read: Hashable, Sendable {
     case entity(EntityBuiltin)
     /// Whether the entity has the tag (by index into `RuleProgram.tags`).
     case tag(Int)
+    /// A division's figure of a peer measure.
+    case peer(PeerFigure)
 }
 
 /// A tag of a program (`tag NAME "标题" when COND explain "…"`): a set of enterprises defined by a
@@ -222,10 +233,6 @@ public struct TagMembership: Sendable, Hashable {
 }
 
 extension RuleProgram {
-    /// The peer measures the industry features and rules read (none yet: the language's `share`,
-    /// `members` and `percentile` define them).
-    public var peerMeasures: [PeerMeasure] { [] }
-
     /// topic (`topic#history` for versions) → the fields of its records that the program's
     /// aggregates and their `where` filters read: the engine's feature store keeps no more (raw
     /// records live in the store of record).
@@ -242,7 +249,7 @@ extension RuleProgram {
     private static func collectFields(_ node: Node, into fields: inout Set<String>) {
         switch node {
         case .field(let name, _): fields.insert(name)
-        case .constant, .feature, .aggregate, .asOf, .industry, .entity, .tagged, .alerted: break
+        case .constant, .feature, .aggregate, .asOf, .industry, .entity, .tagged, .alerted, .peer: break
         case .negate(let x), .shiftDate(let x, _), .dayOf(let x), .not(let x), .isKnown(let x, _),
             .inList(let x, _, _), .inSet(let x, _, _):
             collectFields(x, into: &fields)

@@ -225,6 +225,7 @@ extension Checker {
             usage.params.insert(name)
             usage.read(.param(name, value))
         }
+        usage.paramSites.merge(nested.paramSites) { a, _ in a }
         let reached = reach(nested)
         usage.cost += nested.cost + reached.cost
         usage.featureDepth = max(usage.featureDepth, nested.featureDepth + (c.argument?.depth ?? 0))
@@ -243,12 +244,17 @@ extension Checker {
         return Typed(node: .aggregate(index), type: function == .any ? .bool : type)
     }
 
-    /// `alerted(WORD)`: whether one of a related entity's base rules fires with severity at least
-    /// WORD, or in category WORD. Only for a related entity.
+    /// `alerted(WORD)`: whether one of the entity's own firings has severity at least WORD, or
+    /// category WORD: for a related entity, its base rules'; for each enterprise in a peer condition
+    /// (`share(alerted(utility))`), its final firings. Nowhere else: a rule cannot ask about the
+    /// firings it is part of.
     func alerted(_ c: CallSyntax, _ scope: Scope) -> Typed {
-        guard scope.context == .related else {
+        guard scope.context == .related || scope.context == .peer else {
             diagnostics.error(
-                c.function.location, "'alerted' is only available for a related entity, as in any(legal_representative, alerted(high))")
+                c.function.location,
+                scope.kind == .industry
+                    ? "'alerted(…)' asks about one enterprise's alerts; an industry rule counts them with share(alerted(…)) or members(alerted(…))"
+                    : "'alerted' is only available for a related entity, as in any(legal_representative, alerted(high))")
             return .error
         }
         let word = c.path.segments[0]

@@ -41,6 +41,23 @@ struct CallSyntax: Sendable {
     let argument: Expression?
 }
 
+/// A token as written and where: what a peer measure's key is made of.
+struct WrittenToken: Sendable {
+    let text: String
+    let location: SourceLocation
+}
+
+/// `share(COND)`, `members(COND)` or `percentile(FEATURE, P)`: an industry figure over the
+/// division's enterprises. `argument` (COND or FEATURE) is evaluated for each enterprise.
+struct PeerCallSyntax: Sendable {
+    let function: Identifier
+    let argument: Expression
+    /// The argument's tokens: its canonical text, the measure's key.
+    let argumentTokens: [WrittenToken]
+    /// `percentile`'s P.
+    let percentile: Expression?
+}
+
 struct Expression: Sendable {
     indirect enum Kind: Sendable {
         case number(Double, percent: Bool)
@@ -64,6 +81,8 @@ struct Expression: Sendable {
         case call(CallSyntax)
         /// `clamp(x, low, high)`: `x` bounded to `low...high`.
         case clamp(Expression, Expression, Expression)
+        /// `share(COND)`, `members(COND)`, `percentile(FEATURE, P)`: the division's enterprises.
+        case peer(PeerCallSyntax)
     }
 
     let kind: Kind

@@ -88,6 +88,10 @@ extension Checker {
             diagnostics.error(at, "'tagged' cannot be used inside 'where'")
             return .error
         }
+        if scope.context == .peer {
+            diagnostics.error(at, "'tagged' cannot be used here; \(Checker.peerArgumentPhrase(scope.peerFunction))")
+            return .error
+        }
         if scope.kind == .industry {
             diagnostics.error(at, "'tagged' is only available for enterprises: in rules, scorecards and tags")
             return .error
@@ -141,13 +145,19 @@ extension Checker {
 
     /// `entity`, `score` or `grade` read at `at`: `entity` in any enterprise expression, `score` and
     /// `grade` only in tags of a rule set with a scorecard. Records a score read in `usage`.
-    func useEntityBuiltin(_ b: EntityBuiltin, at: SourceLocation, kind: RuleKind, context: Scope.Context) -> Bool {
+    func useEntityBuiltin(
+        _ b: EntityBuiltin, at: SourceLocation, kind: RuleKind, context: Scope.Context, peerFunction: String = ""
+    ) -> Bool {
         guard b.needsScore else {
             guard kind != .industry else {
                 diagnostics.error(at, "'entity' is only available in enterprise rules, features, scorecards and tags")
                 return false
             }
             return true
+        }
+        if context == .peer {
+            diagnostics.error(at, "'\(b.rawValue)' cannot be used here; \(Checker.peerArgumentPhrase(peerFunction))")
+            return false
         }
         guard kind == .enterprise, context == .tag else {
             diagnostics.error(at, "'\(b.rawValue)' is only available in tags, which are evaluated after scoring")

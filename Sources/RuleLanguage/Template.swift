@@ -10,6 +10,8 @@ struct Template: Hashable, Sendable {
         /// `{feature:who}`: the related entities that made relation aggregate `aggregate` (feature
         /// `feature`'s value) what it is.
         case who(feature: Int, aggregate: Int)
+        /// `{feature:members}`: the enterprises of the division that peer condition `key` holds for.
+        case members(String)
     }
 
     let segments: [Segment]
@@ -19,8 +21,18 @@ struct Template: Hashable, Sendable {
 struct TemplatePiece {
     enum Kind {
         case text(String)
-        /// `who`: `{name:who}`, the related entities behind a relation aggregate.
-        case placeholder(name: String, percent: Bool, who: Bool)
+        case placeholder(name: String, format: Format)
+    }
+
+    enum Format {
+        /// `{name}`
+        case plain
+        /// `{name:%}`: a ratio as a percentage.
+        case percent
+        /// `{name:who}`: the related entities behind a relation aggregate.
+        case who
+        /// `{name:members}`: the enterprises behind `share(…)` or `members(…)`.
+        case members
     }
     let kind: Kind
     let location: SourceLocation
@@ -69,20 +81,19 @@ enum TemplateParser {
                 flush(k)
                 let inner = String(raw[(k + 1)..<close])
                 var name = inner
-                var percent = false
-                var who = false
+                var format = TemplatePiece.Format.plain
                 if let colon = inner.firstIndex(of: ":") {
                     name = String(inner[..<colon])
-                    let format = inner[inner.index(after: colon)...]
-                    if format == "%" {
-                        percent = true
-                    } else if format == "who" {
-                        who = true
-                    } else {
-                        diagnostics.error(at(k), "unknown format ':\(format)' in '{\(inner)}'; use {name}, {name:%} or {name:who}")
+                    switch inner[inner.index(after: colon)...] {
+                    case "%": format = .percent
+                    case "who": format = .who
+                    case "members": format = .members
+                    case let other:
+                        diagnostics.error(
+                            at(k), "unknown format ':\(other)' in '{\(inner)}'; use {name}, {name:%}, {name:who} or {name:members}")
                     }
                 }
-                pieces.append(TemplatePiece(kind: .placeholder(name: name, percent: percent, who: who), location: at(k)))
+                pieces.append(TemplatePiece(kind: .placeholder(name: name, format: format), location: at(k)))
                 k = close + 1
                 textStart = at(k)
             } else {

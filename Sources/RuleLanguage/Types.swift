@@ -209,9 +209,35 @@ indirect enum Node: Hashable, Sendable {
     case inSet(Node, Set<String>, negated: Bool)
     /// `x` bounded to `low...high`; unknown when any of them is, or when `low > high`.
     case clamp(Node, Node, Node)
-    /// `alerted(high)`: whether one of the entity's base rules fires as asked (only evaluated for a
-    /// related entity, inside a relation aggregate).
+    /// `alerted(high)`: whether one of the entity's own firings is as asked: a related entity's base
+    /// rules (inside a relation aggregate), or an enterprise's final firings (a peer condition).
     case alerted(AlertedCriterion)
+    /// A division's figure of a peer measure (`IndustryData.peers`).
+    case peer(PeerFigure)
+}
+
+/// What an industry expression reads of a peer measure (by key): `share(COND)`, `members(COND)`,
+/// `percentile(FEATURE, P)`.
+enum PeerFigure: Hashable, Sendable {
+    case share(String)
+    case members(String)
+    /// P as a fraction, 0...1.
+    case percentile(String, Double)
+
+    var key: String {
+        switch self {
+        case .share(let k), .members(let k), .percentile(let k, _): return k
+        }
+    }
+
+    /// How a firing's values name it: as written, parameters folded (`share(water_months_overdue >= 3)`).
+    var name: String {
+        switch self {
+        case .share(let k): return "share(\(k))"
+        case .members(let k): return "members(\(k))"
+        case .percentile(let k, let p): return "percentile(\(k), \(Value.numberText(p * 100))%)"
+        }
+    }
 }
 
 /// What `alerted(WORD)` asks of a related entity's firings: a severity at least, or a category.

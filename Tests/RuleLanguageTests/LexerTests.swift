@@ -94,6 +94,7 @@ import Testing
             if let f = c.filter { s += " where \(sexp(f))" }
             return s + ")"
         case .clamp(let x, let low, let high): return "(clamp \(sexp(x)) \(sexp(low)) \(sexp(high)))"
+        case .peer(let c): return "(\(c.function.name) \(sexp(c.argument))\(c.percentile.map { " " + sexp($0) } ?? ""))"
         }
     }
 
@@ -125,6 +126,16 @@ import Testing
         #expect(
             feature("changes(market.enterprise#history.legal_rep_name, 12mo)")
                 == "(changes market.enterprise#history.legal_rep_name 12mo)")
+    }
+
+    @Test func peerCalls() {
+        #expect(feature("share(alerted(utility))") == "(share (alerted utility))")
+        #expect(feature("members(a >= 3 and not b) / 2") == "(/ (members (and (>= a 3.0) (not b))) 2.0)")
+        #expect(feature("percentile(tax_drop, 95%)") == "(percentile tax_drop 0.95%)")
+        // Without '(' they are names (a rule parameter may be called share).
+        #expect(feature("x >= share") == "(>= x share)")
+        #expect(feature("percentile(tax_drop)") == "t.cwr:1:32: error: expected ',' and the percentile, as in percentile(tax_drop, 95%), found ')'")
+        #expect(feature("share(a, 3mo)") == "t.cwr:1:20: error: expected ')', found ','")
     }
 
     @Test func ruleDeclaration() throws {

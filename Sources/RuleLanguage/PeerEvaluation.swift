@@ -1,0 +1,53 @@
+/// Evaluating peers: an enterprise's value of each peer measure (after its rules, so that
+/// `alerted(…)` reads its final firings), and an industry's figures of them (`IndustryData.peers`).
+
+extension EvaluationRun {
+    /// How many members `{feature:members}` names before `等 N 家`.
+    static let membersShown = 20
+    /// An enterprise is cited by its registration record (`market.enterprise` is keyed by USCC).
+    static func memberReference(_ uscc: String) -> String { "market.enterprise/\(uscc)" }
+
+    /// The enterprise's value of each peer measure, by key, given its final firings: a condition 1
+    /// or 0, a value its number; absent when unknown.
+    func peerValues(firings: [Firing]) -> [String: Double] {
+        guard !program.peerMeasures.isEmpty else { return [:] }
+        finalFirings = firings
+        var values: [String: Double] = [:]
+        for (measure, node) in zip(program.peerMeasures, program.peerNodes) {
+            switch (measure.kind, eval(node, nil)) {
+            case (.condition, .bool(let holds)): values[measure.key] = holds ? 1 : 0
+            case (.value, .number(let x)): values[measure.key] = x
+            default: break
+            }
+        }
+        return values
+    }
+
+    /// A division's figure: `share` = holding / known (unknown when none is known), `members` =
+    /// holding, `percentile` by nearest rank (unknown when no value is known). Figures the engine
+    /// did not give, or that do not add up, are unknown.
+    func peerValue(_ f: PeerFigure) -> RuntimeValue {
+        guard let figures = industry?.peers[f.key], figures.known >= 0, (0...figures.known).contains(figures.holding) else {
+            return .unknown
+        }
+        switch f {
+        case .share:
+            guard figures.known > 0 else { return .unknown }
+            return .number(Double(figures.holding) / Double(figures.known))
+        case .members:
+            return .number(Double(figures.holding))
+        case .percentile(_, let p):
+            return RuntimeValue(figures.percentile(p).map(Value.number))
+        }
+    }
+
+    /// `{feature:members}`: the first members by USCC joined by `、`, then `等 N 家` when the
+    /// condition holds for more; 未知 without figures.
+    func membersText(_ key: String) -> String {
+        guard let figures = industry?.peers[key] else { return Value.null.displayText }
+        let shown = figures.members.sorted().prefix(Self.membersShown)
+        var text = shown.joined(separator: "、")
+        if figures.holding > shown.count { text += "等 \(figures.holding) 家" }
+        return text
+    }
+}
