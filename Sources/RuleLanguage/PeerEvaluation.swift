@@ -23,17 +23,18 @@ extension EvaluationRun {
         return values
     }
 
-    /// A division's figure: `share` = holding / known (unknown when none is known), `members` =
-    /// holding, `percentile` by nearest rank (unknown when no value is known). Figures the engine
-    /// did not give, or that do not add up, are unknown.
+    /// A division's figure: `share` = holding / population (the division's registered enterprises:
+    /// one whose condition is unknown, e.g. without water arrears records, does not hold it;
+    /// unknown for an empty division), `members` = holding, `percentile` by nearest rank (unknown
+    /// when no value is known). Figures the engine did not give, or that do not add up, are unknown.
     func peerValue(_ f: PeerFigure) -> RuntimeValue {
         guard let figures = industry?.peers[f.key], figures.known >= 0, (0...figures.known).contains(figures.holding) else {
             return .unknown
         }
         switch f {
         case .share:
-            guard figures.known > 0 else { return .unknown }
-            return .number(Double(figures.holding) / Double(figures.known))
+            guard let population = industry?.population, population > 0 else { return .unknown }
+            return .number(min(1, Double(figures.holding) / Double(population)))
         case .members:
             return .number(Double(figures.holding))
         case .percentile(_, let p):

@@ -60,7 +60,7 @@ enum ShippedRules {
         // rules are covered by `thePersonRuleFiresForAListedPersonOnly`.
         let rules = Set(ShippedRules.program.rules.filter { $0.kind != .person }.map(\.name))
         #expect(ShippedRules.program.rules.count { $0.kind == .enterprise } == 21)
-        #expect(ShippedRules.program.rules.count { $0.kind == .industry } == 3)
+        #expect(ShippedRules.program.rules.count { $0.kind == .industry } == 5)
         #expect(ShippedRules.program.rules.filter { $0.kind == .person }.map(\.name) == ["person_dishonest"])
         #expect(rules.subtracting(fired).sorted() == [])
         #expect(rules.subtracting(silent).sorted() == [])

@@ -85,16 +85,11 @@ import Testing
         #expect(try Self.program("feature x = count(tax.payment)").peerMeasures == [])
     }
 
-    /// The peer features over the shipped enterprise features and rules (added unless shipped).
+    /// The shipped peer features (arrears share, tax-drop percentile) and one over the shipped
+    /// rules' own firings, over the shipped enterprise features and rules.
     @Test func overTheShippedRules() throws {
-        let shipped = try Fixtures.shippedRuleFiles()
-        let peers = """
-            industry feature utility_arrears_share = share(alerted(utility))
-            industry feature arrears_3mo_share     = share(water_months_overdue >= 3)
-            industry feature tax_drop_p95          = percentile(tax_drop_ratio_yoy, 95%)
-            """
-        let shipsThem = shipped.contains { $0.text.contains("share(water_months_overdue >= 3)") }
-        let files = shipsThem ? shipped : shipped + [SourceFile(path: "rules/zz_peers.cwr", text: peers)]
+        let peers = "industry feature zz_utility_alert_share = share(alerted(utility))"
+        let files = try Fixtures.shippedRuleFiles() + [SourceFile(path: "rules/zz_peers.cwr", text: peers)]
         let p = try RuleCompiler.compile(files, schema: Fixtures.schema).get()
         let keys = Set(p.peerMeasures.map(\.key))
         #expect(keys.isSuperset(of: [Self.utility, Self.arrears, "tax_drop_ratio_yoy"]))
@@ -230,9 +225,11 @@ import Testing
         // No figures: unknown, not 0.
         #expect(p.evaluate(Self.division(peers: [:])) == [])
         #expect(p.industryFeatures(Self.division(peers: [:]))["arrears_3mo_members"] == .null)
-        // None known: the share is unknown, the count 0.
+        // None known (no enterprise has arrears records): none of the 20 holds it.
         let none = Self.division(peers: [Self.arrears: PeerFigures(known: 0)])
-        #expect(p.industryFeatures(none)["arrears_3mo_share"] == .null)
+        #expect(p.industryFeatures(none)["arrears_3mo_share"] == .n(0))
+        // An empty division has no share.
+        #expect(p.industryFeatures(Self.division(population: 0, peers: [Self.arrears: PeerFigures(known: 0)]))["arrears_3mo_share"] == .null)
         #expect(p.industryFeatures(none)["arrears_3mo_members"] == .n(0))
         // Figures that do not add up are unknown.
         let broken = Self.division(peers: [Self.arrears: PeerFigures(known: 2, holding: 3, members: ["A", "B", "C"])])
@@ -270,7 +267,8 @@ import Testing
         #expect(
             firing.values == [
                 NamedValue("members(water_months_overdue >= 3)", .n(3)), NamedValue("min_members", .n(3)),
-                NamedValue("share(water_months_overdue >= 6)", .n(0.1)),
+                // The share of the division's 20 enterprises, not of the 10 with arrears records.
+                NamedValue("share(water_months_overdue >= 6)", .n(0.05)),
             ])
     }
 

@@ -36,6 +36,7 @@ import Testing
                 "water_usage_collapse:medium:utility", "water_arrears:medium:utility", "person_dishonest:high:judicial",
                 "industry_tax_drop_yoy:high:industry",
                 "industry_alert_share:high:industry", "industry_leaders_alerted:high:industry",
+                "utility_arrears_wave:high:industry", "industry_tax_drop_tail:medium:industry",
             ])
         #expect(program.rules.first { $0.name == "tax_payments_stopped" }?.absenceTopics == ["tax.payment"])
         #expect(program.rules.filter { !$0.absenceTopics.isEmpty }.map(\.name) == ["tax_payments_stopped"])
@@ -51,6 +52,7 @@ import Testing
         #expect(program.industrySeries == ["tax.payment.amount"])
         #expect(program.relationPaths == [["legal_representative"], ["legal_representative", "represents"], ["shareholder"], ["shareholder", "invests_in"]])
         #expect(program.hasPersonRules)
+        #expect(program.peerMeasures == [PeerMeasure(key: "tax_drop_ratio_yoy", kind: .value), PeerMeasure(key: "water_months_overdue >= 3", kind: .condition)])
     }
 
     /// Evaluates the shipped rules for one scenario: the firings' rule names and explanations.
