@@ -352,6 +352,71 @@ extension PostgresStore: CreditStore {
         }
     }
 
+    public func relationEndpoints(touching entities: Set<EntityKey>, relations: Set<String>) async throws -> [RelationEdge] {
+        try await answered { [self] in
+            guard !entities.isEmpty, !relations.isEmpty else { return [] }
+            let ids = Set(entities.map(\.id)).sorted()
+            let names = relations.sorted()
+            let query: PostgresQuery = """
+                SELECT relation, subject_kind, subject_id, target_kind, target_id, version, topic, pk FROM relation_edge
+                WHERE subject_id = ANY(\(ids)::text[]) AND relation = ANY(\(names)::text[]) AND target_id IS NOT NULL
+                UNION
+                SELECT relation, subject_kind, subject_id, target_kind, target_id, version, topic, pk FROM relation_edge
+                WHERE target_id = ANY(\(ids)::text[]) AND relation = ANY(\(names)::text[]) AND target_id IS NOT NULL
+                """
+            var edges: [RelationEdge] = []
+            for try await (relation, subjectKind, subjectID, targetKind, targetID, version, topic, key) in try await client.query(
+                query, logger: logger
+            ).decode((String, String, String, String, String, Int64, String, String).self) {
+                guard let subjectKind = EntityKey.Kind(rawValue: subjectKind), let targetKind = EntityKey.Kind(rawValue: targetKind) else {
+                    throw PostgresStoreError(.malformedStoredValue, "relation edge \(topic)/\(key) has kinds '\(subjectKind)', '\(targetKind)'")
+                }
+                edges.append(RelationEdge(
+                    relation: relation, subject: EntityKey(subjectKind, subjectID), target: EntityKey(targetKind, targetID),
+                    record: FactRecord(topic: topic, key: key, eventDay: Day(0), fields: [:]), version: version))
+            }
+            return edges
+        }
+    }
+
+    /// Writes the edges of current records stored without them — records stored before the
+    /// relation graph existed, or before their topic's catalog file declared the relation — so an
+    /// upgraded city has its graph at once. Run at start; pages of 5,000; returns the records read.
+    public func fillRelationEdges() async throws -> Int {
+        var filled = 0
+        for topic in catalog.topics.values.filter({ !$0.relations.isEmpty }).sorted(by: { $0.name < $1.name }) {
+            let relations = topic.relations.map(\.name)
+            var after = ""
+            while true {
+                let page = try await answered { [self, after] in
+                    try await storedRecords("""
+                        SELECT r.topic, r.pk, r.op, r.version, (r.event_day - DATE '1970-01-01')::int8, r.fields::text,
+                            r.entity_kind, r.entity_id, NULL::text
+                        FROM credit_record r
+                        WHERE r.topic = \(topic.name) AND r.pk > \(after) AND r.entity_id IS NOT NULL
+                            AND EXISTS (
+                                SELECT 1 FROM unnest(\(relations)::text[]) AS x(relation)
+                                WHERE NOT EXISTS (SELECT 1 FROM relation_edge e WHERE e.topic = r.topic AND e.pk = r.pk AND e.relation = x.relation))
+                        ORDER BY r.pk
+                        LIMIT 5000
+                        """)
+                }
+                let rows = RelationRows(page.flatMap { record in
+                    catalog.relationChanges(LinkedChange(change: record.change, entity: record.entity))
+                })
+                if !rows.isEmpty {
+                    try await answered { [self] in
+                        try await client.withTransaction(logger: logger) { _ = try await $0.query(rows.upsert, logger: logger) }
+                    }
+                }
+                filled += page.count
+                guard page.count == 5000, let last = page.last else { break }
+                after = last.change.key
+            }
+        }
+        return filled
+    }
+
     public func storedVersions(of topics: Set<String>, after: RecordCursor?, limit: Int) async throws -> [StoredRecord] {
         try await answered { [self] in
             guard !topics.isEmpty else { return [] }

@@ -227,6 +227,8 @@ struct MigrateThen: Service {
     func run() async throws {
         let applied = try await store.migrate()
         if !applied.isEmpty { logger.info("migrations applied", metadata: ["versions": "\(applied)"]) }
+        let linked = try await store.fillRelationEdges()
+        if linked > 0 { logger.info("relation edges written for records stored without them", metadata: ["records": "\(linked)"]) }
         for migrate in subsystems { _ = try await migrate() }
         await migrated()
         try await service.run()

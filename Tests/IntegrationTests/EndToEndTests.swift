@@ -92,11 +92,7 @@ struct EngineIntegrationTests {
         ])
 
         // The same alerts through the API, with the enterprise's profile and features.
-        let app = buildApplication(
-            configuration: APIConfiguration(allowAnonymous: true), keys: StaticKeyDirectory([:]),
-            readModels: .postgres(engine.store, access: engine.daemon.access), personalFields: PersonalFields(engine.daemon.catalog),
-            features: EngineFeatures(processor: engine.daemon.processor), metrics: PrometheusCollectorRegistry(),
-            logger: Logger(label: "test.api"))
+        let app = engine.api()
         try await app.test(.router) { client in
             try await client.execute(uri: "/v1/alerts?limit=2", method: .get) { response in
                 #expect(response.status == .ok)

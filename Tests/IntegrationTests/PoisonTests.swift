@@ -102,6 +102,9 @@ struct SeamedStore: CreditStore {
     func relationEdges(touching entities: Set<EntityKey>, relations: Set<String>) async throws -> [RelationEdge] {
         try await base.relationEdges(touching: entities, relations: relations)
     }
+    func relationEndpoints(touching entities: Set<EntityKey>, relations: Set<String>) async throws -> [RelationEdge] {
+        try await base.relationEndpoints(touching: entities, relations: relations)
+    }
     func enterprises(after: String?, limit: Int) async throws -> [String] { try await base.enterprises(after: after, limit: limit) }
     func pendingEvaluations(limit: Int, ownership: Ownership) async throws -> [PendingEvaluation] {
         try await base.pendingEvaluations(limit: limit, ownership: ownership)

@@ -88,11 +88,7 @@ struct RelationEngineTests {
 
         // Through the API: A's profile shows its relation graph, and a one-click query of P assesses
         // P by the person rules (evaluated now).
-        let app = buildApplication(
-            configuration: APIConfiguration(allowAnonymous: true), keys: StaticKeyDirectory([:]),
-            readModels: .postgres(engine.store, access: engine.daemon.access), personalFields: PersonalFields(engine.daemon.catalog),
-            features: EngineFeatures(processor: engine.daemon.processor), metrics: PrometheusCollectorRegistry(),
-            logger: Logger(label: "test.api"))
+        let app = engine.api()
         try await app.test(.router) { client in
             let profile = try await client.execute(uri: "/v1/enterprises/\(Self.a)", method: .get)
             #expect(profile.status == .ok)

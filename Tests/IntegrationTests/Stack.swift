@@ -1,5 +1,8 @@
+import Access
 import CreditWatchCore
 import Foundation
+import HTTPAPI
+import Hummingbird
 import KafkaIngest
 import Logging
 import PostgresStore
@@ -190,6 +193,15 @@ struct Engine {
     }
 
     var store: PostgresStore { daemon.store }
+
+    /// The HTTP API over this engine's stores, open to anonymous callers (loopback tests).
+    func api() -> some ApplicationProtocol {
+        buildApplication(
+            configuration: APIConfiguration(allowAnonymous: true), keys: StaticKeyDirectory([:]),
+            readModels: .postgres(store, access: daemon.access), personalFields: PersonalFields(daemon.catalog),
+            features: EngineFeatures(processor: daemon.processor), metrics: PrometheusCollectorRegistry(),
+            logger: Logger(label: "test.api"))
+    }
 
     /// Every alert, in feed order.
     func alerts() async throws -> [Alert] { try await EngineIntegrationTests.allAlerts(store) }

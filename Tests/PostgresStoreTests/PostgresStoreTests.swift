@@ -643,4 +643,22 @@ struct RelationEdgeStoreTests {
             #expect(graph.nodes.map(\.name) == ["企业\(TestUSCC.b.suffix(3))", "欧阳明"])
         }
     }
+
+    @Test func recordsStoredBeforeTheGraphGetTheirEdgesAtStart() async throws {
+        try await withTestStore(catalog: Self.shippedCatalog) { store in
+            // Records only (as a store written before migration 11 holds them): no edges.
+            try await store.store(records: [
+                Self.registration(TestUSCC.a, representative: Self.person, version: 1),
+                Self.registration(TestUSCC.b, representative: nil, version: 1),
+            ])
+            let person = EntityKey(.person, Self.person)
+            #expect(try await Self.edges(store, [person]) == [])
+            // A: one edge; B: a row saying it names no representative.
+            #expect(try await store.fillRelationEdges() == 2)
+            #expect(try await Self.edges(store, [person]) == [
+                "\(TestUSCC.a) legal_representative person \(Self.person) v1 string(\"企业\(TestUSCC.a.suffix(3))\")"
+            ])
+            #expect(try await store.fillRelationEdges() == 0)
+        }
+    }
 }

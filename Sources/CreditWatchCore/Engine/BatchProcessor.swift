@@ -308,7 +308,8 @@ public actor BatchProcessor {
         // relation features read what changed (a person's listing, a sister's records, an edge).
         var graph = RelationGraph(changes: walker.isEmpty ? [] : linked.flatMap(catalog.relationChanges))
         if !walker.isEmpty {
-            let affected = try await walker.affected(by: changed, graph: &graph, store: store)
+            var endpoints = graph
+            let affected = try await walker.affected(by: changed, graph: &endpoints, store: store)
             touched.formUnion(affected.filter { $0.kind == .enterprise })
         }
         for topic in program.absenceTopics.sorted() {
