@@ -17,80 +17,82 @@ import Testing
 /// shareholder and equity-freeze feeds (declared by catalog files alone) flow from Kafka into the
 /// relation graph; a person's listing raises the contagion alert on every enterprise they
 /// represent and its removal withdraws them; sister enterprises' distress reaches their sisters;
-/// a cycle of holdings terminates.
-@Suite(.serialized, .enabled(if: Stack.isAvailable, "needs the servers of ops/servers.sh"))
-struct RelationEngineTests {
-    static let a = Script.uscc("91430602MA4L0RL01")  // represented by P, listed later
-    static let b = Script.uscc("91430602MA4L0RL02")  // represented by P too
-    static let c = Script.uscc("91430602MA4L0RL03")  // P holds 35 % of it
-    static let d = Script.uscc("91430602MA4L0RL04")  // Q holds 29 % of it; holds A, which holds it (a cycle)
-    static let e = Script.uscc("91430602MA4L0RL05")  // represented by R, like F and G
-    static let f = Script.uscc("91430602MA4L0RL06")
-    static let g = Script.uscc("91430602MA4L0RL07")
-    static let p = "430602198001011230"
-    static let q = "430602198505051236"
-    static let r = "430602199007071239"
-    static let day = Day(year: 2026, month: 3, day: 2)!
+/// a cycle of holdings terminates. In the serialized engine suite: the tests share Redis.
+extension EngineIntegrationTests {
+    /// The related enterprises and persons of `contagionIsRaisedWithdrawnAndExplainedThroughTheRelationGraph`.
+    enum Related {
+        static let a = Script.uscc("91430602MA4L0RL01")  // represented by P, listed later
+        static let b = Script.uscc("91430602MA4L0RL02")  // represented by P too
+        static let c = Script.uscc("91430602MA4L0RL03")  // P holds 35 % of it
+        static let d = Script.uscc("91430602MA4L0RL04")  // Q holds 29 % of it; holds A, which holds it (a cycle)
+        static let e = Script.uscc("91430602MA4L0RL05")  // represented by R, like F and G
+        static let f = Script.uscc("91430602MA4L0RL06")
+        static let g = Script.uscc("91430602MA4L0RL07")
+        static let p = "430602198001011230"
+        static let q = "430602198505051236"
+        static let r = "430602199007071239"
+        static let day = Day(year: 2026, month: 3, day: 2)!
 
-    static let city: [SimulatedMessage] = [
-        Script.registration(a, name: "邵阳关联一号有限公司", industry: "C3311", legalRep: "李建国", legalRepID: p),
-        Script.registration(b, name: "邵阳关联二号有限公司", industry: "F5191", legalRep: "李建国", legalRepID: p),
-        Script.registration(c, name: "邵阳关联三号有限公司", industry: "C3311", legalRep: "赵敏", legalRepID: q),
-        Script.registration(d, name: "邵阳关联四号有限公司", industry: "C3311", legalRep: "赵敏", legalRepID: q),
-        Script.registration(e, name: "邵阳关联五号有限公司", industry: "E4710", legalRep: "王秀英", legalRepID: r),
-        Script.registration(f, name: "邵阳关联六号有限公司", industry: "E4710", legalRep: "王秀英", legalRepID: r),
-        Script.registration(g, name: "邵阳关联七号有限公司", industry: "E4710", legalRep: "王秀英", legalRepID: r),
-        Script.shareholder("GD-1", of: c, holder: p, name: "李建国", ratio: 0.35, day: Day(year: 2025, month: 6, day: 1)!),
-        Script.shareholder("GD-2", of: d, holder: q, name: "赵敏", ratio: 0.29, day: Day(year: 2025, month: 6, day: 1)!),
-        Script.shareholder("GD-3", of: d, holder: a, name: "邵阳关联一号有限公司", ratio: 0.4, day: Day(year: 2025, month: 6, day: 1)!),
-        Script.shareholder("GD-4", of: a, holder: d, name: "邵阳关联四号有限公司", ratio: 0.4, day: Day(year: 2025, month: 6, day: 1)!),
-    ]
+        static let city: [SimulatedMessage] = [
+            Script.registration(a, name: "邵阳关联一号有限公司", industry: "C3311", legalRep: "李建国", legalRepID: p),
+            Script.registration(b, name: "邵阳关联二号有限公司", industry: "F5191", legalRep: "李建国", legalRepID: p),
+            Script.registration(c, name: "邵阳关联三号有限公司", industry: "C3311", legalRep: "赵敏", legalRepID: q),
+            Script.registration(d, name: "邵阳关联四号有限公司", industry: "C3311", legalRep: "赵敏", legalRepID: q),
+            Script.registration(e, name: "邵阳关联五号有限公司", industry: "E4710", legalRep: "王秀英", legalRepID: r),
+            Script.registration(f, name: "邵阳关联六号有限公司", industry: "E4710", legalRep: "王秀英", legalRepID: r),
+            Script.registration(g, name: "邵阳关联七号有限公司", industry: "E4710", legalRep: "王秀英", legalRepID: r),
+            Script.shareholder("GD-1", of: c, holder: p, name: "李建国", ratio: 0.35, day: Day(year: 2025, month: 6, day: 1)!),
+            Script.shareholder("GD-2", of: d, holder: q, name: "赵敏", ratio: 0.29, day: Day(year: 2025, month: 6, day: 1)!),
+            Script.shareholder("GD-3", of: d, holder: a, name: "邵阳关联一号有限公司", ratio: 0.4, day: Day(year: 2025, month: 6, day: 1)!),
+            Script.shareholder("GD-4", of: a, holder: d, name: "邵阳关联四号有限公司", ratio: 0.4, day: Day(year: 2025, month: 6, day: 1)!),
+        ]
 
-    static func keys(_ alerts: [Alert]) -> [String] {
-        alerts.map { "\($0.subjectID) \($0.rule) \($0.status)" }.sorted()
+        static func keys(_ alerts: [Alert]) -> [String] {
+            alerts.map { "\($0.subjectID) \($0.rule) \($0.status)" }.sorted()
+        }
     }
 
     @Test func contagionIsRaisedWithdrawnAndExplainedThroughTheRelationGraph() async throws {
         var engine = try await Engine.start("relations")
-        try await engine.send(Self.city)
+        try await engine.send(Related.city)
         #expect(try await engine.alerts().isEmpty)
 
         // P is listed as a dishonest debtor: both enterprises P represents are alerted; C (which P
         // holds 35 % of) is not, as P's equity is not frozen.
-        try await engine.send([Script.personDishonest(Self.p, name: "李建国", caseNo: "(2026)湘05执11号", listed: Self.day)])
-        let keys1 = Self.keys(try await engine.alerts())
+        try await engine.send([Script.personDishonest(Related.p, name: "李建国", caseNo: "(2026)湘05执11号", listed: Related.day)])
+        let keys1 = Related.keys(try await engine.alerts())
         #expect(keys1 == [
-            "\(Self.a) legal_rep_dishonest active", "\(Self.b) legal_rep_dishonest active",
+            "\(Related.a) legal_rep_dishonest active", "\(Related.b) legal_rep_dishonest active",
         ])
-        let alert = try #require(try await engine.alerts().first { $0.subjectID == Self.a })
+        let alert = try #require(try await engine.alerts().first { $0.subjectID == Related.a })
         #expect(alert.explanation == "法定代表人 李*（430***********1230） 被列为失信被执行人（未移出）")
-        #expect(alert.sources == ["court.dishonest/(2026)湘05执11号", "market.enterprise/\(Self.a)"])
+        #expect(alert.sources == ["court.dishonest/(2026)湘05执11号", "market.enterprise/\(Related.a)"])
 
         // Equity frozen: P's (35 % of C) raises C's alert; Q's (29 % of D) does not (the case file tries 29.99 %: the simulator's writer keeps cents).
         try await engine.send([
-            Script.equityFreeze("DJ-1", holder: Self.p, name: "李建国", in: Self.c, frozen: Self.day + 5),
-            Script.equityFreeze("DJ-2", holder: Self.q, name: "赵敏", in: Self.d, frozen: Self.day + 5),
+            Script.equityFreeze("DJ-1", holder: Related.p, name: "李建国", in: Related.c, frozen: Related.day + 5),
+            Script.equityFreeze("DJ-2", holder: Related.q, name: "赵敏", in: Related.d, frozen: Related.day + 5),
         ])
-        let keys2 = Self.keys(try await engine.alerts())
+        let keys2 = Related.keys(try await engine.alerts())
         #expect(keys2 == [
-            "\(Self.a) legal_rep_dishonest active", "\(Self.b) legal_rep_dishonest active", "\(Self.c) shareholder_equity_frozen active",
+            "\(Related.a) legal_rep_dishonest active", "\(Related.b) legal_rep_dishonest active", "\(Related.c) shareholder_equity_frozen active",
         ])
 
         // Two of R's three enterprises become dishonest debtors (critical): the third's sisters are
         // in distress; each listed one has one critical sister, not two.
         try await engine.send([
-            Script.dishonest(Self.f, name: "邵阳关联六号有限公司", caseNo: "(2026)湘05执21号", listed: Self.day + 10, amount: 500_000),
-            Script.dishonest(Self.g, name: "邵阳关联七号有限公司", caseNo: "(2026)湘05执22号", listed: Self.day + 12, amount: 700_000),
+            Script.dishonest(Related.f, name: "邵阳关联六号有限公司", caseNo: "(2026)湘05执21号", listed: Related.day + 10, amount: 500_000),
+            Script.dishonest(Related.g, name: "邵阳关联七号有限公司", caseNo: "(2026)湘05执22号", listed: Related.day + 12, amount: 700_000),
         ])
         let distress = try await engine.alerts().filter { $0.rule == "sister_distress" }
-        #expect(distress.map(\.subjectID) == [Self.e])
-        #expect(distress.first?.explanation == "2 家关联企业中 2 家有严重风险预警：邵阳关联六号有限公司（\(Self.f)）、邵阳关联七号有限公司（\(Self.g)）")
+        #expect(distress.map(\.subjectID) == [Related.e])
+        #expect(distress.first?.explanation == "2 家关联企业中 2 家有严重风险预警：邵阳关联六号有限公司（\(Related.f)）、邵阳关联七号有限公司（\(Related.g)）")
 
         // Through the API: A's profile shows its relation graph, and a one-click query of P assesses
         // P by the person rules (evaluated now).
         let app = engine.api()
         try await app.test(.router) { client in
-            let profile = try await client.execute(uri: "/v1/enterprises/\(Self.a)", method: .get)
+            let profile = try await client.execute(uri: "/v1/enterprises/\(Related.a)", method: .get)
             #expect(profile.status == .ok)
             let body = try JSONSerialization.jsonObject(with: Data(String(buffer: profile.body).utf8)) as? [String: Any]
             let graph = body?["relations"] as? [String: Any]
@@ -98,7 +100,7 @@ struct RelationEngineTests {
             // A; P and D (its shareholder, which it holds too); B (P's other enterprise), C (P holds it)
             // and Q (D's representative and holder).
             #expect(nodes.sorted() == ["enterprise 0", "enterprise 1", "enterprise 2", "enterprise 2", "person 1", "person 2"])
-            let query = #"{"subject":"\#(Self.p)","purpose":"行政监管","authorisation":{"reference":"SQ-1","scope":"行政监管","valid_from":"2026-01-01","valid_until":"2099-12-31"}}"#
+            let query = #"{"subject":"\#(Related.p)","purpose":"行政监管","authorisation":{"reference":"SQ-1","scope":"行政监管","valid_from":"2026-01-01","valid_until":"2099-12-31"}}"#
             let answer = try await client.execute(uri: "/v1/queries", method: .post, body: ByteBuffer(string: query))
             #expect(answer.status == .ok)
             let person = (try JSONSerialization.jsonObject(with: Data(String(buffer: answer.body).utf8)) as? [String: Any])?["person"] as? [String: Any]
@@ -110,19 +112,19 @@ struct RelationEngineTests {
 
         // The listing is lifted: the alerts it raised are withdrawn, nothing else moves.
         try await engine.send([
-            Script.personDishonest(Self.p, name: "李建国", caseNo: "(2026)湘05执11号", listed: Self.day, removed: Self.day + 30)
+            Script.personDishonest(Related.p, name: "李建国", caseNo: "(2026)湘05执11号", listed: Related.day, removed: Related.day + 30)
         ])
-        let keys3 = Self.keys(try await engine.alerts())
+        let keys3 = Related.keys(try await engine.alerts())
         #expect(keys3 == [
-            "\(Self.a) legal_rep_dishonest withdrawn", "\(Self.b) legal_rep_dishonest withdrawn", "\(Self.c) shareholder_equity_frozen active",
-            "\(Self.e) sister_distress active", "\(Self.f) dishonest_debtor active", "\(Self.g) dishonest_debtor active",
+            "\(Related.a) legal_rep_dishonest withdrawn", "\(Related.b) legal_rep_dishonest withdrawn", "\(Related.c) shareholder_equity_frozen active",
+            "\(Related.e) sister_distress active", "\(Related.f) dishonest_debtor active", "\(Related.g) dishonest_debtor active",
         ])
 
         // The relation graph as stored: A and D hold each other (the cycle ended every walk).
         let edges = try await engine.store.relationEdges(
-            touching: [EntityKey(.enterprise, Self.a)], relations: ["legal_representative", "shareholder"])
+            touching: [EntityKey(.enterprise, Related.a)], relations: ["legal_representative", "shareholder"])
         #expect(edges.map { "\($0.subject.id) \($0.relation) \($0.target.id)" }.sorted() == [
-            "\(Self.a) legal_representative \(Self.p)", "\(Self.a) shareholder \(Self.d)", "\(Self.d) shareholder \(Self.a)",
+            "\(Related.a) legal_representative \(Related.p)", "\(Related.a) shareholder \(Related.d)", "\(Related.d) shareholder \(Related.a)",
         ])
         try await engine.stop()
     }
