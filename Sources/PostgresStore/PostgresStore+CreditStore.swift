@@ -340,13 +340,8 @@ extension PostgresStore: CreditStore {
             for try await (relation, subjectKind, subjectID, targetKind, targetID, version, topic, key, day, fieldsText) in try await client.query(
                 query, logger: logger
             ).decode((String, String, String, String, String, Int64, String, String, Int, String).self) {
-                guard let subjectKind = EntityKey.Kind(rawValue: subjectKind), let targetKind = EntityKey.Kind(rawValue: targetKind) else {
-                    throw PostgresStoreError(.malformedStoredValue, "relation edge \(topic)/\(key) has kinds '\(subjectKind)', '\(targetKind)'")
-                }
                 let record = FactRecord(topic: topic, key: key, eventDay: Day(day), fields: try decodeFields(fieldsText, topic: topic, key: key))
-                edges.append(RelationEdge(
-                    relation: relation, subject: EntityKey(subjectKind, subjectID), target: EntityKey(targetKind, targetID), record: record,
-                    version: version))
+                edges.append(try Self.edge(relation, (subjectKind, subjectID), (targetKind, targetID), record: record, version: version))
             }
             return edges
         }
@@ -368,15 +363,24 @@ extension PostgresStore: CreditStore {
             for try await (relation, subjectKind, subjectID, targetKind, targetID, version, topic, key) in try await client.query(
                 query, logger: logger
             ).decode((String, String, String, String, String, Int64, String, String).self) {
-                guard let subjectKind = EntityKey.Kind(rawValue: subjectKind), let targetKind = EntityKey.Kind(rawValue: targetKind) else {
-                    throw PostgresStoreError(.malformedStoredValue, "relation edge \(topic)/\(key) has kinds '\(subjectKind)', '\(targetKind)'")
-                }
-                edges.append(RelationEdge(
-                    relation: relation, subject: EntityKey(subjectKind, subjectID), target: EntityKey(targetKind, targetID),
-                    record: FactRecord(topic: topic, key: key, eventDay: Day(0), fields: [:]), version: version))
+                let record = FactRecord(topic: topic, key: key, eventDay: Day(0), fields: [:])
+                edges.append(try Self.edge(relation, (subjectKind, subjectID), (targetKind, targetID), record: record, version: version))
             }
             return edges
         }
+    }
+
+    /// A `relation_edge` row as an edge; kinds other than enterprise and person are a corrupt store.
+    private static func edge(
+        _ relation: String, _ subject: (kind: String, id: String), _ target: (kind: String, id: String), record: FactRecord, version: Int64
+    ) throws -> RelationEdge {
+        guard let subjectKind = EntityKey.Kind(rawValue: subject.kind), let targetKind = EntityKey.Kind(rawValue: target.kind) else {
+            throw PostgresStoreError(
+                .malformedStoredValue, "relation edge \(record.reference) has kinds '\(subject.kind)', '\(target.kind)'")
+        }
+        return RelationEdge(
+            relation: relation, subject: EntityKey(subjectKind, subject.id), target: EntityKey(targetKind, target.id), record: record,
+            version: version)
     }
 
     /// Writes the edges of current records stored without them — records stored before the

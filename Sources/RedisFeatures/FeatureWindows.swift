@@ -21,6 +21,7 @@ import RuleLanguage
 ///     cw:ind:{D}:members  SET of the division's registered enterprises
 ///     cw:ind:{D}:alerted  SET of its enterprises with an active high or critical alert
 ///     cw:ind:{D}:lead     ZSET of its enterprises by the rule set's leader-ranking measure
+///     cw:ind:{D}:peer:H   ZSET of its enterprises by their value of peer measure H (`PeerMeasure.id`)
 ///     cw:topic:{T}:entities  SET of the entities with records in monthly feed T (absence sweeps)
 ///     cw:feeds            HASH topic → latest event day delivered (the city's feed clock)
 ///     cw:meta             HASH store → PostgreSQL store id, sequence → last feature batch applied,
@@ -109,12 +110,8 @@ public final class FeatureWindows: FeatureStore {
 
     static func entityKey(_ entity: String, _ kind: String, _ topic: String) -> String { "cw:{\(entity)}:\(kind):\(topic)" }
     static func industryKey(_ division: String, _ kind: String) -> String { "cw:ind:{\(division)}:\(kind)" }
-    /// A peer measure's values in a division (its key is rule text: hashed into the key name).
-    static func peerKey(_ division: String, _ measure: PeerMeasure) -> String {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in measure.key.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
-        return industryKey(division, "peer:\(String(hash, radix: 16))")
-    }
+    /// A peer measure's values in a division.
+    static func peerKey(_ division: String, _ measure: PeerMeasure) -> String { industryKey(division, "peer:\(measure.id)") }
 
     // MARK: Apply
 

@@ -270,6 +270,9 @@ public struct PeerMeasure: Sendable, Hashable {
         self.key = key
         self.kind = kind
     }
+
+    /// The key's content hash (16 hex digits): a name for stores that cannot hold rule text.
+    public var id: String { ContentHash.of([key]) }
 }
 
 /// One peer measure over a division's enterprises.

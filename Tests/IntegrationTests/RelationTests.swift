@@ -155,7 +155,7 @@ extension EngineIntegrationTests {
         #expect(industryAlerts.map { "\($0.subjectID) \($0.rule)" } == ["industry:C13 utility_arrears_wave"])
         let alert = try #require(industryAlerts.first)
         #expect(alert.sources == wave.prefix(6).sorted().map { "market.enterprise/\($0)" })
-        #expect(alert.explanation.contains(wave.prefix(6).sorted().joined(separator: "、")))
+        #expect(alert.explanation == "行业 C13 的 10 家企业中 6 家水费欠费 3 个月以上，占比 60%（阈值 50%）：" + wave.prefix(6).sorted().joined(separator: "、"))
         try await engine.stop()
     }
 }
