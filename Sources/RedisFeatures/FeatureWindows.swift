@@ -22,6 +22,7 @@ import RuleLanguage
 ///     cw:ind:{D}:alerted  SET of its enterprises with an active high or critical alert
 ///     cw:ind:{D}:lead     ZSET of its enterprises by the rule set's leader-ranking measure
 ///     cw:ind:{D}:peer:H   ZSET of its enterprises by their value of peer measure H (`PeerMeasure.id`)
+///     cw:ind:{D}:peer:H:d:X  ZSET of its enterprises in district X by the same (`peer_rank(…, district)`)
 ///     cw:topic:{T}:entities  SET of the entities with records in monthly feed T (absence sweeps)
 ///     cw:feeds            HASH topic → latest event day delivered (the city's feed clock)
 ///     cw:meta             HASH store → PostgreSQL store id, sequence → last feature batch applied,
@@ -112,6 +113,14 @@ public final class FeatureWindows: FeatureStore {
     static func industryKey(_ division: String, _ kind: String) -> String { "cw:ind:{\(division)}:\(kind)" }
     /// A peer measure's values in a division.
     static func peerKey(_ division: String, _ measure: PeerMeasure) -> String { industryKey(division, "peer:\(measure.id)") }
+    /// The values an enterprise is ranked among: its division's (the peer measure's key), or its
+    /// division's in its district (nil without a district).
+    static func rankKey(_ measure: RankedMeasure, division: String, district: String?) -> String? {
+        switch measure.group {
+        case .division: return peerKey(division, measure.measure)
+        case .district: return district.map { industryKey(division, "peer:\(measure.measure.id):d:\($0)") }
+        }
+    }
 
     // MARK: Apply
 
@@ -484,6 +493,53 @@ public final class FeatureWindows: FeatureStore {
                 leaders: p.top.map { IndustryLeader(uscc: $0.0, measure: $0.1, alerted: alertedLeaders[p.division]?.contains($0.0) == true) },
                 peers: p.peers)
         }
+    }
+
+    // MARK: Peer ranks
+
+    public func rank(_ values: [RankedValues], measures: [RankedMeasure], record: Bool) async throws -> [String: [RankedMeasure: PeerRank]] {
+        var commands: [[String]] = []
+        if record {
+            for enterprise in values {
+                for measure in measures {
+                    guard let key = Self.rankKey(measure, division: enterprise.division, district: enterprise.district) else { continue }
+                    if let value = enterprise.values[measure.measure.key], value.isFinite {
+                        commands.append(["ZADD", key, String(value), enterprise.uscc])
+                    } else {
+                        commands.append(["ZREM", key, enterprise.uscc])
+                    }
+                }
+            }
+        }
+        let prefix = commands.count
+        // Below, equal, all, and the enterprise's own entry (taken out: the counts are of its peers).
+        var asked: [(uscc: String, measure: RankedMeasure, value: Double)] = []
+        for enterprise in values {
+            for measure in measures {
+                guard let key = Self.rankKey(measure, division: enterprise.division, district: enterprise.district),
+                    let value = enterprise.values[measure.measure.key], value.isFinite
+                else { continue }
+                let v = String(value)
+                commands += [["ZCOUNT", key, "-inf", "(" + v], ["ZCOUNT", key, v, v], ["ZCARD", key], ["ZSCORE", key, enterprise.uscc]]
+                asked.append((enterprise.uscc, measure, value))
+            }
+        }
+        guard !commands.isEmpty else { return [:] }
+        let replies = try await connection.pipeline(commands)
+        for reply in replies {
+            if case .error(let message) = reply { throw RedisError(code: .reply, message: message) }
+        }
+        var ranks: [String: [RankedMeasure: PeerRank]] = [:]
+        for (n, ask) in asked.enumerated() {
+            let i = prefix + 4 * n
+            var (below, equal, all) = (Int(replies[i].integer ?? 0), Int(replies[i + 1].integer ?? 0), Int(replies[i + 2].integer ?? 0))
+            if let own = replies[i + 3].text.flatMap(Double.init) {
+                all -= 1
+                if own < ask.value { below -= 1 } else if own == ask.value { equal -= 1 }
+            }
+            ranks[ask.uscc, default: [:]][ask.measure] = PeerRank(below: below, equal: equal, peers: all)
+        }
+        return ranks
     }
 
     // MARK: Feed clock and absence sweeps

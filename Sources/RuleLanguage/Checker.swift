@@ -53,6 +53,9 @@ final class Checker {
         /// Reads a relation aggregate (directly or through features and tags): such a feature
         /// cannot be read for a related entity, and such a rule is not a base rule (`alerted`).
         var readsRelations = false
+        /// Reads `peer_rank` (directly or through features and tags): such a feature cannot be
+        /// ranked itself, nor read for a related entity.
+        var readsRanks = false
         /// The `alerted(…)` tests read (for a related entity).
         var alerted: [AlertedCriterion] = []
         /// The peer measures read (by key), and those of them whose members a firing cites (the
@@ -139,6 +142,8 @@ final class Checker {
 
     /// The peer measures read so far, by key (see PeerChecker).
     var peerMeasures: [String: CheckedPeerMeasure] = [:]
+    /// The `peer_rank`s read so far.
+    var rankedMeasures: Set<RankedMeasure> = []
 
     // Declared relations (see RelationChecker): their checked paths, nil for one that failed.
     var relations: [RelationDecl] = []
@@ -602,7 +607,12 @@ final class Checker {
                 diagnostics.error(at, "feature '\(n)' reads relations; relation features do not nest")
                 return .error
             }
+            if scope.context == .related, c.uses.readsRanks {
+                diagnostics.error(at, "feature '\(n)' reads peer_rank; related entities are not ranked")
+                return .error
+            }
             usage.readsRelations = usage.readsRelations || c.uses.readsRelations
+            usage.readsRanks = usage.readsRanks || c.uses.readsRanks
             usage.features.insert(i)
             usage.read(.feature(i))
             usage.featureDepth = max(usage.featureDepth, c.depth)

@@ -148,6 +148,7 @@ public enum RuleCompiler {
                 tags: checker.compiledTags(scorecardVersion: scorecards.first?.version),
                 relationPaths: Set(aggregates.flatMap { $0.relation?.paths ?? [] }).sorted { $0.lexicographicallyPrecedes($1) },
                 peerMeasures: peers.map(\.measure),
+                rankedMeasures: checker.rankedMeasures.sorted(),
                 features: compiledFeatures,
                 peerNodes: peers.map(\.node),
                 aggregates: aggregates))

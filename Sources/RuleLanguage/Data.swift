@@ -160,11 +160,16 @@ public struct EntityData: Sendable {
     /// Each path's entities are sorted by id, distinct, and never the entity itself. Empty for a
     /// related entity's own data: relation features do not nest, so cycles end at one level.
     public let related: [String: [RelatedEntity]]
+    /// Where the enterprise stands among its peers in each ranked measure the program reads
+    /// (`RuleProgram.rankedMeasures`): filled by the engine once every evaluated enterprise's value
+    /// is recorded (evaluation in two phases, see `RuleProgram.rankedValues`). Absent: unknown.
+    public var ranks: [RankedMeasure: PeerRank]
 
     public init(
         entity: String, kind: SubjectKind = .enterprise, asOf: Day, records: [String: [FactRecord]], windowEnds: [String: Day] = [:],
-        feeds: [String: FeedState] = [:], related: [String: [RelatedEntity]] = [:]
+        feeds: [String: FeedState] = [:], related: [String: [RelatedEntity]] = [:], ranks: [RankedMeasure: PeerRank] = [:]
     ) {
+        self.ranks = ranks
         self.entity = entity
         self.kind = kind
         self.asOf = asOf
@@ -273,6 +278,60 @@ public struct PeerMeasure: Sendable, Hashable {
 
     /// The key's content hash (16 hex digits): a name for stores that cannot hold rule text.
     public var id: String { ContentHash.of([key]) }
+}
+
+/// Whom an enterprise is ranked among: its division's enterprises, or those of its division in its
+/// district (`peer_rank(FEATURE, district)`).
+public enum PeerGroup: String, Sendable, Hashable, CaseIterable {
+    case division, district
+}
+
+/// An enterprise feature by which `peer_rank` places each enterprise among its peers: a value
+/// measure (its key is the feature's name) and the group ranked in.
+public struct RankedMeasure: Sendable, Hashable, Comparable {
+    public let measure: PeerMeasure
+    public let group: PeerGroup
+
+    public init(measure: PeerMeasure, group: PeerGroup) {
+        self.measure = measure
+        self.group = group
+    }
+
+    /// How explanations and firings' values name it: `peer_rank(tax_drop_ratio_yoy, district)`.
+    public var name: String { group == .division ? "peer_rank(\(measure.key))" : "peer_rank(\(measure.key), district)" }
+
+    public static func < (a: RankedMeasure, b: RankedMeasure) -> Bool {
+        (a.measure.key, a.group.rawValue) < (b.measure.key, b.group.rawValue)
+    }
+}
+
+/// How an enterprise's value compares with its peers' (the other enterprises of its group whose
+/// value is known): how many are below it and how many equal it.
+public struct PeerRank: Sendable, Hashable {
+    public let below: Int
+    public let equal: Int
+    /// The peers: the group's other enterprises with a known value.
+    public let peers: Int
+
+    public init(below: Int, equal: Int, peers: Int) {
+        self.below = below
+        self.equal = equal
+        self.peers = peers
+    }
+
+    /// `value`'s standing among `peers`' values.
+    public init(_ value: Double, among peers: [Double]) {
+        self.init(below: peers.count { $0 < value }, equal: peers.count { $0 == value }, peers: peers.count)
+    }
+
+    /// The percentile rank: the share of the group (the enterprise included) whose value is below
+    /// its own, ties counted at their mid-rank — (below + (equal + 1) / 2) / (peers + 1). The worst
+    /// of 20 distinct values ranks 97.5 %, the next 92.5 %; so `>= 95%` needs at least 10 in the
+    /// group. Nil without peers, or for counts that do not add up.
+    public var fraction: Double? {
+        guard peers > 0, below >= 0, equal >= 0, below + equal <= peers else { return nil }
+        return (Double(below) + Double(equal + 1) / 2) / Double(peers + 1)
+    }
 }
 
 /// One peer measure over a division's enterprises.

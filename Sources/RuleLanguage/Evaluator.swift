@@ -170,6 +170,7 @@ final class EvaluationRun {
             case .entity(let b): return NamedValue(b.rawValue, entityValue(b).value)
             case .tag(let i): return NamedValue(program.tags[i].name, .bool(tag(i)))
             case .peer(let f): return NamedValue(f.name, peerValue(f).value)
+            case .rank(let m): return NamedValue(m.name, rankValue(m).value)
             }
         }
     }
@@ -246,6 +247,8 @@ final class EvaluationRun {
             return .bool((finalFirings ?? baseFirings()).contains { criterion.holds(for: $0) })
         case .peer(let f):
             return peerValue(f)
+        case .rank(let measure, let value):
+            return rankValue(measure, value)
         case .negate(let x):
             if case .number(let n) = eval(x, record) { return .number(-n) }
             return .unknown

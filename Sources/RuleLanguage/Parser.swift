@@ -11,7 +11,7 @@ struct Parser {
     static let scorecardFieldKeywords = ["base", "range", "dimension", "override", "grades"]
     static let dimensionFieldKeywords = ["weight", "cap", "item"]
     /// Industry figures over the division's enterprises (see `PeerCallSyntax`).
-    static let peerFunctions: Set<String> = ["share", "members", "percentile"]
+    static let peerFunctions: Set<String> = ["share", "members", "percentile", "peer_rank"]
     static let reservedWords: Set<String> = ["and", "or", "not", "in", "is", "true", "false", "null", "where", "offset"]
 
     private let tokens: [Token]
@@ -550,8 +550,8 @@ struct Parser {
         return try node(.clamp(x, low, high), at, x, low, high)
     }
 
-    /// `share(COND)`, `members(COND)`, `percentile(FEATURE, P)`: the argument is an expression
-    /// (evaluated for each enterprise of the division), not a path.
+    /// `share(COND)`, `members(COND)`, `percentile(FEATURE, P)`, `peer_rank(FEATURE [, GROUP])`: the
+    /// argument is an expression (evaluated for each enterprise of the division), not a path.
     private mutating func peerCall() throws -> Expression {
         let function = Identifier(name: current.text, location: advance().location)
         advance()  // (
@@ -563,8 +563,15 @@ struct Parser {
             try expectSymbol(",", "',' and the percentile, as in percentile(\(written.map(\.text).joined(separator: " ")), 95%)")
             percentile = try nested { try $0.orExpression() }
         }
+        var group: Identifier?
+        if function.name == "peer_rank", current.isSymbol(",") {
+            advance()
+            guard let name = current.identifier else { throw unexpected("the group to rank in, 'district' or 'division'") }
+            group = Identifier(name: name, location: advance().location)
+        }
         try expectSymbol(")")
-        let call = PeerCallSyntax(function: function, argument: argument, argumentTokens: written, percentile: percentile)
+        var call = PeerCallSyntax(function: function, argument: argument, argumentTokens: written, percentile: percentile)
+        call.group = group
         return try node(.peer(call), function.location, [argument] + (percentile.map { [$0] } ?? []))
     }
 

@@ -17,13 +17,14 @@ extension Checker {
 
     /// What the argument of a peer function may read, for diagnostics.
     static func peerArgumentPhrase(_ function: String) -> String {
-        function == "percentile"
-            ? "'percentile' reads an enterprise feature of each enterprise"
+        function == "percentile" || function == "peer_rank"
+            ? "'\(function)' reads an enterprise feature of each enterprise"
             : "the condition of '\(function)' reads each enterprise's features, parameters and alerted(…)"
     }
 
     func peer(_ c: PeerCallSyntax, _ scope: Scope) -> Typed {
         let fname = c.function.name
+        if fname == "peer_rank" { return rank(c, scope) }
         if scope.context == .peer {
             diagnostics.error(c.function.location, "'\(fname)' cannot be used inside '\(scope.peerFunction)'; they do not nest")
             return .error
@@ -86,6 +87,73 @@ extension Checker {
         usage.peers.insert(figure.key)
         usage.read(.peer(figure))
         return Typed(node: .peer(figure), type: type)
+    }
+
+    /// `peer_rank(FEATURE [, district])`: where the enterprise stands among its division's (or its
+    /// division-in-district's) enterprises by FEATURE, a fraction (`PeerRank.fraction`). FEATURE is
+    /// registered as a value measure; the engine records every evaluated enterprise's value of it
+    /// before ranking any, so FEATURE may read neither ranks nor related entities (a related
+    /// entity's evaluation has no ranks).
+    private func rank(_ c: PeerCallSyntax, _ scope: Scope) -> Typed {
+        let at = c.function.location
+        if scope.topic != nil {
+            diagnostics.error(at, "'peer_rank' cannot be used inside 'where'")
+            return .error
+        }
+        guard scope.kind == .enterprise, scope.subject != .person else {
+            diagnostics.error(
+                at,
+                scope.kind == .industry
+                    ? "'peer_rank' places an enterprise among its peers; only enterprise rules and features can use it (industry rules have percentile)"
+                    : "'peer_rank' places an enterprise among its peers; person rules cannot use it")
+            return .error
+        }
+        if scope.context == .related {
+            diagnostics.error(at, "'peer_rank' cannot be used for a related entity: related entities are not ranked")
+            return .error
+        }
+        var group = PeerGroup.division
+        if let g = c.group {
+            guard let named = PeerGroup(rawValue: g.name) else {
+                diagnostics.error(
+                    g.location,
+                    Suggest.message("unknown group '\(g.name)' to rank in", g.name, among: PeerGroup.allCases.map(\.rawValue)))
+                return .error
+            }
+            group = named
+        }
+        let saved = usage
+        usage = Usage()
+        let inner = Scope(
+            kind: .enterprise, topic: nil, params: scope.params, paramOrder: scope.paramOrder, context: .peer, peerFunction: "peer_rank")
+        let argument = check(c.argument, inner)
+        let nested = usage
+        usage = saved
+        guard argument.type != .error else { return .error }
+        guard case .name(let n) = c.argument.kind, case .feature = argument.node else {
+            diagnostics.error(c.argument.location, "'peer_rank' needs the name of an enterprise feature, as in peer_rank(tax_drop_ratio_yoy)")
+            return .error
+        }
+        guard argument.type.isNumber else {
+            diagnostics.error(c.argument.location, "'peer_rank' needs an enterprise feature that is a number; '\(n)' is \(argument.type.phrase)")
+            return .error
+        }
+        if nested.readsRelations {
+            diagnostics.error(
+                c.argument.location, "'peer_rank' ranks a feature of the enterprise's own records; '\(n)' reads related entities")
+            return .error
+        }
+        if nested.readsRanks {
+            diagnostics.error(c.argument.location, "'\(n)' reads peer_rank; peer ranks do not nest")
+            return .error
+        }
+        guard register(n, kind: .value, node: argument.node, nested: nested, argument: c.argument) else { return .error }
+        let measure = RankedMeasure(measure: PeerMeasure(key: n, kind: .value), group: group)
+        rankedMeasures.insert(measure)
+        usage.peers.insert(n)
+        usage.readsRanks = true
+        usage.read(.rank(measure))
+        return Typed(node: .rank(measure, argument.node), type: .number(.scalar))
     }
 
     /// `percentile`'s P: a percentage literal or a parameter, 0% to 100%; the fraction, or nil (reported).

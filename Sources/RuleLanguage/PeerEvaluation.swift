@@ -52,3 +52,35 @@ extension EvaluationRun {
         return text
     }
 }
+
+extension EvaluationRun {
+    /// `peer_rank`: the enterprise's percentile rank among its peers (`PeerRank.fraction`); unknown
+    /// when its own value is unknown, when it has no peers, or when the engine gave no figures.
+    /// `value`: the ranked feature's node (looked up when a firing's values name the rank).
+    func rankValue(_ m: RankedMeasure, _ value: Node? = nil) -> RuntimeValue {
+        guard let node = value ?? program.peerNode(m.measure.key), case .number = eval(node, nil),
+            let fraction = entity?.ranks[m]?.fraction
+        else { return .unknown }
+        return .number(fraction)
+    }
+}
+
+extension RuleProgram {
+    /// What an enterprise's evaluation computes for the peer measure `key`.
+    func peerNode(_ key: String) -> Node? {
+        peerMeasures.firstIndex { $0.key == key }.map { peerNodes[$0] }
+    }
+
+    /// The first phase of an evaluation that ranks: the enterprise's values of the ranked measures
+    /// (`rankedMeasures`) by key, absent when unknown. They read no ranks, so the engine records
+    /// every evaluated enterprise's value in its groups before it ranks any of them.
+    public func rankedValues(_ data: EntityData) -> [String: Double] {
+        guard !rankedMeasures.isEmpty, data.kind == .enterprise else { return [:] }
+        let run = EvaluationRun(data, program: self)
+        var values: [String: Double] = [:]
+        for key in Set(rankedMeasures.map(\.measure.key)) {
+            if let node = peerNode(key), case .number(let x) = run.eval(node, nil) { values[key] = x }
+        }
+        return values
+    }
+}

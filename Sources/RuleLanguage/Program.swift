@@ -34,6 +34,10 @@ public struct RuleProgram: Sendable {
     /// distinct, sorted by key: an enterprise's evaluation gives its value of each
     /// (`EntityEvaluation.peers`), and the engine gathers them per division (`IndustryData.peers`).
     public let peerMeasures: [PeerMeasure]
+    /// Every `peer_rank` the program reads, sorted: the engine records each evaluated enterprise's
+    /// value of the measure in its group before it ranks any (`rankedValues`), and fills
+    /// `EntityData.ranks`. Their measures are among `peerMeasures`.
+    public let rankedMeasures: [RankedMeasure]
 
     let features: [CompiledFeature]
     /// What each of `peerMeasures` evaluates for an enterprise: the condition, or the feature.
@@ -148,6 +152,8 @@ enum Read: Hashable, Sendable {
     case tag(Int)
     /// A division's figure of a peer measure.
     case peer(PeerFigure)
+    /// The enterprise's rank among its peers.
+    case rank(RankedMeasure)
 }
 
 /// A tag of a program (`tag NAME "标题" when COND explain "…"`): a set of enterprises defined by a
@@ -249,7 +255,7 @@ extension RuleProgram {
     private static func collectFields(_ node: Node, into fields: inout Set<String>) {
         switch node {
         case .field(let name, _): fields.insert(name)
-        case .constant, .feature, .aggregate, .asOf, .industry, .entity, .tagged, .alerted, .peer: break
+        case .constant, .feature, .aggregate, .asOf, .industry, .entity, .tagged, .alerted, .peer, .rank: break
         case .negate(let x), .shiftDate(let x, _), .dayOf(let x), .not(let x), .isKnown(let x, _),
             .inList(let x, _, _), .inSet(let x, _, _):
             collectFields(x, into: &fields)

@@ -48,7 +48,8 @@ struct WrittenToken: Sendable {
 }
 
 /// `share(COND)`, `members(COND)` or `percentile(FEATURE, P)`: an industry figure over the
-/// division's enterprises. `argument` (COND or FEATURE) is evaluated for each enterprise.
+/// division's enterprises; or `peer_rank(FEATURE [, district])`: an enterprise's rank among its
+/// peers. `argument` (COND or FEATURE) is evaluated for each enterprise.
 struct PeerCallSyntax: Sendable {
     let function: Identifier
     let argument: Expression
@@ -56,6 +57,8 @@ struct PeerCallSyntax: Sendable {
     let argumentTokens: [WrittenToken]
     /// `percentile`'s P.
     let percentile: Expression?
+    /// `peer_rank`'s group, when written (`district`).
+    var group: Identifier? = nil
 }
 
 struct Expression: Sendable {

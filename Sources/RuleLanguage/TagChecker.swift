@@ -126,6 +126,7 @@ extension Checker {
         usage.featureDepth = max(usage.featureDepth, c.depth)
         usage.readsScore = usage.readsScore || c.readsScore
         usage.readsRelations = usage.readsRelations || c.uses.readsRelations
+        usage.readsRanks = usage.readsRanks || c.uses.readsRanks
         return Typed(node: .tagged(i), type: .bool)
     }
 

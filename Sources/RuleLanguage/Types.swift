@@ -214,6 +214,8 @@ indirect enum Node: Hashable, Sendable {
     case alerted(AlertedCriterion)
     /// A division's figure of a peer measure (`IndustryData.peers`).
     case peer(PeerFigure)
+    /// The enterprise's rank among its peers (`EntityData.ranks`) by its value of the feature.
+    case rank(RankedMeasure, Node)
 }
 
 /// What an industry expression reads of a peer measure (by key): `share(COND)`, `members(COND)`,

@@ -386,16 +386,40 @@ public actor BatchProcessor {
                 Array(entities[$0..<min($0 + Self.evaluationChunk, entities.count)])
             }
             let features = self.features
+            // 6a. Ranks among peers (`peer_rank`) are of values every evaluated enterprise has
+            //     recorded: each one's values first, then where each stands (a batch of one chunk
+            //     keeps what it read for the evaluation).
+            var ranks: [String: [RankedMeasure: PeerRank]] = [:]
+            var loaded: (records: [EntityKey: [String: [FactRecord]]], related: [EntityKey: [String: [RelatedEntity]]])?
+            if !program.rankedMeasures.isEmpty {
+                var values: [RankedValues] = []
+                for chunk in chunks {
+                    let records = try await features.records(of: chunk, plan: plan)
+                    let related = try await relatedData(of: chunk, graph: &graph, feeds: clock, walker: walker, plan: plan)
+                    if chunks.count == 1 { loaded = (records, related) }
+                    values += await Self.rankedValues(
+                        chunk, records: records, related: related, registrations: registrations, program: program, snapshot: snapshot,
+                        feeds: clock)
+                }
+                ranks = try await features.rank(values, measures: program.rankedMeasures, record: true)
+                lap("rank")
+            }
             var reading: Task<[EntityKey: [String: [FactRecord]]], any Error>? = chunks.first.map { first in
-                Task { try await features.records(of: first, plan: plan) }
+                Task { [loaded] in
+                    if let records = loaded?.records { return records }
+                    return try await features.records(of: first, plan: plan)
+                }
             }
             for (index, chunk) in chunks.enumerated() {
                 let records = try await reading!.value
                 reading = index + 1 < chunks.count ? Task { [next = chunks[index + 1]] in try await features.records(of: next, plan: plan) } : nil
-                let related = try await relatedData(of: chunk, graph: &graph, feeds: clock, walker: walker, plan: plan)
+                let related: [EntityKey: [String: [RelatedEntity]]]
+                if let loaded { related = loaded.related } else {
+                    related = try await relatedData(of: chunk, graph: &graph, feeds: clock, walker: walker, plan: plan)
+                }
                 lap("read")
                 let evaluated = await Self.evaluate(
-                    chunk, records: records, related: related, program: program, snapshot: snapshot, feeds: clock)
+                    chunk, records: records, related: related, ranks: ranks, program: program, snapshot: snapshot, feeds: clock)
                 lap("evaluate")
                 for item in evaluated {
                     let (entity, data, evaluation, score) = (item.entity, item.data, item.evaluation, item.score)
@@ -559,17 +583,34 @@ public actor BatchProcessor {
     /// Evaluates (and scores) `entities` on every lane: evaluation is pure.
     static func evaluate(
         _ entities: [EntityKey], records: [EntityKey: [String: [FactRecord]]], related: [EntityKey: [String: [RelatedEntity]]] = [:],
-        program: RuleProgram, snapshot: EntitySnapshot, feeds: FeedClock
+        ranks: [String: [RankedMeasure: PeerRank]] = [:], program: RuleProgram, snapshot: EntitySnapshot, feeds: FeedClock
     ) async -> [Evaluated] {
         let seriesTopics = program.industrySeriesTopics
         return await inLanes(entities.map { ($0, records[$0] ?? [:], related[$0] ?? [:]) }, atLeast: 1) { entity, byTopic, related in
-            let data = snapshot.data(
+            var data = snapshot.data(
                 entity: entity.id, kind: entity.kind == .person ? .person : .enterprise, records: byTopic, feeds: feeds, related: related)
+            data.ranks = ranks[entity.id] ?? [:]
             let (evaluation, score) = entity.kind == .enterprise ? program.evaluateAndScore(data) : (program.evaluate(data), nil)
             let complete = seriesTopics.compactMap { topic in
                 byTopic[topic]?.lazy.map(\.eventDay).max().map(EntitySnapshot.lastCompleteMonthEnd)
             }.min()
             return Evaluated(entity: entity, data: data, evaluation: evaluation, score: score, seriesComplete: complete)
+        }
+    }
+
+    /// The values of the ranked measures (`RuleProgram.rankedValues`) of each of `entities` that is a
+    /// registered enterprise with a division, on every lane.
+    static func rankedValues(
+        _ entities: [EntityKey], records: [EntityKey: [String: [FactRecord]]], related: [EntityKey: [String: [RelatedEntity]]],
+        registrations: [String: Registration], program: RuleProgram, snapshot: EntitySnapshot, feeds: FeedClock
+    ) async -> [RankedValues] {
+        let ranked = entities.compactMap { entity -> (EntityKey, Registration, String)? in
+            guard entity.kind == .enterprise, let registration = registrations[entity.id], let division = registration.division else { return nil }
+            return (entity, registration, division)
+        }
+        return await inLanes(ranked, atLeast: 64) { entity, registration, division in
+            let data = snapshot.data(entity: entity.id, records: records[entity] ?? [:], feeds: feeds, related: related[entity] ?? [:])
+            return RankedValues(uscc: entity.id, division: division, district: registration.district, values: program.rankedValues(data))
         }
     }
 
@@ -707,6 +748,13 @@ public actor BatchProcessor {
             }
             _ = try await features.industries(
                 [], standings: standings, series: [], leaders: program.leaderRanking?.top ?? 0, peers: program.peerMeasures, asOf: [:])
+            // The district groups that ranks read (division groups are the peer measures above).
+            let districtRanked = program.rankedMeasures.filter { $0.group == .district }
+            if !districtRanked.isEmpty {
+                let values = await Self.rankedValues(
+                    entities, records: records, related: [:], registrations: registrations, program: program, snapshot: snapshot, feeds: feeds)
+                _ = try await features.rank(values, measures: districtRanked, record: true)
+            }
             result.enterprises += chunk.count
             guard chunk.count == Self.reevaluationChunk, let last = chunk.last else { break }
             after = last
@@ -761,9 +809,19 @@ public actor BatchProcessor {
         let feeds = try await loadedFeedClock()
         var graph = RelationGraph()
         let related = try await relatedData(of: [entity], graph: &graph, feeds: feeds, walker: walker, plan: plan)
-        return snapshot.data(
+        var data = snapshot.data(
             entity: entity.id, kind: entity.kind == .person ? .person : .enterprise, records: records[entity] ?? [:], feeds: feeds,
             related: related[entity] ?? [:])
+        if entity.kind == .enterprise, !program.rankedMeasures.isEmpty {
+            // Where it stands among its peers' recorded values (a profile records nothing).
+            if registrations[entity.id] == nil {
+                registrations.merge(try await store.lookup(enterprises: [entity.id], accounts: [], names: []).registrations) { _, new in new }
+            }
+            let values = await Self.rankedValues(
+                [entity], records: records, related: related, registrations: registrations, program: program, snapshot: snapshot, feeds: feeds)
+            data.ranks = try await features.rank(values, measures: program.rankedMeasures, record: false)[entity.id] ?? [:]
+        }
+        return data
     }
 }
 

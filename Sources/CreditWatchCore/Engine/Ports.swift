@@ -157,6 +157,12 @@ public protocol FeatureStore: Sendable {
         peers: [PeerMeasure], asOf: [String: Day]
     ) async throws -> [IndustryData]
 
+    /// Ranks enterprises among their peers (`peer_rank`): records each one's values of the ranked
+    /// measures in its groups (its division; its division in its district) — all of them before
+    /// any is ranked, so that a batch's enterprises see each other — then answers where each
+    /// stands among the others, by USCC. `record: false` only reads (a profile's evaluation).
+    func rank(_ values: [RankedValues], measures: [RankedMeasure], record: Bool) async throws -> [String: [RankedMeasure: PeerRank]]
+
     /// The city's feed clock as stored (empty at first start).
     func feedClock() async throws -> FeedClock
 
@@ -204,6 +210,23 @@ public struct DivisionMove: Sendable {
         self.uscc = uscc
         self.from = from
         self.to = to
+    }
+}
+
+/// An enterprise's values of the ranked measures (`RuleProgram.rankedValues`) and the groups it is
+/// ranked in.
+public struct RankedValues: Sendable, Hashable {
+    public let uscc: String
+    public let division: String
+    public let district: String?
+    /// By measure key; absent when unknown (then it is not among its groups' values).
+    public let values: [String: Double]
+
+    public init(uscc: String, division: String, district: String?, values: [String: Double]) {
+        self.uscc = uscc
+        self.division = division
+        self.district = district
+        self.values = values
     }
 }
 

@@ -46,6 +46,10 @@ public struct CaseStep: Sendable {
     /// What the rest of the city's feeds delivered by this step (topic → latest business date):
     /// a case holds one enterprise, but freshness and absence windows are city-wide.
     public let feeds: [String: Day]
+    /// The values of the enterprise's peers (its group's other enterprises) in the measures that
+    /// `peer_rank` ranks by, given in this step (they stand for later steps until given again): a
+    /// case holds one enterprise, but ranks place it among many.
+    public var peers: [RankedMeasure: [Double]] = [:]
     public let expectation: CaseExpectation
 }
 

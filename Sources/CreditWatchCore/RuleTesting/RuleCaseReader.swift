@@ -22,8 +22,8 @@ struct RuleCaseReader {
     }
 
     static let fileKeys = ["enterprise", "defaults", "cases", "industry_cases"]
-    static let caseKeys = ["name", "enterprise", "given", "delete", "feeds", "expect", "then"]
-    static let stepKeys = ["given", "delete", "feeds", "expect"]
+    static let caseKeys = ["name", "enterprise", "given", "delete", "feeds", "peers", "expect", "then"]
+    static let stepKeys = ["given", "delete", "feeds", "peers", "expect"]
     static let eventKeys = ["topic", "key", "fields", "entity"]
     static let deletionKeys = ["topic", "key"]
     static let expectKeys = ["fires", "silent", "alerts", "suspended", "features", "grade", "score", "tags"]
@@ -160,8 +160,9 @@ struct RuleCaseReader {
                 problem(at: node.mark, "feeds must map topics to dates, e.g. { tax.payment: 2026-07-15 }")
             }
         }
-        if given.isEmpty, deletions.isEmpty, feeds.isEmpty, map["given"] == nil, map["delete"] == nil {
-            problem(at: mark, "a step needs 'given', 'delete' or 'feeds'")
+        let peers = map["peers"].map { readRankPeers($0) } ?? [:]
+        if given.isEmpty, deletions.isEmpty, feeds.isEmpty, peers.isEmpty, map["given"] == nil, map["delete"] == nil {
+            problem(at: mark, "a step needs 'given', 'delete', 'feeds' or 'peers'")
         }
         var expectation = CaseExpectation()
         if let node = map["expect"] {
@@ -171,7 +172,7 @@ struct RuleCaseReader {
         } else {
             problem(at: mark, "a step needs 'expect'")
         }
-        return CaseStep(location: location(mark), given: given, deletions: deletions, feeds: feeds, expectation: expectation)
+        return CaseStep(location: location(mark), given: given, deletions: deletions, feeds: feeds, peers: peers, expectation: expectation)
     }
 
     static func recordID(_ topic: String, _ key: String) -> String { "\(topic)/\(key)" }

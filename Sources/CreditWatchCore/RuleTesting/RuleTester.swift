@@ -49,11 +49,19 @@ public struct RuleTester: Sendable {
         for ruleCase in file.cases {
             report.cases += 1
             var ledger = CaseLedger()
+            var peers: [RankedMeasure: [Double]] = [:]
             for (index, step) in ruleCase.steps.enumerated() {
                 step.given.forEach { ledger.give($0, catalog: catalog, snapshot: snapshot) }
                 ledger.observe(step.feeds)
                 step.deletions.forEach { ledger.delete(topic: $0.topic, key: $0.key, catalog: catalog) }
-                let data = ledger.data(enterprise: ruleCase.enterprise, program: program, walker: walker, snapshot: snapshot)
+                peers.merge(step.peers) { $1 }
+                var data = ledger.data(enterprise: ruleCase.enterprise, program: program, walker: walker, snapshot: snapshot)
+                // The two phases of a ranking evaluation, as the engine runs them: the enterprise's
+                // own values first, then its standing among the peers' values.
+                let values = program.rankedValues(data)
+                for measure in program.rankedMeasures {
+                    if let own = values[measure.measure.key], let others = peers[measure] { data.ranks[measure] = PeerRank(own, among: others) }
+                }
                 let (evaluation, score) = program.evaluateAndScore(data)
                 let failures = ExpectationCheck(program: program, evaluation: evaluation, score: score)
                     .failures(step.expectation)
