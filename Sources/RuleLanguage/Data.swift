@@ -301,7 +301,8 @@ public struct RankedMeasure: Sendable, Hashable, Comparable {
     public var name: String { group == .division ? "peer_rank(\(measure.key))" : "peer_rank(\(measure.key), district)" }
 
     public static func < (a: RankedMeasure, b: RankedMeasure) -> Bool {
-        (a.measure.key, a.group.rawValue) < (b.measure.key, b.group.rawValue)
+        // The division first.
+        (a.measure.key, a.group == .district ? 1 : 0) < (b.measure.key, b.group == .district ? 1 : 0)
     }
 }
 

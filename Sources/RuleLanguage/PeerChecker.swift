@@ -131,7 +131,9 @@ extension Checker {
         usage = saved
         guard argument.type != .error else { return .error }
         guard case .name(let n) = c.argument.kind, case .feature = argument.node else {
-            diagnostics.error(c.argument.location, "'peer_rank' needs the name of an enterprise feature, as in peer_rank(tax_drop_ratio_yoy)")
+            diagnostics.error(
+                c.argumentTokens.first?.location ?? c.argument.location,
+                "'peer_rank' needs the name of an enterprise feature, as in peer_rank(tax_drop_ratio_yoy)")
             return .error
         }
         guard argument.type.isNumber else {

@@ -61,7 +61,7 @@ import Testing
 
         let good = try Self.run(["rules", "check", "--rules", "\(Stack.root)/rules", "--topics", "\(Stack.root)/topics"])
         #expect(good.status == 0)
-        #expect(good.stdout.hasPrefix("ok: 27 rules, rule set version "))
+        #expect(good.stdout.hasPrefix("ok: 28 rules, rule set version "))
     }
 
     @Test func daemonDoesNotStartWithARuleSetThatFailsTheCheck() throws {

@@ -31,7 +31,8 @@ import Testing
                 "abnormal_operations:medium:regulatory", "serious_penalty:high:regulatory",
                 "legal_rep_frequent_change:medium:regulatory", "legal_rep_dishonest:high:related",
                 "shareholder_equity_frozen:high:related", "sister_distress:high:related", "insured_headcount_drop:medium:social_insurance",
-                "insurance_arrears:medium:social_insurance", "tax_drop_yoy:high:tax", "taxpayer_abnormal:high:tax",
+                "insurance_arrears:medium:social_insurance", "tax_drop_yoy:high:tax", "tax_drop_industry_worst:medium:tax",
+                "taxpayer_abnormal:high:tax",
                 "tax_credit_low:medium:tax", "tax_arrears_announced:high:tax", "tax_payments_stopped:high:tax",
                 "water_usage_collapse:medium:utility", "water_arrears:medium:utility", "person_dishonest:high:judicial",
                 "industry_tax_drop_yoy:high:industry",
@@ -53,6 +54,8 @@ import Testing
         #expect(program.relationPaths == [["legal_representative"], ["legal_representative", "represents"], ["shareholder"], ["shareholder", "invests_in"]])
         #expect(program.hasPersonRules)
         #expect(program.peerMeasures == [PeerMeasure(key: "tax_drop_ratio_yoy", kind: .value), PeerMeasure(key: "water_months_overdue >= 3", kind: .condition)])
+        #expect(
+            program.rankedMeasures.map(\.name) == ["peer_rank(tax_drop_ratio_yoy)", "peer_rank(tax_drop_ratio_yoy, district)"])
     }
 
     /// Evaluates the shipped rules for one scenario: the firings' rule names and explanations.
