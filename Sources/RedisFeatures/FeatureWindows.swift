@@ -497,22 +497,50 @@ public final class FeatureWindows: FeatureStore {
 
     // MARK: Peer ranks
 
-    public func rank(_ values: [RankedValues], measures: [RankedMeasure], record: Bool) async throws -> [String: [RankedMeasure: PeerRank]] {
+    public func recordRanked(_ values: [RankedValues], measures: [RankedMeasure], wake: Bool) async throws -> Set<String> {
         var commands: [[String]] = []
-        if record {
-            for enterprise in values {
-                for measure in measures {
-                    guard let key = Self.rankKey(measure, division: enterprise.division, district: enterprise.district) else { continue }
-                    if let value = enterprise.values[measure.measure.key], value.isFinite {
-                        commands.append(["ZADD", key, String(value), enterprise.uscc])
-                    } else {
-                        commands.append(["ZREM", key, enterprise.uscc])
-                    }
+        /// Each recorded value with the command index of its old value (when waking).
+        var recorded: [(key: String, value: Double?, old: Int)] = []
+        for enterprise in values {
+            for measure in measures {
+                guard let key = Self.rankKey(measure, division: enterprise.division, district: enterprise.district) else { continue }
+                let value = enterprise.values[measure.measure.key].flatMap { $0.isFinite ? $0 : nil }
+                if wake {
+                    recorded.append((key, value, commands.count))
+                    commands.append(["ZSCORE", key, enterprise.uscc])
+                }
+                if let value {
+                    commands.append(["ZADD", key, String(value), enterprise.uscc])
+                } else {
+                    commands.append(["ZREM", key, enterprise.uscc])
                 }
             }
         }
-        let prefix = commands.count
+        guard !commands.isEmpty else { return [] }
+        let replies = try await connection.pipeline(commands)
+        for reply in replies {
+            if case .error(let message) = reply { throw RedisError(code: .reply, message: message) }
+        }
+        // A value that moved from `old` to `value` passed every peer whose value lies between them.
+        // (An enterprise that joins or leaves a group moves the others' ranks by at most one place
+        // in n; they are ranked again at their own next evaluation.)
+        var ranges: [[String]] = []
+        for r in recorded {
+            guard let value = r.value, let old = replies[r.old].text.flatMap(Double.init), old != value else { continue }
+            ranges.append(["ZRANGEBYSCORE", r.key, String(min(old, value)), String(max(old, value))])
+        }
+        guard !ranges.isEmpty else { return [] }
+        var woken: Set<String> = []
+        for reply in try await connection.pipeline(ranges) {
+            if case .error(let message) = reply { throw RedisError(code: .reply, message: message) }
+            woken.formUnion((reply.array ?? []).compactMap(\.text))
+        }
+        return woken.subtracting(values.map(\.uscc))
+    }
+
+    public func ranks(_ values: [RankedValues], measures: [RankedMeasure]) async throws -> [String: [RankedMeasure: PeerRank]] {
         // Below, equal, all, and the enterprise's own entry (taken out: the counts are of its peers).
+        var commands: [[String]] = []
         var asked: [(uscc: String, measure: RankedMeasure, value: Double)] = []
         for enterprise in values {
             for measure in measures {
@@ -531,7 +559,7 @@ public final class FeatureWindows: FeatureStore {
         }
         var ranks: [String: [RankedMeasure: PeerRank]] = [:]
         for (n, ask) in asked.enumerated() {
-            let i = prefix + 4 * n
+            let i = 4 * n
             var (below, equal, all) = (Int(replies[i].integer ?? 0), Int(replies[i + 1].integer ?? 0), Int(replies[i + 2].integer ?? 0))
             if let own = replies[i + 3].text.flatMap(Double.init) {
                 all -= 1

@@ -158,4 +158,43 @@ extension EngineIntegrationTests {
         #expect(alert.explanation == "行业 C13 的 10 家企业中 6 家水费欠费 3 个月以上，占比 60%（阈值 50%）：" + wave.prefix(6).sorted().joined(separator: "、"))
         try await engine.stop()
     }
+
+    /// Peer ranks: in a division of 20 enterprises, the one whose tax fell most (60 %) is in the worst
+    /// 5 % (97.5 %, 90 % among the 5 of its district) and is alerted; the next (36 %) is not. When
+    /// another one's tax falls further (a deleted payment: 0 → 90 %), that one is alerted and the
+    /// first, whose standing it passed, is ranked again and withdrawn, in the same batch.
+    @Test func theWorstTaxDropOfItsIndustryIsAlertedAndRankedAgainWhenPassed() async throws {
+        let division = (0..<20).map { Script.uscc("91430602MA4L0PR\(String(format: "%02d", $0))") }
+        let lastYear = Month(year: 2025, month: 2)
+        let thisYear = Month(year: 2026, month: 2)
+        var messages: [SimulatedMessage] = []
+        for (i, uscc) in division.enumerated() {
+            messages.append(Script.registration(uscc, name: "邵阳同业排名第\(i)有限公司", industry: "C2611", district: i >= 15 ? "430603" : "430602"))
+            messages.append(Script.taxPayment(uscc, lastYear, amount: 100_000))
+            let drop = i == 19 ? 0.6 : Double(i) * 0.02
+            if i == 0 {
+                // Two payments of its own, 10 000 and 90 000: no drop until the second is deleted.
+                messages.append(Script.taxPayment(uscc, Month(year: 2026, month: 1), amount: 10_000))
+            }
+            messages.append(Script.taxPayment(uscc, thisYear, amount: i == 0 ? 90_000 : 100_000 * (1 - drop)))
+            // A payment in April completes March: the 3 months to March are compared.
+            messages.append(Script.taxPayment(uscc, Month(year: 2026, month: 4), amount: 1))
+        }
+        var engine = try await Engine.start("ranks")
+        try await engine.send(messages)
+        func worst() async throws -> [Alert] { try await engine.alerts().filter { $0.rule == "tax_drop_industry_worst" } }
+        #expect(try await worst().map { "\($0.subjectID) \($0.status)" } == ["\(division[19]) active"])
+        let alert = try #require(try await worst().first)
+        #expect(alert.explanation == "近3个月纳税同比下降 60%，在本行业同业中的降幅排名为 97.5%（阈值 95%），本区县同业中为 90%")
+
+        let february = Script.taxRow(division[0], thisYear, amount: 90_000)
+        try await engine.send([
+            Script.message("tax.payment", key: ["id": february["id"]!], op: "d", before: february, after: nil, ts: Script.ms(thisYear.lastDay) + 86_400_000)
+        ])
+        #expect(
+            Set(try await worst().map { "\($0.subjectID) \($0.status)" }) == ["\(division[19]) withdrawn", "\(division[0]) active"])
+        let passed = try #require(try await worst().first { $0.subjectID == division[0] })
+        #expect(passed.explanation == "近3个月纳税同比下降 90%，在本行业同业中的降幅排名为 97.5%（阈值 95%），本区县同业中为 96.67%")
+        try await engine.stop()
+    }
 }

@@ -372,7 +372,17 @@ public actor BatchProcessor {
             //    their alerts' states, one per chunk for their records, the next chunk read while
             //    this one is evaluated on every core), score the enterprises, decide their alerts.
             //    Chunks bound the memory a batch needs, whatever the city's size.
-            let entities = touched.sorted()
+            var entities = touched.sorted()
+            let features = self.features
+            // 6a. Ranks among peers (`peer_rank`): every enterprise's values are recorded before any
+            //     is ranked, and the peers whose standing they moved are ranked again with them.
+            var ranks: [String: [RankedMeasure: PeerRank]] = [:]
+            var loaded: Loaded?
+            if !program.rankedMeasures.isEmpty {
+                (entities, ranks, loaded) = try await rankFirst(
+                    entities, graph: &graph, program: program, plan: plan, walker: walker, feeds: clock, ownership: ownership)
+                lap("rank")
+            }
             report.entitiesEvaluated = entities.count
             let candidateDivisions = Set(entities.compactMap { registrations[$0.id]?.division })
             let states = try await store.alertStates(
@@ -384,25 +394,6 @@ public actor BatchProcessor {
             var divisionClock: [String: Day] = [:]
             let chunks = stride(from: 0, to: entities.count, by: Self.evaluationChunk).map {
                 Array(entities[$0..<min($0 + Self.evaluationChunk, entities.count)])
-            }
-            let features = self.features
-            // 6a. Ranks among peers (`peer_rank`) are of values every evaluated enterprise has
-            //     recorded: each one's values first, then where each stands (a batch of one chunk
-            //     keeps what it read for the evaluation).
-            var ranks: [String: [RankedMeasure: PeerRank]] = [:]
-            var loaded: (records: [EntityKey: [String: [FactRecord]]], related: [EntityKey: [String: [RelatedEntity]]])?
-            if !program.rankedMeasures.isEmpty {
-                var values: [RankedValues] = []
-                for chunk in chunks {
-                    let records = try await features.records(of: chunk, plan: plan)
-                    let related = try await relatedData(of: chunk, graph: &graph, feeds: clock, walker: walker, plan: plan)
-                    if chunks.count == 1 { loaded = (records, related) }
-                    values += await Self.rankedValues(
-                        chunk, records: records, related: related, registrations: registrations, program: program, snapshot: snapshot,
-                        feeds: clock)
-                }
-                ranks = try await features.rank(values, measures: program.rankedMeasures, record: true)
-                lap("rank")
             }
             var reading: Task<[EntityKey: [String: [FactRecord]]], any Error>? = chunks.first.map { first in
                 Task { [loaded] in
@@ -598,6 +589,61 @@ public actor BatchProcessor {
         }
     }
 
+    /// What the first phase of a ranking evaluation read of entities that fit in one chunk: their
+    /// evaluation reads nothing again.
+    struct Loaded {
+        var records: [EntityKey: [String: [FactRecord]]] = [:]
+        var related: [EntityKey: [String: [RelatedEntity]]] = [:]
+    }
+
+    /// The first phase of evaluating `entities` when the program ranks (`peer_rank`): every
+    /// enterprise's values recorded in its groups before any is ranked (so the batch's enterprises
+    /// see each other, whatever their order), the peers this instance owns whose standing those
+    /// values moved woken to be evaluated with them, then where each stands. Answers the entities
+    /// to evaluate, their ranks, and what was read when they fit in one chunk.
+    private func rankFirst(
+        _ entities: [EntityKey], graph: inout RelationGraph, program: RuleProgram, plan: FeaturePlan, walker: RelationWalker, feeds: FeedClock,
+        ownership: Ownership
+    ) async throws -> (entities: [EntityKey], ranks: [String: [RankedMeasure: PeerRank]], loaded: Loaded?) {
+        let measures = program.rankedMeasures
+        var loaded: Loaded? = entities.count <= Self.evaluationChunk ? Loaded() : nil
+        var values = try await rankedValues(
+            of: entities, graph: &graph, program: program, plan: plan, walker: walker, feeds: feeds, keeping: &loaded)
+        let evaluated = Set(entities)
+        let woken = try await features.recordRanked(values, measures: measures, wake: true)
+            .filter(ownership.owns).map { EntityKey(.enterprise, $0) }.filter { !evaluated.contains($0) }.sorted()
+        guard !woken.isEmpty else { return (entities, try await features.ranks(values, measures: measures), loaded) }
+        let unregistered = Set(woken.map(\.id).filter { registrations[$0] == nil })
+        if !unregistered.isEmpty {
+            registrations.merge(try await store.lookup(enterprises: unregistered, accounts: [], names: []).registrations) { _, new in new }
+        }
+        if entities.count + woken.count > Self.evaluationChunk { loaded = nil }
+        // Their values as of now are recorded too; where those moved is left to their next change.
+        let more = try await rankedValues(of: woken, graph: &graph, program: program, plan: plan, walker: walker, feeds: feeds, keeping: &loaded)
+        _ = try await features.recordRanked(more, measures: measures, wake: false)
+        values += more
+        return ((entities + woken).sorted(), try await features.ranks(values, measures: measures), loaded)
+    }
+
+    /// `entities`' values of the ranked measures, read a chunk at a time; what was read is kept in
+    /// `loaded` unless it is nil.
+    private func rankedValues(
+        of entities: [EntityKey], graph: inout RelationGraph, program: RuleProgram, plan: FeaturePlan, walker: RelationWalker, feeds: FeedClock,
+        keeping loaded: inout Loaded?
+    ) async throws -> [RankedValues] {
+        var values: [RankedValues] = []
+        for start in stride(from: 0, to: entities.count, by: Self.evaluationChunk) {
+            let chunk = Array(entities[start..<min(start + Self.evaluationChunk, entities.count)])
+            let records = try await features.records(of: chunk, plan: plan)
+            let related = try await relatedData(of: chunk, graph: &graph, feeds: feeds, walker: walker, plan: plan)
+            loaded?.records.merge(records) { $1 }
+            loaded?.related.merge(related) { $1 }
+            values += await Self.rankedValues(
+                chunk, records: records, related: related, registrations: registrations, program: program, snapshot: snapshot, feeds: feeds)
+        }
+        return values
+    }
+
     /// The values of the ranked measures (`RuleProgram.rankedValues`) of each of `entities` that is a
     /// registered enterprise with a division, on every lane.
     static func rankedValues(
@@ -753,7 +799,7 @@ public actor BatchProcessor {
             if !districtRanked.isEmpty {
                 let values = await Self.rankedValues(
                     entities, records: records, related: [:], registrations: registrations, program: program, snapshot: snapshot, feeds: feeds)
-                _ = try await features.rank(values, measures: districtRanked, record: true)
+                _ = try await features.recordRanked(values, measures: districtRanked, wake: false)
             }
             result.enterprises += chunk.count
             guard chunk.count == Self.reevaluationChunk, let last = chunk.last else { break }
@@ -819,7 +865,7 @@ public actor BatchProcessor {
             }
             let values = await Self.rankedValues(
                 [entity], records: records, related: related, registrations: registrations, program: program, snapshot: snapshot, feeds: feeds)
-            data.ranks = try await features.rank(values, measures: program.rankedMeasures, record: false)[entity.id] ?? [:]
+            data.ranks = try await features.ranks(values, measures: program.rankedMeasures)[entity.id] ?? [:]
         }
         return data
     }

@@ -157,11 +157,15 @@ public protocol FeatureStore: Sendable {
         peers: [PeerMeasure], asOf: [String: Day]
     ) async throws -> [IndustryData]
 
-    /// Ranks enterprises among their peers (`peer_rank`): records each one's values of the ranked
-    /// measures in its groups (its division; its division in its district) — all of them before
-    /// any is ranked, so that a batch's enterprises see each other — then answers where each
-    /// stands among the others, by USCC. `record: false` only reads (a profile's evaluation).
-    func rank(_ values: [RankedValues], measures: [RankedMeasure], record: Bool) async throws -> [String: [RankedMeasure: PeerRank]]
+    /// Records each enterprise's values of the ranked measures (`peer_rank`) in its groups (its
+    /// division; its division in its district). With `wake`, answers the other enterprises of those
+    /// groups whose standing against one of them flipped — a value that moved from below theirs to
+    /// above, or onto it — so that their ranks are computed again.
+    func recordRanked(_ values: [RankedValues], measures: [RankedMeasure], wake: Bool) async throws -> Set<String>
+
+    /// Where each enterprise stands by its value among the other enterprises of its groups, as
+    /// recorded, by USCC.
+    func ranks(_ values: [RankedValues], measures: [RankedMeasure]) async throws -> [String: [RankedMeasure: PeerRank]]
 
     /// The city's feed clock as stored (empty at first start).
     func feedClock() async throws -> FeedClock
