@@ -625,17 +625,24 @@ public actor BatchProcessor {
         return ((entities + woken).sorted(), try await features.ranks(values, measures: measures), loaded)
     }
 
-    /// `entities`' values of the ranked measures, read a chunk at a time; what was read is kept in
-    /// `loaded` unless it is nil.
+    /// `entities`' values of the ranked measures, read a chunk at a time (the next chunk's records
+    /// read while this one's related entities are). What was read is kept in `loaded` unless it is
+    /// nil; then only the enterprises that are ranked are read.
     private func rankedValues(
         of entities: [EntityKey], graph: inout RelationGraph, program: RuleProgram, plan: FeaturePlan, walker: RelationWalker, feeds: FeedClock,
         keeping loaded: inout Loaded?
     ) async throws -> [RankedValues] {
+        let ranked = loaded != nil ? entities : entities.filter { $0.kind == .enterprise && registrations[$0.id]?.division != nil }
+        let chunks = stride(from: 0, to: ranked.count, by: Self.evaluationChunk).map {
+            Array(ranked[$0..<min($0 + Self.evaluationChunk, ranked.count)])
+        }
+        let features = self.features
+        var reading = chunks.first.map { first in Task { try await features.records(of: first, plan: plan) } }
         var values: [RankedValues] = []
-        for start in stride(from: 0, to: entities.count, by: Self.evaluationChunk) {
-            let chunk = Array(entities[start..<min(start + Self.evaluationChunk, entities.count)])
-            let records = try await features.records(of: chunk, plan: plan)
+        for (index, chunk) in chunks.enumerated() {
             let related = try await relatedData(of: chunk, graph: &graph, feeds: feeds, walker: walker, plan: plan)
+            let records = try await reading!.value
+            reading = index + 1 < chunks.count ? Task { [next = chunks[index + 1]] in try await features.records(of: next, plan: plan) } : nil
             loaded?.records.merge(records) { $1 }
             loaded?.related.merge(related) { $1 }
             values += await Self.rankedValues(
