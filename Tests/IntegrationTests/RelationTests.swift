@@ -120,6 +120,15 @@ extension EngineIntegrationTests {
             "\(Related.e) sister_distress active", "\(Related.f) dishonest_debtor active", "\(Related.g) dishonest_debtor active",
         ])
 
+        // G's legal representative changes from R to Q: E has one sister left (F), so its
+        // distress is withdrawn — E is woken by the edge G no longer has.
+        try await engine.send([
+            Script.registration(
+                Related.g, name: "邵阳关联七号有限公司", industry: "E4710", established: Related.day + 40, legalRep: "赵敏", legalRepID: Related.q)
+        ])
+        #expect(
+            try await engine.alerts().filter { $0.rule == "sister_distress" }.map { "\($0.subjectID) \($0.status)" } == ["\(Related.e) withdrawn"])
+
         // The relation graph as stored: A and D hold each other (the cycle ended every walk).
         let edges = try await engine.store.relationEdges(
             touching: [EntityKey(.enterprise, Related.a)], relations: ["legal_representative", "shareholder"])

@@ -306,10 +306,19 @@ public actor BatchProcessor {
         var touched = changed.filter { $0.kind == .enterprise }
         // The relation graph as this batch leaves it; its reverse walk wakes the enterprises whose
         // relation features read what changed (a person's listing, a sister's records, an edge).
-        var graph = RelationGraph(changes: walker.isEmpty ? [] : linked.flatMap(catalog.relationChanges))
+        let relationChanges = walker.isEmpty ? [] : linked.flatMap(catalog.relationChanges)
+        var graph = RelationGraph(changes: relationChanges)
         if !walker.isEmpty {
             var endpoints = graph
-            let affected = try await walker.affected(by: changed, graph: &endpoints, store: store)
+            var affected = try await walker.affected(by: changed, graph: &endpoints, store: store)
+            // An edge the batch moves or removes wakes where it led before too (a former sister's
+            // count of sisters drops): the same walk over the graph as stored, from the entities
+            // whose edges changed.
+            let rewired = Set(relationChanges.map(\.subject))
+            if !rewired.isEmpty {
+                var stored = RelationGraph()
+                affected.formUnion(try await walker.affected(by: rewired, graph: &stored, store: store))
+            }
             touched.formUnion(affected.filter { $0.kind == .enterprise })
         }
         for topic in program.absenceTopics.sorted() {
