@@ -417,3 +417,47 @@ struct RuleCaseReader {
         }
     }
 }
+
+extension RuleCaseReader {
+    /// An enterprise step's `peers: { division: { tax_drop_ratio_yoy: [0.1, …] }, district: { … } }`:
+    /// the values of the enterprise's peers (the group's other enterprises) in the measures that
+    /// `peer_rank` ranks by.
+    mutating func readRankPeers(_ node: Node) -> [RankedMeasure: [Double]] {
+        let ranked = Set(program.rankedMeasures)
+        guard let groups = node.mapping else {
+            problem(at: node.mark, "'peers' must map a group (division, district) to the peers' values of the ranked features")
+            return [:]
+        }
+        var peers: [RankedMeasure: [Double]] = [:]
+        for (key, value) in groups {
+            guard let text = scalarText(key, "peers") else { continue }
+            guard let group = PeerGroup(rawValue: text) else {
+                problem(at: key.mark, Spelling.didYouMean("'\(text)' is not a group to rank in", text, among: PeerGroup.allCases.map(\.rawValue)))
+                continue
+            }
+            guard let measures = value.mapping else {
+                problem(at: value.mark, "the peers in '\(text)' must map ranked features to their values, e.g. { tax_drop_ratio_yoy: [0.1, 0.5] }")
+                continue
+            }
+            for (featureNode, valuesNode) in measures {
+                guard let feature = scalarText(featureNode, "peers") else { continue }
+                let measure = RankedMeasure(measure: PeerMeasure(key: feature, kind: .value), group: group)
+                guard ranked.contains(measure) else {
+                    let names = ranked.filter { $0.group == group }.map(\.measure.key).sorted()
+                    problem(at: featureNode.mark, Spelling.didYouMean(
+                        "no rule or feature ranks by '\(feature)' in its \(text) (ranked: \(names.isEmpty ? "none" : names.joined(separator: ", ")))",
+                        feature, among: names))
+                    continue
+                }
+                peers[measure] = list(valuesNode, feature).compactMap { item -> Double? in
+                    guard let v = item.float, v.isFinite else {
+                        problem(at: item.mark, "the peers' values of '\(feature)' must be numbers")
+                        return nil
+                    }
+                    return v
+                }
+            }
+        }
+        return peers
+    }
+}
