@@ -311,8 +311,6 @@ public actor BatchProcessor {
             clock.observe(topic: change.topic, day: snapshot.businessDay(topic: change.topic, eventDay: change.eventDay, fields: change.fields))
         }
         let changed = Set(updates.map(\.entity))
-        // A change of its own (evaluated now or deferred) makes a woken peer's move count again.
-        if !wokenPending.isEmpty { wokenPending.subtract(changed.map(\.id)) }
         var touched = changed.filter { $0.kind == .enterprise }
         // The relation graph as this batch leaves it; its reverse walk wakes the enterprises whose
         // relation features read what changed (a person's listing, a sister's records, an edge).
@@ -403,8 +401,9 @@ public actor BatchProcessor {
             var ranks: [String: [RankedMeasure: PeerRank]] = [:]
             var loaded: Loaded?
             if !program.rankedMeasures.isEmpty {
+                let quiet = wokenPending.subtracting(changed.map(\.id))
                 (ranks, loaded, woken) = try await rankFirst(
-                    entities, quiet: wokenPending, graph: &graph, program: program, plan: plan, walker: walker, feeds: clock, ownership: ownership)
+                    entities, quiet: quiet, graph: &graph, program: program, plan: plan, walker: walker, feeds: clock, ownership: ownership)
                 lap("rank")
             }
             report.entitiesEvaluated = entities.count
