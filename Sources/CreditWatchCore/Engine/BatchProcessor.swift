@@ -162,10 +162,6 @@ public actor BatchProcessor {
     /// Pending enterprises evaluated per batch; per batch of live messages.
     static let pendingChunk = 5000
     static let livePendingChunk = 250
-    /// Peers this process woke (a moved value passed them) and left pending: when evaluated without
-    /// a change of their own, their values are recorded without waking anyone in turn, so waking
-    /// never cascades (a value moved by time alone is left to the enterprise's next change).
-    private var wokenPending: Set<String> = []
 
     /// Where the re-evaluation after a reload stands: the last enterprise done (nil: from the
     /// start) and the rule set it is for.
@@ -401,9 +397,8 @@ public actor BatchProcessor {
             var ranks: [String: [RankedMeasure: PeerRank]] = [:]
             var loaded: Loaded?
             if !program.rankedMeasures.isEmpty {
-                let quiet = wokenPending.subtracting(changed.map(\.id))
                 (ranks, loaded, woken) = try await rankFirst(
-                    entities, quiet: quiet, graph: &graph, program: program, plan: plan, walker: walker, feeds: clock, ownership: ownership)
+                    entities, graph: &graph, program: program, plan: plan, walker: walker, feeds: clock, ownership: ownership)
                 lap("rank")
             }
             report.entitiesEvaluated = entities.count
@@ -538,10 +533,6 @@ public actor BatchProcessor {
                 reevaluation = reevaluated.count < Self.reevaluationChunk ? nil : (reevaluated.last, program.version)
             }
             pendingRemains = morePending || !woken.isEmpty
-            if !program.rankedMeasures.isEmpty {
-                wokenPending.subtract(effects.evaluatedPending.map(\.uscc))
-                wokenPending.formUnion(woken)
-            }
             waitingDivisions = morePending && !shared ? evaluatedDivisions : [:]
             // An overdue evaluation goes on until nothing waits; then the next wait starts.
             if !caughtUp, !morePending { deferredSince = ContinuousClock.now }
@@ -631,10 +622,9 @@ public actor BatchProcessor {
     /// enterprise's values recorded in its groups before any is ranked (so the batch's enterprises
     /// see each other, whatever their order), then where each stands. Answers their ranks, what was
     /// read when they fit in one chunk, and the peers this instance owns whose standing those
-    /// values moved (woken: to be evaluated again, after this batch). The values of `quiet`
-    /// enterprises are recorded without waking (see `wokenPending`).
+    /// values moved (woken: to be evaluated again, after this batch).
     private func rankFirst(
-        _ entities: [EntityKey], quiet: Set<String>, graph: inout RelationGraph, program: RuleProgram, plan: FeaturePlan, walker: RelationWalker, feeds: FeedClock,
+        _ entities: [EntityKey], graph: inout RelationGraph, program: RuleProgram, plan: FeaturePlan, walker: RelationWalker, feeds: FeedClock,
         ownership: Ownership
     ) async throws -> (ranks: [String: [RankedMeasure: PeerRank]], loaded: Loaded?, woken: [String]) {
         let measures = program.rankedMeasures
@@ -642,12 +632,8 @@ public actor BatchProcessor {
         let values = try await rankedValues(
             of: entities, graph: &graph, program: program, plan: plan, walker: walker, feeds: feeds, keeping: &loaded)
         let evaluated = Set(entities.map(\.id))
-        let moved = values.filter { !quiet.contains($0.uscc) }
-        let woken = try await features.recordRanked(moved, measures: measures, wake: true)
+        let woken = try await features.recordRanked(values, measures: measures, wake: true)
             .filter { ownership.owns($0) && !evaluated.contains($0) }.sorted()
-        if moved.count < values.count {
-            _ = try await features.recordRanked(values.filter { quiet.contains($0.uscc) }, measures: measures, wake: false)
-        }
         return (try await features.ranks(values, measures: measures), loaded, woken)
     }
 
