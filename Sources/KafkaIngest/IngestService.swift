@@ -217,7 +217,6 @@ public struct IngestService: Service {
         Counter(label: "creditwatch.rules.firings").increment(by: report.firings)
         Counter(label: "creditwatch.rules.entities_evaluated").increment(by: report.entitiesEvaluated)
         Counter(label: "creditwatch.rules.evaluations_deferred").increment(by: report.deferred)
-        Counter(label: "creditwatch.rules.peers_woken").increment(by: report.woken)
         for (stage, duration) in report.stages {
             Metrics.Timer(label: "creditwatch.ingest.stage_duration", dimensions: [("stage", stage)]).record(duration: duration)
         }

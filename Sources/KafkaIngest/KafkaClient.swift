@@ -35,10 +35,8 @@ public struct KafkaConfiguration: Sendable {
     /// times in one batch is evaluated once (measured: 2000 → 10 000 took a 3000-enterprise
     /// backlog from 2 047 to 3 488 events/s).
     public var batchSize: Int = 10_000
-    /// How long a batch waits to fill up, from the arrival of its oldest message, before it is
-    /// handed over anyway. Default 50 ms: measured with `benchmarks/live-latency.sh 500 60 1000`,
-    /// 200 ms gave a p50/p99 of 322/506 ms, 50 ms 181/377 ms. A backlog fills batches regardless.
-    public var batchTimeoutMilliseconds: Int = 50
+    /// How long a batch waits to fill up before it is handed over anyway. Default 200 ms.
+    public var batchTimeoutMilliseconds: Int = 200
     /// Fetched-but-unprocessed messages above which the consumer pauses its partitions
     /// (and below half of which it resumes them). Default 40 000.
     public var maxBufferedMessages: Int = 40_000

@@ -22,9 +22,6 @@ public final class KafkaConsumer: @unchecked Sendable {
     private let lock = NSCondition()
     private var buffer: [InboundMessage] = []
     private var bufferStart = 0
-    /// When the oldest message still buffered arrived: a batch's fill time counts from there, so
-    /// messages that waited while the engine processed the previous batch go at once.
-    private var oldestArrival = ContinuousClock.now
     private var paused = false
     private var stopping = false
     private var pollerDone = false
@@ -165,7 +162,6 @@ public final class KafkaConsumer: @unchecked Sendable {
             }
             lock.lock()
             if !atEnd.isEmpty { atEnd.remove(Partition(topic: topic, partition: m.partition)) }
-            if buffer.count == bufferStart { oldestArrival = .now }
             buffer.append(inbound)
             lock.broadcast()
             lock.unlock()
@@ -320,7 +316,7 @@ public final class KafkaConsumer: @unchecked Sendable {
     }
 
     /// The next batch: waits until `batchSize` messages are buffered or `batchTimeout` passed since
-    /// the oldest of them arrived (a linger, as a producer's); returns an empty batch after `idleTimeout` with nothing, or as soon
+    /// the first one arrived; returns an empty batch after `idleTimeout` with nothing, or as soon
     /// as ingest has caught up when `orWhenCaughtUp` (work that waited for the backlog can go on).
     public func nextBatch(idleTimeout: Duration = .seconds(1), orWhenCaughtUp: Bool = false) async -> [InboundMessage] {
         await withCheckedContinuation { continuation in
@@ -334,7 +330,7 @@ public final class KafkaConsumer: @unchecked Sendable {
         let assigned = assigned()
         lock.lock()
         defer { lock.unlock() }
-        let idleDeadline = Date(timeIntervalSinceNow: Self.seconds(idleTimeout))
+        let idleDeadline = Date().addingTimeInterval(Double(idleTimeout.components.seconds) + Double(idleTimeout.components.attoseconds) / 1e18)
         var seenEnds = -1
         while buffer.count == bufferStart, !stopping {
             if orWhenCaughtUp, seenEnds != endReports {
@@ -343,10 +339,9 @@ public final class KafkaConsumer: @unchecked Sendable {
             }
             if !lock.wait(until: idleDeadline) { return [] }
         }
-        let fillDeadline = oldestArrival + .milliseconds(configuration.batchTimeoutMilliseconds)
+        let fillDeadline = Date().addingTimeInterval(Double(configuration.batchTimeoutMilliseconds) / 1000)
         while buffer.count - bufferStart < configuration.batchSize, !stopping {
-            let left = fillDeadline - .now
-            if left <= .zero || !lock.wait(until: Date(timeIntervalSinceNow: Self.seconds(left))) { break }
+            if !lock.wait(until: fillDeadline) { break }
         }
         let end = min(buffer.count, bufferStart + configuration.batchSize)
         let batch = Array(buffer[bufferStart..<end])
@@ -356,10 +351,6 @@ public final class KafkaConsumer: @unchecked Sendable {
             bufferStart = 0
         }
         return batch
-    }
-
-    private static func seconds(_ d: Duration) -> Double {
-        Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
     }
 
     /// Commits, synchronously, the offsets after the last message of each partition in `batch`.

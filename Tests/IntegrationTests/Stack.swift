@@ -101,22 +101,19 @@ enum Stack {
 
 /// Counts what the engine has processed, so tests wait for exactly their messages.
 final class Progress: Sendable {
-    private let state = Mutex<(messages: Int, batches: Int, deferred: Int, woken: Int, evaluationPending: Bool)>((0, 0, 0, 0, false))
+    private let state = Mutex<(messages: Int, batches: Int, deferred: Int, evaluationPending: Bool)>((0, 0, 0, false))
 
     func add(_ report: BatchReport) {
         state.withLock {
             $0.messages += report.messages
             $0.batches += 1
             $0.deferred += report.deferred
-            $0.woken += report.woken
             $0.evaluationPending = report.evaluationPending
         }
     }
     var messages: Int { state.withLock { $0.messages } }
     /// Evaluations that waited for the backlog to drain.
     var deferred: Int { state.withLock { $0.deferred } }
-    /// Peers whose rank moved, left for a later batch (`peer_rank`).
-    var woken: Int { state.withLock { $0.woken } }
     /// Whether enterprises wait for evaluation after the last batch (ingest not caught up yet).
     var evaluationPending: Bool { state.withLock { $0.evaluationPending } }
 

@@ -17,8 +17,6 @@ public struct BatchReport: Sendable, Hashable {
     public var swept = 0
     /// Enterprises whose evaluation waits for ingest to catch up.
     public var deferred = 0
-    /// Peers whose rank this batch's values moved, left pending for a later batch (`peer_rank`).
-    public var woken = 0
     /// Whether enterprises still wait for evaluation after this batch.
     public var evaluationPending = false
     /// Messages per topic (for per-topic metrics).
@@ -42,7 +40,6 @@ public struct BatchReport: Sendable, Hashable {
         withdrawn += other.withdrawn
         swept += other.swept
         deferred += other.deferred
-        woken += other.woken
         evaluationPending = other.evaluationPending
         byTopic.merge(other.byTopic, uniquingKeysWith: +)
         stages.merge(other.stages, uniquingKeysWith: +)
@@ -159,9 +156,8 @@ public actor BatchProcessor {
     private var pendingRemains: Bool?
     /// Divisions whose enterprises were evaluated while more were pending: judged once none are.
     private var waitingDivisions: [String: Day] = [:]
-    /// Pending enterprises evaluated per batch; per batch of live messages.
+    /// Pending enterprises evaluated per batch.
     static let pendingChunk = 5000
-    static let livePendingChunk = 250
 
     /// Where the re-evaluation after a reload stands: the last enterprise done (nil: from the
     /// start) and the rule set it is for.
@@ -343,7 +339,6 @@ public actor BatchProcessor {
         let evaluating = waitIsOver(at: started)
         var reevaluated: [String] = []
         var morePending = false
-        var woken: [String] = []
         var evaluatedDivisions: [String: Day] = [:]
         var pendingWrites: [String: (score: Int?, tags: Int?)] = [:]
         if !evaluating {
@@ -359,10 +354,8 @@ public actor BatchProcessor {
                 report.deferred = effects.deferred.count
             }
             if pendingRemains != false || shared {
-                // A few at a time while live, so that the batch's own messages are decided at once.
-                let limit = batch.isEmpty || !caughtUp ? Self.pendingChunk : Self.livePendingChunk
-                let pending = try await store.pendingEvaluations(limit: limit, ownership: ownership)
-                morePending = pending.count == limit
+                let pending = try await store.pendingEvaluations(limit: Self.pendingChunk, ownership: ownership)
+                morePending = pending.count == Self.pendingChunk
                 effects.evaluatedPending = pending
                 touched.formUnion(pending.map { EntityKey(.enterprise, $0.uscc) })
                 lastLook = ContinuousClock.now
@@ -388,16 +381,14 @@ public actor BatchProcessor {
             //    their alerts' states, one per chunk for their records, the next chunk read while
             //    this one is evaluated on every core), score the enterprises, decide their alerts.
             //    Chunks bound the memory a batch needs, whatever the city's size.
-            let entities = touched.sorted()
+            var entities = touched.sorted()
             let features = self.features
             // 6a. Ranks among peers (`peer_rank`): every enterprise's values are recorded before any
-            //     is ranked. The peers whose standing they moved are woken: they wait as pending
-            //     enterprises for the next batch (a few per batch while live), since a moved value
-            //     may pass most of its division, and evaluating it here would hold up this batch.
+            //     is ranked, and the peers whose standing they moved are ranked again with them.
             var ranks: [String: [RankedMeasure: PeerRank]] = [:]
             var loaded: Loaded?
             if !program.rankedMeasures.isEmpty {
-                (ranks, loaded, woken) = try await rankFirst(
+                (entities, ranks, loaded) = try await rankFirst(
                     entities, graph: &graph, program: program, plan: plan, walker: walker, feeds: clock, ownership: ownership)
                 lap("rank")
             }
@@ -516,10 +507,6 @@ public actor BatchProcessor {
         // 8. The rest of the store of record, in one transaction once the records are stored; then
         //    the feed clock (re-observed on redelivery).
         effects.changes = linked
-        if !woken.isEmpty {
-            effects.deferred = Array(Set(effects.deferred).union(woken)).sorted()
-            report.woken = woken.count
-        }
         let retiring = retired
         if !retiring.isEmpty {
             effects.retiredRules = RetiredRules(rules: retiring, ruleSetVersion: program.version, asOf: clock.latest.values.max() ?? Day(0))
@@ -532,7 +519,7 @@ public actor BatchProcessor {
             if let cursor = reevaluation, cursor.version == program.version {
                 reevaluation = reevaluated.count < Self.reevaluationChunk ? nil : (reevaluated.last, program.version)
             }
-            pendingRemains = morePending || !woken.isEmpty
+            pendingRemains = morePending
             waitingDivisions = morePending && !shared ? evaluatedDivisions : [:]
             // An overdue evaluation goes on until nothing waits; then the next wait starts.
             if !caughtUp, !morePending { deferredSince = ContinuousClock.now }
@@ -620,21 +607,31 @@ public actor BatchProcessor {
 
     /// The first phase of evaluating `entities` when the program ranks (`peer_rank`): every
     /// enterprise's values recorded in its groups before any is ranked (so the batch's enterprises
-    /// see each other, whatever their order), then where each stands. Answers their ranks, what was
-    /// read when they fit in one chunk, and the peers this instance owns whose standing those
-    /// values moved (woken: to be evaluated again, after this batch).
+    /// see each other, whatever their order), the peers this instance owns whose standing those
+    /// values moved woken to be evaluated with them, then where each stands. Answers the entities
+    /// to evaluate, their ranks, and what was read when they fit in one chunk.
     private func rankFirst(
         _ entities: [EntityKey], graph: inout RelationGraph, program: RuleProgram, plan: FeaturePlan, walker: RelationWalker, feeds: FeedClock,
         ownership: Ownership
-    ) async throws -> (ranks: [String: [RankedMeasure: PeerRank]], loaded: Loaded?, woken: [String]) {
+    ) async throws -> (entities: [EntityKey], ranks: [String: [RankedMeasure: PeerRank]], loaded: Loaded?) {
         let measures = program.rankedMeasures
         var loaded: Loaded? = entities.count <= Self.evaluationChunk ? Loaded() : nil
-        let values = try await rankedValues(
+        var values = try await rankedValues(
             of: entities, graph: &graph, program: program, plan: plan, walker: walker, feeds: feeds, keeping: &loaded)
-        let evaluated = Set(entities.map(\.id))
+        let evaluated = Set(entities)
         let woken = try await features.recordRanked(values, measures: measures, wake: true)
-            .filter { ownership.owns($0) && !evaluated.contains($0) }.sorted()
-        return (try await features.ranks(values, measures: measures), loaded, woken)
+            .filter(ownership.owns).map { EntityKey(.enterprise, $0) }.filter { !evaluated.contains($0) }.sorted()
+        guard !woken.isEmpty else { return (entities, try await features.ranks(values, measures: measures), loaded) }
+        let unregistered = Set(woken.map(\.id).filter { registrations[$0] == nil })
+        if !unregistered.isEmpty {
+            registrations.merge(try await store.lookup(enterprises: unregistered, accounts: [], names: []).registrations) { _, new in new }
+        }
+        if entities.count + woken.count > Self.evaluationChunk { loaded = nil }
+        // Their values as of now are recorded too; where those moved is left to their next change.
+        let more = try await rankedValues(of: woken, graph: &graph, program: program, plan: plan, walker: walker, feeds: feeds, keeping: &loaded)
+        _ = try await features.recordRanked(more, measures: measures, wake: false)
+        values += more
+        return ((entities + woken).sorted(), try await features.ranks(values, measures: measures), loaded)
     }
 
     /// `entities`' values of the ranked measures, read a chunk at a time (the next chunk's records
