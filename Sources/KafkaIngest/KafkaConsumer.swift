@@ -22,6 +22,9 @@ public final class KafkaConsumer: @unchecked Sendable {
     private let lock = NSCondition()
     private var buffer: [InboundMessage] = []
     private var bufferStart = 0
+    /// When the oldest message still buffered arrived: a batch's fill time counts from there, so
+    /// messages that waited while the engine processed the previous batch go at once.
+    private var oldestArrival = ContinuousClock.now
     private var paused = false
     private var stopping = false
     private var pollerDone = false
@@ -162,6 +165,7 @@ public final class KafkaConsumer: @unchecked Sendable {
             }
             lock.lock()
             if !atEnd.isEmpty { atEnd.remove(Partition(topic: topic, partition: m.partition)) }
+            if buffer.count == bufferStart { oldestArrival = .now }
             buffer.append(inbound)
             lock.broadcast()
             lock.unlock()
@@ -316,7 +320,7 @@ public final class KafkaConsumer: @unchecked Sendable {
     }
 
     /// The next batch: waits until `batchSize` messages are buffered or `batchTimeout` passed since
-    /// the first one arrived; returns an empty batch after `idleTimeout` with nothing, or as soon
+    /// the oldest of them arrived (a linger, as a producer's); returns an empty batch after `idleTimeout` with nothing, or as soon
     /// as ingest has caught up when `orWhenCaughtUp` (work that waited for the backlog can go on).
     public func nextBatch(idleTimeout: Duration = .seconds(1), orWhenCaughtUp: Bool = false) async -> [InboundMessage] {
         await withCheckedContinuation { continuation in
@@ -330,7 +334,7 @@ public final class KafkaConsumer: @unchecked Sendable {
         let assigned = assigned()
         lock.lock()
         defer { lock.unlock() }
-        let idleDeadline = Date().addingTimeInterval(Double(idleTimeout.components.seconds) + Double(idleTimeout.components.attoseconds) / 1e18)
+        let idleDeadline = Date(timeIntervalSinceNow: Self.seconds(idleTimeout))
         var seenEnds = -1
         while buffer.count == bufferStart, !stopping {
             if orWhenCaughtUp, seenEnds != endReports {
@@ -339,9 +343,10 @@ public final class KafkaConsumer: @unchecked Sendable {
             }
             if !lock.wait(until: idleDeadline) { return [] }
         }
-        let fillDeadline = Date().addingTimeInterval(Double(configuration.batchTimeoutMilliseconds) / 1000)
+        let fillDeadline = oldestArrival + .milliseconds(configuration.batchTimeoutMilliseconds)
         while buffer.count - bufferStart < configuration.batchSize, !stopping {
-            if !lock.wait(until: fillDeadline) { break }
+            let left = fillDeadline - .now
+            if left <= .zero || !lock.wait(until: Date(timeIntervalSinceNow: Self.seconds(left))) { break }
         }
         let end = min(buffer.count, bufferStart + configuration.batchSize)
         let batch = Array(buffer[bufferStart..<end])
@@ -351,6 +356,10 @@ public final class KafkaConsumer: @unchecked Sendable {
             bufferStart = 0
         }
         return batch
+    }
+
+    private static func seconds(_ d: Duration) -> Double {
+        Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
     }
 
     /// Commits, synchronously, the offsets after the last message of each partition in `batch`.

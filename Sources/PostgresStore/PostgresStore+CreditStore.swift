@@ -474,7 +474,7 @@ extension PostgresStore: CreditStore {
 
     /// Typed field values from a stored `fields` object, by the catalog's field types.
     func decodeFields(_ text: String, topic: String, key: String) throws -> [String: Value] {
-        guard case .object(let members)? = try? JSONDecoder().decode(JSONValue.self, from: Data(text.utf8)) else {
+        guard case .object(let members)? = JSONValue(storedJSON: text) else {
             throw PostgresStoreError(.malformedStoredValue, "fields of \(topic)/\(key) are not a JSON object")
         }
         let definition = catalog.topics[topic]

@@ -219,6 +219,64 @@ struct RelationGraphTests {
         #expect(ofC.map(\.id).sorted() == [Self.a.id, Self.b.id, Self.c.id])
     }
 
+    /// A store whose edges change, counting the entities it is asked about.
+    final class ChangingGraph: RelationReading, @unchecked Sendable {
+        var edges: [RelationEdge]
+        var asked: [EntityKey] = []
+
+        init(_ edges: [RelationEdge]) { self.edges = edges }
+
+        func relationEdges(touching entities: Set<EntityKey>, relations: Set<String>) async throws -> [RelationEdge] {
+            asked += entities.sorted { $0.id < $1.id }
+            return edges.filter { relations.contains($0.relation) && (entities.contains($0.subject) || entities.contains($0.target)) }
+        }
+    }
+
+    @Test("the endpoint cache answers as the store as of the last commit, reading each entity once until a change touches it")
+    func endpointCache() async throws {
+        let store = ChangingGraph([
+            Self.representative(Self.a, Self.person), Self.representative(Self.b, Self.person), Self.representative(Self.c, Self.other),
+        ])
+        let cache = RelationEndpointCache(base: store)
+        let walker = RelationWalker(paths: [["legal_representative", "represents"]], schema: Shipped.catalog.schema)
+        func sisters(of changed: EntityKey) async throws -> [String] {
+            var graph = RelationGraph()
+            return try await walker.affected(by: [changed], graph: &graph, store: cache).filter { $0 != changed }.map(\.id).sorted()
+        }
+        #expect(try await sisters(of: Self.a) == [Self.b.id])
+        #expect(store.asked == [Self.a, Self.person])
+        #expect(cache.count == 2)
+        // The person's edges come from the cache.
+        #expect(try await sisters(of: Self.b) == [Self.a.id])
+        #expect(store.asked == [Self.a, Self.person, Self.b])
+
+        // A batch moves A's representative to the other person: A and both persons are read again.
+        let moved = Self.representative(Self.a, Self.other, version: 2)
+        store.edges[0] = moved
+        cache.forget([RelationChange(slot: moved.slot, subject: Self.a, version: 2, edge: moved)])
+        store.asked = []
+        #expect(try await sisters(of: Self.a) == [Self.c.id])
+        #expect(try await sisters(of: Self.b) == [])
+        #expect(Set(store.asked) == [Self.a, Self.other, Self.person])
+        // A removal: B's edge is gone; so are the entities at its ends.
+        store.edges.remove(at: 1)
+        cache.forget([RelationChange(slot: Self.representative(Self.b, Self.person).slot, subject: Self.b, version: 2, edge: nil)])
+        store.asked = []
+        #expect(try await sisters(of: Self.a) == [Self.c.id])
+        #expect(store.asked.isEmpty, "A, the other person and C were not touched")
+        #expect(try await sisters(of: Self.b) == [])
+        #expect(store.asked == [Self.b])
+
+        // Cleared (a failed batch, another instance's writes), it reads everything again; above
+        // its limit it starts over.
+        cache.clear()
+        #expect(cache.count == 0)
+        let small = RelationEndpointCache(base: store, limit: 1)
+        var graph = RelationGraph()
+        _ = try await walker.affected(by: [Self.a, Self.c], graph: &graph, store: small)
+        #expect(small.count == 2)
+    }
+
     @Test("the neighbourhood around an enterprise: entities within two steps, names, figures")
     func neighbourhood() async throws {
         let stored = StoredGraph([

@@ -34,6 +34,15 @@ extension JSONValue {
     }
 }
 
+extension JSONValue {
+    /// JSON the platform wrote itself (a stored record's fields), read on the fast path: integers
+    /// come as `.integer`, which `Value(json:type:)` takes as numbers. Nil when it is not JSON.
+    public init?(storedJSON text: String) {
+        guard let value = try? JSONReader.parse(Array(text.utf8), maxDepth: 256) else { return nil }
+        self = value
+    }
+}
+
 enum JSONReadError: Error, Sendable {
     case syntax(String)
     /// The bytes are not UTF-8: where and why.

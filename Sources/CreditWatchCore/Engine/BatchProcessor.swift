@@ -67,6 +67,8 @@ public actor BatchProcessor {
     private var plan: FeaturePlan
     /// How `program`'s relation paths are walked over the graph.
     private var walker: RelationWalker
+    /// The stored graph's endpoints the walk back has read, kept between batches (one instance).
+    private let storedEndpoints: RelationEndpointCache
     /// Registrations seen so far (enterprise → division/district): saves a lookup per batch.
     private var registrations: [String: Registration] = [:]
     private let snapshot: EntitySnapshot
@@ -80,6 +82,7 @@ public actor BatchProcessor {
         self.decoder = ChangeDecoder(catalog: catalog)
         self.features = features
         self.store = store
+        self.storedEndpoints = RelationEndpointCache(base: store)
         self.program = program
         self.plan = FeaturePlan(program: program, catalog: catalog)
         self.walker = RelationWalker(paths: program.relationPaths, schema: catalog.schema)
@@ -185,6 +188,10 @@ public actor BatchProcessor {
             self.ownership = ownership
         }
         let shared = !ownership.isWhole
+        // Other instances write edges too; a batch that fails may have written some of its own.
+        var committed = false
+        if shared { storedEndpoints.clear() }
+        defer { if !committed { storedEndpoints.clear() } }
         effects.restampDeferred = shared
         if shared {
             // Partitions newly assigned are claimed before anything is read for a decision.
@@ -250,11 +257,23 @@ public actor BatchProcessor {
             linked += relinked
         }
         report.unlinked = linked.count { $0.entity == nil }
+        lap("link")
+        // The edges the batch moves or removes wake where they led before too (a former sister's
+        // count of sisters drops): the walk back over the graph as stored, before this batch's
+        // records are, from the entities whose edges change.
+        let relationChanges = walker.isEmpty ? [] : linked.flatMap(catalog.relationChanges)
+        let storedGraph: any RelationReading = shared ? store : storedEndpoints
+        let rewired = Set(relationChanges.map(\.subject))
+        var formerlyAffected: Set<EntityKey> = []
+        if !rewired.isEmpty {
+            var before = RelationGraph()
+            formerlyAffected = try await walker.affected(by: rewired, graph: &before, store: storedGraph)
+        }
         // The records go to the store of record while the features are updated and the batch is
         // evaluated (nothing below reads them back); the batch commits only once they are stored,
         // and a batch that fails first waits for the write to end before it is retried.
         async let stored: Void = store.store(records: linked)
-        lap("link")
+        lap("relations")
 
         // 3. Registrations change divisions; then the feature windows (one round trip).
         var updates: [FeatureUpdate] = []
@@ -306,19 +325,10 @@ public actor BatchProcessor {
         var touched = changed.filter { $0.kind == .enterprise }
         // The relation graph as this batch leaves it; its reverse walk wakes the enterprises whose
         // relation features read what changed (a person's listing, a sister's records, an edge).
-        let relationChanges = walker.isEmpty ? [] : linked.flatMap(catalog.relationChanges)
         var graph = RelationGraph(changes: relationChanges)
         if !walker.isEmpty {
             var endpoints = graph
-            var affected = try await walker.affected(by: changed, graph: &endpoints, store: store)
-            // An edge the batch moves or removes wakes where it led before too (a former sister's
-            // count of sisters drops): the same walk over the graph as stored, from the entities
-            // whose edges changed.
-            let rewired = Set(relationChanges.map(\.subject))
-            if !rewired.isEmpty {
-                var stored = RelationGraph()
-                affected.formUnion(try await walker.affected(by: rewired, graph: &stored, store: store))
-            }
+            let affected = try await walker.affected(by: changed, graph: &endpoints, store: storedGraph).union(formerlyAffected)
             touched.formUnion(affected.filter { $0.kind == .enterprise })
         }
         for topic in program.absenceTopics.sorted() {
@@ -513,6 +523,8 @@ public actor BatchProcessor {
         }
         try await stored
         try await store.commit(effects)
+        committed = true
+        if !shared { storedEndpoints.forget(relationChanges) }
         knownSync = sync
         retired.subtract(retiring)
         if evaluating {
