@@ -161,6 +161,10 @@ public actor BatchProcessor {
     private var waitingDivisions: [String: Day] = [:]
     /// Pending enterprises evaluated per batch.
     static let pendingChunk = 5000
+    /// Enterprises this instance has left pending in the store of record and not evaluated since
+    /// (one instance: it alone adds and removes them), up to `knownPendingLimit`.
+    private var knownPending: Set<String> = []
+    static let knownPendingLimit = 200_000
 
     /// Where the re-evaluation after a reload stands: the last enterprise done (nil: from the
     /// start) and the rule set it is for.
@@ -352,8 +356,11 @@ public actor BatchProcessor {
         var evaluatedDivisions: [String: Day] = [:]
         var pendingWrites: [String: (score: Int?, tags: Int?)] = [:]
         if !evaluating {
-            effects.deferred = touched.filter { $0.kind == .enterprise }.map(\.id).sorted()
-            report.deferred = effects.deferred.count
+            let deferred = touched.filter { $0.kind == .enterprise }.map(\.id)
+            report.deferred = deferred.count
+            // What already waits is not written again: a backfill's batches touch most of the city
+            // each, so that was a row per enterprise per batch.
+            effects.deferred = (shared ? deferred : deferred.filter { !knownPending.contains($0) }).sorted()
             lap("clock")
         } else {
             // Enterprises another instance owns are left to it.
@@ -524,7 +531,13 @@ public actor BatchProcessor {
         try await stored
         try await store.commit(effects)
         committed = true
-        if !shared { storedEndpoints.forget(relationChanges) }
+        if shared {
+            knownPending = []
+        } else {
+            storedEndpoints.forget(relationChanges)
+            knownPending.subtract(effects.evaluatedPending.map(\.uscc))
+            if knownPending.count < Self.knownPendingLimit { knownPending.formUnion(effects.deferred) }
+        }
         knownSync = sync
         retired.subtract(retiring)
         if evaluating {

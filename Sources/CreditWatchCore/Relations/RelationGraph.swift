@@ -97,6 +97,8 @@ public struct RelationGraph: Sendable {
         explored.formUnion(entities)
         for edge in stored {
             if let version = overridden[edge.slot], version >= edge.version { continue }
+            // An edge between two entities read together comes twice.
+            if let held = edges[edge.slot], held.version == edge.version, held.subject == edge.subject, held.target == edge.target { continue }
             remove(edge.slot)
             insert(edge)
         }
@@ -120,6 +122,15 @@ public struct RelationGraph: Sendable {
         return slots.sorted().compactMap { slot in
             guard let edge = edges[slot], edge.relation == step.relation.name else { return nil }
             return (edge, step.inverse ? edge.subject : edge.target)
+        }
+    }
+
+    /// The entities one step away from `entity`, into `reached` (in no order: the walk back).
+    func reach(from entity: EntityKey, by step: RelationStep, into reached: inout Set<EntityKey>) {
+        guard let slots = step.inverse ? byTarget[entity] : bySubject[entity] else { return }
+        for slot in slots {
+            guard let edge = edges[slot], edge.relation == step.relation.name else { continue }
+            reached.insert(step.inverse ? edge.subject : edge.target)
         }
     }
 
@@ -238,9 +249,7 @@ public struct RelationWalker: Sendable {
             for walk in walks {
                 let back = RelationStep(relation: walk.steps.last!.relation, inverse: !walk.steps.last!.inverse)
                 var reached: Set<EntityKey> = []
-                for entity in walk.at {
-                    for (_, other) in graph.neighbours(of: entity, by: back) { reached.insert(other) }
-                }
+                for entity in walk.at { graph.reach(from: entity, by: back, into: &reached) }
                 let rest = walk.steps.dropLast()
                 if rest.isEmpty { found.formUnion(reached) } else if !reached.isEmpty { next.append((rest, reached)) }
             }
