@@ -108,6 +108,7 @@ public actor BatchProcessor {
         self.program = program
         self.plan = FeaturePlan(program: program, catalog: catalog)
         self.walker = RelationWalker(paths: program.relationPaths, schema: catalog.schema)
+        walkedWhileWaiting = []
     }
 
     /// Whether a batch without messages has work: retiring rules, and once ingest has caught up (or
@@ -165,6 +166,8 @@ public actor BatchProcessor {
     /// (one instance: it alone adds and removes them), up to `knownPendingLimit`.
     private var knownPending: Set<String> = []
     static let knownPendingLimit = 200_000
+    /// Entities the walk back went from while evaluation waits (one instance; see step 4).
+    private var walkedWhileWaiting: Set<EntityKey> = []
 
     /// Where the re-evaluation after a reload stands: the last enterprise done (nil: from the
     /// start) and the rule set it is for.
@@ -330,9 +333,22 @@ public actor BatchProcessor {
         // The relation graph as this batch leaves it; its reverse walk wakes the enterprises whose
         // relation features read what changed (a person's listing, a sister's records, an edge).
         var graph = RelationGraph(changes: relationChanges)
+        // Whether evaluation waits for the backlog (step 5).
+        let started = ContinuousClock.now
+        if caughtUp { deferredSince = nil } else if deferredSince == nil { deferredSince = started }
+        let evaluating = waitIsOver(at: started)
         if !walker.isEmpty {
             var endpoints = graph
-            let affected = try await walker.affected(by: changed, graph: &endpoints, store: storedGraph).union(formerlyAffected)
+            // While evaluation waits (one instance), what a walk from an entity wakes is left
+            // pending until the wait ends, so an entity walked from earlier in the wait is not walked
+            // from again: a new way to or from it has a changed edge, walked from its subject and
+            // target (and a former one from its old ends, above).
+            var sources = changed
+            if !shared, !evaluating {
+                let edgeEnds = rewired.union(relationChanges.compactMap(\.edge?.target))
+                sources = changed.filter { !walkedWhileWaiting.contains($0) || edgeEnds.contains($0) }
+            }
+            let affected = try await walker.affected(by: sources, graph: &endpoints, store: storedGraph).union(formerlyAffected)
             touched.formUnion(affected.filter { $0.kind == .enterprise })
         }
         for topic in program.absenceTopics.sorted() {
@@ -348,9 +364,6 @@ public actor BatchProcessor {
         //    function of the data, not of how it was split into batches, partitions and topics;
         //    and a backfill evaluates each enterprise once instead of once per batch. A backlog
         //    that never drains still gets evaluated every `maxEvaluationDeferral`.
-        let started = ContinuousClock.now
-        if caughtUp { deferredSince = nil } else if deferredSince == nil { deferredSince = started }
-        let evaluating = waitIsOver(at: started)
         var reevaluated: [String] = []
         var morePending = false
         var evaluatedDivisions: [String: Day] = [:]
@@ -533,10 +546,16 @@ public actor BatchProcessor {
         committed = true
         if shared {
             knownPending = []
+            walkedWhileWaiting = []
         } else {
             storedEndpoints.forget(relationChanges)
             knownPending.subtract(effects.evaluatedPending.map(\.uscc))
             if knownPending.count < Self.knownPendingLimit { knownPending.formUnion(effects.deferred) }
+            if evaluating {
+                walkedWhileWaiting = []
+            } else if walkedWhileWaiting.count < Self.knownPendingLimit {
+                walkedWhileWaiting.formUnion(changed)
+            }
         }
         knownSync = sync
         retired.subtract(retiring)
