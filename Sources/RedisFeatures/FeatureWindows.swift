@@ -9,7 +9,8 @@ import RuleLanguage
 /// their own ledger, so concurrent daemon instances can update a division safely):
 ///
 ///     cw:{E}:rec:T        HASH pk → ledger entry (version, deleted, bucket, contribution, event day,
-///                         the record's fields that the live program reads: `FeaturePlan`)
+///                         the record's fields that the live program reads: `FeaturePlan`, named by
+///                         their catalog position, less the numbers the contribution gives back)
 ///     cw:{E}:hist:T       HASH "pk|version" → every version of a record (topics whose history rules
 ///                         read), with the fields the program reads of them
 ///     cw:{E}:win:T        HASH "YYYY-MM|column" → the enterprise's own monthly sums of an industry
@@ -45,6 +46,11 @@ public final class FeatureWindows: FeatureStore {
     private let logger: Logger
     private let applySHA: String
     private let pushSHA: String
+    /// How ledger entries name the catalog's fields.
+    private let names: FieldNames
+    /// The layout marker this process writes and reads: `layoutVersion/` the catalog's field
+    /// positions (`FieldNames.fingerprint`).
+    let layout: String
 
     /// Registration statuses that take an enterprise out of its division's population.
     static let deregistered: Set<String> = ["注销", "吊销", "迁出"]
@@ -53,8 +59,10 @@ public final class FeatureWindows: FeatureStore {
         self.connection = connection
         self.logger = logger
         self.monthlyTopics = Set(catalog.topics.values.filter { $0.cadence.expected == .monthly }.map(\.name))
+        self.names = FieldNames(catalog: catalog)
+        self.layout = Self.layoutVersion + "/" + names.fingerprint
         (applySHA, pushSHA) = try await Self.loadScripts(connection)
-        try await Self.clearOlderLayout(connection, logger: logger)
+        try await Self.clearOlderLayout(connection, layout: layout, logger: logger)
         // Ledger entries are ~70 bytes: below 128 Redis keeps each ledger as a hashtable, about a
         // quarter more memory (README). CONFIG may be refused (managed Redis): then say nothing.
         for reply in try await connection.everyNode(["CONFIG", "GET", "hash-max-listpack-value"]) {
@@ -63,13 +71,14 @@ public final class FeatureWindows: FeatureStore {
         }
     }
 
-    /// The version of the layout above. A store written in another is cleared at start, so that
-    /// it is rebuilt from PostgreSQL rather than read wrongly (with several instances, start one
-    /// first after an upgrade that changes it).
-    static let layout = "2"
+    /// The version of the layout above. A store written in another, or under a catalog that
+    /// declares other fields, is cleared at start, so that it is rebuilt from PostgreSQL rather
+    /// than read wrongly (with several instances, start one first after such an upgrade).
+    /// 3: versions in base 36, fields named by position, numbers the contribution holds not repeated.
+    static let layoutVersion = "3"
 
     /// Clears every `cw:` key when a marker (the one of layout 1 included) names another layout.
-    static func clearOlderLayout(_ connection: any RedisClient, logger: Logger) async throws {
+    static func clearOlderLayout(_ connection: any RedisClient, layout: String, logger: Logger) async throws {
         let markers = Set(connection.keyOnEveryNode(metaKey) + [metaKey]).sorted()
         let replies = try await connection.pipeline(markers.map { ["HMGET", $0, "store", "layout"] })
         let older = replies.compactMap { reply -> String? in
@@ -77,7 +86,7 @@ public final class FeatureWindows: FeatureStore {
             return items[1].text ?? "1"
         }
         guard let found = older.first else { return }
-        logger.notice("Redis holds features in layout \(found), this version writes layout \(layout): clearing them to rebuild from PostgreSQL")
+        logger.notice("Redis holds features in layout \(found), this process writes layout \(layout) (version/catalog fields): clearing them to rebuild from PostgreSQL")
         for node in connection.nodeConnections {
             var cursor = "0"
             repeat {
@@ -135,19 +144,21 @@ public final class FeatureWindows: FeatureStore {
             let change = update.change
             let entity = update.entity.id
             let deleted = change.operation == .delete
-            let payload = Self.payload(change.eventDay, plan.kept(change.fields, topic: change.topic))
+            let kept = plan.kept(change.fields, topic: change.topic)
             if update.entity.kind == .enterprise, let columns = industryColumns[change.topic] {
                 pushes[commands.count] = (update.division, entity, change.topic)
+                let contribution = deleted ? (text: "", exact: []) : Contribution.encode(change.fields, columns: columns)
                 commands.append(applyCommand(
                     ledger: Self.entityKey(entity, "rec", change.topic),
                     window: (Self.entityKey(entity, "win", change.topic), columns),
                     member: change.key, version: change.version, deleted: deleted, bucket: change.eventDay.month.description,
-                    contribution: deleted ? "" : Contribution.encode(change.fields, columns: columns), payload: payload))
+                    contribution: contribution.text, payload: payload(change.eventDay, kept, topic: change.topic, omitting: contribution.exact)))
             } else {
                 // No window: the bucket is not needed to undo anything.
                 commands.append(applyCommand(
                     ledger: Self.entityKey(entity, "rec", change.topic), window: nil,
-                    member: change.key, version: change.version, deleted: deleted, bucket: "", contribution: "", payload: payload))
+                    member: change.key, version: change.version, deleted: deleted, bucket: "", contribution: "",
+                    payload: payload(change.eventDay, kept, topic: change.topic)))
             }
             if monthlyTopics.contains(change.topic), !deleted, update.entity.kind == .enterprise, tracked.insert("\(change.topic) \(entity)").inserted {
                 commands.append(["SADD", Self.topicEntitiesKey(change.topic), entity].map { Array($0.utf8) })
@@ -156,7 +167,7 @@ public final class FeatureWindows: FeatureStore {
                 // HSET, not HSETNX: a rebuild for a program that reads more of the versions rewrites them.
                 commands.append(
                     ["HSET", Self.entityKey(entity, "hist", change.topic), "\(change.key)|\(change.version)"].map { Array($0.utf8) }
-                        + [Self.payload(change.eventDay, plan.keptVersion(change.fields, topic: change.topic))])
+                        + [payload(change.eventDay, plan.keptVersion(change.fields, topic: change.topic), topic: change.topic)])
             }
             if let division = update.division, update.entity.kind == .enterprise, change.topic == Registration.topic {
                 commands.append(contentsOf: membershipCommands(update, division: division))
@@ -273,10 +284,11 @@ public final class FeatureWindows: FeatureStore {
         return commands.map { $0.map { Array($0.utf8) } }
     }
 
-    /// `eventDay \t fields`: what the ledger and the history keep of a record.
-    static func payload(_ eventDay: Day, _ fields: [String: Value]) -> [UInt8] {
+    /// `eventDay \t fields`: what the ledger and the history keep of a record (less the numbers
+    /// its contribution gives back exactly).
+    private func payload(_ eventDay: Day, _ fields: [String: Value], topic: String, omitting: Set<String> = []) -> [UInt8] {
         var payload = Array("\(eventDay.value)\t".utf8)
-        RecordCodec.encode(fields, into: &payload)
+        RecordCodec.encode(fields, names: names[topic], omitting: omitting, into: &payload)
         return payload
     }
 
@@ -285,7 +297,7 @@ public final class FeatureWindows: FeatureStore {
         contribution: String, payload: [UInt8]
     ) -> [[UInt8]] {
         let keys = window.map { ["2", ledger, $0.key] } ?? ["1", ledger]
-        var command = (["EVALSHA", applySHA] + keys + [member, String(version), deleted ? "1" : "0", bucket, contribution])
+        var command = (["EVALSHA", applySHA] + keys + [member, String(version, radix: 36), deleted ? "1" : "0", bucket, contribution])
             .map { Array($0.utf8) } + [payload]
         if let window { command.append(Array(window.columns.joined(separator: ",").utf8)) }
         return command
@@ -331,11 +343,11 @@ public final class FeatureWindows: FeatureStore {
         for entity in entities {
             var byTopic: [String: [FactRecord]] = [:]
             for topic in topicList {
-                byTopic[topic] = Self.ledgerRecords(replies[i], topic: topic)
+                byTopic[topic] = Self.ledgerRecords(replies[i], topic: topic, names: names[topic])
                 i += 1
             }
             for topic in historyList {
-                byTopic[topic + RuleProgram.historySuffix] = Self.historyRecords(replies[i], topic: topic)
+                byTopic[topic + RuleProgram.historySuffix] = Self.historyRecords(replies[i], topic: topic, names: names[topic])
                 i += 1
             }
             result[entity] = byTopic
@@ -344,7 +356,7 @@ public final class FeatureWindows: FeatureStore {
     }
 
     /// Current (not deleted) records of a ledger hash, in key order.
-    static func ledgerRecords(_ reply: RedisReply, topic: String) -> [FactRecord] {
+    static func ledgerRecords(_ reply: RedisReply, topic: String, names: FieldNames.Topic?) -> [FactRecord] {
         guard case .array(let items) = reply else { return [] }
         var records: [FactRecord] = []
         records.reserveCapacity(items.count / 2)
@@ -356,14 +368,15 @@ public final class FeatureWindows: FeatureStore {
             let parts = value.split(separator: 0x09, maxSplits: 5, omittingEmptySubsequences: false)
             guard parts.count == 6, parts[1].first == UInt8(ascii: "0"),
                 let day = Int(String(decoding: parts[4], as: UTF8.self)),
-                let fields = RecordCodec.decode(parts[5])
+                var fields = RecordCodec.decode(parts[5], names: names)
             else { continue }
+            Contribution.restore(parts[3], into: &fields)
             records.append(FactRecord(topic: topic, key: String(decoding: keyBytes, as: UTF8.self), eventDay: Day(day), fields: fields))
         }
         return records.sorted { $0.key < $1.key }
     }
 
-    static func historyRecords(_ reply: RedisReply, topic: String) -> [FactRecord] {
+    static func historyRecords(_ reply: RedisReply, topic: String, names: FieldNames.Topic?) -> [FactRecord] {
         guard case .array(let items) = reply else { return [] }
         var records: [FactRecord] = []
         var i = 0
@@ -372,7 +385,7 @@ public final class FeatureWindows: FeatureStore {
             guard case .string(let keyBytes) = items[i], case .string(let value) = items[i + 1] else { continue }
             let parts = value.split(separator: 0x09, maxSplits: 1, omittingEmptySubsequences: false)
             guard parts.count == 2, let day = Int(String(decoding: parts[0], as: UTF8.self)),
-                let fields = RecordCodec.decode(parts[1])
+                let fields = RecordCodec.decode(parts[1], names: names)
             else { continue }
             records.append(FactRecord(topic: topic + RuleProgram.historySuffix, key: String(decoding: keyBytes, as: UTF8.self), eventDay: Day(day), fields: fields))
         }
@@ -608,7 +621,7 @@ public final class FeatureWindows: FeatureStore {
         for reply in replies {
             if case .error(let message) = reply { throw RedisError(code: .reply, message: message) }
             guard case .array(let items) = reply, items.count == 4, let store = items[0].text,
-                let sequence = items[1].text.flatMap(Int64.init), items[3].text == Self.layout
+                let sequence = items[1].text.flatMap(Int64.init), items[3].text == layout
             else { return nil }
             markers.append(FeatureSync(storeID: store, sequence: sequence, keeps: items[2].text))
         }
@@ -620,7 +633,7 @@ public final class FeatureWindows: FeatureStore {
     /// names another store; what the ledgers keep is recorded as given.
     public func markSynced(_ sync: FeatureSync) async throws {
         try await run(connection.keyOnEveryNode(Self.metaKey).map { key in
-            ["EVAL", Self.markScript, "1", key, sync.storeID, String(sync.sequence), sync.keeps ?? "", Self.layout].map { Array($0.utf8) }
+            ["EVAL", Self.markScript, "1", key, sync.storeID, String(sync.sequence), sync.keeps ?? "", layout].map { Array($0.utf8) }
         })
     }
 
@@ -657,11 +670,16 @@ public final class FeatureWindows: FeatureStore {
     }
 }
 
-/// HINCRBY by minus a decimal string, in Lua (Redis refuses an increment of "-0").
+/// HINCRBY by minus a decimal string, in Lua (Redis refuses an increment of "-0"); a version
+/// written in base 36 (Lua's tonumber reads no sign in base 36).
 private let luaSubtract = #"""
 local function subtract(key, field, v)
   if v == '0' then return end
   redis.call('HINCRBY', key, field, string.sub(v, 1, 1) == '-' and string.sub(v, 2) or ('-' .. v))
+end
+local function version(v)
+  if string.sub(v, 1, 1) == '-' then return -tonumber(string.sub(v, 2), 36) end
+  return tonumber(v, 36)
 end
 
 """#
@@ -669,6 +687,7 @@ end
 /// Applies one record to a ledger hash and its contribution to the enterprise's window (when
 /// given), atomically. KEYS[1] ledger, KEYS[2] window (optional). ARGV: member, version, deleted
 /// (0/1), bucket, contribution ("column=hundredths,..."), payload, and with a window its columns.
+/// Versions are written in base 36 (a millisecond timestamp takes 8 characters instead of 13).
 /// Ledger entry: version\tdeleted\tbucket\tcontribution\tpayload.
 /// A change older than the ledger's is skipped; one of the same version is skipped when it carries
 /// the same content (a re-delivery or re-sent snapshot) and replaces it otherwise (feeds without a
@@ -684,7 +703,7 @@ local apply = true
 if old then
   local ov, od, ob, oc = string.match(old, '^([^\t]*)\t([^\t]*)\t([^\t]*)\t([^\t]*)\t')
   oldBucket = ob
-  if old == entry or tonumber(ov) > tonumber(ARGV[2]) then
+  if old == entry or version(ov) > version(ARGV[2]) then
     apply = false
   elseif od == '0' and window then
     redis.call('HINCRBY', window, ob .. '|#', -1)

@@ -63,10 +63,12 @@ enum Suggest {
 
 /// 64-bit FNV-1a: a small, stable, dependency-free content hash for rule-set and rule versions.
 /// Not cryptographic; it identifies versions, it does not authenticate them.
-struct ContentHash {
-    private(set) var state: UInt64 = 0xcbf2_9ce4_8422_2325
+public struct ContentHash {
+    public private(set) var state: UInt64 = 0xcbf2_9ce4_8422_2325
 
-    mutating func add(_ text: String) {
+    public init() {}
+
+    public mutating func add(_ text: String) {
         for b in text.utf8 {
             state ^= UInt64(b)
             state &*= 0x0000_0100_0000_01b3
@@ -74,19 +76,19 @@ struct ContentHash {
     }
 
     /// Adds `text` then a 0 byte, so `("ab", "c")` and `("a", "bc")` hash differently.
-    mutating func addField(_ text: String) {
+    public mutating func addField(_ text: String) {
         add(text)
         state ^= 0
         state &*= 0x0000_0100_0000_01b3
     }
 
     /// 16 lowercase hex digits.
-    var hex: String {
+    public var hex: String {
         let s = String(state, radix: 16)
         return String(repeating: "0", count: 16 - s.count) + s
     }
 
-    static func of(_ parts: [String]) -> String {
+    public static func of(_ parts: [String]) -> String {
         var h = ContentHash()
         for p in parts { h.addField(p) }
         return h.hex

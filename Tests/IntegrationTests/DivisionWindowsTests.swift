@@ -113,14 +113,16 @@ extension EngineIntegrationTests {
         #expect(try await features.featureSync() == nil)
     }
 
-    /// A store written in the layout before this one (its marker has no layout) is cleared at
-    /// start, so that it is rebuilt rather than read wrongly.
-    @Test func aStoreInAnOlderLayoutIsClearedAtStart() async throws {
+    /// A store written in a layout before this one (layout 1's marker has none), or under a
+    /// catalog that declares other fields (entries name fields by position), is cleared at start,
+    /// so that it is rebuilt rather than read wrongly.
+    @Test(arguments: [nil, "2", "3/0123456789abcdef"]) func aStoreInAnotherLayoutIsClearedAtStart(layout: String?) async throws {
         let settings = try Stack.settings("older_layout")
         try await Stack.flushRedis(settings)
         let redis = try await connectRedis(host: settings.redisHost, port: settings.redisPort)
         _ = try await redis.pipeline([
-            ["HSET", "cw:meta", "store", "s", "sequence", "4"], ["HSET", "cw:ind:{C30}:rec:tax.payment", "E|P", "1\t0\t2026-05\tamount=1\t"],
+            ["HSET", "cw:meta", "store", "s", "sequence", "4"] + (layout.map { ["layout", $0] } ?? []),
+            ["HSET", "cw:ind:{C30}:rec:tax.payment", "E|P", "1\t0\t2026-05\tamount=1\t"],
             ["SET", "other:key", "kept"],
         ])
         let catalog = try ProjectFiles.catalog(at: settings.topicsPath)
@@ -128,5 +130,61 @@ extension EngineIntegrationTests {
         #expect(try await features.featureSync() == nil)
         #expect(try await redis.command("DBSIZE").integer == 1)
         #expect(try await redis.command("GET", "other:key").text == "kept")
+        // Marked by this process, it stays at the next start.
+        try await features.markSynced(FeatureSync(storeID: "s", sequence: 5, keeps: "k"))
+        let again = try await FeatureWindows(connection: redis, catalog: catalog, logger: Logger(label: "test"))
+        #expect(try await again.featureSync() == FeatureSync(storeID: "s", sequence: 5, keeps: "k"))
+    }
+
+    /// A ledger entry keeps a version in base 36, fields by catalog position, integers without a
+    /// fraction, and not the amounts its contribution gives back exactly; what is read back is
+    /// what was written, whatever the version's sign and the values' shape.
+    @Test func ledgerEntriesAreCompactAndReadBackExactly() async throws {
+        let settings = try Stack.settings("compact_ledger")
+        try await Stack.flushRedis(settings)
+        let redis = try await connectRedis(host: settings.redisHost, port: settings.redisPort)
+        let catalog = try ProjectFiles.catalog(at: settings.topicsPath)
+        let plan = FeaturePlan(program: try ProjectFiles.program(at: settings.rulesPath, catalog: catalog), catalog: catalog)
+        let features = try await FeatureWindows(connection: redis, catalog: catalog, logger: Logger(label: "test"))
+        let a = Self.windowsA
+        let entity = EntityKey(.enterprise, a)
+        func change(_ topic: String, _ key: String, version: Int64, day: Day, _ fields: [String: Value]) -> FeatureUpdate {
+            Self.update(
+                Change(topic: topic, key: key, operation: .create, version: version, fields: fields, eventDay: day, entity: .enterprise(try! USCC(validating: a))),
+                uscc: a, division: "C30")
+        }
+        let november8 = Month(year: 2024, month: 11).firstDay + 7
+        let period = Value.string("2024-10")
+        try await features.apply([
+            change("tax.payment", "P1", version: 1_730_715_711_955, day: november8, ["amount": .number(1664.48), "period": period, "name": .string("甲")]),
+            change("tax.payment", "P2", version: 2, day: november8, ["amount": .number(0.125), "period": .string("a\tb\u{1E}c")]),
+            change("tax.payment", "P3", version: -5, day: november8, ["amount": .number(-26), "period": period]),
+            change("tax.payment", "P4", version: 3, day: november8, ["amount": .null, "period": .null]),
+            change("hrss.insurance", "S1", version: 7, day: november8, ["arrears_amount": .null, "insured_count": .number(26)]),
+        ], plan: plan)
+        // Older versions change nothing (P3: -7 < -5, P2: 1 < 2); a newer one replaces (S1).
+        try await features.apply([change("tax.payment", "P3", version: -7, day: november8, ["amount": .number(99), "period": period])], plan: plan)
+        try await features.apply([change("tax.payment", "P2", version: 1, day: november8, ["amount": .number(98), "period": period])], plan: plan)
+        try await features.apply([change("hrss.insurance", "S1", version: 8, day: november8, ["arrears_amount": .number(-0.0), "insured_count": .number(2.5)])], plan: plan)
+
+        #expect(try await redis.command("HGET", "cw:{\(a)}:rec:tax.payment", "P1").text == "m32vg637\t0\t2024-11\tamount=166448\t20035\t4\u{1F}s7:2024-10\u{1E}")
+        #expect(try await redis.command("HGET", "cw:{\(a)}:rec:tax.payment", "P3").text == "-5\t0\t2024-11\tamount=-2600\t20035\t4\u{1F}s7:2024-10\u{1E}")
+        #expect(try await redis.command("HGET", "cw:{\(a)}:rec:hrss.insurance", "S1").text == "8\t0\t\t\t20035\t5\u{1F}n-0.0\u{1E}4\u{1F}n2.5\u{1E}")
+
+        let read = try #require(try await features.records(of: [entity], plan: plan)[entity])
+        func fields(_ topic: String) -> [String: [String: Value]] {
+            Dictionary(uniqueKeysWithValues: (read[topic] ?? []).map { ($0.key, $0.fields) })
+        }
+        #expect(fields("tax.payment") == [
+            "P1": ["amount": .number(1664.48), "period": period],
+            "P2": ["amount": .number(0.125), "period": .string("a\tb\u{1E}c")],
+            "P3": ["amount": .number(-26), "period": period],
+            "P4": ["amount": .null, "period": .null],
+        ])
+        #expect(fields("hrss.insurance") == ["S1": ["arrears_amount": .number(-0.0), "insured_count": .number(2.5)]])
+        #expect(read["tax.payment"]?.allSatisfy { $0.eventDay == november8 } == true)
+        // The window holds the hundredths: 166448 + 13 (0.125 rounded) − 2600, of four records.
+        #expect(try await redis.command("HGET", "cw:{\(a)}:win:tax.payment", "2024-11|amount").text == "163861")
+        #expect(try await redis.command("HGET", "cw:{\(a)}:win:tax.payment", "2024-11|#").text == "4")
     }
 }
