@@ -15,6 +15,9 @@
 #
 # Each run uses its own topic prefix, consumer group, PostgreSQL schema (in creditwatch_test) and
 # random seed (so its enterprises' Redis keys are new), and leaves the demo's data alone.
+#
+# BENCH_PERF=<file> also samples the (first) daemon's stacks with `perf record` for the drain and
+# prints the hottest functions (perf from Debian's linux-perf; cpu-clock, so it works in VMs).
 set -euo pipefail
 ENTERPRISES="${1:-3000}"
 PARTITIONS="${2:-4}"
@@ -44,7 +47,13 @@ until [ "$(processed)" -gt 0 ]; do
     sleep 0.05
 done
 T0=$(now); N0=$(processed); R0=$(redis_cpu); D0=$(daemon_cpu); K0=$(server_cpu tansu); P0=$(server_cpu postgres)
+if [ -n "${BENCH_PERF:-}" ]; then
+    perf record -q -e cpu-clock -F 499 -g -o "$BENCH_PERF" -p "${PIDS[0]}" 2>/dev/null & PERF_PID=$!
+fi
 wait_drained "$SENT"
+if [ -n "${BENCH_PERF:-}" ]; then
+    kill -INT "$PERF_PID"; wait "$PERF_PID" || true
+fi
 T1=$(now); N1=$(processed); R1=$(redis_cpu); D1=$(daemon_cpu); K1=$(server_cpu tansu); P1=$(server_cpu postgres)
 RSS=0
 for pid in "${PIDS[@]}"; do RSS=$((RSS + $(awk '/VmHWM/{print $2}' /proc/$pid/status))); done
@@ -84,4 +93,8 @@ CONSUME=$("$BIN" topics drain | awk '/^drained/{print $(NF-1)}')
 printf 'ceilings: redis %s pipelined HSET/s (redis-benchmark -P 64); postgresql %s rows/s into a logged, indexed jsonb table (one INSERT … SELECT); librdkafka %s messages/s consumed (creditwatch topics drain)\n' "$REDIS_OPS" "$PG_ROWS" "$CONSUME"
 awk -v r="$RATE" -v o="$REDIS_OPS" -v p="$PG_ROWS" -v k="$CONSUME" \
     'BEGIN{printf "end to end is %.1f%% of the redis ceiling at one op per event, %.1f%% of the postgresql row ceiling at two rows (record + history) per event, %.1f%% of the consume ceiling\n", 100*r/o, 100*2*r/p, 100*r/k}'
+if [ -n "${BENCH_PERF:-}" ]; then
+    echo "hottest functions of the daemon in the drain (self time, perf report --no-children; full profile in $BENCH_PERF):"
+    perf report -i "$BENCH_PERF" --no-children --sort symbol --percent-limit 1 --stdio 2>/dev/null | grep -E '^ +[0-9.]+%' | head -25
+fi
 echo "$(machine); command: benchmarks/e2e-throughput.sh $ENTERPRISES $PARTITIONS $INSTANCES"

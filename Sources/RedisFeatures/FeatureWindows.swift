@@ -8,7 +8,7 @@ import RuleLanguage
 /// atomic per entity; industry keys are tagged by division and updated by the same script with
 /// their own ledger, so concurrent daemon instances can update a division safely):
 ///
-///     cw:{E}:rec:T        HASH pk → ledger entry (version, deleted, bucket, contribution, event day,
+///     cw:{E}:rec:T        HASH pk → ledger entry (version, deleted, bucket month, contribution, event day,
 ///                         the record's fields that the live program reads: `FeaturePlan`, named by
 ///                         their catalog position, less the numbers the contribution gives back)
 ///     cw:{E}:hist:T       HASH "pk|version" → every version of a record (topics whose history rules
@@ -75,7 +75,8 @@ public final class FeatureWindows: FeatureStore {
     /// declares other fields, is cleared at start, so that it is rebuilt from PostgreSQL rather
     /// than read wrongly (with several instances, start one first after such an upgrade).
     /// 3: versions in base 36, fields named by position, numbers the contribution holds not repeated.
-    static let layoutVersion = "3"
+    /// 4: bucket months, event days, dates and timestamps in base 36; `YYYY-MM` strings as months.
+    static let layoutVersion = "4"
 
     /// Clears every `cw:` key when a marker (the one of layout 1 included) names another layout.
     static func clearOlderLayout(_ connection: any RedisClient, layout: String, logger: Logger) async throws {
@@ -151,7 +152,7 @@ public final class FeatureWindows: FeatureStore {
                 commands.append(applyCommand(
                     ledger: Self.entityKey(entity, "rec", change.topic),
                     window: (Self.entityKey(entity, "win", change.topic), columns),
-                    member: change.key, version: change.version, deleted: deleted, bucket: change.eventDay.month.description,
+                    member: change.key, version: change.version, deleted: deleted, bucket: String(change.eventDay.month.index, radix: 36),
                     contribution: contribution.text, payload: payload(change.eventDay, kept, topic: change.topic, omitting: contribution.exact)))
             } else {
                 // No window: the bucket is not needed to undo anything.
@@ -285,9 +286,10 @@ public final class FeatureWindows: FeatureStore {
     }
 
     /// `eventDay \t fields`: what the ledger and the history keep of a record (less the numbers
-    /// its contribution gives back exactly).
+    /// its contribution gives back exactly). The day is in base 36.
     private func payload(_ eventDay: Day, _ fields: [String: Value], topic: String, omitting: Set<String> = []) -> [UInt8] {
-        var payload = Array("\(eventDay.value)\t".utf8)
+        var payload = Array(String(eventDay.value, radix: 36).utf8)
+        payload.append(0x09)
         RecordCodec.encode(fields, names: names[topic], omitting: omitting, into: &payload)
         return payload
     }
@@ -367,7 +369,7 @@ public final class FeatureWindows: FeatureStore {
             // version \t deleted \t bucket \t contribution \t eventDay \t record
             let parts = value.split(separator: 0x09, maxSplits: 5, omittingEmptySubsequences: false)
             guard parts.count == 6, parts[1].first == UInt8(ascii: "0"),
-                let day = Int(String(decoding: parts[4], as: UTF8.self)),
+                let day = Int(String(decoding: parts[4], as: UTF8.self), radix: 36),
                 var fields = RecordCodec.decode(parts[5], names: names)
             else { continue }
             Contribution.restore(parts[3], into: &fields)
@@ -384,7 +386,7 @@ public final class FeatureWindows: FeatureStore {
             defer { i += 2 }
             guard case .string(let keyBytes) = items[i], case .string(let value) = items[i + 1] else { continue }
             let parts = value.split(separator: 0x09, maxSplits: 1, omittingEmptySubsequences: false)
-            guard parts.count == 2, let day = Int(String(decoding: parts[0], as: UTF8.self)),
+            guard parts.count == 2, let day = Int(String(decoding: parts[0], as: UTF8.self), radix: 36),
                 let fields = RecordCodec.decode(parts[1], names: names)
             else { continue }
             records.append(FactRecord(topic: topic + RuleProgram.historySuffix, key: String(decoding: keyBytes, as: UTF8.self), eventDay: Day(day), fields: fields))
@@ -670,23 +672,29 @@ public final class FeatureWindows: FeatureStore {
     }
 }
 
-/// HINCRBY by minus a decimal string, in Lua (Redis refuses an increment of "-0"); a version
-/// written in base 36 (Lua's tonumber reads no sign in base 36).
+/// HINCRBY by minus a decimal string, in Lua (Redis refuses an increment of "-0"); a number
+/// written in base 36 (Lua's tonumber reads no sign in base 36); a bucket's month index (base 36)
+/// as the `YYYY-MM` of window fields (`Month.description`).
 private let luaSubtract = #"""
 local function subtract(key, field, v)
   if v == '0' then return end
   redis.call('HINCRBY', key, field, string.sub(v, 1, 1) == '-' and string.sub(v, 2) or ('-' .. v))
 end
-local function version(v)
+local function base36(v)
   if string.sub(v, 1, 1) == '-' then return -tonumber(string.sub(v, 2), 36) end
   return tonumber(v, 36)
+end
+local function month(bucket)
+  local index = base36(bucket)
+  return string.format('%04d-%02d', math.floor(index / 12), index % 12 + 1)
 end
 
 """#
 
 /// Applies one record to a ledger hash and its contribution to the enterprise's window (when
 /// given), atomically. KEYS[1] ledger, KEYS[2] window (optional). ARGV: member, version, deleted
-/// (0/1), bucket, contribution ("column=hundredths,..."), payload, and with a window its columns.
+/// (0/1), bucket (the month's index in base 36), contribution ("column=hundredths,..."), payload,
+/// and with a window its columns.
 /// Versions are written in base 36 (a millisecond timestamp takes 8 characters instead of 13).
 /// Ledger entry: version\tdeleted\tbucket\tcontribution\tpayload.
 /// A change older than the ledger's is skipped; one of the same version is skipped when it carries
@@ -702,19 +710,22 @@ local oldBucket
 local apply = true
 if old then
   local ov, od, ob, oc = string.match(old, '^([^\t]*)\t([^\t]*)\t([^\t]*)\t([^\t]*)\t')
-  oldBucket = ob
-  if old == entry or version(ov) > version(ARGV[2]) then
+  -- An entry written while the topic had no window has no bucket, and gave the window nothing.
+  if ob ~= '' then oldBucket = ob end
+  if old == entry or base36(ov) > base36(ARGV[2]) then
     apply = false
-  elseif od == '0' and window then
-    redis.call('HINCRBY', window, ob .. '|#', -1)
-    for col, v in string.gmatch(oc, '([^,=]+)=(-?%d+)') do subtract(window, ob .. '|' .. col, v) end
+  elseif od == '0' and window and oldBucket then
+    local m = month(ob)
+    redis.call('HINCRBY', window, m .. '|#', -1)
+    for col, v in string.gmatch(oc, '([^,=]+)=(-?%d+)') do subtract(window, m .. '|' .. col, v) end
   end
 end
 if apply then
   if ARGV[3] == '0' and window then
-    redis.call('HINCRBY', window, ARGV[4] .. '|#', 1)
+    local m = month(ARGV[4])
+    redis.call('HINCRBY', window, m .. '|#', 1)
     for col, v in string.gmatch(ARGV[5], '([^,=]+)=(-?%d+)') do
-      redis.call('HINCRBY', window, ARGV[4] .. '|' .. col, v)
+      redis.call('HINCRBY', window, m .. '|' .. col, v)
     end
   end
   redis.call('HSET', KEYS[1], ARGV[1], entry)
@@ -722,6 +733,7 @@ end
 if not window then return apply and 1 or 0 end
 local sums = {}
 local function answer(bucket)
+  bucket = month(bucket)
   local n = redis.call('HGET', window, bucket .. '|#') or '0'
   local text = '#=' .. n
   for col in string.gmatch(ARGV[7], '[^,]+') do

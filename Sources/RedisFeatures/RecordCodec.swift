@@ -6,9 +6,11 @@ import RuleLanguage
 /// not declare it); every value carries a one-letter type tag, and strings are length-prefixed so
 /// that no byte of department data can break the framing.
 ///
-///     <field> 0x1F <tag><value> 0x1E ...     tags: z null, b bool(0/1), n number, d day, t ms, s<len>:<bytes>
+///     <field> 0x1F <tag><value> 0x1E ...     tags: z null, b bool(0/1), n number, d day, t ms,
+///                                            m month (a `YYYY-MM` string), s<len>:<bytes>
 ///
-/// Numbers with no fraction are written without one (`n26`, not `n26.0`).
+/// Numbers with no fraction are written without one (`n26`, not `n26.0`). Days, milliseconds and
+/// months (`Month.index`) are in base 36: the `period` of a monthly feed takes 4 bytes, not 10.
 enum RecordCodec {
     /// Encodes `fields` but those in `omitting` (numbers the ledger entry carries elsewhere).
     static func encode(_ fields: [String: Value], names: FieldNames.Topic?, omitting: Set<String> = [], into out: inout [UInt8]) {
@@ -26,8 +28,11 @@ enum RecordCodec {
                 } else {
                     out.append(contentsOf: "\(n)".utf8)
                 }
-            case .date(let d): out.append(UInt8(ascii: "d")); out.append(contentsOf: "\(d.value)".utf8)
-            case .timestamp(let ms): out.append(UInt8(ascii: "t")); out.append(contentsOf: "\(ms)".utf8)
+            case .date(let d): out.append(UInt8(ascii: "d")); out.append(contentsOf: String(d.value, radix: 36).utf8)
+            case .timestamp(let ms): out.append(UInt8(ascii: "t")); out.append(contentsOf: String(ms, radix: 36).utf8)
+            case .string(let s) where Self.month(s) != nil:
+                out.append(UInt8(ascii: "m"))
+                out.append(contentsOf: String(Self.month(s)!.index, radix: 36).utf8)
             case .string(let s):
                 let bytes = Array(s.utf8)
                 out.append(UInt8(ascii: "s"))
@@ -36,6 +41,12 @@ enum RecordCodec {
             }
             out.append(0x1E)
         }
+    }
+
+    /// The month a string names when it is exactly its `YYYY-MM` (so that it reads back the same).
+    static func month(_ s: String) -> Month? {
+        guard s.utf8.count == 7, let month = Month(iso: s), month.description == s else { return nil }
+        return month
     }
 
     static func decode(_ bytes: ArraySlice<UInt8>, names: FieldNames.Topic?) -> [String: Value]? {
@@ -62,8 +73,11 @@ enum RecordCodec {
                 case UInt8(ascii: "z"): value = .null
                 case UInt8(ascii: "b"): value = .bool(text == "1")
                 case UInt8(ascii: "n"): guard let n = Double(text) else { return nil }; value = .number(n)
-                case UInt8(ascii: "d"): guard let d = Int(text) else { return nil }; value = .date(Day(d))
-                case UInt8(ascii: "t"): guard let t = Int64(text) else { return nil }; value = .timestamp(t)
+                case UInt8(ascii: "d"): guard let d = Int(text, radix: 36) else { return nil }; value = .date(Day(d))
+                case UInt8(ascii: "t"): guard let t = Int64(text, radix: 36) else { return nil }; value = .timestamp(t)
+                case UInt8(ascii: "m"):
+                    guard let index = Int(text, radix: 36), (0..<120_000).contains(index) else { return nil }
+                    value = .string(Month(index: index).description)
                 default: return nil
                 }
             }

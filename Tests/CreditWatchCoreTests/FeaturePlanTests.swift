@@ -60,4 +60,17 @@ import Testing
         #expect(wide.missing(from: nil) == [])
         #expect(wide.missing(from: wide.description) == [])
     }
+
+    @Test func aNewIndustrySeriesIsMissingFromAStoreThatDidNotSumIt() {
+        let before = FeaturePlan(program: Self.program("feature paid = sum(tax.payment.amount, 3mo)"), catalog: Shipped.catalog)
+        let after = FeaturePlan(
+            program: Self.program("""
+                industry feature division_tax = industry_sum(tax.payment.amount, 3mo)
+                feature paid = sum(tax.payment.amount, 3mo)
+                """),
+            catalog: Shipped.catalog)
+        #expect(after.description.contains("tax.payment@series:amount"))
+        #expect(after.missing(from: before.description) == ["tax.payment@series"])
+        #expect(before.missing(from: after.description) == [])
+    }
 }

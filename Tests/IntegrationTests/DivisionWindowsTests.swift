@@ -1,10 +1,10 @@
 import CreditWatchCore
 import Foundation
 import Logging
-import RedisFeatures
 import RuleLanguage
 import Testing
 
+@testable import RedisFeatures
 @testable import creditwatch
 
 /// A division's windows are pushed from its enterprises' own monthly sums: exact under updates,
@@ -136,9 +136,10 @@ extension EngineIntegrationTests {
         #expect(try await again.featureSync() == FeatureSync(storeID: "s", sequence: 5, keeps: "k"))
     }
 
-    /// A ledger entry keeps a version in base 36, fields by catalog position, integers without a
-    /// fraction, and not the amounts its contribution gives back exactly; what is read back is
-    /// what was written, whatever the version's sign and the values' shape.
+    /// A ledger entry keeps a version, its bucket's month and its event day in base 36, fields by
+    /// catalog position, integers without a fraction, `YYYY-MM` strings as months, and not the
+    /// amounts its contribution gives back exactly; what is read back is what was written,
+    /// whatever the version's sign and the values' shape.
     @Test func ledgerEntriesAreCompactAndReadBackExactly() async throws {
         let settings = try Stack.settings("compact_ledger")
         try await Stack.flushRedis(settings)
@@ -167,9 +168,9 @@ extension EngineIntegrationTests {
         try await features.apply([change("tax.payment", "P2", version: 1, day: november8, ["amount": .number(98), "period": period])], plan: plan)
         try await features.apply([change("hrss.insurance", "S1", version: 8, day: november8, ["arrears_amount": .number(-0.0), "insured_count": .number(2.5)])], plan: plan)
 
-        #expect(try await redis.command("HGET", "cw:{\(a)}:rec:tax.payment", "P1").text == "m32vg637\t0\t2024-11\tamount=166448\t20035\t4\u{1F}s7:2024-10\u{1E}")
-        #expect(try await redis.command("HGET", "cw:{\(a)}:rec:tax.payment", "P3").text == "-5\t0\t2024-11\tamount=-2600\t20035\t4\u{1F}s7:2024-10\u{1E}")
-        #expect(try await redis.command("HGET", "cw:{\(a)}:rec:hrss.insurance", "S1").text == "8\t0\t\t\t20035\t5\u{1F}n-0.0\u{1E}4\u{1F}n2.5\u{1E}")
+        #expect(try await redis.command("HGET", "cw:{\(a)}:rec:tax.payment", "P1").text == "m32vg637\t0\tiqy\tamount=166448\tfgj\t4\u{1F}miqx\u{1E}")
+        #expect(try await redis.command("HGET", "cw:{\(a)}:rec:tax.payment", "P3").text == "-5\t0\tiqy\tamount=-2600\tfgj\t4\u{1F}miqx\u{1E}")
+        #expect(try await redis.command("HGET", "cw:{\(a)}:rec:hrss.insurance", "S1").text == "8\t0\t\t\tfgj\t5\u{1F}n-0.0\u{1E}4\u{1F}n2.5\u{1E}")
 
         let read = try #require(try await features.records(of: [entity], plan: plan)[entity])
         func fields(_ topic: String) -> [String: [String: Value]] {
@@ -186,5 +187,23 @@ extension EngineIntegrationTests {
         // The window holds the hundredths: 166448 + 13 (0.125 rounded) − 2600, of four records.
         #expect(try await redis.command("HGET", "cw:{\(a)}:win:tax.payment", "2024-11|amount").text == "163861")
         #expect(try await redis.command("HGET", "cw:{\(a)}:win:tax.payment", "2024-11|#").text == "4")
+    }
+
+    /// Days, milliseconds and months take base 36; a string is a month only when it is exactly a
+    /// month's `YYYY-MM`, so every value reads back as it was.
+    @Test func recordValuesReadBackAsWritten() throws {
+        let values: [Value] = [
+            .date(Day(20035)), .date(Day(-1)), .timestamp(1_730_715_711_955), .timestamp(-86_400_000),
+            .string("2024-10"), .string("0999-01"), .string("2024-13"), .string("2024-1"), .string("2024-10 "), .string("２０２４-10"),
+            .string(""), .number(26), .bool(true), .null,
+        ]
+        for value in values {
+            var bytes: [UInt8] = []
+            RecordCodec.encode(["f": value], names: nil, into: &bytes)
+            #expect(RecordCodec.decode(bytes[...], names: nil) == ["f": value], "\(value)")
+        }
+        var encoded: [UInt8] = []
+        RecordCodec.encode(["a": .date(Day(20035)), "b": .timestamp(1_730_715_711_955), "c": .string("2024-10"), "d": .string("2024-13")], names: nil, into: &encoded)
+        #expect(String(decoding: encoded, as: UTF8.self) == "a\u{1F}dfgj\u{1E}b\u{1F}tm32vg637\u{1E}c\u{1F}miqx\u{1E}d\u{1F}s7:2024-13\u{1E}")
     }
 }

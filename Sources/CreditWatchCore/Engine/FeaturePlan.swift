@@ -57,13 +57,23 @@ public struct FeaturePlan: Sendable, Hashable {
         return kept
     }
 
-    /// Every kept field by topic, `topic#history` for versions.
+    /// Every kept field by topic, `topic#history` for versions, and the columns summed into the
+    /// windows of each industry series topic as `topic@series` (a new series needs the windows
+    /// rebuilt from every record, not only from those that arrive after the reload).
     private var kept: [String: Set<String>] {
-        fields.merging(historyFields.map { ($0.key + RuleProgram.historySuffix, $0.value) }) { a, _ in a }
+        var kept = fields.merging(historyFields.map { ($0.key + RuleProgram.historySuffix, $0.value) }) { a, _ in a }
+        for series in industrySeries {
+            guard let dot = series.lastIndex(of: ".") else { continue }
+            kept[String(series[..<dot]) + Self.seriesSuffix, default: []].insert(String(series[series.index(after: dot)...]))
+        }
+        return kept
     }
 
+    static let seriesSuffix = "@series"
+
     /// What the store holds under this plan, as the store records it: `topic:field,field` per
-    /// topic (`topic#history:…` for versions), sorted, separated by `;`.
+    /// topic (`topic#history:…` for versions, `topic@series:…` for summed columns), sorted,
+    /// separated by `;`.
     public var description: String {
         kept.sorted { $0.key < $1.key }.map { "\($0.key):\($0.value.sorted().joined(separator: ","))" }.joined(separator: ";")
     }
