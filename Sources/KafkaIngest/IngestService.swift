@@ -217,6 +217,7 @@ public struct IngestService: Service {
         Counter(label: "creditwatch.rules.firings").increment(by: report.firings)
         Counter(label: "creditwatch.rules.entities_evaluated").increment(by: report.entitiesEvaluated)
         Counter(label: "creditwatch.rules.evaluations_deferred").increment(by: report.deferred)
+        Counter(label: "creditwatch.features.records_forgotten").increment(by: report.forgotten)
         for (stage, duration) in report.stages {
             Metrics.Timer(label: "creditwatch.ingest.stage_duration", dimensions: [("stage", stage)]).record(duration: duration)
         }

@@ -46,6 +46,7 @@ public final class FeatureWindows: FeatureStore {
     private let logger: Logger
     private let applySHA: String
     private let pushSHA: String
+    private let forgetSHA: String
     /// How ledger entries name the catalog's fields.
     private let names: FieldNames
     /// The layout marker this process writes and reads: `layoutVersion/` the catalog's field
@@ -61,7 +62,7 @@ public final class FeatureWindows: FeatureStore {
         self.monthlyTopics = Set(catalog.topics.values.filter { $0.cadence.expected == .monthly }.map(\.name))
         self.names = FieldNames(catalog: catalog)
         self.layout = Self.layoutVersion + "/" + names.fingerprint
-        (applySHA, pushSHA) = try await Self.loadScripts(connection)
+        (applySHA, pushSHA, forgetSHA) = try await Self.loadScripts(connection)
         try await Self.clearOlderLayout(connection, layout: layout, logger: logger)
         // Ledger entries are ~70 bytes: below 128 Redis keeps each ledger as a hashtable, about a
         // quarter more memory (README). CONFIG may be refused (managed Redis): then say nothing.
@@ -107,16 +108,16 @@ public final class FeatureWindows: FeatureStore {
     static func topicEntitiesKey(_ topic: String) -> String { "cw:topic:{\(topic)}:entities" }
 
     /// Loads the scripts on every node (a cluster's masters each keep their own script cache).
-    private static func loadScripts(_ connection: any RedisClient) async throws -> (apply: String, push: String) {
+    private static func loadScripts(_ connection: any RedisClient) async throws -> (apply: String, push: String, forget: String) {
         var shas: [String] = []
-        for script in [applyScript, pushScript] {
+        for script in [applyScript, pushScript, forgetScript] {
             let replies = try await connection.everyNode(["SCRIPT", "LOAD", script])
             guard let sha = replies.first?.text, replies.allSatisfy({ $0.text == sha }) else {
                 throw RedisError(code: .reply, message: "SCRIPT LOAD: \(replies)")
             }
             shas.append(sha)
         }
-        return (shas[0], shas[1])
+        return (shas[0], shas[1], shas[2])
     }
 
     static func entityKey(_ entity: String, _ kind: String, _ topic: String) -> String { "cw:{\(entity)}:\(kind):\(topic)" }
@@ -327,6 +328,14 @@ public final class FeatureWindows: FeatureStore {
             columns[String(item[..<dot]), default: []].append(String(item[item.index(after: dot)...]))
         }
         return columns.mapValues { $0.sorted() }
+    }
+
+    public func forget(_ expired: [ExpiredRecords]) async throws {
+        let commands = expired.filter { !$0.keys.isEmpty }.map { item in
+            (["EVALSHA", forgetSHA, "1", Self.entityKey(item.entity.id, "rec", item.topic), String(item.before.value, radix: 36)] + item.keys)
+                .map { Array($0.utf8) }
+        }
+        try await run(commands)
     }
 
     // MARK: Read
@@ -752,6 +761,23 @@ end
 if oldBucket then answer(oldBucket) end
 if ARGV[4] ~= oldBucket then answer(ARGV[4]) end
 return sums
+"""#
+
+/// Deletes ledger entries dated before a day. KEYS[1] the ledger; ARGV: the day (base 36), then
+/// the members. An entry is deleted only while its event day is before the day: a member written
+/// again since with a later day stays. Answers how many were deleted.
+let forgetScript = luaSubtract + #"""
+local before = base36(ARGV[1])
+local n = 0
+for i = 2, #ARGV do
+  local entry = redis.call('HGET', KEYS[1], ARGV[i])
+  local day = entry and string.match(entry, '^[^\t]*\t[^\t]*\t[^\t]*\t[^\t]*\t([^\t]*)\t')
+  if day and base36(day) < before then
+    redis.call('HDEL', KEYS[1], ARGV[i])
+    n = n + 1
+  end
+end
+return n
 """#
 
 /// Sets what enterprises give a division's months, applying the difference to the division's

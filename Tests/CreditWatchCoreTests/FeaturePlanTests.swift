@@ -54,11 +54,32 @@ import Testing
         #expect(narrow.description.contains("tax.payment:amount;"))
         #expect(wide.description.contains("tax.payment:amount,period,tax_type;"))
         #expect(wide.description.contains("market.enterprise#history:legal_rep_name"))
-        #expect(wide.missing(from: narrow.description) == ["market.enterprise#history", "tax.payment.period", "tax.payment.tax_type"])
+        #expect(wide.missing(from: narrow.description) == [
+            "market.enterprise#history", "tax.payment.period", "tax.payment.tax_type", "tax.payment@lookback",
+        ])
         // Keeping less needs nothing; a store from before plans kept every field.
         #expect(narrow.missing(from: wide.description) == [])
         #expect(wide.missing(from: nil) == [])
         #expect(wide.missing(from: wide.description) == [])
+    }
+
+    /// Look-backs at the reference end 2001-01-31: 3mo from 2000-11-01 (91 days), 3mo offset 12mo
+    /// from 1999-11-01 (457), 90d (89).
+    @Test func aStoreThatForgotRecordsMissesWhatAProgramReadsFurtherBack() {
+        let narrow = FeaturePlan(program: Self.program("feature paid = sum(tax.payment.amount, 3mo)"), catalog: Shipped.catalog)
+        let wide = FeaturePlan(program: Self.program(Self.rules), catalog: Shipped.catalog)
+        #expect(narrow.lookback == ["tax.payment": 91])
+        // court.dishonest is read without a window: nothing of it is forgotten.
+        #expect(wide.lookback == ["tax.payment": 457, "court.enforcement": 89])
+        #expect(narrow.description.contains("tax.payment@lookback:91"))
+        let unbounded = FeaturePlan(program: Self.program("feature cases = count(court.enforcement)"), catalog: Shipped.catalog)
+        #expect(unbounded.missing(from: wide.description) == ["court.enforcement@lookback"])
+        #expect(narrow.missing(from: wide.description) == [])
+        // A store keeps the shorter look-back it had, also of a topic the new plan does not read.
+        let after = narrow.description(after: wide.description)
+        #expect(after.contains("tax.payment@lookback:91") && after.contains("court.enforcement@lookback:89"))
+        #expect(wide.description(after: narrow.description).contains("tax.payment@lookback:91"))
+        #expect(narrow.description(after: nil) == narrow.description)
     }
 
     @Test func aNewIndustrySeriesIsMissingFromAStoreThatDidNotSumIt() {

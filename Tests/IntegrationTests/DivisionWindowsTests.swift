@@ -189,6 +189,36 @@ extension EngineIntegrationTests {
         #expect(try await redis.command("HGET", "cw:{\(a)}:win:tax.payment", "2024-11|#").text == "4")
     }
 
+    /// Forgetting deletes the listed ledger entries still dated before the day, not one written
+    /// again since with a later day, and leaves the window sums as they were.
+    @Test func forgottenRecordsLeaveTheLedgerButNotTheWindows() async throws {
+        let settings = try Stack.settings("forget_ledger")
+        try await Stack.flushRedis(settings)
+        let redis = try await connectRedis(host: settings.redisHost, port: settings.redisPort)
+        let catalog = try ProjectFiles.catalog(at: settings.topicsPath)
+        let plan = FeaturePlan(program: try ProjectFiles.program(at: settings.rulesPath, catalog: catalog), catalog: catalog)
+        let features = try await FeatureWindows(connection: redis, catalog: catalog, logger: Logger(label: "test"))
+        let a = Self.windowsA
+        let (january, february, december) = (Month(year: 2023, month: 1), Month(year: 2023, month: 2), Month(year: 2024, month: 12))
+        try await features.apply([
+            Self.update(Self.payment(a, "P1", december, amount: 5, version: 1), uscc: a, division: "C30"),
+            Self.update(Self.payment(a, "P2", january, amount: 7, version: 1), uscc: a, division: "C30"),
+            Self.update(Self.payment(a, "P3", february, amount: 11, version: 1), uscc: a, division: "C30"),
+        ], plan: plan)
+        let ledger = "cw:{\(a)}:rec:tax.payment"
+        let expired = ExpiredRecords(entity: EntityKey(.enterprise, a), topic: "tax.payment", keys: ["P1", "P2", "P9"], before: Month(year: 2024, month: 1).firstDay)
+        try await features.forget([expired])
+        #expect(Set(try await redis.command("HKEYS", ledger).array?.compactMap(\.text) ?? []) == ["P1", "P3"])
+        // P3 moves to December: a later forget that still lists it keeps it.
+        try await features.apply([Self.update(Self.payment(a, "P3", december, amount: 11, version: 2), uscc: a, division: "C30")], plan: plan)
+        try await features.forget([ExpiredRecords(entity: expired.entity, topic: "tax.payment", keys: ["P3"], before: expired.before)])
+        #expect(Set(try await redis.command("HKEYS", ledger).array?.compactMap(\.text) ?? []) == ["P1", "P3"])
+        let window = "cw:{\(a)}:win:tax.payment"
+        #expect(try await redis.command("HGET", window, "2023-01|amount").text == "700")
+        #expect(try await redis.command("HGET", window, "2024-12|amount").text == "1600")
+        #expect(try await redis.command("HGET", window, "2023-02|#").text == nil)
+    }
+
     /// Days, milliseconds and months take base 36; a string is a month only when it is exactly a
     /// month's `YYYY-MM`, so every value reads back as it was.
     @Test func recordValuesReadBackAsWritten() throws {

@@ -17,6 +17,8 @@ public struct BatchReport: Sendable, Hashable {
     public var swept = 0
     /// Enterprises whose evaluation waits for ingest to catch up.
     public var deferred = 0
+    /// Records the feature store forgot: no window reads them any more (`Retention`).
+    public var forgotten = 0
     /// Whether enterprises still wait for evaluation after this batch.
     public var evaluationPending = false
     /// Messages per topic (for per-topic metrics).
@@ -40,6 +42,7 @@ public struct BatchReport: Sendable, Hashable {
         withdrawn += other.withdrawn
         swept += other.swept
         deferred += other.deferred
+        forgotten += other.forgotten
         evaluationPending = other.evaluationPending
         byTopic.merge(other.byTopic, uniquingKeysWith: +)
         stages.merge(other.stages, uniquingKeysWith: +)
@@ -67,6 +70,8 @@ public actor BatchProcessor {
     private var plan: FeaturePlan
     /// How `program`'s relation paths are walked over the graph.
     private var walker: RelationWalker
+    /// What the feature store may forget of what `program` evaluates.
+    private var retention: Retention
     /// The stored graph's endpoints the walk back has read, kept between batches (one instance).
     private let storedEndpoints: RelationEndpointCache
     /// Registrations seen so far (enterprise → division/district): saves a lookup per batch.
@@ -86,6 +91,7 @@ public actor BatchProcessor {
         self.program = program
         self.plan = FeaturePlan(program: program, catalog: catalog)
         self.walker = RelationWalker(paths: program.relationPaths, schema: catalog.schema)
+        self.retention = Retention(program: program, plan: plan)
         self.snapshot = EntitySnapshot(catalog: catalog)
     }
 
@@ -108,6 +114,7 @@ public actor BatchProcessor {
         self.program = program
         self.plan = FeaturePlan(program: program, catalog: catalog)
         self.walker = RelationWalker(paths: program.relationPaths, schema: catalog.schema)
+        self.retention = Retention(program: program, plan: plan)
         walkedWhileWaiting = []
     }
 
@@ -186,6 +193,7 @@ public actor BatchProcessor {
         let program = self.program
         let plan = self.plan
         let walker = self.walker
+        let retention = self.retention
         var report = BatchReport()
         report.messages = batch.count
         var effects = BatchEffects()
@@ -431,6 +439,7 @@ public actor BatchProcessor {
             let enterpriseRules = Set(program.rules.filter { $0.kind == .enterprise }.map(\.name))
             var standings: [IndustryStanding] = []
             var divisionClock: [String: Day] = [:]
+            var expired: [ExpiredRecords] = []
             let chunks = stride(from: 0, to: entities.count, by: Self.evaluationChunk).map {
                 Array(entities[$0..<min($0 + Self.evaluationChunk, entities.count)])
             }
@@ -484,11 +493,21 @@ public actor BatchProcessor {
                         }
                     }
                     if written.score != nil || written.tags != nil { pendingWrites[entity.id] = written }
+                    if !retention.isEmpty {
+                        let cited = Set((states[entity.id] ?? [:]).values.filter { $0.status == .active }.flatMap(\.sources))
+                        expired += retention.expired(entity, data, snapshot: snapshot, cited: cited)
+                    }
                     guard let division = registration.division else { continue }
                     standings.append(program.standing(of: entity.id, in: division, evaluation))
                     if let complete = item.seriesComplete { divisionClock[division] = max(divisionClock[division] ?? complete, complete) }
                 }
                 lap("evaluate")
+            }
+            // What no window reads any more is forgotten (Redis holds a look-back, not a history).
+            if !expired.isEmpty {
+                try await features.forget(expired)
+                report.forgotten = expired.reduce(0) { $0 + $1.keys.count }
+                lap("forget")
             }
 
             // 7. Industry rules for the divisions the batch touched, through the same lifecycle; while
@@ -773,6 +792,9 @@ public actor BatchProcessor {
         case let held?:
             let missing = plan.missing(from: held.keeps)
             guard !missing.isEmpty else {
+                // The store keeps this plan, less the records it forgot under an earlier one.
+                expected.keeps = plan.description(after: held.keeps)
+                if held.keeps != expected.keeps { try await features.markSynced(expected) }
                 knownSync = expected
                 return expected
             }

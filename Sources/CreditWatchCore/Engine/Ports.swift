@@ -143,6 +143,11 @@ public protocol FeatureStore: Sendable {
     /// of its history topics), with the fields the plan keeps, ready for evaluation.
     func records(of entities: [EntityKey], plan: FeaturePlan) async throws -> [EntityKey: [String: [FactRecord]]]
 
+    /// Forgets records that no window of the program reads any more (`Retention`): each listed
+    /// record of an entity's topic whose stored event day is still before `before` (one stored
+    /// since with a later day stays). Window sums and the store of record are left as they are.
+    func forget(_ expired: [ExpiredRecords]) async throws
+
     /// Moves enterprises' contributions to the industry series of `plan` from one division's
     /// windows to another's (a registration that names a new division; records that arrived before
     /// their enterprise's registration had none). Idempotent like `apply`.
@@ -184,6 +189,21 @@ public protocol FeatureStore: Sendable {
     /// stored sequence never decreases while the store is the same; `sync.keeps` (the plan the
     /// updates were applied with) is recorded as it is.
     func markSynced(_ sync: FeatureSync) async throws
+}
+
+/// Records of one entity's topic that the feature store can forget: dated before `before`.
+public struct ExpiredRecords: Sendable, Hashable {
+    public let entity: EntityKey
+    public let topic: String
+    public let keys: [String]
+    public let before: Day
+
+    public init(entity: EntityKey, topic: String, keys: [String], before: Day) {
+        self.entity = entity
+        self.topic = topic
+        self.keys = keys
+        self.before = before
+    }
 }
 
 /// One change to apply to the feature windows, with what it is about.
