@@ -126,20 +126,9 @@ extension EngineIntegrationTests {
         #expect(kept.allSatisfy { Set($0.fields.keys) == ["amount", "period"] })
 
         // An analyst adds a rule on the kind of tax: the store is rebuilt before it is evaluated.
-        try """
-            feature vat_paid_3mo = sum(tax.payment.amount, 3mo, where tax_type == "增值税")
-            rule vat_paid (min = 1) {
-              title    "近3个月缴纳增值税"
-              category tax
-              severity info
-              when     vat_paid_3mo >= min
-              cooldown 0d
-              explain  "近3个月缴纳增值税 {vat_paid_3mo} 元"
-            }
-            """.write(toFile: "\(folder)/vat.cwr", atomically: true, encoding: .utf8)
-        let status = await engine.daemon.rules.reload(trigger: "test")
-        #expect(status.lastFailure == nil)
-        try await Self.waitFor("the vat_paid alert") { try await engine.alerts().contains { $0.rule == "vat_paid" } }
+        try await Self.addRule(
+            "vat_paid", title: "近3个月缴纳增值税", feature: "vat_paid_3mo = sum(tax.payment.amount, 3mo, where tax_type == \"增值税\")",
+            to: folder, engine: engine)
         let health = engine.daemon.health.snapshot
         #expect(health.lastRebuild?.reason == "the rule set reads what the feature store does not keep: tax.payment.tax_type")
         #expect(health.lastRebuild?.records == 5)
@@ -148,5 +137,52 @@ extension EngineIntegrationTests {
         #expect(plan.fields["tax.payment"] == ["amount", "period", "tax_type"])
         #expect(try await features.featureSync()?.keeps == plan.description)
         try await engine.stop()
+    }
+
+    /// Redis forgets the payments no window reads any more; a rule set that reads further back
+    /// finds them forgotten and rebuilds them from PostgreSQL before it is evaluated.
+    @Test func oldRecordsAreForgottenUntilARuleSetReadsFurtherBack() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("rules-\(UInt32.random(in: 0...UInt32.max))").path
+        try FileManager.default.copyItem(atPath: "\(Stack.root)/rules", toPath: folder)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        var engine = try await Engine.start("lookback") { $0.rulesPath = folder }
+        try await engine.send([Self.registrations[0]])
+        // Thirty months paid on the 15th, 2023-01 … 2025-06.
+        let months = (0..<30).map { Month(year: 2023, month: 1) + $0 }
+        try await engine.send(months.map { Script.taxPayment(Self.e1, $0, amount: 150_000) })
+        let redis = try RedisConnection(host: engine.settings.redisHost, port: engine.settings.redisPort)
+        let ledger = "cw:{\(Self.e1)}:rec:tax.payment"
+        // The shipped windows end with 2025-05 and reach back to 2024-03-01 (3mo offset 12mo);
+        // less 92 days, payments before 2023-11-30 are forgotten: 2023-01 … 2023-11.
+        try await Self.waitFor("the old payments forgotten") { try await redis.command("HLEN", ledger).integer == 19 }
+        #expect(try await FeatureWindows(connection: redis, catalog: engine.daemon.catalog, logger: Logger(label: "test")).featureSync()?.keeps?
+            .contains("tax.payment@lookback:457") == true)
+
+        try await Self.addRule("paid_long", title: "近36个月缴税", feature: "paid_36mo = sum(tax.payment.amount, 36mo)", to: folder, engine: engine)
+        #expect(engine.daemon.health.snapshot.lastRebuild?.reason == "the rule set reads what the feature store does not keep: tax.payment@lookback")
+        // 2023-01 … 2025-05: the 36 months ending with the last complete one.
+        #expect(try await engine.alerts().first { $0.rule == "paid_long" }?.explanation == "近36个月缴税 4350000 元")
+        #expect(try await redis.command("HLEN", ledger).integer == 30)
+        try await engine.stop()
+    }
+
+    /// Adds a rule (severity info, firing when its feature is at least 1, explained as the title
+    /// and the feature's value in yuan) to the rule folder, reloads and waits for its first alert.
+    static func addRule(_ name: String, title: String, feature: String, to folder: String, engine: Engine) async throws {
+        let featureName = String(feature.prefix { $0 != " " })
+        try """
+            feature \(feature)
+            rule \(name) (min = 1) {
+              title    "\(title)"
+              category tax
+              severity info
+              when     \(featureName) >= min
+              cooldown 0d
+              explain  "\(title) {\(featureName)} 元"
+            }
+            """.write(toFile: "\(folder)/\(name).cwr", atomically: true, encoding: .utf8)
+        let status = await engine.daemon.rules.reload(trigger: "test")
+        #expect(status.lastFailure == nil)
+        try await waitFor("the \(name) alert") { try await engine.alerts().contains { $0.rule == name } }
     }
 }
