@@ -167,8 +167,10 @@ public actor BatchProcessor {
     private var pendingRemains: Bool?
     /// Divisions whose enterprises were evaluated while more were pending: judged once none are.
     private var waitingDivisions: [String: Day] = [:]
-    /// Pending enterprises evaluated per batch.
+    /// Pending enterprises evaluated per batch: many in a batch without messages (after a backlog
+    /// drained), few in one that carries live changes, whose alerts should not wait for them.
     static let pendingChunk = 5000
+    static let livePendingChunk = 250
     /// Enterprises this instance has left pending in the store of record and not evaluated since
     /// (one instance: it alone adds and removes them), up to `knownPendingLimit`.
     private var knownPending: Set<String> = []
@@ -374,6 +376,9 @@ public actor BatchProcessor {
         //    that never drains still gets evaluated every `maxEvaluationDeferral`.
         var reevaluated: [String] = []
         var morePending = false
+        // Peers woken by this batch's ranks wait in the store of record (they do not hold up the
+        // industries: their standing is recorded, only their ranks moved).
+        var wokePeers = false
         var evaluatedDivisions: [String: Day] = [:]
         var pendingWrites: [String: (score: Int?, tags: Int?)] = [:]
         if !evaluating {
@@ -392,8 +397,9 @@ public actor BatchProcessor {
                 report.deferred = effects.deferred.count
             }
             if pendingRemains != false || shared {
-                let pending = try await store.pendingEvaluations(limit: Self.pendingChunk, ownership: ownership)
-                morePending = pending.count == Self.pendingChunk
+                let chunk = batch.isEmpty ? Self.pendingChunk : Self.livePendingChunk
+                let pending = try await store.pendingEvaluations(limit: chunk, ownership: ownership)
+                morePending = pending.count == chunk
                 effects.evaluatedPending = pending
                 touched.formUnion(pending.map { EntityKey(.enterprise, $0.uscc) })
                 lastLook = ContinuousClock.now
@@ -419,15 +425,21 @@ public actor BatchProcessor {
             //    their alerts' states, one per chunk for their records, the next chunk read while
             //    this one is evaluated on every core), score the enterprises, decide their alerts.
             //    Chunks bound the memory a batch needs, whatever the city's size.
-            var entities = touched.sorted()
+            let entities = touched.sorted()
             let features = self.features
             // 6a. Ranks among peers (`peer_rank`): every enterprise's values are recorded before any
-            //     is ranked, and the peers whose standing they moved are ranked again with them.
+            //     is ranked; the peers whose standing they moved wait in the store of record, and are
+            //     ranked again once however many batches move them.
             var ranks: [String: [RankedMeasure: PeerRank]] = [:]
             var loaded: Loaded?
             if !program.rankedMeasures.isEmpty {
-                (entities, ranks, loaded) = try await rankFirst(
+                let woken: [String]
+                (ranks, loaded, woken) = try await rankFirst(
                     entities, graph: &graph, program: program, plan: plan, walker: walker, feeds: clock, ownership: ownership)
+                if !woken.isEmpty {
+                    effects.deferred = Set(effects.deferred).union(woken).sorted()
+                    wokePeers = true
+                }
                 lap("rank")
             }
             report.entitiesEvaluated = entities.count
@@ -582,7 +594,7 @@ public actor BatchProcessor {
             if let cursor = reevaluation, cursor.version == program.version {
                 reevaluation = reevaluated.count < Self.reevaluationChunk ? nil : (reevaluated.last, program.version)
             }
-            pendingRemains = morePending
+            pendingRemains = morePending || wokePeers
             waitingDivisions = morePending && !shared ? evaluatedDivisions : [:]
             // An overdue evaluation goes on until nothing waits; then the next wait starts.
             if !caughtUp, !morePending { deferredSince = ContinuousClock.now }
@@ -676,25 +688,15 @@ public actor BatchProcessor {
     private func rankFirst(
         _ entities: [EntityKey], graph: inout RelationGraph, program: RuleProgram, plan: FeaturePlan, walker: RelationWalker, feeds: FeedClock,
         ownership: Ownership
-    ) async throws -> (entities: [EntityKey], ranks: [String: [RankedMeasure: PeerRank]], loaded: Loaded?) {
+    ) async throws -> (ranks: [String: [RankedMeasure: PeerRank]], loaded: Loaded?, woken: [String]) {
         let measures = program.rankedMeasures
         var loaded: Loaded? = entities.count <= Self.evaluationChunk ? Loaded() : nil
-        var values = try await rankedValues(
+        let values = try await rankedValues(
             of: entities, graph: &graph, program: program, plan: plan, walker: walker, feeds: feeds, keeping: &loaded)
-        let evaluated = Set(entities)
+        let evaluated = Set(entities.map(\.id))
         let woken = try await features.recordRanked(values, measures: measures, wake: true)
-            .filter(ownership.owns).map { EntityKey(.enterprise, $0) }.filter { !evaluated.contains($0) }.sorted()
-        guard !woken.isEmpty else { return (entities, try await features.ranks(values, measures: measures), loaded) }
-        let unregistered = Set(woken.map(\.id).filter { registrations[$0] == nil })
-        if !unregistered.isEmpty {
-            registrations.merge(try await store.lookup(enterprises: unregistered, accounts: [], names: []).registrations) { _, new in new }
-        }
-        if entities.count + woken.count > Self.evaluationChunk { loaded = nil }
-        // Their values as of now are recorded too; where those moved is left to their next change.
-        let more = try await rankedValues(of: woken, graph: &graph, program: program, plan: plan, walker: walker, feeds: feeds, keeping: &loaded)
-        _ = try await features.recordRanked(more, measures: measures, wake: false)
-        values += more
-        return ((entities + woken).sorted(), try await features.ranks(values, measures: measures), loaded)
+            .filter { ownership.owns($0) && !evaluated.contains($0) }.sorted()
+        return (try await features.ranks(values, measures: measures), loaded, woken)
     }
 
     /// `entities`' values of the ranked measures, read a chunk at a time (the next chunk's records
