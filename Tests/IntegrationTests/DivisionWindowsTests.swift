@@ -141,12 +141,7 @@ extension EngineIntegrationTests {
     /// amounts its contribution gives back exactly; what is read back is what was written,
     /// whatever the version's sign and the values' shape.
     @Test func ledgerEntriesAreCompactAndReadBackExactly() async throws {
-        let settings = try Stack.settings("compact_ledger")
-        try await Stack.flushRedis(settings)
-        let redis = try await connectRedis(host: settings.redisHost, port: settings.redisPort)
-        let catalog = try ProjectFiles.catalog(at: settings.topicsPath)
-        let plan = FeaturePlan(program: try ProjectFiles.program(at: settings.rulesPath, catalog: catalog), catalog: catalog)
-        let features = try await FeatureWindows(connection: redis, catalog: catalog, logger: Logger(label: "test"))
+        let (redis, plan, features) = try await Self.emptyStore("compact_ledger")
         let a = Self.windowsA
         let entity = EntityKey(.enterprise, a)
         func change(_ topic: String, _ key: String, version: Int64, day: Day, _ fields: [String: Value]) -> FeatureUpdate {
@@ -192,12 +187,7 @@ extension EngineIntegrationTests {
     /// Forgetting deletes the listed ledger entries still dated before the day, not one written
     /// again since with a later day, and leaves the window sums as they were.
     @Test func forgottenRecordsLeaveTheLedgerButNotTheWindows() async throws {
-        let settings = try Stack.settings("forget_ledger")
-        try await Stack.flushRedis(settings)
-        let redis = try await connectRedis(host: settings.redisHost, port: settings.redisPort)
-        let catalog = try ProjectFiles.catalog(at: settings.topicsPath)
-        let plan = FeaturePlan(program: try ProjectFiles.program(at: settings.rulesPath, catalog: catalog), catalog: catalog)
-        let features = try await FeatureWindows(connection: redis, catalog: catalog, logger: Logger(label: "test"))
+        let (redis, plan, features) = try await Self.emptyStore("forget_ledger")
         let a = Self.windowsA
         let (january, february, december) = (Month(year: 2023, month: 1), Month(year: 2023, month: 2), Month(year: 2024, month: 12))
         try await features.apply([
@@ -217,6 +207,17 @@ extension EngineIntegrationTests {
         #expect(try await redis.command("HGET", window, "2023-01|amount").text == "700")
         #expect(try await redis.command("HGET", window, "2024-12|amount").text == "1600")
         #expect(try await redis.command("HGET", window, "2023-02|#").text == nil)
+    }
+
+    /// A flushed Redis and the feature store over it, for the shipped catalog and rules.
+    static func emptyStore(_ name: String) async throws -> (redis: any RedisClient, plan: FeaturePlan, features: FeatureWindows) {
+        let settings = try Stack.settings(name)
+        try await Stack.flushRedis(settings)
+        let redis = try await connectRedis(host: settings.redisHost, port: settings.redisPort)
+        let catalog = try ProjectFiles.catalog(at: settings.topicsPath)
+        let plan = FeaturePlan(program: try ProjectFiles.program(at: settings.rulesPath, catalog: catalog), catalog: catalog)
+        let features = try await FeatureWindows(connection: redis, catalog: catalog, logger: Logger(label: "test"))
+        return (redis, plan, features)
     }
 
     /// Days, milliseconds and months take base 36; a string is a month only when it is exactly a

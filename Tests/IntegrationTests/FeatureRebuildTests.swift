@@ -107,8 +107,7 @@ extension EngineIntegrationTests {
 
 extension EngineIntegrationTests {
     @Test func aReloadedRuleSetThatReadsAFieldTheStoreDoesNotKeepRebuildsIt() async throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("rules-\(UInt32.random(in: 0...UInt32.max))").path
-        try FileManager.default.copyItem(atPath: "\(Stack.root)/rules", toPath: folder)
+        let folder = try Self.copiedRules()
         defer { try? FileManager.default.removeItem(atPath: folder) }
         var engine = try await Engine.start("plan") { $0.rulesPath = folder }
         try await engine.send([Self.registrations[0]])
@@ -142,8 +141,7 @@ extension EngineIntegrationTests {
     /// Redis forgets the payments no window reads any more; a rule set that reads further back
     /// finds them forgotten and rebuilds them from PostgreSQL before it is evaluated.
     @Test func oldRecordsAreForgottenUntilARuleSetReadsFurtherBack() async throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("rules-\(UInt32.random(in: 0...UInt32.max))").path
-        try FileManager.default.copyItem(atPath: "\(Stack.root)/rules", toPath: folder)
+        let folder = try Self.copiedRules()
         defer { try? FileManager.default.removeItem(atPath: folder) }
         var engine = try await Engine.start("lookback") { $0.rulesPath = folder }
         try await engine.send([Self.registrations[0]])
@@ -164,6 +162,13 @@ extension EngineIntegrationTests {
         #expect(try await engine.alerts().first { $0.rule == "paid_long" }?.explanation == "近36个月缴税 4350000 元")
         #expect(try await redis.command("HLEN", ledger).integer == 30)
         try await engine.stop()
+    }
+
+    /// A copy of the shipped rule folder that a test may edit (the caller removes it).
+    static func copiedRules() throws -> String {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("rules-\(UInt32.random(in: 0...UInt32.max))").path
+        try FileManager.default.copyItem(atPath: "\(Stack.root)/rules", toPath: folder)
+        return folder
     }
 
     /// Adds a rule (severity info, firing when its feature is at least 1, explained as the title

@@ -1,7 +1,7 @@
 import RuleLanguage
 
 /// What the feature store may forget of an evaluated entity: its records of the topics the program
-/// reads only through windows (`RuleProgram.windowedTopics`) that are dated before every window
+/// reads only through windows (`FeaturePlan.lookback`) that are dated before every window
 /// they could still fall in. Windows end where the entity's own data ends (its clock, its last
 /// complete month of a monthly feed, the city's for an absence rule), and those ends only move
 /// forward as data arrives, so such a record is never read again; Redis then holds about the
@@ -19,7 +19,7 @@ public struct Retention: Sendable {
 
     public init(program: RuleProgram, plan: FeaturePlan) {
         self.program = program
-        self.topics = program.windowedTopics.intersection(plan.readTopics).sorted()
+        self.topics = plan.lookback.keys.sorted()
     }
 
     public var isEmpty: Bool { topics.isEmpty }
