@@ -16,8 +16,7 @@
 # Each run uses its own topic prefix, consumer group, PostgreSQL schema (in creditwatch_test) and
 # random seed (so its enterprises' Redis keys are new), and leaves the demo's data alone.
 #
-# BENCH_PERF=<file> also samples the (first) daemon's stacks with `perf record` for the drain and
-# prints the hottest functions (perf from Debian's linux-perf; cpu-clock, so it works in VMs).
+# BENCH_PERF=<file> also samples the (first) daemon's stacks for the drain (see lib.sh).
 set -euo pipefail
 ENTERPRISES="${1:-3000}"
 PARTITIONS="${2:-4}"
@@ -29,32 +28,19 @@ SENT=$("$BIN" simulate --enterprises "$ENTERPRISES" --persons $((ENTERPRISES * 2
 echo "produced $SENT messages ($ENTERPRISES enterprises, seed $SEED, $PARTITIONS partitions per topic)"
 
 redis_used() { redis-cli -p "$REDIS_PORT" INFO memory | awk -F: '/^used_memory:/{print $2+0}'; }
-# CPU seconds used so far by Redis, and by the daemons.
-redis_cpu() { redis-cli -p "$REDIS_PORT" INFO cpu | awk -F: '/^used_cpu_(sys|user):/{s+=$2} END{print s}'; }
-# …by the broker and PostgreSQL (every process of theirs alive now).
-server_cpu() { ps -C "$1" -o times= | awk '{s+=$1} END{print s+0}'; }
-daemon_cpu() {
-    local pid
-    for pid in "${PIDS[@]}"; do awk -v hz="$(getconf CLK_TCK)" '{print ($14 + $15) / hz}' "/proc/$pid/stat"; done | awk '{s+=$1} END{print s}'
-}
 REDIS_BEFORE=$(redis_used)
 
 start_instances "$INSTANCES"
-now() { date +%s.%N; }
 
 until [ "$(processed)" -gt 0 ]; do
     alive || exit 1
     sleep 0.05
 done
-T0=$(now); N0=$(processed); R0=$(redis_cpu); D0=$(daemon_cpu); K0=$(server_cpu tansu); P0=$(server_cpu postgres)
-if [ -n "${BENCH_PERF:-}" ]; then
-    perf record -q -e cpu-clock -F 499 -g -o "$BENCH_PERF" -p "${PIDS[0]}" 2>/dev/null & PERF_PID=$!
-fi
+T0=$(now); N0=$(processed); CPU0=$(cpu_times)
+perf_start
 wait_drained "$SENT"
-if [ -n "${BENCH_PERF:-}" ]; then
-    kill -INT "$PERF_PID"; wait "$PERF_PID" || true
-fi
-T1=$(now); N1=$(processed); R1=$(redis_cpu); D1=$(daemon_cpu); K1=$(server_cpu tansu); P1=$(server_cpu postgres)
+perf_stop
+T1=$(now); N1=$(processed); CPU1=$(cpu_times)
 RSS=0
 for pid in "${PIDS[@]}"; do RSS=$((RSS + $(awk '/VmHWM/{print $2}' /proc/$pid/status))); done
 STAGES=$(for port in "${PORTS[@]}"; do curl -fsS --max-time 2 "http://127.0.0.1:$port/metrics"; done |
@@ -69,8 +55,7 @@ QUARANTINED=$(PGPASSWORD="$CREDITWATCH_PG_PASSWORD" psql -h 127.0.0.1 -p "$PG_PO
 printf '\nmessages %d in %.1f s after the first: %.0f events/s; peak RSS %d MiB (%s); alerts %d; quarantined %d\n' \
     "$((N1 - N0))" "$SECS" "$RATE" "$((RSS / 1024))" "$(describe_instances)" "$ALERTS" "$QUARANTINED"
 echo "time by stage (summed over batches): $STAGES"
-awk -v d="$D1 $D0" -v r="$R1 $R0" -v k="$K1 $K0" -v p="$P1 $P0" -v s="$SECS" -v c="$(nproc)" 'function dt(x,  a){split(x, a, " "); return a[1] - a[2]}
-    BEGIN{printf "cpu in the drain: daemon %.1f s, redis %.1f s, broker %.1f s, postgresql %.1f s, of %.1f s × %d cores\n", dt(d), dt(r), dt(k), dt(p), s, c}'
+cpu_used "the drain" "$CPU0" "$CPU1" "$SECS"
 # The simulated city spans 25 months of monthly history.
 YEARS=$(awk 'BEGIN{print 25 / 12}')
 awk -v b="$REDIS_BEFORE" -v a="$REDIS_AFTER" -v e="$ENTERPRISES" -v y="$YEARS" \
@@ -93,8 +78,5 @@ CONSUME=$("$BIN" topics drain | awk '/^drained/{print $(NF-1)}')
 printf 'ceilings: redis %s pipelined HSET/s (redis-benchmark -P 64); postgresql %s rows/s into a logged, indexed jsonb table (one INSERT … SELECT); librdkafka %s messages/s consumed (creditwatch topics drain)\n' "$REDIS_OPS" "$PG_ROWS" "$CONSUME"
 awk -v r="$RATE" -v o="$REDIS_OPS" -v p="$PG_ROWS" -v k="$CONSUME" \
     'BEGIN{printf "end to end is %.1f%% of the redis ceiling at one op per event, %.1f%% of the postgresql row ceiling at two rows (record + history) per event, %.1f%% of the consume ceiling\n", 100*r/o, 100*2*r/p, 100*r/k}'
-if [ -n "${BENCH_PERF:-}" ]; then
-    echo "hottest functions of the daemon in the drain (self time, perf report --no-children; full profile in $BENCH_PERF):"
-    perf report -i "$BENCH_PERF" --no-children --sort symbol --percent-limit 1 --stdio 2>/dev/null | grep -E '^ +[0-9.]+%' | head -25
-fi
+perf_report "the drain"
 echo "$(machine); command: benchmarks/e2e-throughput.sh $ENTERPRISES $PARTITIONS $INSTANCES"

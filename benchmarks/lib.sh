@@ -1,6 +1,7 @@
 # Shared by the benchmarks: the stack up, the release build, an isolated run (its own topic prefix,
 # consumer group and PostgreSQL schema in creditwatch_test), and the daemon's own progress.
 # Usage: set RUN_KIND (the run's name prefix) and PORT (its API), then source benchmarks/lib.sh.
+# BENCH_LOG_LEVEL=debug logs every batch of the daemons (in .state/log/<run>.log.<i>).
 # BENCH_BIN=<a creditwatch binary> measures that one instead of building this checkout (before
 # and after figures of a change, run interleaved).
 source "$(dirname "${BASH_SOURCE[0]}")/../ops/lib.sh"
@@ -28,7 +29,7 @@ start_instances() {
     local n="${1:-0}" i
     if [ "$n" -gt 0 ]; then export CREDITWATCH_CHANGES_PARTITIONS=12; else n=1; fi
     for ((i = 0; i < n; i++)); do
-        CREDITWATCH_HTTP_PORT=$((PORT + i)) "$BIN" run --log-level warning >"$LOG.$i" 2>&1 &
+        CREDITWATCH_HTTP_PORT=$((PORT + i)) "$BIN" run --log-level "${BENCH_LOG_LEVEL:-warning}" >"$LOG.$i" 2>&1 &
         PIDS+=($!); PORTS+=($((PORT + i)))
     done
     trap stop_instances EXIT
@@ -68,5 +69,36 @@ wait_drained() {
         alive || exit 1
         sleep 0.2
     done
+}
+now() { date +%s.%N; }
+# CPU seconds used so far by the daemons, Redis, the broker and PostgreSQL (every process of theirs
+# alive now), on one line.
+cpu_times() {
+    local pid daemon
+    daemon=$(for pid in "${PIDS[@]}"; do awk -v hz="$(getconf CLK_TCK)" '{print ($14 + $15) / hz}' "/proc/$pid/stat"; done | awk '{s+=$1} END{print s}')
+    echo "$daemon $(redis-cli -p "$REDIS_PORT" INFO cpu | awk -F: '/^used_cpu_(sys|user):/{s+=$2} END{print s}')" \
+        "$(ps -C tansu -o times= | awk '{s+=$1} END{print s+0}') $(ps -C postgres -o times= | awk '{s+=$1} END{print s+0}')"
+}
+# Prints the CPU used in phase $1 between cpu_times $2 and $3, $4 seconds apart.
+cpu_used() {
+    awk -v what="$1" -v a="$2" -v b="$3" -v s="$4" -v c="$(nproc)" 'BEGIN{split(a, x, " "); split(b, y, " ")
+        printf "cpu in %s: daemon %.1f s, redis %.1f s, broker %.1f s, postgresql %.1f s, of %.1f s × %d cores\n",
+            what, y[1] - x[1], y[2] - x[2], y[3] - x[3], y[4] - x[4], s, c}'
+}
+# BENCH_PERF=<file>: the first daemon's stacks sampled with `perf record` between perf_start and
+# perf_report, which prints the hottest functions (perf from Debian's linux-perf; cpu-clock, so it
+# works in VMs).
+perf_start() {
+    [ -n "${BENCH_PERF:-}" ] || return 0
+    perf record -q -e cpu-clock -F 499 -g -o "$BENCH_PERF" -p "${PIDS[0]}" 2>/dev/null & PERF_PID=$!
+}
+perf_stop() {
+    [ -n "${PERF_PID:-}" ] || return 0
+    kill -INT "$PERF_PID"; wait "$PERF_PID" || true; PERF_PID=
+}
+perf_report() {
+    [ -n "${BENCH_PERF:-}" ] || return 0
+    echo "hottest functions of the daemon in $1 (self time, perf report --no-children; full profile in $BENCH_PERF):"
+    perf report -i "$BENCH_PERF" --no-children --sort symbol --percent-limit 1 --stdio 2>/dev/null | grep -E '^ +[0-9.]+%' | head -25
 }
 machine() { echo "machine: $(nproc) cores, $(awk -F: '/model name/{print $2; exit}' /proc/cpuinfo | xargs), $(free -g | awk '/Mem:/{print $2}') GiB"; }

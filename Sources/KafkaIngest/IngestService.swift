@@ -221,5 +221,12 @@ public struct IngestService: Service {
         for (stage, duration) in report.stages {
             Metrics.Timer(label: "creditwatch.ingest.stage_duration", dimensions: [("stage", stage)]).record(duration: duration)
         }
+        logger.debug(
+            "batch processed",
+            metadata: [
+                "messages": "\(report.messages)", "evaluated": "\(report.entitiesEvaluated)", "swept": "\(report.swept)",
+                "deferred": "\(report.deferred)", "industries": "\(report.industriesEvaluated)", "pending": "\(report.evaluationPending)",
+                "ms": "\(report.stages.sorted { $0.key < $1.key }.map { "\($0.key)=\(Int($0.value / .milliseconds(1)))" }.joined(separator: ","))",
+            ])
     }
 }

@@ -513,9 +513,9 @@ func storable(_ text: String) -> String {
     text.utf8.contains(0) ? text.replacingOccurrences(of: "\u{0}", with: "\u{FFFD}") : text
 }
 
-/// JSON text for a `jsonb` column (jsonb rejects `\u0000` too).
+/// JSON text for a `jsonb` column (jsonb rejects `\u0000` too: `text` writes it as U+FFFD).
 func storableJSON(_ value: JSONValue) -> String {
-    storable(value.text)
+    value.text
 }
 
 let epochDay = "DATE '1970-01-01'"

@@ -401,7 +401,7 @@ final class EvaluationRun {
         if let relation = spec.relation { return related(spec, relation) }
         let topic = spec.topic
         let all = records[topic] ?? []
-        let end = windowEnds[topic] ?? windowEnds[String(topic.prefix { $0 != "#" })] ?? asOf
+        let end = windowEnds[topic] ?? Self.baseTopic(topic).flatMap { windowEnds[$0] } ?? asOf
         let range = spec.window.map { Self.dayRange(asOf: end, window: $0, offset: spec.offset) }
 
         if spec.function == .changes, let range, let field = spec.field, let kind = spec.fieldKind {
@@ -496,6 +496,12 @@ final class EvaluationRun {
         case .last, .latest, .changes, .industrySum, .any:
             return AggregateResult(value: .unknown)
         }
+    }
+
+    /// The topic a derived topic (`tax.payment#history`) is of; nil for a topic of its own. (By
+    /// bytes: this runs for every aggregate evaluated.)
+    static func baseTopic(_ topic: String) -> String? {
+        topic.utf8.firstIndex(of: UInt8(ascii: "#")).map { String(topic[..<$0]) }
     }
 
     /// Of `indices` into `records`, the record with the latest event day; on equal days the greatest

@@ -237,7 +237,7 @@ struct RelationGraphTests {
         let store = ChangingGraph([
             Self.representative(Self.a, Self.person), Self.representative(Self.b, Self.person), Self.representative(Self.c, Self.other),
         ])
-        let cache = RelationEndpointCache(base: store)
+        let cache = RelationCache(base: store)
         let walker = RelationWalker(paths: [["legal_representative", "represents"]], schema: Shipped.catalog.schema)
         func sisters(of changed: EntityKey) async throws -> [String] {
             var graph = RelationGraph()
@@ -271,10 +271,37 @@ struct RelationGraphTests {
         // its limit it starts over.
         cache.clear()
         #expect(cache.count == 0)
-        let small = RelationEndpointCache(base: store, limit: 1)
+        let small = RelationCache(base: store, limit: 1)
         var graph = RelationGraph()
         _ = try await walker.affected(by: [Self.a, Self.c], graph: &graph, store: small)
         #expect(small.count == 2)
+    }
+
+    @Test("edges with their records are kept apart from endpoints, and forgotten when a batch changes them")
+    func edgeCache() async throws {
+        let store = ChangingGraph([Self.representative(Self.a, Self.person), Self.representative(Self.b, Self.person)])
+        let cache = RelationCache(base: store)
+        func names(around entity: EntityKey) async throws -> [String] {
+            try await cache.relationEdges(touching: [entity], relations: ["legal_representative"])
+                .map { "\($0.subject.id.suffix(2))→\($0.record.fields["legal_rep_name"]?.displayText ?? "-")" }.sorted()
+        }
+        #expect(try await names(around: Self.person) == ["11→张伟", "22→张伟"])
+        #expect(try await names(around: Self.person) == ["11→张伟", "22→张伟"])
+        #expect(store.asked == [Self.person])
+        // Endpoints carry no records' fields (PostgreSQL reads none for them): read on their own.
+        _ = try await cache.relationEndpoints(touching: [Self.person], relations: ["legal_representative"])
+        #expect(store.asked == [Self.person, Self.person])
+
+        // The same edge, its record changed (the representative's name as A's registration gives it).
+        let renamed = Self.representative(Self.a, Self.person, name: "张薇", version: 2)
+        store.edges[0] = renamed
+        cache.forget([RelationChange(slot: renamed.slot, subject: Self.a, version: 2, edge: renamed)])
+        #expect(try await names(around: Self.person) == ["11→张薇", "22→张伟"])
+        #expect(store.asked == [Self.person, Self.person, Self.person])
+        // Both of the person's edges read again; its endpoints were forgotten as well.
+        #expect(cache.count == 2)
+        cache.clear()
+        #expect(cache.count == 0)
     }
 
     @Test("the neighbourhood around an enterprise: entities within two steps, names, figures")

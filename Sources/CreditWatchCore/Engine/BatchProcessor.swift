@@ -72,8 +72,10 @@ public actor BatchProcessor {
     private var walker: RelationWalker
     /// What the feature store may forget of what `program` evaluates.
     private var retention: Retention
-    /// The stored graph's endpoints the walk back has read, kept between batches (one instance).
-    private let storedEndpoints: RelationEndpointCache
+    /// The stored graph the walks have read, kept between batches (one instance).
+    private let storedRelations: RelationCache
+    /// Where the walks read the stored graph: a shared city's store changes behind any cache.
+    private var storedGraph: any RelationReading { ownership.isWhole ? storedRelations : store }
     /// Registrations seen so far (enterprise → division/district): saves a lookup per batch.
     private var registrations: [String: Registration] = [:]
     private let snapshot: EntitySnapshot
@@ -87,7 +89,7 @@ public actor BatchProcessor {
         self.decoder = ChangeDecoder(catalog: catalog)
         self.features = features
         self.store = store
-        self.storedEndpoints = RelationEndpointCache(base: store)
+        self.storedRelations = RelationCache(base: store)
         self.program = program
         self.plan = FeaturePlan(program: program, catalog: catalog)
         self.walker = RelationWalker(paths: program.relationPaths, schema: catalog.schema)
@@ -207,8 +209,8 @@ public actor BatchProcessor {
         let shared = !ownership.isWhole
         // Other instances write edges too; a batch that fails may have written some of its own.
         var committed = false
-        if shared { storedEndpoints.clear() }
-        defer { if !committed { storedEndpoints.clear() } }
+        if shared { storedRelations.clear() }
+        defer { if !committed { storedRelations.clear() } }
         effects.restampDeferred = shared
         if shared {
             // Partitions newly assigned are claimed before anything is read for a decision.
@@ -279,7 +281,7 @@ public actor BatchProcessor {
         // count of sisters drops): the walk back over the graph as stored, before this batch's
         // records are, from the entities whose edges change.
         let relationChanges = walker.isEmpty ? [] : linked.flatMap(catalog.relationChanges)
-        let storedGraph: any RelationReading = shared ? store : storedEndpoints
+        let storedGraph = self.storedGraph
         let rewired = Set(relationChanges.map(\.subject))
         var formerlyAffected: Set<EntityKey> = []
         if !rewired.isEmpty {
@@ -431,11 +433,13 @@ public actor BatchProcessor {
             //     is ranked; the peers whose standing they moved wait in the store of record, and are
             //     ranked again once however many batches move them.
             var ranks: [String: [RankedMeasure: PeerRank]] = [:]
-            var loaded: Loaded?
+            var loaded = Loaded()
             if !program.rankedMeasures.isEmpty {
+                let values = try await rankedValues(
+                    of: entities, graph: &graph, program: program, plan: plan, walker: walker, feeds: clock, keeping: &loaded)
+                lap("read")
                 let woken: [String]
-                (ranks, loaded, woken) = try await rankFirst(
-                    entities, graph: &graph, program: program, plan: plan, walker: walker, feeds: clock, ownership: ownership)
+                (ranks, woken) = try await rank(values, of: entities, program: program, ownership: ownership)
                 if !woken.isEmpty {
                     effects.deferred = Set(effects.deferred).union(woken).sorted()
                     wokePeers = true
@@ -455,17 +459,16 @@ public actor BatchProcessor {
             let chunks = stride(from: 0, to: entities.count, by: Self.evaluationChunk).map {
                 Array(entities[$0..<min($0 + Self.evaluationChunk, entities.count)])
             }
-            var reading: Task<[EntityKey: [String: [FactRecord]]], any Error>? = chunks.first.map { first in
-                Task { [loaded] in
-                    if let records = loaded?.records { return records }
-                    return try await features.records(of: first, plan: plan)
-                }
+            // What the ranks read already is not read again.
+            func read(_ chunk: [EntityKey]) -> Task<[EntityKey: [String: [FactRecord]]], any Error> {
+                Task { [loaded] in loaded.holds(chunk) ? loaded.records : try await features.records(of: chunk, plan: plan) }
             }
+            var reading = chunks.first.map(read)
             for (index, chunk) in chunks.enumerated() {
                 let records = try await reading!.value
-                reading = index + 1 < chunks.count ? Task { [next = chunks[index + 1]] in try await features.records(of: next, plan: plan) } : nil
+                reading = index + 1 < chunks.count ? read(chunks[index + 1]) : nil
                 let related: [EntityKey: [String: [RelatedEntity]]]
-                if let loaded { related = loaded.related } else {
+                if loaded.holds(chunk) { related = loaded.related } else {
                     related = try await relatedData(of: chunk, graph: &graph, feeds: clock, walker: walker, plan: plan)
                 }
                 lap("read")
@@ -579,7 +582,7 @@ public actor BatchProcessor {
             knownPending = []
             walkedWhileWaiting = []
         } else {
-            storedEndpoints.forget(relationChanges)
+            storedRelations.forget(relationChanges)
             knownPending.subtract(effects.evaluatedPending.map(\.uscc))
             if knownPending.count < Self.knownPendingLimit { knownPending.formUnion(effects.deferred) }
             if evaluating {
@@ -673,42 +676,51 @@ public actor BatchProcessor {
         }
     }
 
-    /// What the first phase of a ranking evaluation read of entities that fit in one chunk: their
-    /// evaluation reads nothing again.
+    /// What the first phase of a ranking evaluation read, kept for the evaluation up to a budget of
+    /// records (a backfill's chunks of the whole city are read again instead: memory stays bounded).
     struct Loaded {
         var records: [EntityKey: [String: [FactRecord]]] = [:]
         var related: [EntityKey: [String: [RelatedEntity]]] = [:]
+        private var kept: Set<EntityKey> = []
+        private var count = 0
+        static let budget = 50_000
+
+        /// Keeps what was read of `chunk` while the budget allows.
+        mutating func keep(_ chunk: [EntityKey], records: [EntityKey: [String: [FactRecord]]], related: [EntityKey: [String: [RelatedEntity]]]) {
+            let more = records.values.reduce(0) { $0 + $1.values.reduce(0) { $0 + $1.count } }
+            guard count + more <= Self.budget else { return }
+            count += more
+            kept.formUnion(chunk)
+            self.records.merge(records) { $1 }
+            self.related.merge(related) { $1 }
+        }
+
+        func holds(_ chunk: [EntityKey]) -> Bool { chunk.allSatisfy(kept.contains) }
     }
 
-    /// The first phase of evaluating `entities` when the program ranks (`peer_rank`): every
-    /// enterprise's values recorded in its groups before any is ranked (so the batch's enterprises
-    /// see each other, whatever their order), the peers this instance owns whose standing those
-    /// values moved woken to be evaluated with them, then where each stands. Answers the entities
-    /// to evaluate, their ranks, and what was read when they fit in one chunk.
-    private func rankFirst(
-        _ entities: [EntityKey], graph: inout RelationGraph, program: RuleProgram, plan: FeaturePlan, walker: RelationWalker, feeds: FeedClock,
-        ownership: Ownership
-    ) async throws -> (ranks: [String: [RankedMeasure: PeerRank]], loaded: Loaded?, woken: [String]) {
+    /// The first phase of evaluating `entities` when the program ranks (`peer_rank`), once their
+    /// `values` are read: every enterprise's values recorded in its groups before any is ranked (so
+    /// the batch's enterprises see each other, whatever their order), the peers this instance owns
+    /// whose standing those values moved woken, then where each stands.
+    private func rank(
+        _ values: [RankedValues], of entities: [EntityKey], program: RuleProgram, ownership: Ownership
+    ) async throws -> (ranks: [String: [RankedMeasure: PeerRank]], woken: [String]) {
         let measures = program.rankedMeasures
-        var loaded: Loaded? = entities.count <= Self.evaluationChunk ? Loaded() : nil
-        let values = try await rankedValues(
-            of: entities, graph: &graph, program: program, plan: plan, walker: walker, feeds: feeds, keeping: &loaded)
         let evaluated = Set(entities.map(\.id))
         let woken = try await features.recordRanked(values, measures: measures, wake: true)
             .filter { ownership.owns($0) && !evaluated.contains($0) }.sorted()
-        return (try await features.ranks(values, measures: measures), loaded, woken)
+        return (try await features.ranks(values, measures: measures), woken)
     }
 
-    /// `entities`' values of the ranked measures, read a chunk at a time (the next chunk's records
-    /// read while this one's related entities are). What was read is kept in `loaded` unless it is
-    /// nil; then only the enterprises that are ranked are read.
+    /// `entities`' values of the ranked measures, read in the evaluation's chunks (the next chunk's
+    /// records read while this one's related entities are); what was read is kept in `loaded`
+    /// while its budget allows.
     private func rankedValues(
         of entities: [EntityKey], graph: inout RelationGraph, program: RuleProgram, plan: FeaturePlan, walker: RelationWalker, feeds: FeedClock,
-        keeping loaded: inout Loaded?
+        keeping loaded: inout Loaded
     ) async throws -> [RankedValues] {
-        let ranked = loaded != nil ? entities : entities.filter { $0.kind == .enterprise && registrations[$0.id]?.division != nil }
-        let chunks = stride(from: 0, to: ranked.count, by: Self.evaluationChunk).map {
-            Array(ranked[$0..<min($0 + Self.evaluationChunk, ranked.count)])
+        let chunks = stride(from: 0, to: entities.count, by: Self.evaluationChunk).map {
+            Array(entities[$0..<min($0 + Self.evaluationChunk, entities.count)])
         }
         let features = self.features
         var reading = chunks.first.map { first in Task { try await features.records(of: first, plan: plan) } }
@@ -717,8 +729,7 @@ public actor BatchProcessor {
             let related = try await relatedData(of: chunk, graph: &graph, feeds: feeds, walker: walker, plan: plan)
             let records = try await reading!.value
             reading = index + 1 < chunks.count ? Task { [next = chunks[index + 1]] in try await features.records(of: next, plan: plan) } : nil
-            loaded?.records.merge(records) { $1 }
-            loaded?.related.merge(related) { $1 }
+            loaded.keep(chunk, records: records, related: related)
             values += await Self.rankedValues(
                 chunk, records: records, related: related, registrations: registrations, program: program, snapshot: snapshot, feeds: feeds)
         }
@@ -747,7 +758,7 @@ public actor BatchProcessor {
         of entities: [EntityKey], graph: inout RelationGraph, feeds: FeedClock, walker: RelationWalker, plan: FeaturePlan
     ) async throws -> [EntityKey: [String: [RelatedEntity]]] {
         guard !walker.isEmpty else { return [:] }
-        let reached = try await walker.related(to: entities, graph: &graph, store: store)
+        let reached = try await walker.related(to: entities, graph: &graph, store: storedGraph)
         let others = Set(reached.values.flatMap { $0.values.flatMap(\.keys) })
         let records = others.isEmpty ? [:] : try await features.records(of: others.sorted(), plan: plan)
         return reached.mapValues { walker.relatedData($0, records: records, feeds: feeds, snapshot: snapshot) }
