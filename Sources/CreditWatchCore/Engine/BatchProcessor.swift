@@ -683,7 +683,7 @@ public actor BatchProcessor {
         var related: [EntityKey: [String: [RelatedEntity]]] = [:]
         private var kept: Set<EntityKey> = []
         private var count = 0
-        static let budget = 50_000
+        static let budget = 25_000
 
         /// Keeps what was read of `chunk` while the budget allows.
         mutating func keep(_ chunk: [EntityKey], records: [EntityKey: [String: [FactRecord]]], related: [EntityKey: [String: [RelatedEntity]]]) {
