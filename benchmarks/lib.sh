@@ -86,7 +86,7 @@ cpu_used() {
             what, y[1] - x[1], y[2] - x[2], y[3] - x[3], y[4] - x[4], s, c}'
 }
 # BENCH_PERF=<file>: the first daemon's stacks sampled with `perf record` between perf_start and
-# perf_report, which prints the hottest functions (perf from Debian's linux-perf; cpu-clock, so it
+# perf_stop; perf_report prints the hottest functions (perf from Debian's linux-perf; cpu-clock, so it
 # works in VMs).
 perf_start() {
     [ -n "${BENCH_PERF:-}" ] || return 0
