@@ -332,7 +332,9 @@ public final class FeatureWindows: FeatureStore {
 
     public func forget(_ expired: [ExpiredRecords]) async throws {
         let commands = expired.filter { !$0.keys.isEmpty }.map { item in
-            (["EVALSHA", forgetSHA, "1", Self.entityKey(item.entity.id, "rec", item.topic), String(item.before.value, radix: 36)] + item.keys)
+            let ledger = Self.entityKey(item.entity.id, "rec", item.topic)
+            let keys = item.sumsBefore == nil ? ["1", ledger] : ["2", ledger, Self.entityKey(item.entity.id, "win", item.topic)]
+            return (["EVALSHA", forgetSHA] + keys + [String(item.before.value, radix: 36), item.sumsBefore?.description ?? ""] + item.keys)
                 .map { Array($0.utf8) }
         }
         try await run(commands)
@@ -405,7 +407,7 @@ public final class FeatureWindows: FeatureStore {
 
     public func industries(
         _ divisions: Set<String>, standings: [IndustryStanding], series: Set<String>, leaders: Int,
-        peers: [PeerMeasure] = [], asOf: [String: Day]
+        peers: [PeerMeasure] = [], asOf: [String: Day], forgetting: [String: [String: Month]] = [:]
     ) async throws -> [IndustryData] {
         var commands: [[String]] = []
         for standing in standings {
@@ -457,6 +459,7 @@ public final class FeatureWindows: FeatureStore {
             if case .error(let message) = reply { throw RedisError(code: .reply, message: message) }
         }
         var i = prefix
+        var trims: [[String]] = []
         var partial: [
             (division: String, population: Int, alerted: Int, sums: [String: [Month: Double]], top: [(String, Double)], peers: [String: PeerFigures])
         ] = []
@@ -469,6 +472,11 @@ public final class FeatureWindows: FeatureStore {
                 let wanted = Set(columns[topic]!)
                 for (column, months) in Self.windowSums(replies[i]) where wanted.contains(column) {
                     sums["\(topic).\(column)"] = months
+                }
+                if let kept = forgetting[division]?[topic] {
+                    trims += Self.trimCommands(replies[i], before: kept, window: Self.industryKey(division, "win:\(topic)")) {
+                        Self.industryKey(division, "led:\(topic):\($0)")
+                    }
                 }
                 i += 1
             }
@@ -500,11 +508,13 @@ public final class FeatureWindows: FeatureStore {
             }
             partial.append((division, population, alertedCount, sums, top, figures))
         }
-        // Which leaders have an active high alert: a second round trip, only when ranking.
+        // Which leaders have an active high alert: a second round trip, only when ranking (or
+        // when months expired).
         var alertedLeaders: [String: Set<String>] = [:]
         let asks = partial.filter { !$0.top.isEmpty }
-        if !asks.isEmpty {
-            let replies = try await connection.pipeline(asks.map { ["SMISMEMBER", Self.industryKey($0.division, "alerted")] + $0.top.map(\.0) })
+        if !asks.isEmpty || !trims.isEmpty {
+            let replies = try await run((asks.map { ["SMISMEMBER", Self.industryKey($0.division, "alerted")] + $0.top.map(\.0) } + trims)
+                .map { $0.map { Array($0.utf8) } })
             for (ask, reply) in zip(asks, replies) {
                 guard case .array(let flags) = reply else { continue }
                 alertedLeaders[ask.division] = Set(zip(ask.top, flags).filter { $0.1.integer == 1 }.map(\.0.0))
@@ -665,6 +675,24 @@ public final class FeatureWindows: FeatureStore {
         return items.compactMap(\.text).sorted().map { EntityKey(.enterprise, $0) }
     }
 
+    /// Deletes a division's months before `before`: their fields of the window hash (read in
+    /// `reply`) and their ledgers (`ledger(month)`). Nothing when there are none.
+    static func trimCommands(_ reply: RedisReply, before: Month, window: String, ledger: (String) -> String) -> [[String]] {
+        guard case .array(let items) = reply else { return [] }
+        let first = before.description
+        var fields: [String] = [], months: Set<String> = []
+        for item in stride(from: 0, to: items.count, by: 2) {
+            guard let field = items[item].text, field.utf8.count > 7 else { continue }
+            let month = String(field.prefix(7))
+            if month < first {
+                fields.append(field)
+                months.insert(month)
+            }
+        }
+        guard !fields.isEmpty else { return [] }
+        return [["HDEL", window] + fields] + months.sorted().map { ["DEL", ledger($0)] }
+    }
+
     /// A window hash (`YYYY-MM|column` → hundredths, `YYYY-MM|#` → count) as column → month → value.
     static func windowSums(_ reply: RedisReply) -> [String: [Month: Double]] {
         guard case .array(let items) = reply else { return [:] }
@@ -763,13 +791,19 @@ if ARGV[4] ~= oldBucket then answer(ARGV[4]) end
 return sums
 """#
 
-/// Deletes ledger entries dated before a day. KEYS[1] the ledger; ARGV: the day (base 36), then
-/// the members. An entry is deleted only while its event day is before the day: a member written
-/// again since with a later day stays. Answers how many were deleted.
+/// Deletes ledger entries dated before a day. KEYS[1] the ledger, KEYS[2] the enterprise's window
+/// (optional); ARGV: the day (base 36), the window's first month kept (`YYYY-MM`, with a window),
+/// then the members. An entry is deleted only while its event day is before the day: a member
+/// written again since with a later day stays. Answers how many were deleted.
 let forgetScript = luaSubtract + #"""
 local before = base36(ARGV[1])
+if KEYS[2] then
+  for _, field in ipairs(redis.call('HKEYS', KEYS[2])) do
+    if string.sub(field, 1, 7) < ARGV[2] then redis.call('HDEL', KEYS[2], field) end
+  end
+end
 local n = 0
-for i = 2, #ARGV do
+for i = 3, #ARGV do
   local entry = redis.call('HGET', KEYS[1], ARGV[i])
   local day = entry and string.match(entry, '^[^\t]*\t[^\t]*\t[^\t]*\t[^\t]*\t([^\t]*)\t')
   if day and base36(day) < before then

@@ -65,6 +65,31 @@ import Testing
         #expect(program.evaluateAndScore(trimmed).evaluation.features == features)
     }
 
+    /// An enterprise's monthly sums of an industry series topic go with its records; a division's
+    /// months go before the first its windows read at the day it is judged, less the margin.
+    @Test func monthlySumsGoWithTheRecordsAndADivisionsMonthsBeforeItsWindows() {
+        let program = FeaturePlanTests.program("""
+            feature paid_3mo = sum(tax.payment.amount, 3mo)
+            industry feature division_3mo_ly = industry_sum(tax.payment.amount, 3mo, offset 12mo)
+            """)
+        let retention = Retention(program: program, plan: FeaturePlan(program: program, catalog: Shipped.catalog))
+        let payments = (0..<30).map { index in
+            let month = Month(year: 2023, month: 1) + index
+            return FactRecord(topic: "tax.payment", key: "P\(month)", eventDay: month.firstDay + 9, fields: ["amount": .number(10)])
+        }
+        let snapshot = EntitySnapshot(catalog: Shipped.catalog)
+        let entity = EntityKey(.enterprise, "91330100MA2B3C4D5E")
+        let data = snapshot.data(entity: entity.id, records: ["tax.payment": payments], feeds: FeedClock())
+        // The industry window reaches back furthest: 2024-03-01 from 2025-05, less 92 days.
+        #expect(retention.expired(entity, data, snapshot: snapshot, cited: []) == [
+            ExpiredRecords(
+                entity: entity, topic: "tax.payment", keys: (1...11).map { "P\(Month(year: 2023, month: $0))" },
+                before: Self.day(2023, 11, 30), sumsBefore: Month(year: 2023, month: 11))
+        ])
+        // Judged on 2025-06-10: 2024-04 … 2024-06 are read; 92 days before 2024-04-01 is 2023-12-31.
+        #expect(retention.industryMonthsKept(asOf: Self.day(2025, 6, 10)) == ["tax.payment": Month(year: 2023, month: 12)])
+    }
+
     @Test func aProgramWithoutWindowsForgetsNothing() {
         let program = FeaturePlanTests.program("feature listed = count(court.dishonest where removed_date is null)")
         #expect(Retention(program: program, plan: FeaturePlan(program: program, catalog: Shipped.catalog)).isEmpty)

@@ -209,6 +209,40 @@ extension EngineIntegrationTests {
         #expect(try await redis.command("HGET", window, "2023-02|#").text == nil)
     }
 
+    /// Months no window reads any more are deleted: an enterprise's own sums with its forgotten
+    /// records, a division's sums and ledgers when it is judged; later months stay exact.
+    @Test func monthsNoWindowReadsAreDeleted() async throws {
+        let (redis, plan, features) = try await Self.emptyStore("forget_months")
+        let (a, b) = (Self.windowsA, Self.windowsB)
+        let months = (0..<4).map { Month(year: 2024, month: 1) + $0 }
+        try await features.apply(months.indices.flatMap { i in [
+            Self.update(Self.payment(a, "A\(i)", months[i], amount: 10, version: 1), uscc: a, division: "C30"),
+            Self.update(Self.payment(b, "B\(i)", months[i], amount: 1.5, version: 1), uscc: b, division: "C30"),
+        ] }, plan: plan)
+        func fields(_ key: String) async throws -> Set<String> { Set(try await redis.command("HKEYS", key).array?.compactMap(\.text) ?? []) }
+
+        try await features.forget([ExpiredRecords(
+            entity: EntityKey(.enterprise, a), topic: "tax.payment", keys: ["A0", "A1"], before: months[2].firstDay, sumsBefore: months[2])])
+        #expect(try await fields("cw:{\(a)}:rec:tax.payment") == ["A2", "A3"])
+        #expect(try await fields("cw:{\(a)}:win:tax.payment") == ["2024-03|#", "2024-03|amount", "2024-04|#", "2024-04|amount"])
+        #expect(try await fields("cw:{\(b)}:win:tax.payment").count == 8)
+
+        // Judged with February as its first month kept, the division reads its four months once more
+        // and deletes January's.
+        let judged = try await features.industries(
+            ["C30"], standings: [], series: ["tax.payment.amount"], leaders: 0, asOf: ["C30": months[3].firstDay],
+            forgetting: ["C30": ["tax.payment": months[1]]])
+        #expect(judged.first?.monthlySums["tax.payment.amount"] == [months[0]: 11.5, months[1]: 11.5, months[2]: 11.5, months[3]: 11.5])
+        #expect(try await fields("cw:ind:{C30}:win:tax.payment") == Set(months[1...].flatMap { ["\($0)|#", "\($0)|amount"] }))
+        #expect(try await redis.command("EXISTS", "cw:ind:{C30}:led:tax.payment:2024-01").integer == 0)
+        #expect(try await redis.command("HLEN", "cw:ind:{C30}:led:tax.payment:2024-02").integer == 2)
+
+        // A's March payment updated: the division's March follows exactly.
+        try await features.apply([Self.update(Self.payment(a, "A2", months[2], amount: 4, version: 2), uscc: a, division: "C30")], plan: plan)
+        let after = try await features.industries(["C30"], standings: [], series: ["tax.payment.amount"], leaders: 0, asOf: [:])
+        #expect(after.first?.monthlySums["tax.payment.amount"] == [months[1]: 11.5, months[2]: 5.5, months[3]: 11.5])
+    }
+
     /// A flushed Redis and the feature store over it, for the shipped catalog and rules.
     static func emptyStore(_ name: String) async throws -> (redis: any RedisClient, plan: FeaturePlan, features: FeatureWindows) {
         let settings = try Stack.settings(name)

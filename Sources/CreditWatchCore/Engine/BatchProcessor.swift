@@ -544,11 +544,13 @@ public actor BatchProcessor {
             }
             if program.hasIndustryRules, morePending || (shared && evaluatedDivisions.isEmpty) {
                 _ = try await features.industries(
-                    [], standings: standings, series: [], leaders: program.leaderRanking?.top ?? 0, peers: program.peerMeasures, asOf: [:])
+                    [], standings: standings, series: [], leaders: program.leaderRanking?.top ?? 0, peers: program.peerMeasures, asOf: [:],
+                    forgetting: [:])
             } else if program.hasIndustryRules, !evaluatedDivisions.isEmpty {
                 let industries = try await features.industries(
                     Set(evaluatedDivisions.keys), standings: standings, series: program.industrySeries,
-                    leaders: program.leaderRanking?.top ?? 0, peers: program.peerMeasures, asOf: evaluatedDivisions)
+                    leaders: program.leaderRanking?.top ?? 0, peers: program.peerMeasures, asOf: evaluatedDivisions,
+                    forgetting: evaluatedDivisions.mapValues(retention.industryMonthsKept))
                 report.industriesEvaluated = industries.count
                 let industryRules = Set(program.rules.filter { $0.kind == .industry }.map(\.name))
                 for industry in industries {
@@ -888,7 +890,8 @@ public actor BatchProcessor {
                 standings.append(program.standing(of: entity.id, in: division, program.evaluate(data)))
             }
             _ = try await features.industries(
-                [], standings: standings, series: [], leaders: program.leaderRanking?.top ?? 0, peers: program.peerMeasures, asOf: [:])
+                [], standings: standings, series: [], leaders: program.leaderRanking?.top ?? 0, peers: program.peerMeasures, asOf: [:],
+                forgetting: [:])
             // The district groups that ranks read (division groups are the peer measures above).
             let districtRanked = program.rankedMeasures.filter { $0.group == .district }
             if !districtRanked.isEmpty {

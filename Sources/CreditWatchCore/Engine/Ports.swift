@@ -156,10 +156,12 @@ public protocol FeatureStore: Sendable {
     /// Records each evaluated enterprise's standing in its division — whether it has an active
     /// high or critical alert, its leader-ranking measure and its values of the program's peer
     /// measures — then reads the divisions' aggregates (population, alerted, monthly sums of
-    /// `series`, the top `leaders` enterprises, the figures of each of `peers`).
+    /// `series`, the top `leaders` enterprises, the figures of each of `peers`). A division's
+    /// months of a series topic before `forgetting[division][topic]` are deleted, sums and ledgers:
+    /// no window reads them any more (`Retention.industryMonthsKept`).
     func industries(
         _ divisions: Set<String>, standings: [IndustryStanding], series: Set<String>, leaders: Int,
-        peers: [PeerMeasure], asOf: [String: Day]
+        peers: [PeerMeasure], asOf: [String: Day], forgetting: [String: [String: Month]]
     ) async throws -> [IndustryData]
 
     /// Records each enterprise's values of the ranked measures (`peer_rank`) in its groups (its
@@ -197,12 +199,16 @@ public struct ExpiredRecords: Sendable, Hashable {
     public let topic: String
     public let keys: [String]
     public let before: Day
+    /// For an enterprise's industry series topic: its own monthly sums of the months before this go
+    /// too (nil: none). Only a record of such a month, arriving late, would read them again.
+    public let sumsBefore: Month?
 
-    public init(entity: EntityKey, topic: String, keys: [String], before: Day) {
+    public init(entity: EntityKey, topic: String, keys: [String], before: Day, sumsBefore: Month? = nil) {
         self.entity = entity
         self.topic = topic
         self.keys = keys
         self.before = before
+        self.sumsBefore = sumsBefore
     }
 }
 

@@ -16,10 +16,13 @@ public struct Retention: Sendable {
 
     let program: RuleProgram
     let topics: [String]
+    /// Topics whose enterprises' monthly sums feed their divisions' windows.
+    let seriesTopics: Set<String>
 
     public init(program: RuleProgram, plan: FeaturePlan) {
         self.program = program
         self.topics = plan.lookback.keys.sorted()
+        self.seriesTopics = program.industrySeriesTopics
     }
 
     public var isEmpty: Bool { topics.isEmpty }
@@ -36,8 +39,22 @@ public struct Retention: Sendable {
             guard let first = program.firstDayRead(topic: topic, end: end) else { continue }
             let before = first - Self.margin
             let keys = records.filter { $0.eventDay < before && !cited.contains("\(topic)/\($0.key)") }.map(\.key)
-            if !keys.isEmpty { expired.append(ExpiredRecords(entity: entity, topic: topic, keys: keys, before: before)) }
+            guard !keys.isEmpty else { continue }
+            // The enterprise's monthly sums of those months only serve pushes to its division,
+            // whose windows read no earlier (its end is no earlier than the enterprise's).
+            let sums = entity.kind == .enterprise && seriesTopics.contains(topic) ? before.month : nil
+            expired.append(ExpiredRecords(entity: entity, topic: topic, keys: keys, before: before, sumsBefore: sums))
         }
         return expired
+    }
+
+    /// The first month of each industry series topic that a division's windows still read when
+    /// they end on `asOf` (less the margin); earlier months of its sums and ledgers can go.
+    public func industryMonthsKept(asOf: Day) -> [String: Month] {
+        var kept: [String: Month] = [:]
+        for topic in seriesTopics {
+            if let first = program.firstDayRead(topic: topic, end: asOf) { kept[topic] = (first - Self.margin).month }
+        }
+        return kept
     }
 }
