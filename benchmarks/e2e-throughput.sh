@@ -37,6 +37,7 @@ until [ "$(processed)" -gt 0 ]; do
     sleep 0.05
 done
 T0=$(now); N0=$(processed); CPU0=$(cpu_times)
+pg_statements_reset
 perf_start
 wait_drained "$SENT"
 perf_stop
@@ -56,6 +57,7 @@ printf '\nmessages %d in %.1f s after the first: %.0f events/s; peak RSS %d MiB 
     "$((N1 - N0))" "$SECS" "$RATE" "$((RSS / 1024))" "$(describe_instances)" "$ALERTS" "$QUARANTINED"
 echo "time by stage (summed over batches): $STAGES"
 cpu_used "the drain" "$CPU0" "$CPU1" "$SECS"
+pg_statements_report "the drain"
 # The simulated city spans 25 months of monthly history.
 YEARS=$(awk 'BEGIN{print 25 / 12}')
 awk -v b="$REDIS_BEFORE" -v a="$REDIS_AFTER" -v e="$ENTERPRISES" -v y="$YEARS" \

@@ -101,4 +101,21 @@ perf_report() {
     echo "hottest functions of the daemon in $1 (self time, perf report --no-children; full profile in $BENCH_PERF):"
     perf report -i "$BENCH_PERF" --no-children --sort symbol --percent-limit 1 --stdio 2>/dev/null | grep -E '^ +[0-9.]+%' | head -25
 }
+# PostgreSQL's statement statistics (pg_stat_statements, loaded by ops/servers.sh) of this database:
+# pg_statements_reset before a phase, pg_statements_report after it prints its heaviest statements.
+bench_psql() {
+    PGPASSWORD="$CREDITWATCH_PG_PASSWORD" psql -XqAt -h 127.0.0.1 -p "$PG_PORT" -U "$CREDITWATCH_PG_USER" -d "$CREDITWATCH_PG_DATABASE" "$@"
+}
+pg_statements_reset() { bench_psql -c "SELECT pg_stat_statements_reset()" >/dev/null 2>&1 || true; }
+pg_statements_report() {
+    local rows
+    rows=$(bench_psql -F ' | ' -c "
+        SELECT to_char(total_exec_time / 1000, 'FM990.0') || ' s', calls || ' calls', rows || ' rows',
+               left(regexp_replace(query, '\s+', ' ', 'g'), 110)
+        FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+        ORDER BY total_exec_time DESC LIMIT 8" 2>/dev/null) || return 0
+    [ -n "$rows" ] || return 0
+    echo "postgresql's heaviest statements in $1 (execution time; pg_stat_statements):"
+    echo "$rows" | sed 's/^/  /'
+}
 machine() { echo "machine: $(nproc) cores, $(awk -F: '/model name/{print $2; exit}' /proc/cpuinfo | xargs), $(free -g | awk '/Mem:/{print $2}') GiB"; }

@@ -35,6 +35,7 @@ stages() {
 }
 BEFORE=$(stages)
 T0=$(now); CPU0=$(cpu_times)
+pg_statements_reset
 perf_start
 "$BIN" latency --rate "$RATE" --seconds "$SECONDS_OF_LOAD" --api "http://127.0.0.1:$PORT" --enterprises 3000 --seed $((SEED + 1))
 AFTER=$(stages)
@@ -52,6 +53,7 @@ awk 'NR==FNR{b[$1]=$2; next} {d[$1]=$2-b[$1]} END{
     for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (le[i] == "+Inf" || (le[j] != "+Inf" && le[j] + 0 < le[i] + 0)) { t = le[i]; le[i] = le[j]; le[j] = t }
     for (i = 1; i <= n; i++) printf " %s %d", (le[i] == "+Inf" ? "any" : le[i] "s"), d["le=" le[i]]; print ""}' <(echo "$BEFORE") <(echo "$AFTER")
 cpu_used "the live phase (the load and the probes' poller run beside them)" "$CPU0" "$CPU1" "$(awk "BEGIN{print $T1 - $T0}")"
+pg_statements_report "the live phase"
 RSS=$(awk '/VmHWM/{print $2}' /proc/${PIDS[0]}/status)
 stop_instances
 echo "daemon peak RSS $((RSS / 1024)) MiB"

@@ -332,6 +332,9 @@ max_wal_size = 2GB
 checkpoint_timeout = 10min
 password_encryption = 'scram-sha-256'
 log_min_duration_statement = 1000
+# Where PostgreSQL's time goes, by statement (benchmarks/ print the drain's heaviest).
+shared_preload_libraries = 'pg_stat_statements'
+pg_stat_statements.track = top
 log_line_prefix = '%m [%p] %q%u@%d '
 timezone = 'UTC'
 EOF
@@ -381,6 +384,16 @@ SQL
         pg_psql -d postgres -v u="$user" -v d="$db" <<'SQL'
 SELECT format('CREATE DATABASE %I OWNER %I ENCODING ''UTF8''', :'d', :'u')
  WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = :'d') \gexec
+SQL
+        # Statement statistics, readable and resettable by the role (benchmarks/), where the
+        # library is loaded (a server started before this setting has not).
+        pg_psql -d "$db" -v u="$user" <<'SQL'
+SET client_min_messages = warning;
+SELECT 'CREATE EXTENSION IF NOT EXISTS pg_stat_statements'
+ WHERE current_setting('shared_preload_libraries') LIKE '%pg_stat_statements%' \gexec
+SELECT format('GRANT pg_read_all_stats TO %I', :'u') \gexec
+SELECT format('GRANT EXECUTE ON FUNCTION pg_stat_statements_reset TO %I', :'u')
+ WHERE EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_stat_statements') \gexec
 SQL
     done
     log "postgres: role '$user' and databases '$CREDITWATCH_PG_DATABASE', '$CREDITWATCH_PG_TEST_DATABASE' present"
