@@ -568,7 +568,7 @@ struct RecordRows {
             op.append(change.operation.rawValue)
             version.append(change.version)
             day.append(change.eventDay.value)
-            fields.append(storableJSON(.object(change.fields.mapValues(JSONValue.init))))
+            fields.append(JSONValue.text(of: change.fields))
             current.append(winners.contains(index))
         }
     }

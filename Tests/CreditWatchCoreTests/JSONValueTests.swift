@@ -18,6 +18,15 @@ struct JSONValueTests {
             "name": JSONValue(.string("长沙\"湘江\"\n\u{1}")),
         ])
         #expect(object.text == #"{"amount":12345.67,"at":"2020-06-01T00:00:01.234Z","count":1200,"name":"长沙\"湘江\"\n\u0001","negative":-3,"none":null,"ok":true,"paid":"2020-05-31","tiny":1e-05}"#)
+        // A record's fields are written the same way straight from their values (NUL replaced).
+        let fields: [String: Value] = [
+            "amount": .number(12345.67), "count": .number(1200), "negative": .number(-3), "tiny": .number(0.00001),
+            "paid": .date(Day(iso: "2020-05-31")!), "at": .timestamp(1_590_969_601_234), "ok": .bool(true), "none": .null,
+            "name": .string("长沙\"湘江\"\n\u{1}"), "inf": .number(.infinity), "Z": .string("a\u{0}b"),
+        ]
+        #expect(JSONValue.text(of: fields) == #"{"Z":"a\#u{FFFD}b","amount":12345.67,"at":"2020-06-01T00:00:01.234Z","count":1200,"inf":null,"name":"长沙\"湘江\"\n\u0001","negative":-3,"none":null,"ok":true,"paid":"2020-05-31","tiny":1e-05}"#)
+        #expect(JSONValue.text(of: fields) == JSONValue.object(fields.mapValues(JSONValue.init)).text)
+        #expect(JSONValue.text(of: [:]) == "{}")
         #expect(JSONValue(.number(.nan)) == .null)
         #expect(JSONValue.string("a\u{0}b").text == "\"a\u{FFFD}b\"")
     }

@@ -52,6 +52,13 @@ public enum JSONValue: Hashable, Sendable {
         return String(decoding: writer.bytes, as: UTF8.self)
     }
 
+    /// `JSONValue.object(fields.mapValues(JSONValue.init)).text`, written straight from the fields.
+    public static func text(of fields: [String: Value]) -> String {
+        var writer = JSONWriter(replacingNUL: true)
+        writer.fields(fields)
+        return String(decoding: writer.bytes, as: UTF8.self)
+    }
+
     /// `n` as an `Int64` when it is integral and below 2^53 in magnitude (so exact); such numbers
     /// print without a fraction (`1200`, not `1200.0`).
     static func integral(_ n: Double) -> Int64? {

@@ -1,3 +1,5 @@
+import RuleLanguage
+
 /// A small, allocation-light compact JSON writer into UTF-8 bytes: no whitespace; strings escaped
 /// per RFC 8259 (`"`, `\`, control characters), everything else — Chinese included — left as
 /// UTF-8. The one JSON renderer of the package: `JSONValue.text` (stored JSON) and the
@@ -27,16 +29,26 @@ package struct JSONWriter {
                 self.value(item)
             }
             bytes.append(UInt8(ascii: "]"))
-        case .object(let members):
-            bytes.append(UInt8(ascii: "{"))
-            for (i, key) in members.keys.sorted().enumerated() {
-                if i > 0 { bytes.append(UInt8(ascii: ",")) }
-                string(key)
-                bytes.append(UInt8(ascii: ":"))
-                self.value(members[key]!)
-            }
-            bytes.append(UInt8(ascii: "}"))
+        case .object(let members): object(members, value: { $0.value($1) })
         }
+    }
+
+    /// A record's typed fields as the JSON object `JSONValue.object(fields.mapValues(JSONValue.init))`
+    /// writes, without building that object (the store of record writes one per change).
+    package mutating func fields(_ fields: [String: Value]) {
+        object(fields, value: { $0.value(JSONValue($1)) })
+    }
+
+    /// Members sorted by key, each value written by `value`.
+    private mutating func object<V>(_ members: [String: V], value: (inout JSONWriter, V) -> Void) {
+        bytes.append(UInt8(ascii: "{"))
+        for (i, member) in members.sorted(by: { $0.key < $1.key }).enumerated() {
+            if i > 0 { bytes.append(UInt8(ascii: ",")) }
+            string(member.key)
+            bytes.append(UInt8(ascii: ":"))
+            value(&self, member.value)
+        }
+        bytes.append(UInt8(ascii: "}"))
     }
 
     /// Integral values up to 2^53 without a fraction (`1200`, not `1200.0`); others in Swift's
