@@ -170,8 +170,10 @@ public actor BatchProcessor {
     /// Divisions whose enterprises were evaluated while more were pending: judged once none are.
     private var waitingDivisions: [String: Day] = [:]
     /// Pending enterprises evaluated per batch: many in a batch without messages (after a backlog
-    /// drained), few in one that carries live changes, whose alerts should not wait for them.
-    static let pendingChunk = 5000
+    /// drained), few in one that carries live changes, whose alerts should not wait for them. A
+    /// batch holds its enterprises' effects (scores with explanations, alerts, tags) until it
+    /// commits, so the chunk, not the city, bounds the memory of the evaluation after a backfill.
+    static let pendingChunk = 2000
     static let livePendingChunk = 250
     /// Enterprises this instance has left pending in the store of record and not evaluated since
     /// (one instance: it alone adds and removes them), up to `knownPendingLimit`.
