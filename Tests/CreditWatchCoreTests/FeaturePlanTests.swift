@@ -82,6 +82,19 @@ import Testing
         #expect(narrow.description(after: nil) == narrow.description)
     }
 
+    /// A topic only summed for industries keeps its look-back too (its divisions' older months are
+    /// deleted): an industry window that reaches further back needs the store rebuilt.
+    @Test func anIndustrySeriesThatReachesFurtherBackIsMissing() {
+        let near = FeaturePlan(program: Self.program("industry feature d = industry_sum(tax.payment.amount, 3mo)"), catalog: Shipped.catalog)
+        let far = FeaturePlan(
+            program: Self.program("industry feature d = industry_sum(tax.payment.amount, 3mo, offset 12mo)"), catalog: Shipped.catalog)
+        #expect(!near.readTopics.contains("tax.payment"))
+        #expect(near.lookback == ["tax.payment": 91])
+        #expect(far.lookback == ["tax.payment": 457])
+        #expect(far.missing(from: near.description) == ["tax.payment@lookback"])
+        #expect(near.missing(from: far.description) == [])
+    }
+
     @Test func aNewIndustrySeriesIsMissingFromAStoreThatDidNotSumIt() {
         let before = FeaturePlan(program: Self.program("feature paid = sum(tax.payment.amount, 3mo)"), catalog: Shipped.catalog)
         let after = FeaturePlan(

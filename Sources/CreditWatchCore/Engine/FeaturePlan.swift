@@ -17,6 +17,8 @@ public struct FeaturePlan: Sendable, Hashable {
     public let historyFields: [String: Set<String>]
     /// `topic.field` series summed per division and month (industry rules).
     public let industrySeries: Set<String>
+    /// The topics of those series (`tax.payment` of `tax.payment.amount`).
+    public let seriesTopics: Set<String>
     /// The topics whose current records evaluation reads.
     public let readTopics: Set<String>
     /// topic → how many days its windows reach back before their end (at a reference end), for the
@@ -41,9 +43,11 @@ public struct FeaturePlan: Sendable, Hashable {
         self.fields = fields
         self.historyFields = historyFields
         self.industrySeries = program.industrySeries
+        self.seriesTopics = program.industrySeriesTopics
         self.readTopics = program.currentTopics
         let end = Self.referenceEnd
-        self.lookback = Dictionary(uniqueKeysWithValues: program.windowedTopics.intersection(readTopics).compactMap { topic in
+        // Series topics too: their divisions' months before every window are deleted.
+        self.lookback = Dictionary(uniqueKeysWithValues: program.windowedTopics.intersection(readTopics.union(seriesTopics)).compactMap { topic in
             program.firstDayRead(topic: topic, end: end).map { (topic, end.value - $0.value) }
         })
     }
@@ -105,7 +109,7 @@ public struct FeaturePlan: Sendable, Hashable {
             missing += names.subtracting(have).map { "\(topic).\($0)" }
         }
         // Records the store forgot that this plan reads: further back, or without a window.
-        for (topic, days) in Self.lookbacks(heldFields) where readTopics.contains(topic) {
+        for (topic, days) in Self.lookbacks(heldFields) where readTopics.contains(topic) || seriesTopics.contains(topic) {
             if lookback[topic].map({ $0 > days }) ?? true { missing.append(topic + Self.lookbackSuffix) }
         }
         return missing.sorted()
