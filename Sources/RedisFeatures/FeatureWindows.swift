@@ -470,11 +470,12 @@ public final class FeatureWindows: FeatureStore {
             var sums: [String: [Month: Double]] = [:]
             for topic in seriesTopics {
                 let wanted = Set(columns[topic]!)
-                for (column, months) in Self.windowSums(replies[i]) where wanted.contains(column) {
+                let window = Self.windowSums(replies[i])
+                for (column, months) in window where wanted.contains(column) {
                     sums["\(topic).\(column)"] = months
                 }
                 if let kept = forgetting[division]?[topic] {
-                    trims += Self.trimCommands(replies[i], before: kept, window: Self.industryKey(division, "win:\(topic)")) {
+                    trims += Self.trimCommands(window, before: kept, window: Self.industryKey(division, "win:\(topic)")) {
                         Self.industryKey(division, "led:\(topic):\($0)")
                     }
                 }
@@ -675,22 +676,18 @@ public final class FeatureWindows: FeatureStore {
         return items.compactMap(\.text).sorted().map { EntityKey(.enterprise, $0) }
     }
 
-    /// Deletes a division's months before `before`: their fields of the window hash (read in
-    /// `reply`) and their ledgers (`ledger(month)`). Nothing when there are none.
-    static func trimCommands(_ reply: RedisReply, before: Month, window: String, ledger: (String) -> String) -> [[String]] {
-        guard case .array(let items) = reply else { return [] }
-        let first = before.description
-        var fields: [String] = [], months: Set<String> = []
-        for item in stride(from: 0, to: items.count, by: 2) {
-            guard let field = items[item].text, field.utf8.count > 7 else { continue }
-            let month = String(field.prefix(7))
-            if month < first {
-                fields.append(field)
+    /// Deletes a division's months before `before`: their fields of the window hash (`window`, as
+    /// `windowSums` read it) and their ledgers (`ledger(month)`). Nothing when there are none.
+    static func trimCommands(_ sums: [String: [Month: Double]], before: Month, window: String, ledger: (Month) -> String) -> [[String]] {
+        var fields: [String] = [], months: Set<Month> = []
+        for (column, byMonth) in sums {
+            for month in byMonth.keys where month < before {
+                fields.append("\(month)|\(column)")
                 months.insert(month)
             }
         }
         guard !fields.isEmpty else { return [] }
-        return [["HDEL", window] + fields] + months.sorted().map { ["DEL", ledger($0)] }
+        return [["HDEL", window] + fields.sorted()] + months.sorted().map { ["DEL", ledger($0)] }
     }
 
     /// A window hash (`YYYY-MM|column` → hundredths, `YYYY-MM|#` → count) as column → month → value.

@@ -22,7 +22,7 @@ public struct Retention: Sendable {
     public init(program: RuleProgram, plan: FeaturePlan) {
         self.program = program
         self.topics = plan.lookback.keys.sorted()
-        self.seriesTopics = program.industrySeriesTopics
+        self.seriesTopics = plan.seriesTopics
     }
 
     public var isEmpty: Bool { topics.isEmpty }
