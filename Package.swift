@@ -164,7 +164,9 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Yams", package: "Yams"),
             ],
-            swiftSettings: strict),
+            swiftSettings: strict,
+            // jemalloc serves every allocation of the process (see Sources/creditwatch/Allocator.swift).
+            linkerSettings: [.linkedLibrary("jemalloc")]),
 
         .testTarget(name: "RuleLanguageTests", dependencies: ["RuleLanguage"], swiftSettings: strict),
         .testTarget(name: "CreditWatchCoreTests", dependencies: ["CreditWatchCore", "DataHealth"], swiftSettings: strict),

@@ -40,6 +40,8 @@ DEB_PACKAGES=(
     # libssl-dev is hiredis' only build dependency (USE_SSL=1)
     build-essential pkg-config dpkg-dev xz-utils patch
     libssl-dev zlib1g-dev libzstd-dev liblz4-dev libsasl2-dev
+    # the daemon's allocator (linked by Package.swift: a fifth less CPU than glibc's malloc)
+    libjemalloc-dev
     # trixie's signing keys (shipped by bookworm's keyring since 2023.3+deb12u1) and TLS roots
     debian-archive-keyring ca-certificates curl
     # Python venv for the Tansu wheel

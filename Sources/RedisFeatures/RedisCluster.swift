@@ -5,6 +5,8 @@ import Synchronization
 public protocol RedisClient: Sendable {
     /// Sends the commands and returns their replies in order: one round trip per node.
     func pipeline(_ commands: [[[UInt8]]]) async throws -> [RedisReply]
+    /// The same, from strings.
+    func pipeline(_ commands: [[String]]) async throws -> [RedisReply]
     /// Runs one command on every node (a cluster's masters): the replies, one per node.
     func everyNode(_ args: [String]) async throws -> [RedisReply]
     /// The nodes themselves (a cluster's masters), for what must visit each: a scan.

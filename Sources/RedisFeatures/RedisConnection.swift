@@ -115,7 +115,7 @@ public struct RedisSecurity: Sendable, Hashable {
 
 /// One hiredis connection. hiredis is blocking, so every call runs on the connection's own
 /// serial dispatch queue, never on the cooperative pool; commands are always sent as pipelines
-/// (`redisAppendCommandArgv` for each, then one read of all replies).
+/// (one write of all commands, encoded by `RESP`, then one read of all replies).
 public final class RedisConnection: @unchecked Sendable {
     // Safety: `context` is only touched on `queue`; `tlsContext` is set once, before any use.
     private var context: UnsafeMutablePointer<redisContext>?
@@ -167,7 +167,7 @@ public final class RedisConnection: @unchecked Sendable {
         }
         context = c
         if let password = security.password {
-            let reply = try pipelineOnQueue([(["AUTH"] + (security.username.map { [$0] } ?? []) + [password]).map { Array($0.utf8) }])
+            let reply = try pipelineOnQueue(RESP([["AUTH"] + (security.username.map { [$0] } ?? []) + [password]]))
             if case .error(let message) = reply.first {
                 redisFree(c)
                 context = nil
@@ -186,11 +186,20 @@ public final class RedisConnection: @unchecked Sendable {
     /// A connection error drops the connection (reconnected on the next call) and throws; the
     /// caller retries the whole batch, which is safe because every feature update is idempotent.
     public func pipeline(_ commands: [[[UInt8]]]) async throws -> [RedisReply] {
-        if commands.isEmpty { return [] }
+        try await send(RESP(commands))
+    }
+
+    /// The commands straight from their strings (no byte array per argument).
+    public func pipeline(_ commands: [[String]]) async throws -> [RedisReply] {
+        try await send(RESP(commands))
+    }
+
+    private func send(_ pipeline: RESP) async throws -> [RedisReply] {
+        if pipeline.commands == 0 { return [] }
         return try await withCheckedThrowingContinuation { continuation in
             queue.async {
                 do {
-                    continuation.resume(returning: try self.pipelineOnQueue(commands))
+                    continuation.resume(returning: try self.pipelineOnQueue(pipeline))
                 } catch {
                     continuation.resume(throwing: error)
                 }
@@ -198,22 +207,16 @@ public final class RedisConnection: @unchecked Sendable {
         }
     }
 
-    private func pipelineOnQueue(_ commands: [[[UInt8]]]) throws -> [RedisReply] {
+    private func pipelineOnQueue(_ pipeline: RESP) throws -> [RedisReply] {
         if context == nil { try connectOnQueue() }
         guard let c = context else { throw RedisError(code: .connect, message: "not connected") }
-        for args in commands {
-            var lengths = args.map { $0.count }
-            // Keep every argument's storage alive while hiredis formats the command.
-            let status: Int32 = withPointers(args) { pointers in
-                lengths.withUnsafeMutableBufferPointer { lens in
-                    redisAppendCommandArgv(c, Int32(args.count), pointers, lens.baseAddress)
-                }
-            }
-            if status != REDIS_OK { throw dropConnection(c) }
+        let status = pipeline.bytes.withUnsafeBufferPointer { buffer in
+            buffer.withMemoryRebound(to: CChar.self) { redisAppendFormattedCommand(c, $0.baseAddress, $0.count) }
         }
+        if status != REDIS_OK { throw dropConnection(c) }
         var replies: [RedisReply] = []
-        replies.reserveCapacity(commands.count)
-        for _ in commands {
+        replies.reserveCapacity(pipeline.commands)
+        for _ in 0..<pipeline.commands {
             var raw: UnsafeMutableRawPointer?
             if redisGetReply(c, &raw) != REDIS_OK || raw == nil { throw dropConnection(c) }
             let reply = raw!.assumingMemoryBound(to: redisReply.self)
@@ -257,26 +260,6 @@ public final class RedisConnection: @unchecked Sendable {
         guard let pointer, count > 0 else { return [] }
         return pointer.withMemoryRebound(to: UInt8.self, capacity: count) {
             Array(UnsafeBufferPointer(start: $0, count: count))
-        }
-    }
-}
-
-/// Calls `body` with a C array of pointers to each argument's bytes, all valid for the call:
-/// the arguments are laid out in one contiguous buffer (one allocation per command).
-private func withPointers<R>(_ args: [[UInt8]], _ body: (UnsafeMutablePointer<UnsafePointer<CChar>?>) -> R) -> R {
-    var joined: [UInt8] = []
-    joined.reserveCapacity(args.reduce(0) { $0 + $1.count } + 1)
-    var starts: [Int] = []
-    starts.reserveCapacity(args.count)
-    for arg in args {
-        starts.append(joined.count)
-        joined.append(contentsOf: arg)
-    }
-    joined.append(0)
-    return joined.withUnsafeBufferPointer { buffer in
-        buffer.withMemoryRebound(to: CChar.self) { chars in
-            var pointers: [UnsafePointer<CChar>?] = starts.map { chars.baseAddress! + $0 }
-            return pointers.withUnsafeMutableBufferPointer { body($0.baseAddress!) }
         }
     }
 }

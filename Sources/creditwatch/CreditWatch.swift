@@ -36,9 +36,9 @@ struct CommonOptions: ParsableArguments {
 extension Logger.Level: @retroactive ExpressibleByArgument {}
 
 struct Version: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Print the version of CreditWatch and of librdkafka.")
+    static let configuration = CommandConfiguration(abstract: "Print the version of CreditWatch, of librdkafka and of the allocator.")
     func run() {
-        print("creditwatch 0.1.0, librdkafka \(LibrdkafkaVersion.string)")
+        print("creditwatch 0.1.0, librdkafka \(LibrdkafkaVersion.string), \(Allocator.description)")
     }
 }
 

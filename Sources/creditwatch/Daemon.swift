@@ -142,7 +142,7 @@ struct Daemon {
         logger.info(
             "creditwatch starting",
             metadata: [
-                "librdkafka": "\(LibrdkafkaVersion.string)", "topics": "\(catalog.topics.count)",
+                "librdkafka": "\(LibrdkafkaVersion.string)", "allocator": "\(Allocator.description)", "topics": "\(catalog.topics.count)",
                 "rules": "\(program.rules.count)", "rule_set": "\(program.version)",
                 "postgres": "\(settings.postgres)", "api": "http://\(settings.api.host):\(settings.api.port)/",
             ])

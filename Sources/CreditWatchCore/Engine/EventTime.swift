@@ -61,7 +61,11 @@ public struct EntitySnapshot: Sendable {
     /// The latest business date a record states: its event day, or its end date (a removal) when
     /// that is later. A listing lifted on 1 May moves its enterprise's clock to 1 May.
     public func businessDay(topic: String, eventDay: Day, fields: [String: Value]) -> Day {
-        if let field = endTimes[topic], case .date(let end)? = fields[field], end > eventDay { return end }
+        Self.businessDay(eventDay: eventDay, fields: fields, endTime: endTimes[topic])
+    }
+
+    private static func businessDay(eventDay: Day, fields: [String: Value], endTime: String?) -> Day {
+        if let endTime, case .date(let end)? = fields[endTime], end > eventDay { return end }
         return eventDay
     }
 
@@ -139,15 +143,18 @@ public struct EntitySnapshot: Sendable {
 
     /// The entity's event-time clock: its latest business date, so windows end where its data ends.
     public func eventClock(_ byTopic: [String: [FactRecord]]) -> Day {
+        // A topic's end-time field is looked up once, not per record: this runs for every entity
+        // evaluated, over all of its records.
         var latest: Day?
         for (topic, records) in byTopic where clockTopics.contains(topic) {
+            let endTime = endTimes[topic]
             for record in records {
-                let day = businessDay(topic: topic, eventDay: record.eventDay, fields: record.fields)
-                if latest == nil || day > latest! { latest = day }
+                let day = Self.businessDay(eventDay: record.eventDay, fields: record.fields, endTime: endTime)
+                if latest.map({ day > $0 }) ?? true { latest = day }
             }
         }
         if let latest { return latest }
-        return byTopic.values.joined().map(\.eventDay).max() ?? Day(0)
+        return byTopic.values.lazy.joined().map(\.eventDay).max() ?? Day(0)
     }
 }
 
