@@ -15,6 +15,7 @@ extension RuleProgram {
     /// been scored (`EvaluationRun.scoreResult`).
     func evaluate(_ entity: EntityData, run: EvaluationRun) -> EntityEvaluation {
         var values: [String: Value] = [:]
+        values.reserveCapacity(features.count)
         for (i, f) in features.enumerated() where f.kind == .enterprise {
             values[f.name] = run.feature(i).value
         }

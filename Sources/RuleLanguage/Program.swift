@@ -94,8 +94,10 @@ public struct LeaderRanking: Sendable, Hashable {
     }
 }
 
-/// One rule of a program, with its effective parameters (defaults after overrides).
-public struct CompiledRule: Sendable {
+/// One rule of a program, with its effective parameters (defaults after overrides). A class:
+/// evaluation hands rules around many times per entity, and each copy of a struct of this many
+/// fields was a retain and a release of each field.
+public final class CompiledRule: Sendable {
     public enum Kind: String, Sendable, Hashable {
         case enterprise, person, industry
 
@@ -140,6 +142,30 @@ public struct CompiledRule: Sendable {
     /// The peer conditions whose members the condition counts (`share`, `members`, directly or
     /// through features), by key: the enterprises they hold for are the firing's sources too.
     let sourcePeers: [String]
+
+    init(
+        name: String, version: String, kind: Kind, severity: Severity, category: Category, title: String, params: [NamedValue],
+        score: Firing.ScoreEffect?, cooldownDays: Int, location: SourceLocation, absenceTopics: [String], readsRelations: Bool,
+        condition: Node, explanation: Template, reads: [Read], sourceAggregates: [Int], sourcePeers: [String]
+    ) {
+        self.name = name
+        self.version = version
+        self.kind = kind
+        self.severity = severity
+        self.category = category
+        self.title = title
+        self.params = params
+        self.score = score
+        self.cooldownDays = cooldownDays
+        self.location = location
+        self.absenceTopics = absenceTopics
+        self.readsRelations = readsRelations
+        self.condition = condition
+        self.explanation = explanation
+        self.reads = reads
+        self.sourceAggregates = sourceAggregates
+        self.sourcePeers = sourcePeers
+    }
 }
 
 /// What a firing reports as a value the condition read.
