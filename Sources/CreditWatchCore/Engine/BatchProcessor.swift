@@ -580,6 +580,8 @@ public actor BatchProcessor {
             effects.retiredRules = RetiredRules(rules: retiring, ruleSetVersion: program.version, asOf: clock.latest.values.max() ?? Day(0))
         }
         try await stored
+        // What the batch waited for the records' write (begun at step 2) beyond its own work.
+        lap("records")
         try await store.commit(effects)
         committed = true
         if shared {
