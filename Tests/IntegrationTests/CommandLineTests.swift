@@ -34,6 +34,15 @@ import Testing
         return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
     }
 
+    /// The executable runs on jemalloc (linked by Package.swift) and says so, with librdkafka's
+    /// version: glibc's allocator cost the daemon a fifth more CPU.
+    @Test func theExecutableRunsOnJemalloc() throws {
+        let (status, stdout, _) = try Self.run(["version"])
+        #expect(status == 0)
+        #expect(stdout.hasPrefix("creditwatch 0.1.0, librdkafka 2.8.0, jemalloc 5."), "\(stdout)")
+        #expect(Allocator.description.hasPrefix("jemalloc 5."))
+    }
+
     static func brokenRules() throws -> String {
         let dir = NSTemporaryDirectory() + "creditwatch-broken-\(UInt32.random(in: 0...UInt32.max))"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
