@@ -964,7 +964,7 @@ struct ScoreRows {
             score.append(s.score)
             grade.append(storable(s.grade))
             asOf.append(s.asOf.value)
-            explanation.append(storableJSON(JSONValue(s)))
+            explanation.append(JSONValue.text(of: s))
         }
     }
 

@@ -64,3 +64,51 @@ struct JSONValueTests {
         #expect(text == "9007199254740993")
     }
 }
+
+extension JSONValueTests {
+    /// A score with every part its explanation can have: dimensions, item, rule, weight and cap
+    /// lines (with and without a dimension and a rule version), unassessed items, an override,
+    /// values of every kind and text that needs escaping.
+    static let explainedScore = ScoreResult(
+        scorecard: "enterprise_credit", scorecardVersion: "sc1", ruleSetVersion: "rs1", entity: "91430500MA4L000001",
+        asOf: Day(20_000), base: 600, score: 540, grade: "C",
+        dimensions: [
+            DimensionScore(name: "tax", title: "纳税", raw: -80, weighted: -40, points: -40),
+            DimensionScore(name: "judicial", title: "司法", raw: -20, weighted: -20, points: -20),
+        ],
+        overrides: [],
+        lines: [
+            ScoreLine(
+                kind: .item, dimension: "tax", name: "arrears", text: "欠税 \"12.5\" 万元\n", points: -80,
+                values: [NamedValue("tax_arrears", .number(125_000.5)), NamedValue("since", .date(Day(19_990)))],
+                sources: ["tax.arrears/QS1", "tax.arrears/QS2"]),
+            ScoreLine(kind: .weight, dimension: "tax", name: "tax", text: "纳税维度权重 50%：-80 分计为 -40 分", points: 40),
+            ScoreLine(
+                kind: .rule, dimension: "judicial", name: "dishonest_debtor", text: "失信：列入", points: -20,
+                values: [NamedValue("listed", .bool(true)), NamedValue("at", .timestamp(1_700_000_000_000)), NamedValue("none", .null)],
+                sources: [], ruleVersion: "r9"),
+            ScoreLine(kind: .range, dimension: nil, name: "range", text: "总分", points: 0),
+        ],
+        unassessed: [
+            UnassessedItem(dimension: "water", name: "water_drop", text: "用水", values: [NamedValue("ratio", .string("n/a"))]),
+            UnassessedItem(dimension: nil, name: "floor_ok", text: "保底", values: []),
+        ],
+        appliedOverride: ScoreOverride(
+            name: "court_cap", kind: .cap, grade: "C", text: "被执行", points: -5, values: [NamedValue("cases", .number(2))],
+            sources: ["court.enforcement/E1"]))
+
+    /// Written straight from the score, exactly as the `JSONValue` tree it replaced wrote it
+    /// (keys sorted, integers without a fraction, dates and timestamps as ISO text).
+    @Test func aScoreIsStoredWithEveryPartExplainedAndKeysSorted() throws {
+        let text = JSONValue.text(of: Self.explainedScore)
+        #expect(text == #"{"base":600,"dimensions":[{"name":"tax","points":-40,"raw":-80,"title":"纳税","weighted":-40},{"name":"judicial","points":-20,"raw":-20,"title":"司法","weighted":-20}],"grade":"C","lines":[{"dimension":"tax","kind":"item","name":"arrears","points":-80,"sources":["tax.arrears/QS1","tax.arrears/QS2"],"text":"欠税 \"12.5\" 万元\n","values":[{"name":"tax_arrears","value":125000.5},{"name":"since","value":"2024-09-24"}]},{"dimension":"tax","kind":"weight","name":"tax","points":40,"sources":[],"text":"纳税维度权重 50%：-80 分计为 -40 分","values":[]},{"dimension":"judicial","kind":"rule","name":"dishonest_debtor","points":-20,"rule_version":"r9","sources":[],"text":"失信：列入","values":[{"name":"listed","value":true},{"name":"at","value":"2023-11-14T22:13:20.000Z"},{"name":"none","value":null}]},{"kind":"range","name":"range","points":0,"sources":[],"text":"总分","values":[]}],"override":{"grade":"C","kind":"cap","name":"court_cap","points":-5,"sources":["court.enforcement/E1"],"text":"被执行","values":[{"name":"cases","value":2}]},"rule_set_version":"rs1","score":540,"scorecard":"enterprise_credit","scorecard_version":"sc1","unassessed":[{"dimension":"water","name":"water_drop","text":"用水","values":[{"name":"ratio","value":"n/a"}]},{"name":"floor_ok","text":"保底","values":[]}]}"#)
+        // Valid JSON, and a score without dimensions, lines, unassessed items or override too.
+        _ = try JSONSerialization.jsonObject(with: Data(text.utf8))
+        let bare = ScoreResult(
+            scorecard: "c", scorecardVersion: "v", ruleSetVersion: "r", entity: "e", asOf: Day(0), base: 0, score: 0, grade: "A",
+            dimensions: [], overrides: [], lines: [], unassessed: [], appliedOverride: nil)
+        #expect(
+            JSONValue.text(of: bare)
+                == #"{"base":0,"dimensions":[],"grade":"A","lines":[],"rule_set_version":"r","score":0,"scorecard":"c","scorecard_version":"v","unassessed":[]}"#)
+    }
+}

@@ -7,45 +7,79 @@ extension JSONValue {
         self = .array(values.map { .object(["name": .string($0.name), "value": JSONValue($0.value)]) })
     }
 
-    /// A score with every point explained: the lines add up to `score - base`.
-    public init(_ score: ScoreResult) {
-        func sources(_ list: [String]) -> JSONValue { .array(list.map { .string($0) }) }
-        var object: [String: JSONValue] = [
-            "scorecard": .string(score.scorecard),
-            "scorecard_version": .string(score.scorecardVersion),
-            "rule_set_version": .string(score.ruleSetVersion),
-            "base": .number(Double(score.base)),
-            "score": .number(Double(score.score)),
-            "grade": .string(score.grade),
-            "dimensions": .array(score.dimensions.map { d in
-                .object([
-                    "name": .string(d.name), "title": .string(d.title), "raw": .number(Double(d.raw)),
-                    "weighted": .number(Double(d.weighted)), "points": .number(Double(d.points)),
-                ])
-            }),
-            "lines": .array(score.lines.map { line in
-                var o: [String: JSONValue] = [
-                    "kind": .string(line.kind.rawValue), "name": .string(line.name), "text": .string(line.text),
-                    "points": .number(Double(line.points)), "values": JSONValue(line.values),
-                    "sources": sources(line.sources),
-                ]
-                if let d = line.dimension { o["dimension"] = .string(d) }
-                if let v = line.ruleVersion { o["rule_version"] = .string(v) }
-                return .object(o)
-            }),
-            "unassessed": .array(score.unassessed.map { u in
-                var o: [String: JSONValue] = ["name": .string(u.name), "text": .string(u.text), "values": JSONValue(u.values)]
-                if let d = u.dimension { o["dimension"] = .string(d) }
-                return .object(o)
-            }),
-        ]
-        if let o = score.appliedOverride {
-            object["override"] = .object([
-                "name": .string(o.name), "kind": .string(o.kind.rawValue), "grade": .string(o.grade),
-                "text": .string(o.text), "points": .number(Double(o.points)), "values": JSONValue(o.values),
-                "sources": sources(o.sources),
-            ])
+    /// A score with every point explained (the lines add up to `score - base`), as stored: the
+    /// JSON text, keys sorted, written straight from the score (one is written per changed score,
+    /// most of a live batch's enterprises).
+    public static func text(of score: ScoreResult) -> String {
+        var w = JSONWriter(capacity: 2048, replacingNUL: true)
+        w.openObject()
+        w.key("base"); w.integer(Int64(score.base))
+        w.key("dimensions")
+        w.array(score.dimensions) { w, d in
+            w.openObject()
+            w.key("name"); w.string(d.name)
+            w.key("points"); w.integer(Int64(d.points))
+            w.key("raw"); w.integer(Int64(d.raw))
+            w.key("title"); w.string(d.title)
+            w.key("weighted"); w.integer(Int64(d.weighted))
+            w.closeObject()
         }
-        self = .object(object)
+        w.key("grade"); w.string(score.grade)
+        w.key("lines")
+        w.array(score.lines) { w, line in
+            w.openObject()
+            if let d = line.dimension { w.key("dimension"); w.string(d) }
+            w.key("kind"); w.string(line.kind.rawValue)
+            w.key("name"); w.string(line.name)
+            w.key("points"); w.integer(Int64(line.points))
+            if let v = line.ruleVersion { w.key("rule_version"); w.string(v) }
+            w.key("sources"); w.strings(line.sources)
+            w.key("text"); w.string(line.text)
+            w.key("values"); w.namedValues(line.values)
+            w.closeObject()
+        }
+        if let o = score.appliedOverride {
+            w.key("override")
+            w.openObject()
+            w.key("grade"); w.string(o.grade)
+            w.key("kind"); w.string(o.kind.rawValue)
+            w.key("name"); w.string(o.name)
+            w.key("points"); w.integer(Int64(o.points))
+            w.key("sources"); w.strings(o.sources)
+            w.key("text"); w.string(o.text)
+            w.key("values"); w.namedValues(o.values)
+            w.closeObject()
+        }
+        w.key("rule_set_version"); w.string(score.ruleSetVersion)
+        w.key("score"); w.integer(Int64(score.score))
+        w.key("scorecard"); w.string(score.scorecard)
+        w.key("scorecard_version"); w.string(score.scorecardVersion)
+        w.key("unassessed")
+        w.array(score.unassessed) { w, u in
+            w.openObject()
+            if let d = u.dimension { w.key("dimension"); w.string(d) }
+            w.key("name"); w.string(u.name)
+            w.key("text"); w.string(u.text)
+            w.key("values"); w.namedValues(u.values)
+            w.closeObject()
+        }
+        w.closeObject()
+        return String(decoding: w.bytes, as: UTF8.self)
+    }
+}
+
+extension JSONWriter {
+    /// `JSONValue(values)` as written: `[{"name": …, "value": …}]` in order.
+    fileprivate mutating func namedValues(_ list: [NamedValue]) {
+        array(list) { w, v in
+            w.openObject()
+            w.key("name"); w.string(v.name)
+            w.key("value"); w.value(JSONValue(v.value))
+            w.closeObject()
+        }
+    }
+
+    fileprivate mutating func strings(_ list: [String]) {
+        array(list) { $0.string($1) }
     }
 }

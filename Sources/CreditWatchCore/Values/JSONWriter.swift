@@ -22,13 +22,7 @@ package struct JSONWriter {
         case .integer(let n): integer(n)
         case .number(let n): number(n)
         case .string(let s): string(s)
-        case .array(let items):
-            bytes.append(UInt8(ascii: "["))
-            for (i, item) in items.enumerated() {
-                if i > 0 { bytes.append(UInt8(ascii: ",")) }
-                self.value(item)
-            }
-            bytes.append(UInt8(ascii: "]"))
+        case .array(let items): array(items) { $0.value($1) }
         case .object(let members): object(members, value: { $0.value($1) })
         }
     }
@@ -49,6 +43,41 @@ package struct JSONWriter {
             value(&self, member.value)
         }
         bytes.append(UInt8(ascii: "}"))
+    }
+
+    /// Whether the next `key` follows a member of the same object (see `openObject`).
+    private var afterMember = false
+
+    /// An object of a fixed shape, written without building it: `openObject()`, then `key(_:)` and
+    /// its value for each member, in ascending key order (the order `value(_:)` sorts them into),
+    /// then `closeObject()`. Objects nest, in members and in `array(_:element:)`.
+    package mutating func openObject() {
+        bytes.append(UInt8(ascii: "{"))
+        afterMember = false
+    }
+
+    /// A member's key: a plain identifier, written as it is (no escaping).
+    package mutating func key(_ key: StaticString) {
+        if afterMember { bytes.append(UInt8(ascii: ",")) }
+        bytes.append(UInt8(ascii: "\""))
+        raw(key)
+        raw("\":")
+        afterMember = true
+    }
+
+    package mutating func closeObject() {
+        bytes.append(UInt8(ascii: "}"))
+        afterMember = true
+    }
+
+    package mutating func array<S: Sequence>(_ items: S, element: (inout JSONWriter, S.Element) -> Void) {
+        bytes.append(UInt8(ascii: "["))
+        for (i, item) in items.enumerated() {
+            if i > 0 { bytes.append(UInt8(ascii: ",")) }
+            element(&self, item)
+        }
+        bytes.append(UInt8(ascii: "]"))
+        afterMember = true
     }
 
     /// Integral values up to 2^53 without a fraction (`1200`, not `1200.0`); others in Swift's
