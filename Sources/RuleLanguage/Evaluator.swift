@@ -411,6 +411,7 @@ final class EvaluationRun {
 
         // Records in the window that pass the filter (indices into `all`).
         var selected: [Int] = []
+        selected.reserveCapacity(all.count)
         for (i, r) in all.enumerated() {
             if let range, !range.contains(r.eventDay.value) { continue }
             if let filter = spec.filter, eval(filter, r) != .bool(true) { continue }
@@ -425,6 +426,7 @@ final class EvaluationRun {
         }
         // With a field: only the records where it has a value (of the declared kind).
         var matched: [(index: Int, value: RuntimeValue)] = []
+        matched.reserveCapacity(selected.count)
         if let field = spec.field, let kind = spec.fieldKind {
             for i in selected {
                 let v = RuntimeValue(all[i].fields[field], as: kind)
@@ -433,7 +435,9 @@ final class EvaluationRun {
         } else {
             matched = selected.map { ($0, .unknown) }
         }
-        let refs = matched.map(\.index)
+        // The records behind a count, an existence or a distinct count (the other functions cite
+        // the ones they used).
+        var refs: [Int] { matched.map(\.index) }
 
         switch spec.function {
         case .count:
