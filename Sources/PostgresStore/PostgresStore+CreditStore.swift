@@ -811,7 +811,7 @@ struct AlertRows {
             severity.append(firing.severity.rawValue)
             category.append(firing.category.rawValue)
             explanation.append(storable(firing.explanation))
-            values.append(storableJSON(JSONValue(firing.values)))
+            values.append(JSONValue.text(of: firing.values))
             sources.append(storableJSON(.array(firing.sources.map { .string($0) })))
             asOf.append(alert.asOf.value)
             division.append(alert.registration.division.map(storable))
@@ -919,7 +919,7 @@ struct ReactivationRows {
             ruleSetVersion.append(storable(r.alert.ruleSetVersion))
             ruleVersion.append(storable(r.alert.firing.ruleVersion))
             explanation.append(storable(r.alert.firing.explanation))
-            values.append(storableJSON(JSONValue(r.alert.firing.values)))
+            values.append(JSONValue.text(of: r.alert.firing.values))
             sources.append(storableJSON(.array(r.alert.firing.sources.map { .string($0) })))
         }
     }
@@ -1018,7 +1018,7 @@ struct TagRows {
                 ruleSetVersion.append(storable(entry.ruleSetVersion))
                 asOf.append(entry.asOf.value)
                 explanation.append(storable(m.explanation))
-                values.append(storableJSON(JSONValue(m.values)))
+                values.append(JSONValue.text(of: m.values))
                 sources.append(storableJSON(.array(m.sources.map { .string($0) })))
             }
         }

@@ -6,25 +6,25 @@ struct RESP {
     private(set) var bytes: [UInt8] = []
     private(set) var commands = 0
 
-    init(capacity: Int = 0) { bytes.reserveCapacity(capacity) }
-
     init(_ commands: [[String]]) {
-        self.init(capacity: commands.reduce(0) { $0 + $1.reduce(16) { $0 + $1.utf8.count + 16 } })
-        for command in commands {
-            header(UInt8(ascii: "*"), command.count)
-            for arg in command {
-                var arg = arg
-                arg.withUTF8 { append($0) }
-            }
-            self.commands += 1
+        self.init(commands, count: \.utf8.count) { arg, append in
+            var arg = arg
+            arg.withUTF8(append)
         }
     }
 
     init(_ commands: [[[UInt8]]]) {
-        self.init(capacity: commands.reduce(0) { $0 + $1.reduce(16) { $0 + $1.count + 16 } })
+        self.init(commands, count: \.count) { $0.withUnsafeBufferPointer($1) }
+    }
+
+    private init<Argument>(
+        _ commands: [[Argument]], count: (Argument) -> Int,
+        withBytes: (Argument, (UnsafeBufferPointer<UInt8>) -> Void) -> Void
+    ) {
+        bytes.reserveCapacity(commands.reduce(0) { $0 + $1.reduce(16) { $0 + count($1) + 16 } })
         for command in commands {
             header(UInt8(ascii: "*"), command.count)
-            for arg in command { arg.withUnsafeBufferPointer { append($0) } }
+            for argument in command { withBytes(argument) { append($0) } }
             self.commands += 1
         }
     }

@@ -97,6 +97,19 @@ extension JSONValueTests {
             name: "court_cap", kind: .cap, grade: "C", text: "被执行", points: -5, values: [NamedValue("cases", .number(2))],
             sources: ["court.enforcement/E1"]))
 
+    /// A firing's values as stored: in order, each value as `JSONValue` writes it (U+0000, which
+    /// PostgreSQL cannot store, as U+FFFD).
+    @Test func namedValuesAreStoredInOrder() {
+        let values = [
+            NamedValue("tax_arrears", .number(125_000.5)), NamedValue("since", .date(Day(19_990))), NamedValue("none", .null),
+            NamedValue("名称", .string("\"甲\"\u{0}")),
+        ]
+        #expect(
+            JSONValue.text(of: values)
+                == #"[{"name":"tax_arrears","value":125000.5},{"name":"since","value":"2024-09-24"},{"name":"none","value":null},{"name":"名称","value":"\"甲\"\#u{FFFD}"}]"#)
+        #expect(JSONValue.text(of: [NamedValue]()) == "[]")
+    }
+
     /// Written straight from the score, exactly as the `JSONValue` tree it replaced wrote it
     /// (keys sorted, integers without a fraction, dates and timestamps as ISO text).
     @Test func aScoreIsStoredWithEveryPartExplainedAndKeysSorted() throws {

@@ -2,9 +2,12 @@ import RuleLanguage
 
 /// How explanations are stored and served: plain JSON, the same shape in PostgreSQL and the API.
 extension JSONValue {
-    /// `[{"name": …, "value": …}]` in order.
-    public init(_ values: [NamedValue]) {
-        self = .array(values.map { .object(["name": .string($0.name), "value": JSONValue($0.value)]) })
+    /// The values a firing, a score line or a tag read, as stored: `[{"name": …, "value": …}]` in
+    /// order.
+    public static func text(of values: [NamedValue]) -> String {
+        var w = JSONWriter(replacingNUL: true)
+        w.namedValues(values)
+        return String(decoding: w.bytes, as: UTF8.self)
     }
 
     /// A score with every point explained (the lines add up to `score - base`), as stored: the
@@ -69,7 +72,7 @@ extension JSONValue {
 }
 
 extension JSONWriter {
-    /// `JSONValue(values)` as written: `[{"name": …, "value": …}]` in order.
+    /// `[{"name": …, "value": …}]` in order.
     fileprivate mutating func namedValues(_ list: [NamedValue]) {
         array(list) { w, v in
             w.openObject()
