@@ -223,3 +223,49 @@ extension EngineIntegrationTests {
         return false
     }
 }
+
+extension EngineIntegrationTests {
+    static func taxpayer(_ uscc: String, rating: String, on day: Day) -> SimulatedMessage {
+        Script.message("tax.taxpayer", key: ["uscc": .string(uscc)], op: rating == "C" ? "c" : "u", after: [
+            "uscc": .string(uscc), "name": .string("企业"), "taxpayer_status": .string("正常"), "credit_rating": .string(rating),
+            "rating_year": .int(2025), "updated_at": .isoTimestamp(epochMilliseconds: Script.ms(day)),
+        ], ts: Script.ms(day))
+    }
+
+    /// A withdrawal names the correction that ended the alert when the evaluation followed it
+    /// (live); after a wait for a backlog it says the same whichever batch of the backlog carried
+    /// the correction — one in the middle of the wait, or the one that ended it — since which
+    /// batch that is is an accident of arrival: alert events are a function of the data.
+    @Test func aWithdrawalSaysTheSameWhicheverBatchOfABacklogCarriedTheCorrection() async throws {
+        let (catalog, program, store, features, pool) = try await Stack.stores("corrected")
+        defer { pool.cancel() }
+        let processor = BatchProcessor(catalog: catalog, program: program, features: features, store: store)
+        var offset: Int64 = 0
+        func process(_ messages: [SimulatedMessage], caughtUp: Bool) async throws {
+            let batch = messages.map { m in
+                offset += 1
+                return InboundMessage(topic: m.topic, partition: 0, offset: offset, key: m.key, value: m.value)
+            }
+            _ = try await processor.process(batch, caughtUp: caughtUp)
+        }
+        let (live, midWait, endingWait) = (Self.e1, Self.e2, Self.e3)
+        let (rated, corrected) = (Day(year: 2026, month: 6, day: 10)!, Day(year: 2026, month: 7, day: 15)!)
+        try await process(Array(Self.registrations[0..<3]), caughtUp: true)
+        try await process([live, midWait, endingWait].map { Self.taxpayer($0, rating: "C", on: rated) }, caughtUp: true)
+        #expect(try await Self.allAlerts(store).map { "\($0.rule) \($0.subjectID) \($0.status)" }.sorted() == [
+            "tax_credit_low \(live) active", "tax_credit_low \(midWait) active", "tax_credit_low \(endingWait) active",
+        ].sorted())
+
+        try await process([Self.taxpayer(live, rating: "B", on: corrected)], caughtUp: true)
+        try await process([Self.taxpayer(midWait, rating: "B", on: corrected)], caughtUp: false)
+        #expect(try await Self.allAlerts(store).filter { $0.status == "withdrawn" }.map(\.subjectID) == [live], "evaluation waits")
+        try await process([Self.taxpayer(endingWait, rating: "B", on: corrected)], caughtUp: true)
+
+        let reasons = try await Self.allAlerts(store).map { "\($0.subjectID) \($0.status) \($0.withdrawal?.reason ?? "")" }.sorted()
+        #expect(reasons == [
+            "\(live) withdrawn 截至 2026-07-15 预警条件不再成立：tax.taxpayer/\(live) 已更正",
+            "\(midWait) withdrawn 截至 2026-07-15 预警条件不再成立（依据的记录已超出规则的时间窗口，或新数据改变了统计结果）",
+            "\(endingWait) withdrawn 截至 2026-07-15 预警条件不再成立（依据的记录已超出规则的时间窗口，或新数据改变了统计结果）",
+        ].sorted())
+    }
+}

@@ -66,6 +66,25 @@ enum Stack {
         return settings
     }
 
+    /// For tests that drive `BatchProcessor`s themselves: a fresh run's catalog and shipped rule
+    /// program, its migrated store of record (its pool runs until `pool` is cancelled) and its
+    /// feature store on an emptied Redis.
+    static func stores(_ name: String) async throws -> (
+        catalog: TopicCatalog, program: RuleProgram, store: PostgresStore, features: FeatureWindows, pool: Task<Void, Never>
+    ) {
+        let settings = try Stack.settings(name)
+        try await Stack.flushRedis(settings)
+        let catalog = try ProjectFiles.catalog(at: settings.topicsPath)
+        let program = try ProjectFiles.program(at: settings.rulesPath, catalog: catalog)
+        let logger = Logger(label: "test")
+        let store = try PostgresStore(configuration: settings.postgres, catalog: catalog, logger: logger)
+        let pool = Task { await store.run() }
+        _ = try await store.migrate()
+        let features = try await FeatureWindows(
+            connection: try await connectRedis(host: settings.redisHost, port: settings.redisPort), catalog: catalog, logger: logger)
+        return (catalog, program, store, features, pool)
+    }
+
     /// Empties the settings' Redis (every master of a cluster).
     static func flushRedis(_ settings: Settings) async throws {
         let redis = try await connectRedis(host: settings.redisHost, port: settings.redisPort, security: settings.redisSecurity)
@@ -140,6 +159,7 @@ struct Engine {
     let group: ServiceGroup
     let task: Task<Void, any Error>
     var sent = 0
+    let restart: (_ backlog: [SimulatedMessage]) async throws -> Engine
 
     /// `configure` adjusts the settings (e.g. a rules folder of the test's own); `watchRules` runs
     /// the rule-set watcher too (hot reload).
@@ -147,16 +167,24 @@ struct Engine {
     /// once), and counts as sent.
     static func start(
         _ name: String, watchRules: Bool = false, partitions: Int = 2, backlog: [SimulatedMessage] = [],
-        configure: (inout Settings) throws -> Void = { _ in }, storeSeam: (PostgresStore) -> any CreditStore = { $0 }
+        configure: (inout Settings) throws -> Void = { _ in }, storeSeam: @escaping (PostgresStore) -> any CreditStore = { $0 }
     ) async throws -> Engine {
         var settings = try Stack.settings(name)
         try configure(&settings)
         try await Stack.flushRedis(settings)
-        var logger = Logger(label: "test.\(name)")
-        logger.logLevel = .warning
         let catalog = try ProjectFiles.catalog(at: settings.topicsPath)
         try KafkaAdmin.createTopics(catalog.topics.keys.sorted(), partitions: Int32(partitions), configuration: settings.kafka)
         let producer = try KafkaProducer(configuration: settings.kafka)
+        return try await launch(settings, producer: producer, backlog: backlog, watchRules: watchRules, storeSeam: storeSeam)
+    }
+
+    /// Produces `backlog`, then starts a daemon on `settings`' topics, group, schema and Redis.
+    private static func launch(
+        _ settings: Settings, producer: KafkaProducer, backlog: [SimulatedMessage], watchRules: Bool,
+        storeSeam: @escaping (PostgresStore) -> any CreditStore
+    ) async throws -> Engine {
+        var logger = Logger(label: "test.\(settings.kafka.groupID)")
+        logger.logLevel = .warning
         for m in backlog { try producer.send(topic: m.topic, key: m.key, value: m.value) }
         try producer.flush()
         let progress = Progress()
@@ -167,7 +195,17 @@ struct Engine {
         let group = ServiceGroup(services: services, logger: logger)
         let task = Task { try await group.run() }
         return Engine(
-            settings: settings, daemon: daemon, progress: progress, producer: producer, group: group, task: task, sent: backlog.count)
+            settings: settings, daemon: daemon, progress: progress, producer: producer, group: group, task: task, sent: backlog.count,
+            restart: { try await launch(settings, producer: producer, backlog: $0, watchRules: watchRules, storeSeam: storeSeam) })
+    }
+
+    /// Stops the engine (gracefully: everything it read is committed), produces `backlog` while
+    /// none runs, and starts it again where it stopped. A daemon starts by draining what waits, so
+    /// the backlog is evaluated once, on all of it, whatever the machine's speed — unlike messages
+    /// sent to a live engine, whose batches (and so intermediate evaluations) follow their arrival.
+    func restarted(backlog: [SimulatedMessage]) async throws -> Engine {
+        try await stop()
+        return try await restart(backlog)
     }
 
     /// Produces the messages and waits until the engine has processed them (and all produced

@@ -70,9 +70,10 @@ public enum AlertLifecycle {
     ///   - suspended: rules not evaluated (a stale feed): their alerts stand as they are.
     ///   - liveRules: the rule set's rules of the subject's kind.
     ///   - states: the latest stored alert per rule of this subject.
-    ///   - changes: this batch's changes of the subject, to say why an alert is withdrawn.
-    ///   - records: the subject's current records of `readTopics` (the same, when the change that
-    ///     withdraws an alert came in an earlier batch: evaluation waited for a backlog).
+    ///   - changes: the changes of the subject its evaluation followed (live: the batch's; none
+    ///     when evaluation waited for a backlog), to say why an alert is withdrawn.
+    ///   - records: the subject's current records of `readTopics`: what a reason no change gives is
+    ///     read from (a cited record gone, or its removal date passed).
     public static func decide(
         firings: [AlertRecord], suspended: Set<String>, liveRules: Set<String>, states: [String: AlertState],
         changes: [Change], asOf: Day, ruleSetVersion: String, endTimes: [String: String] = [:],

@@ -165,6 +165,8 @@ public actor BatchProcessor {
     private let maxEvaluationDeferral: Duration
     /// When evaluation began to wait for the backlog (nil: it does not wait).
     private var deferredSince: ContinuousClock.Instant?
+    /// Whether the next evaluation ends a wait (a start is one: ingest starts by draining).
+    private var evaluationWaited = true
     /// Whether enterprises wait for evaluation in the store of record (nil: not read yet).
     private var pendingRemains: Bool?
     /// Divisions whose enterprises were evaluated while more were pending: judged once none are.
@@ -351,6 +353,7 @@ public actor BatchProcessor {
         let started = ContinuousClock.now
         if caughtUp { deferredSince = nil } else if deferredSince == nil { deferredSince = started }
         let evaluating = waitIsOver(at: started)
+        let waited = evaluationWaited
         if !walker.isEmpty {
             var endpoints = graph
             // While evaluation waits (one instance), what a walk from an entity wakes is left
@@ -453,7 +456,12 @@ public actor BatchProcessor {
             let states = try await store.alertStates(
                 subjects: Set(entities.map(\.id)).union(candidateDivisions.map { AlertRecord.Subject.industry(division: $0).id }))
             lap("read")
-            let changesByEntity = Dictionary(grouping: linked.filter { $0.entity != nil }, by: { $0.entity! })
+            // A withdrawal's reason names the changes that ended the alert only when its evaluation
+            // followed them (live). After a wait, which batch happened to carry a change is an
+            // accident of arrival, so the reason is read from the records alone: the same alert
+            // events whatever the batches, partitions and topic order.
+            let changesByEntity = waited ? [:] : Dictionary(grouping: linked.filter { $0.entity != nil }, by: { $0.entity! })
+            let waitedFor = Set(effects.evaluatedPending.map(\.uscc))
             let enterpriseRules = Set(program.rules.filter { $0.kind == .enterprise }.map(\.name))
             var standings: [IndustryStanding] = []
             var divisionClock: [String: Day] = [:]
@@ -488,7 +496,8 @@ public actor BatchProcessor {
                     }
                     effects.record(AlertLifecycle.decide(
                         firings: firings, suspended: Set(evaluation.suspended), liveRules: enterpriseRules,
-                        states: states[entity.id] ?? [:], changes: (changesByEntity[entity] ?? []).map(\.change), asOf: data.asOf,
+                        states: states[entity.id] ?? [:],
+                        changes: waitedFor.contains(entity.id) ? [] : (changesByEntity[entity] ?? []).map(\.change), asOf: data.asOf,
                         ruleSetVersion: program.version, endTimes: snapshot.endTimes, records: data.records,
                         readTopics: plan.readTopics))
                     // Scores and tags are written when they changed since this process last wrote them:
@@ -599,6 +608,7 @@ public actor BatchProcessor {
         }
         knownSync = sync
         retired.subtract(retiring)
+        evaluationWaited = !evaluating
         if evaluating {
             if let cursor = reevaluation, cursor.version == program.version {
                 reevaluation = reevaluated.count < Self.reevaluationChunk ? nil : (reevaluated.last, program.version)
