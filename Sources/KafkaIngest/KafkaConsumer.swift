@@ -211,9 +211,13 @@ public final class KafkaConsumer: @unchecked Sendable {
             let waiting = Int64(buffered) + fetchable + (routedTopic == nil ? 0 : groupLag(assigned: assigned, cached: true))
             if waiting > Int64(configuration.backlogMessages) { nowLive = false }
         } else if ownAtEnd {
-            nowLive = routedTopic == nil || groupLag(assigned: assigned, cached: false) == 0
+            // Reading a changes topic, the end of a partition may have been reported before the
+            // router forwarded its last messages and committed: its own partitions are then asked
+            // again, after the router's lag, for what was forwarded meanwhile (and polled since).
+            nowLive = routedTopic == nil || (groupLag(assigned: assigned, cached: false) == 0 && lag(assigned, asking: true) == 0)
         }
         lock.lock()
+        if nowLive, !wasLive, buffer.count > bufferStart { nowLive = false }
         live = nowLive
         lock.unlock()
         return nowLive
@@ -273,8 +277,9 @@ public final class KafkaConsumer: @unchecked Sendable {
     }
 
     /// Messages after the consumer's position up to each assigned partition's high watermark, as
-    /// librdkafka last learned them from a fetch (no request); a partition not read yet counts 0.
-    private func lag(_ assigned: [Partition]) -> Int64 {
+    /// librdkafka last learned them from a fetch (no request), or as the brokers say now when
+    /// `asking`; a partition not read yet counts 0.
+    private func lag(_ assigned: [Partition], asking: Bool = false) -> Int64 {
         guard !assigned.isEmpty, let list = rd_kafka_topic_partition_list_new(Int32(assigned.count)) else { return 0 }
         defer { rd_kafka_topic_partition_list_destroy(list) }
         for p in assigned { rd_kafka_topic_partition_list_add(list, p.topic, p.partition) }
@@ -285,10 +290,13 @@ public final class KafkaConsumer: @unchecked Sendable {
             guard element.offset >= 0 else { continue }
             var low: Int64 = 0
             var high: Int64 = 0
-            if rd_kafka_get_watermark_offsets(handle, element.topic, element.partition, &low, &high) == RD_KAFKA_RESP_ERR_NO_ERROR,
-                high > element.offset
-            {
+            let known = asking
+                ? rd_kafka_query_watermark_offsets(handle, element.topic, element.partition, &low, &high, 5000)
+                : rd_kafka_get_watermark_offsets(handle, element.topic, element.partition, &low, &high)
+            if known == RD_KAFKA_RESP_ERR_NO_ERROR, high > element.offset {
                 total += high - element.offset
+            } else if known != RD_KAFKA_RESP_ERR_NO_ERROR, asking {
+                total += 1  // not known to be read to the end
             }
         }
         return total
