@@ -176,6 +176,16 @@ public final class KafkaConsumer: @unchecked Sendable {
     struct Partition: Hashable {
         let topic: String
         let partition: Int32
+
+        init(topic: String, partition: Int32) {
+            self.topic = topic
+            self.partition = partition
+        }
+
+        /// The partition an element of a librdkafka partition list names.
+        init(_ element: rd_kafka_topic_partition_t) {
+            self.init(topic: String(cString: element.topic), partition: element.partition)
+        }
     }
 
     /// Whether ingest reads live rather than draining a backlog (a department's history sent at
@@ -261,7 +271,7 @@ public final class KafkaConsumer: @unchecked Sendable {
         var committed: [Partition: Int64] = [:]
         for i in 0..<Int(list.pointee.cnt) {
             let element = list.pointee.elems[i]
-            committed[Partition(topic: String(cString: element.topic), partition: element.partition)] = element.offset
+            committed[Partition(element)] = element.offset
         }
         let uncommitted = partitions.filter { (committed[$0] ?? -1) < 0 }
         guard let high = offsets(partitions, at: .latest),
@@ -292,7 +302,7 @@ public final class KafkaConsumer: @unchecked Sendable {
         for i in 0..<Int(list.pointee.cnt) {
             let element = list.pointee.elems[i]
             guard element.err == RD_KAFKA_RESP_ERR_NO_ERROR, element.offset >= 0 else { return nil }
-            result[Partition(topic: String(cString: element.topic), partition: element.partition)] = element.offset
+            result[Partition(element)] = element.offset
         }
         return result
     }
@@ -320,7 +330,7 @@ public final class KafkaConsumer: @unchecked Sendable {
             var low: Int64 = 0
             var high: Int64 = 0
             if let asked {
-                high = asked[Partition(topic: String(cString: element.topic), partition: element.partition)] ?? 0
+                high = asked[Partition(element)] ?? 0
             } else if rd_kafka_get_watermark_offsets(handle, element.topic, element.partition, &low, &high) != RD_KAFKA_RESP_ERR_NO_ERROR {
                 continue
             }
@@ -435,8 +445,7 @@ public final class KafkaConsumer: @unchecked Sendable {
         guard rd_kafka_assignment(handle, &list) == RD_KAFKA_RESP_ERR_NO_ERROR, let list else { return [] }
         defer { rd_kafka_topic_partition_list_destroy(list) }
         return (0..<Int(list.pointee.cnt)).map {
-            let p = list.pointee.elems[$0]
-            return Partition(topic: String(cString: p.topic), partition: p.partition)
+            Partition(list.pointee.elems[$0])
         }
     }
 
