@@ -171,12 +171,17 @@ public actor BatchProcessor {
     private var pendingRemains: Bool?
     /// Divisions whose enterprises were evaluated while more were pending: judged once none are.
     private var waitingDivisions: [String: Day] = [:]
-    /// Pending enterprises evaluated per batch: many in a batch without messages (after a backlog
-    /// drained), few in one that carries live changes, whose alerts should not wait for them. A
-    /// batch holds its enterprises' effects (scores with explanations, alerts, tags) until it
-    /// commits, so the chunk, not the city, bounds the memory of the evaluation after a backfill.
+    /// Pending enterprises evaluated per batch: many while the stream is quiet (a batch without
+    /// messages after one without messages: a backlog drained, an idle city), few while changes
+    /// flow, whose alerts should not wait for them. A messageless batch between two live ones is
+    /// live too: the changes that arrive while it runs wait for it (measured at 2 000 events/s, one
+    /// of 750 woken peers took 361 ms). A batch holds its enterprises' effects (scores with
+    /// explanations, alerts, tags) until it commits, so the chunk, not the city, bounds the memory
+    /// of the evaluation after a backfill.
     static let pendingChunk = 2000
     static let livePendingChunk = 250
+    /// Whether the last batch processed carried messages.
+    private var lastBatchCarriedMessages = false
     /// Enterprises this instance has left pending in the store of record and not evaluated since
     /// (one instance: it alone adds and removes them), up to `knownPendingLimit`.
     private var knownPending: Set<String> = []
@@ -404,7 +409,7 @@ public actor BatchProcessor {
                 report.deferred = effects.deferred.count
             }
             if pendingRemains != false || shared {
-                let chunk = batch.isEmpty ? Self.pendingChunk : Self.livePendingChunk
+                let chunk = batch.isEmpty && !lastBatchCarriedMessages ? Self.pendingChunk : Self.livePendingChunk
                 let pending = try await store.pendingEvaluations(limit: chunk, ownership: ownership)
                 morePending = pending.count == chunk
                 effects.evaluatedPending = pending
@@ -609,6 +614,7 @@ public actor BatchProcessor {
         knownSync = sync
         retired.subtract(retiring)
         evaluationWaited = !evaluating
+        lastBatchCarriedMessages = !batch.isEmpty
         if evaluating {
             if let cursor = reevaluation, cursor.version == program.version {
                 reevaluation = reevaluated.count < Self.reevaluationChunk ? nil : (reevaluated.last, program.version)
