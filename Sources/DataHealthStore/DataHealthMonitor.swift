@@ -34,7 +34,8 @@ public actor DataHealthMonitor: DataHealthReading, Service {
     public func run() async {
         let period = max(interval, .seconds(5))
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            try? await Task.sleep(for: period)
+            // A stop does not wait out the interval.
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: period) }
             guard !Task.isCancelled && !Task.isShuttingDownGracefully else { return }
             do {
                 _ = try await recount()

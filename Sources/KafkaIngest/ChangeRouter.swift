@@ -51,7 +51,7 @@ public struct ChangeRouter: Service {
                     if Task.isShuttingDownGracefully || Task.isCancelled { return }
                     let delay = backoff.next()
                     logger.error("forwarding to the changes topic failed; retrying", metadata: ["error": "\(error)", "retry_in": "\(delay)"])
-                    try? await Task.sleep(for: delay)
+                    try? await cancelWhenGracefulShutdown { try await Task.sleep(for: delay) }
                 }
             }
             forwarded.increment(by: batch.count)

@@ -128,7 +128,8 @@ public struct IngestService: Service {
                 // what it still owns).
                 logger.notice("batch fenced: another instance claimed a partition it decided for", metadata: ["reason": "\(failure)"])
                 Counter(label: "creditwatch.ingest.fenced").increment()
-                try? await Task.sleep(for: backoff.next())
+                let delay = backoff.next()
+                try? await cancelWhenGracefulShutdown { try await Task.sleep(for: delay) }
                 ownership = consumer.ownership(partitions: partitions)
             case .input(let reason) where batch.isEmpty:
                 // Only pending work (a re-evaluation after a reload) failed: there is no message
@@ -189,7 +190,7 @@ public struct IngestService: Service {
         logger.error(
             "batch waits for \(component); retrying",
             metadata: ["error": "\(error)", "messages": "\(messages)", "retry_in": "\(delay)"])
-        try? await Task.sleep(for: delay)
+        try? await cancelWhenGracefulShutdown { try await Task.sleep(for: delay) }
     }
 
     /// Waits between retries: 0.25 s, doubling up to 30 s.

@@ -143,7 +143,7 @@ struct RuleSetWatcher: Service {
         }
         var last = manager.fingerprint()
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            do { try await Task.sleep(for: interval) } catch { break }
+            do { try await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) } } catch { break }
             let now = manager.fingerprint()
             if now != last {
                 last = now

@@ -14,10 +14,11 @@ import Testing
 final class DaemonProcess {
     let process = Process()
 
-    init(settings: Settings, httpPort: Int, log: String) throws {
+    /// `environment`: settings beyond the run's (`CREDITWATCH_…`).
+    init(settings: Settings, httpPort: Int, log: String, environment: [String: String] = [:]) throws {
         process.executableURL = URL(fileURLWithPath: Stack.executable)
         process.arguments = ["run", "--log-level", "notice"]
-        process.environment = Stack.processEnvironment(settings, httpPort: httpPort)
+        process.environment = Stack.processEnvironment(settings, httpPort: httpPort).merging(environment) { $1 }
         _ = FileManager.default.createFile(atPath: log, contents: nil)
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
         handle.seekToEndOfFile()
@@ -30,6 +31,18 @@ final class DaemonProcess {
 
     func exit() async -> Int32 {
         while process.isRunning { try? await Task.sleep(for: .milliseconds(50)) }
+        return process.terminationStatus
+    }
+
+    /// The exit status, or nil (and the process killed) when it is still running after `timeout`.
+    func exit(within timeout: Duration) async -> Int32? {
+        let deadline = ContinuousClock.now + timeout
+        while process.isRunning, ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(50)) }
+        guard !process.isRunning else {
+            signal(SIGKILL)
+            _ = await exit()
+            return nil
+        }
         return process.terminationStatus
     }
 }
@@ -60,6 +73,37 @@ extension EngineIntegrationTests {
             }
             try await Task.sleep(for: .milliseconds(100))
         }
+    }
+
+    /// SIGTERM ends a daemon in seconds however long its periodic work sleeps (data health counts
+    /// every hour, the rules folder polled every hour here): a service manager's stop timeout
+    /// (Kubernetes: 30 s) must not kill it before it has committed its batch and left the group.
+    @Test func sigtermStopsTheDaemonWithinSecondsWhateverItsIntervals() async throws {
+        let settings = try Stack.settings("stop")
+        try await Stack.flushRedis(settings)
+        let catalog = try ProjectFiles.catalog(at: settings.topicsPath)
+        try KafkaAdmin.createTopics(catalog.topics.keys.sorted(), partitions: 2, configuration: settings.kafka)
+        var city = CityConfiguration()
+        city.enterprises = 20
+        city.persons = 5
+        city.seed = 11
+        let producer = try KafkaProducer(configuration: settings.kafka)
+        for m in CitySimulator(configuration: city).registrations() { try producer.send(topic: m.topic, key: m.key, value: m.value) }
+        try producer.flush()
+        let store = try PostgresStore(configuration: settings.postgres, catalog: catalog, logger: Logger(label: "test"))
+        let pool = Task { await store.run() }
+        defer { pool.cancel() }
+
+        let daemon = try DaemonProcess(
+            settings: settings, httpPort: Int.random(in: 20_000...29_999), log: "\(NSTemporaryDirectory())creditwatch-\(settings.kafka.groupID).log",
+            environment: ["CREDITWATCH_DATA_HEALTH_SECONDS": "3600", "CREDITWATCH_RULES_WATCH_SECONDS": "3600"])
+        try await Self.waitFor("the daemon to store records") { (try? await store.recordCount()).map { $0 > 0 } ?? false }
+        // Past the start: every service is in its loop.
+        try await Task.sleep(for: .seconds(2))
+        let asked = ContinuousClock.now
+        daemon.signal(SIGTERM)
+        let status = await daemon.exit(within: .seconds(20))
+        #expect(status == 0, "graceful shutdown within 20 s (took \(ContinuousClock.now - asked))")
     }
 
     @Test func daemonKilledMidStreamAndRestartedLosesAndDuplicatesNoAlert() async throws {
