@@ -75,14 +75,21 @@ extension EngineIntegrationTests {
         }
     }
 
+    /// An isolated run for `creditwatch run` processes: an empty Redis, the catalog's topics with two
+    /// partitions each.
+    static func daemonRun(_ name: String) async throws -> (settings: Settings, catalog: TopicCatalog) {
+        let settings = try Stack.settings(name)
+        try await Stack.flushRedis(settings)
+        let catalog = try ProjectFiles.catalog(at: settings.topicsPath)
+        try KafkaAdmin.createTopics(catalog.topics.keys.sorted(), partitions: 2, configuration: settings.kafka)
+        return (settings, catalog)
+    }
+
     /// SIGTERM ends a daemon in seconds however long its periodic work sleeps (data health counts
     /// every hour, the rules folder polled every hour here): a service manager's stop timeout
     /// (Kubernetes: 30 s) must not kill it before it has committed its batch and left the group.
     @Test func sigtermStopsTheDaemonWithinSecondsWhateverItsIntervals() async throws {
-        let settings = try Stack.settings("stop")
-        try await Stack.flushRedis(settings)
-        let catalog = try ProjectFiles.catalog(at: settings.topicsPath)
-        try KafkaAdmin.createTopics(catalog.topics.keys.sorted(), partitions: 2, configuration: settings.kafka)
+        let (settings, catalog) = try await Self.daemonRun("stop")
         var city = CityConfiguration()
         city.enterprises = 20
         city.persons = 5
@@ -107,10 +114,7 @@ extension EngineIntegrationTests {
     }
 
     @Test func daemonKilledMidStreamAndRestartedLosesAndDuplicatesNoAlert() async throws {
-        let settings = try Stack.settings("restart")
-        try await Stack.flushRedis(settings)
-        let catalog = try ProjectFiles.catalog(at: settings.topicsPath)
-        try KafkaAdmin.createTopics(catalog.topics.keys.sorted(), partitions: 2, configuration: settings.kafka)
+        let (settings, catalog) = try await Self.daemonRun("restart")
         var city = CityConfiguration()
         city.enterprises = 120
         city.persons = 40
