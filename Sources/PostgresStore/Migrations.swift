@@ -364,5 +364,11 @@ public enum Migrations {
             "CREATE INDEX relation_edge_subject ON relation_edge (subject_id, relation) WHERE target_id IS NOT NULL",
             "CREATE INDEX relation_edge_target ON relation_edge (target_id, relation) WHERE target_id IS NOT NULL",
         ]),
+        Migration(version: 12, name: "unlinked_sweep", statements: [
+            // The sweep for unlinked records that became linkable (`resolvableUnlinked`, every batch
+            // of a shared city) reads them in (topic, pk) order: without this index the planner may
+            // walk the primary key through every record to find the few unlinked ones.
+            "CREATE INDEX credit_record_unlinked ON credit_record (topic, pk) WHERE entity_id IS NULL AND NOT deleted",
+        ]),
     ]
 }

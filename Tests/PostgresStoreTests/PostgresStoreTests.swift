@@ -16,6 +16,7 @@ struct PostgresStoreTests {
                 ["1", "quarantine"], ["2", "credit_record"], ["3", "enterprise_and_account_link"], ["4", "alert"],
                 ["5", "alert_lifecycle_scores_tags_rule_sets"], ["6", "feature_sync"], ["7", "evaluation_pending"],
                 ["8", "several_instances"], ["9", "partition_claim"], ["10", "link_method"], ["11", "relation_edge"],
+                ["12", "unlinked_sweep"],
             ])
         }
     }
@@ -25,7 +26,7 @@ struct PostgresStoreTests {
             async let first = store.migrate()
             async let second = store.migrate()
             let applied = try await [first, second]
-            #expect(applied.flatMap { $0 }.sorted() == Array(1...11))
+            #expect(applied.flatMap { $0 }.sorted() == Array(1...12))
         }
     }
 
@@ -33,7 +34,7 @@ struct PostgresStoreTests {
         try await withTestStore(migrate: false) { store in
             let first = try await store.migrate()
             let second = try await store.migrate()
-            #expect(first == Array(1...11))
+            #expect(first == Array(1...12))
             #expect(second == [])
         }
     }
