@@ -135,7 +135,7 @@ public final class FeatureWindows: FeatureStore {
 
     // MARK: Apply
 
-    public func apply(_ updates: [FeatureUpdate], plan: FeaturePlan) async throws {
+    public func apply(_ updates: [FeatureUpdate], plan: FeaturePlan, marking sync: FeatureSync?) async throws {
         var commands: [[[UInt8]]] = []
         commands.reserveCapacity(updates.count * 2)
         let industryColumns = Self.columnsByTopic(plan.industrySeries)
@@ -188,7 +188,11 @@ public final class FeatureWindows: FeatureStore {
                 j += 2
             }
         }
-        try await push(sums)
+        // The marker after the ledgers (their replies are in) and with the division push: a push
+        // lost with it is made again when the batch is, since the apply script answers the sums of
+        // a change it already holds.
+        let finishing = pushCommands(sums) + (sync.map(markCommands) ?? [])
+        if !finishing.isEmpty { try await run(finishing) }
     }
 
     /// Takes enterprises' contributions from the division they leave (nil: none, as when their
@@ -255,6 +259,12 @@ public final class FeatureWindows: FeatureStore {
 
     /// One script per division window (and at most `pushChunk` enterprise-months), all in one round trip.
     private func push(_ sums: DivisionSums) async throws {
+        let commands = pushCommands(sums)
+        guard !commands.isEmpty else { return }
+        try await run(commands)
+    }
+
+    private func pushCommands(_ sums: DivisionSums) -> [[[UInt8]]] {
         var commands: [[[UInt8]]] = []
         for (window, members) in sums.byWindow.sorted(by: { $0.key < $1.key }) {
             let entries = members.sorted { $0.key < $1.key }
@@ -268,8 +278,7 @@ public final class FeatureWindows: FeatureStore {
                 commands.append((["EVALSHA", pushSHA, String(keys.count)] + keys + args).map { Array($0.utf8) })
             }
         }
-        guard !commands.isEmpty else { return }
-        try await run(commands)
+        return commands
     }
 
     static let pushChunk = 500
@@ -654,9 +663,13 @@ public final class FeatureWindows: FeatureStore {
     /// The sequence only grows (several instances mark batches in any order), unless the marker
     /// names another store; what the ledgers keep is recorded as given.
     public func markSynced(_ sync: FeatureSync) async throws {
-        try await run(connection.keyOnEveryNode(Self.metaKey).map { key in
+        try await run(markCommands(sync))
+    }
+
+    private func markCommands(_ sync: FeatureSync) -> [[[UInt8]]] {
+        connection.keyOnEveryNode(Self.metaKey).map { key in
             ["EVAL", Self.markScript, "1", key, sync.storeID, String(sync.sequence), sync.keeps ?? "", layout].map { Array($0.utf8) }
-        })
+        }
     }
 
     static let markScript = """

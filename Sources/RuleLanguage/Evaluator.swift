@@ -110,6 +110,8 @@ final class EvaluationRun {
     var scoreResult: ScoreResult?
     private var featureCache: [RuntimeValue?]
     private var aggregateCache: [AggregateResult?]
+    /// `topicRecords(_:)`'s lookups (a handful of topics: a list beats hashing each name again).
+    private var topicSlots: [(topic: String, records: [FactRecord], end: Day)] = []
     var tagCache: [Bool?]
     /// Runs whose windows over some feeds end at the feeds' `windowEnd`, by the sorted topics (see
     /// `outcome(_:)`); created when an absence rule first needs one.
@@ -187,7 +189,8 @@ final class EvaluationRun {
         for a in aggregates {
             let result = aggregate(a)
             sources.formUnion(result.cited)
-            guard !result.sourceIndices.isEmpty, let all = records[result.topic] else { continue }
+            guard !result.sourceIndices.isEmpty else { continue }
+            let all = topicRecords(result.topic).records
             for i in result.sourceIndices { sources.insert(all[i].reference) }
         }
         return sources.sorted()
@@ -401,39 +404,35 @@ final class EvaluationRun {
         if spec.function == .industrySum { return industrySum(spec) }
         if let relation = spec.relation { return related(spec, relation) }
         let topic = spec.topic
-        let all = records[topic] ?? []
-        let end = windowEnds[topic] ?? Self.baseTopic(topic).flatMap { windowEnds[$0] } ?? asOf
+        let (all, end) = topicRecords(topic)
         let range = spec.window.map { Self.dayRange(asOf: end, window: $0, offset: spec.offset) }
 
         if spec.function == .changes, let range, let field = spec.field, let kind = spec.fieldKind {
             return changes(all, topic: topic, field: field, kind: kind, range: range, filter: spec.filter)
         }
 
-        // Records in the window that pass the filter (indices into `all`).
-        var selected: [Int] = []
-        selected.reserveCapacity(all.count)
-        for (i, r) in all.enumerated() {
-            if let range, !range.contains(r.eventDay.value) { continue }
-            if let filter = spec.filter, eval(filter, r) != .bool(true) { continue }
-            selected.append(i)
-        }
-        if spec.function == .last || spec.function == .latest {
-            // The latest record's field, even when that field is null (then the value is unknown).
-            guard let top = Self.latest(selected, in: all), let field = spec.field, let kind = spec.fieldKind else {
-                return AggregateResult(value: .unknown)
-            }
-            return AggregateResult(value: RuntimeValue(all[top].fields[field], as: kind), topic: topic, sources: [top])
-        }
-        // With a field: only the records where it has a value (of the declared kind).
+        // The records in the window that pass the filter (indices into `all`), in one pass: for
+        // `last`/`latest` the latest of them; otherwise, with a field, those where it has a value
+        // (of the declared kind).
+        let latestOnly = spec.function == .last || spec.function == .latest
+        var top: Int?
         var matched: [(index: Int, value: RuntimeValue)] = []
-        matched.reserveCapacity(selected.count)
-        if let field = spec.field, let kind = spec.fieldKind {
-            for i in selected {
+        for i in all.indices {
+            if let range, !range.contains(all[i].eventDay.value) { continue }
+            if let filter = spec.filter, eval(filter, all[i]) != .bool(true) { continue }
+            if latestOnly {
+                if top.map({ Self.isEarlier($0, than: i, in: all) }) ?? true { top = i }
+            } else if let field = spec.field, let kind = spec.fieldKind {
                 let v = RuntimeValue(all[i].fields[field], as: kind)
                 if v != .unknown { matched.append((i, v)) }
+            } else {
+                matched.append((i, .unknown))
             }
-        } else {
-            matched = selected.map { ($0, .unknown) }
+        }
+        if latestOnly {
+            // The latest record's field, even when that field is null (then the value is unknown).
+            guard let top, let field = spec.field, let kind = spec.fieldKind else { return AggregateResult(value: .unknown) }
+            return AggregateResult(value: RuntimeValue(all[top].fields[field], as: kind), topic: topic, sources: [top])
         }
         // The records behind a count, an existence or a distinct count (the other functions cite
         // the ones they used).
@@ -509,12 +508,20 @@ final class EvaluationRun {
         topic.utf8.firstIndex(of: UInt8(ascii: "#")).map { String(topic[..<$0]) }
     }
 
-    /// Of `indices` into `records`, the record with the latest event day; on equal days the greatest
-    /// key (deterministic).
-    static func latest(_ indices: [Int], in records: [FactRecord]) -> Int? {
-        indices.max { a, b in
-            records[a].eventDay != records[b].eventDay ? records[a].eventDay < records[b].eventDay : records[a].key < records[b].key
-        }
+    /// Whether `records[a]` comes before `records[b]` in event time: the earlier event day; on equal
+    /// days the smaller key (deterministic). The latest record is the greatest in this order.
+    static func isEarlier(_ a: Int, than b: Int, in records: [FactRecord]) -> Bool {
+        records[a].eventDay != records[b].eventDay ? records[a].eventDay < records[b].eventDay : records[a].key < records[b].key
+    }
+
+    /// A topic's records and the end of its windows (`X#history` ends where `X` does), looked up
+    /// once per run: most topics have several aggregates.
+    private func topicRecords(_ topic: String) -> (records: [FactRecord], end: Day) {
+        for slot in topicSlots where slot.topic == topic { return (slot.records, slot.end) }
+        let end = windowEnds[topic] ?? Self.baseTopic(topic).flatMap { windowEnds[$0] } ?? asOf
+        let slot = (topic: topic, records: records[topic] ?? [], end: end)
+        topicSlots.append(slot)
+        return (slot.records, slot.end)
     }
 
     /// How often a field's value changed within the window, over a topic's versions in event-time

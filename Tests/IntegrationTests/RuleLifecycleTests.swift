@@ -269,3 +269,38 @@ extension EngineIntegrationTests {
         ].sorted())
     }
 }
+
+extension EngineIntegrationTests {
+    /// While changes flow, the industries are judged at most every `industryInterval`: a batch
+    /// right after a judgement records its enterprises' standings only, and their divisions are
+    /// judged once the interval has passed — by an idle stream's empty batch (`hasPendingWork`).
+    @Test func industriesAreJudgedAtMostEverySecondWhileChangesFlow() async throws {
+        let (catalog, program, store, features, pool) = try await Stack.stores("industrypace")
+        defer { pool.cancel() }
+        let processor = BatchProcessor(catalog: catalog, program: program, features: features, store: store)
+        var offset: Int64 = 0
+        func process(_ messages: [SimulatedMessage]) async throws -> BatchReport {
+            let batch = messages.map { m in
+                offset += 1
+                return InboundMessage(topic: m.topic, partition: 0, offset: offset, key: m.key, value: m.value)
+            }
+            return try await processor.process(batch, caughtUp: true)
+        }
+        let june = Month(year: 2026, month: 6)
+        // The first batch ends the start's wait: judged at once (C33 and F51).
+        let first = try await process(Array(Self.registrations[0..<2]) + [Self.e1, Self.e2].map { Script.taxPayment($0, june, amount: 900) })
+        #expect(first.industriesEvaluated == 2)
+        // Live right after it: I65's standing is recorded, its judgement waits.
+        let second = try await process([Self.registrations[2], Script.taxPayment(Self.e3, june, amount: 700)])
+        #expect(second.entitiesEvaluated == 1)
+        #expect(second.industriesEvaluated == 0)
+        #expect(second.industriesWaiting)
+        #expect(await processor.hasPendingWork(caughtUp: true) == false)
+        try await Task.sleep(for: BatchProcessor.industryInterval + .milliseconds(100))
+        #expect(await processor.hasPendingWork(caughtUp: true))
+        let idle = try await process([])
+        #expect(idle.industriesEvaluated == 1)
+        #expect(!idle.industriesWaiting)
+        #expect(await processor.hasPendingWork(caughtUp: true) == false)
+    }
+}

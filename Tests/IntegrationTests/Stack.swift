@@ -127,13 +127,14 @@ final class Progress: Sendable {
             $0.messages += report.messages
             $0.batches += 1
             $0.deferred += report.deferred
-            $0.evaluationPending = report.evaluationPending
+            $0.evaluationPending = report.evaluationPending || report.industriesWaiting
         }
     }
     var messages: Int { state.withLock { $0.messages } }
     /// Evaluations that waited for the backlog to drain.
     var deferred: Int { state.withLock { $0.deferred } }
-    /// Whether enterprises wait for evaluation after the last batch (ingest not caught up yet).
+    /// Whether enterprises wait for evaluation after the last batch (ingest not caught up yet), or
+    /// divisions for their industry's judgement.
     var evaluationPending: Bool { state.withLock { $0.evaluationPending } }
 
     /// Waits until at least `count` messages were processed and evaluated (fails the test after
