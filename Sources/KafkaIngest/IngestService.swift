@@ -47,6 +47,9 @@ public struct IngestService: Service {
         defer { consumer.close() }
         let batchTimer = Metrics.Timer(label: "creditwatch.ingest.batch_duration")
         var owned = Ownership.whole
+        // The last batch processed: its offsets were committed without waiting for the broker,
+        // so a stop commits them again, waiting (everything processed is committed on a stop).
+        var lastProcessed: [InboundMessage] = []
         while !Task.isShuttingDownGracefully, !Task.isCancelled {
             // Work that waits for ingest to catch up goes on as soon as it has.
             let waiting = await processor.hasPendingWork(caughtUp: true)
@@ -66,9 +69,12 @@ public struct IngestService: Service {
                 logger.notice("this instance decides for \(ownership)")
                 owned = ownership
             }
-            guard let report = await process(batch[...], caughtUp: caughtUp, ownership: ownership) else { return }
+            guard let report = await process(batch[...], caughtUp: caughtUp, ownership: ownership) else { break }
             do {
-                if !batch.isEmpty { try await consumer.commit(batch) }
+                if !batch.isEmpty {
+                    try await consumer.commit(batch, waiting: false)
+                    lastProcessed = batch
+                }
             } catch {
                 // The effects are durable and idempotent: a failed commit only means re-delivery.
                 logger.warning("offset commit failed; the batch will be re-delivered", metadata: ["error": "\(error)"])
@@ -82,6 +88,11 @@ public struct IngestService: Service {
             batchTimer.recordInterval(since: started)
             record(report)
             onBatch(report)
+        }
+        do {
+            try await consumer.commit(lastProcessed)
+        } catch {
+            logger.warning("offset commit failed at the stop; the last batch will be re-delivered", metadata: ["error": "\(error)"])
         }
         logger.info("ingest stopped")
     }

@@ -43,6 +43,15 @@ public struct KafkaConfiguration: Sendable {
     /// stream into more batches, each with its fixed cost (0 ms: 1 145 batches a minute instead of
     /// ~800, PostgreSQL 19 s of CPU instead of 13, p99 1 565).
     public var batchTimeoutMilliseconds: Int = 50
+    /// How long the broker may hold a fetch that finds no new message (librdkafka
+    /// `fetch.wait.max.ms`): a change produced meanwhile waits for it unless the broker answers
+    /// early, as Tansu does not. Default 20 ms. Measured with `benchmarks/live-latency.sh 2000 60
+    /// 1000` (2026-12-05, run alternately, produce → alert readable, ms): 100 gave p50/p90/p99
+    /// 153/192/244 and 153/188/234 (a change took 40–44 ms on average from its produce time to the
+    /// consumer's buffer, up to 124); 20 gave 113/146/196 and 108/143/273, with the broker at 15–16 s
+    /// of CPU a minute instead of 9–10 (more, emptier fetches; against a Kafka cluster, which
+    /// answers a waiting fetch when data arrives, neither costs anything).
+    public var fetchWaitMilliseconds: Int = 20
     /// Fetched-but-unprocessed messages above which the consumer pauses its partitions
     /// (and below half of which it resumes them). Default 40 000.
     public var maxBufferedMessages: Int = 40_000

@@ -85,7 +85,7 @@ public final class KafkaConsumer: @unchecked Sendable {
             // time while a backlog drains (evaluation waits for all of them anyway: see
             // `isCaughtUp`), and each fetch small next to the engine's buffer.
             ("max.partition.fetch.bytes", String(configuration.maxPartitionFetchBytes)),
-            ("fetch.wait.max.ms", "100"),
+            ("fetch.wait.max.ms", String(configuration.fetchWaitMilliseconds)),
             ("log_level", "4"),
         ]
         properties += configuration.properties.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
@@ -407,29 +407,34 @@ public final class KafkaConsumer: @unchecked Sendable {
         Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
     }
 
-    /// Commits, synchronously, the offsets after the last message of each partition in `batch`.
-    public func commit(_ batch: [InboundMessage]) async throws {
+    /// Commits the offsets after the last message of each partition in `batch`: synchronously, or
+    /// with `waiting` false only handed to librdkafka, which sends them in order in the background
+    /// (a commit lost with a crash or a rebalance means re-delivery, which the engine's idempotent
+    /// effects absorb; the broker's answer is one round trip less between live batches).
+    public func commit(_ batch: [InboundMessage], waiting: Bool = true) async throws {
         var offsets: [String: [Int32: Int64]] = [:]
         for m in batch.map(\.deliveredAt) {
             offsets[m.topic, default: [:]][m.partition] = max(offsets[m.topic]?[m.partition] ?? 0, m.offset + 1)
         }
         if offsets.isEmpty { return }
         let next = offsets
+        @Sendable func commitNow(async: Bool) -> rd_kafka_resp_err_t {
+            let list = rd_kafka_topic_partition_list_new(Int32(next.count))!
+            defer { rd_kafka_topic_partition_list_destroy(list) }
+            for (topic, partitions) in next {
+                for (partition, offset) in partitions {
+                    rd_kafka_topic_partition_list_add(list, configuration.topicPrefix + topic, partition)!.pointee.offset = offset
+                }
+            }
+            return rd_kafka_commit(handle, list, async ? 1 : 0)
+        }
+        @Sendable func check(_ err: rd_kafka_resp_err_t) throws {
+            guard err == RD_KAFKA_RESP_ERR_NO_ERROR || err == RD_KAFKA_RESP_ERR__NO_OFFSET else { throw KafkaError(.commit, err) }
+        }
+        guard waiting else { return try check(commitNow(async: true)) }
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
             DispatchQueue.global().async {
-                let list = rd_kafka_topic_partition_list_new(Int32(next.count))!
-                defer { rd_kafka_topic_partition_list_destroy(list) }
-                for (topic, partitions) in next {
-                    for (partition, offset) in partitions {
-                        rd_kafka_topic_partition_list_add(list, self.configuration.topicPrefix + topic, partition)!.pointee.offset = offset
-                    }
-                }
-                let err = rd_kafka_commit(self.handle, list, 0)
-                if err == RD_KAFKA_RESP_ERR_NO_ERROR || err == RD_KAFKA_RESP_ERR__NO_OFFSET {
-                    continuation.resume()
-                } else {
-                    continuation.resume(throwing: KafkaError(.commit, err))
-                }
+                continuation.resume(with: Result { try check(commitNow(async: false)) })
             }
         }
     }

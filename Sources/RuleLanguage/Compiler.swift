@@ -151,7 +151,8 @@ public enum RuleCompiler {
                 rankedMeasures: checker.rankedMeasures.sorted(),
                 features: compiledFeatures,
                 peerNodes: peers.map(\.node),
-                aggregates: aggregates))
+                aggregates: aggregates,
+                recordTopics: RecordTopics(aggregates)))
     }
 
     /// When the set has scorecards, every rule's `score … in dimension D` must name a dimension that

@@ -110,8 +110,8 @@ final class EvaluationRun {
     var scoreResult: ScoreResult?
     private var featureCache: [RuntimeValue?]
     private var aggregateCache: [AggregateResult?]
-    /// `topicRecords(_:)`'s lookups (a handful of topics: a list beats hashing each name again).
-    private var topicSlots: [(topic: String, records: [FactRecord], end: Day)] = []
+    /// `topicRecords(of:)`'s lookups, by `RuleProgram.recordTopics` slot.
+    private var topicSlots: [(records: [FactRecord], end: Day)?]
     var tagCache: [Bool?]
     /// Runs whose windows over some feeds end at the feeds' `windowEnd`, by the sorted topics (see
     /// `outcome(_:)`); created when an absence rule first needs one.
@@ -138,6 +138,7 @@ final class EvaluationRun {
         featureCache = Array(repeating: nil, count: program.features.count)
         aggregateCache = Array(repeating: nil, count: program.aggregates.count)
         tagCache = Array(repeating: nil, count: program.tags.count)
+        topicSlots = Array(repeating: nil, count: program.recordTopics.topics.count)
     }
 
     convenience init(_ entity: EntityData, program: RuleProgram) {
@@ -190,7 +191,7 @@ final class EvaluationRun {
             let result = aggregate(a)
             sources.formUnion(result.cited)
             guard !result.sourceIndices.isEmpty else { continue }
-            let all = topicRecords(result.topic).records
+            let all = topicRecords(of: a).records
             for i in result.sourceIndices { sources.insert(all[i].reference) }
         }
         return sources.sorted()
@@ -394,17 +395,18 @@ final class EvaluationRun {
 
     func aggregate(_ i: Int) -> AggregateResult {
         if let r = aggregateCache[i] { return r }
-        let r = compute(program.aggregates[i])
+        let r = compute(i)
         aggregateCache[i] = r
         return r
     }
 
-    private func compute(_ spec: AggregateSpec) -> AggregateResult {
+    private func compute(_ i: Int) -> AggregateResult {
+        let spec = program.aggregates[i]
         guard calendarOK else { return AggregateResult(value: .unknown) }
         if spec.function == .industrySum { return industrySum(spec) }
         if let relation = spec.relation { return related(spec, relation) }
         let topic = spec.topic
-        let (all, end) = topicRecords(topic)
+        let (all, end) = topicRecords(of: i)
         let range = spec.window.map { Self.dayRange(asOf: end, window: $0, offset: spec.offset) }
 
         if spec.function == .changes, let range, let field = spec.field, let kind = spec.fieldKind {
@@ -514,14 +516,16 @@ final class EvaluationRun {
         records[a].eventDay != records[b].eventDay ? records[a].eventDay < records[b].eventDay : records[a].key < records[b].key
     }
 
-    /// A topic's records and the end of its windows (`X#history` ends where `X` does), looked up
-    /// once per run: most topics have several aggregates.
-    private func topicRecords(_ topic: String) -> (records: [FactRecord], end: Day) {
-        for slot in topicSlots where slot.topic == topic { return (slot.records, slot.end) }
+    /// The records aggregate `i` reads and the end of its windows (`X#history` ends where `X`
+    /// does), looked up once per run and topic: most topics have several aggregates.
+    private func topicRecords(of i: Int) -> (records: [FactRecord], end: Day) {
+        let slot = program.recordTopics.ofAggregate[i]!
+        if let known = topicSlots[slot] { return known }
+        let topic = program.recordTopics.topics[slot]
         let end = windowEnds[topic] ?? Self.baseTopic(topic).flatMap { windowEnds[$0] } ?? asOf
-        let slot = (topic: topic, records: records[topic] ?? [], end: end)
-        topicSlots.append(slot)
-        return (slot.records, slot.end)
+        let known = (records: records[topic] ?? [], end: end)
+        topicSlots[slot] = known
+        return known
     }
 
     /// How often a field's value changed within the window, over a topic's versions in event-time

@@ -43,6 +43,8 @@ public struct RuleProgram: Sendable {
     /// What each of `peerMeasures` evaluates for an enterprise: the condition, or the feature.
     let peerNodes: [Node]
     let aggregates: [AggregateSpec]
+    /// The topics whose records the aggregates read, numbered.
+    let recordTopics: RecordTopics
 
     /// Features whose text is personal data (a person's name, an ID number), masked wherever
     /// they are shown: explanations and alert values already are; displays of

@@ -298,6 +298,29 @@ struct AggregateSpec: Hashable, Sendable {
     var readsRecords: Bool { relation == nil && function != .industrySum }
 }
 
+/// The topics whose records a program's aggregates read, numbered: an evaluation looks each up
+/// once, not once per aggregate (`EvaluationRun.topicRecords(of:)`).
+struct RecordTopics: Sendable {
+    /// Each topic once, in the order of first use.
+    let topics: [String]
+    /// Each aggregate's index into `topics`; nil when it reads no records of the entity (a
+    /// relation aggregate, an industry sum).
+    let ofAggregate: [Int?]
+
+    init(_ aggregates: [AggregateSpec]) {
+        var slots: [String: Int] = [:]
+        var topics: [String] = []
+        ofAggregate = aggregates.map { spec in
+            guard spec.readsRecords else { return nil }
+            if let slot = slots[spec.topic] { return slot }
+            slots[spec.topic] = topics.count
+            topics.append(spec.topic)
+            return topics.count - 1
+        }
+        self.topics = topics
+    }
+}
+
 /// What a relation aggregate (`count(shareholder where share_ratio >= 30%, frozen >= 1)`) reads
 /// beyond an ordinary aggregate.
 struct RelationAggregate: Hashable, Sendable {

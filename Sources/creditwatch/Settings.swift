@@ -42,7 +42,7 @@ struct Settings {
     static let keys: [String: String] = [
         "kafka.brokers": "CREDITWATCH_KAFKA_BROKERS", "kafka.group_id": "CREDITWATCH_KAFKA_GROUP",
         "kafka.topic_prefix": "CREDITWATCH_KAFKA_TOPIC_PREFIX", "kafka.batch_size": "CREDITWATCH_KAFKA_BATCH_SIZE",
-        "kafka.batch_timeout_ms": "CREDITWATCH_KAFKA_BATCH_TIMEOUT_MS",
+        "kafka.batch_timeout_ms": "CREDITWATCH_KAFKA_BATCH_TIMEOUT_MS", "kafka.fetch_wait_ms": "CREDITWATCH_KAFKA_FETCH_WAIT_MS",
         "kafka.max_buffered_messages": "CREDITWATCH_KAFKA_MAX_BUFFERED",
         "kafka.backlog_messages": "CREDITWATCH_KAFKA_BACKLOG_MESSAGES",
         "redis.host": "CREDITWATCH_REDIS_HOST", "redis.port": "CREDITWATCH_REDIS_PORT",
@@ -102,6 +102,7 @@ struct Settings {
         var kafka = KafkaConfiguration(environment: merged)
         if let v = merged["CREDITWATCH_KAFKA_BATCH_SIZE"].flatMap(Int.init) { kafka.batchSize = v }
         if let v = merged["CREDITWATCH_KAFKA_BATCH_TIMEOUT_MS"].flatMap(Int.init) { kafka.batchTimeoutMilliseconds = v }
+        if let v = merged["CREDITWATCH_KAFKA_FETCH_WAIT_MS"].flatMap(Int.init) { kafka.fetchWaitMilliseconds = v }
         if let v = merged["CREDITWATCH_KAFKA_MAX_BUFFERED"].flatMap(Int.init) { kafka.maxBufferedMessages = v }
         if let v = merged["CREDITWATCH_KAFKA_BACKLOG_MESSAGES"].flatMap(Int.init) { kafka.backlogMessages = v }
         let api = APIConfiguration(environment: merged)
