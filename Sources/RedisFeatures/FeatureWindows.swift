@@ -191,8 +191,7 @@ public final class FeatureWindows: FeatureStore {
         // The marker after the ledgers (their replies are in) and with the division push: a push
         // lost with it is made again when the batch is, since the apply script answers the sums of
         // a change it already holds.
-        let finishing = pushCommands(sums) + (sync.map(markCommands) ?? [])
-        if !finishing.isEmpty { try await run(finishing) }
+        try await push(sums, marking: sync)
     }
 
     /// Takes enterprises' contributions from the division they leave (nil: none, as when their
@@ -257,14 +256,9 @@ public final class FeatureWindows: FeatureStore {
         }
     }
 
-    /// One script per division window (and at most `pushChunk` enterprise-months), all in one round trip.
-    private func push(_ sums: DivisionSums) async throws {
-        let commands = pushCommands(sums)
-        guard !commands.isEmpty else { return }
-        try await run(commands)
-    }
-
-    private func pushCommands(_ sums: DivisionSums) -> [[[UInt8]]] {
+    /// One script per division window (and at most `pushChunk` enterprise-months), and with
+    /// `marking` the marker's update, all in one round trip.
+    private func push(_ sums: DivisionSums, marking sync: FeatureSync? = nil) async throws {
         var commands: [[[UInt8]]] = []
         for (window, members) in sums.byWindow.sorted(by: { $0.key < $1.key }) {
             let entries = members.sorted { $0.key < $1.key }
@@ -278,7 +272,9 @@ public final class FeatureWindows: FeatureStore {
                 commands.append((["EVALSHA", pushSHA, String(keys.count)] + keys + args).map { Array($0.utf8) })
             }
         }
-        return commands
+        if let sync { commands += markCommands(sync) }
+        guard !commands.isEmpty else { return }
+        try await run(commands)
     }
 
     static let pushChunk = 500
