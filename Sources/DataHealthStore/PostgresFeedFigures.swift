@@ -83,7 +83,7 @@ public final class PostgresFeedFigures: FeedFiguresSource, Service {
         }
 
         let recent = try await client.query(
-            "SELECT topic, count(*) FROM credit_record_history WHERE recorded_at > now() - interval '30 days' GROUP BY topic",
+            "SELECT topic, count(*) FROM credit_record_change WHERE recorded_at > now() - interval '30 days' GROUP BY topic",
             logger: logger)
         for try await (topic, count) in recent.decode((String, Int64).self) {
             update(topic) { $0.receivedLast30Days = Int(count) }

@@ -370,5 +370,49 @@ public enum Migrations {
             // walk the primary key through every record to find the few unlinked ones.
             "CREATE INDEX credit_record_unlinked ON credit_record (topic, pk) WHERE entity_id IS NULL AND NOT deleted",
         ]),
+        Migration(version: 13, name: "history_of_superseded_versions", statements: [
+            // Every change used to be written twice, as the current row and as a history row: half
+            // of PostgreSQL's work in a backfill. Now `credit_record_history` keeps the versions
+            // that are not current (replaced ones, and late or repeated older ones), and every
+            // change received is in exactly one of the two tables; `credit_record_change` reads
+            // them as one. The history's rows that are the current version move out here.
+            """
+            DELETE FROM credit_record_history h USING credit_record r
+            WHERE h.topic = r.topic AND h.pk = r.pk AND h.version = r.version AND h.op = r.op
+            """,
+            // A version replaced by another, by whatever statement, moves to the history (a
+            // re-link keeps the version and moves nothing). The search path is the one the
+            // migration ran with, so that the function finds this schema's history from any session.
+            """
+            CREATE FUNCTION credit_record_superseded() RETURNS trigger LANGUAGE plpgsql
+            SET search_path FROM CURRENT AS $$
+            BEGIN
+                INSERT INTO credit_record_history AS h
+                    (topic, pk, version, op, entity_kind, entity_id, event_day, fields, recorded_at)
+                VALUES (OLD.topic, OLD.pk, OLD.version, OLD.op, OLD.entity_kind, OLD.entity_id, OLD.event_day,
+                    OLD.fields, OLD.updated_at)
+                ON CONFLICT (topic, pk, version, op) DO UPDATE
+                    SET entity_kind = EXCLUDED.entity_kind, entity_id = EXCLUDED.entity_id
+                    WHERE h.entity_id IS NULL AND EXCLUDED.entity_id IS NOT NULL;
+                RETURN NEW;
+            END
+            $$
+            """,
+            """
+            CREATE TRIGGER credit_record_superseded BEFORE UPDATE ON credit_record FOR EACH ROW
+            WHEN (OLD.version IS DISTINCT FROM NEW.version OR OLD.op IS DISTINCT FROM NEW.op)
+            EXECUTE FUNCTION credit_record_superseded()
+            """,
+            """
+            -- Every change received, once (audit, replays, rebuilds): `recorded_at` of the current
+            -- version is when its row was last written.
+            CREATE VIEW credit_record_change AS
+                SELECT topic, pk, version, op, entity_kind, entity_id, event_day, fields, recorded_at
+                FROM credit_record_history
+                UNION ALL
+                SELECT topic, pk, version, op, entity_kind, entity_id, event_day, fields, updated_at
+                FROM credit_record
+            """,
+        ]),
     ]
 }

@@ -138,7 +138,8 @@ extension PostgresStore: CreditStore {
         }
     }
 
-    /// Records with their history in `recordLanes` transactions side by side (disjoint keys: the
+    /// Records, and the versions that are not current in their history (replaced ones move there
+    /// by trigger: migration 13), in `recordLanes` transactions side by side (disjoint keys: the
     /// largest write of a batch uses more than one PostgreSQL backend). Idempotent, like `commit`,
     /// so a batch that fails between them is re-delivered and heals what one left undone.
     public func store(records changes: [LinkedChange]) async throws {
@@ -149,7 +150,17 @@ extension PostgresStore: CreditStore {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for records in lanes {
                     group.addTask {
-                        try await client.withTransaction(logger: logger) { _ = try await $0.query(records.upsert, logger: logger) }
+                        try await client.withTransaction(logger: logger) { connection in
+                            var notStored: [Int] = []
+                            for try await position in try await connection.query(records.upsert, logger: logger).decode(Int64.self) {
+                                notStored.append(Int(position))
+                            }
+                            // Every change that is not current now goes to the history: an older
+                            // version, one the batch replaces, or one offered that lost.
+                            if let history = records.history(notStored: notStored) {
+                                _ = try await connection.query(history, logger: logger)
+                            }
+                        }
                     }
                 }
                 try await group.waitForAll()
@@ -427,7 +438,7 @@ extension PostgresStore: CreditStore {
             let query: PostgresQuery = """
                 SELECT h.topic, h.pk, h.op, h.version, (h.event_day - DATE '1970-01-01')::int8, h.fields::text,
                     h.entity_kind, h.entity_id, e.division
-                FROM credit_record_history h LEFT JOIN enterprise e ON h.entity_kind = 'enterprise' AND e.uscc = h.entity_id
+                FROM credit_record_change h LEFT JOIN enterprise e ON h.entity_kind = 'enterprise' AND e.uscc = h.entity_id
                 WHERE h.topic = ANY(\(topics.sorted())::text[]) AND h.entity_id IS NOT NULL
                     AND (h.topic, h.pk, h.version, h.op) > (\(after?.topic ?? ""), \(after?.key ?? ""), \(after?.version ?? .min), '')
                 ORDER BY h.topic, h.pk, h.version, h.op
@@ -527,9 +538,9 @@ struct RecordRows {
 
     var isEmpty: Bool { topic.isEmpty }
 
-    /// Every distinct change goes to the history; per (topic, pk) only the one that wins (the
-    /// same order the upsert's WHERE applies against the stored row) is offered as the current
-    /// row: PostgreSQL refuses to upsert one row twice in a statement.
+    /// Every distinct change once; per (topic, pk) only the one that wins (the same order the
+    /// upsert's WHERE applies against the stored row) is offered as the current row, the others
+    /// go to the history: PostgreSQL refuses to upsert one row twice in a statement.
     init(_ changes: [LinkedChange], catalog: TopicCatalog) {
         var byIdentity: [HistoryIdentity: Int] = [:]
         var unique: [LinkedChange] = []
@@ -581,6 +592,8 @@ struct RecordRows {
         return b.entity == nil && a.entity != nil
     }
 
+    /// The changes offered as current rows, upserted; answers the positions (1-based) of those
+    /// that did not become current (a stored newer version, or the same one re-delivered).
     var upsert: PostgresQuery {
         """
         WITH given AS (
@@ -589,33 +602,53 @@ struct RecordRows {
                 \(NullableArray(reason))::text[], \(NullableArray(account))::text[], \(NullableArray(name))::text[],
                 \(op)::text[], \(version)::int8[], \(day)::int8[], \(fields)::text[], \(current)::bool[],
                 \(NullableArray(linkedBy))::text[]
-            ) AS c(topic, pk, kind, entity, reason, account, name, op, version, day, fields_text, current, linked_by)
-        ), c AS (
-            -- Each record's JSON is parsed once, for both tables (a CTE read twice is computed once).
-            SELECT *, fields_text::jsonb AS fields FROM given
-        ), history AS (
+            ) WITH ORDINALITY AS c(topic, pk, kind, entity, reason, account, name, op, version, day, fields, current, linked_by, n)
+            WHERE current
+        ), stored AS (
+            INSERT INTO credit_record AS r
+                (topic, pk, entity_kind, entity_id, unlinked_reason, account_no, normalised_name, op, version, event_day,
+                 fields, deleted, linked_by)
+            SELECT topic, pk, kind, entity, reason, account, name, op, version, \(unescaped: epochDay) + day::int,
+                fields::jsonb, op = 'd', linked_by
+            FROM given
+            ON CONFLICT (topic, pk) DO UPDATE SET
+                entity_kind = EXCLUDED.entity_kind, entity_id = EXCLUDED.entity_id, linked_by = EXCLUDED.linked_by,
+                unlinked_reason = EXCLUDED.unlinked_reason, account_no = EXCLUDED.account_no,
+                normalised_name = EXCLUDED.normalised_name, op = EXCLUDED.op, version = EXCLUDED.version,
+                event_day = EXCLUDED.event_day, fields = EXCLUDED.fields, deleted = EXCLUDED.deleted, updated_at = now()
+            WHERE r.version < EXCLUDED.version
+                OR (r.version = EXCLUDED.version AND EXCLUDED.deleted AND NOT r.deleted)
+                OR (r.version = EXCLUDED.version AND r.entity_id IS NULL AND EXCLUDED.entity_id IS NOT NULL
+                    AND (EXCLUDED.deleted OR NOT r.deleted))
+            RETURNING topic, pk
+        )
+        SELECT n FROM given g WHERE NOT EXISTS (SELECT FROM stored s WHERE s.topic = g.topic AND s.pk = g.pk)
+        """
+    }
+
+    /// Into the history: the changes at `positions` (1-based) that did not become current and the
+    /// ones never offered as current, unless they are the current row (a re-delivery adds nothing;
+    /// a re-delivered older version links its history row when it is linked now). Nil when none.
+    func history(notStored positions: [Int]) -> PostgresQuery? {
+        var rows = positions.map { $0 - 1 }
+        rows += current.indices.filter { !current[$0] }
+        guard !rows.isEmpty else { return nil }
+        func pick<T>(_ column: [T]) -> [T] { rows.map { column[$0] } }
+        return """
             INSERT INTO credit_record_history AS h (topic, pk, version, op, entity_kind, entity_id, event_day, fields)
-            SELECT topic, pk, version, op, kind, entity, \(unescaped: epochDay) + day::int, fields FROM c
+            SELECT c.topic, c.pk, c.version, c.op, c.kind, c.entity, \(unescaped: epochDay) + c.day::int, c.fields::jsonb
+            FROM unnest(
+                \(pick(topic))::text[], \(pick(pk))::text[], \(NullableArray(pick(kind)))::text[],
+                \(NullableArray(pick(entity)))::text[], \(pick(op))::text[], \(pick(version))::int8[], \(pick(day))::int8[],
+                \(pick(fields))::text[]
+            ) AS c(topic, pk, kind, entity, op, version, day, fields)
+            WHERE NOT EXISTS (
+                SELECT FROM credit_record r
+                WHERE r.topic = c.topic AND r.pk = c.pk AND r.version = c.version AND r.op = c.op)
             ON CONFLICT (topic, pk, version, op) DO UPDATE
                 SET entity_kind = EXCLUDED.entity_kind, entity_id = EXCLUDED.entity_id
                 WHERE h.entity_id IS NULL AND EXCLUDED.entity_id IS NOT NULL
-        )
-        INSERT INTO credit_record AS r
-            (topic, pk, entity_kind, entity_id, unlinked_reason, account_no, normalised_name, op, version, event_day,
-             fields, deleted, linked_by)
-        SELECT topic, pk, kind, entity, reason, account, name, op, version, \(unescaped: epochDay) + day::int,
-            fields, op = 'd', linked_by
-        FROM c WHERE current
-        ON CONFLICT (topic, pk) DO UPDATE SET
-            entity_kind = EXCLUDED.entity_kind, entity_id = EXCLUDED.entity_id, linked_by = EXCLUDED.linked_by,
-            unlinked_reason = EXCLUDED.unlinked_reason, account_no = EXCLUDED.account_no,
-            normalised_name = EXCLUDED.normalised_name, op = EXCLUDED.op, version = EXCLUDED.version,
-            event_day = EXCLUDED.event_day, fields = EXCLUDED.fields, deleted = EXCLUDED.deleted, updated_at = now()
-        WHERE r.version < EXCLUDED.version
-            OR (r.version = EXCLUDED.version AND EXCLUDED.deleted AND NOT r.deleted)
-            OR (r.version = EXCLUDED.version AND r.entity_id IS NULL AND EXCLUDED.entity_id IS NOT NULL
-                AND (EXCLUDED.deleted OR NOT r.deleted))
-        """
+            """
     }
 }
 

@@ -30,7 +30,7 @@ extension PostgresStore {
             """
             SELECT DISTINCT ON (entity_id, topic, pk, version)
                 entity_id, topic, pk, version, (event_day - \(unescaped: epochDay))::int8, fields::text
-            FROM credit_record_history
+            FROM credit_record_change
             WHERE entity_kind = 'enterprise' AND op <> 'd' AND topic = ANY(\(historyTopics.sorted())::text[])
             ORDER BY entity_id, topic, pk, version, op
             """, logger: logger)

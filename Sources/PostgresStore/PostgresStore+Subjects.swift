@@ -43,7 +43,7 @@ extension PostgresStore {
     public func history(of entityID: String, limit: Int = 500) async throws -> [HistoryEntry] {
         let rows = try await client.query(
             """
-            SELECT topic, pk, version, op::text, (event_day - DATE '1970-01-01')::int8, fields::text FROM credit_record_history
+            SELECT topic, pk, version, op::text, (event_day - DATE '1970-01-01')::int8, fields::text FROM credit_record_change
             WHERE entity_id = \(entityID)
             ORDER BY event_day DESC, topic, pk, version DESC
             LIMIT \(limit)

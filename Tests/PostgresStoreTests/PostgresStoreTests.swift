@@ -16,7 +16,7 @@ struct PostgresStoreTests {
                 ["1", "quarantine"], ["2", "credit_record"], ["3", "enterprise_and_account_link"], ["4", "alert"],
                 ["5", "alert_lifecycle_scores_tags_rule_sets"], ["6", "feature_sync"], ["7", "evaluation_pending"],
                 ["8", "several_instances"], ["9", "partition_claim"], ["10", "link_method"], ["11", "relation_edge"],
-                ["12", "unlinked_sweep"],
+                ["12", "unlinked_sweep"], ["13", "history_of_superseded_versions"],
             ])
         }
     }
@@ -26,7 +26,7 @@ struct PostgresStoreTests {
             async let first = store.migrate()
             async let second = store.migrate()
             let applied = try await [first, second]
-            #expect(applied.flatMap { $0 }.sorted() == Array(1...12))
+            #expect(applied.flatMap { $0 }.sorted() == Array(1...13))
         }
     }
 
@@ -34,7 +34,7 @@ struct PostgresStoreTests {
         try await withTestStore(migrate: false) { store in
             let first = try await store.migrate()
             let second = try await store.migrate()
-            #expect(first == Array(1...12))
+            #expect(first == Array(1...13))
             #expect(second == [])
         }
     }
@@ -61,6 +61,39 @@ struct PostgresStoreTests {
             #expect(try await store.rows("SELECT alert_id::text, kind FROM alert_event ORDER BY id") == [
                 ["1", "raised"], ["2", "raised"], ["3", "raised"], ["1", "withdrawn"],
             ])
+        }
+    }
+
+    @Test func migrationThirteenKeepsOnlyVersionsThatAreNotCurrentInTheHistory() async throws {
+        try await withTestStore(migrate: false) { store in
+            #expect(try await store.migrate(through: 12) == Array(1...12))
+            // As versions up to 12 stored them: every change in the history, the newest also current.
+            for (version, op, amount) in [(1, "c", 100), (2, "u", 200)] {
+                try await store.client.query(
+                    """
+                    INSERT INTO credit_record_history (topic, pk, version, op, entity_kind, entity_id, event_day, fields)
+                    VALUES ('tax.payment', 'SK1', \(Int64(version)), \(op), 'enterprise', \(TestUSCC.a), DATE '2024-05-10',
+                        jsonb_build_object('amount', \(amount)))
+                    """, logger: store.logger)
+            }
+            try await store.client.query(
+                """
+                INSERT INTO credit_record (topic, pk, entity_kind, entity_id, op, version, event_day, fields)
+                VALUES ('tax.payment', 'SK1', 'enterprise', \(TestUSCC.a), 'u', 2, DATE '2024-05-10', '{"amount": 200}')
+                """, logger: store.logger)
+            #expect(try await store.migrate(through: 13) == [13])
+            let log = "SELECT version::text, op, fields->>'amount' FROM credit_record_change ORDER BY version"
+            #expect(try await store.rows("SELECT version::text, op FROM credit_record_history") == [["1", "c"]])
+            #expect(try await store.rows(log) == [["1", "c", "100"], ["2", "u", "200"]])
+            // A version replaced by any statement moves to the history; a re-link moves nothing.
+            try await store.client.query(
+                "UPDATE credit_record SET entity_id = entity_id, linked_by = 'key'", logger: store.logger)
+            #expect(try await store.count("credit_record_history") == 1)
+            try await store.write(Make.effects(changes: [
+                Make.payment("SK1", uscc: TestUSCC.a, amount: 300, paid: "2024-05-10", version: 3, operation: .update)
+            ]))
+            #expect(try await store.rows(log) == [["1", "c", "100"], ["2", "u", "200"], ["3", "u", "300"]])
+            #expect(try await store.rows("SELECT version::text FROM credit_record_history ORDER BY version") == [["1"], ["2"]])
         }
     }
 
@@ -175,7 +208,9 @@ struct PostgresStoreTests {
             try await store.write(effects)
             #expect(try await store.count("quarantine") == 1)
             #expect(try await store.count("credit_record") == 3)
-            #expect(try await store.count("credit_record_history") == 3)
+            // Each change is current: none in the history, all three in the change log.
+            #expect(try await store.count("credit_record_history") == 0)
+            #expect(try await store.count("credit_record_change") == 3)
             #expect(try await store.count("enterprise") == 1)
             #expect(try await store.count("account_link") == 1)
             #expect(try await store.count("alert") == 1)
@@ -212,8 +247,12 @@ struct PostgresStoreTests {
             #expect(try await store.rows(query) == [["d", "3", "3000", "2024-05-11", "true"]])
             #expect(try await store.recordCount() == 0)
             #expect(try await store.rows(
-                "SELECT version::text, op, fields->>'amount' FROM credit_record_history ORDER BY version, op"
+                "SELECT version::text, op, fields->>'amount' FROM credit_record_change ORDER BY version, op"
             ) == [["1", "c", "1000"], ["2", "u", "2000"], ["3", "d", "3000"], ["3", "u", "3000"]])
+            // The late v1 went to the history as it came; v2 and v3's update moved there when replaced.
+            #expect(try await store.rows(
+                "SELECT version::text, op, fields->>'amount' FROM credit_record_history ORDER BY version, op"
+            ) == [["1", "c", "1000"], ["2", "u", "2000"], ["3", "u", "3000"]])
         }
     }
 
@@ -225,7 +264,8 @@ struct PostgresStoreTests {
                 Make.payment("SK1", uscc: TestUSCC.a, amount: 1000, paid: "2024-05-10", version: 1),
             ]))
             #expect(try await store.rows("SELECT version::text, fields->>'amount' FROM credit_record") == [["3", "3000"]])
-            #expect(try await store.count("credit_record_history") == 2)
+            #expect(try await store.rows("SELECT version::text, fields->>'amount' FROM credit_record_history") == [["1", "1000"]])
+            #expect(try await store.count("credit_record_change") == 2)
         }
     }
 
@@ -484,7 +524,7 @@ struct PostgresStoreTests {
                 "SELECT pk, entity_kind, entity_id, coalesce(unlinked_reason, '∅') FROM credit_record WHERE pk = 'WU-1'"
             ) == [["WU-1", "enterprise", TestUSCC.a, "∅"]])
             #expect(try await store.rows(
-                "SELECT pk, entity_id FROM credit_record_history WHERE pk = 'WU-1'"
+                "SELECT pk, entity_id FROM credit_record_change WHERE pk = 'WU-1'"
             ) == [["WU-1", TestUSCC.a]])
             #expect(try await store.recordCounts() == [TopicRecordCount(topic: "water.usage", records: 2, unlinked: 0, deleted: 0)])
         }
