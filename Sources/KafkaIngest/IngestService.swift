@@ -50,11 +50,20 @@ public struct IngestService: Service {
         // The last batch processed: its offsets were committed without waiting for the broker,
         // so a stop commits them again, waiting (everything processed is committed on a stop).
         var lastProcessed: [InboundMessage] = []
+        // In a backlog, the next batch, taken and being decoded while this one is processed (it
+        // is not committed before it is processed, so a stop meanwhile only re-delivers it).
+        var ahead: Task<BatchProcessor.DecodedBatch, Never>?
         while !Task.isShuttingDownGracefully, !Task.isCancelled {
             // Work that waits for ingest to catch up goes on as soon as it has.
             let waiting = await processor.hasPendingWork(caughtUp: true)
-            let batch = await consumer.nextBatch(idleTimeout: .milliseconds(500), orWhenCaughtUp: waiting)
+            let decoding = ahead ?? Task { [consumer, processor] in
+                await processor.decoded(await consumer.nextBatch(idleTimeout: .milliseconds(500), orWhenCaughtUp: waiting))
+            }
+            let decoded = await decoding.value
+            let batch = decoded.messages
+            // Asked before the next batch leaves the buffer: this one is not the backlog's last.
             let caughtUp = await consumer.isCaughtUp
+            ahead = batch.isEmpty ? nil : consumer.fullBatchIfBuffered().map { next in Task { [processor] in await processor.decoded(next, ahead: true) } }
             watchBrokers()
             // An idle stream still lets the processor finish what waited for the backlog or what a
             // rule-set reload started.
@@ -69,7 +78,7 @@ public struct IngestService: Service {
                 logger.notice("this instance decides for \(ownership)")
                 owned = ownership
             }
-            guard let report = await process(batch[...], caughtUp: caughtUp, ownership: ownership) else { break }
+            guard let report = await process(batch[...], decoded: decoded, caughtUp: caughtUp, ownership: ownership) else { break }
             do {
                 if !batch.isEmpty {
                     try await consumer.commit(batch, waiting: false)
@@ -118,12 +127,16 @@ public struct IngestService: Service {
 
     /// Processes `batch`: retried while an outage lasts, bisected when its input fails. Nil when
     /// shutting down first.
-    func process(_ batch: ArraySlice<InboundMessage>, caughtUp: Bool, ownership: Ownership) async -> BatchReport? {
+    /// `decoded`: the whole batch decoded already (not for its halves).
+    func process(
+        _ batch: ArraySlice<InboundMessage>, decoded: BatchProcessor.DecodedBatch? = nil, caughtUp: Bool, ownership: Ownership
+    ) async -> BatchReport? {
         var backoff = Backoff()
         var ownership = ownership
         while true {
             let failure: any Error
             do {
+                if let decoded { return try await processor.process(decoded, caughtUp: caughtUp, ownership: ownership) }
                 return try await processor.process(Array(batch), caughtUp: caughtUp, ownership: ownership)
             } catch {
                 failure = error

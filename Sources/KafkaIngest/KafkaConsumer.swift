@@ -393,6 +393,19 @@ public final class KafkaConsumer: @unchecked Sendable {
             let left = fillDeadline - .now
             if left <= .zero || !lock.wait(until: Date(timeIntervalSinceNow: Self.seconds(left))) { break }
         }
+        return takeBuffered()
+    }
+
+    /// A full batch when one is buffered already (a backlog), else nil; never waits.
+    public func fullBatchIfBuffered() -> [InboundMessage]? {
+        lock.lock()
+        defer { lock.unlock() }
+        guard buffer.count - bufferStart >= configuration.batchSize, !stopping else { return nil }
+        return takeBuffered()
+    }
+
+    /// Up to a batch's worth of the buffered messages, oldest first (`lock` held).
+    private func takeBuffered() -> [InboundMessage] {
         let end = min(buffer.count, bufferStart + configuration.batchSize)
         let batch = Array(buffer[bufferStart..<end])
         bufferStart = end

@@ -219,6 +219,27 @@ public actor BatchProcessor {
     /// partition it reads (else evaluation waits: see step 5).
     /// `ownership`: the enterprises this instance decides for (see `Ownership`).
     public func process(_ batch: [InboundMessage], caughtUp: Bool = true, ownership: Ownership = .whole) async throws -> BatchReport {
+        try await process(decoded(batch), caughtUp: caughtUp, ownership: ownership)
+    }
+
+    /// A batch with its messages decoded: decoding is pure, so the ingest loop decodes the next
+    /// batch of a backlog while this one is processed.
+    public struct DecodedBatch: Sendable {
+        public let messages: [InboundMessage]
+        let outcomes: [DecodeOutcome]
+        /// Reported as the batch's decode stage, wherever it ran.
+        let took: Duration
+    }
+
+    /// `ahead`: beside the batch before it, in one lane (the other core is that batch's).
+    public nonisolated func decoded(_ batch: [InboundMessage], ahead: Bool = false) async -> DecodedBatch {
+        let start = ContinuousClock.now
+        let outcomes = await Self.decode(batch, decoder, lanes: ahead ? 1 : Self.lanes)
+        return DecodedBatch(messages: batch, outcomes: outcomes, took: .now - start)
+    }
+
+    public func process(_ decodedBatch: DecodedBatch, caughtUp: Bool = true, ownership: Ownership = .whole) async throws -> BatchReport {
+        let batch = decodedBatch.messages
         // The whole batch runs on the program live when it starts: a reload (another call on this
         // actor, possible at any suspension point below) takes effect with the next batch.
         let program = self.program
@@ -263,7 +284,7 @@ public actor BatchProcessor {
         // 1. Decode and validate; bad input goes to the quarantine, tombstones are skipped.
         var decoded: [Change] = []
         decoded.reserveCapacity(batch.count)
-        for (message, outcome) in zip(batch, await Self.decode(batch, decoder)) {
+        for (message, outcome) in zip(batch, decodedBatch.outcomes) {
             report.byTopic[message.topic, default: 0] += 1
             switch outcome {
             case .change(let change): decoded.append(change)
@@ -274,6 +295,7 @@ public actor BatchProcessor {
         report.quarantined = effects.quarantine.count
         report.changes = decoded.count
         lap("decode")
+        report.stages["decode", default: .zero] += decodedBatch.took
 
         // 2. Link records without keys; learn account links from records that carry both.
         //    Several instances: this instance re-checks what its last batch kept unlinked (another
@@ -675,8 +697,8 @@ public actor BatchProcessor {
     }
 
     /// Decodes `batch` on every lane (decoding is pure), in the batch's order.
-    static func decode(_ batch: [InboundMessage], _ decoder: ChangeDecoder) async -> [DecodeOutcome] {
-        await inLanes(batch, atLeast: 256) { decoder.decode(topic: $0.topic, key: $0.key, value: $0.value) }
+    static func decode(_ batch: [InboundMessage], _ decoder: ChangeDecoder, lanes: Int = lanes) async -> [DecodeOutcome] {
+        await inLanes(batch, atLeast: 256, lanes: lanes) { decoder.decode(topic: $0.topic, key: $0.key, value: $0.value) }
     }
 
     /// Entities evaluated per round trip for their records.
@@ -687,7 +709,7 @@ public actor BatchProcessor {
     /// `transform` of every item, in order, computed in up to `lanes` tasks of at least `atLeast`
     /// items each (fewer items stay in one task: a task costs more than a little work).
     static func inLanes<Item: Sendable, Result: Sendable>(
-        _ items: [Item], atLeast: Int, _ transform: @escaping @Sendable (Item) -> Result
+        _ items: [Item], atLeast: Int, lanes: Int = lanes, _ transform: @escaping @Sendable (Item) -> Result
     ) async -> [Result] {
         let count = max(1, min(lanes, items.count / atLeast))
         let size = (items.count + count - 1) / count
