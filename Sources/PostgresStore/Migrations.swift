@@ -375,25 +375,44 @@ public enum Migrations {
             // of PostgreSQL's work in a backfill. Now `credit_record_history` keeps the versions
             // that are not current (replaced ones, and late or repeated older ones), and every
             // change received is in exactly one of the two tables; `credit_record_change` reads
-            // them as one. The history's rows that are the current version move out here.
+            // them as one. Writers of the old kind wait until the move is done (every instance
+            // runs the new code once this has committed).
+            "LOCK TABLE credit_record, credit_record_history IN SHARE ROW EXCLUSIVE MODE",
+            // When the current version was first received (`updated_at` also moves on a re-link).
+            "ALTER TABLE credit_record ADD COLUMN recorded_at timestamptz",
+            """
+            UPDATE credit_record r SET recorded_at = coalesce(
+                (SELECT h.recorded_at FROM credit_record_history h
+                 WHERE h.topic = r.topic AND h.pk = r.pk AND h.version = r.version AND h.op = r.op),
+                r.updated_at)
+            """,
+            "ALTER TABLE credit_record ALTER COLUMN recorded_at SET DEFAULT now(), ALTER COLUMN recorded_at SET NOT NULL",
             """
             DELETE FROM credit_record_history h USING credit_record r
             WHERE h.topic = r.topic AND h.pk = r.pk AND h.version = r.version AND h.op = r.op
             """,
-            // A version replaced by another, by whatever statement, moves to the history (a
-            // re-link keeps the version and moves nothing). The search path is the one the
-            // migration ran with, so that the function finds this schema's history from any session.
+            // A version replaced by another, by whatever statement, moves to the history; one that
+            // becomes current from the history (a re-link at the same version, another operation)
+            // leaves it, with its time of receipt. A re-link of the same change moves nothing.
+            // The search path is the migration's, so that the function finds this schema's
+            // history from any session.
             """
             CREATE FUNCTION credit_record_superseded() RETURNS trigger LANGUAGE plpgsql
             SET search_path FROM CURRENT AS $$
+            DECLARE
+                received timestamptz;
             BEGIN
                 INSERT INTO credit_record_history AS h
                     (topic, pk, version, op, entity_kind, entity_id, event_day, fields, recorded_at)
                 VALUES (OLD.topic, OLD.pk, OLD.version, OLD.op, OLD.entity_kind, OLD.entity_id, OLD.event_day,
-                    OLD.fields, OLD.updated_at)
+                    OLD.fields, OLD.recorded_at)
                 ON CONFLICT (topic, pk, version, op) DO UPDATE
                     SET entity_kind = EXCLUDED.entity_kind, entity_id = EXCLUDED.entity_id
                     WHERE h.entity_id IS NULL AND EXCLUDED.entity_id IS NOT NULL;
+                DELETE FROM credit_record_history
+                WHERE topic = NEW.topic AND pk = NEW.pk AND version = NEW.version AND op = NEW.op
+                RETURNING recorded_at INTO received;
+                NEW.recorded_at := coalesce(received, now());
                 RETURN NEW;
             END
             $$
@@ -404,13 +423,12 @@ public enum Migrations {
             EXECUTE FUNCTION credit_record_superseded()
             """,
             """
-            -- Every change received, once (audit, replays, rebuilds): `recorded_at` of the current
-            -- version is when its row was last written.
+            -- Every change received, once (audit, replays, rebuilds), with when it was received.
             CREATE VIEW credit_record_change AS
                 SELECT topic, pk, version, op, entity_kind, entity_id, event_day, fields, recorded_at
                 FROM credit_record_history
                 UNION ALL
-                SELECT topic, pk, version, op, entity_kind, entity_id, event_day, fields, updated_at
+                SELECT topic, pk, version, op, entity_kind, entity_id, event_day, fields, recorded_at
                 FROM credit_record
             """,
         ]),

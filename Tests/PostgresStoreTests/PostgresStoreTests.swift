@@ -68,23 +68,25 @@ struct PostgresStoreTests {
         try await withTestStore(migrate: false) { store in
             #expect(try await store.migrate(through: 12) == Array(1...12))
             // As versions up to 12 stored them: every change in the history, the newest also current.
-            for (version, op, amount) in [(1, "c", 100), (2, "u", 200)] {
+            for (version, op, amount, received) in [(1, "c", 100, "2024-05-11"), (2, "u", 200, "2024-06-11")] {
                 try await store.client.query(
                     """
-                    INSERT INTO credit_record_history (topic, pk, version, op, entity_kind, entity_id, event_day, fields)
+                    INSERT INTO credit_record_history (topic, pk, version, op, entity_kind, entity_id, event_day, fields, recorded_at)
                     VALUES ('tax.payment', 'SK1', \(Int64(version)), \(op), 'enterprise', \(TestUSCC.a), DATE '2024-05-10',
-                        jsonb_build_object('amount', \(amount)))
+                        jsonb_build_object('amount', \(amount)), \(received)::timestamptz)
                     """, logger: store.logger)
             }
+            // Written again later (a re-link moves `updated_at`, not when the version was received).
             try await store.client.query(
                 """
-                INSERT INTO credit_record (topic, pk, entity_kind, entity_id, op, version, event_day, fields)
-                VALUES ('tax.payment', 'SK1', 'enterprise', \(TestUSCC.a), 'u', 2, DATE '2024-05-10', '{"amount": 200}')
+                INSERT INTO credit_record (topic, pk, entity_kind, entity_id, op, version, event_day, fields, updated_at)
+                VALUES ('tax.payment', 'SK1', 'enterprise', \(TestUSCC.a), 'u', 2, DATE '2024-05-10', '{"amount": 200}',
+                    '2024-07-01')
                 """, logger: store.logger)
             #expect(try await store.migrate(through: 13) == [13])
-            let log = "SELECT version::text, op, fields->>'amount' FROM credit_record_change ORDER BY version"
+            let log = "SELECT version::text, op, fields->>'amount', recorded_at::date::text FROM credit_record_change ORDER BY version"
             #expect(try await store.rows("SELECT version::text, op FROM credit_record_history") == [["1", "c"]])
-            #expect(try await store.rows(log) == [["1", "c", "100"], ["2", "u", "200"]])
+            #expect(try await store.rows(log) == [["1", "c", "100", "2024-05-11"], ["2", "u", "200", "2024-06-11"]])
             // A version replaced by any statement moves to the history; a re-link moves nothing.
             try await store.client.query(
                 "UPDATE credit_record SET entity_id = entity_id, linked_by = 'key'", logger: store.logger)
@@ -92,8 +94,31 @@ struct PostgresStoreTests {
             try await store.write(Make.effects(changes: [
                 Make.payment("SK1", uscc: TestUSCC.a, amount: 300, paid: "2024-05-10", version: 3, operation: .update)
             ]))
-            #expect(try await store.rows(log) == [["1", "c", "100"], ["2", "u", "200"], ["3", "u", "300"]])
             #expect(try await store.rows("SELECT version::text FROM credit_record_history ORDER BY version") == [["1"], ["2"]])
+            #expect(try await store.rows(
+                "SELECT version::text, op, fields->>'amount', recorded_at::date::text FROM credit_record_change WHERE version < 3 ORDER BY version"
+            ) == [["1", "c", "100", "2024-05-11"], ["2", "u", "200", "2024-06-11"]])
+            #expect(try await store.count("credit_record_change") == 3)
+        }
+    }
+
+    /// A snapshot read stored first, then the create of the same version, unlinked both: the create
+    /// goes to the history. Linked later, it becomes current and leaves the history (the read
+    /// takes its place there): each change once.
+    @Test func aChangeThatBecomesCurrentFromTheHistoryLeavesIt() async throws {
+        try await withTestStore { store in
+            func payment(_ operation: ChangeOperation) -> Change {
+                Make.payment("SK1", uscc: TestUSCC.a, amount: 500, paid: "2024-05-10", version: 5, operation: operation).change
+            }
+            try await store.write(Make.effects(changes: [LinkedChange(change: payment(.snapshot), entity: nil, unlinkedReason: "no USCC")]))
+            try await store.write(Make.effects(changes: [LinkedChange(change: payment(.create), entity: nil, unlinkedReason: "no USCC")]))
+            let query = "SELECT op, coalesce(entity_id, '∅') FROM %@ ORDER BY op"
+            #expect(try await store.rows(query.replacingOccurrences(of: "%@", with: "credit_record")) == [["r", "∅"]])
+            #expect(try await store.rows(query.replacingOccurrences(of: "%@", with: "credit_record_history")) == [["c", "∅"]])
+            try await store.write(Make.effects(changes: [LinkedChange(change: payment(.create), entity: EntityKey(.enterprise, TestUSCC.a))]))
+            #expect(try await store.rows(query.replacingOccurrences(of: "%@", with: "credit_record")) == [["c", TestUSCC.a]])
+            #expect(try await store.rows(query.replacingOccurrences(of: "%@", with: "credit_record_history")) == [["r", "∅"]])
+            #expect(try await store.count("credit_record_change") == 2)
         }
     }
 
