@@ -77,8 +77,10 @@ enum RecordCodec {
     }
 
     static func decode(_ bytes: ArraySlice<UInt8>, names: FieldNames.Topic?) -> [String: Value]? {
+        // Not sized for the topic's declared fields: an entry keeps only those the program reads,
+        // and the records of thousands of enterprises are held while they are evaluated
+        // (measured: the drain's peak RSS 308 → 375–412 MiB when sized so).
         var fields: [String: Value] = [:]
-        fields.reserveCapacity(names?.names.count ?? 8)
         var i = bytes.startIndex
         while i < bytes.endIndex {
             guard let sep = bytes[i...].firstIndex(of: 0x1F), sep + 1 < bytes.endIndex else { return nil }
