@@ -385,7 +385,7 @@ public final class FeatureWindows: FeatureStore {
             // version \t deleted \t bucket \t contribution \t eventDay \t record
             let parts = value.split(separator: 0x09, maxSplits: 5, omittingEmptySubsequences: false)
             guard parts.count == 6, parts[1].first == UInt8(ascii: "0"),
-                let day: Int = RecordCodec.integer(parts[4], radix: 36),
+                let day = Int(String(decoding: parts[4], as: UTF8.self), radix: 36),
                 var fields = RecordCodec.decode(parts[5], names: names)
             else { continue }
             Contribution.restore(parts[3], into: &fields)
@@ -402,7 +402,7 @@ public final class FeatureWindows: FeatureStore {
             defer { i += 2 }
             guard case .string(let keyBytes) = items[i], case .string(let value) = items[i + 1] else { continue }
             let parts = value.split(separator: 0x09, maxSplits: 1, omittingEmptySubsequences: false)
-            guard parts.count == 2, let day: Int = RecordCodec.integer(parts[0], radix: 36),
+            guard parts.count == 2, let day = Int(String(decoding: parts[0], as: UTF8.self), radix: 36),
                 let fields = RecordCodec.decode(parts[1], names: names)
             else { continue }
             records.append(FactRecord(topic: topic + RuleProgram.historySuffix, key: String(decoding: keyBytes, as: UTF8.self), eventDay: Day(day), fields: fields))

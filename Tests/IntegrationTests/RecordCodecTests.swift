@@ -18,21 +18,6 @@ import Testing
         #expect(RecordCodec.decode(bytes[...], names: nil) == fields)
     }
 
-    @Test func integersAreReadFromTheirBytesAsStringRadixWroteThem() {
-        for value in [0, 1, -1, 35, 36, -36, 1_717_113_600_123, Int(Int32.max), Int.max, Int.min] {
-            for radix in [10, 36] {
-                #expect(RecordCodec.integer(Array(String(value, radix: radix).utf8)[...], radix: radix) == value)
-            }
-        }
-        // Not integers, out of range, or digits beyond the radix: refused, as `Int(_:radix:)` does.
-        for text in ["", "-", "+", "1-", "1 ", "z", "9223372036854775808", "-9223372036854775809"] {
-            #expect(RecordCodec.integer(Array(text.utf8)[...], radix: 10) as Int? == nil, "\(text)")
-        }
-        #expect(RecordCodec.integer(Array("12".utf8)[...], radix: 2) as Int? == nil)
-        #expect(RecordCodec.integer(Array("zz".utf8)[...], radix: 36) as Int? == 1295)
-        #expect(RecordCodec.integer(Array("-zz".utf8)[...], radix: 36) as Int64? == -1295)
-    }
-
     @Test func aDamagedEntryIsRefused() {
         for text in ["a\u{1F}s5:abc\u{1E}", "a\u{1F}s-1:\u{1E}", "a\u{1F}dz!\u{1E}", "a\u{1F}n12", "a\u{1F}x1\u{1E}"] {
             #expect(RecordCodec.decode(Array(text.utf8)[...], names: nil) == nil, "\(text)")
