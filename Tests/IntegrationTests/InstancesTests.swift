@@ -69,33 +69,33 @@ extension EngineIntegrationTests {
         let log = "\(NSTemporaryDirectory())creditwatch-\(settings.kafka.groupID)"
         let survivor = try DaemonProcess(settings: settings, httpPort: Int.random(in: 20_000...24_999), log: "\(log)-1.log")
         let victim = try DaemonProcess(settings: settings, httpPort: Int.random(in: 25_000...29_999), log: "\(log)-2.log")
-        try await Self.waitFor("a fifth of the records") {
+        try await Self.waitFor("a fifth of the records", daemons: [survivor, victim]) {
             (try? await store.recordCount()).map { $0 > expected.records / 5 } ?? false
         }
         victim.signal(SIGKILL)
         #expect(await victim.exit() == SIGKILL)
         var outcome: [String] = []
-        func settle(records: Int) async throws {
-            try await Self.waitFor("every record", timeout: .seconds(300)) { try await store.recordCount() == records }
+        func settle(records: Int, _ daemon: DaemonProcess) async throws {
+            try await Self.waitFor("every record", timeout: .seconds(300), daemons: [daemon]) { try await store.recordCount() == records }
             // The batch that stored the last records commits what waits for evaluation just after.
             try await Task.sleep(for: .seconds(2))
-            try await Self.waitFor("every enterprise and industry evaluated", timeout: .seconds(300)) {
+            try await Self.waitFor("every enterprise and industry evaluated", timeout: .seconds(300), daemons: [daemon]) {
                 guard try await !store.hasPendingEvaluations(besides: []) else { return false }
                 return try await store.pendingIndustries().isEmpty
             }
-            try await Self.waitFor("the outcome to settle") {
+            try await Self.waitFor("the outcome to settle", daemons: [daemon]) {
                 let before = try await Self.outcome(store, scoresOf: enterprises)
                 try await Task.sleep(for: .seconds(3))
                 outcome = try await Self.outcome(store, scoresOf: enterprises)
                 return outcome == before
             }
         }
-        try await settle(records: firstRecords)
+        try await settle(records: firstRecords, survivor)
         survivor.signal(SIGTERM)
         #expect(await survivor.exit() == 0, "graceful shutdown")
         try produce(second)
         let restarted = try DaemonProcess(settings: settings, httpPort: Int.random(in: 20_000...24_999), log: "\(log)-3.log")
-        try await settle(records: expected.records)
+        try await settle(records: expected.records, restarted)
         restarted.signal(SIGTERM)
         #expect(await restarted.exit() == 0, "graceful shutdown")
         Self.compare(outcome, with: reference, "two instances, one killed")

@@ -13,12 +13,15 @@ import Testing
 /// A `creditwatch run` subprocess against an isolated run of the real stack.
 final class DaemonProcess {
     let process = Process()
+    /// Where its output goes (shown when a test waiting on it fails).
+    let log: String
 
     /// `environment`: settings beyond the run's (`CREDITWATCH_…`).
     init(settings: Settings, httpPort: Int, log: String, environment: [String: String] = [:]) throws {
         process.executableURL = URL(fileURLWithPath: Stack.executable)
-        process.arguments = ["run", "--log-level", "notice"]
+        process.arguments = ["run", "--log-level", "info"]
         process.environment = Stack.processEnvironment(settings, httpPort: httpPort).merging(environment) { $1 }
+        self.log = log
         _ = FileManager.default.createFile(atPath: log, contents: nil)
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
         handle.seekToEndOfFile()
@@ -28,6 +31,13 @@ final class DaemonProcess {
     }
 
     func signal(_ signal: Int32) { kill(process.processIdentifier, signal) }
+
+    /// The last `lines` lines of its output, for a failure's message (the log file is gone with
+    /// the CI machine).
+    func logTail(_ lines: Int = 60) -> String {
+        let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+        return text.split(separator: "\n", omittingEmptySubsequences: false).suffix(lines).joined(separator: "\n")
+    }
 
     func exit() async -> Int32 {
         while process.isRunning { try? await Task.sleep(for: .milliseconds(50)) }
@@ -64,11 +74,18 @@ extension EngineIntegrationTests {
         return (latest.values.count { $0.operation != .delete }, enterprises)
     }
 
-    static func waitFor(_ what: String, timeout: Duration = .seconds(180), _ condition: () async throws -> Bool) async throws {
+    /// Polls `condition` every 0.1 s until it holds. Fails after `timeout`, or at once when one of
+    /// `daemons` has exited, with the end of their logs (what happened is in them).
+    static func waitFor(
+        _ what: String, timeout: Duration = .seconds(180), daemons: [DaemonProcess] = [], _ condition: () async throws -> Bool
+    ) async throws {
         let deadline = ContinuousClock.now + timeout
         while try await !condition() {
-            if ContinuousClock.now > deadline {
-                Issue.record("timed out waiting for \(what)")
+            let exited = daemons.first { !$0.process.isRunning }
+            if exited != nil || ContinuousClock.now > deadline {
+                let why = exited.map { "a daemon exited (status \($0.process.terminationStatus))" } ?? "timed out"
+                let logs = daemons.map { "\($0.log) ends:\n\($0.logTail())" }.joined(separator: "\n")
+                Issue.record("\(why) waiting for \(what)\(logs.isEmpty ? "" : "\n" + logs)")
                 throw CancellationError()
             }
             try await Task.sleep(for: .milliseconds(100))
@@ -104,7 +121,7 @@ extension EngineIntegrationTests {
         let daemon = try DaemonProcess(
             settings: settings, httpPort: Int.random(in: 20_000...29_999), log: "\(NSTemporaryDirectory())creditwatch-\(settings.kafka.groupID).log",
             environment: ["CREDITWATCH_DATA_HEALTH_SECONDS": "3600", "CREDITWATCH_RULES_WATCH_SECONDS": "3600"])
-        try await Self.waitFor("the daemon to store records") { (try? await store.recordCount()).map { $0 > 0 } ?? false }
+        try await Self.waitFor("the daemon to store records", daemons: [daemon]) { (try? await store.recordCount()).map { $0 > 0 } ?? false }
         // Past the start: every service is in its loop.
         try await Task.sleep(for: .seconds(2))
         let asked = ContinuousClock.now
@@ -140,7 +157,7 @@ extension EngineIntegrationTests {
 
         // First run: killed without warning once part of the stream is stored.
         let first = try DaemonProcess(settings: settings, httpPort: port, log: log)
-        try await Self.waitFor("the first records") {
+        try await Self.waitFor("the first records", daemons: [first]) {
             (try? await store.recordCount()).map { $0 > expected.records / 5 } ?? false
         }
         first.signal(SIGKILL)
@@ -149,9 +166,9 @@ extension EngineIntegrationTests {
 
         // Second run: picks up from the committed offsets and finishes the stream.
         let second = try DaemonProcess(settings: settings, httpPort: port, log: log)
-        try await Self.waitFor("every record") { try await store.recordCount() == expected.records }
+        try await Self.waitFor("every record", daemons: [second]) { try await store.recordCount() == expected.records }
         var alerts: [Alert] = []
-        try await Self.waitFor("the alerts to settle") {
+        try await Self.waitFor("the alerts to settle", daemons: [second]) {
             let before = try await Self.allAlerts(store)
             try await Task.sleep(for: .seconds(2))
             alerts = try await Self.allAlerts(store)
