@@ -67,8 +67,8 @@ extension EngineIntegrationTests {
         let pool = Task { await store.run() }
         defer { pool.cancel() }
         let log = "\(NSTemporaryDirectory())creditwatch-\(settings.kafka.groupID)"
-        let survivor = try DaemonProcess(settings: settings, httpPort: Int.random(in: 20_000...24_999), log: "\(log)-1.log")
-        let victim = try DaemonProcess(settings: settings, httpPort: Int.random(in: 25_000...29_999), log: "\(log)-2.log")
+        let survivor = try DaemonProcess(settings: settings, httpPort: Socket.freePort(), log: "\(log)-1.log")
+        let victim = try DaemonProcess(settings: settings, httpPort: Socket.freePort(), log: "\(log)-2.log")
         try await Self.waitFor("a fifth of the records", daemons: [survivor, victim]) {
             (try? await store.recordCount()).map { $0 > expected.records / 5 } ?? false
         }
@@ -94,7 +94,7 @@ extension EngineIntegrationTests {
         survivor.signal(SIGTERM)
         #expect(await survivor.exit() == 0, "graceful shutdown")
         try produce(second)
-        let restarted = try DaemonProcess(settings: settings, httpPort: Int.random(in: 20_000...24_999), log: "\(log)-3.log")
+        let restarted = try DaemonProcess(settings: settings, httpPort: Socket.freePort(), log: "\(log)-3.log")
         try await settle(records: expected.records, restarted)
         restarted.signal(SIGTERM)
         #expect(await restarted.exit() == 0, "graceful shutdown")

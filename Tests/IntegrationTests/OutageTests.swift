@@ -14,7 +14,7 @@ final class OutageProxy {
     let port: Int
     private let process = Process()
 
-    init(target: String, port: Int = Int.random(in: 30_000...39_999)) async throws {
+    init(target: String, port: Int = Socket.freePort()) async throws {
         self.port = port
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", "\(Stack.root)/ops/outage-proxy.py", String(port), target]
@@ -37,7 +37,7 @@ final class OutageProxy {
 /// A Redis server of the test's own (append-only file, fsync every second, as ops/servers.sh
 /// runs it), so that it can be killed without disturbing the other tests.
 final class PrivateRedis {
-    let port = Int.random(in: 40_000...49_999)
+    let port = Socket.freePort()
     let directory = NSTemporaryDirectory() + "creditwatch-redis-\(UUID().uuidString)"
     private var process: Process?
 
@@ -167,7 +167,7 @@ extension EngineIntegrationTests {
 /// A Kafka-compatible broker of the test's own (Tansu, as ops/servers.sh runs it) that tells its
 /// clients to connect through `advertised` (an `OutageProxy`), so that the proxy can cut it off.
 final class PrivateBroker {
-    let port = Int.random(in: 50_000...54_999)
+    let port = Socket.freePort()
     private let process = Process()
 
     init(advertisedPort: Int) throws {
@@ -211,12 +211,30 @@ enum Socket {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
         }
     }
+
+    /// A port of 127.0.0.1 that nothing listens on now, as the kernel picks one (a random one may
+    /// be taken: a daemon that cannot listen on its port stops).
+    static func freePort() -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        precondition(fd >= 0, "socket: \(errno)")
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = 0
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+        }
+        precondition(bound, "bind: \(errno)")
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
 }
 
 extension EngineIntegrationTests {
     @Test func theBrokerUnreachableFor20SecondsIsReportedAndLosesNothing() async throws {
         let expected = try await UndisturbedRun.shared.get()
-        let proxyPort = Int.random(in: 55_000...59_999)
+        let proxyPort = Socket.freePort()
         let broker = try PrivateBroker(advertisedPort: proxyPort)
         try await broker.ready()
         let proxy = try await OutageProxy(target: "127.0.0.1:\(broker.port)", port: proxyPort)

@@ -119,7 +119,7 @@ extension EngineIntegrationTests {
         defer { pool.cancel() }
 
         let daemon = try DaemonProcess(
-            settings: settings, httpPort: Int.random(in: 20_000...29_999), log: "\(NSTemporaryDirectory())creditwatch-\(settings.kafka.groupID).log",
+            settings: settings, httpPort: Socket.freePort(), log: "\(NSTemporaryDirectory())creditwatch-\(settings.kafka.groupID).log",
             environment: ["CREDITWATCH_DATA_HEALTH_SECONDS": "3600", "CREDITWATCH_RULES_WATCH_SECONDS": "3600"])
         try await Self.waitFor("the daemon to store records", daemons: [daemon]) { (try? await store.recordCount()).map { $0 > 0 } ?? false }
         // Past the start: every service is in its loop.
@@ -150,7 +150,7 @@ extension EngineIntegrationTests {
         try produce(messages[..<cut])
 
         let log = "\(NSTemporaryDirectory())creditwatch-\(settings.kafka.groupID).log"
-        let port = Int.random(in: 20_000...29_999)
+        let port = Socket.freePort()
         let store = try PostgresStore(configuration: settings.postgres, catalog: catalog, logger: Logger(label: "test"))
         let pool = Task { await store.run() }
         defer { pool.cancel() }
