@@ -1,6 +1,7 @@
 import CreditWatchCore
 import Logging
 import RuleLanguage
+import Synchronization
 
 /// The feature store on Redis: per-enterprise and per-division event-time windows.
 ///
@@ -52,12 +53,16 @@ public final class FeatureWindows: FeatureStore {
     /// The layout marker this process writes and reads: `layoutVersion/` the catalog's field
     /// positions (`FieldNames.fingerprint`).
     let layout: String
+    private let cache: Mutex<LedgerCache>
 
     /// Registration statuses that take an enterprise out of its division's population.
     static let deregistered: Set<String> = ["注销", "吊销", "迁出"]
 
-    public init(connection: any RedisClient, catalog: TopicCatalog, logger: Logger) async throws {
+    /// `cachedRecords`: how many decoded ledger records to keep between batches (`LedgerCache`):
+    /// only for the one process writing the ledgers (a daemon not sharing its city), else 0.
+    public init(connection: any RedisClient, catalog: TopicCatalog, logger: Logger, cachedRecords: Int = 0) async throws {
         self.connection = connection
+        self.cache = Mutex(LedgerCache(capacity: cachedRecords))
         self.logger = logger
         self.monthlyTopics = Set(catalog.topics.values.filter { $0.cadence.expected == .monthly }.map(\.name))
         self.names = FieldNames(catalog: catalog)
@@ -71,6 +76,10 @@ public final class FeatureWindows: FeatureStore {
             logger.notice("Redis hash-max-listpack-value is \(value): 128 keeps the feature ledgers about a quarter smaller")
         }
     }
+
+    /// A daemon's (records are ~0.3 KiB each: about 80 MiB at most; a live city of 1 000
+    /// enterprises holds ~120 000).
+    public static let defaultCachedRecords = 250_000
 
     /// The version of the layout above. A store written in another, or under a catalog that
     /// declares other fields, is cleared at start, so that it is rebuilt from PostgreSQL rather
@@ -175,7 +184,15 @@ public final class FeatureWindows: FeatureStore {
                 commands.append(contentsOf: membershipCommands(update, division: division))
             }
         }
+        // The ledgers written are read again, from Redis (dropped again once written: a read
+        // meanwhile may have kept what they held before).
+        let written = updates.flatMap { [Self.entityKey($0.entity.id, "rec", $0.change.topic), Self.entityKey($0.entity.id, "hist", $0.change.topic)] }
+        cache.withLock { $0.drop(written) }
         let replies = try await run(commands)
+        cache.withLock {
+            $0.drop(written)
+            if let sync { $0.marker = sync }
+        }
         // The enterprises' sums of the months they touched, the last answer for each month winning.
         var sums = DivisionSums()
         for (index, push) in pushes {
@@ -342,32 +359,39 @@ public final class FeatureWindows: FeatureStore {
             return (["EVALSHA", forgetSHA] + keys + [String(item.before.value, radix: 36), item.sumsBefore?.description ?? ""] + item.keys)
                 .map { Array($0.utf8) }
         }
+        let forgotten = expired.map { Self.entityKey($0.entity.id, "rec", $0.topic) }
+        cache.withLock { $0.drop(forgotten) }
         try await run(commands)
+        cache.withLock { $0.drop(forgotten) }
     }
 
     // MARK: Read
 
     public func records(of entities: [EntityKey], plan: FeaturePlan) async throws -> [EntityKey: [String: [FactRecord]]] {
-        let topicList = plan.readTopics.sorted()
-        let historyList = plan.historyTopics.sorted()
-        var commands: [[String]] = []
+        // (topic as evaluation names it, Redis key, history?) of every ledger asked for.
+        var ledgers: [(name: String, key: String, history: Bool)] = []
         for entity in entities {
-            for topic in topicList { commands.append(["HGETALL", Self.entityKey(entity.id, "rec", topic)]) }
-            for topic in historyList { commands.append(["HGETALL", Self.entityKey(entity.id, "hist", topic)]) }
+            for topic in plan.readTopics.sorted() { ledgers.append((topic, Self.entityKey(entity.id, "rec", topic), false)) }
+            for topic in plan.historyTopics.sorted() {
+                ledgers.append((topic + RuleProgram.historySuffix, Self.entityKey(entity.id, "hist", topic), true))
+            }
         }
-        let replies = try await connection.pipeline(commands)
+        var found = cache.withLock { cache in ledgers.map { cache[$0.key] } }
+        let missing = found.indices.filter { found[$0] == nil }
+        let replies = try await connection.pipeline(missing.map { ["HGETALL", ledgers[$0].key] })
+        for (reply, index) in zip(replies, missing) {
+            let (name, _, history) = ledgers[index]
+            let topic = history ? String(name.dropLast(RuleProgram.historySuffix.count)) : name
+            found[index] =
+                history
+                ? Self.historyRecords(reply, topic: topic, names: names[topic]) : Self.ledgerRecords(reply, topic: topic, names: names[topic])
+        }
+        if !missing.isEmpty { cache.withLock { cache in for index in missing { cache.store(found[index]!, at: ledgers[index].key) } } }
         var result: [EntityKey: [String: [FactRecord]]] = [:]
-        var i = 0
-        for entity in entities {
+        let perEntity = entities.isEmpty ? 0 : ledgers.count / entities.count
+        for (n, entity) in entities.enumerated() {
             var byTopic: [String: [FactRecord]] = [:]
-            for topic in topicList {
-                byTopic[topic] = Self.ledgerRecords(replies[i], topic: topic, names: names[topic])
-                i += 1
-            }
-            for topic in historyList {
-                byTopic[topic + RuleProgram.historySuffix] = Self.historyRecords(replies[i], topic: topic, names: names[topic])
-                i += 1
-            }
+            for index in n * perEntity..<(n + 1) * perEntity { byTopic[ledgers[index].name] = found[index] }
             result[entity] = byTopic
         }
         return result
@@ -649,17 +673,29 @@ public final class FeatureWindows: FeatureStore {
             if case .error(let message) = reply { throw RedisError(code: .reply, message: message) }
             guard case .array(let items) = reply, items.count == 4, let store = items[0].text,
                 let sequence = items[1].text.flatMap(Int64.init), items[3].text == layout
-            else { return nil }
+            else { return heldOnly(nil) }
             markers.append(FeatureSync(storeID: store, sequence: sequence, keeps: items[2].text))
         }
-        guard let first = markers.first, markers.allSatisfy({ $0.storeID == first.storeID }) else { return markers.first }
-        return markers.min { $0.sequence < $1.sequence }
+        guard let first = markers.first, markers.allSatisfy({ $0.storeID == first.storeID }) else { return heldOnly(markers.first) }
+        return heldOnly(markers.min { $0.sequence < $1.sequence })
+    }
+
+    /// The marker as found: a ledger read before it changed under another hand is not kept.
+    private func heldOnly(_ marker: FeatureSync?) -> FeatureSync? {
+        cache.withLock { cache in
+            if cache.marker != marker || marker == nil {
+                cache.dropAll()
+                cache.marker = marker
+            }
+        }
+        return marker
     }
 
     /// The sequence only grows (several instances mark batches in any order), unless the marker
     /// names another store; what the ledgers keep is recorded as given.
     public func markSynced(_ sync: FeatureSync) async throws {
         try await run(markCommands(sync))
+        cache.withLock { $0.marker = sync }
     }
 
     private func markCommands(_ sync: FeatureSync) -> [[[UInt8]]] {

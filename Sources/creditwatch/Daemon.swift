@@ -175,7 +175,10 @@ extension Daemon {
         let program = try ProjectFiles.program(at: settings.rulesPath, catalog: catalog, overrides: settings.ruleOverrides)
         let store = try PostgresStore(configuration: settings.postgres, catalog: catalog, logger: logger)
         let redis = try await connectRedis(host: settings.redisHost, port: settings.redisPort, security: settings.redisSecurity)
-        let features = try await FeatureWindows(connection: redis, catalog: catalog, logger: logger)
+        // Instances sharing the city write the ledgers of the enterprises they take over.
+        let features = try await FeatureWindows(
+            connection: redis, catalog: catalog, logger: logger,
+            cachedRecords: settings.changesPartitions > 0 ? 0 : FeatureWindows.defaultCachedRecords)
         let processor = BatchProcessor(
             catalog: catalog, program: program, features: features, store: storeSeam(store),
             maxEvaluationDeferral: settings.maxEvaluationWait)

@@ -1,0 +1,102 @@
+import CreditWatchCore
+import Foundation
+import Logging
+import RuleLanguage
+import Testing
+
+@testable import RedisFeatures
+@testable import creditwatch
+
+/// The ledger cache's bookkeeping (no servers: it is a value).
+@Suite struct LedgerCacheTests {
+    static func ledger(_ count: Int, _ tag: String) -> [FactRecord] {
+        (0..<count).map { FactRecord(topic: "tax.payment", key: "\(tag)\($0)", eventDay: Day(20_000), fields: [:]) }
+    }
+
+    @Test func theOldestLedgersLeaveFirstWhenTheRecordsExceedTheCapacity() {
+        var cache = LedgerCache(capacity: 10)
+        cache.store(Self.ledger(4, "a"), at: "a")
+        cache.store(Self.ledger(4, "b"), at: "b")
+        #expect(cache.records == 8)
+        cache.store(Self.ledger(4, "c"), at: "c")
+        #expect(cache["a"] == nil)
+        #expect(cache["b"]?.count == 4)
+        #expect(cache["c"]?.count == 4)
+        #expect(cache.records == 8)
+        // Stored again: replaced, counted once.
+        cache.store(Self.ledger(2, "b"), at: "b")
+        #expect(cache.records == 6)
+        // A ledger larger than the whole cache is not kept; nor anything at capacity 0.
+        cache.store(Self.ledger(11, "d"), at: "d")
+        #expect(cache["d"] == nil)
+        var none = LedgerCache(capacity: 0)
+        none.store([], at: "e")
+        #expect(none["e"] == nil)
+    }
+
+    @Test func droppedLedgersAreGoneAndTheirPlacesDoNotPileUp() {
+        var cache = LedgerCache(capacity: 1_000_000)
+        for round in 0..<20_000 {
+            cache.store(Self.ledger(1, "x"), at: "k\(round % 50)")
+            cache.drop(["k\((round + 25) % 50)"])
+        }
+        #expect(cache.records == 25)
+        #expect(cache.places <= 2 * 25 + 1_024)
+        #expect(cache["k49"] != nil)
+        #expect(cache["k0"] == nil)
+        cache.dropAll()
+        #expect(cache.records == 0)
+        #expect(cache["k49"] == nil)
+    }
+}
+
+extension EngineIntegrationTests {
+    /// A daemon's cached ledgers read as Redis holds them: after its own updates, deletes and
+    /// forgetting, and after another process wrote and marked the store (its cache is dropped).
+    @Test func cachedLedgersReadAsRedisHoldsThem() async throws {
+        let settings = try Stack.settings("ledger_cache")
+        try await Stack.flushRedis(settings)
+        let catalog = try ProjectFiles.catalog(at: settings.topicsPath)
+        let plan = FeaturePlan(program: try ProjectFiles.program(at: settings.rulesPath, catalog: catalog), catalog: catalog)
+        let redis = try await connectRedis(host: settings.redisHost, port: settings.redisPort)
+        let daemon = try await FeatureWindows(connection: redis, catalog: catalog, logger: Logger(label: "test"), cachedRecords: 1_000)
+        let other = try await FeatureWindows(connection: redis, catalog: catalog, logger: Logger(label: "test"))
+        let a = Self.windowsA
+        let entity = EntityKey(.enterprise, a)
+        let (may, june) = (Month(year: 2026, month: 5), Month(year: 2026, month: 6))
+        func amounts() async throws -> [String: Value] {
+            let records = try await daemon.records(of: [entity], plan: plan)[entity]?["tax.payment"] ?? []
+            return Dictionary(uniqueKeysWithValues: records.map { ($0.key, $0.fields["amount"] ?? .null) })
+        }
+        let mine = FeatureSync(storeID: "store", sequence: 1, keeps: plan.description)
+
+        try await daemon.apply([Self.update(Self.payment(a, "P1", may, amount: 10, version: 1), uscc: a, division: "C30")], plan: plan, marking: mine)
+        #expect(try await daemon.featureSync() == mine)
+        #expect(try await amounts() == ["P1": .number(10)])
+        // Its own writes: an update, a new record, a delete.
+        try await daemon.apply([
+            Self.update(Self.payment(a, "P1", may, amount: 12.5, version: 2), uscc: a, division: "C30"),
+            Self.update(Self.payment(a, "P2", june, amount: 3, version: 1), uscc: a, division: "C30"),
+        ], plan: plan)
+        #expect(try await amounts() == ["P1": .number(12.5), "P2": .number(3)])
+        try await daemon.apply([Self.update(Self.payment(a, "P2", june, amount: 3, version: 2, delete: true), uscc: a, division: "C30")], plan: plan)
+        #expect(try await amounts() == ["P1": .number(12.5)])
+        // Forgotten by retention.
+        try await daemon.forget([ExpiredRecords(entity: entity, topic: "tax.payment", keys: ["P1"], before: june.firstDay)])
+        #expect(try await amounts() == [:])
+
+        // Another process writes and marks: the daemon's next look at the marker drops what it read.
+        try await daemon.apply([Self.update(Self.payment(a, "P3", june, amount: 1, version: 1), uscc: a, division: "C30")], plan: plan)
+        #expect(try await amounts() == ["P3": .number(1)])
+        try await other.apply(
+            [Self.update(Self.payment(a, "P3", june, amount: 4, version: 2), uscc: a, division: "C30")], plan: plan,
+            marking: FeatureSync(storeID: "store", sequence: 2, keeps: plan.description))
+        #expect(try await amounts() == ["P3": .number(1)])  // not looked at the marker yet: what a cache is
+        #expect(try await daemon.featureSync()?.sequence == 2)
+        #expect(try await amounts() == ["P3": .number(4)])
+        // A flush: no marker, nothing cached.
+        #expect(try await redis.everyNode(["FLUSHDB"]).allSatisfy { $0 == .status("OK") })
+        #expect(try await daemon.featureSync() == nil)
+        #expect(try await amounts() == [:])
+    }
+}
