@@ -680,6 +680,10 @@ public final class FeatureWindows: FeatureStore {
         return heldOnly(markers.min { $0.sequence < $1.sequence })
     }
 
+    public func keepLedgersRead(_ keep: Bool) {
+        cache.withLock { $0.keepsReads = keep }
+    }
+
     /// The marker as found: a ledger read before it changed under another hand is not kept.
     private func heldOnly(_ marker: FeatureSync?) -> FeatureSync? {
         cache.withLock { cache in

@@ -15,6 +15,9 @@ import Testing
 
     @Test func theOldestLedgersLeaveFirstWhenTheRecordsExceedTheCapacity() {
         var cache = LedgerCache(capacity: 10)
+        cache.store(Self.ledger(1, "a"), at: "a")
+        #expect(cache["a"] == nil)  // not keeping reads (a backlog's evaluation)
+        cache.keepsReads = true
         cache.store(Self.ledger(4, "a"), at: "a")
         cache.store(Self.ledger(4, "b"), at: "b")
         #expect(cache.records == 8)
@@ -30,12 +33,14 @@ import Testing
         cache.store(Self.ledger(11, "d"), at: "d")
         #expect(cache["d"] == nil)
         var none = LedgerCache(capacity: 0)
+        none.keepsReads = true
         none.store([], at: "e")
         #expect(none["e"] == nil)
     }
 
     @Test func droppedLedgersAreGoneAndTheirPlacesDoNotPileUp() {
         var cache = LedgerCache(capacity: 1_000_000)
+        cache.keepsReads = true
         for round in 0..<20_000 {
             cache.store(Self.ledger(1, "x"), at: "k\(round % 50)")
             cache.drop(["k\((round + 25) % 50)"])
@@ -61,6 +66,7 @@ extension EngineIntegrationTests {
         let redis = try await connectRedis(host: settings.redisHost, port: settings.redisPort)
         let daemon = try await FeatureWindows(connection: redis, catalog: catalog, logger: Logger(label: "test"), cachedRecords: 1_000)
         let other = try await FeatureWindows(connection: redis, catalog: catalog, logger: Logger(label: "test"))
+        daemon.keepLedgersRead(true)
         let a = Self.windowsA
         let entity = EntityKey(.enterprise, a)
         let (may, june) = (Month(year: 2026, month: 5), Month(year: 2026, month: 6))

@@ -481,6 +481,7 @@ public actor BatchProcessor {
             //    Chunks bound the memory a batch needs, whatever the city's size.
             let entities = touched.sorted()
             let features = self.features
+            features.keepLedgersRead(!waited && effects.evaluatedPending.isEmpty)
             // Their alerts' states are read from the store of record while the ranks are, with
             // those of the divisions that may be judged.
             let candidateDivisions = Set(entities.compactMap { registrations[$0.id]?.division }).union(waitingDivisions.keys)

@@ -145,6 +145,10 @@ public protocol FeatureStore: Sendable {
     /// of its history topics), with the fields the plan keeps, ready for evaluation.
     func records(of entities: [EntityKey], plan: FeaturePlan) async throws -> [EntityKey: [String: [FactRecord]]]
 
+    /// Whether the records read from now on are worth keeping for the next batches (an evaluation
+    /// while changes flow), or are read once (one ending a backlog's wait). Default: none kept.
+    func keepLedgersRead(_ keep: Bool)
+
     /// Forgets records that no window of the program reads any more (`Retention`): each listed
     /// record of an entity's topic whose stored event day is still before `before` (one stored
     /// since with a later day stays). Window sums and the store of record are left as they are.
@@ -196,6 +200,8 @@ public protocol FeatureStore: Sendable {
 }
 
 extension FeatureStore {
+    public func keepLedgersRead(_ keep: Bool) {}
+
     /// `apply(_:plan:marking:)` without moving the marker.
     public func apply(_ updates: [FeatureUpdate], plan: FeaturePlan) async throws {
         try await apply(updates, plan: plan, marking: nil)
