@@ -78,6 +78,7 @@ let package = Package(
             dependencies: [
                 "CHiredis", "CreditWatchCore",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
             ],
             swiftSettings: strict),
         .target(

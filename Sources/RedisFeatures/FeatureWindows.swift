@@ -1,5 +1,6 @@
 import CreditWatchCore
 import Logging
+import Metrics
 import RuleLanguage
 import Synchronization
 
@@ -76,6 +77,10 @@ public final class FeatureWindows: FeatureStore {
             logger.notice("Redis hash-max-listpack-value is \(value): 128 keeps the feature ledgers about a quarter smaller")
         }
     }
+
+    /// Ledgers read for evaluation, by where they came from: how well `cachedRecords` fits the city.
+    static let ledgersFromCache = Counter(label: "creditwatch.features.ledgers_read", dimensions: [("source", "cache")])
+    static let ledgersFromRedis = Counter(label: "creditwatch.features.ledgers_read", dimensions: [("source", "redis")])
 
     /// A daemon's (records are ~0.3 KiB each: about 80 MiB at most; a live city of 1 000
     /// enterprises holds ~120 000).
@@ -378,6 +383,8 @@ public final class FeatureWindows: FeatureStore {
         }
         var found = cache.withLock { cache in ledgers.map { cache[$0.key] } }
         let missing = found.indices.filter { found[$0] == nil }
+        Self.ledgersFromCache.increment(by: Int64(ledgers.count - missing.count))
+        Self.ledgersFromRedis.increment(by: Int64(missing.count))
         let replies = try await connection.pipeline(missing.map { ["HGETALL", ledgers[$0].key] })
         for (reply, index) in zip(replies, missing) {
             let (name, _, history) = ledgers[index]
