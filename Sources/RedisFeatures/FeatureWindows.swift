@@ -375,9 +375,11 @@ public final class FeatureWindows: FeatureStore {
     public func records(of entities: [EntityKey], plan: FeaturePlan) async throws -> [EntityKey: [String: [FactRecord]]] {
         // (topic as evaluation names it, Redis key, history?) of every ledger asked for.
         var ledgers: [(name: String, key: String, history: Bool)] = []
+        let (readTopics, historyTopics) = (plan.readTopics.sorted(), plan.historyTopics.sorted())
+        ledgers.reserveCapacity(entities.count * (readTopics.count + historyTopics.count))
         for entity in entities {
-            for topic in plan.readTopics.sorted() { ledgers.append((topic, Self.entityKey(entity.id, "rec", topic), false)) }
-            for topic in plan.historyTopics.sorted() {
+            for topic in readTopics { ledgers.append((topic, Self.entityKey(entity.id, "rec", topic), false)) }
+            for topic in historyTopics {
                 ledgers.append((topic + RuleProgram.historySuffix, Self.entityKey(entity.id, "hist", topic), true))
             }
         }
