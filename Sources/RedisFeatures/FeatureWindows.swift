@@ -417,13 +417,16 @@ public final class FeatureWindows: FeatureStore {
             defer { i += 2 }
             guard case .string(let keyBytes) = items[i], case .string(let value) = items[i + 1] else { continue }
             // version \t deleted \t bucket \t contribution \t eventDay \t record
-            let parts = value.split(separator: 0x09, maxSplits: 5, omittingEmptySubsequences: false)
-            guard parts.count == 6, parts[1].first == UInt8(ascii: "0"),
-                let day = Int(String(decoding: parts[4], as: UTF8.self), radix: 36),
-                var fields = RecordCodec.decode(parts[5], names: names)
+            func tab(after start: Int) -> Int? { value[start...].firstIndex(of: 0x09) }
+            guard let t0 = tab(after: 0), let t1 = tab(after: t0 + 1), let t2 = tab(after: t1 + 1), let t3 = tab(after: t2 + 1),
+                let t4 = tab(after: t3 + 1), value[t0 + 1] == UInt8(ascii: "0"),
+                let day = RecordCodec.integer(value[(t3 + 1)..<t4], radix: 36), let eventDay = Int(exactly: day)
             else { continue }
-            Contribution.restore(parts[3], into: &fields)
-            records.append(FactRecord(topic: topic, key: String(decoding: keyBytes, as: UTF8.self), eventDay: Day(day), fields: fields))
+            let contribution = value[(t2 + 1)..<t3]
+            guard var fields = RecordCodec.decode(value[(t4 + 1)...], names: names, extra: Contribution.columns(contribution))
+            else { continue }
+            Contribution.restore(contribution, into: &fields)
+            records.append(FactRecord(topic: topic, key: String(decoding: keyBytes, as: UTF8.self), eventDay: Day(eventDay), fields: fields))
         }
         return records.sorted { $0.key < $1.key }
     }
@@ -431,15 +434,17 @@ public final class FeatureWindows: FeatureStore {
     static func historyRecords(_ reply: RedisReply, topic: String, names: FieldNames.Topic?) -> [FactRecord] {
         guard case .array(let items) = reply else { return [] }
         var records: [FactRecord] = []
+        records.reserveCapacity(items.count / 2)
+        let name = topic + RuleProgram.historySuffix
         var i = 0
         while i + 1 < items.count {
             defer { i += 2 }
             guard case .string(let keyBytes) = items[i], case .string(let value) = items[i + 1] else { continue }
-            let parts = value.split(separator: 0x09, maxSplits: 1, omittingEmptySubsequences: false)
-            guard parts.count == 2, let day = Int(String(decoding: parts[0], as: UTF8.self), radix: 36),
-                let fields = RecordCodec.decode(parts[1], names: names)
+            // eventDay \t record
+            guard let tab = value.firstIndex(of: 0x09), let day = RecordCodec.integer(value[..<tab], radix: 36),
+                let eventDay = Int(exactly: day), let fields = RecordCodec.decode(value[(tab + 1)...], names: names)
             else { continue }
-            records.append(FactRecord(topic: topic + RuleProgram.historySuffix, key: String(decoding: keyBytes, as: UTF8.self), eventDay: Day(day), fields: fields))
+            records.append(FactRecord(topic: name, key: String(decoding: keyBytes, as: UTF8.self), eventDay: Day(eventDay), fields: fields))
         }
         return records.sorted { ($0.eventDay, $0.key) < ($1.eventDay, $1.key) }
     }

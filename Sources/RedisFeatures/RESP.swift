@@ -6,15 +6,16 @@ struct RESP {
     private(set) var bytes: [UInt8] = []
     private(set) var commands = 0
 
+    // Closures, not key paths (`\.count`): those were projected at run time, per argument.
     init(_ commands: [[String]]) {
-        self.init(commands, count: \.utf8.count) { arg, append in
+        self.init(commands, count: { $0.utf8.count }) { arg, append in
             var arg = arg
             arg.withUTF8(append)
         }
     }
 
     init(_ commands: [[[UInt8]]]) {
-        self.init(commands, count: \.count) { $0.withUnsafeBufferPointer($1) }
+        self.init(commands, count: { $0.count }) { $0.withUnsafeBufferPointer($1) }
     }
 
     private init<Argument>(

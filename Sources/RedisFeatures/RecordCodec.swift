@@ -49,8 +49,11 @@ enum RecordCodec {
         return month
     }
 
-    static func decode(_ bytes: ArraySlice<UInt8>, names: FieldNames.Topic?) -> [String: Value]? {
-        var fields: [String: Value] = [:]
+    /// `extra`: room for fields added after decoding (a ledger entry's contribution), so that the
+    /// dictionary is allocated once at its final size: evaluation after a backfill decodes every
+    /// record of the city.
+    static func decode(_ bytes: ArraySlice<UInt8>, names: FieldNames.Topic?, extra: Int = 0) -> [String: Value]? {
+        var fields: [String: Value] = Dictionary(minimumCapacity: bytes.count { $0 == 0x1E } + extra)
         var i = bytes.startIndex
         while i < bytes.endIndex {
             guard let sep = bytes[i...].firstIndex(of: 0x1F), sep + 1 < bytes.endIndex else { return nil }
@@ -60,24 +63,27 @@ enum RecordCodec {
             let value: Value
             if tag == UInt8(ascii: "s") {
                 guard let colon = bytes[j...].firstIndex(of: UInt8(ascii: ":")),
-                    let count = Int(String(decoding: bytes[j..<colon], as: UTF8.self)), count >= 0,
-                    colon + 1 + count <= bytes.endIndex
+                    let count = integer(bytes[j..<colon], radix: 10), count >= 0,
+                    count <= bytes.endIndex - colon - 1
                 else { return nil }
-                value = .string(String(decoding: bytes[(colon + 1)..<(colon + 1 + count)], as: UTF8.self))
-                j = colon + 1 + count
+                let start = colon + 1, end = start + Int(count)
+                value = .string(String(decoding: bytes[start..<end], as: UTF8.self))
+                j = end
             } else {
                 guard let end = bytes[j...].firstIndex(of: 0x1E) else { return nil }
-                let text = String(decoding: bytes[j..<end], as: UTF8.self)
+                let text = bytes[j..<end]
                 j = end
                 switch tag {
                 case UInt8(ascii: "z"): value = .null
-                case UInt8(ascii: "b"): value = .bool(text == "1")
-                case UInt8(ascii: "n"): guard let n = Double(text) else { return nil }; value = .number(n)
-                case UInt8(ascii: "d"): guard let d = Int(text, radix: 36) else { return nil }; value = .date(Day(d))
-                case UInt8(ascii: "t"): guard let t = Int64(text, radix: 36) else { return nil }; value = .timestamp(t)
+                case UInt8(ascii: "b"): value = .bool(text.count == 1 && text.first == UInt8(ascii: "1"))
+                case UInt8(ascii: "n"): guard let n = number(text) else { return nil }; value = .number(n)
+                case UInt8(ascii: "d"):
+                    guard let d = integer(text, radix: 36), let day = Int(exactly: d) else { return nil }
+                    value = .date(Day(day))
+                case UInt8(ascii: "t"): guard let t = integer(text, radix: 36) else { return nil }; value = .timestamp(t)
                 case UInt8(ascii: "m"):
-                    guard let index = Int(text, radix: 36), (0..<120_000).contains(index) else { return nil }
-                    value = .string(Month(index: index).description)
+                    guard let index = integer(text, radix: 36), (0..<120_000).contains(index) else { return nil }
+                    value = .string(Month(index: Int(index)).description)
                 default: return nil
                 }
             }
@@ -86,6 +92,48 @@ enum RecordCodec {
             i = j + 1
         }
         return fields
+    }
+
+    /// An integer written in `radix` (10 or 36, an optional sign, digits in either case), read from
+    /// its bytes as `Int64(_:radix:)` reads its text, without making the text.
+    static func integer(_ bytes: ArraySlice<UInt8>, radix: Int64) -> Int64? {
+        var i = bytes.startIndex
+        var negative = false
+        if i < bytes.endIndex, bytes[i] == UInt8(ascii: "-") || bytes[i] == UInt8(ascii: "+") {
+            negative = bytes[i] == UInt8(ascii: "-")
+            i += 1
+        }
+        guard i < bytes.endIndex else { return nil }
+        var value: Int64 = 0
+        while i < bytes.endIndex {
+            let byte = bytes[i]
+            let digit: Int64
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = Int64(byte - UInt8(ascii: "0"))
+            case UInt8(ascii: "a")...UInt8(ascii: "z"): digit = Int64(byte - UInt8(ascii: "a")) + 10
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"): digit = Int64(byte - UInt8(ascii: "A")) + 10
+            default: return nil
+            }
+            guard digit < radix else { return nil }
+            let (shifted, o1) = value.multipliedReportingOverflow(by: radix)
+            let (next, o2) = negative ? shifted.subtractingReportingOverflow(digit) : shifted.addingReportingOverflow(digit)
+            guard !o1, !o2 else { return nil }
+            value = next
+            i += 1
+        }
+        return value
+    }
+
+    /// A number as `Double(_:)` reads its text; whole numbers of up to 15 digits (what the encoder
+    /// writes for most amounts) straight from their bytes, where the conversion is exact.
+    static func number(_ bytes: ArraySlice<UInt8>) -> Double? {
+        let digits = bytes.first == UInt8(ascii: "-") ? bytes.count - 1 : bytes.count
+        if digits > 0, digits <= 15, bytes.allSatisfy({ $0 == UInt8(ascii: "-") || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }),
+            let whole = integer(bytes, radix: 10), whole != 0 || bytes.first != UInt8(ascii: "-")
+        {
+            return Double(whole)
+        }
+        return Double(String(decoding: bytes, as: UTF8.self))
     }
 }
 
@@ -161,11 +209,19 @@ struct Contribution {
 
     /// Adds to `fields` the columns of a contribution they lack (left out as `exact`).
     static func restore(_ text: ArraySlice<UInt8>, into fields: inout [String: Value]) {
-        for part in text.split(separator: UInt8(ascii: ",")) {
-            guard let eq = part.firstIndex(of: UInt8(ascii: "=")) else { continue }
-            let column = String(decoding: part[part.startIndex..<eq], as: UTF8.self)
-            guard fields[column] == nil, let h = Int64(String(decoding: part[(eq + 1)...], as: UTF8.self)) else { continue }
+        var start = text.startIndex
+        while start < text.endIndex {
+            let end = text[start...].firstIndex(of: UInt8(ascii: ",")) ?? text.endIndex
+            defer { start = end + 1 }
+            guard let eq = text[start..<end].firstIndex(of: UInt8(ascii: "=")) else { continue }
+            let column = String(decoding: text[start..<eq], as: UTF8.self)
+            guard fields[column] == nil, let h = RecordCodec.integer(text[(eq + 1)..<end], radix: 10) else { continue }
             fields[column] = .number(Double(h) / 100)
         }
+    }
+
+    /// How many columns a contribution names (room to reserve for them).
+    static func columns(_ text: ArraySlice<UInt8>) -> Int {
+        text.isEmpty ? 0 : text.count { $0 == UInt8(ascii: ",") } + 1
     }
 }

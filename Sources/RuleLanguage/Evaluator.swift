@@ -14,10 +14,10 @@ extension RuleProgram {
     /// The evaluation with `run`'s caches. Tags that read the score are left out unless the run has
     /// been scored (`EvaluationRun.scoreResult`).
     func evaluate(_ entity: EntityData, run: EvaluationRun) -> EntityEvaluation {
-        var values: [String: Value] = [:]
-        values.reserveCapacity(features.count)
-        for (i, f) in features.enumerated() where f.kind == .enterprise {
-            values[f.name] = run.feature(i).value
+        var values = [String: Value](minimumCapacity: features.count)
+        // By index: a copy of each feature (its name and expression tree) would be retained and released.
+        for i in features.indices where features[i].kind == .enterprise {
+            values[features[i].name] = run.feature(i).value
         }
         var firings: [Firing] = []
         var suspended: [String] = []

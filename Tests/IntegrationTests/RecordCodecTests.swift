@@ -23,4 +23,26 @@ import Testing
             #expect(RecordCodec.decode(Array(text.utf8)[...], names: nil) == nil, "\(text)")
         }
     }
+
+    /// Numbers are read from their bytes as the standard library reads their text.
+    @Test func numbersReadFromBytesAsFromText() {
+        let integers = [
+            "0", "7", "-7", "+7", "007", "zz", "ZZ", "-zz", "1y2p0ij32e8e7", "1y2p0ij32e8e8", "-1y2p0ij32e8e8", "-1y2p0ij32e8e9",
+            "9223372036854775807", "9223372036854775808", "-9223372036854775808", "-9223372036854775809", "", "-", "+", "1.5",
+            "1 ", " 1", "\u{11}", "1-2", "é",
+        ]
+        for text in integers {
+            for radix in [10, 36] {
+                #expect(RecordCodec.integer(Array(text.utf8)[...], radix: Int64(radix)) == Int64(text, radix: radix), "\(text) in base \(radix)")
+            }
+        }
+        let numbers = [
+            "26", "-1250.5", "0", "-0", "007", "123456789012345", "-123456789012345", "1234567890123456", "9007199254740993",
+            "1e17", "0.000001", "1e-7", "-0.0", "", "-", "1-2", "12a", "inf", "+5",
+        ]
+        for text in numbers {
+            let read = RecordCodec.number(Array(text.utf8)[...])
+            #expect(read?.bitPattern == Double(text)?.bitPattern, "\(text)")
+        }
+    }
 }

@@ -101,8 +101,7 @@ public struct ChangeDecoder: Sendable {
     private func change(
         plan: TopicPlan, row: [String: JSONValue], operation: ChangeOperation, envelopeVersion: Int64?
     ) throws(Rejection) -> Change {
-        var fields: [String: Value] = [:]
-        fields.reserveCapacity(plan.definition.fields.count)
+        var fields = [String: Value](minimumCapacity: plan.definition.fields.count)
         var identifiers = Identifiers()
         for field in plan.definition.fields {
             fields[field.name] = try decodeField(field, row[field.name], plan: plan, identifiers: &identifiers)

@@ -136,8 +136,7 @@ enum JSONReader {
 
     private static func convert(_ dictionary: [String: Any], depth: Int, maxDepth: Int) throws(JSONReadError) -> JSONValue {
         guard depth < maxDepth else { throw .tooDeep(maxDepth) }
-        var members: [String: JSONValue] = [:]
-        members.reserveCapacity(dictionary.count)
+        var members = [String: JSONValue](minimumCapacity: dictionary.count)
         for (key, value) in dictionary { members[key] = try convert(value, depth: depth + 1, maxDepth: maxDepth) }
         return .object(members)
     }

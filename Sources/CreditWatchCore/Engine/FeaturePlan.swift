@@ -67,8 +67,7 @@ public struct FeaturePlan: Sendable, Hashable {
     }
 
     private static func project(_ fields: [String: Value], _ names: Set<String>) -> [String: Value] {
-        var kept: [String: Value] = [:]
-        kept.reserveCapacity(names.count)
+        var kept = [String: Value](minimumCapacity: names.count)
         for name in names { if let value = fields[name] { kept[name] = value } }
         return kept
     }
