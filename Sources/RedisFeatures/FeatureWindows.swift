@@ -157,11 +157,16 @@ public final class FeatureWindows: FeatureStore {
         var tracked: Set<String> = []  // "topic entity" added to a feed's entities in this call
         /// Command index → where the sums it answers go (an enterprise's record of a series topic).
         var pushes: [Int: (division: String?, entity: String, topic: String)] = [:]
+        /// Each update's apply command and history command (for the ledgers the cache holds).
+        var written: [(apply: Int, history: Int?)] = []
+        written.reserveCapacity(updates.count)
         for update in updates {
             let change = update.change
             let entity = update.entity.id
             let deleted = change.operation == .delete
             let kept = plan.kept(change.fields, topic: change.topic)
+            let applyIndex = commands.count
+            var historyIndex: Int?
             if update.entity.kind == .enterprise, let columns = industryColumns[change.topic] {
                 pushes[commands.count] = (update.division, entity, change.topic)
                 let contribution = deleted ? (text: "", exact: []) : Contribution.encode(change.fields, columns: columns)
@@ -182,6 +187,7 @@ public final class FeatureWindows: FeatureStore {
             }
             if plan.historyFields[change.topic] != nil, !deleted {
                 // HSET, not HSETNX: a rebuild for a program that reads more of the versions rewrites them.
+                historyIndex = commands.count
                 commands.append(
                     ["HSET", Self.entityKey(entity, "hist", change.topic), "\(change.key)|\(change.version)"].map { Array($0.utf8) }
                         + [payload(change.eventDay, plan.keptVersion(change.fields, topic: change.topic), topic: change.topic)])
@@ -189,21 +195,49 @@ public final class FeatureWindows: FeatureStore {
             if let division = update.division, update.entity.kind == .enterprise, change.topic == Registration.topic {
                 commands.append(contentsOf: membershipCommands(update, division: division))
             }
+            written.append((applyIndex, historyIndex))
         }
-        // The ledgers written are read again, from Redis (dropped again once written: a read
-        // meanwhile may have kept what they held before).
-        let written = updates.flatMap { [Self.entityKey($0.entity.id, "rec", $0.change.topic), Self.entityKey($0.entity.id, "hist", $0.change.topic)] }
-        cache.withLock { $0.drop(written) }
+        // The cached ledgers this call writes are taken out while it runs (a read meanwhile goes to
+        // Redis) and put back with what Redis applied, decoded from the very entries it now holds:
+        // a live batch then reads from Redis only the ledgers it did not hold (it read and decoded
+        // every ledger its changes wrote again, ~100 records each).
+        let keys = updates.map { (ledger: Self.entityKey($0.entity.id, "rec", $0.change.topic), history: Self.entityKey($0.entity.id, "hist", $0.change.topic)) }
+        var held = cache.withLock { $0.take(keys.flatMap { [$0.ledger, $0.history] }) }
         let replies = try await run(commands)
+        if !held.isEmpty {
+            for (n, update) in updates.enumerated() {
+                let (change, key) = (update.change, keys[n])
+                if held[key.ledger] != nil, Self.applied(replies[written[n].apply]) {
+                    let entry = ledgerEntry(of: commands[written[n].apply], windowed: pushes[written[n].apply] != nil)
+                    let record = Self.ledgerRecord(Array(change.key.utf8), entry, topic: change.topic, names: names[change.topic])
+                    held[key.ledger]!.removeAll { $0.key == change.key }
+                    if let record {
+                        held[key.ledger]!.insert(record, at: held[key.ledger]!.firstIndex { $0.key > record.key } ?? held[key.ledger]!.count)
+                    }
+                }
+                if held[key.history] != nil, let index = written[n].history {
+                    // HSET history member payload
+                    let (member, payload) = (commands[index][2], commands[index][3])
+                    let name = String(decoding: member, as: UTF8.self)
+                    held[key.history]!.removeAll { $0.key == name }
+                    if let record = Self.historyRecord(member, payload, topic: change.topic, names: names[change.topic]) {
+                        let later = held[key.history]!.firstIndex { ($0.eventDay, $0.key) > (record.eventDay, record.key) }
+                        held[key.history]!.insert(record, at: later ?? held[key.history]!.count)
+                    }
+                }
+            }
+        }
         cache.withLock {
-            $0.drop(written)
+            // What a read kept meanwhile may be older than what this call wrote.
+            $0.drop(keys.flatMap { [$0.ledger, $0.history] })
+            $0.putBack(held)
             if let sync { $0.marker = sync }
         }
         // The enterprises' sums of the months they touched, the last answer for each month winning.
         var sums = DivisionSums()
         for (index, push) in pushes {
             guard let division = push.division, case .array(let items) = replies[index] else { continue }
-            var j = 0
+            var j = 1  // after the applied flag
             while j + 1 < items.count {
                 if let month = items[j].text, let value = items[j + 1].text {
                     sums.set(division: division, topic: push.topic, entity: push.entity, month: month, value: value, order: index)
@@ -323,6 +357,13 @@ public final class FeatureWindows: FeatureStore {
         return payload
     }
 
+    /// The ledger entry an apply command makes its script write (`version \t deleted \t bucket \t
+    /// contribution \t payload`, the script's own concatenation of its ARGV[2…6]).
+    private func ledgerEntry(of command: [[UInt8]], windowed: Bool) -> [UInt8] {
+        let first = windowed ? 6 : 5  // EVALSHA sha numkeys keys… member version …
+        return Array(command[first..<(first + 5)].joined(separator: [0x09]))
+    }
+
     private func applyCommand(
         ledger: String, window: (key: String, columns: [String])?, member: String, version: Int64, deleted: Bool, bucket: String,
         contribution: String, payload: [UInt8]
@@ -415,38 +456,58 @@ public final class FeatureWindows: FeatureStore {
         var i = 0
         while i + 1 < items.count {
             defer { i += 2 }
-            guard case .string(let keyBytes) = items[i], case .string(let value) = items[i + 1] else { continue }
-            // version \t deleted \t bucket \t contribution \t eventDay \t record
-            func tab(after start: Int) -> Int? { value[start...].firstIndex(of: 0x09) }
-            guard let t0 = tab(after: 0), let t1 = tab(after: t0 + 1), let t2 = tab(after: t1 + 1), let t3 = tab(after: t2 + 1),
-                let t4 = tab(after: t3 + 1), value[t0 + 1] == UInt8(ascii: "0"),
-                let day = RecordCodec.integer(value[(t3 + 1)..<t4], radix: 36), let eventDay = Int(exactly: day)
+            guard case .string(let key) = items[i], case .string(let value) = items[i + 1],
+                let record = ledgerRecord(key, value, topic: topic, names: names)
             else { continue }
-            let contribution = value[(t2 + 1)..<t3]
-            guard var fields = RecordCodec.decode(value[(t4 + 1)...], names: names, extra: Contribution.columns(contribution))
-            else { continue }
-            Contribution.restore(contribution, into: &fields)
-            records.append(FactRecord(topic: topic, key: String(decoding: keyBytes, as: UTF8.self), eventDay: Day(eventDay), fields: fields))
+            records.append(record)
         }
         return records.sorted { $0.key < $1.key }
+    }
+
+    /// One ledger entry's record; nil when it is deleted (or damaged).
+    static func ledgerRecord(_ key: [UInt8], _ value: [UInt8], topic: String, names: FieldNames.Topic?) -> FactRecord? {
+        // version \t deleted \t bucket \t contribution \t eventDay \t record
+        func tab(after start: Int) -> Int? { value[start...].firstIndex(of: 0x09) }
+        guard let t0 = tab(after: 0), let t1 = tab(after: t0 + 1), let t2 = tab(after: t1 + 1), let t3 = tab(after: t2 + 1),
+            let t4 = tab(after: t3 + 1), value[t0 + 1] == UInt8(ascii: "0"),
+            let day = RecordCodec.integer(value[(t3 + 1)..<t4], radix: 36), let eventDay = Int(exactly: day)
+        else { return nil }
+        let contribution = value[(t2 + 1)..<t3]
+        guard var fields = RecordCodec.decode(value[(t4 + 1)...], names: names, extra: Contribution.columns(contribution)) else { return nil }
+        Contribution.restore(contribution, into: &fields)
+        return FactRecord(topic: topic, key: String(decoding: key, as: UTF8.self), eventDay: Day(eventDay), fields: fields)
     }
 
     static func historyRecords(_ reply: RedisReply, topic: String, names: FieldNames.Topic?) -> [FactRecord] {
         guard case .array(let items) = reply else { return [] }
         var records: [FactRecord] = []
         records.reserveCapacity(items.count / 2)
-        let name = topic + RuleProgram.historySuffix
         var i = 0
         while i + 1 < items.count {
             defer { i += 2 }
-            guard case .string(let keyBytes) = items[i], case .string(let value) = items[i + 1] else { continue }
-            // eventDay \t record
-            guard let tab = value.firstIndex(of: 0x09), let day = RecordCodec.integer(value[..<tab], radix: 36),
-                let eventDay = Int(exactly: day), let fields = RecordCodec.decode(value[(tab + 1)...], names: names)
+            guard case .string(let key) = items[i], case .string(let value) = items[i + 1],
+                let record = historyRecord(key, value, topic: topic, names: names)
             else { continue }
-            records.append(FactRecord(topic: name, key: String(decoding: keyBytes, as: UTF8.self), eventDay: Day(eventDay), fields: fields))
+            records.append(record)
         }
         return records.sorted { ($0.eventDay, $0.key) < ($1.eventDay, $1.key) }
+    }
+
+    /// One version of a history hash (`key|version` → eventDay \t record) as `topic#history` reads it.
+    static func historyRecord(_ key: [UInt8], _ value: [UInt8], topic: String, names: FieldNames.Topic?) -> FactRecord? {
+        guard let tab = value.firstIndex(of: 0x09), let day = RecordCodec.integer(value[..<tab], radix: 36),
+            let eventDay = Int(exactly: day), let fields = RecordCodec.decode(value[(tab + 1)...], names: names)
+        else { return nil }
+        return FactRecord(topic: topic + RuleProgram.historySuffix, key: String(decoding: key, as: UTF8.self), eventDay: Day(eventDay), fields: fields)
+    }
+
+    /// Whether an apply script's answer says it applied its change.
+    static func applied(_ reply: RedisReply) -> Bool {
+        switch reply {
+        case .integer(let flag): flag == 1
+        case .array(let items): items.first?.integer == 1
+        default: false
+        }
     }
 
     public func industries(
@@ -798,8 +859,9 @@ end
 /// A change older than the ledger's is skipped; one of the same version is skipped when it carries
 /// the same content (a re-delivery or re-sent snapshot) and replaces it otherwise (feeds without a
 /// version); sums are integers in hundredths, changed by HINCRBY on strings so they stay exact.
-/// With a window it answers the window's sums of the months the entry touches (even when it
-/// skipped the change: a push lost in a crash is then made again): month, "#=n,column=v,…", ….
+/// It answers whether it applied the change (1 or 0); with a window, that flag followed by the
+/// window's sums of the months the entry touches (even when it skipped the change: a push lost in
+/// a crash is then made again): month, "#=n,column=v,…", ….
 let applyScript = luaSubtract + #"""
 local entry = ARGV[2] .. '\t' .. ARGV[3] .. '\t' .. ARGV[4] .. '\t' .. ARGV[5] .. '\t' .. ARGV[6]
 local window = KEYS[2]
@@ -829,7 +891,7 @@ if apply then
   redis.call('HSET', KEYS[1], ARGV[1], entry)
 end
 if not window then return apply and 1 or 0 end
-local sums = {}
+local sums = {apply and 1 or 0}
 local function answer(bucket)
   bucket = month(bucket)
   local n = redis.call('HGET', window, bucket .. '|#') or '0'

@@ -54,6 +54,28 @@ struct LedgerCache {
         }
     }
 
+    /// Removes the ledgers of `keys` the cache holds and gives them to the caller (a write that
+    /// updates them in place and puts them back).
+    mutating func take(_ keys: [String]) -> [String: [FactRecord]] {
+        guard !entries.isEmpty else { return [:] }
+        var taken: [String: [FactRecord]] = [:]
+        for key in keys {
+            if let ledger = entries.removeValue(forKey: key) {
+                records -= ledger.count
+                taken[key] = ledger
+            }
+        }
+        return taken
+    }
+
+    /// Stores ledgers taken and updated, whether or not reads are kept now: they were held.
+    mutating func putBack(_ ledgers: [String: [FactRecord]]) {
+        let keeping = keepsReads
+        keepsReads = true
+        for (key, ledger) in ledgers { store(ledger, at: key) }
+        keepsReads = keeping
+    }
+
     mutating func drop<S: Sequence>(_ keys: S) where S.Element == String {
         guard !entries.isEmpty else { return }
         for key in keys {

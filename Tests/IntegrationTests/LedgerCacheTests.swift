@@ -105,4 +105,72 @@ extension EngineIntegrationTests {
         #expect(try await daemon.featureSync() == nil)
         #expect(try await amounts() == [:])
     }
+
+    /// The daemon's own writes update the ledgers its cache holds in place: after every kind of
+    /// write (an update, an older version and a re-delivery skipped, a new record, a delete, a new
+    /// version of a history topic) it reads exactly what a reader without a cache reads from Redis.
+    @Test func ownWritesUpdateHeldLedgersAsRedisHoldsThem() async throws {
+        let settings = try Stack.settings("ledger_in_place")
+        try await Stack.flushRedis(settings)
+        let catalog = try ProjectFiles.catalog(at: settings.topicsPath)
+        let plan = FeaturePlan(program: try ProjectFiles.program(at: settings.rulesPath, catalog: catalog), catalog: catalog)
+        let redis = try await connectRedis(host: settings.redisHost, port: settings.redisPort)
+        let daemon = try await FeatureWindows(connection: redis, catalog: catalog, logger: Logger(label: "test"), cachedRecords: 1_000)
+        let reader = try await FeatureWindows(connection: redis, catalog: catalog, logger: Logger(label: "test"))
+        daemon.keepLedgersRead(true)
+        let a = Self.windowsA
+        let entity = EntityKey(.enterprise, a)
+        let (may, june) = (Month(year: 2026, month: 5), Month(year: 2026, month: 6))
+        func arrears(_ id: String, amount: Double, version: Int64, delete: Bool = false) -> FeatureUpdate {
+            Self.update(
+                Change(
+                    topic: "tax.arrears", key: id, operation: delete ? .delete : .create, version: version,
+                    fields: ["amount": .number(amount), "announced_date": .date(may.firstDay), "tax_type": .string("增值税")],
+                    eventDay: may.firstDay, entity: .enterprise(try! USCC(validating: a))),
+                uscc: a, division: nil)
+        }
+        func registration(_ representative: String, version: Int64) -> FeatureUpdate {
+            Self.update(
+                Change(
+                    topic: "market.enterprise", key: a, operation: .update, version: version,
+                    fields: ["legal_rep_name": .string(representative), "status": .string("存续"), "registered_capital": .number(5_000_000.5)],
+                    eventDay: Day(may.firstDay.value + Int(version)), entity: .enterprise(try! USCC(validating: a))),
+                uscc: a, division: nil)
+        }
+        func same() async throws -> Bool {
+            let (cached, fresh) = (try await daemon.records(of: [entity], plan: plan), try await reader.records(of: [entity], plan: plan))
+            return cached == fresh
+        }
+
+        try await daemon.apply([
+            Self.update(Self.payment(a, "P1", may, amount: 10, version: 1), uscc: a, division: "C30"),
+            Self.update(Self.payment(a, "P2", june, amount: 12.345, version: 1), uscc: a, division: "C30"),
+            arrears("A1", amount: 300, version: 1), registration("张三", version: 1),
+        ], plan: plan)
+        #expect(try await same())  // read once: held from now on
+        try await daemon.apply([
+            Self.update(Self.payment(a, "P1", may, amount: 11, version: 2), uscc: a, division: "C30"),
+            Self.update(Self.payment(a, "P1", may, amount: 99, version: 1), uscc: a, division: "C30"),  // older: skipped
+            Self.update(Self.payment(a, "P2", june, amount: 12.345, version: 1), uscc: a, division: "C30"),  // re-delivered
+            Self.update(Self.payment(a, "P3", june, amount: 0.1, version: 1), uscc: a, division: "C30"),
+            arrears("A1", amount: 300, version: 2, delete: true), arrears("A2", amount: 7.77, version: 1),
+            registration("李四", version: 2),
+        ], plan: plan)
+        #expect(try await same())
+        let read = try await daemon.records(of: [entity], plan: plan)[entity] ?? [:]
+        #expect(read["tax.payment"]?.map(\.key) == ["P1", "P2", "P3"])
+        #expect(read["tax.payment"]?.first?.fields["amount"] == .number(11))
+        #expect(read["tax.arrears"]?.map(\.key) == ["A2"])
+        #expect(read["market.enterprise#history"]?.map { $0.fields["legal_rep_name"] } == [.string("张三"), .string("李四")])
+
+        // In place, not read again: a write of another process that did not mark the store stays
+        // unseen beside the daemon's own (what a cache is) until the daemon looks at the marker.
+        try await reader.apply([Self.update(Self.payment(a, "P4", june, amount: 4, version: 1), uscc: a, division: "C30")], plan: plan)
+        try await daemon.apply([Self.update(Self.payment(a, "P1", may, amount: 13, version: 3), uscc: a, division: "C30")], plan: plan)
+        let held = try await daemon.records(of: [entity], plan: plan)[entity]?["tax.payment"] ?? []
+        #expect(held.map(\.key) == ["P1", "P2", "P3"])
+        #expect(held.first?.fields["amount"] == .number(13))
+        #expect(try await daemon.featureSync() == nil)
+        #expect(try await same())
+    }
 }
