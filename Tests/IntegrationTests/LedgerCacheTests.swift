@@ -59,14 +59,7 @@ extension EngineIntegrationTests {
     /// A daemon's cached ledgers read as Redis holds them: after its own updates, deletes and
     /// forgetting, and after another process wrote and marked the store (its cache is dropped).
     @Test func cachedLedgersReadAsRedisHoldsThem() async throws {
-        let settings = try Stack.settings("ledger_cache")
-        try await Stack.flushRedis(settings)
-        let catalog = try ProjectFiles.catalog(at: settings.topicsPath)
-        let plan = FeaturePlan(program: try ProjectFiles.program(at: settings.rulesPath, catalog: catalog), catalog: catalog)
-        let redis = try await connectRedis(host: settings.redisHost, port: settings.redisPort)
-        let daemon = try await FeatureWindows(connection: redis, catalog: catalog, logger: Logger(label: "test"), cachedRecords: 1_000)
-        let other = try await FeatureWindows(connection: redis, catalog: catalog, logger: Logger(label: "test"))
-        daemon.keepLedgersRead(true)
+        let (plan, redis, daemon, other) = try await Self.cachingAndNot("ledger_cache")
         let a = Self.windowsA
         let entity = EntityKey(.enterprise, a)
         let (may, june) = (Month(year: 2026, month: 5), Month(year: 2026, month: 6))
@@ -106,18 +99,25 @@ extension EngineIntegrationTests {
         #expect(try await amounts() == [:])
     }
 
-    /// The daemon's own writes update the ledgers its cache holds in place: after every kind of
-    /// write (an update, an older version and a re-delivery skipped, a new record, a delete, a new
-    /// version of a history topic) it reads exactly what a reader without a cache reads from Redis.
-    @Test func ownWritesUpdateHeldLedgersAsRedisHoldsThem() async throws {
-        let settings = try Stack.settings("ledger_in_place")
+    /// On an emptied Redis: the shipped plan, a daemon's feature windows keeping what they read
+    /// (1 000 records), and another process's, without a cache.
+    static func cachingAndNot(_ name: String) async throws -> (FeaturePlan, any RedisClient, FeatureWindows, FeatureWindows) {
+        let settings = try Stack.settings(name)
         try await Stack.flushRedis(settings)
         let catalog = try ProjectFiles.catalog(at: settings.topicsPath)
         let plan = FeaturePlan(program: try ProjectFiles.program(at: settings.rulesPath, catalog: catalog), catalog: catalog)
         let redis = try await connectRedis(host: settings.redisHost, port: settings.redisPort)
         let daemon = try await FeatureWindows(connection: redis, catalog: catalog, logger: Logger(label: "test"), cachedRecords: 1_000)
-        let reader = try await FeatureWindows(connection: redis, catalog: catalog, logger: Logger(label: "test"))
+        let other = try await FeatureWindows(connection: redis, catalog: catalog, logger: Logger(label: "test"))
         daemon.keepLedgersRead(true)
+        return (plan, redis, daemon, other)
+    }
+
+    /// The daemon's own writes update the ledgers its cache holds in place: after every kind of
+    /// write (an update, an older version and a re-delivery skipped, a new record, a delete, a new
+    /// version of a history topic) it reads exactly what a reader without a cache reads from Redis.
+    @Test func ownWritesUpdateHeldLedgersAsRedisHoldsThem() async throws {
+        let (plan, _, daemon, reader) = try await Self.cachingAndNot("ledger_in_place")
         let a = Self.windowsA
         let entity = EntityKey(.enterprise, a)
         let (may, june) = (Month(year: 2026, month: 5), Month(year: 2026, month: 6))
