@@ -197,39 +197,35 @@ public final class FeatureWindows: FeatureStore {
             }
             written.append((applyIndex, historyIndex))
         }
-        // The cached ledgers this call writes are taken out while it runs (a read meanwhile goes to
+        // The cached entities this call writes are taken out while it runs (a read meanwhile goes to
         // Redis) and put back with what Redis applied, decoded from the very entries it now holds:
-        // a live batch then reads from Redis only the ledgers it did not hold (it read and decoded
+        // a live batch then reads from Redis only the entities it did not hold (it read and decoded
         // every ledger its changes wrote again, ~100 records each).
-        let keys = updates.map { (ledger: Self.entityKey($0.entity.id, "rec", $0.change.topic), history: Self.entityKey($0.entity.id, "hist", $0.change.topic)) }
-        var held = cache.withLock { $0.take(keys.flatMap { [$0.ledger, $0.history] }) }
+        let entities = Set(updates.map(\.entity))
+        var held = cache.withLock { $0.take(entities) }
         let replies = try await run(commands)
-        if !held.isEmpty {
-            for (n, update) in updates.enumerated() {
-                let (change, key) = (update.change, keys[n])
-                if held[key.ledger] != nil, Self.applied(replies[written[n].apply]) {
-                    let entry = ledgerEntry(of: commands[written[n].apply], windowed: pushes[written[n].apply] != nil)
-                    let record = Self.ledgerRecord(Array(change.key.utf8), entry, topic: change.topic, names: names[change.topic])
-                    held[key.ledger]!.removeAll { $0.key == change.key }
-                    if let record {
-                        held[key.ledger]!.insert(record, at: held[key.ledger]!.firstIndex { $0.key > record.key } ?? held[key.ledger]!.count)
-                    }
-                }
-                if held[key.history] != nil, let index = written[n].history {
-                    // HSET history member payload
-                    let (member, payload) = (commands[index][2], commands[index][3])
-                    let name = String(decoding: member, as: UTF8.self)
-                    held[key.history]!.removeAll { $0.key == name }
-                    if let record = Self.historyRecord(member, payload, topic: change.topic, names: names[change.topic]) {
-                        let later = held[key.history]!.firstIndex { ($0.eventDay, $0.key) > (record.eventDay, record.key) }
-                        held[key.history]!.insert(record, at: later ?? held[key.history]!.count)
-                    }
-                }
+        for (n, update) in updates.enumerated() {
+            guard var ledgers = held.removeValue(forKey: update.entity) else { continue }
+            let change = update.change
+            if ledgers[change.topic] != nil, Self.applied(replies[written[n].apply]) {
+                let entry = ledgerEntry(of: commands[written[n].apply], windowed: pushes[written[n].apply] != nil)
+                Self.replace(
+                    change.key, with: Self.ledgerRecord(Array(change.key.utf8), entry, topic: change.topic, names: names[change.topic]),
+                    in: &ledgers[change.topic]!) { $0.key < $1.key }
             }
+            let history = change.topic + RuleProgram.historySuffix
+            if let index = written[n].history, ledgers[history] != nil {
+                // HSET history member payload
+                let (member, payload) = (commands[index][2], commands[index][3])
+                Self.replace(
+                    String(decoding: member, as: UTF8.self), with: Self.historyRecord(member, payload, topic: change.topic, names: names[change.topic]),
+                    in: &ledgers[history]!) { ($0.eventDay, $0.key) < ($1.eventDay, $1.key) }
+            }
+            held[update.entity] = ledgers
         }
         cache.withLock {
             // What a read kept meanwhile may be older than what this call wrote.
-            $0.drop(keys.flatMap { [$0.ledger, $0.history] })
+            $0.drop(entities)
             $0.putBack(held)
             if let sync { $0.marker = sync }
         }
@@ -357,6 +353,15 @@ public final class FeatureWindows: FeatureStore {
         return payload
     }
 
+    /// Replaces the record `key` of a ledger kept in `order` with `record` (nil: removes it).
+    private static func replace(
+        _ key: String, with record: FactRecord?, in ledger: inout [FactRecord], order: (FactRecord, FactRecord) -> Bool
+    ) {
+        ledger.removeAll { $0.key == key }
+        guard let record else { return }
+        ledger.insert(record, at: ledger.firstIndex { order(record, $0) } ?? ledger.count)
+    }
+
     /// The ledger entry an apply command makes its script write (`version \t deleted \t bucket \t
     /// contribution \t payload`, the script's own concatenation of its ARGV[2…6]).
     private func ledgerEntry(of command: [[UInt8]], windowed: Bool) -> [UInt8] {
@@ -406,7 +411,7 @@ public final class FeatureWindows: FeatureStore {
             return (["EVALSHA", forgetSHA] + keys + [String(item.before.value, radix: 36), item.sumsBefore?.description ?? ""] + item.keys)
                 .map { Array($0.utf8) }
         }
-        let forgotten = expired.map { Self.entityKey($0.entity.id, "rec", $0.topic) }
+        let forgotten = expired.map(\.entity)
         cache.withLock { $0.drop(forgotten) }
         try await run(commands)
         cache.withLock { $0.drop(forgotten) }
@@ -415,36 +420,42 @@ public final class FeatureWindows: FeatureStore {
     // MARK: Read
 
     public func records(of entities: [EntityKey], plan: FeaturePlan) async throws -> [EntityKey: [String: [FactRecord]]] {
-        // (topic as evaluation names it, Redis key, history?) of every ledger asked for.
-        var ledgers: [(name: String, key: String, history: Bool)] = []
         let (readTopics, historyTopics) = (plan.readTopics.sorted(), plan.historyTopics.sorted())
-        ledgers.reserveCapacity(entities.count * (readTopics.count + historyTopics.count))
-        for entity in entities {
-            for topic in readTopics { ledgers.append((topic, Self.entityKey(entity.id, "rec", topic), false)) }
-            for topic in historyTopics {
-                ledgers.append((topic + RuleProgram.historySuffix, Self.entityKey(entity.id, "hist", topic), true))
+        let ledgerNames = readTopics + historyTopics.map { $0 + RuleProgram.historySuffix }
+        var result = [EntityKey: [String: [FactRecord]]](minimumCapacity: entities.count)
+        var missing: [EntityKey] = []
+        cache.withLock { cache in
+            cache.use(ledgerNames)
+            for entity in entities {
+                if let held = cache[entity] { result[entity] = held } else { missing.append(entity) }
             }
         }
-        var found = cache.withLock { cache in ledgers.map { cache[$0.key] } }
-        let missing = found.indices.filter { found[$0] == nil }
-        Self.ledgersFromCache.increment(by: Int64(ledgers.count - missing.count))
-        Self.ledgersFromRedis.increment(by: Int64(missing.count))
-        let replies = try await connection.pipeline(missing.map { ["HGETALL", ledgers[$0].key] })
-        for (reply, index) in zip(replies, missing) {
-            let (name, _, history) = ledgers[index]
-            let topic = history ? String(name.dropLast(RuleProgram.historySuffix.count)) : name
-            found[index] =
-                history
-                ? Self.historyRecords(reply, topic: topic, names: names[topic]) : Self.ledgerRecords(reply, topic: topic, names: names[topic])
+        Self.ledgersFromCache.increment(by: Int64((entities.count - missing.count) * ledgerNames.count))
+        Self.ledgersFromRedis.increment(by: Int64(missing.count * ledgerNames.count))
+        guard !missing.isEmpty else { return result }
+        var commands: [[String]] = []
+        commands.reserveCapacity(missing.count * ledgerNames.count)
+        for entity in missing {
+            for topic in readTopics { commands.append(["HGETALL", Self.entityKey(entity.id, "rec", topic)]) }
+            for topic in historyTopics { commands.append(["HGETALL", Self.entityKey(entity.id, "hist", topic)]) }
         }
-        if !missing.isEmpty { cache.withLock { cache in for index in missing { cache.store(found[index]!, at: ledgers[index].key) } } }
-        var result: [EntityKey: [String: [FactRecord]]] = [:]
-        let perEntity = entities.isEmpty ? 0 : ledgers.count / entities.count
-        for (n, entity) in entities.enumerated() {
-            var byTopic: [String: [FactRecord]] = [:]
-            for index in n * perEntity..<(n + 1) * perEntity { byTopic[ledgers[index].name] = found[index] }
-            result[entity] = byTopic
+        let replies = try await connection.pipeline(commands)
+        var read = [EntityKey: LedgerCache.Ledgers](minimumCapacity: missing.count)
+        var reply = 0
+        for entity in missing {
+            var ledgers = LedgerCache.Ledgers(minimumCapacity: ledgerNames.count)
+            for topic in readTopics {
+                ledgers[topic] = Self.ledgerRecords(replies[reply], topic: topic, names: names[topic])
+                reply += 1
+            }
+            for topic in historyTopics {
+                ledgers[topic + RuleProgram.historySuffix] = Self.historyRecords(replies[reply], topic: topic, names: names[topic])
+                reply += 1
+            }
+            result[entity] = ledgers
+            read[entity] = ledgers
         }
+        cache.withLock { cache in for (entity, ledgers) in read { cache.store(ledgers, for: entity) } }
         return result
     }
 

@@ -9,49 +9,78 @@ import Testing
 
 /// The ledger cache's bookkeeping (no servers: it is a value).
 @Suite struct LedgerCacheTests {
-    static func ledger(_ count: Int, _ tag: String) -> [FactRecord] {
-        (0..<count).map { FactRecord(topic: "tax.payment", key: "\(tag)\($0)", eventDay: Day(20_000), fields: [:]) }
+    static func ledgers(_ count: Int, _ tag: String) -> LedgerCache.Ledgers {
+        ["tax.payment": (0..<count).map { FactRecord(topic: "tax.payment", key: "\(tag)\($0)", eventDay: Day(20_000), fields: [:]) }]
     }
 
-    @Test func theOldestLedgersLeaveFirstWhenTheRecordsExceedTheCapacity() {
+    static func entity(_ id: String) -> EntityKey { EntityKey(.enterprise, id) }
+
+    @Test func theOldestEntitiesLeaveFirstWhenTheRecordsExceedTheCapacity() {
+        let (a, b, c, d) = (Self.entity("a"), Self.entity("b"), Self.entity("c"), Self.entity("d"))
         var cache = LedgerCache(capacity: 10)
-        cache.store(Self.ledger(1, "a"), at: "a")
-        #expect(cache["a"] == nil)  // not keeping reads (a backlog's evaluation)
+        cache.store(Self.ledgers(1, "a"), for: a)
+        #expect(cache[a] == nil)  // not keeping reads (a backlog's evaluation)
         cache.keepsReads = true
-        cache.store(Self.ledger(4, "a"), at: "a")
-        cache.store(Self.ledger(4, "b"), at: "b")
+        cache.store(Self.ledgers(4, "a"), for: a)
+        cache.store(Self.ledgers(4, "b"), for: b)
         #expect(cache.records == 8)
-        cache.store(Self.ledger(4, "c"), at: "c")
-        #expect(cache["a"] == nil)
-        #expect(cache["b"]?.count == 4)
-        #expect(cache["c"]?.count == 4)
+        cache.store(Self.ledgers(4, "c"), for: c)
+        #expect(cache[a] == nil)
+        #expect(cache[b]?["tax.payment"]?.count == 4)
+        #expect(cache[c]?["tax.payment"]?.count == 4)
         #expect(cache.records == 8)
         // Stored again: replaced, counted once.
-        cache.store(Self.ledger(2, "b"), at: "b")
+        cache.store(Self.ledgers(2, "b"), for: b)
         #expect(cache.records == 6)
-        // A ledger larger than the whole cache is not kept; nor anything at capacity 0.
-        cache.store(Self.ledger(11, "d"), at: "d")
-        #expect(cache["d"] == nil)
+        // Larger than the whole cache: not kept; nor anything at capacity 0.
+        cache.store(Self.ledgers(11, "d"), for: d)
+        #expect(cache[d] == nil)
         var none = LedgerCache(capacity: 0)
         none.keepsReads = true
-        none.store([], at: "e")
-        #expect(none["e"] == nil)
+        none.store([:], for: a)
+        #expect(none[a] == nil)
     }
 
-    @Test func droppedLedgersAreGoneAndTheirPlacesDoNotPileUp() {
+    @Test func droppedEntitiesAreGoneAndTheirPlacesDoNotPileUp() {
         var cache = LedgerCache(capacity: 1_000_000)
         cache.keepsReads = true
         for round in 0..<20_000 {
-            cache.store(Self.ledger(1, "x"), at: "k\(round % 50)")
-            cache.drop(["k\((round + 25) % 50)"])
+            cache.store(Self.ledgers(1, "x"), for: Self.entity("k\(round % 50)"))
+            cache.drop([Self.entity("k\((round + 25) % 50)")])
         }
         #expect(cache.records == 25)
         #expect(cache.places <= 2 * 25 + 1_024)
-        #expect(cache["k49"] != nil)
-        #expect(cache["k0"] == nil)
+        #expect(cache[Self.entity("k49")] != nil)
+        #expect(cache[Self.entity("k0")] == nil)
         cache.dropAll()
         #expect(cache.records == 0)
-        #expect(cache["k49"] == nil)
+        #expect(cache[Self.entity("k49")] == nil)
+    }
+
+    /// A write takes what it updates out and puts it back, even while reads are not kept; entries
+    /// read for another program's ledgers are not served.
+    @Test func takenEntitiesComeBackAndAnotherProgramStartsEmpty() {
+        let (a, b) = (Self.entity("a"), Self.entity("b"))
+        var cache = LedgerCache(capacity: 100)
+        cache.use(["tax.payment"])
+        cache.keepsReads = true
+        cache.store(Self.ledgers(3, "a"), for: a)
+        cache.store(Self.ledgers(2, "b"), for: b)
+        cache.keepsReads = false
+        var taken = cache.take([a, Self.entity("z")])
+        #expect(Array(taken.keys) == [a])
+        #expect(cache[a] == nil)
+        #expect(cache.records == 2)
+        taken[a]?["tax.payment"]?.removeFirst()
+        cache.putBack(taken)
+        #expect(cache[a]?["tax.payment"]?.map(\.key) == ["a1", "a2"])
+        #expect(cache.records == 4)
+        #expect(!cache.keepsReads)
+        cache.use(["tax.payment"])
+        #expect(cache[b] != nil)
+        cache.use(["tax.payment", "water.usage"])
+        #expect(cache[a] == nil && cache[b] == nil)
+        #expect(cache.records == 0)
     }
 }
 
