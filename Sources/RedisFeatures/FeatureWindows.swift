@@ -172,7 +172,7 @@ public final class FeatureWindows: FeatureStore {
                 let contribution = deleted ? (text: "", exact: []) : Contribution.encode(change.fields, columns: columns)
                 commands.append(applyCommand(
                     ledger: Self.entityKey(entity, "rec", change.topic),
-                    window: (Self.entityKey(entity, "win", change.topic), columns),
+                    window: (Self.entityKey(entity, "win", change.topic), columns, Self.monthName(change.eventDay.month)),
                     member: change.key, version: change.version, deleted: deleted, bucket: String(change.eventDay.month.index, radix: 36),
                     contribution: contribution.text, payload: payload(change.eventDay, kept, topic: change.topic, omitting: contribution.exact)))
             } else {
@@ -353,6 +353,13 @@ public final class FeatureWindows: FeatureStore {
         return payload
     }
 
+    /// A month as the apply script names it in window fields (`%04d-%02d` of its index): given for
+    /// the years 0–9999, where `Month.description` is the same text; empty (the script makes it)
+    /// for any other.
+    static func monthName(_ month: Month) -> String {
+        (0..<120_000).contains(month.index) ? month.description : ""
+    }
+
     /// Replaces the record `key` of a ledger kept in `order` with `record` (nil: removes it).
     private static func replace(
         _ key: String, with record: FactRecord?, in ledger: inout [FactRecord], order: (FactRecord, FactRecord) -> Bool
@@ -370,13 +377,16 @@ public final class FeatureWindows: FeatureStore {
     }
 
     private func applyCommand(
-        ledger: String, window: (key: String, columns: [String])?, member: String, version: Int64, deleted: Bool, bucket: String,
+        ledger: String, window: (key: String, columns: [String], month: String)?, member: String, version: Int64, deleted: Bool, bucket: String,
         contribution: String, payload: [UInt8]
     ) -> [[UInt8]] {
         let keys = window.map { ["2", ledger, $0.key] } ?? ["1", ledger]
         var command = (["EVALSHA", applySHA] + keys + [member, String(version, radix: 36), deleted ? "1" : "0", bucket, contribution])
             .map { Array($0.utf8) } + [payload]
-        if let window { command.append(Array(window.columns.joined(separator: ",").utf8)) }
+        if let window {
+            command.append(Array(window.columns.joined(separator: ",").utf8))
+            command.append(Array(window.month.utf8))
+        }
         return command
     }
 
@@ -864,7 +874,8 @@ end
 /// Applies one record to a ledger hash and its contribution to the enterprise's window (when
 /// given), atomically. KEYS[1] ledger, KEYS[2] window (optional). ARGV: member, version, deleted
 /// (0/1), bucket (the month's index in base 36), contribution ("column=hundredths,..."), payload,
-/// and with a window its columns.
+/// and with a window its columns and the bucket's `YYYY-MM` (empty: the script makes it; given, it
+/// spares the script two string.format calls a record, ~a tenth of its time).
 /// Versions are written in base 36 (a millisecond timestamp takes 8 characters instead of 13).
 /// Ledger entry: version\tdeleted\tbucket\tcontribution\tpayload.
 /// A change older than the ledger's is skipped; one of the same version is skipped when it carries
@@ -891,9 +902,10 @@ if old then
     for col, v in string.gmatch(oc, '([^,=]+)=(-?%d+)') do subtract(window, m .. '|' .. col, v) end
   end
 end
+local newMonth = window and (ARGV[8] ~= '' and ARGV[8] or month(ARGV[4]))
 if apply then
   if ARGV[3] == '0' and window then
-    local m = month(ARGV[4])
+    local m = newMonth
     redis.call('HINCRBY', window, m .. '|#', 1)
     for col, v in string.gmatch(ARGV[5], '([^,=]+)=(-?%d+)') do
       redis.call('HINCRBY', window, m .. '|' .. col, v)
@@ -903,12 +915,11 @@ if apply then
 end
 if not window then return apply and 1 or 0 end
 local sums = {apply and 1 or 0}
-local function answer(bucket)
-  bucket = month(bucket)
-  local n = redis.call('HGET', window, bucket .. '|#') or '0'
+local function answer(m)
+  local n = redis.call('HGET', window, m .. '|#') or '0'
   local text = '#=' .. n
   for col in string.gmatch(ARGV[7], '[^,]+') do
-    local field = bucket .. '|' .. col
+    local field = m .. '|' .. col
     if n == '0' then
       redis.call('HDEL', window, field)
     else
@@ -916,12 +927,12 @@ local function answer(bucket)
       if v then text = text .. ',' .. col .. '=' .. v end
     end
   end
-  if n == '0' then redis.call('HDEL', window, bucket .. '|#') end
-  sums[#sums + 1] = bucket
+  if n == '0' then redis.call('HDEL', window, m .. '|#') end
+  sums[#sums + 1] = m
   sums[#sums + 1] = text
 end
-if oldBucket then answer(oldBucket) end
-if ARGV[4] ~= oldBucket then answer(ARGV[4]) end
+if oldBucket then answer(month(oldBucket)) end
+if ARGV[4] ~= oldBucket then answer(newMonth) end
 return sums
 """#
 

@@ -45,4 +45,14 @@ import Testing
             #expect(read?.bitPattern == Double(text)?.bitPattern, "\(text)")
         }
     }
+
+    /// The month names the client gives the apply script are the script's own `%04d-%02d`, and left
+    /// to it outside the years 0–9999.
+    @Test func windowMonthNamesAreTheScriptsOwn() {
+        #expect(FeatureWindows.monthName(Month(index: 0)) == "0000-01")
+        #expect(FeatureWindows.monthName(Month(year: 2026, month: 5)) == "2026-05")
+        #expect(FeatureWindows.monthName(Month(index: 119_999)) == "9999-12")
+        #expect(FeatureWindows.monthName(Month(index: -1)) == "")
+        #expect(FeatureWindows.monthName(Month(index: 120_000)) == "")
+    }
 }
