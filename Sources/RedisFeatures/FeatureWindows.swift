@@ -450,7 +450,6 @@ public final class FeatureWindows: FeatureStore {
             for topic in historyTopics { commands.append(["HGETALL", Self.entityKey(entity.id, "hist", topic)]) }
         }
         let replies = try await connection.pipeline(commands)
-        var read = [EntityKey: LedgerCache.Ledgers](minimumCapacity: missing.count)
         var reply = 0
         for entity in missing {
             var ledgers = LedgerCache.Ledgers(minimumCapacity: ledgerNames.count)
@@ -463,9 +462,8 @@ public final class FeatureWindows: FeatureStore {
                 reply += 1
             }
             result[entity] = ledgers
-            read[entity] = ledgers
         }
-        cache.withLock { cache in for (entity, ledgers) in read { cache.store(ledgers, for: entity) } }
+        cache.withLock { cache in for entity in missing { cache.store(result[entity]!, for: entity) } }
         return result
     }
 

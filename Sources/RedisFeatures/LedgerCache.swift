@@ -23,7 +23,7 @@ struct LedgerCache {
     let capacity: Int
     /// The ledger names each entry holds: the program's, as last asked for (another program's
     /// entries are dropped).
-    private(set) var names: [String] = []
+    private var names: [String] = []
     private var entries: [EntityKey: (ledgers: Ledgers, records: Int)] = [:]
     /// Entities in the order they were stored (one stored again appears twice until the order is
     /// rewritten; its first place may drop it early, which a cache may).
@@ -52,7 +52,12 @@ struct LedgerCache {
     var places: Int { order.count - oldest }
 
     mutating func store(_ ledgers: Ledgers, for entity: EntityKey) {
-        guard capacity > 0, keepsReads else { return }
+        guard keepsReads else { return }
+        insert(ledgers, for: entity)
+    }
+
+    private mutating func insert(_ ledgers: Ledgers, for entity: EntityKey) {
+        guard capacity > 0 else { return }
         let count = ledgers.values.reduce(0) { $0 + $1.count }
         guard count <= capacity else { return }
         if let old = entries.updateValue((ledgers, count), forKey: entity) { records -= old.records }
@@ -87,10 +92,7 @@ struct LedgerCache {
 
     /// Stores entries taken and updated, whether or not reads are kept now: they were held.
     mutating func putBack(_ held: [EntityKey: Ledgers]) {
-        let keeping = keepsReads
-        keepsReads = true
-        for (entity, ledgers) in held { store(ledgers, for: entity) }
-        keepsReads = keeping
+        for (entity, ledgers) in held { insert(ledgers, for: entity) }
     }
 
     mutating func drop(_ entities: some Sequence<EntityKey>) {
