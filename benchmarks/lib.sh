@@ -87,10 +87,13 @@ cpu_used() {
 }
 # BENCH_PERF=<file>: the first daemon's stacks sampled with `perf record` between perf_start and
 # perf_stop; perf_report prints the hottest functions (perf from Debian's linux-perf; cpu-clock, so it
-# works in VMs).
+# works in VMs). BENCH_PERF_SYSTEM=1 samples every process instead (Redis, PostgreSQL and the broker
+# beside the daemon; perf_report then sorts by process too).
 perf_start() {
     [ -n "${BENCH_PERF:-}" ] || return 0
-    perf record -q -e cpu-clock -F 499 -g -o "$BENCH_PERF" -p "${PIDS[0]}" 2>/dev/null & PERF_PID=$!
+    local scope=(-p "${PIDS[0]}")
+    [ -z "${BENCH_PERF_SYSTEM:-}" ] || scope=(-a)
+    perf record -q -e cpu-clock -F 499 ${BENCH_PERF_CALLS:--g} -o "$BENCH_PERF" "${scope[@]}" 2>/dev/null & PERF_PID=$!
 }
 perf_stop() {
     [ -n "${PERF_PID:-}" ] || return 0
@@ -98,8 +101,10 @@ perf_stop() {
 }
 perf_report() {
     [ -n "${BENCH_PERF:-}" ] || return 0
-    echo "hottest functions of the daemon in $1 (self time, perf report --no-children; full profile in $BENCH_PERF):"
-    perf report -i "$BENCH_PERF" --no-children --sort symbol --percent-limit 1 --stdio 2>/dev/null | grep -E '^ +[0-9.]+%' | head -25
+    local sort=symbol whose="the daemon"
+    [ -z "${BENCH_PERF_SYSTEM:-}" ] || { sort=comm,symbol; whose="every process"; }
+    echo "hottest functions of $whose in $1 (self time, perf report --no-children; full profile in $BENCH_PERF):"
+    perf report -i "$BENCH_PERF" --no-children --sort "$sort" --percent-limit 1 --stdio 2>/dev/null | grep -E '^ +[0-9.]+%' | head -25
 }
 # PostgreSQL's statement statistics (pg_stat_statements, loaded by ops/servers.sh) of this database:
 # pg_statements_reset before a phase, pg_statements_report after it prints its heaviest statements.

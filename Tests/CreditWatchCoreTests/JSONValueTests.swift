@@ -5,7 +5,7 @@ import Testing
 
 @Suite("Stored JSON of field values")
 struct JSONValueTests {
-    @Test func valuesRenderAsPlainJSON() {
+    @Test func valuesRenderAsPlainJSON() throws {
         let object = JSONValue.object([
             "amount": JSONValue(.number(12345.67)),
             "count": JSONValue(.number(1200)),
@@ -27,6 +27,13 @@ struct JSONValueTests {
         #expect(JSONValue.text(of: fields) == #"{"Z":"a\#u{FFFD}b","amount":12345.67,"at":"2020-06-01T00:00:01.234Z","count":1200,"inf":null,"name":"长沙\"湘江\"\n\u0001","negative":-3,"none":null,"ok":true,"paid":"2020-05-31","tiny":1e-05}"#)
         #expect(JSONValue.text(of: fields) == JSONValue.object(fields.mapValues(JSONValue.init)).text)
         #expect(JSONValue.text(of: [:]) == "{}")
+        // For a jsonb column: the same members, in the dictionary's order.
+        let unordered = JSONValue.jsonbText(of: fields)
+        #expect(unordered.count == JSONValue.text(of: fields).count)
+        #expect(try JSONDecoder().decode(JSONValue.self, from: Data(unordered.utf8))
+            == JSONDecoder().decode(JSONValue.self, from: Data(JSONValue.text(of: fields).utf8)))
+        #expect(JSONValue.jsonbText(of: [:]) == "{}")
+        #expect(JSONValue.jsonbText(of: ["a": .string("x")]) == #"{"a":"x"}"#)
         #expect(JSONValue(.number(.nan)) == .null)
         #expect(JSONValue.string("a\u{0}b").text == "\"a\u{FFFD}b\"")
     }

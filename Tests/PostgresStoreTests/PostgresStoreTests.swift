@@ -525,11 +525,12 @@ struct PostgresStoreTests {
                 LinkedChange(change: unlinked, entity: nil, unlinkedReason: "no USCC: account 'W-001' is not linked to an enterprise yet"),
                 LinkedChange(change: linked, entity: EntityKey(.enterprise, TestUSCC.c)),
             ]))
+            // An unlinked record keeps what it waits by (account, normalised name); a linked one waits for nothing.
             #expect(try await store.rows(
-                "SELECT pk, coalesce(entity_id, '∅'), coalesce(unlinked_reason, '∅'), account_no, normalised_name FROM credit_record ORDER BY pk"
+                "SELECT pk, coalesce(entity_id, '∅'), coalesce(unlinked_reason, '∅'), coalesce(account_no, '∅'), coalesce(normalised_name, '∅') FROM credit_record ORDER BY pk"
             ) == [
                 ["WU-1", "∅", "no USCC: account 'W-001' is not linked to an enterprise yet", "W-001", "湘江机械(长沙)"],
-                ["WU-2", TestUSCC.c, "∅", "W-002", "株洲电力设备"],
+                ["WU-2", TestUSCC.c, "∅", "∅", "∅"],
             ])
             #expect(try await store.recordCounts() == [TopicRecordCount(topic: "water.usage", records: 2, unlinked: 1, deleted: 0)])
 

@@ -59,6 +59,14 @@ public enum JSONValue: Hashable, Sendable {
         return String(decoding: writer.bytes, as: UTF8.self)
     }
 
+    /// `text(of:)` with the members in the dictionary's own order, for a `jsonb` column (which
+    /// orders an object's members itself): the store of record writes one per change received.
+    public static func jsonbText(of fields: [String: Value]) -> String {
+        var writer = JSONWriter(replacingNUL: true)
+        writer.unorderedFields(fields)
+        return String(decoding: writer.bytes, as: UTF8.self)
+    }
+
     /// `n` as an `Int64` when it is integral and below 2^53 in magnitude (so exact); such numbers
     /// print without a fraction (`1200`, not `1200.0`).
     static func integral(_ n: Double) -> Int64? {

@@ -30,7 +30,33 @@ package struct JSONWriter {
     /// A record's typed fields as the JSON object `JSONValue.object(fields.mapValues(JSONValue.init))`
     /// writes, without building that object (the store of record writes one per change).
     package mutating func fields(_ fields: [String: Value]) {
-        object(fields, value: { $0.value(JSONValue($1)) })
+        object(fields, value: { $0.value($1) })
+    }
+
+    /// `fields(_:)` with the members in the dictionary's order (for `jsonb`, which orders them itself).
+    package mutating func unorderedFields(_ fields: [String: Value]) {
+        bytes.append(UInt8(ascii: "{"))
+        var first = true
+        for (key, value) in fields {
+            if !first { bytes.append(UInt8(ascii: ",")) }
+            first = false
+            string(key)
+            bytes.append(UInt8(ascii: ":"))
+            self.value(value)
+        }
+        bytes.append(UInt8(ascii: "}"))
+    }
+
+    /// A typed field as `value(JSONValue(value))` writes it.
+    package mutating func value(_ value: Value) {
+        switch value {
+        case .null: raw("null")
+        case .bool(let b): raw(b ? "true" : "false")
+        case .number(let n): number(n)
+        case .string(let s): string(s)
+        case .date(let day): string(day.description)
+        case .timestamp(let ms): string(Timestamp.iso8601(milliseconds: ms))
+        }
     }
 
     /// Members sorted by key, each value written by `value`.
