@@ -160,11 +160,12 @@ public final class FeatureWindows: FeatureStore {
         /// Each update's apply command and history command (for the ledgers the cache holds).
         var written: [(apply: Int, history: Int?)] = []
         written.reserveCapacity(updates.count)
+        var layouts = Layouts(plan: plan, names: names)
         for update in updates {
             let change = update.change
             let entity = update.entity.id
             let deleted = change.operation == .delete
-            let kept = plan.kept(change.fields, topic: change.topic)
+            let kept = layouts.record(change.topic)
             let applyIndex = commands.count
             var historyIndex: Int?
             if update.entity.kind == .enterprise, let columns = industryColumns[change.topic] {
@@ -174,13 +175,13 @@ public final class FeatureWindows: FeatureStore {
                     ledger: Self.entityKey(entity, "rec", change.topic),
                     window: (Self.entityKey(entity, "win", change.topic), columns, Self.monthName(change.eventDay.month)),
                     member: change.key, version: change.version, deleted: deleted, bucket: String(change.eventDay.month.index, radix: 36),
-                    contribution: contribution.text, payload: payload(change.eventDay, kept, topic: change.topic, omitting: contribution.exact)))
+                    contribution: contribution.text, payload: Self.payload(change.eventDay, change.fields, kept, omitting: contribution.exact)))
             } else {
                 // No window: the bucket is not needed to undo anything.
                 commands.append(applyCommand(
                     ledger: Self.entityKey(entity, "rec", change.topic), window: nil,
                     member: change.key, version: change.version, deleted: deleted, bucket: "", contribution: "",
-                    payload: payload(change.eventDay, kept, topic: change.topic)))
+                    payload: Self.payload(change.eventDay, change.fields, kept)))
             }
             if monthlyTopics.contains(change.topic), !deleted, update.entity.kind == .enterprise, tracked.insert("\(change.topic) \(entity)").inserted {
                 commands.append(["SADD", Self.topicEntitiesKey(change.topic), entity].map { Array($0.utf8) })
@@ -190,7 +191,7 @@ public final class FeatureWindows: FeatureStore {
                 historyIndex = commands.count
                 commands.append(
                     ["HSET", Self.entityKey(entity, "hist", change.topic), "\(change.key)|\(change.version)"].map { Array($0.utf8) }
-                        + [payload(change.eventDay, plan.keptVersion(change.fields, topic: change.topic), topic: change.topic)])
+                        + [Self.payload(change.eventDay, change.fields, layouts.version(change.topic))])
             }
             if let division = update.division, update.entity.kind == .enterprise, change.topic == Registration.topic {
                 commands.append(contentsOf: membershipCommands(update, division: division))
@@ -201,8 +202,13 @@ public final class FeatureWindows: FeatureStore {
         // Redis) and put back with what Redis applied, decoded from the very entries it now holds:
         // a live batch then reads from Redis only the entities it did not hold (it read and decoded
         // every ledger its changes wrote again, ~100 records each).
-        let entities = Set(updates.map(\.entity))
-        var held = cache.withLock { $0.take(entities) }
+        // Nothing held (a backfill keeps no reads): no set of the written entities is made (10 000
+        // hashes a drain batch) unless a read kept some meanwhile.
+        var (entities, held) = cache.withLock { cache -> (Set<EntityKey>, [EntityKey: LedgerCache.Ledgers]) in
+            guard !cache.isEmpty else { return ([], [:]) }
+            let entities = Set(updates.map(\.entity))
+            return (entities, cache.take(entities))
+        }
         let replies = try await run(commands)
         for (n, update) in updates.enumerated() {
             guard var ledgers = held.removeValue(forKey: update.entity) else { continue }
@@ -225,7 +231,10 @@ public final class FeatureWindows: FeatureStore {
         }
         cache.withLock {
             // What a read kept meanwhile may be older than what this call wrote.
-            $0.drop(entities)
+            if !$0.isEmpty {
+                if entities.isEmpty { entities = Set(updates.map(\.entity)) }
+                $0.drop(entities)
+            }
             $0.putBack(held)
             if let sync { $0.marker = sync }
         }
@@ -346,11 +355,39 @@ public final class FeatureWindows: FeatureStore {
 
     /// `eventDay \t fields`: what the ledger and the history keep of a record (less the numbers
     /// its contribution gives back exactly). The day is in base 36.
-    private func payload(_ eventDay: Day, _ fields: [String: Value], topic: String, omitting: Set<String> = []) -> [UInt8] {
+    /// A record's event day and the fields of `layout` it has (but `omitting`), as a ledger keeps them.
+    private static func payload(_ eventDay: Day, _ fields: [String: Value], _ layout: RecordCodec.Layout, omitting: Set<String> = []) -> [UInt8] {
         var payload = Array(String(eventDay.value, radix: 36).utf8)
+        payload.reserveCapacity(128)
         payload.append(0x09)
-        RecordCodec.encode(fields, names: names[topic], omitting: omitting, into: &payload)
+        RecordCodec.encode(fields, layout: layout, omitting: omitting, into: &payload)
         return payload
+    }
+
+    /// What the plan keeps of each topic an apply call writes (`FeaturePlan.fields`, and
+    /// `historyFields` for versions), laid out once a call, not projected per record.
+    private struct Layouts {
+        let plan: FeaturePlan, names: FieldNames
+        private var records: [String: RecordCodec.Layout] = [:], versions: [String: RecordCodec.Layout] = [:]
+
+        init(plan: FeaturePlan, names: FieldNames) {
+            self.plan = plan
+            self.names = names
+        }
+
+        mutating func record(_ topic: String) -> RecordCodec.Layout {
+            if let layout = records[topic] { return layout }
+            let layout = RecordCodec.layout(of: plan.fields[topic] ?? [], names: names[topic])
+            records[topic] = layout
+            return layout
+        }
+
+        mutating func version(_ topic: String) -> RecordCodec.Layout {
+            if let layout = versions[topic] { return layout }
+            let layout = RecordCodec.layout(of: plan.historyFields[topic] ?? [], names: names[topic])
+            versions[topic] = layout
+            return layout
+        }
     }
 
     /// A month as the apply script names it in window fields (`%04d-%02d` of its index): given for

@@ -50,6 +50,7 @@ struct LedgerCache {
 
     /// Places in the order, stale ones included.
     var places: Int { order.count - oldest }
+    var isEmpty: Bool { entries.isEmpty }
 
     mutating func store(_ ledgers: Ledgers, for entity: EntityKey) {
         guard keepsReads else { return }

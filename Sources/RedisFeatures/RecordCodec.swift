@@ -12,32 +12,51 @@ import RuleLanguage
 /// Numbers with no fraction are written without one (`n26`, not `n26.0`). Days, milliseconds and
 /// months (`Month.index`) are in base 36: the `period` of a monthly feed takes 4 bytes, not 10.
 enum RecordCodec {
-    /// Encodes `fields` but those in `omitting` (numbers the ledger entry carries elsewhere).
+    /// Encodes `fields` but those in `omitting` (numbers the ledger entry carries elsewhere), in
+    /// the catalog's order of the topic (`layout(of:names:)` of their names).
     static func encode(_ fields: [String: Value], names: FieldNames.Topic?, omitting: Set<String> = [], into out: inout [UInt8]) {
-        for name in fields.keys.sorted() where !omitting.contains(name) {
-            out.append(contentsOf: (names?.alias(of: name) ?? name).utf8)
+        encode(fields, layout: layout(of: Set(fields.keys), names: names), omitting: omitting, into: &out)
+    }
+
+    /// The fields a store keeps of a topic in the order they are written, each with the name it is
+    /// written under: declared ones in the catalog's order, then any other by name.
+    typealias Layout = [(name: String, written: [UInt8])]
+
+    static func layout(of kept: Set<String>, names: FieldNames.Topic?) -> Layout {
+        let declared = names?.names.filter(kept.contains) ?? []
+        return (declared + kept.subtracting(declared).sorted()).map { ($0, Array((names?.alias(of: $0) ?? $0).utf8)) }
+    }
+
+    /// Encodes the fields of `layout` that `fields` has, but those in `omitting`: one lookup a
+    /// kept field (a backfill encodes every record it receives).
+    static func encode(_ fields: [String: Value], layout: Layout, omitting: Set<String> = [], into out: inout [UInt8]) {
+        for (name, written) in layout {
+            guard let value = fields[name], omitting.isEmpty || !omitting.contains(name) else { continue }
+            out.append(contentsOf: written)
             out.append(0x1F)
-            switch fields[name]! {
+            switch value {
             case .null: out.append(UInt8(ascii: "z"))
-            case .bool(let b): out.append(contentsOf: b ? Array("b1".utf8) : Array("b0".utf8))
+            case .bool(let b): out.append(UInt8(ascii: "b")); out.append(b ? UInt8(ascii: "1") : UInt8(ascii: "0"))
             case .number(let n):
                 out.append(UInt8(ascii: "n"))
                 // Exactly representable integers (and not -0) print as integers; Double parses them back the same.
                 if n.rounded() == n, abs(n) < 9.0e15, !(n == 0 && n.sign == .minus) {
-                    out.append(contentsOf: "\(Int64(n))".utf8)
+                    JSONWriter.decimal(Int64(n), into: &out)
                 } else {
-                    out.append(contentsOf: "\(n)".utf8)
+                    out.append(contentsOf: n.description.utf8)
                 }
             case .date(let d): out.append(UInt8(ascii: "d")); out.append(contentsOf: String(d.value, radix: 36).utf8)
             case .timestamp(let ms): out.append(UInt8(ascii: "t")); out.append(contentsOf: String(ms, radix: 36).utf8)
-            case .string(let s) where Self.month(s) != nil:
-                out.append(UInt8(ascii: "m"))
-                out.append(contentsOf: String(Self.month(s)!.index, radix: 36).utf8)
             case .string(let s):
-                let bytes = Array(s.utf8)
-                out.append(UInt8(ascii: "s"))
-                out.append(contentsOf: "\(bytes.count):".utf8)
-                out.append(contentsOf: bytes)
+                if let month = Self.month(s) {
+                    out.append(UInt8(ascii: "m"))
+                    out.append(contentsOf: String(month.index, radix: 36).utf8)
+                } else {
+                    out.append(UInt8(ascii: "s"))
+                    JSONWriter.decimal(Int64(s.utf8.count), into: &out)
+                    out.append(UInt8(ascii: ":"))
+                    out.append(contentsOf: s.utf8)
+                }
             }
             out.append(0x1E)
         }

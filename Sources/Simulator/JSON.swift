@@ -150,7 +150,7 @@ extension JSONWriter {
         let cents = Int64((d * 100).rounded())
         if cents < 0 { bytes.append(UInt8(ascii: "-")) }
         let magnitude = cents.magnitude
-        unsigned(magnitude / 100)
+        Self.decimal(Int64(magnitude / 100), into: &bytes)
         let fraction = magnitude % 100
         if fraction != 0 {
             bytes.append(UInt8(ascii: "."))

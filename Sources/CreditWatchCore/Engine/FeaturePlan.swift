@@ -61,11 +61,6 @@ public struct FeaturePlan: Sendable, Hashable {
         Self.project(fields, self.fields[topic] ?? [])
     }
 
-    /// A version's fields as the store keeps them (history topics).
-    public func keptVersion(_ fields: [String: Value], topic: String) -> [String: Value] {
-        Self.project(fields, historyFields[topic] ?? [])
-    }
-
     private static func project(_ fields: [String: Value], _ names: Set<String>) -> [String: Value] {
         var kept = [String: Value](minimumCapacity: names.count)
         for name in names { if let value = fields[name] { kept[name] = value } }

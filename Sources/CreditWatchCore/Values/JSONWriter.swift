@@ -176,18 +176,16 @@ package struct JSONWriter {
     }
 
     @inlinable package mutating func integer(_ n: Int64) {
-        if n < 0 {
-            bytes.append(UInt8(ascii: "-"))
-            unsigned(n == .min ? UInt64(Int64.max) + 1 : UInt64(-n))
-        } else {
-            unsigned(UInt64(n))
-        }
+        Self.decimal(n, into: &bytes)
     }
 
-    @inlinable package mutating func unsigned(_ n: UInt64) {
+    /// `n` in decimal, as `"\(n)"` writes it, appended without making that string.
+    @inlinable package static func decimal(_ n: Int64, into bytes: inout [UInt8]) {
+        if n < 0 { bytes.append(UInt8(ascii: "-")) }
+        let magnitude = n.magnitude
         var divisor: UInt64 = 1
-        while divisor <= n / 10 { divisor *= 10 }
-        var rest = n
+        while divisor <= magnitude / 10 { divisor *= 10 }
+        var rest = magnitude
         while divisor > 0 {
             bytes.append(UInt8(truncatingIfNeeded: rest / divisor) &+ 0x30)
             rest %= divisor
