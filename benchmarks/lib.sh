@@ -71,13 +71,17 @@ wait_drained() {
     done
 }
 now() { date +%s.%N; }
+# CPU seconds used so far by the processes $@ (pids): user and system time in clock ticks, with what
+# the children they reaped used (PostgreSQL's backends that ended, Redis's saves and rewrites).
+proc_cpu() {
+    local pid
+    for pid in "$@"; do cat "/proc/$pid/stat" 2>/dev/null; done |
+        awk -v hz="$(getconf CLK_TCK)" '{sub(/^.*\) /, ""); s += $12 + $13 + $14 + $15} END{printf "%.2f\n", s / hz}'
+}
 # CPU seconds used so far by the daemons, Redis, the broker and PostgreSQL (every process of theirs
-# alive now), on one line.
+# alive now, and the ones they reaped), on one line.
 cpu_times() {
-    local pid daemon
-    daemon=$(for pid in "${PIDS[@]}"; do awk -v hz="$(getconf CLK_TCK)" '{print ($14 + $15) / hz}' "/proc/$pid/stat"; done | awk '{s+=$1} END{print s}')
-    echo "$daemon $(redis-cli -p "$REDIS_PORT" INFO cpu | awk -F: '/^used_cpu_(sys|user):/{s+=$2} END{print s}')" \
-        "$(ps -C tansu -o times= | awk '{s+=$1} END{print s+0}') $(ps -C postgres -o times= | awk '{s+=$1} END{print s+0}')"
+    echo "$(proc_cpu "${PIDS[@]}") $(proc_cpu $(pgrep -f "^redis-server 127.0.0.1:$REDIS_PORT")) $(proc_cpu $(pgrep -x tansu)) $(proc_cpu $(pgrep -x postgres))"
 }
 # Prints the CPU used in phase $1 between cpu_times $2 and $3, $4 seconds apart.
 cpu_used() {
