@@ -160,12 +160,12 @@ public final class FeatureWindows: FeatureStore {
         /// Each update's apply command and history command (for the ledgers the cache holds).
         var written: [(apply: Int, history: Int?)] = []
         written.reserveCapacity(updates.count)
-        var layouts = Layouts(plan: plan, names: names)
+        var (records, versions) = (Layouts(plan.fields, names: names), Layouts(plan.historyFields, names: names))
         for update in updates {
             let change = update.change
             let entity = update.entity.id
             let deleted = change.operation == .delete
-            let kept = layouts.record(change.topic)
+            let kept = records.of(change.topic)
             let applyIndex = commands.count
             var historyIndex: Int?
             if update.entity.kind == .enterprise, let columns = industryColumns[change.topic] {
@@ -191,7 +191,7 @@ public final class FeatureWindows: FeatureStore {
                 historyIndex = commands.count
                 commands.append(
                     ["HSET", Self.entityKey(entity, "hist", change.topic), "\(change.key)|\(change.version)"].map { Array($0.utf8) }
-                        + [Self.payload(change.eventDay, change.fields, layouts.version(change.topic))])
+                        + [Self.payload(change.eventDay, change.fields, versions.of(change.topic))])
             }
             if let division = update.division, update.entity.kind == .enterprise, change.topic == Registration.topic {
                 commands.append(contentsOf: membershipCommands(update, division: division))
@@ -353,9 +353,9 @@ public final class FeatureWindows: FeatureStore {
         return commands.map { $0.map { Array($0.utf8) } }
     }
 
-    /// `eventDay \t fields`: what the ledger and the history keep of a record (less the numbers
-    /// its contribution gives back exactly). The day is in base 36.
-    /// A record's event day and the fields of `layout` it has (but `omitting`), as a ledger keeps them.
+    /// `eventDay \t fields`: what the ledger and the history keep of a record — the fields of
+    /// `layout` it has, less the numbers its contribution gives back exactly (`omitting`). The day
+    /// is in base 36.
     private static func payload(_ eventDay: Day, _ fields: [String: Value], _ layout: RecordCodec.Layout, omitting: Set<String> = []) -> [UInt8] {
         var payload = Array(String(eventDay.value, radix: 36).utf8)
         payload.reserveCapacity(128)
@@ -364,28 +364,21 @@ public final class FeatureWindows: FeatureStore {
         return payload
     }
 
-    /// What the plan keeps of each topic an apply call writes (`FeaturePlan.fields`, and
+    /// What the plan keeps of each topic an apply call writes (`FeaturePlan.fields`, or
     /// `historyFields` for versions), laid out once a call, not projected per record.
     private struct Layouts {
-        let plan: FeaturePlan, names: FieldNames
-        private var records: [String: RecordCodec.Layout] = [:], versions: [String: RecordCodec.Layout] = [:]
+        let kept: [String: Set<String>], names: FieldNames
+        private var made: [String: RecordCodec.Layout] = [:]
 
-        init(plan: FeaturePlan, names: FieldNames) {
-            self.plan = plan
+        init(_ kept: [String: Set<String>], names: FieldNames) {
+            self.kept = kept
             self.names = names
         }
 
-        mutating func record(_ topic: String) -> RecordCodec.Layout {
-            if let layout = records[topic] { return layout }
-            let layout = RecordCodec.layout(of: plan.fields[topic] ?? [], names: names[topic])
-            records[topic] = layout
-            return layout
-        }
-
-        mutating func version(_ topic: String) -> RecordCodec.Layout {
-            if let layout = versions[topic] { return layout }
-            let layout = RecordCodec.layout(of: plan.historyFields[topic] ?? [], names: names[topic])
-            versions[topic] = layout
+        mutating func of(_ topic: String) -> RecordCodec.Layout {
+            if let layout = made[topic] { return layout }
+            let layout = RecordCodec.layout(of: kept[topic] ?? [], names: names[topic])
+            made[topic] = layout
             return layout
         }
     }
