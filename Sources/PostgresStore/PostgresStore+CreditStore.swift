@@ -527,7 +527,7 @@ struct RecordRows {
     var isEmpty: Bool { topic.isEmpty }
 
     /// The batch's changes as rows for `count` transactions side by side, every change of one
-    /// record in the same one (chosen by its key, the same in every batch). Every distinct change
+    /// record in the same one (chosen by its key). Every distinct change
     /// once; per (topic, pk) only the one that wins (the same order the upsert's WHERE applies
     /// against the stored row) is offered as the current row, the others go to the history:
     /// PostgreSQL refuses to upsert one row twice in a statement. One hash per change and no copy
@@ -586,12 +586,9 @@ struct RecordRows {
     /// key is absent, so a new record's key is hashed once, not for a lookup and again to insert.
     private static func resolve(_ stored: inout Int, into value: inout Int) { value = stored }
 
-    /// A record's lane from the last bytes of its key: stable across batches and processes, so
-    /// that two batches' transactions never take one row in opposite orders.
+    /// A record's lane: FNV-1a of its key (`Ownership.hash`), the same in every batch and process.
     static func lane(of key: String, among count: Int) -> Int {
-        var hash: UInt = 0
-        for byte in key.utf8.suffix(4) { hash = hash &* 31 &+ UInt(byte) }
-        return Int(hash % UInt(count))
+        Int(Ownership.hash(key) % UInt32(count))
     }
 
     private mutating func append(_ item: LinkedChange, current isCurrent: Bool, catalog: TopicCatalog) {
