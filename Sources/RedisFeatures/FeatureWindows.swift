@@ -136,6 +136,9 @@ public final class FeatureWindows: FeatureStore {
     }
 
     static func entityKey(_ entity: String, _ kind: String, _ topic: String) -> String { "cw:{\(entity)}:\(kind):\(topic)" }
+
+    /// A monthly feed's entity as an apply call tracks it (a pair, not a string made of both).
+    private struct TopicEntity: Hashable { let topic: String, entity: String }
     static func industryKey(_ division: String, _ kind: String) -> String { "cw:ind:{\(division)}:\(kind)" }
     /// A peer measure's values in a division.
     static func peerKey(_ division: String, _ measure: PeerMeasure) -> String { industryKey(division, "peer:\(measure.id)") }
@@ -151,53 +154,6 @@ public final class FeatureWindows: FeatureStore {
     // MARK: Apply
 
     public func apply(_ updates: [FeatureUpdate], plan: FeaturePlan, marking sync: FeatureSync?) async throws {
-        var commands: [[[UInt8]]] = []
-        commands.reserveCapacity(updates.count * 2)
-        let industryColumns = Self.columnsByTopic(plan.industrySeries)
-        var tracked: Set<String> = []  // "topic entity" added to a feed's entities in this call
-        /// Command index → where the sums it answers go (an enterprise's record of a series topic).
-        var pushes: [Int: (division: String?, entity: String, topic: String)] = [:]
-        /// Each update's apply command and history command (for the ledgers the cache holds).
-        var written: [(apply: Int, history: Int?)] = []
-        written.reserveCapacity(updates.count)
-        var (records, versions) = (Layouts(plan.fields, names: names), Layouts(plan.historyFields, names: names))
-        for update in updates {
-            let change = update.change
-            let entity = update.entity.id
-            let deleted = change.operation == .delete
-            let kept = records.of(change.topic)
-            let applyIndex = commands.count
-            var historyIndex: Int?
-            if update.entity.kind == .enterprise, let columns = industryColumns[change.topic] {
-                pushes[commands.count] = (update.division, entity, change.topic)
-                let contribution = deleted ? (text: "", exact: []) : Contribution.encode(change.fields, columns: columns)
-                commands.append(applyCommand(
-                    ledger: Self.entityKey(entity, "rec", change.topic),
-                    window: (Self.entityKey(entity, "win", change.topic), columns, Self.monthName(change.eventDay.month)),
-                    member: change.key, version: change.version, deleted: deleted, bucket: String(change.eventDay.month.index, radix: 36),
-                    contribution: contribution.text, payload: Self.payload(change.eventDay, change.fields, kept, omitting: contribution.exact)))
-            } else {
-                // No window: the bucket is not needed to undo anything.
-                commands.append(applyCommand(
-                    ledger: Self.entityKey(entity, "rec", change.topic), window: nil,
-                    member: change.key, version: change.version, deleted: deleted, bucket: "", contribution: "",
-                    payload: Self.payload(change.eventDay, change.fields, kept)))
-            }
-            if monthlyTopics.contains(change.topic), !deleted, update.entity.kind == .enterprise, tracked.insert("\(change.topic) \(entity)").inserted {
-                commands.append(["SADD", Self.topicEntitiesKey(change.topic), entity].map { Array($0.utf8) })
-            }
-            if plan.historyFields[change.topic] != nil, !deleted {
-                // HSET, not HSETNX: a rebuild for a program that reads more of the versions rewrites them.
-                historyIndex = commands.count
-                commands.append(
-                    ["HSET", Self.entityKey(entity, "hist", change.topic), "\(change.key)|\(change.version)"].map { Array($0.utf8) }
-                        + [Self.payload(change.eventDay, change.fields, versions.of(change.topic))])
-            }
-            if let division = update.division, update.entity.kind == .enterprise, change.topic == Registration.topic {
-                commands.append(contentsOf: membershipCommands(update, division: division))
-            }
-            written.append((applyIndex, historyIndex))
-        }
         // The cached entities this call writes are taken out while it runs (a read meanwhile goes to
         // Redis) and put back with what Redis applied, decoded from the very entries it now holds:
         // a live batch then reads from Redis only the entities it did not hold (it read and decoded
@@ -209,25 +165,98 @@ public final class FeatureWindows: FeatureStore {
             let entities = Set(updates.map(\.entity))
             return (entities, cache.take(entities))
         }
+        // The commands are written in the protocol as they are made (~200 bytes a record).
+        var commands = RESP(capacity: updates.count * 256)
+        let industryColumns = Self.columnsByTopic(plan.industrySeries)
+        let columnLists = industryColumns.mapValues { $0.joined(separator: ",") }
+        var tracked: Set<TopicEntity> = []  // added to a feed's entities in this call
+        /// Command index → where the sums it answers go (an enterprise's record of a series topic).
+        var pushes: [Int: (division: String?, entity: String, topic: String)] = [:]
+        /// For the updates of held entities: the apply command's index and the entry it writes, and
+        /// the history version written beside it.
+        var heldWrites: [Int: (apply: Int, entry: [UInt8], history: (member: String, payload: [UInt8])?)] = [:]
+        var (records, versions) = (Layouts(plan.fields, names: names), Layouts(plan.historyFields, names: names))
+        var payload: [UInt8] = []
+        payload.reserveCapacity(256)
+        for (n, update) in updates.enumerated() {
+            let change = update.change
+            let entity = update.entity.id
+            let deleted = change.operation == .delete
+            let applyIndex = commands.commands
+            let version = String(change.version, radix: 36)
+            // A record with a window: its month's bucket and contribution (a delete gives nothing).
+            // Without a window the bucket is not needed to undo anything.
+            var windowed: (columns: String, bucket: String, contribution: String)?
+            payload.removeAll(keepingCapacity: true)
+            if update.entity.kind == .enterprise, let columns = industryColumns[change.topic] {
+                pushes[applyIndex] = (update.division, entity, change.topic)
+                let contribution = deleted ? (text: "", exact: []) : Contribution.encode(change.fields, columns: columns)
+                Self.payload(change.eventDay, change.fields, records.of(change.topic), omitting: contribution.exact, into: &payload)
+                windowed = (columnLists[change.topic]!, String(change.eventDay.month.index, radix: 36), contribution.text)
+            } else {
+                Self.payload(change.eventDay, change.fields, records.of(change.topic), into: &payload)
+            }
+            // EVALSHA sha numkeys ledger [window] member version deleted bucket contribution payload [columns month]
+            commands.command(windowed == nil ? 10 : 13)
+            commands.argument("EVALSHA")
+            commands.argument(applySHA)
+            commands.argument(windowed == nil ? "1" : "2")
+            commands.entityKey(entity, "rec", change.topic)
+            if windowed != nil { commands.entityKey(entity, "win", change.topic) }
+            commands.argument(change.key)
+            commands.argument(version)
+            commands.argument(deleted ? "1" : "0")
+            commands.argument(windowed?.bucket ?? "")
+            commands.argument(windowed?.contribution ?? "")
+            commands.argument(payload)
+            if let windowed {
+                commands.argument(windowed.columns)
+                commands.argument(Self.monthName(change.eventDay.month))
+            }
+            var history: (member: String, payload: [UInt8])?
+            if monthlyTopics.contains(change.topic), !deleted, update.entity.kind == .enterprise,
+                tracked.insert(TopicEntity(topic: change.topic, entity: entity)).inserted
+            {
+                commands.command(["SADD", Self.topicEntitiesKey(change.topic), entity])
+            }
+            if plan.historyFields[change.topic] != nil, !deleted {
+                // HSET, not HSETNX: a rebuild for a program that reads more of the versions rewrites them.
+                history = ("\(change.key)|\(change.version)", [])
+                Self.payload(change.eventDay, change.fields, versions.of(change.topic), into: &history!.payload)
+                commands.command(4)
+                commands.argument("HSET")
+                commands.entityKey(entity, "hist", change.topic)
+                commands.argument(history!.member)
+                commands.argument(history!.payload)
+            }
+            if let division = update.division, update.entity.kind == .enterprise, change.topic == Registration.topic {
+                membershipCommands(update, division: division, into: &commands)
+            }
+            if held[update.entity] != nil {
+                // The entry as the script writes it: its ARGV version … payload joined by tabs.
+                let entry = [version, deleted ? "1" : "0", windowed?.bucket ?? "", windowed?.contribution ?? ""]
+                    .flatMap { Array($0.utf8) + [0x09] } + payload
+                heldWrites[n] = (applyIndex, entry, history.map { ($0.member, $0.payload) })
+            }
+        }
         let replies = try await run(commands)
         for (n, update) in updates.enumerated() {
             guard var ledgers = held.removeValue(forKey: update.entity) else { continue }
+            defer { held[update.entity] = ledgers }
+            guard let write = heldWrites[n] else { continue }
             let change = update.change
-            if ledgers[change.topic] != nil, Self.applied(replies[written[n].apply]) {
-                let entry = ledgerEntry(of: commands[written[n].apply], windowed: pushes[written[n].apply] != nil)
+            if ledgers[change.topic] != nil, Self.applied(replies[write.apply]) {
                 Self.replace(
-                    change.key, with: Self.ledgerRecord(Array(change.key.utf8), entry, topic: change.topic, names: names[change.topic]),
+                    change.key, with: Self.ledgerRecord(Array(change.key.utf8), write.entry, topic: change.topic, names: names[change.topic]),
                     in: &ledgers[change.topic]!) { $0.key < $1.key }
             }
-            let history = change.topic + RuleProgram.historySuffix
-            if let index = written[n].history, ledgers[history] != nil {
-                // HSET history member payload
-                let (member, payload) = (commands[index][2], commands[index][3])
+            let historyLedger = change.topic + RuleProgram.historySuffix
+            if let history = write.history, ledgers[historyLedger] != nil {
                 Self.replace(
-                    String(decoding: member, as: UTF8.self), with: Self.historyRecord(member, payload, topic: change.topic, names: names[change.topic]),
-                    in: &ledgers[history]!) { ($0.eventDay, $0.key) < ($1.eventDay, $1.key) }
+                    history.member,
+                    with: Self.historyRecord(Array(history.member.utf8), history.payload, topic: change.topic, names: names[change.topic]),
+                    in: &ledgers[historyLedger]!) { ($0.eventDay, $0.key) < ($1.eventDay, $1.key) }
             }
-            held[update.entity] = ledgers
         }
         cache.withLock {
             // What a read kept meanwhile may be older than what this call wrote.
@@ -341,27 +370,25 @@ public final class FeatureWindows: FeatureStore {
 
     static let pushChunk = 500
 
-    private func membershipCommands(_ update: FeatureUpdate, division: String) -> [[[UInt8]]] {
+    private func membershipCommands(_ update: FeatureUpdate, division: String, into commands: inout RESP) {
         var status: String?
         if case .string(let s)? = update.change.fields["status"] { status = s }
         let leaves = update.change.operation == .delete || status.map(Self.deregistered.contains) == true
-        var commands: [[String]] = []
         if let previous = update.previousDivision, previous != division {
-            commands.append(["SREM", Self.industryKey(previous, "members"), update.entity.id])
+            commands.command(["SREM", Self.industryKey(previous, "members"), update.entity.id])
         }
-        commands.append([leaves ? "SREM" : "SADD", Self.industryKey(division, "members"), update.entity.id])
-        return commands.map { $0.map { Array($0.utf8) } }
+        commands.command([leaves ? "SREM" : "SADD", Self.industryKey(division, "members"), update.entity.id])
     }
 
     /// `eventDay \t fields`: what the ledger and the history keep of a record — the fields of
     /// `layout` it has, less the numbers its contribution gives back exactly (`omitting`). The day
     /// is in base 36.
-    private static func payload(_ eventDay: Day, _ fields: [String: Value], _ layout: RecordCodec.Layout, omitting: Set<String> = []) -> [UInt8] {
-        var payload = Array(String(eventDay.value, radix: 36).utf8)
-        payload.reserveCapacity(128)
+    private static func payload(
+        _ eventDay: Day, _ fields: [String: Value], _ layout: RecordCodec.Layout, omitting: Set<String> = [], into payload: inout [UInt8]
+    ) {
+        payload.append(contentsOf: String(eventDay.value, radix: 36).utf8)
         payload.append(0x09)
         RecordCodec.encode(fields, layout: layout, omitting: omitting, into: &payload)
-        return payload
     }
 
     /// What the plan keeps of each topic an apply call writes (`FeaturePlan.fields`, or
@@ -399,31 +426,15 @@ public final class FeatureWindows: FeatureStore {
         ledger.insert(record, at: ledger.firstIndex { order(record, $0) } ?? ledger.count)
     }
 
-    /// The ledger entry an apply command makes its script write (`version \t deleted \t bucket \t
-    /// contribution \t payload`, the script's own concatenation of its ARGV[2…6]).
-    private func ledgerEntry(of command: [[UInt8]], windowed: Bool) -> [UInt8] {
-        let first = windowed ? 6 : 5  // EVALSHA sha numkeys keys… member version …
-        return Array(command[first..<(first + 5)].joined(separator: [0x09]))
-    }
-
-    private func applyCommand(
-        ledger: String, window: (key: String, columns: [String], month: String)?, member: String, version: Int64, deleted: Bool, bucket: String,
-        contribution: String, payload: [UInt8]
-    ) -> [[UInt8]] {
-        let keys = window.map { ["2", ledger, $0.key] } ?? ["1", ledger]
-        var command = (["EVALSHA", applySHA] + keys + [member, String(version, radix: 36), deleted ? "1" : "0", bucket, contribution])
-            .map { Array($0.utf8) } + [payload]
-        if let window {
-            command.append(Array(window.columns.joined(separator: ",").utf8))
-            command.append(Array(window.month.utf8))
-        }
-        return command
-    }
-
     /// Runs a pipeline; reloads the scripts and retries once when Redis lost its script cache
     /// (a restart), which is safe because every command is idempotent.
     @discardableResult
     private func run(_ commands: [[[UInt8]]]) async throws -> [RedisReply] {
+        try await run(RESP(commands))
+    }
+
+    @discardableResult
+    private func run(_ commands: RESP) async throws -> [RedisReply] {
         var replies = try await connection.pipeline(commands)
         if replies.contains(where: { if case .error(let e) = $0 { e.hasPrefix("NOSCRIPT") } else { false } }) {
             _ = try await Self.loadScripts(connection)
@@ -1010,3 +1021,17 @@ for i = 1, #KEYS - 1 do
 end
 return 1
 """#
+
+extension RESP {
+    /// `FeatureWindows.entityKey(entity, kind, topic)` as an argument, written in place.
+    mutating func entityKey(_ entity: String, _ kind: String, _ topic: String) {
+        argument(length: 7 + entity.utf8.count + kind.utf8.count + topic.utf8.count) { out in
+            out.append(contentsOf: "cw:{".utf8)
+            out.append(contentsOf: entity.utf8)
+            out.append(contentsOf: "}:".utf8)
+            out.append(contentsOf: kind.utf8)
+            out.append(UInt8(ascii: ":"))
+            out.append(contentsOf: topic.utf8)
+        }
+    }
+}

@@ -2,9 +2,14 @@
 /// (`redisAppendFormattedCommand`), so no argument is copied into an array of its own and no
 /// command is formatted by hiredis. Each command is an array of bulk strings:
 /// `*<n>\r\n` then `$<length>\r\n<bytes>\r\n` per argument.
-struct RESP {
+///
+/// The feature store's hot path writes its commands here argument by argument (`command`,
+/// `argument`): an array per argument and per command was a tenth of the daemon's apply.
+public struct RESP: Sendable {
     private(set) var bytes: [UInt8] = []
-    private(set) var commands = 0
+    public private(set) var commands = 0
+
+    public init(capacity: Int = 0) { bytes.reserveCapacity(capacity) }
 
     // Closures, not key paths (`\.count`): those were projected at run time, per argument.
     init(_ commands: [[String]]) {
@@ -28,6 +33,67 @@ struct RESP {
             for argument in command { withBytes(argument) { append($0) } }
             self.commands += 1
         }
+    }
+
+    /// Starts a command of `arguments` arguments (its name included), which the calls that follow
+    /// write.
+    public mutating func command(_ arguments: Int) {
+        header(UInt8(ascii: "*"), arguments)
+        commands += 1
+    }
+
+    public mutating func argument(_ text: String) {
+        var text = text
+        text.withUTF8 { append($0) }
+    }
+
+    public mutating func argument(_ data: [UInt8]) {
+        data.withUnsafeBufferPointer { append($0) }
+    }
+
+    /// One argument of `length` bytes, which `write` appends (a key from its pieces, without a
+    /// string made of them first).
+    public mutating func argument(length: Int, _ write: (inout [UInt8]) -> Void) {
+        header(UInt8(ascii: "$"), length)
+        let start = bytes.count
+        write(&bytes)
+        precondition(bytes.count - start == length, "a RESP argument announced \(length) bytes and wrote \(bytes.count - start)")
+        bytes.append(contentsOf: Self.crlf)
+    }
+
+    /// A whole command from its arguments.
+    public mutating func command(_ arguments: [String]) {
+        command(arguments.count)
+        for argument in arguments { self.argument(argument) }
+    }
+
+    /// Each command's arguments again (a cluster splits a pipeline by the slot of each key).
+    func decoded() -> [[[UInt8]]] {
+        var result: [[[UInt8]]] = []
+        result.reserveCapacity(commands)
+        var i = 0
+        func number() -> Int {
+            var n = 0
+            while bytes[i] != 13 {
+                n = n * 10 + Int(bytes[i] - UInt8(ascii: "0"))
+                i += 1
+            }
+            i += 2
+            return n
+        }
+        while i < bytes.count {
+            i += 1  // *
+            let count = number()
+            var command: [[UInt8]] = []
+            for _ in 0..<count {
+                i += 1  // $
+                let length = number()
+                command.append(Array(bytes[i..<(i + length)]))
+                i += length + 2
+            }
+            result.append(command)
+        }
+        return result
     }
 
     private mutating func append(_ arg: UnsafeBufferPointer<UInt8>) {

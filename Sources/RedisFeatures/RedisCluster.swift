@@ -7,6 +7,8 @@ public protocol RedisClient: Sendable {
     func pipeline(_ commands: [[[UInt8]]]) async throws -> [RedisReply]
     /// The same, from strings.
     func pipeline(_ commands: [[String]]) async throws -> [RedisReply]
+    /// The same, written in the protocol already (`RESP`).
+    func pipeline(_ commands: RESP) async throws -> [RedisReply]
     /// Runs one command on every node (a cluster's masters): the replies, one per node.
     func everyNode(_ args: [String]) async throws -> [RedisReply]
     /// The nodes themselves (a cluster's masters), for what must visit each: a scan.
@@ -142,6 +144,11 @@ public final class RedisCluster: RedisClient, Sendable {
             try await refresh()
         }
         return replies
+    }
+
+    /// Split by the slot of each command's key, as the commands' arguments.
+    public func pipeline(_ commands: RESP) async throws -> [RedisReply] {
+        try await pipeline(commands.decoded())
     }
 
     public func everyNode(_ args: [String]) async throws -> [RedisReply] {

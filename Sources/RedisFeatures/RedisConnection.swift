@@ -194,6 +194,11 @@ public final class RedisConnection: @unchecked Sendable {
         try await send(RESP(commands))
     }
 
+    /// Commands already written in the protocol.
+    public func pipeline(_ commands: RESP) async throws -> [RedisReply] {
+        try await send(commands)
+    }
+
     private func send(_ pipeline: RESP) async throws -> [RedisReply] {
         if pipeline.commands == 0 { return [] }
         return try await withCheckedThrowingContinuation { continuation in

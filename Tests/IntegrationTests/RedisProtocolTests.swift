@@ -1,6 +1,6 @@
 import CreditWatchCore
 import Foundation
-import RedisFeatures
+@testable import RedisFeatures
 import Testing
 
 @testable import creditwatch
@@ -39,5 +39,40 @@ extension EngineIntegrationTests {
         #expect(bytes[2] == .integer(4))
         #expect(bytes[3].array == ["f1", "f2", "f3", "f4"].map { .string(Array($0.utf8)) })
         #expect(try await redis.pipeline([[String]]()).isEmpty)
+    }
+
+    /// Commands written argument by argument (as the apply call writes its pipeline) reach Redis as
+    /// the same commands from arrays do, and give back their arguments (how a cluster splits them).
+    @Test func commandsWrittenInPlaceReachRedisAsWritten() async throws {
+        let settings = try Stack.settings("resp")
+        try await Stack.flushRedis(settings)
+        let redis = try RedisConnection(host: settings.redisHost, port: settings.redisPort)
+        let binary: [UInt8] = [0, 13, 10, 36, 42, 255]
+        let long = String(repeating: "欠", count: 12_345)
+        var commands = RESP()
+        commands.command(4)
+        commands.argument("HSET")
+        commands.entityKey("91430500MA4L0XXX1X", "rec", "tax.payment")
+        commands.argument(long)
+        commands.argument(binary)
+        commands.command(["HGET", FeatureWindows.entityKey("91430500MA4L0XXX1X", "rec", "tax.payment"), long])
+        commands.command(3)
+        commands.argument("SET")
+        commands.argument(length: 6) {
+            $0.append(contentsOf: "cw:".utf8)
+            $0.append(contentsOf: "k12".utf8)
+        }
+        commands.argument("")
+        commands.command(["GET", "cw:k12"])
+        #expect(commands.commands == 4)
+        let replies = try await redis.pipeline(commands)
+        #expect(replies == [.integer(1), .string(binary), .status("OK"), .string([])])
+        let key = Array("cw:{91430500MA4L0XXX1X}:rec:tax.payment".utf8)
+        let written: [[[UInt8]]] = [
+            [Array("HSET".utf8), key, Array(long.utf8), binary], [Array("HGET".utf8), key, Array(long.utf8)],
+            [Array("SET".utf8), Array("cw:k12".utf8), []], [Array("GET".utf8), Array("cw:k12".utf8)],
+        ]
+        #expect(commands.decoded() == written)
+        #expect(try await redis.pipeline(RESP()).isEmpty)
     }
 }

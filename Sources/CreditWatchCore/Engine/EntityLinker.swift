@@ -24,7 +24,7 @@ struct EntityLinker {
     }
 
     /// What must be looked up before `link` can run.
-    func needs(_ changes: [Change], knownRegistrations: [String: Registration]) -> Needs {
+    func needs(_ changes: some Sequence<Change>, knownRegistrations: [String: Registration]) -> Needs {
         var needs = Needs()
         for change in changes {
             switch change.entity {
