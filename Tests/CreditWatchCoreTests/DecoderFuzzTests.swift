@@ -1,6 +1,7 @@
-import CreditWatchCore
 import RuleLanguage
 import Testing
+
+@testable import CreditWatchCore
 
 /// Fuzzing the decoder with random and mutated envelopes of every shipped topic: whatever the
 /// bytes, it returns (no trap, no hang), every rejection has a reason, the same bytes give the same
@@ -140,12 +141,61 @@ struct DecoderFuzzTests {
         #expect(tombstones == 15)
     }
 
+    /// What the fast path must read as the general path does: member names with escapes and
+    /// outside ASCII, a name given twice (the last wins), members in another order and unknown
+    /// ones, both sides of an envelope, a side given twice, the version from `source`, nesting at
+    /// the limit — each decoded both ways, and the exact change where one is expected.
+    @Test("the fast path reads rows as the general path does")
+    func fastPathAsGeneralPath() throws {
+        let payment = #"{"id": "SK1", "uscc": "91350100M000100Y43", "name": "某某公司", "tax_type": "增值税", "period": "2024-05", "amount": 12.5, "paid_date": "2024-05-31"}"#
+        let cases: [(topic: String, message: String)] = [
+            ("tax.payment", Message.debezium(after: payment)),
+            ("tax.payment", Message.debezium(after: #"{"id": "SK1", "uscc": "91350100M000100Y43", "name": "x", "tax_type": "t", "period": "2024-05", "amount": 7, "amount": 9, "paid_date": "2024-05-31", "备注": "无", "extra": {"a": [1, 2]}}"#)),
+            ("tax.payment", Message.debezium(after: #"{"paid_date": "2024-05-31", "amount": "3.25", "period": "2024-05", "tax_type": "t", "name": "x", "uscc": "91350100m000100y43", "id": "SK2"}"#)),
+            ("tax.payment", #"{"op": "d", "before": "#  + payment + #", "after": null, "source": {"ts_ms": 1717113600123}}"#),
+            ("tax.payment", #"{"op": "u", "after": "# + payment + #", "after": null, "ts_ms": 5}"#),
+            ("tax.payment", #"{"after": "# + payment + #", "op": "c", "ts_ms": null, "source": {"ts_ms": 77}, "ts_ms": 1}"#),
+            ("tax.payment", #"{"after": "# + payment + #", "op": "c", "op": "r"}"#),
+            ("tax.payment", #"{"after": "# + payment + #", "op": "c", "ts_ms": 1.5}"#),
+            ("tax.payment", #"{"after": "# + payment.replacingOccurrences(of: "12.5", with: "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]") + #", "op": "c"}"#),
+            ("tax.payment", #"{"after": "# + payment + #", "op": "c", "op": "x"}"#),
+            ("tax.payment", #"{"after": "# + payment + #", "op": "c"} "#),
+            ("tax.payment", #"{"after": "# + payment + #", "op": "c"}}"#),
+            ("finance.loan", #"{"loan_no": "L1", "uscc": "91350100M000100Y43", "bank": "b", "principal": 100, "outstanding": 50.5, "disbursed_date": "2024-01-02", "maturity_date": "2025-01-02", "status": "正常", "days_past_due": 0, "bucket": "current", "as_of": "2024-06-01", "version": 3, "version": 4}"#),
+            ("finance.loan", #"{"loan_no": "L1", "uscc": "91350100M000100Y43"}"#),
+        ]
+        for (topic, message) in cases {
+            let bytes = Array(message.utf8)
+            #expect(Shipped.decoder.decode(topic: topic, key: nil, value: bytes) == Shipped.decoder.decode(topic: topic, key: nil, value: bytes, fast: false), "\(message)")
+        }
+        func change(_ index: Int) -> Change? {
+            guard case .change(let change) = Shipped.decoder.decode(topic: cases[index].topic, key: nil, value: Array(cases[index].message.utf8)) else { return nil }
+            return change
+        }
+        let escaped = try #require(change(1))
+        #expect(escaped.fields["amount"] == .number(9))
+        #expect(try #require(change(2)).fields["uscc"] == .string("91350100M000100Y43"))
+        let deleted = try #require(change(3))
+        #expect(deleted.operation == .delete && deleted.version == 1_717_113_600_123 && deleted.fields["amount"] == .number(12.5))
+        #expect(try #require(change(5)).version == 1)
+        #expect(try #require(change(6)).operation == .snapshot)
+        #expect(try #require(change(12)).version == 4)
+        for rejected in [4, 7, 8, 9, 11, 13] {
+            guard case .rejected = Shipped.decoder.decode(topic: cases[rejected].topic, key: nil, value: Array(cases[rejected].message.utf8)) else {
+                Issue.record("case \(rejected) was not rejected")
+                continue
+            }
+        }
+    }
+
     func check(
         _ definition: TopicDefinition, _ bytes: [UInt8], _ accepted: inout Int, _ rejected: inout Int,
         _ tombstones: inout Int
     ) {
         let outcome = Shipped.decoder.decode(topic: definition.name, key: nil, value: bytes)
         #expect(Shipped.decoder.decode(topic: definition.name, key: nil, value: bytes) == outcome)
+        // The fast path (a row straight into its fields) decodes as the general one does.
+        #expect(Shipped.decoder.decode(topic: definition.name, key: nil, value: bytes, fast: false) == outcome)
         switch outcome {
         case .tombstone:
             tombstones += 1

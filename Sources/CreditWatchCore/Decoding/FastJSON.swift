@@ -67,25 +67,36 @@ struct FastJSON {
     }
 
     private mutating func object(depth: Int) throws(Failure) -> JSONValue {
+        // Feed rows and envelopes have 5–20 members: one table instead of growing through four
+        // (`init(minimumCapacity:)`, not `reserveCapacity`, which the profile showed running
+        // unspecialized, instantiating generic metadata on every call).
+        var members = [String: JSONValue](minimumCapacity: 16)
+        try self.members(depth: depth) { parser throws(Failure) in try parser.string() } value: { parser, key, depth throws(Failure) in
+            members[key] = try parser.value(depth: depth)
+        }
+        return .object(members)
+    }
+
+    /// The members of the object at `i` (its opening brace): each one's name read by `name` (at its
+    /// opening quote), then its value by `value` (given the name and the value's depth).
+    private mutating func members<Name>(
+        depth: Int, name: (inout FastJSON) throws(Failure) -> Name, value: (inout FastJSON, Name, Int) throws(Failure) -> Void
+    ) throws(Failure) {
         guard depth < maxDepth else { throw .tooDeep }
         i += 1
         skipWhitespace()
         if i < bytes.count, bytes[i] == UInt8(ascii: "}") {
             i += 1
-            return .object([:])
+            return
         }
-        // Feed rows and envelopes have 5–20 members: one table instead of growing through four
-        // (`init(minimumCapacity:)`, not `reserveCapacity`, which the profile showed running
-        // unspecialized, instantiating generic metadata on every call).
-        var members = [String: JSONValue](minimumCapacity: 16)
         while true {
             guard i < bytes.count, bytes[i] == UInt8(ascii: "\"") else { throw .refused }
-            let key = try string()
+            let key = try name(&self)
             skipWhitespace()
             guard i < bytes.count, bytes[i] == UInt8(ascii: ":") else { throw .refused }
             i += 1
             skipWhitespace()
-            members[key] = try value(depth: depth + 1)
+            try value(&self, key, depth + 1)
             skipWhitespace()
             guard i < bytes.count else { throw .refused }
             if bytes[i] == UInt8(ascii: ",") {
@@ -95,7 +106,7 @@ struct FastJSON {
             }
             guard bytes[i] == UInt8(ascii: "}") else { throw .refused }
             i += 1
-            return .object(members)
+            return
         }
     }
 
@@ -269,5 +280,111 @@ struct FastJSON {
         let start = i
         while i < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[i]) { i += 1 }
         guard i > start else { throw .refused }
+    }
+}
+
+/// The decoder's fast path: a change's row parsed straight into the topic's declared fields, by
+/// their position, with no dictionary of the row or of the envelope and no string made of a member's
+/// name (a name is matched by its bytes). Members no field names are parsed — the whole message
+/// must be JSON, as for `parse` — and dropped; a name given twice keeps its last value, as an
+/// object's member does. Names with escapes or outside ASCII are compared as strings, as a
+/// dictionary would (canonical equivalence).
+extension FastJSON {
+    /// A Debezium envelope's members the decoder reads; a side is nil unless it is an object.
+    struct Envelope {
+        var op: JSONValue?, tsMs: JSONValue?, source: JSONValue?
+        var before: [JSONValue?]?, after: [JSONValue?]?
+    }
+
+    private static let envelopeNames: [[UInt8]] = ["op", "before", "after", "ts_ms", "source"].map { Array($0.utf8) }
+
+    /// A message whose top object is the row.
+    static func row(_ input: [UInt8], maxDepth: Int, names: [[UInt8]]) throws(Failure) -> [JSONValue?] {
+        try whole(input, maxDepth: maxDepth) { parser throws(Failure) in try parser.row(depth: 0, names: names) }
+    }
+
+    static func envelope(_ input: [UInt8], maxDepth: Int, names: [[UInt8]]) throws(Failure) -> Envelope {
+        try whole(input, maxDepth: maxDepth) { parser throws(Failure) in
+            var envelope = Envelope()
+            try parser.object(depth: 0, names: envelopeNames) { parser, member, depth throws(Failure) in
+                switch member {
+                case 0: envelope.op = try parser.value(depth: depth)
+                case 1, 2:
+                    var side: [JSONValue?]?
+                    if parser.i < parser.bytes.count, parser.bytes[parser.i] == UInt8(ascii: "{") {
+                        side = try parser.row(depth: depth, names: names)
+                    } else {
+                        _ = try parser.value(depth: depth)
+                    }
+                    if member == 1 { envelope.before = side } else { envelope.after = side }
+                case 3: envelope.tsMs = try parser.value(depth: depth)
+                case 4: envelope.source = try parser.value(depth: depth)
+                default: _ = try parser.value(depth: depth)
+                }
+            }
+            return envelope
+        }
+    }
+
+    private static func whole<T>(
+        _ input: [UInt8], maxDepth: Int, _ body: (inout FastJSON) throws(Failure) -> T
+    ) throws(Failure) -> T {
+        let result: Result<T, Failure> = input.withUnsafeBufferPointer { buffer in
+            var parser = FastJSON(bytes: buffer, maxDepth: maxDepth)
+            do throws(Failure) {
+                parser.skipWhitespace()
+                let value = try body(&parser)
+                parser.skipWhitespace()
+                guard parser.i == buffer.count else { return .failure(.refused) }
+                return .success(value)
+            } catch {
+                return .failure(error)
+            }
+        }
+        return try result.get()
+    }
+
+    private mutating func row(depth: Int, names: [[UInt8]]) throws(Failure) -> [JSONValue?] {
+        var slots = [JSONValue?](repeating: nil, count: names.count)
+        try object(depth: depth, names: names) { parser, field, depth throws(Failure) in
+            let value = try parser.value(depth: depth)
+            if let field { slots[field] = value }
+        }
+        return slots
+    }
+
+    /// An object at `i`, each member's value parsed by `member` (given the index of the name it
+    /// has among `names`, nil for another, and the depth of its value).
+    private mutating func object(
+        depth: Int, names: [[UInt8]], _ member: (inout FastJSON, Int?, Int) throws(Failure) -> Void
+    ) throws(Failure) {
+        guard i < bytes.count, bytes[i] == UInt8(ascii: "{") else { throw .refused }
+        var expected = 0  // rows list their columns in one order: the name after the last one first
+        try members(depth: depth) { parser throws(Failure) in
+            let index = try parser.name(among: names, expected: expected)
+            if let index { expected = index + 1 }
+            return index
+        } value: { parser, index, depth throws(Failure) in
+            try member(&parser, index, depth)
+        }
+    }
+
+    /// The member name at `i` (its opening quote): the index of the one of `names` it is, nil for
+    /// none. Plain ASCII is compared byte for byte (trying `expected` first); anything else is made
+    /// a string, as `string()` makes it, and compared as strings are.
+    private mutating func name(among names: [[UInt8]], expected: Int) throws(Failure) -> Int? {
+        let start = i + 1
+        var end = start
+        while end < bytes.count, bytes[end] != UInt8(ascii: "\""), bytes[end] != UInt8(ascii: "\\"), bytes[end] >= 0x20, bytes[end] < 0x80 {
+            end += 1
+        }
+        if end < bytes.count, bytes[end] == UInt8(ascii: "\"") {
+            let raw = UnsafeBufferPointer(rebasing: bytes[start..<end])
+            i = end + 1
+            if expected < names.count, names[expected].elementsEqual(raw) { return expected }
+            return names.firstIndex { $0.elementsEqual(raw) }
+        }
+        let text = try string()
+        return names.firstIndex { String(decoding: $0, as: UTF8.self) == text }
     }
 }
