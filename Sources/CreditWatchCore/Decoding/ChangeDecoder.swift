@@ -136,8 +136,10 @@ public struct ChangeDecoder: Sendable {
     ) throws(Rejection) -> Change {
         var fields = [String: Value](minimumCapacity: plan.definition.fields.count)
         var identifiers = Identifiers()
-        for (field, member) in zip(plan.definition.fields, row) {
-            fields[field.name] = try decodeField(field, member, plan: plan, identifiers: &identifiers)
+        // By index: iterating copied each field's definition (its strings retained and released).
+        let definitions = plan.definition.fields
+        for index in definitions.indices {
+            fields[definitions[index].name] = try decodeField(definitions[index], row[index], plan: plan, identifiers: &identifiers)
         }
 
         let entity = try ChangeDecoder.entity(plan.definition.entity, fields: &fields, identifiers: identifiers)

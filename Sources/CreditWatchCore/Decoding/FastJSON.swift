@@ -290,13 +290,15 @@ struct FastJSON {
 /// object's member does. Names with escapes or outside ASCII are compared as strings, as a
 /// dictionary would (canonical equivalence).
 extension FastJSON {
-    /// A Debezium envelope's members the decoder reads; a side is nil unless it is an object.
+    /// A Debezium envelope's members the decoder reads; a side is nil unless it is an object, and
+    /// of an object `source` only its `ts_ms` is kept.
     struct Envelope {
         var op: JSONValue?, tsMs: JSONValue?, source: JSONValue?
         var before: [JSONValue?]?, after: [JSONValue?]?
     }
 
     private static let envelopeNames: [[UInt8]] = ["op", "before", "after", "ts_ms", "source"].map { Array($0.utf8) }
+    private static let sourceNames: [[UInt8]] = [Array("ts_ms".utf8)]
 
     /// A message whose top object is the row.
     static func row(_ input: [UInt8], maxDepth: Int, names: [[UInt8]]) throws(Failure) -> [JSONValue?] {
@@ -318,7 +320,18 @@ extension FastJSON {
                     }
                     if member == 1 { envelope.before = side } else { envelope.after = side }
                 case 3: envelope.tsMs = try parser.value(depth: depth)
-                case 4: envelope.source = try parser.value(depth: depth)
+                case 4:
+                    // Only its `ts_ms` is read: the rest of the source is checked, not kept.
+                    if parser.i < parser.bytes.count, parser.bytes[parser.i] == UInt8(ascii: "{") {
+                        var source: [String: JSONValue] = [:]
+                        try parser.object(depth: depth, names: sourceNames) { parser, member, depth throws(Failure) in
+                            let value = try parser.value(depth: depth)
+                            if member != nil { source["ts_ms"] = value }
+                        }
+                        envelope.source = .object(source)
+                    } else {
+                        envelope.source = try parser.value(depth: depth)
+                    }
                 default: _ = try parser.value(depth: depth)
                 }
             }
