@@ -8,6 +8,9 @@
 public struct RESP: Sendable {
     private(set) var bytes: [UInt8] = []
     public private(set) var commands = 0
+    /// Arguments the last command announced and has not written yet (checked in debug builds: a
+    /// wrong count would garble the whole pipeline).
+    private var owed = 0
 
     public init(capacity: Int = 0) { bytes.reserveCapacity(capacity) }
 
@@ -29,18 +32,22 @@ public struct RESP: Sendable {
     ) {
         bytes.reserveCapacity(commands.reduce(0) { $0 + $1.reduce(16) { $0 + count($1) + 16 } })
         for command in commands {
-            header(UInt8(ascii: "*"), command.count)
+            self.command(command.count)
             for argument in command { withBytes(argument) { append($0) } }
-            self.commands += 1
         }
     }
 
     /// Starts a command of `arguments` arguments (its name included), which the calls that follow
     /// write.
     public mutating func command(_ arguments: Int) {
+        assert(owed == 0, "the command before announced \(owed) more arguments")
         header(UInt8(ascii: "*"), arguments)
         commands += 1
+        owed = arguments
     }
+
+    /// Whether every command has all the arguments it announced.
+    var isComplete: Bool { owed == 0 }
 
     public mutating func argument(_ text: String) {
         var text = text
@@ -54,6 +61,7 @@ public struct RESP: Sendable {
     /// One argument of `length` bytes, which `write` appends (a key from its pieces, without a
     /// string made of them first).
     public mutating func argument(length: Int, _ write: (inout [UInt8]) -> Void) {
+        owed -= 1
         header(UInt8(ascii: "$"), length)
         let start = bytes.count
         write(&bytes)
@@ -69,6 +77,7 @@ public struct RESP: Sendable {
 
     /// Each command's arguments again (a cluster splits a pipeline by the slot of each key).
     func decoded() -> [[[UInt8]]] {
+        precondition(isComplete, "a command lacks arguments it announced")
         var result: [[[UInt8]]] = []
         result.reserveCapacity(commands)
         var i = 0
@@ -97,6 +106,7 @@ public struct RESP: Sendable {
     }
 
     private mutating func append(_ arg: UnsafeBufferPointer<UInt8>) {
+        owed -= 1
         header(UInt8(ascii: "$"), arg.count)
         bytes.append(contentsOf: arg)
         bytes.append(contentsOf: Self.crlf)

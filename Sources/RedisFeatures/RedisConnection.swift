@@ -200,6 +200,7 @@ public final class RedisConnection: @unchecked Sendable {
     }
 
     private func send(_ pipeline: RESP) async throws -> [RedisReply] {
+        precondition(pipeline.isComplete, "a command lacks arguments it announced")
         if pipeline.commands == 0 { return [] }
         return try await withCheckedThrowingContinuation { continuation in
             queue.async {

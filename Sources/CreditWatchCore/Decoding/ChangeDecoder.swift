@@ -23,7 +23,7 @@ public struct ChangeDecoder: Sendable {
     /// The offset of local business time from UTC: 8 hours (China Standard Time, no DST).
     public let businessUTCOffsetSeconds: Int
 
-    private let plans: [String: TopicPlan]
+    let plans: [String: TopicPlan]
 
     public init(catalog: TopicCatalog, businessUTCOffsetSeconds: Int = 8 * 3600) {
         self.catalog = catalog
@@ -94,7 +94,7 @@ public struct ChangeDecoder: Sendable {
     /// else — not JSON to the fast parser, a bad envelope, a field rejected — which then takes the
     /// general path above, whose outcome and reason stand: the same values go through the same
     /// checks, so a change is the same either way.
-    private func fastChange(plan: TopicPlan, value: [UInt8]) -> Change? {
+    func fastChange(plan: TopicPlan, value: [UInt8]) -> Change? {
         let depth = plan.definition.limits.depth
         switch plan.definition.envelope {
         case .plain:
@@ -107,8 +107,8 @@ public struct ChangeDecoder: Sendable {
             else { return nil }
             var version: Int64?
             if plan.definition.versionField == nil {
-                guard let known = try? ChangeDecoder.envelopeVersion(tsMs: envelope.tsMs, source: envelope.source) else { return nil }
-                version = known
+                // Not `try?`: an envelope without a version (nil) is not a bad one.
+                do { version = try ChangeDecoder.envelopeVersion(tsMs: envelope.tsMs, source: envelope.source) } catch { return nil }
             }
             return try? change(plan: plan, row: row, operation: operation, envelopeVersion: version)
         }

@@ -384,7 +384,8 @@ extension FastJSON {
 
     /// The member name at `i` (its opening quote): the index of the one of `names` it is, nil for
     /// none. Plain ASCII is compared byte for byte (trying `expected` first); anything else is made
-    /// a string, as `string()` makes it, and compared as strings are.
+    /// a string, as `string()` makes it, and its bytes compared: field names are
+    /// `[a-z][a-z0-9_]*`, which no other text equals as a string either (canonical equivalence).
     private mutating func name(among names: [[UInt8]], expected: Int) throws(Failure) -> Int? {
         let start = i + 1
         var end = start
@@ -398,6 +399,6 @@ extension FastJSON {
             return names.firstIndex { $0.elementsEqual(raw) }
         }
         let text = try string()
-        return names.firstIndex { String(decoding: $0, as: UTF8.self) == text }
+        return names.firstIndex { $0.elementsEqual(text.utf8) }
     }
 }
