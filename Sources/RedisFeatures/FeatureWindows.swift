@@ -136,9 +136,6 @@ public final class FeatureWindows: FeatureStore {
     }
 
     static func entityKey(_ entity: String, _ kind: String, _ topic: String) -> String { "cw:{\(entity)}:\(kind):\(topic)" }
-
-    /// A monthly feed's entity as an apply call tracks it (a pair, not a string made of both).
-    private struct TopicEntity: Hashable { let topic: String, entity: String }
     static func industryKey(_ division: String, _ kind: String) -> String { "cw:ind:{\(division)}:\(kind)" }
     /// A peer measure's values in a division.
     static func peerKey(_ division: String, _ measure: PeerMeasure) -> String { industryKey(division, "peer:\(measure.id)") }
@@ -152,6 +149,9 @@ public final class FeatureWindows: FeatureStore {
     }
 
     // MARK: Apply
+
+    /// A monthly feed's entity as an apply call tracks it (a pair, not a string made of both).
+    private struct TopicEntity: Hashable { let topic: String, entity: String }
 
     public func apply(_ updates: [FeatureUpdate], plan: FeaturePlan, marking sync: FeatureSync?) async throws {
         // The cached entities this call writes are taken out while it runs (a read meanwhile goes to
@@ -176,8 +176,10 @@ public final class FeatureWindows: FeatureStore {
         /// the history version written beside it.
         var heldWrites: [Int: (apply: Int, entry: [UInt8], history: (member: String, payload: [UInt8])?)] = [:]
         var (records, versions) = (Layouts(plan.fields, names: names), Layouts(plan.historyFields, names: names))
-        var payload: [UInt8] = []
+        // One buffer each for the record's payload and its version's, reused record after record.
+        var (payload, versionPayload): ([UInt8], [UInt8]) = ([], [])
         payload.reserveCapacity(256)
+        versionPayload.reserveCapacity(256)
         for (n, update) in updates.enumerated() {
             let change = update.change
             let entity = update.entity.id
@@ -213,7 +215,7 @@ public final class FeatureWindows: FeatureStore {
                 commands.argument(windowed.columns)
                 commands.argument(Self.monthName(change.eventDay.month))
             }
-            var history: (member: String, payload: [UInt8])?
+            var historyMember: String?
             if monthlyTopics.contains(change.topic), !deleted, update.entity.kind == .enterprise,
                 tracked.insert(TopicEntity(topic: change.topic, entity: entity)).inserted
             {
@@ -221,13 +223,15 @@ public final class FeatureWindows: FeatureStore {
             }
             if plan.historyFields[change.topic] != nil, !deleted {
                 // HSET, not HSETNX: a rebuild for a program that reads more of the versions rewrites them.
-                history = ("\(change.key)|\(change.version)", [])
-                Self.payload(change.eventDay, change.fields, versions.of(change.topic), into: &history!.payload)
+                let member = "\(change.key)|\(change.version)"
+                versionPayload.removeAll(keepingCapacity: true)
+                Self.payload(change.eventDay, change.fields, versions.of(change.topic), into: &versionPayload)
                 commands.command(4)
                 commands.argument("HSET")
                 commands.entityKey(entity, "hist", change.topic)
-                commands.argument(history!.member)
-                commands.argument(history!.payload)
+                commands.argument(member)
+                commands.argument(versionPayload)
+                historyMember = member
             }
             if let division = update.division, update.entity.kind == .enterprise, change.topic == Registration.topic {
                 membershipCommands(update, division: division, into: &commands)
@@ -236,7 +240,7 @@ public final class FeatureWindows: FeatureStore {
                 // The entry as the script writes it: its ARGV version … payload joined by tabs.
                 let entry = [version, deleted ? "1" : "0", windowed?.bucket ?? "", windowed?.contribution ?? ""]
                     .flatMap { Array($0.utf8) + [0x09] } + payload
-                heldWrites[n] = (applyIndex, entry, history.map { ($0.member, $0.payload) })
+                heldWrites[n] = (applyIndex, entry, historyMember.map { ($0, versionPayload) })
             }
         }
         let replies = try await run(commands)

@@ -491,15 +491,13 @@ struct TopicPlan: Sendable {
         for field in definition.fields { if let values = field.values { allowed[field.name] = Set(values) } }
         self.allowedValues = allowed
     }
+
+    /// Each declared field's member of `row`, in the order of the declaration.
+    func slots(of row: [String: JSONValue]) -> [JSONValue?] { definition.fields.map { row[$0.name] } }
 }
 
 /// Why a message is rejected (internal; surfaces as `DecodeOutcome.rejected(reason:)`).
 struct Rejection: Error {
     let reason: String
     init(_ reason: String) { self.reason = reason }
-}
-
-extension TopicPlan {
-    /// Each declared field's member of `row`, in the order of the declaration.
-    func slots(of row: [String: JSONValue]) -> [JSONValue?] { definition.fields.map { row[$0.name] } }
 }

@@ -287,8 +287,7 @@ struct FastJSON {
 /// their position, with no dictionary of the row or of the envelope and no string made of a member's
 /// name (a name is matched by its bytes). Members no field names are parsed — the whole message
 /// must be JSON, as for `parse` — and dropped; a name given twice keeps its last value, as an
-/// object's member does. Names with escapes or outside ASCII are compared as strings, as a
-/// dictionary would (canonical equivalence).
+/// object's member does.
 extension FastJSON {
     /// A Debezium envelope's members the decoder reads; a side is nil unless it is an object, and
     /// of an object `source` only its `ts_ms` is kept.
@@ -313,7 +312,7 @@ extension FastJSON {
                 case 0: envelope.op = try parser.value(depth: depth)
                 case 1, 2:
                     var side: [JSONValue?]?
-                    if parser.i < parser.bytes.count, parser.bytes[parser.i] == UInt8(ascii: "{") {
+                    if parser.atObject {
                         side = try parser.row(depth: depth, names: names)
                     } else {
                         _ = try parser.value(depth: depth)
@@ -322,7 +321,7 @@ extension FastJSON {
                 case 3: envelope.tsMs = try parser.value(depth: depth)
                 case 4:
                     // Only its `ts_ms` is read: the rest of the source is checked, not kept.
-                    if parser.i < parser.bytes.count, parser.bytes[parser.i] == UInt8(ascii: "{") {
+                    if parser.atObject {
                         var source: [String: JSONValue] = [:]
                         try parser.object(depth: depth, names: sourceNames) { parser, member, depth throws(Failure) in
                             let value = try parser.value(depth: depth)
@@ -357,6 +356,9 @@ extension FastJSON {
         return try result.get()
     }
 
+    /// Whether an object starts at `i`.
+    private var atObject: Bool { i < bytes.count && bytes[i] == UInt8(ascii: "{") }
+
     private mutating func row(depth: Int, names: [[UInt8]]) throws(Failure) -> [JSONValue?] {
         var slots = [JSONValue?](repeating: nil, count: names.count)
         try object(depth: depth, names: names) { parser, field, depth throws(Failure) in
@@ -371,7 +373,7 @@ extension FastJSON {
     private mutating func object(
         depth: Int, names: [[UInt8]], _ member: (inout FastJSON, Int?, Int) throws(Failure) -> Void
     ) throws(Failure) {
-        guard i < bytes.count, bytes[i] == UInt8(ascii: "{") else { throw .refused }
+        guard atObject else { throw .refused }
         var expected = 0  // rows list their columns in one order: the name after the last one first
         try members(depth: depth) { parser throws(Failure) in
             let index = try parser.name(among: names, expected: expected)
