@@ -96,6 +96,118 @@ extension EngineIntegrationTests {
         #expect(c31.ledger == 2)
     }
 
+    /// A ledger's records applied by one script call each end exactly as a batch's runs applied
+    /// together (one call per ledger): the same ledgers, windows, division windows and their
+    /// ledgers, byte for byte, over random batches of updates, moves between months, deletes,
+    /// re-deliveries, older versions, zero and missing amounts, sums past 2^53 hundredths (Lua's
+    /// doubles are not exact there) and divisions changing within a batch. Checked independently
+    /// too: each window holds the counts and sums of its ledger's live entries, and (one division
+    /// throughout) the division's ledger holds each enterprise's months as its window does.
+    @Test(arguments: [false, true]) func runsOfALedgerEndAsOneCallPerRecord(cluster: Bool) async throws {
+        let settings = try Stack.settings("ledger_runs")
+        let port = cluster ? try #require(Stack.redisClusterPort, "the cluster of ops/servers.sh") : settings.redisPort
+        let redis = try await connectRedis(host: settings.redisHost, port: port)
+        let catalog = try ProjectFiles.catalog(at: settings.topicsPath)
+        let plan = FeaturePlan(program: try ProjectFiles.program(at: settings.rulesPath, catalog: catalog), catalog: catalog)
+        let enterprises = [Self.windowsA, Self.windowsB]
+        let months = [Month(year: 2026, month: 3), Month(year: 2026, month: 4), Month(year: 2026, month: 5)]
+        let amounts: [Value] = [.number(0), .number(12.5), .number(-3), .number(0.07), .number(90_000_000_000_000), .number(85_000_000_000_000), .null]
+        // Knuth's MMIX linear congruence: the same batches on every run.
+        var state: UInt64 = 7
+        func pick(_ n: Int) -> Int {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Int((state >> 33) % UInt64(n))
+        }
+        func batch() -> [FeatureUpdate] {
+            (0..<40).map { _ in
+                let uscc = enterprises[pick(2)]
+                let month = months[pick(months.count)]
+                let change = Change(
+                    topic: "tax.payment", key: "P\(pick(5))", operation: pick(6) == 0 ? .delete : .update,
+                    version: Int64(pick(8)), fields: ["amount": amounts[pick(amounts.count)], "period": .string(month.description)],
+                    eventDay: month.firstDay, entity: .enterprise(try! USCC(validating: uscc)))
+                return Self.update(change, uscc: uscc, division: [nil, "C30", "C30", "C30", "C31"][pick(5)])
+            }
+        }
+        /// Every key the stores hold, as text.
+        func contents() async throws -> [String: [String]] {
+            var all: [String: [String]] = [:]
+            for node in redis.nodeConnections {
+                let keys = try await node.command("KEYS", "cw:*").array?.compactMap(\.text) ?? []
+                for key in keys {
+                    let type = try await node.command("TYPE", key).text ?? ""
+                    let items = try await node.command(type == "hash" ? "HGETALL" : "SMEMBERS", key).array?.compactMap(\.text) ?? []
+                    guard type == "hash" else {
+                        all[key] = items.sorted()
+                        continue
+                    }
+                    // A hash as its fields in order, each followed by its value.
+                    let pairs: [(field: String, value: String)] = stride(from: 0, to: items.count, by: 2).map { (items[$0], items[$0 + 1]) }
+                    all[key] = pairs.sorted { $0.field < $1.field }.flatMap { [$0.field, $0.value] }
+                }
+            }
+            return all
+        }
+        func text(_ fields: [String], _ key: String) -> String? { fields.firstIndex(of: key).map { fields[$0 + 1] } }
+        /// Month → (count, sum of amount hundredths) of a ledger's live entries, read from the entries.
+        func live(_ entries: [String]) -> [Int: (count: Int, sum: Int)] {
+            var months: [Int: (count: Int, sum: Int)] = [:]
+            for entry in entries.enumerated().filter({ $0.offset % 2 == 1 }).map(\.element) {
+                let parts = entry.split(separator: "\t", omittingEmptySubsequences: false)
+                guard parts[1] == "0", let bucket = Int(parts[2], radix: 36) else { continue }
+                let sum = parts[3].split(separator: ",").compactMap { $0.hasPrefix("amount=") ? Int($0.dropFirst(7)) : nil }.reduce(0, +)
+                months[bucket, default: (0, 0)].count += 1
+                months[bucket, default: (0, 0)].sum += sum
+            }
+            return months
+        }
+        for round in 0..<6 {
+            let oneDivision = round < 3
+            // Sums past 2^53 hundredths in A's first month, odd: a double would round them.
+            let large = [90_000_000_000_000, 85_000_000_000_000, 0.07].enumerated().map { n, amount in
+                Self.update(Self.payment(Self.windowsA, "L\(n)", months[0], amount: amount, version: 100), uscc: Self.windowsA, division: "C30")
+            }
+            let batches = [large + batch(), batch()].map { updates in
+                oneDivision ? updates.map { Self.update($0.change, uscc: $0.entity.id, division: "C30") } : updates
+            }
+            var ends: [[String: [String]]] = []
+            for oneCallPerRecord in [false, true] {
+                #expect(try await redis.everyNode(["FLUSHDB"]).allSatisfy { $0 == .status("OK") })
+                let features = try await FeatureWindows(connection: redis, catalog: catalog, logger: Logger(label: "test"))
+                for updates in batches {
+                    if oneCallPerRecord {
+                        for update in updates { try await features.apply([update], plan: plan) }
+                    } else {
+                        #expect(FeatureWindows.ledgerRuns(updates).count < updates.count)
+                        try await features.apply(updates, plan: plan)
+                    }
+                }
+                ends.append(try await contents())
+            }
+            #expect(ends[0] == ends[1])
+            for uscc in enterprises {
+                let ledger = ends[0]["cw:{\(uscc)}:rec:tax.payment"] ?? []
+                let window = ends[0]["cw:{\(uscc)}:win:tax.payment"].map { pairs in
+                    Dictionary(uniqueKeysWithValues: stride(from: 0, to: pairs.count, by: 2).map { (pairs[$0], pairs[$0 + 1]) })
+                } ?? [:]
+                let expected = live(ledger)
+                for month in months {
+                    let (count, sum) = expected[month.index] ?? (0, 0)
+                    let held = window.filter { $0.key.hasPrefix("\(month)|") }
+                    if count == 0 {
+                        #expect(held.isEmpty)
+                    } else {
+                        #expect(held["\(month)|#"] == "\(count)")
+                        #expect(Int(held["\(month)|amount"] ?? "0") == sum)
+                    }
+                    guard oneDivision else { continue }
+                    let pushed = text(ends[0]["cw:ind:{C30}:led:tax.payment:\(month)"] ?? [], uscc)
+                    #expect(pushed == (count == 0 ? nil : "#=\(count)" + (held["\(month)|amount"].map { ",amount=\($0)" } ?? "")))
+                }
+            }
+        }
+    }
+
     /// The marker is on every master: a flush of any one of them (its ledgers gone) is seen.
     @Test func aFlushOfOneClusterMasterLosesTheMarker() async throws {
         let settings = try Stack.settings("cluster_marker")
