@@ -1,4 +1,6 @@
+import CreditWatchCore
 import PostgresNIO
+import RuleLanguage
 
 /// A one-dimensional PostgreSQL array parameter whose elements may be NULL, for multi-row
 /// `unnest($1::text[], …)` writes of nullable columns.
@@ -37,5 +39,56 @@ struct NullableArray<Element: PostgresArrayEncodable & PostgresNonThrowingEncoda
                 buffer.writeInteger(-1, as: Int32.self)
             }
         }
+    }
+}
+
+/// A `text[]` parameter of JSON texts, written in PostgreSQL's binary array form as each is made:
+/// one buffer for all of them instead of a `String` per element (made, validated as UTF-8, then
+/// copied again by the encoder) — the records' `fields`, one per change of a batch.
+struct JSONTextArray: PostgresNonThrowingEncodable {
+    /// The elements as the array holds them: each a big-endian `Int32` length, then the text.
+    private var writer: JSONWriter
+    /// Where each element starts in `writer.bytes`.
+    private var starts: [Int] = []
+
+    init(capacity: Int = 0) {
+        writer = JSONWriter(capacity: capacity * 160, replacingNUL: true)
+        starts.reserveCapacity(capacity)
+    }
+
+    var count: Int { starts.count }
+
+    /// `JSONValue.jsonbText(of:)` of `fields`, as the next element.
+    mutating func append(jsonbOf fields: [String: Value]) {
+        let start = writer.bytes.count
+        starts.append(start)
+        writer.bytes.append(contentsOf: [0, 0, 0, 0])
+        writer.unorderedFields(fields)
+        let length = UInt32(writer.bytes.count - start - 4)
+        for i in 0..<4 { writer.bytes[start + i] = UInt8(truncatingIfNeeded: length >> (24 - 8 * i)) }
+    }
+
+    /// The elements at `rows`, in that order.
+    func picking(_ rows: [Int]) -> JSONTextArray {
+        var picked = JSONTextArray(capacity: rows.count)
+        for row in rows {
+            picked.starts.append(picked.writer.bytes.count)
+            picked.writer.bytes.append(contentsOf: writer.bytes[starts[row]..<(row + 1 < starts.count ? starts[row + 1] : writer.bytes.count)])
+        }
+        return picked
+    }
+
+    static var psqlType: PostgresDataType { .textArray }
+    static var psqlFormat: PostgresFormat { .binary }
+
+    func encode<JSONEncoder: PostgresJSONEncoder>(into buffer: inout ByteBuffer, context: PostgresEncodingContext<JSONEncoder>) {
+        // As `NullableArray` writes it: dimensions, no NULL, the element type, then length and lower bound.
+        buffer.writeInteger(starts.isEmpty ? 0 : 1, as: Int32.self)
+        buffer.writeInteger(0, as: Int32.self)
+        buffer.writeInteger(PostgresDataType.text.rawValue)
+        guard !starts.isEmpty else { return }
+        buffer.writeInteger(Int32(starts.count))
+        buffer.writeInteger(1, as: Int32.self)
+        buffer.writeBytes(writer.bytes)
     }
 }

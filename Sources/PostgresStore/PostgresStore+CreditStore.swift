@@ -522,7 +522,7 @@ let epochDay = "DATE '1970-01-01'"
 struct RecordRows {
     var topic: [String] = [], pk: [String] = [], kind: [String?] = [], entity: [String?] = []
     var reason: [String?] = [], account: [String?] = [], name: [String?] = [], op: [String] = [], linkedBy: [String?] = []
-    var version: [Int64] = [], day: [Int] = [], fields: [String] = [], current: [Bool] = []
+    var version: [Int64] = [], day: [Int] = [], fields = JSONTextArray(), current: [Bool] = []
 
     var isEmpty: Bool { topic.isEmpty }
 
@@ -616,7 +616,7 @@ struct RecordRows {
         op.append(change.operation.rawValue)
         version.append(change.version)
         day.append(change.eventDay.value)
-        fields.append(JSONValue.jsonbText(of: change.fields))
+        fields.append(jsonbOf: change.fields)
         current.append(isCurrent)
     }
 
@@ -676,7 +676,7 @@ struct RecordRows {
             FROM unnest(
                 \(pick(topic))::text[], \(pick(pk))::text[], \(NullableArray(pick(kind)))::text[],
                 \(NullableArray(pick(entity)))::text[], \(pick(op))::text[], \(pick(version))::int8[], \(pick(day))::int8[],
-                \(pick(fields))::text[]
+                \(fields.picking(rows))::text[]
             ) AS c(topic, pk, kind, entity, op, version, day, fields)
             WHERE NOT EXISTS (
                 SELECT FROM credit_record r

@@ -1,5 +1,6 @@
 import CreditWatchCore
 import Foundation
+import PostgresNIO
 import RuleLanguage
 import Testing
 
@@ -23,6 +24,39 @@ struct PostgresStoreTests {
                 SELECT attrelid::regclass::text, attcompression::text FROM pg_attribute
                 WHERE attname = 'explanation' AND attrelid IN ('enterprise_score'::regclass, 'score_history'::regclass) ORDER BY 1
                 """) == [["enterprise_score", "l"], ["score_history", "l"]])
+        }
+    }
+
+    /// The records' JSON texts, written as a binary `text[]` straight from their bytes, reach
+    /// PostgreSQL as `JSONValue.jsonbText` writes them (multi-byte, escapes, U+0000 replaced,
+    /// empty objects), each as its own element, picked in any order, and none at all.
+    @Test func jsonTextArraysReachPostgreSQLAsTheirTexts() async throws {
+        try await withTestStore { store in
+            let rows: [[String: Value]] = [
+                ["name": .string("泰州市海陵区某某有限公司"), "amount": .number(1200)],
+                [:],
+                ["note": .string("a\"b\\c\u{0}d\n"), "paid": .bool(true), "day": .null],
+                ["x": .number(-0.5)],
+            ]
+            var array = JSONTextArray(capacity: 2)
+            for fields in rows { array.append(jsonbOf: fields) }
+            #expect(array.count == 4)
+            func texts(_ array: JSONTextArray) async throws -> [String] {
+                var result: [String] = []
+                // Each is jsonb as the upsert casts it.
+                let query: PostgresQuery = "SELECT t, t::jsonb IS NOT NULL FROM unnest(\(array)::text[]) WITH ORDINALITY AS a(t, n) ORDER BY n"
+                for try await (text, json) in try await store.client.query(query, logger: store.logger).decode((String, Bool).self) {
+                    #expect(json)
+                    result.append(text)
+                }
+                return result
+            }
+            let written = rows.map { JSONValue.jsonbText(of: $0) }
+            let (all, picked) = (try await texts(array), try await texts(array.picking([3, 0, 0])))
+            let (nonePicked, none) = (try await texts(array.picking([])), try await texts(JSONTextArray()))
+            #expect(all == written)
+            #expect(picked == [written[3], written[0], written[0]])
+            #expect(nonePicked == [] && none == [])
         }
     }
 

@@ -60,7 +60,8 @@ public enum JSONValue: Hashable, Sendable {
     }
 
     /// `text(of:)` with the members in the dictionary's own order, for a `jsonb` column (which
-    /// orders an object's members itself): the store of record writes one per change received.
+    /// orders an object's members itself): the store of record writes one per change received
+    /// (straight into its `text[]` parameter, `JSONTextArray`).
     public static func jsonbText(of fields: [String: Value]) -> String {
         var writer = JSONWriter(replacingNUL: true)
         writer.unorderedFields(fields)
