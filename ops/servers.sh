@@ -356,7 +356,9 @@ pg_start() {
     pg_prepare_dirs
     if [ ! -s "$PG_DATA/PG_VERSION" ]; then
         log "postgres: initdb $PG_DATA (owner $PG_OWNER)"
-        pg_run "$PG_BINDIR/initdb" -D "$PG_DATA" -U postgres -E UTF8 --locale=C.UTF-8 \
+        # Collation C: text keys compare as bytes (for UTF-8 the same order as C.UTF-8's code
+        # points, without strcoll): ~9 % of PostgreSQL's CPU in a backfill.
+        pg_run "$PG_BINDIR/initdb" -D "$PG_DATA" -U postgres -E UTF8 --locale=C.UTF-8 --lc-collate=C \
             --auth-local=trust --auth-host=scram-sha-256 >"$STATE/log/initdb.log" 2>&1 ||
             { tail -n 20 "$STATE/log/initdb.log" >&2; die "initdb failed (log: $STATE/log/initdb.log)"; }
     fi
@@ -382,9 +384,13 @@ SELECT format('ALTER ROLE %I LOGIN CREATEDB PASSWORD %L', :'u', :'p') \gexec
 SQL
     for db in "$CREDITWATCH_PG_DATABASE" "$CREDITWATCH_PG_TEST_DATABASE"; do
         pg_psql -d postgres -v u="$user" -v d="$db" <<'SQL'
-SELECT format('CREATE DATABASE %I OWNER %I ENCODING ''UTF8''', :'d', :'u')
+SELECT format('CREATE DATABASE %I OWNER %I ENCODING ''UTF8'' TEMPLATE template0 LC_COLLATE ''C'' LC_CTYPE ''C.UTF-8''', :'d', :'u')
  WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = :'d') \gexec
 SQL
+        local collation
+        collation=$(pg_psql -d postgres -tA -v d="$db" <<<"SELECT datcollate FROM pg_database WHERE datname = :'d'" || true)
+        [ -z "$collation" ] || [ "$collation" = "C" ] ||
+            warn "postgres: database '$db' collates by $collation, not C: its text keys compare slower (drop it to have it made again)"
         # Statement statistics, readable and resettable by the role (benchmarks/), where the
         # library is loaded (a server started before this setting has not).
         pg_psql -d "$db" -v u="$user" <<'SQL'
