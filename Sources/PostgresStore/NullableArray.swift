@@ -19,15 +19,7 @@ struct NullableArray<Element: PostgresArrayEncodable & PostgresNonThrowingEncoda
         into buffer: inout ByteBuffer,
         context: PostgresEncodingContext<JSONEncoder>
     ) {
-        // Dimensions: PostgreSQL's empty array has none.
-        buffer.writeInteger(elements.isEmpty ? 0 : 1, as: Int32.self)
-        // Flags: whether any element is NULL.
-        buffer.writeInteger(elements.contains(where: { $0 == nil }) ? 1 : 0, as: Int32.self)
-        buffer.writeInteger(Element.psqlType.rawValue)
-        guard !elements.isEmpty else { return }
-        buffer.writeInteger(Int32(elements.count))
-        // Lower bound.
-        buffer.writeInteger(1, as: Int32.self)
+        writeArrayHeader(count: elements.count, hasNull: elements.contains { $0 == nil }, of: Element.psqlType, into: &buffer)
         for element in elements {
             if let element {
                 let lengthIndex = buffer.writerIndex
@@ -82,13 +74,19 @@ struct JSONTextArray: PostgresNonThrowingEncodable {
     static var psqlFormat: PostgresFormat { .binary }
 
     func encode<JSONEncoder: PostgresJSONEncoder>(into buffer: inout ByteBuffer, context: PostgresEncodingContext<JSONEncoder>) {
-        // As `NullableArray` writes it: dimensions, no NULL, the element type, then length and lower bound.
-        buffer.writeInteger(starts.isEmpty ? 0 : 1, as: Int32.self)
-        buffer.writeInteger(0, as: Int32.self)
-        buffer.writeInteger(PostgresDataType.text.rawValue)
-        guard !starts.isEmpty else { return }
-        buffer.writeInteger(Int32(starts.count))
-        buffer.writeInteger(1, as: Int32.self)
+        writeArrayHeader(count: starts.count, hasNull: false, of: .text, into: &buffer)
         buffer.writeBytes(writer.bytes)
     }
+}
+
+/// The header of a one-dimensional array in PostgreSQL's binary form (`array_recv`), before its
+/// elements: dimensions (an empty array has none), whether any element is NULL, the element type,
+/// then the length and lower bound of a non-empty one.
+private func writeArrayHeader(count: Int, hasNull: Bool, of type: PostgresDataType, into buffer: inout ByteBuffer) {
+    buffer.writeInteger(count == 0 ? 0 : 1, as: Int32.self)
+    buffer.writeInteger(hasNull ? 1 : 0, as: Int32.self)
+    buffer.writeInteger(type.rawValue)
+    guard count > 0 else { return }
+    buffer.writeInteger(Int32(count))
+    buffer.writeInteger(1, as: Int32.self)
 }

@@ -936,9 +936,12 @@ public final class FeatureWindows: FeatureStore {
 /// written in base 36 (Lua's tonumber reads no sign in base 36); a bucket's month index (base 36)
 /// as the `YYYY-MM` of window fields (`Month.description`).
 private let luaSubtract = #"""
+local function negated(v)
+  return string.sub(v, 1, 1) == '-' and string.sub(v, 2) or ('-' .. v)
+end
 local function subtract(key, field, v)
   if v == '0' then return end
-  redis.call('HINCRBY', key, field, string.sub(v, 1, 1) == '-' and string.sub(v, 2) or ('-' .. v))
+  redis.call('HINCRBY', key, field, negated(v))
 end
 local function base36(v)
   if string.sub(v, 1, 1) == '-' then return -tonumber(string.sub(v, 2), 36) end
@@ -1022,7 +1025,7 @@ for i = 2, #ARGV, 7 do
       local m = month(ob)
       add(m, '#', -1)
       for col, v in string.gmatch(oc, '([^,=]+)=(-?%d+)') do
-        if v ~= '0' then add(m, col, string.sub(v, 1, 1) == '-' and string.sub(v, 2) or ('-' .. v)) end
+        if v ~= '0' then add(m, col, negated(v)) end
       end
     end
   end
