@@ -76,18 +76,17 @@ extension PostgresStore: CreditStore {
         }
     }
 
-    public func pendingEvaluations(limit: Int, ownership: Ownership) async throws -> [PendingEvaluation] {
+    public func pendingEvaluations(after: String?, limit: Int, ownership: Ownership) async throws -> [PendingEvaluation] {
         try await answered { [self] in
             // Rows deferred before owner hashes were kept (NULL) are anyone's.
             let owned = ownership.owned.sorted().map(Int64.init)
             let rows = try await client.query(
-                ownership.isWhole
-                    ? "SELECT uscc, stamp FROM evaluation_pending ORDER BY uscc LIMIT \(limit)"
-                    : """
-                    SELECT uscc, stamp FROM evaluation_pending
-                    WHERE owner_hash IS NULL OR owner_hash % \(Int64(ownership.partitions)) = ANY(\(owned)::bigint[])
-                    ORDER BY uscc LIMIT \(limit)
-                    """,
+                """
+                SELECT uscc, stamp FROM evaluation_pending
+                WHERE uscc > \(after ?? "")
+                    AND (\(ownership.isWhole) OR owner_hash IS NULL OR owner_hash % \(Int64(ownership.partitions)) = ANY(\(owned)::bigint[]))
+                ORDER BY uscc LIMIT \(limit)
+                """,
                 logger: logger)
             var result: [PendingEvaluation] = []
             for try await (uscc, stamp) in rows.decode((String, Int64).self) { result.append(PendingEvaluation(uscc: uscc, stamp: stamp)) }

@@ -181,7 +181,7 @@ extension Daemon {
             cachedRecords: settings.changesPartitions > 0 ? 0 : FeatureWindows.defaultCachedRecords)
         let processor = BatchProcessor(
             catalog: catalog, program: program, features: features, store: storeSeam(store),
-            maxEvaluationDeferral: settings.maxEvaluationWait)
+            maxEvaluationDeferral: settings.maxEvaluationWait, evaluationLimit: settings.evaluationLimit)
         return (catalog, program, store, processor)
     }
 

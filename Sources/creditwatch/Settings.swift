@@ -1,3 +1,4 @@
+import CreditWatchCore
 import Foundation
 import HTTPAPI
 import KafkaIngest
@@ -25,6 +26,9 @@ struct Settings {
     var rulesWatchInterval: Duration? = .seconds(2)
     /// The longest evaluation waits for a backlog to drain before it evaluates what it has.
     var maxEvaluationWait: Duration = .seconds(300)
+    /// The most enterprises a batch evaluates (see `BatchProcessor.evaluationLimit`): memory
+    /// against the number of batches after a backfill.
+    var evaluationLimit = BatchProcessor.defaultEvaluationLimit
     /// Partitions of the changes topic when several instances share the city (0: this instance
     /// reads the departments' topics itself and decides for the whole city). Every instance of a
     /// group must say the same; see `Ownership`.
@@ -65,6 +69,7 @@ struct Settings {
         "rules.watch_seconds": "CREDITWATCH_RULES_WATCH_SECONDS",
         "engine.max_evaluation_wait_seconds": "CREDITWATCH_MAX_EVALUATION_WAIT_SECONDS",
         "engine.changes_partitions": "CREDITWATCH_CHANGES_PARTITIONS",
+        "engine.evaluation_limit": "CREDITWATCH_EVALUATION_LIMIT",
         "market.accept_within_working_days": "CREDITWATCH_MARKET_ACCEPT_DAYS", "market.holidays": "CREDITWATCH_MARKET_HOLIDAYS",
         "dashboard.echarts": "CREDITWATCH_DASHBOARD_ECHARTS", "dashboard.web_dir": "CREDITWATCH_DASHBOARD_WEB_DIR",
         "data_health.interval_seconds": "CREDITWATCH_DATA_HEALTH_SECONDS",
@@ -122,6 +127,14 @@ struct Settings {
             }
             maxWait = .milliseconds(Int(seconds * 1000))
         }
+        var evaluationLimit = BatchProcessor.defaultEvaluationLimit
+        if let text = merged["CREDITWATCH_EVALUATION_LIMIT"] {
+            guard let n = Int(text), (1...1_000_000).contains(n) else {
+                throw ProjectFiles.Failure(
+                    description: "CREDITWATCH_EVALUATION_LIMIT must be a number of enterprises a batch evaluates, from 1 to 1000000, not '\(text)'")
+            }
+            evaluationLimit = n
+        }
         var changesPartitions: Int32 = 0
         if let text = merged["CREDITWATCH_CHANGES_PARTITIONS"] {
             guard let n = Int32(text), (0...1024).contains(n) else {
@@ -154,6 +167,7 @@ struct Settings {
             rulesPath: merged["CREDITWATCH_RULES"] ?? "rules", topicsPath: merged["CREDITWATCH_TOPICS"] ?? "topics",
             ruleOverrides: overrides, rulesWatchInterval: watch, maxEvaluationWait: maxWait, changesPartitions: changesPartitions)
         settings.market = market
+        settings.evaluationLimit = evaluationLimit
         if let path = merged["CREDITWATCH_DASHBOARD_ECHARTS"] { settings.echartsPath = path }
         settings.dashboardDirectory = merged["CREDITWATCH_DASHBOARD_WEB_DIR"]
         if let text = merged["CREDITWATCH_DATA_HEALTH_SECONDS"] {

@@ -143,7 +143,7 @@ extension EngineIntegrationTests {
         #expect(relinking.relinked == 1)
         #expect(relinking.deferred == 1, "the enterprise is left to its owner")
         #expect(try await store.recordCounts().first { $0.topic == "water.arrears" }?.unlinked == 0)
-        #expect(try await store.pendingEvaluations(limit: 10, ownership: owns).map(\.uscc) == [e4])
+        #expect(try await store.pendingEvaluations(after: nil, limit: 10, ownership: owns).map(\.uscc) == [e4])
         #expect(try await store.alertStates(subjects: [e4]).isEmpty, "only the owner decides")
 
         let evaluating = try await owner.process([], caughtUp: true, ownership: owns)

@@ -65,7 +65,9 @@ extension EngineIntegrationTests {
     /// A simulated city's whole history sent at once gives the same alerts, alert events, scores and
     /// score histories on 1, 4 and 8 partitions, and with each department's history sent in turn
     /// (in reverse topic order: registrations last) instead of month by month: evaluation waits
-    /// until ingest has read every partition, so the outcome is a function of the data alone.
+    /// until ingest has read every partition, so the outcome is a function of the data alone. Also
+    /// with at most 7 enterprises evaluated a batch: what the batch that ends the wait touched
+    /// beyond them waits with the pending ones.
     @Test func aHistorySentAtOnceEndsTheSameWhateverThePartitionsAndTopicOrder() async throws {
         var city = CityConfiguration()
         city.enterprises = 120
@@ -77,11 +79,15 @@ extension EngineIntegrationTests {
         let enterprises = Self.expectedRecords(messages, catalog: try ProjectFiles.catalog(at: "topics")).enterprises.sorted()
 
         var outcomes: [String: [String]] = [:]
-        for (name, partitions, backlog) in [("p1", 1, messages), ("p4", 4, messages), ("p8_by_topic", 8, byTopic)] {
-            let engine = try await Engine.start("backfill_\(name)", partitions: partitions, backlog: backlog)
+        for (name, partitions, backlog, limit) in [
+            ("p1", 1, messages, BatchProcessor.defaultEvaluationLimit), ("p4", 4, messages, BatchProcessor.defaultEvaluationLimit),
+            ("p8_by_topic", 8, byTopic, BatchProcessor.defaultEvaluationLimit), ("p4_limit7", 4, messages, 7),
+        ] {
+            let engine = try await Engine.start("backfill_\(name)", partitions: partitions, backlog: backlog) { $0.evaluationLimit = limit }
             try await engine.caughtUp(timeout: .seconds(300))
             outcomes[name] = try await Self.outcome(engine.store, scoresOf: enterprises)
             #expect(engine.progress.deferred > 0, "\(name): evaluation never waited for the backlog")
+            #expect(engine.progress.mostEvaluated == min(limit, enterprises.count), "\(name): at most \(limit) a batch")
             try await engine.stop()
         }
         let expected = outcomes["p1"]!

@@ -106,8 +106,8 @@ struct SeamedStore: CreditStore {
         try await base.relationEndpoints(touching: entities, relations: relations)
     }
     func enterprises(after: String?, limit: Int) async throws -> [String] { try await base.enterprises(after: after, limit: limit) }
-    func pendingEvaluations(limit: Int, ownership: Ownership) async throws -> [PendingEvaluation] {
-        try await base.pendingEvaluations(limit: limit, ownership: ownership)
+    func pendingEvaluations(after: String?, limit: Int, ownership: Ownership) async throws -> [PendingEvaluation] {
+        try await base.pendingEvaluations(after: after, limit: limit, ownership: ownership)
     }
     func hasPendingEvaluations(besides: [String]) async throws -> Bool { try await base.hasPendingEvaluations(besides: besides) }
     func pendingIndustries() async throws -> [PendingIndustry] { try await base.pendingIndustries() }

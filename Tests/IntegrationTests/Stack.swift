@@ -120,7 +120,7 @@ enum Stack {
 
 /// Counts what the engine has processed, so tests wait for exactly their messages.
 final class Progress: Sendable {
-    private let state = Mutex<(messages: Int, batches: Int, deferred: Int, evaluationPending: Bool)>((0, 0, 0, false))
+    private let state = Mutex<(messages: Int, batches: Int, deferred: Int, evaluationPending: Bool, mostEvaluated: Int)>((0, 0, 0, false, 0))
 
     func add(_ report: BatchReport) {
         state.withLock {
@@ -128,9 +128,12 @@ final class Progress: Sendable {
             $0.batches += 1
             $0.deferred += report.deferred
             $0.evaluationPending = report.evaluationPending || report.industriesWaiting
+            $0.mostEvaluated = max($0.mostEvaluated, report.entitiesEvaluated)
         }
     }
     var messages: Int { state.withLock { $0.messages } }
+    /// The most entities one batch evaluated.
+    var mostEvaluated: Int { state.withLock { $0.mostEvaluated } }
     /// Evaluations that waited for the backlog to drain.
     var deferred: Int { state.withLock { $0.deferred } }
     /// Whether enterprises wait for evaluation after the last batch (ingest not caught up yet), or

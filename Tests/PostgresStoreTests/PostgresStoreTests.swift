@@ -200,7 +200,7 @@ struct PostgresStoreTests {
     @Test func pendingEvaluationsAreKeptUntilABatchEvaluatesThem() async throws {
         try await withTestStore { store in
             func pending(_ limit: Int, _ ownership: Ownership = .whole) async throws -> [String] {
-                try await store.pendingEvaluations(limit: limit, ownership: ownership).map(\.uscc)
+                try await store.pendingEvaluations(after: nil, limit: limit, ownership: ownership).map(\.uscc)
             }
             var deferring = BatchEffects()
             deferring.deferred = [TestUSCC.c, TestUSCC.a, TestUSCC.b]
@@ -208,6 +208,8 @@ struct PostgresStoreTests {
             try await store.write(deferring)  // a re-delivered batch adds nothing
             #expect(try await pending(10) == [TestUSCC.a, TestUSCC.b, TestUSCC.c])
             #expect(try await pending(2) == [TestUSCC.a, TestUSCC.b])
+            #expect(try await store.pendingEvaluations(after: TestUSCC.a, limit: 10, ownership: .whole).map(\.uscc) == [TestUSCC.b, TestUSCC.c])
+            #expect(try await store.pendingEvaluations(after: TestUSCC.c, limit: 10, ownership: .whole).isEmpty)
             // Each instance reads the enterprises of its partitions only.
             for partitions in [2, 3, 8] as [Int32] {
                 var seen: [String] = []
@@ -222,7 +224,7 @@ struct PostgresStoreTests {
             #expect(try await !store.hasPendingEvaluations(besides: [TestUSCC.a, TestUSCC.b, TestUSCC.c]))
 
             // B is deferred again (by another instance) after it was read for evaluation: it stays.
-            let read = try await store.pendingEvaluations(limit: 2, ownership: .whole)
+            let read = try await store.pendingEvaluations(after: nil, limit: 2, ownership: .whole)
             var again = BatchEffects()
             again.deferred = [TestUSCC.b]
             again.restampDeferred = true

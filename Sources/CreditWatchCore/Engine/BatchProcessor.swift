@@ -86,10 +86,11 @@ public actor BatchProcessor {
 
     public init(
         catalog: TopicCatalog, program: RuleProgram, features: any FeatureStore, store: any CreditStore,
-        maxEvaluationDeferral: Duration = .seconds(300)
+        maxEvaluationDeferral: Duration = .seconds(300), evaluationLimit: Int = defaultEvaluationLimit
     ) {
         self.catalog = catalog
         self.maxEvaluationDeferral = maxEvaluationDeferral
+        self.evaluationLimit = max(1, evaluationLimit)
         self.decoder = ChangeDecoder(catalog: catalog)
         self.features = features
         self.store = store
@@ -189,16 +190,19 @@ public actor BatchProcessor {
     private func industryJudgementDue(at now: ContinuousClock.Instant) -> Bool {
         lastIndustryJudgement.map { now - $0 >= Self.industryInterval } ?? true
     }
-    /// Pending enterprises evaluated per batch: many while the stream is quiet (a batch without
-    /// messages after one that was not live: a backlog drained, an idle city) and in the batch that
-    /// ends a wait (its changes waited for the backlog already), few while changes flow, whose
-    /// alerts should not wait for them. A messageless batch between two live ones is live too: the
-    /// changes that arrive while it runs wait for it (measured at 2 000 events/s, one of 750 woken
-    /// peers took 361 ms). A batch holds its enterprises' effects (scores with explanations, alerts,
-    /// tags) until it commits, so the chunk, not the city, bounds the memory of the evaluation after
-    /// a backfill. (After a 3 000-enterprise backfill the end of the wait took batches of 250, 250,
-    /// 2 000 and 500 enterprises, each with its commit; now 2 000 and the rest.)
-    static let pendingChunk = 2000
+    /// The most enterprises a batch evaluates (beyond a live batch's changed ones, see step 5): a
+    /// batch holds its enterprises' effects (scores with explanations, alerts, tags) until it
+    /// commits, so this, not the city, bounds the memory of an evaluation. Pending enterprises fill
+    /// it while the stream is quiet (a batch without messages after one that was not live: a
+    /// backlog drained, an idle city) and in the batch that ends a wait (its changes waited for the
+    /// backlog already); while changes flow, only `livePendingChunk` do, since the changes' alerts
+    /// should not wait for them. A messageless batch between two live ones is live too: the changes
+    /// that arrive while it runs wait for it (measured at 2 000 events/s, one of 750 woken peers
+    /// took 361 ms). At 10 000 enterprises the batch that ends a backfill's wait had touched ~2 000
+    /// and read 2 000 pending: evaluated at once, they took the daemon from ~200 to 455–574 MiB;
+    /// bounded, its peak was 341.
+    let evaluationLimit: Int
+    public static let defaultEvaluationLimit = 2000
     static let livePendingChunk = 250
     /// Whether the last batch processed was live: it carried messages and did not end a wait.
     private var lastBatchLive = false
@@ -454,15 +458,6 @@ public actor BatchProcessor {
                 effects.deferred = others.map(\.id).sorted()
                 report.deferred = effects.deferred.count
             }
-            if pendingRemains != false || shared {
-                let chunk = waited || (batch.isEmpty && !lastBatchLive) ? Self.pendingChunk : Self.livePendingChunk
-                let pending = try await store.pendingEvaluations(limit: chunk, ownership: ownership)
-                morePending = pending.count == chunk
-                effects.evaluatedPending = pending
-                touched.formUnion(pending.map { EntityKey(.enterprise, $0.uscc) })
-                lastLook = ContinuousClock.now
-            }
-
             // A newly loaded rule set re-evaluates every registered enterprise, a chunk per batch (an
             // idle stream gets empty batches for it: see `hasPendingWork`).
             if let cursor = reevaluation {
@@ -471,13 +466,51 @@ public actor BatchProcessor {
                 report.swept += owned.count
                 touched.formUnion(owned.map { EntityKey(.enterprise, $0) })
             }
+            // At most `evaluationLimit` enterprises: what the batch woke beyond it waits in the store
+            // of record like the pending ones, so neither the city (a feed's new month wakes all of
+            // its enterprises) nor the batch that ends a wait (it touched thousands) bounds the
+            // memory. A live batch's changed enterprises are always evaluated: their alerts should
+            // not wait, and their withdrawals name the changes.
+            var beyondLimit: [String] = []
+            if touched.count > evaluationLimit {
+                let kept = touched.filter { $0.kind != .enterprise || (!waited && changed.contains($0)) }
+                let waiting = touched.subtracting(kept).sorted().dropFirst(max(0, evaluationLimit - kept.count))
+                beyondLimit = waiting.map(\.id)
+                touched.subtract(waiting)
+                effects.deferred = Set(effects.deferred).union(waiting.map(\.id)).sorted()
+                report.deferred = effects.deferred.count
+                morePending = true
+            }
+            if pendingRemains != false || shared {
+                let chunk = min(
+                    waited || (batch.isEmpty && !lastBatchLive) ? evaluationLimit : Self.livePendingChunk,
+                    evaluationLimit - touched.count)
+                if chunk > 0 {
+                    let pending = try await store.pendingEvaluations(after: nil, limit: chunk, ownership: ownership)
+                    morePending = morePending || pending.count == chunk
+                    effects.evaluatedPending = pending
+                    touched.formUnion(pending.map { EntityKey(.enterprise, $0.uscc) })
+                } else {
+                    morePending = true
+                }
+                lastLook = ContinuousClock.now
+            }
             // Enterprises woken without a message of theirs in this batch (the linker looked up the
             // others' registrations already): theirs.
-            let unregistered = Set(touched.subtracting(changed).filter { $0.kind == .enterprise && registrations[$0.id] == nil }.map(\.id))
-            if !unregistered.isEmpty {
-                registrations.merge(try await store.lookup(enterprises: unregistered, accounts: [], names: []).registrations) { _, new in new }
-            }
+            try await register(touched.subtracting(changed).filter { $0.kind == .enterprise }.map(\.id))
             lap("clock")
+            // A wait ends in several batches: ranks are read once every enterprise that waits has
+            // recorded its values, as when one batch evaluates them all.
+            if waited, morePending, !program.rankedMeasures.isEmpty {
+                let woken = try await recordRanksAhead(
+                    beyondLimit, pendingAfter: effects.evaluatedPending.last?.uscc, evaluating: Set(touched.map(\.id)), graph: &graph,
+                    feeds: clock, ownership: ownership)
+                if !woken.isEmpty {
+                    effects.deferred = Set(effects.deferred).union(woken).sorted()
+                    wokePeers = true
+                }
+                lap("rank")
+            }
 
             // 6. Evaluate every entity the batch touched and the pending ones (one round trip for
             //    their alerts' states, one per chunk for their records, the next chunk read while
@@ -780,14 +813,16 @@ public actor BatchProcessor {
         var data: [EntityKey: EntityData] = [:]
         private var kept: Set<EntityKey> = []
         private var count = 0
-        static let budget = 300_000
+        private let budget: Int
+
+        init(budget: Int = 300_000) { self.budget = budget }
 
         /// Keeps what was read of `chunk` while the budget allows.
         mutating func keep(
             _ chunk: [EntityKey], records: [EntityKey: [String: [FactRecord]]], related: [EntityKey: [String: [RelatedEntity]]], data: [EntityData]
         ) {
             let more = records.values.reduce(0) { $0 + $1.values.reduce(0) { $0 + $1.count } }
-            guard count + more <= Self.budget else { return }
+            guard count + more <= budget else { return }
             count += more
             kept.formUnion(chunk)
             self.records.merge(records) { $1 }
@@ -796,6 +831,47 @@ public actor BatchProcessor {
         }
 
         func holds(_ chunk: [EntityKey]) -> Bool { chunk.allSatisfy(kept.contains) }
+    }
+
+    /// Looks up the registrations (division, district) of those of `enterprises` not known yet.
+    private func register(_ enterprises: [String]) async throws {
+        let unknown = Set(enterprises.filter { registrations[$0] == nil })
+        guard !unknown.isEmpty else { return }
+        registrations.merge(try await store.lookup(enterprises: unknown, accounts: [], names: []).registrations) { _, new in new }
+    }
+
+    /// Records the ranked measures' values of the enterprises that wait beyond this batch (`waiting`,
+    /// then the pending ones after `pendingAfter`), a page of `evaluationLimit` at a time so that
+    /// memory stays bounded; answers the enterprises this instance owns outside them and
+    /// `evaluating` whose standing those values moved (see `rank`).
+    private func recordRanksAhead(
+        _ waiting: [String], pendingAfter: String?, evaluating: Set<String>, graph: inout RelationGraph, feeds: FeedClock,
+        ownership: Ownership
+    ) async throws -> Set<String> {
+        var recorded = evaluating
+        var woken: Set<String> = []
+        var pages = stride(from: 0, to: waiting.count, by: evaluationLimit).map { Array(waiting[$0..<min($0 + evaluationLimit, waiting.count)]) }
+        var cursor = pendingAfter
+        var pendingRead = false
+        while !pages.isEmpty || !pendingRead {
+            let page: [String]
+            if pages.isEmpty {
+                page = try await store.pendingEvaluations(after: cursor, limit: evaluationLimit, ownership: ownership).map(\.uscc)
+                pendingRead = page.count < evaluationLimit
+                cursor = page.last
+            } else {
+                page = pages.removeFirst()
+            }
+            let fresh = page.filter { recorded.insert($0).inserted }
+            guard !fresh.isEmpty else { continue }
+            try await register(fresh)
+            var nothingKept = Loaded(budget: 0)
+            let values = try await rankedValues(
+                of: fresh.map { EntityKey(.enterprise, $0) }, graph: &graph, program: program, plan: plan, walker: walker, feeds: feeds,
+                keeping: &nothingKept)
+            woken.formUnion(try await features.recordRanked(values, measures: program.rankedMeasures, wake: true))
+        }
+        return woken.subtracting(recorded).filter(ownership.owns)
     }
 
     /// The first phase of evaluating `entities` when the program ranks (`peer_rank`), once their

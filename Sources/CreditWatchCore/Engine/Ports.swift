@@ -21,9 +21,9 @@ public protocol CreditStore: RelationReading {
     /// Registered, not deleted enterprises (USCCs) after `after`, in order, at most `limit`.
     func enterprises(after: String?, limit: Int) async throws -> [String]
 
-    /// Enterprises `ownership` owns whose evaluation waits (`BatchEffects.deferred`), in order, at
-    /// most `limit`.
-    func pendingEvaluations(limit: Int, ownership: Ownership) async throws -> [PendingEvaluation]
+    /// Enterprises `ownership` owns whose evaluation waits (`BatchEffects.deferred`), in order,
+    /// after `after`, at most `limit`.
+    func pendingEvaluations(after: String?, limit: Int, ownership: Ownership) async throws -> [PendingEvaluation]
 
     /// Whether any enterprise of the city but `besides` waits for evaluation, whoever owns it.
     func hasPendingEvaluations(besides: [String]) async throws -> Bool
