@@ -59,6 +59,13 @@ public struct KafkaConfiguration: Sendable {
     /// Fetched-but-unprocessed messages above which the consumer pauses its partitions
     /// (and below half of which it resumes them). Default 40 000.
     public var maxBufferedMessages: Int = 40_000
+    /// Most bytes (keys and values) in one batch, whatever `batchSize` says: a batch of the largest
+    /// messages a topic accepts (256 KiB by default, more where its catalog says) stays bounded.
+    /// Default 32 MiB (20 000 of the simulated city's messages are ~8 MiB).
+    public var batchBytes: Int = 32 << 20
+    /// Fetched-but-unprocessed bytes above which the consumer pauses its partitions, as
+    /// `maxBufferedMessages` (resumed once both are below half). Default 128 MiB.
+    public var maxBufferedBytes: Int = 128 << 20
     /// Messages waiting (buffered or fetchable) beyond which a live consumer counts as draining a
     /// backlog again, and evaluation waits until it has caught up (see `KafkaConsumer.isCaughtUp`).
     public var backlogMessages: Int = 50_000

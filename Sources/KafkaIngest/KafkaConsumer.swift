@@ -11,9 +11,9 @@ import Synchronization
 ///
 /// A dedicated thread polls librdkafka (polls block, so they never run on the cooperative pool)
 /// and keeps serving group heartbeats and rebalances while the engine works. Fetched messages
-/// wait in a bounded buffer; when it passes `maxBufferedMessages` the consumer pauses its
-/// partitions, and resumes them once the engine has drained half of it — pull-based
-/// back-pressure, so memory stays bounded whatever the input rate.
+/// wait in a bounded buffer; when it passes `maxBufferedMessages` or `maxBufferedBytes` the
+/// consumer pauses its partitions, and resumes them once the engine has drained half of it —
+/// pull-based back-pressure, so memory stays bounded whatever the input rate and message size.
 public final class KafkaConsumer: @unchecked Sendable {
     // Safety: `handle` is thread-safe per librdkafka; the buffer and flags are guarded by `lock`.
     private let handle: OpaquePointer
@@ -22,6 +22,8 @@ public final class KafkaConsumer: @unchecked Sendable {
     private let lock = NSCondition()
     private var buffer: [InboundMessage] = []
     private var bufferStart = 0
+    /// The bytes of `buffer[bufferStart...]`.
+    private var bufferedBytes = 0
     /// When the oldest message still buffered arrived: a batch's fill time counts from there, so
     /// messages that waited while the engine processed the previous batch go at once.
     private var oldestArrival = ContinuousClock.now
@@ -122,11 +124,11 @@ public final class KafkaConsumer: @unchecked Sendable {
             lock.lock()
             if stopping { pollerDone = true; lock.broadcast(); lock.unlock(); return }
             let buffered = buffer.count - bufferStart
-            if !paused, buffered >= configuration.maxBufferedMessages {
+            if !paused, buffered >= configuration.maxBufferedMessages || bufferedBytes >= configuration.maxBufferedBytes {
                 paused = true
                 setPaused(true)
                 pauses.increment()
-            } else if paused, buffered <= configuration.maxBufferedMessages / 2 {
+            } else if paused, buffered <= configuration.maxBufferedMessages / 2, bufferedBytes <= configuration.maxBufferedBytes / 2 {
                 paused = false
                 setPaused(false)
             }
@@ -167,6 +169,7 @@ public final class KafkaConsumer: @unchecked Sendable {
             if !atEnd.isEmpty { atEnd.remove(Partition(topic: topic, partition: m.partition)) }
             if buffer.count == bufferStart { oldestArrival = .now }
             buffer.append(inbound)
+            bufferedBytes += inbound.bytes
             lock.broadcast()
             lock.unlock()
         }
@@ -389,7 +392,7 @@ public final class KafkaConsumer: @unchecked Sendable {
             if !lock.wait(until: idleDeadline) { return [] }
         }
         let fillDeadline = oldestArrival + .milliseconds(configuration.batchTimeoutMilliseconds)
-        while buffer.count - bufferStart < configuration.batchSize, !stopping {
+        while !batchBuffered, !stopping {
             let left = fillDeadline - .now
             if left <= .zero || !lock.wait(until: Date(timeIntervalSinceNow: Self.seconds(left))) { break }
         }
@@ -400,14 +403,28 @@ public final class KafkaConsumer: @unchecked Sendable {
     public func fullBatchIfBuffered() -> [InboundMessage]? {
         lock.lock()
         defer { lock.unlock() }
-        guard buffer.count - bufferStart >= configuration.batchSize, !stopping else { return nil }
+        guard batchBuffered, !stopping else { return nil }
         return takeBuffered()
     }
 
-    /// Up to a batch's worth of the buffered messages, oldest first (`lock` held).
+    /// Whether a whole batch is buffered: `batchSize` messages or `batchBytes` bytes (`lock` held).
+    private var batchBuffered: Bool {
+        buffer.count - bufferStart >= configuration.batchSize || bufferedBytes >= configuration.batchBytes
+    }
+
+    /// Up to a batch's worth of the buffered messages (`batchSize`, `batchBytes`; at least one),
+    /// oldest first (`lock` held).
     private func takeBuffered() -> [InboundMessage] {
-        let end = min(buffer.count, bufferStart + configuration.batchSize)
+        var end = bufferStart
+        var bytes = 0
+        while end < buffer.count, end - bufferStart < configuration.batchSize,
+            end == bufferStart || bytes + buffer[end].bytes <= configuration.batchBytes
+        {
+            bytes += buffer[end].bytes
+            end += 1
+        }
         let batch = Array(buffer[bufferStart..<end])
+        bufferedBytes -= bytes
         bufferStart = end
         if bufferStart > 65_536 || bufferStart == buffer.count {
             buffer.removeFirst(bufferStart)

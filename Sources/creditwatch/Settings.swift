@@ -47,7 +47,8 @@ struct Settings {
         "kafka.brokers": "CREDITWATCH_KAFKA_BROKERS", "kafka.group_id": "CREDITWATCH_KAFKA_GROUP",
         "kafka.topic_prefix": "CREDITWATCH_KAFKA_TOPIC_PREFIX", "kafka.batch_size": "CREDITWATCH_KAFKA_BATCH_SIZE",
         "kafka.batch_timeout_ms": "CREDITWATCH_KAFKA_BATCH_TIMEOUT_MS", "kafka.fetch_wait_ms": "CREDITWATCH_KAFKA_FETCH_WAIT_MS",
-        "kafka.max_buffered_messages": "CREDITWATCH_KAFKA_MAX_BUFFERED",
+        "kafka.max_buffered_messages": "CREDITWATCH_KAFKA_MAX_BUFFERED", "kafka.batch_bytes": "CREDITWATCH_KAFKA_BATCH_BYTES",
+        "kafka.max_buffered_bytes": "CREDITWATCH_KAFKA_MAX_BUFFERED_BYTES",
         "kafka.backlog_messages": "CREDITWATCH_KAFKA_BACKLOG_MESSAGES",
         "redis.host": "CREDITWATCH_REDIS_HOST", "redis.port": "CREDITWATCH_REDIS_PORT",
         "redis.tls": "CREDITWATCH_REDIS_TLS", "redis.tls_ca_file": "CREDITWATCH_REDIS_TLS_CA_FILE",
@@ -109,6 +110,8 @@ struct Settings {
         if let v = merged["CREDITWATCH_KAFKA_BATCH_TIMEOUT_MS"].flatMap(Int.init) { kafka.batchTimeoutMilliseconds = v }
         if let v = merged["CREDITWATCH_KAFKA_FETCH_WAIT_MS"].flatMap(Int.init) { kafka.fetchWaitMilliseconds = v }
         if let v = merged["CREDITWATCH_KAFKA_MAX_BUFFERED"].flatMap(Int.init) { kafka.maxBufferedMessages = v }
+        if let v = merged["CREDITWATCH_KAFKA_BATCH_BYTES"].flatMap(Int.init) { kafka.batchBytes = v }
+        if let v = merged["CREDITWATCH_KAFKA_MAX_BUFFERED_BYTES"].flatMap(Int.init) { kafka.maxBufferedBytes = v }
         if let v = merged["CREDITWATCH_KAFKA_BACKLOG_MESSAGES"].flatMap(Int.init) { kafka.backlogMessages = v }
         let api = APIConfiguration(environment: merged)
         if let problem = api.anonymityProblem { throw ProjectFiles.Failure(description: problem) }

@@ -66,8 +66,8 @@ extension EngineIntegrationTests {
     /// score histories on 1, 4 and 8 partitions, and with each department's history sent in turn
     /// (in reverse topic order: registrations last) instead of month by month: evaluation waits
     /// until ingest has read every partition, so the outcome is a function of the data alone. Also
-    /// with at most 7 enterprises evaluated a batch: what the batch that ends the wait touched
-    /// beyond them waits with the pending ones.
+    /// with at most 7 enterprises evaluated a batch (what the batch that ends the wait touched
+    /// beyond them waits with the pending ones) and batches of at most 16 KiB of messages.
     @Test func aHistorySentAtOnceEndsTheSameWhateverThePartitionsAndTopicOrder() async throws {
         var city = CityConfiguration()
         city.enterprises = 120
@@ -83,11 +83,22 @@ extension EngineIntegrationTests {
             ("p1", 1, messages, BatchProcessor.defaultEvaluationLimit), ("p4", 4, messages, BatchProcessor.defaultEvaluationLimit),
             ("p8_by_topic", 8, byTopic, BatchProcessor.defaultEvaluationLimit), ("p4_limit7", 4, messages, 7),
         ] {
-            let engine = try await Engine.start("backfill_\(name)", partitions: partitions, backlog: backlog) { $0.evaluationLimit = limit }
+            let small = limit < enterprises.count
+            let engine = try await Engine.start("backfill_\(name)", partitions: partitions, backlog: backlog) {
+                // Several batches, so that evaluation waits for the backlog (one batch holding all of
+                // it, caught up at once, would not).
+                $0.kafka.batchSize = 500
+                $0.evaluationLimit = limit
+                if small { $0.kafka.batchBytes = 16_384 }
+            }
             try await engine.caughtUp(timeout: .seconds(300))
             outcomes[name] = try await Self.outcome(engine.store, scoresOf: enterprises)
             #expect(engine.progress.deferred > 0, "\(name): evaluation never waited for the backlog")
             #expect(engine.progress.mostEvaluated == min(limit, enterprises.count), "\(name): at most \(limit) a batch")
+            if small {
+                let largest = messages.map { ($0.key?.count ?? 0) + ($0.value?.count ?? 0) }.max()!
+                #expect((16_384 - largest + 1...16_384).contains(engine.progress.mostBytes), "\(name): batches of at most 16 KiB")
+            }
             try await engine.stop()
         }
         let expected = outcomes["p1"]!

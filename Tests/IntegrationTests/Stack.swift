@@ -120,7 +120,8 @@ enum Stack {
 
 /// Counts what the engine has processed, so tests wait for exactly their messages.
 final class Progress: Sendable {
-    private let state = Mutex<(messages: Int, batches: Int, deferred: Int, evaluationPending: Bool, mostEvaluated: Int)>((0, 0, 0, false, 0))
+    private let state = Mutex<(messages: Int, batches: Int, deferred: Int, evaluationPending: Bool, mostEvaluated: Int, mostBytes: Int)>(
+        (0, 0, 0, false, 0, 0))
 
     func add(_ report: BatchReport) {
         state.withLock {
@@ -129,11 +130,14 @@ final class Progress: Sendable {
             $0.deferred += report.deferred
             $0.evaluationPending = report.evaluationPending || report.industriesWaiting
             $0.mostEvaluated = max($0.mostEvaluated, report.entitiesEvaluated)
+            $0.mostBytes = max($0.mostBytes, report.bytes)
         }
     }
     var messages: Int { state.withLock { $0.messages } }
     /// The most entities one batch evaluated.
     var mostEvaluated: Int { state.withLock { $0.mostEvaluated } }
+    /// The most bytes of messages one batch held.
+    var mostBytes: Int { state.withLock { $0.mostBytes } }
     /// Evaluations that waited for the backlog to drain.
     var deferred: Int { state.withLock { $0.deferred } }
     /// Whether enterprises wait for evaluation after the last batch (ingest not caught up yet), or

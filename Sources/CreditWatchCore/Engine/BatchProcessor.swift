@@ -3,6 +3,8 @@ import RuleLanguage
 /// What one batch did, for logs and metrics.
 public struct BatchReport: Sendable, Hashable {
     public var messages = 0
+    /// The messages' keys and values.
+    public var bytes = 0
     public var changes = 0
     public var tombstones = 0
     public var quarantined = 0
@@ -254,6 +256,7 @@ public actor BatchProcessor {
         let retention = self.retention
         var report = BatchReport()
         report.messages = batch.count
+        report.bytes = batch.reduce(0) { $0 + $1.bytes }
         var effects = BatchEffects()
         if ownership != self.ownership {
             // Scores and tags written by another owner meanwhile are not what this process wrote.
@@ -959,6 +962,7 @@ public actor BatchProcessor {
         try await store.commit(effects)
         var report = BatchReport()
         report.messages = 1
+        report.bytes = message.bytes
         report.quarantined = 1
         report.byTopic[message.topic] = 1
         return report

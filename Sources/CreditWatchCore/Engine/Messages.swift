@@ -12,6 +12,9 @@ public struct InboundMessage: Sendable, Hashable {
     /// the department's topic itself.
     public let delivery: Delivery?
 
+    /// What the message's key and value take.
+    public var bytes: Int { (key?.count ?? 0) + (value?.count ?? 0) }
+
     public init(topic: String, partition: Int32, offset: Int64, key: [UInt8]?, value: [UInt8]?, delivery: Delivery? = nil) {
         self.topic = topic
         self.partition = partition
