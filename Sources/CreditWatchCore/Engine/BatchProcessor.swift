@@ -502,6 +502,9 @@ public actor BatchProcessor {
             // others' registrations already): theirs.
             try await register(touched.subtracting(changed).filter { $0.kind == .enterprise }.map(\.id))
             lap("clock")
+            // The ledger cache keeps what live evaluations read, not the reads of a wait's end.
+            let features = self.features
+            features.keepLedgersRead(!waited && effects.evaluatedPending.isEmpty)
             // A wait ends in several batches: ranks are read once every enterprise that waits has
             // recorded its values, as when one batch evaluates them all.
             if waited, morePending, !program.rankedMeasures.isEmpty {
@@ -520,8 +523,6 @@ public actor BatchProcessor {
             //    this one is evaluated on every core), score the enterprises, decide their alerts.
             //    Chunks bound the memory a batch needs, whatever the city's size.
             let entities = touched.sorted()
-            let features = self.features
-            features.keepLedgersRead(!waited && effects.evaluatedPending.isEmpty)
             // Their alerts' states are read from the store of record while the ranks are, with
             // those of the divisions that may be judged.
             let candidateDivisions = Set(entities.compactMap { registrations[$0.id]?.division }).union(waitingDivisions.keys)
