@@ -558,9 +558,7 @@ public actor BatchProcessor {
             var standings: [IndustryStanding] = []
             var divisionClock: [String: Day] = [:]
             var expired: [ExpiredRecords] = []
-            let chunks = stride(from: 0, to: entities.count, by: Self.evaluationChunk).map {
-                Array(entities[$0..<min($0 + Self.evaluationChunk, entities.count)])
-            }
+            let chunks = entities.chunks(of: Self.evaluationChunk)
             // What the ranks read already is not read again.
             func read(_ chunk: [EntityKey]) -> Task<[EntityKey: [String: [FactRecord]]], any Error> {
                 Task { [loaded] in loaded.holds(chunk) ? loaded.records : try await features.records(of: chunk, plan: plan) }
@@ -854,28 +852,32 @@ public actor BatchProcessor {
     ) async throws -> Set<String> {
         var recorded = evaluating
         var woken: Set<String> = []
-        var pages = stride(from: 0, to: waiting.count, by: evaluationLimit).map { Array(waiting[$0..<min($0 + evaluationLimit, waiting.count)]) }
+        for page in waiting.chunks(of: evaluationLimit) {
+            try await recordRanks(of: page, recorded: &recorded, woken: &woken, graph: &graph, feeds: feeds)
+        }
         var cursor = pendingAfter
-        var pendingRead = false
-        while !pages.isEmpty || !pendingRead {
-            let page: [String]
-            if pages.isEmpty {
-                page = try await store.pendingEvaluations(after: cursor, limit: evaluationLimit, ownership: ownership).map(\.uscc)
-                pendingRead = page.count < evaluationLimit
-                cursor = page.last
-            } else {
-                page = pages.removeFirst()
-            }
-            let fresh = page.filter { recorded.insert($0).inserted }
-            guard !fresh.isEmpty else { continue }
-            try await register(fresh)
-            var nothingKept = Loaded(budget: 0)
-            let values = try await rankedValues(
-                of: fresh.map { EntityKey(.enterprise, $0) }, graph: &graph, program: program, plan: plan, walker: walker, feeds: feeds,
-                keeping: &nothingKept)
-            woken.formUnion(try await features.recordRanked(values, measures: program.rankedMeasures, wake: true))
+        while true {
+            let page = try await store.pendingEvaluations(after: cursor, limit: evaluationLimit, ownership: ownership).map(\.uscc)
+            try await recordRanks(of: page, recorded: &recorded, woken: &woken, graph: &graph, feeds: feeds)
+            guard page.count == evaluationLimit else { break }
+            cursor = page.last
         }
         return woken.subtracting(recorded).filter(ownership.owns)
+    }
+
+    /// Records the ranked values of those of `page` not `recorded` yet, adding them to it and the
+    /// enterprises whose standing they moved to `woken` (see `recordRanksAhead`).
+    private func recordRanks(
+        of page: [String], recorded: inout Set<String>, woken: inout Set<String>, graph: inout RelationGraph, feeds: FeedClock
+    ) async throws {
+        let fresh = page.filter { recorded.insert($0).inserted }
+        guard !fresh.isEmpty else { return }
+        try await register(fresh)
+        var nothingKept = Loaded(budget: 0)
+        let values = try await rankedValues(
+            of: fresh.map { EntityKey(.enterprise, $0) }, graph: &graph, program: program, plan: plan, walker: walker, feeds: feeds,
+            keeping: &nothingKept)
+        woken.formUnion(try await features.recordRanked(values, measures: program.rankedMeasures, wake: true))
     }
 
     /// The first phase of evaluating `entities` when the program ranks (`peer_rank`), once their
@@ -899,9 +901,7 @@ public actor BatchProcessor {
         of entities: [EntityKey], graph: inout RelationGraph, program: RuleProgram, plan: FeaturePlan, walker: RelationWalker, feeds: FeedClock,
         keeping loaded: inout Loaded
     ) async throws -> [RankedValues] {
-        let chunks = stride(from: 0, to: entities.count, by: Self.evaluationChunk).map {
-            Array(entities[$0..<min($0 + Self.evaluationChunk, entities.count)])
-        }
+        let chunks = entities.chunks(of: Self.evaluationChunk)
         let features = self.features
         var reading = chunks.first.map { first in Task { try await features.records(of: first, plan: plan) } }
         var values: [RankedValues] = []
@@ -1199,4 +1199,11 @@ public struct FeatureRebuild: Sendable, Hashable {
     public var finished = false
 
     public init(reason: String) { self.reason = reason }
+}
+
+extension Array {
+    /// Consecutive slices of at most `size` elements, in order.
+    func chunks(of size: Int) -> [[Element]] {
+        stride(from: 0, to: count, by: size).map { Array(self[$0..<Swift.min($0 + size, count)]) }
+    }
 }
