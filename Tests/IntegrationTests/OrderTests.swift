@@ -111,3 +111,64 @@ extension EngineIntegrationTests {
         }
     }
 }
+
+extension EngineIntegrationTests {
+    /// A reloaded rule set that ranks on a new measure is re-evaluated through the city in several
+    /// batches (at most 7 enterprises a batch here), yet every rank is read from whole groups: the
+    /// alerts, alert events and scores equal those of one batch re-evaluating the whole city.
+    @Test func aReloadedRuleSetRanksEveryEnterpriseOnItsNewMeasureBeforeAnyIsRanked() async throws {
+        var city = CityConfiguration()
+        city.enterprises = 120
+        city.persons = 40
+        city.seed = 12  // one where ranks read from part of a group raise alerts that cite them
+        let messages = CitySimulator(configuration: city).all()
+        let enterprises = Self.expectedRecords(messages, catalog: try ProjectFiles.catalog(at: "topics")).enterprises.sorted()
+        // The rule set before the reload has neither the ranks nor the rule that reads them.
+        let folder = try Self.copiedRules()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let tax = try String(contentsOfFile: "\(folder)/tax.cwr", encoding: .utf8)
+        let ranks = try #require(tax.range(of: "feature tax_drop_rank "))
+        let rule = try #require(tax.range(of: "rule tax_drop_industry_worst"))
+        let end = try #require(tax.range(of: "\n}\n", range: rule.upperBound..<tax.endIndex))
+        try tax.replacingCharacters(in: ranks.lowerBound..<end.upperBound, with: "")
+            .write(toFile: "\(folder)/tax.cwr", atomically: true, encoding: .utf8)
+
+        var outcomes: [Int: [String]] = [:]
+        for limit in [BatchProcessor.defaultEvaluationLimit, 7] {
+            let (catalog, reloaded, store, features, pool) = try await Stack.stores("reload_ranks_\(limit)")
+            defer { pool.cancel() }
+            let before = try ProjectFiles.program(at: folder, catalog: catalog)
+            #expect(before.rankedMeasures.isEmpty && !reloaded.rankedMeasures.isEmpty)
+            let processor = BatchProcessor(catalog: catalog, program: before, features: features, store: store, evaluationLimit: limit)
+            /// Empty batches until nothing waits (industries judged too); the most a batch evaluated.
+            func settle() async throws -> Int {
+                var most = 0
+                repeat {
+                    while await processor.hasPendingWork(caughtUp: true) {
+                        most = max(most, try await processor.process([], caughtUp: true).entitiesEvaluated)
+                    }
+                    try await Task.sleep(for: BatchProcessor.industryInterval + .milliseconds(100))
+                } while await processor.hasPendingWork(caughtUp: true)
+                return most
+            }
+            var offset: Int64 = 0
+            for start in stride(from: 0, to: messages.count, by: 500) {
+                let batch = messages[start..<min(start + 500, messages.count)].map { m in
+                    offset += 1
+                    return InboundMessage(topic: m.topic, partition: 0, offset: offset, key: m.key, value: m.value)
+                }
+                _ = try await processor.process(batch, caughtUp: false)
+            }
+            _ = try await settle()
+            await processor.replace(program: reloaded)
+            #expect(try await settle() == min(limit, enterprises.count), "at most \(limit) a batch")
+            outcomes[limit] = try await Self.outcome(store, scoresOf: enterprises)
+        }
+        let expected = try #require(outcomes[BatchProcessor.defaultEvaluationLimit])
+        #expect(expected.count { $0.hasPrefix("alert tax_drop_industry_worst ") && $0.contains(" active ") } > 0)
+        let actual = try #require(outcomes[7])
+        #expect(actual == expected, "seven a batch differs from the whole city at once")
+        for line in expected where !actual.contains(line) { Issue.record("misses: \(line)") }
+        for line in actual where !expected.contains(line) { Issue.record("adds: \(line)") }
+    }
+}

@@ -505,12 +505,16 @@ public actor BatchProcessor {
             // The ledger cache keeps what live evaluations read, not the reads of a wait's end.
             let features = self.features
             features.keepLedgersRead(!waited && effects.evaluatedPending.isEmpty)
-            // A wait ends in several batches: ranks are read once every enterprise that waits has
-            // recorded its values, as when one batch evaluates them all.
-            if waited, morePending, !program.rankedMeasures.isEmpty {
+            // A wait ends in several batches, or a reloaded rule set's re-evaluation goes through
+            // the city in several: ranks are read once every enterprise that waits (every one, for
+            // a reload: its measures may be new) has recorded its values, as when one batch
+            // evaluates them all.
+            let reloadStarts = reevaluation != nil && reevaluation?.after == nil
+            let reloadSpreads = reloadStarts && (morePending || reevaluated.count == Self.reevaluationChunk)
+            if (waited && morePending) || reloadSpreads, !program.rankedMeasures.isEmpty {
                 let woken = try await recordRanksAhead(
-                    beyondLimit, pendingAfter: effects.evaluatedPending.last?.uscc, evaluating: Set(touched.map(\.id)), graph: &graph,
-                    feeds: clock, ownership: ownership)
+                    beyondLimit, then: reloadSpreads ? .registered : .pending(after: effects.evaluatedPending.last?.uscc),
+                    evaluating: Set(touched.map(\.id)), graph: &graph, feeds: clock, ownership: ownership)
                 if !woken.isEmpty {
                     effects.deferred = Set(effects.deferred).union(woken).sorted()
                     wokePeers = true
@@ -842,12 +846,16 @@ public actor BatchProcessor {
         registrations.merge(try await store.lookup(enterprises: unknown, accounts: [], names: []).registrations) { _, new in new }
     }
 
+    /// Where the enterprises recorded ahead come from after those waiting beyond the batch: the
+    /// pending ones (after a cursor), or every registered enterprise.
+    enum RanksAhead { case pending(after: String?), registered }
+
     /// Records the ranked measures' values of the enterprises that wait beyond this batch (`waiting`,
-    /// then the pending ones after `pendingAfter`), a page of `evaluationLimit` at a time so that
-    /// memory stays bounded; answers the enterprises this instance owns outside them and
-    /// `evaluating` whose standing those values moved (see `rank`).
+    /// then `rest`), a page of `evaluationLimit` at a time so that memory stays bounded; answers the
+    /// enterprises this instance owns outside them and `evaluating` whose standing those values
+    /// moved (see `rank`).
     private func recordRanksAhead(
-        _ waiting: [String], pendingAfter: String?, evaluating: Set<String>, graph: inout RelationGraph, feeds: FeedClock,
+        _ waiting: [String], then rest: RanksAhead, evaluating: Set<String>, graph: inout RelationGraph, feeds: FeedClock,
         ownership: Ownership
     ) async throws -> Set<String> {
         var recorded = evaluating
@@ -855,10 +863,14 @@ public actor BatchProcessor {
         for page in waiting.chunks(of: evaluationLimit) {
             try await recordRanks(of: page, recorded: &recorded, woken: &woken, graph: &graph, feeds: feeds)
         }
-        var cursor = pendingAfter
+        var cursor: String?
+        if case .pending(let after) = rest { cursor = after }
         while true {
-            let page = try await store.pendingEvaluations(after: cursor, limit: evaluationLimit, ownership: ownership).map(\.uscc)
-            try await recordRanks(of: page, recorded: &recorded, woken: &woken, graph: &graph, feeds: feeds)
+            let page = switch rest {
+            case .pending: try await store.pendingEvaluations(after: cursor, limit: evaluationLimit, ownership: ownership).map(\.uscc)
+            case .registered: try await store.enterprises(after: cursor, limit: evaluationLimit)
+            }
+            try await recordRanks(of: page.filter(ownership.owns), recorded: &recorded, woken: &woken, graph: &graph, feeds: feeds)
             guard page.count == evaluationLimit else { break }
             cursor = page.last
         }
