@@ -5,6 +5,7 @@ import KafkaIngest
 import Marketplace
 import PostgresStore
 import RedisFeatures
+import RuleLanguage
 import Yams
 
 /// The daemon's configuration. Each component reads its own `CREDITWATCH_*` variables
@@ -76,6 +77,43 @@ struct Settings {
         "data_health.interval_seconds": "CREDITWATCH_DATA_HEALTH_SECONDS",
     ]
 
+    /// Keys a file may hold besides `keys`: the rule parameter overrides, and a key no longer read
+    /// that gets an error of its own.
+    static let otherKeys: Set<String> = ["rules.overrides", "http.api_keys"]
+
+    /// Refuses a section or key that is not read, saying where it is: a typo (`batch_sise`) or a key
+    /// of another version would otherwise be ignored without a word, its default taken instead.
+    static func checkKeys(_ text: String, file: String) throws {
+        guard let root = try Yams.compose(yaml: text)?.mapping else { return }
+        let known = Set(keys.keys).union(otherKeys)
+        let sections = Set(known.map { String($0.prefix { $0 != "." }) })
+        func failure(_ node: Node, _ message: String) -> ProjectFiles.Failure {
+            let place = node.mark.map { "\(file):\($0.line):\($0.column)" } ?? file
+            return ProjectFiles.Failure(description: "\(place): \(message)")
+        }
+        for (sectionNode, value) in root {
+            let section = sectionNode.string ?? "\(sectionNode)"
+            guard sections.contains(section) else {
+                throw failure(
+                    sectionNode,
+                    Spelling.didYouMean("unknown section '\(section)'", section, among: sections)
+                        + " (the sections: \(sections.sorted().joined(separator: ", ")))")
+            }
+            guard let entries = value.mapping else {
+                throw failure(value, "\(section) must be a mapping of keys (as `\(section):` then indented `key: value` lines)")
+            }
+            let sectionKeys = known.filter { $0.hasPrefix(section + ".") }.map { String($0.dropFirst(section.count + 1)) }
+            for (keyNode, _) in entries {
+                let key = keyNode.string ?? "\(keyNode)"
+                guard !known.contains("\(section).\(key)") else { continue }
+                throw failure(
+                    keyNode,
+                    Spelling.didYouMean("unknown key '\(section).\(key)'", key, among: sectionKeys)
+                        + " (the keys of \(section): \(sectionKeys.sorted().joined(separator: ", ")))")
+            }
+        }
+    }
+
     static func load(file: String?, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Settings {
         var merged: [String: String] = [:]
         var overrides: [String: Double] = [:]
@@ -86,6 +124,7 @@ struct Settings {
             guard let root = try Yams.load(yaml: text) as? [String: Any] else {
                 throw ProjectFiles.Failure(description: "\(file): expected a mapping at the top level")
             }
+            try checkKeys(text, file: file)
             for (section, value) in root {
                 guard let entries = value as? [String: Any] else { continue }
                 for (key, value) in entries {
