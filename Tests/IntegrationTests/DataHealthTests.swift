@@ -4,6 +4,7 @@ import DataHealthStore
 import Logging
 import RuleLanguage
 import Simulator
+import Synchronization
 import Testing
 
 @testable import creditwatch
@@ -163,4 +164,34 @@ extension EngineIntegrationTests {
         #expect(health.feed("water.usage")?.fresh == true)
         try await engine.stop()
     }
+}
+
+/// Figures that take `delay` to count, and how often they were counted.
+private final class SlowFigures: FeedFiguresSource {
+    let delay: Duration
+    private let counted = Mutex(0)
+    init(delay: Duration) { self.delay = delay }
+    var calls: Int { counted.withLock { $0 } }
+    func figures() async throws -> CityFigures {
+        try await Task.sleep(for: delay)
+        counted.withLock { $0 += 1 }
+        return CityFigures(feeds: [], enterprises: 0, persons: 0, computedAt: "")
+    }
+}
+
+/// A count that takes long spaces the next ones out: within twenty times its duration a read gets
+/// the count there is, however long ago the interval passed.
+@Test func aSlowDataHealthCountSpacesOutTheNextOnes() async throws {
+    let source = SlowFigures(delay: .milliseconds(100))
+    let monitor = DataHealthMonitor(
+        source: source, catalog: try ProjectFiles.catalog(at: "topics"), interval: .milliseconds(200), logger: Logger(label: "test"))
+    _ = try await monitor.current()
+    let spacing = await monitor.spacing
+    #expect(spacing >= .seconds(2) && spacing < .seconds(4), "\(spacing)")
+    try await Task.sleep(for: .milliseconds(600))
+    _ = try await monitor.current()
+    #expect(source.calls == 1, "counted again at 600 ms: the interval is 200 ms, the count took 100 ms")
+    try await Task.sleep(for: spacing - .milliseconds(500))
+    _ = try await monitor.current()
+    #expect(source.calls == 2)
 }
