@@ -36,11 +36,13 @@ public actor DataHealthMonitor: DataHealthReading, Service {
     /// 1 000-enterprise city's 240 000 records takes ~0.5 s, each minute, and the live batches
     /// beside it took up to 230 ms instead of ~50; the seed city's 26 M records would keep a core
     /// scanning without end at a count a minute.
-    public var spacing: Duration {
-        guard interval > .zero, let latest else { return interval }
-        return max(interval, latest.took * Self.slowness)
-    }
+    public var spacing: Duration { Self.spacing(interval: interval, lastCountTook: latest?.took) }
     static let slowness = 20
+
+    public static func spacing(interval: Duration, lastCountTook took: Duration?) -> Duration {
+        guard interval > .zero, let took else { return interval }
+        return max(interval, took * slowness)
+    }
 
     /// Recounts every interval. The first count waits an interval too (or the first read): a
     /// daemon starting on a backlog spends its first seconds ingesting, not scanning.
