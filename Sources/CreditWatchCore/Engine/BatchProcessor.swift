@@ -509,7 +509,7 @@ public actor BatchProcessor {
             // the city in several: ranks are read once every enterprise that waits (every one, for
             // a reload: its measures may be new) has recorded its values, as when one batch
             // evaluates them all.
-            let reloadStarts = reevaluation != nil && reevaluation?.after == nil
+            let reloadStarts = reevaluation.map { $0.after == nil } ?? false
             let reloadSpreads = reloadStarts && (morePending || reevaluated.count == Self.reevaluationChunk)
             if (waited && morePending) || reloadSpreads, !program.rankedMeasures.isEmpty {
                 let woken = try await recordRanksAhead(
