@@ -173,4 +173,50 @@ extension EngineIntegrationTests {
         for line in expected where !actual.contains(line) { Issue.record("misses: \(line)") }
         for line in actual where !expected.contains(line) { Issue.record("adds: \(line)") }
     }
+
+    /// The batch that ends a wait carries messages of enterprises that already wait in the store of
+    /// record; they are evaluated from there, each once, however small the evaluation limit: as many
+    /// evaluations as one batch evaluating the whole city, and the same alerts, events and scores.
+    @Test func theBatchEndingAWaitEvaluatesEachWaitingEnterpriseOnce() async throws {
+        var city = CityConfiguration()
+        city.enterprises = 60
+        city.persons = 20
+        city.seed = 31
+        let messages = CitySimulator(configuration: city).all()
+        let enterprises = Self.expectedRecords(messages, catalog: try ProjectFiles.catalog(at: "topics")).enterprises.sorted()
+        var evaluations: [Int: Int] = [:]
+        var outcomes: [Int: [String]] = [:]
+        for limit in [BatchProcessor.defaultEvaluationLimit, 7] {
+            let (catalog, program, store, features, pool) = try await Stack.stores("wait_end_once_\(limit)")
+            defer { pool.cancel() }
+            let processor = BatchProcessor(catalog: catalog, program: program, features: features, store: store, evaluationLimit: limit)
+            var offset: Int64 = 0
+            var evaluated = 0
+            let starts = Array(stride(from: 0, to: messages.count, by: 400))
+            for start in starts {
+                let batch = messages[start..<min(start + 400, messages.count)].map { m in
+                    offset += 1
+                    return InboundMessage(topic: m.topic, partition: 0, offset: offset, key: m.key, value: m.value)
+                }
+                // The wait ends with the last batch, which carries messages of its own.
+                let report = try await processor.process(batch, caughtUp: start == starts.last)
+                if start == starts.last { #expect(report.entitiesEvaluated > 0 && report.entitiesEvaluated <= limit) }
+                evaluated += report.entitiesEvaluated
+            }
+            repeat {
+                while await processor.hasPendingWork(caughtUp: true) {
+                    evaluated += try await processor.process([], caughtUp: true).entitiesEvaluated
+                }
+                try await Task.sleep(for: BatchProcessor.industryInterval + .milliseconds(100))
+            } while await processor.hasPendingWork(caughtUp: true)
+            evaluations[limit] = evaluated
+            outcomes[limit] = try await Self.outcome(store, scoresOf: enterprises)
+        }
+        // Every enterprise of the city once (the registered ones, and none twice).
+        #expect(evaluations[BatchProcessor.defaultEvaluationLimit] == enterprises.count)
+        #expect(evaluations[7] == enterprises.count, "seven a batch evaluated \(evaluations[7] ?? 0) times")
+        let expected = try #require(outcomes[BatchProcessor.defaultEvaluationLimit])
+        #expect(expected.count { $0.hasPrefix("event raised ") } > 5)
+        #expect(outcomes[7] == expected, "seven a batch differs from the whole city at once")
+    }
 }
