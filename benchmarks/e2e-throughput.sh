@@ -14,7 +14,8 @@
 # through the changes topic (12 partitions; README, "Several instances"), on ports 18090, 18091, …
 #
 # Each run uses its own topic prefix, consumer group, PostgreSQL schema (in creditwatch_test) and
-# random seed (so its enterprises' Redis keys are new), and leaves the demo's data alone.
+# random seed, and leaves the demo's PostgreSQL data alone; Redis holds one store of record's
+# features, so the run's daemon empties it at start (the demo's rebuild when it next runs).
 #
 # BENCH_PERF=<file> also samples the (first) daemon's stacks for the drain (see lib.sh).
 set -euo pipefail

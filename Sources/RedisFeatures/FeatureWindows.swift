@@ -104,6 +104,11 @@ public final class FeatureWindows: FeatureStore {
         }
         guard let found = older.first else { return }
         logger.notice("Redis holds features in layout \(found), this process writes layout \(layout) (version/catalog fields): clearing them to rebuild from PostgreSQL")
+        try await clearAll(connection)
+    }
+
+    /// Deletes every `cw:` key on every node.
+    static func clearAll(_ connection: any RedisClient) async throws {
         for node in connection.nodeConnections {
             var cursor = "0"
             repeat {
@@ -859,6 +864,14 @@ public final class FeatureWindows: FeatureStore {
 
     public func keepLedgersRead(_ keep: Bool) {
         cache.withLock { $0.keepsReads = keep }
+    }
+
+    public func clear() async throws {
+        try await Self.clearAll(connection)
+        cache.withLock { cache in
+            cache.dropAll()
+            cache.marker = nil
+        }
     }
 
     /// The marker as found: a ledger read before it changed under another hand is not kept.

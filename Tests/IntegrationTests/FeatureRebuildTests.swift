@@ -90,6 +90,36 @@ extension EngineIntegrationTests {
 }
 
 extension EngineIntegrationTests {
+    /// Redis holding another store of record's features (a new database pointed at an old Redis)
+    /// is cleared before it is rebuilt: the city then ends as on an empty Redis, not with the
+    /// other store's records and sums beside its own.
+    @Test func aFeatureStoreOfAnotherStoreOfRecordIsClearedBeforeTheRebuild() async throws {
+        var city = CityConfiguration()
+        city.enterprises = 40
+        city.persons = 12
+        city.seed = 8
+        let messages = CitySimulator(configuration: city).all()
+        let enterprises = Self.expectedRecords(messages, catalog: try ProjectFiles.catalog(at: "topics")).enterprises.sorted()
+        // The other stores have the city without its tax payments: the first store's stay in Redis.
+        let withoutTax = messages.filter { !$0.topic.hasSuffix("tax.payment") }
+        #expect(withoutTax.count < messages.count - 100)
+        func run(_ messages: [SimulatedMessage], _ name: String, flushing: Bool) async throws -> [String] {
+            let (catalog, program, store, features, pool) = try await Stack.stores(name, flushing: flushing)
+            defer { pool.cancel() }
+            let processor = BatchProcessor(catalog: catalog, program: program, features: features, store: store)
+            _ = try await Self.feed(messages, to: processor, waiting: .never)
+            _ = try await Self.settle(processor)
+            return try await Self.outcome(store, scoresOf: enterprises)
+        }
+        let whole = try await run(messages, "foreign_whole", flushing: true)
+        let overForeign = try await run(withoutTax, "foreign_after", flushing: false)
+        let alone = try await run(withoutTax, "foreign_alone", flushing: true)
+        #expect(alone != whole, "the tax payments change the outcome")
+        #expect(overForeign == alone, "over another store's features")
+        for line in alone where !overForeign.contains(line) { Issue.record("misses: \(line)") }
+        for line in overForeign where !alone.contains(line) { Issue.record("adds: \(line)") }
+    }
+
     @Test func theFeatureMarkerOnlyGrowsUnlessTheStoreChanges() async throws {
         let settings = try Stack.settings("marker")
         try await Stack.flushRedis(settings)

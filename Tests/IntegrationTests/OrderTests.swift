@@ -140,28 +140,10 @@ extension EngineIntegrationTests {
             let before = try ProjectFiles.program(at: folder, catalog: catalog)
             #expect(before.rankedMeasures.isEmpty && !reloaded.rankedMeasures.isEmpty)
             let processor = BatchProcessor(catalog: catalog, program: before, features: features, store: store, evaluationLimit: limit)
-            /// Empty batches until nothing waits (industries judged too); the most a batch evaluated.
-            func settle() async throws -> Int {
-                var most = 0
-                repeat {
-                    while await processor.hasPendingWork(caughtUp: true) {
-                        most = max(most, try await processor.process([], caughtUp: true).entitiesEvaluated)
-                    }
-                    try await Task.sleep(for: BatchProcessor.industryInterval + .milliseconds(100))
-                } while await processor.hasPendingWork(caughtUp: true)
-                return most
-            }
-            var offset: Int64 = 0
-            for start in stride(from: 0, to: messages.count, by: 500) {
-                let batch = messages[start..<min(start + 500, messages.count)].map { m in
-                    offset += 1
-                    return InboundMessage(topic: m.topic, partition: 0, offset: offset, key: m.key, value: m.value)
-                }
-                _ = try await processor.process(batch, caughtUp: false)
-            }
-            _ = try await settle()
+            _ = try await Self.feed(messages, to: processor, by: 500, waiting: .throughout)
+            _ = try await Self.settle(processor)
             await processor.replace(program: reloaded)
-            #expect(try await settle() == min(limit, enterprises.count), "at most \(limit) a batch")
+            #expect(try await Self.settle(processor).most == min(limit, enterprises.count), "at most \(limit) a batch")
             outcomes[limit] = try await Self.outcome(store, scoresOf: enterprises)
         }
         let expected = try #require(outcomes[BatchProcessor.defaultEvaluationLimit])
@@ -190,26 +172,10 @@ extension EngineIntegrationTests {
             let (catalog, program, store, features, pool) = try await Stack.stores("wait_end_once_\(limit)")
             defer { pool.cancel() }
             let processor = BatchProcessor(catalog: catalog, program: program, features: features, store: store, evaluationLimit: limit)
-            var offset: Int64 = 0
-            var evaluated = 0
-            let starts = Array(stride(from: 0, to: messages.count, by: 400))
-            for start in starts {
-                let batch = messages[start..<min(start + 400, messages.count)].map { m in
-                    offset += 1
-                    return InboundMessage(topic: m.topic, partition: 0, offset: offset, key: m.key, value: m.value)
-                }
-                // The wait ends with the last batch, which carries messages of its own.
-                let report = try await processor.process(batch, caughtUp: start == starts.last)
-                if start == starts.last { #expect(report.entitiesEvaluated > 0 && report.entitiesEvaluated <= limit) }
-                evaluated += report.entitiesEvaluated
-            }
-            repeat {
-                while await processor.hasPendingWork(caughtUp: true) {
-                    evaluated += try await processor.process([], caughtUp: true).entitiesEvaluated
-                }
-                try await Task.sleep(for: BatchProcessor.industryInterval + .milliseconds(100))
-            } while await processor.hasPendingWork(caughtUp: true)
-            evaluations[limit] = evaluated
+            // The wait ends with the last batch, which carries messages of its own.
+            let fed = try await Self.feed(messages, to: processor, waiting: .untilTheLastBatch)
+            #expect(fed.last.entitiesEvaluated > 0 && fed.last.entitiesEvaluated <= limit)
+            evaluations[limit] = try await fed.evaluated + Self.settle(processor).evaluated
             outcomes[limit] = try await Self.outcome(store, scoresOf: enterprises)
         }
         // Every enterprise of the city once (the registered ones, and none twice).
@@ -218,5 +184,48 @@ extension EngineIntegrationTests {
         let expected = try #require(outcomes[BatchProcessor.defaultEvaluationLimit])
         #expect(expected.count { $0.hasPrefix("event raised ") } > 5)
         #expect(outcomes[7] == expected, "seven a batch differs from the whole city at once")
+    }
+
+    /// When evaluation waits while `feed` sends a backlog.
+    enum Waiting { case never, untilTheLastBatch, throughout }
+
+    /// Sends `messages` to `processor` on one partition, `size` a batch; answers how many entities
+    /// the batches evaluated and the last batch's report.
+    static func feed(
+        _ messages: [SimulatedMessage], to processor: BatchProcessor, by size: Int = 400, waiting: Waiting
+    ) async throws -> (evaluated: Int, last: BatchReport) {
+        var offset: Int64 = 0
+        var evaluated = 0
+        var last = BatchReport()
+        let starts = Array(stride(from: 0, to: messages.count, by: size))
+        for start in starts {
+            let batch = messages[start..<min(start + size, messages.count)].map { m in
+                offset += 1
+                return InboundMessage(topic: m.topic, partition: 0, offset: offset, key: m.key, value: m.value)
+            }
+            let caughtUp = switch waiting {
+            case .never: true
+            case .untilTheLastBatch: start == starts.last
+            case .throughout: false
+            }
+            last = try await processor.process(batch, caughtUp: caughtUp)
+            evaluated += last.entitiesEvaluated
+        }
+        return (evaluated, last)
+    }
+
+    /// Empty batches until nothing waits (industries judged too): how many entities they evaluated,
+    /// and the most one did.
+    static func settle(_ processor: BatchProcessor) async throws -> (evaluated: Int, most: Int) {
+        var (evaluated, most) = (0, 0)
+        repeat {
+            while await processor.hasPendingWork(caughtUp: true) {
+                let report = try await processor.process([], caughtUp: true)
+                evaluated += report.entitiesEvaluated
+                most = max(most, report.entitiesEvaluated)
+            }
+            try await Task.sleep(for: BatchProcessor.industryInterval + .milliseconds(100))
+        } while await processor.hasPendingWork(caughtUp: true)
+        return (evaluated, most)
     }
 }

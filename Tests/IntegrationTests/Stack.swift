@@ -68,12 +68,12 @@ enum Stack {
 
     /// For tests that drive `BatchProcessor`s themselves: a fresh run's catalog and shipped rule
     /// program, its migrated store of record (its pool runs until `pool` is cancelled) and its
-    /// feature store on an emptied Redis.
-    static func stores(_ name: String) async throws -> (
+    /// feature store on an emptied Redis (`flushing`; else on Redis as it is).
+    static func stores(_ name: String, flushing: Bool = true) async throws -> (
         catalog: TopicCatalog, program: RuleProgram, store: PostgresStore, features: FeatureWindows, pool: Task<Void, Never>
     ) {
         let settings = try Stack.settings(name)
-        try await Stack.flushRedis(settings)
+        if flushing { try await Stack.flushRedis(settings) }
         let catalog = try ProjectFiles.catalog(at: settings.topicsPath)
         let program = try ProjectFiles.program(at: settings.rulesPath, catalog: catalog)
         let logger = Logger(label: "test")

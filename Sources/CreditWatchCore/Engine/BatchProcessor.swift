@@ -1024,6 +1024,8 @@ public actor BatchProcessor {
             }
             reason = "the rule set reads what the feature store does not keep: \(missing.joined(separator: ", "))"
         }
+        // Another store's records and division sums would stay beside this one's: cleared first.
+        if let held, held.storeID != expected.storeID { try await features.clear() }
         _ = try await rebuild(program, plan: plan, sync: expected, reason: reason)
         knownSync = expected
         return expected

@@ -193,6 +193,10 @@ public protocol FeatureStore: Sendable {
     /// The marker of what this feature store holds (nil: none — an empty or foreign store).
     func featureSync() async throws -> FeatureSync?
 
+    /// Deletes all it holds, marker included: what another store of record wrote, before it is
+    /// rebuilt from this one (a rebuild over it would keep that store's records and sums).
+    func clear() async throws
+
     /// Records that every update applied so far (in this connection) is durable up to `sync`; the
     /// stored sequence never decreases while the store is the same; `sync.keeps` (the plan the
     /// updates were applied with) is recorded as it is.
