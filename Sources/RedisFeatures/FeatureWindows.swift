@@ -1025,7 +1025,8 @@ end
 for i = 2, #ARGV, 7 do
   local member, version, deleted, bucket, contribution = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4]
   local entry = version .. '\t' .. deleted .. '\t' .. bucket .. '\t' .. contribution .. '\t' .. ARGV[i + 5]
-  local old = redis.call('HGET', KEYS[1], member)
+  -- A member new to the ledger (most of a backfill's) is written by the call that finds it new.
+  local old = redis.call('HSETNX', KEYS[1], member, entry) == 0 and redis.call('HGET', KEYS[1], member)
   local oldBucket
   local apply = true
   if old then
@@ -1048,7 +1049,7 @@ for i = 2, #ARGV, 7 do
       add(newMonth, '#', 1)
       for col, v in string.gmatch(contribution, '([^,=]+)=(-?%d+)') do add(newMonth, col, v) end
     end
-    redis.call('HSET', KEYS[1], member, entry)
+    if old then redis.call('HSET', KEYS[1], member, entry) end
   end
   flags[#flags + 1] = apply and '1' or '0'
   if window then
