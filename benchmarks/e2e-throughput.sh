@@ -14,8 +14,9 @@
 # through the changes topic (12 partitions; README, "Several instances"), on ports 18090, 18091, …
 #
 # Each run uses its own topic prefix, consumer group, PostgreSQL schema (in creditwatch_test) and
-# random seed, and leaves the demo's PostgreSQL data alone; Redis holds one store of record's
-# features, so the run's daemon empties it at start (the demo's rebuild when it next runs).
+# random seed, and leaves the demo's PostgreSQL data alone (its own schema is dropped at the end
+# unless BENCH_KEEP=1); Redis holds one store of record's features, so it is emptied at the start
+# (the demo's are rebuilt when it next runs).
 #
 # BENCH_PERF=<file> also samples the (first) daemon's stacks for the drain (see lib.sh).
 set -euo pipefail
@@ -29,6 +30,9 @@ SENT=$("$BIN" simulate --enterprises "$ENTERPRISES" --persons $((ENTERPRISES * 2
 echo "produced $SENT messages ($ENTERPRISES enterprises, seed $SEED, $PARTITIONS partitions per topic)"
 
 redis_used() { redis-cli -p "$REDIS_PORT" INFO memory | awk -F: '/^used_memory:/{print $2+0}'; }
+# The run's daemon empties a Redis holding another store's features before it starts; emptied
+# here already, so that what the city takes is measured from an empty store.
+redis-cli -p "$REDIS_PORT" FLUSHDB >/dev/null
 REDIS_BEFORE=$(redis_used)
 
 start_instances "$INSTANCES"
@@ -82,4 +86,5 @@ printf 'ceilings: redis %s pipelined HSET/s (redis-benchmark -P 64); postgresql 
 awk -v r="$RATE" -v o="$REDIS_OPS" -v p="$PG_ROWS" -v k="$CONSUME" \
     'BEGIN{printf "end to end is %.1f%% of the redis ceiling at one op per event, %.1f%% of the postgresql row ceiling at two rows (record + history) per event, %.1f%% of the consume ceiling\n", 100*r/o, 100*2*r/p, 100*r/k}'
 perf_report "the drain"
+drop_run
 echo "$(machine); command: benchmarks/e2e-throughput.sh $ENTERPRISES $PARTITIONS $INSTANCES"

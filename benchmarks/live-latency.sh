@@ -58,4 +58,5 @@ RSS=$(awk '/VmHWM/{print $2}' /proc/${PIDS[0]}/status)
 stop_instances
 echo "daemon peak RSS $((RSS / 1024)) MiB"
 perf_report "the live phase"
+drop_run
 echo "$(machine); command: benchmarks/live-latency.sh $RATE $SECONDS_OF_LOAD $ENTERPRISES"
