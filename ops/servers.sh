@@ -337,6 +337,9 @@ max_wal_size = 2GB
 checkpoint_timeout = 10min
 password_encryption = 'scram-sha-256'
 log_min_duration_statement = 1000
+# A slow statement's parameters are logged cut short: the engine binds arrays of 20 000 values
+# (a whole batch), which logged in full wrote megabytes a statement.
+log_parameter_max_length = 256
 # Where PostgreSQL's time goes, by statement (benchmarks/ print the drain's heaviest).
 shared_preload_libraries = 'pg_stat_statements'
 pg_stat_statements.track = top

@@ -158,10 +158,19 @@ public final class FeatureWindows: FeatureStore {
     /// A monthly feed's entity as an apply call tracks it (a pair, not a string made of both).
     private struct TopicEntity: Hashable { let topic: String, entity: String }
 
-    /// An update of a held entity: where the script answers whether it applied it, and what it wrote.
+    /// An update of a held entity: what it wrote to its ledger and its history.
     private struct HeldWrite {
-        let run: Int, place: Int, entry: [UInt8]
+        let entry: [UInt8]
         var history: (member: String, payload: [UInt8])?
+    }
+
+    /// Where a ledger write's answer says whether it applied: its apply script's call and place
+    /// in the run, or its `HSETNX` (1: written; 0: the member was there, and the script decides in
+    /// a second round trip: `existing`).
+    private enum LedgerWrite {
+        case script(command: Int, place: Int)
+        case new(command: Int)
+        case existing(command: Int, place: Int)
     }
 
     /// The updates as runs of one ledger each (an entity's records of one topic, in the batch's
@@ -169,13 +178,16 @@ public final class FeatureWindows: FeatureStore {
     /// ledger it writes, and a call costs Redis more than the records it applies. A record whose
     /// division differs from its ledger's run before it starts a new run (its sums go to the other
     /// division), so runs of one ledger stay in the batch's order.
-    static func ledgerRuns(_ updates: [FeatureUpdate]) -> [[Int]] {
+    static func ledgerRuns(_ updates: [FeatureUpdate]) -> [[Int]] { ledgerRuns(updates, among: Array(updates.indices)) }
+
+    /// The runs of the updates at `indices` (in order) only.
+    static func ledgerRuns(_ updates: [FeatureUpdate], among indices: [Int]) -> [[Int]] {
         struct Ledger: Hashable { let entity: EntityKey, topic: String }
         var runs: [[Int]] = []
         var open: [Ledger: (run: Int, division: String?)] = [:]
-        open.reserveCapacity(updates.count)
+        open.reserveCapacity(indices.count)
         // By index: an update is ~300 bytes, copied whole by a `for … in`.
-        for n in updates.indices {
+        for n in indices {
             let division = updates[n].division
             let ledger = Ledger(entity: updates[n].entity, topic: updates[n].change.topic)
             if let run = open[ledger], run.division == division {
@@ -207,20 +219,37 @@ public final class FeatureWindows: FeatureStore {
         var tracked: Set<TopicEntity> = []  // added to a feed's entities in this call
         /// Command index → where the sums it answers go (an enterprise's run of a series topic).
         var pushes: [Int: (division: String?, entity: String, topic: String)] = [:]
-        /// For the updates of held entities: their run's command index and place in it, the entry
-        /// the script writes, and the history version written beside it.
+        /// For the updates of held entities: the entry written and the history version beside it.
         var heldWrites: [Int: HeldWrite] = [:]
+        /// Update index → where its answer is (every ledger write).
+        var ledgerWrites: [LedgerWrite?] = Array(repeating: nil, count: updates.count)
         var (records, versions) = (Layouts(plan.fields, names: names), Layouts(plan.historyFields, names: names))
-        // One buffer each for the record's payload and its version's, reused record after record.
-        var (payload, versionPayload): ([UInt8], [UInt8]) = ([], [])
+        // One buffer each for the record's payload, its ledger entry and its version's payload,
+        // reused record after record.
+        var (payload, entry, versionPayload): ([UInt8], [UInt8], [UInt8]) = ([], [], [])
         payload.reserveCapacity(256)
+        entry.reserveCapacity(256)
         versionPayload.reserveCapacity(256)
-        for run in Self.ledgerRuns(updates) {
+        /// The ledger entry of update `n`: version, deleted, bucket, contribution and payload joined
+        /// by tabs, as the apply script writes it.
+        func makeEntry(_ n: Int, bucket: String, contribution: String) {
+            let change = updates[n].change
+            entry.removeAll(keepingCapacity: true)
+            entry.append(contentsOf: String(change.version, radix: 36).utf8)
+            entry.append(0x09)
+            entry.append(change.operation == .delete ? UInt8(ascii: "1") : UInt8(ascii: "0"))
+            entry.append(0x09)
+            entry.append(contentsOf: bucket.utf8)
+            entry.append(0x09)
+            entry.append(contentsOf: contribution.utf8)
+            entry.append(0x09)
+            entry.append(contentsOf: payload)
+        }
+        /// The apply script's call for a run of one ledger (`columns`: its window's, nil without);
+        /// `existing`: the records an HSETNX found there.
+        func appendScript(_ run: [Int], columns: [String]?, existing: Bool = false, into commands: inout RESP) {
             let first = updates[run[0]]
             let (entity, topic) = (first.entity.id, first.change.topic)
-            // A record with a window: its month's bucket and contribution (a delete gives nothing).
-            // Without a window the bucket is not needed to undo anything.
-            let columns = first.entity.kind == .enterprise ? industryColumns[topic] : nil
             let runIndex = commands.commands
             if columns != nil { pushes[runIndex] = (first.division, entity, topic) }
             // EVALSHA sha numkeys ledger [window] columns, then per record: member version deleted
@@ -235,7 +264,8 @@ public final class FeatureWindows: FeatureStore {
             for (place, n) in run.enumerated() {
                 let change = updates[n].change
                 let deleted = change.operation == .delete
-                let version = String(change.version, radix: 36)
+                // A record with a window: its month's bucket and contribution (a delete gives
+                // nothing). Without a window the bucket is not needed to undo anything.
                 var windowed: (bucket: String, contribution: String)?
                 payload.removeAll(keepingCapacity: true)
                 if let columns {
@@ -246,18 +276,45 @@ public final class FeatureWindows: FeatureStore {
                     Self.payload(change.eventDay, change.fields, records.of(topic), into: &payload)
                 }
                 commands.argument(change.key)
-                commands.argument(version)
+                commands.argument(String(change.version, radix: 36))
                 commands.argument(deleted ? "1" : "0")
                 commands.argument(windowed?.bucket ?? "")
                 commands.argument(windowed?.contribution ?? "")
                 commands.argument(payload)
                 commands.argument(windowed == nil ? "" : Self.monthName(change.eventDay.month))
-                if held[updates[n].entity] != nil {
-                    // The entry as the script writes it: its version … payload joined by tabs.
-                    let entry = [version, deleted ? "1" : "0", windowed?.bucket ?? "", windowed?.contribution ?? ""]
-                        .flatMap { Array($0.utf8) + [0x09] } + payload
-                    heldWrites[n] = HeldWrite(run: runIndex, place: place, entry: entry)
+                if existing {
+                    ledgerWrites[n] = .existing(command: runIndex, place: place)
+                    continue
                 }
+                ledgerWrites[n] = .script(command: runIndex, place: place)
+                if held[updates[n].entity] != nil {
+                    makeEntry(n, bucket: windowed?.bucket ?? "", contribution: windowed?.contribution ?? "")
+                    heldWrites[n] = HeldWrite(entry: entry)
+                }
+            }
+        }
+        for run in Self.ledgerRuns(updates) {
+            let first = updates[run[0]]
+            let topic = first.change.topic
+            if let columns = first.entity.kind == .enterprise ? industryColumns[topic] : nil {
+                appendScript(run, columns: columns, into: &commands)
+                continue
+            }
+            // A ledger without a window: a record new to it (most of a backfill's) is written by
+            // HSETNX alone, as the script would write it; one whose member is there is left to the
+            // script, after (a script call cost Redis ~4 times an HSETNX).
+            for n in run {
+                let change = updates[n].change
+                payload.removeAll(keepingCapacity: true)
+                Self.payload(change.eventDay, change.fields, records.of(topic), into: &payload)
+                makeEntry(n, bucket: "", contribution: "")
+                ledgerWrites[n] = .new(command: commands.commands)
+                commands.command(4)
+                commands.argument("HSETNX")
+                commands.entityKey(first.entity.id, "rec", topic)
+                commands.argument(change.key)
+                commands.argument(entry)
+                if held[updates[n].entity] != nil { heldWrites[n] = HeldWrite(entry: entry) }
             }
         }
         // What else a record writes, in the batch's order (keys no run writes).
@@ -287,12 +344,31 @@ public final class FeatureWindows: FeatureStore {
             }
         }
         let replies = try await run(commands)
+        // The records whose member was there already, through the script, in the batch's order.
+        var existing: [Int] = []
+        for n in updates.indices {
+            if case .new(let command) = ledgerWrites[n], replies[command] == .integer(0) { existing.append(n) }
+        }
+        var again: [RedisReply] = []
+        if !existing.isEmpty {
+            var scripts = RESP(capacity: existing.count * 256)
+            for run in Self.ledgerRuns(updates, among: existing) { appendScript(run, columns: nil, existing: true, into: &scripts) }
+            again = try await run(scripts)
+        }
+        func applied(_ n: Int) -> Bool {
+            switch ledgerWrites[n] {
+            case .new(let command): replies[command] == .integer(1)
+            case .script(let command, let place): Self.applied(replies[command], at: place)
+            case .existing(let command, let place): Self.applied(again[command], at: place)
+            case nil: false
+            }
+        }
         for (n, update) in updates.enumerated() {
             guard var ledgers = held.removeValue(forKey: update.entity) else { continue }
             defer { held[update.entity] = ledgers }
             guard let write = heldWrites[n] else { continue }
             let change = update.change
-            if ledgers[change.topic] != nil, Self.applied(replies[write.run], at: write.place) {
+            if ledgers[change.topic] != nil, applied(n) {
                 Self.replace(
                     change.key, with: Self.ledgerRecord(Array(change.key.utf8), write.entry, topic: change.topic, names: names[change.topic]),
                     in: &ledgers[change.topic]!) { $0.key < $1.key }
@@ -473,8 +549,9 @@ public final class FeatureWindows: FeatureStore {
         ledger.insert(record, at: ledger.firstIndex { order(record, $0) } ?? ledger.count)
     }
 
-    /// Runs a pipeline; reloads the scripts and retries once when Redis lost its script cache
-    /// (a restart), which is safe because every command is idempotent.
+    /// Runs a pipeline; when Redis lost its script cache (a restart), reloads the scripts and runs
+    /// again, in order, the script calls it refused. The other commands' answers stand: an HSETNX
+    /// that wrote its entry would answer 0 the second time, as if it had found it there.
     @discardableResult
     private func run(_ commands: [[[UInt8]]]) async throws -> [RedisReply] {
         try await run(RESP(commands))
@@ -483,9 +560,12 @@ public final class FeatureWindows: FeatureStore {
     @discardableResult
     private func run(_ commands: RESP) async throws -> [RedisReply] {
         var replies = try await connection.pipeline(commands)
-        if replies.contains(where: { if case .error(let e) = $0 { e.hasPrefix("NOSCRIPT") } else { false } }) {
+        let refused = replies.indices.filter { if case .error(let e) = replies[$0] { e.hasPrefix("NOSCRIPT") } else { false } }
+        if !refused.isEmpty {
             _ = try await Self.loadScripts(connection)
-            replies = try await connection.pipeline(commands)
+            let all = commands.decoded()
+            let again = try await connection.pipeline(RESP(refused.map { all[$0] }))
+            for (place, index) in refused.enumerated() { replies[index] = again[place] }
         }
         for reply in replies {
             if case .error(let message) = reply { throw RedisError(code: .reply, message: message) }

@@ -202,4 +202,36 @@ extension EngineIntegrationTests {
         #expect(try await daemon.featureSync() == nil)
         #expect(try await same())
     }
+
+    /// A Redis that lost its scripts (restarted) refuses the script calls of a batch but takes its
+    /// HSETNXs: only the refused calls run again, so the records new to a ledger count as written
+    /// and the held ledgers take them (run whole again, the HSETNXs answered "there already").
+    @Test func heldLedgersTakeTheWritesOfABatchWhoseScriptsRedisForgot() async throws {
+        let (plan, redis, daemon, reader) = try await Self.cachingAndNot("ledger_noscript")
+        let a = Self.windowsA
+        let entity = EntityKey(.enterprise, a)
+        let may = Month(year: 2026, month: 5)
+        func arrears(_ id: String, amount: Double, version: Int64) -> FeatureUpdate {
+            Self.update(
+                Change(
+                    topic: "tax.arrears", key: id, operation: .create, version: version,
+                    fields: ["amount": .number(amount), "announced_date": .date(may.firstDay), "tax_type": .string("增值税")],
+                    eventDay: may.firstDay, entity: .enterprise(try! USCC(validating: a))),
+                uscc: a, division: nil)
+        }
+        try await daemon.apply([
+            Self.update(Self.payment(a, "P1", may, amount: 10, version: 1), uscc: a, division: "C30"), arrears("A1", amount: 300, version: 1),
+        ], plan: plan)
+        _ = try await daemon.records(of: [entity], plan: plan)  // held from now on
+        #expect(try await redis.everyNode(["SCRIPT", "FLUSH"]).allSatisfy { $0 == .status("OK") })
+        try await daemon.apply([
+            Self.update(Self.payment(a, "P2", may, amount: 12, version: 1), uscc: a, division: "C30"),
+            arrears("A1", amount: 400, version: 2), arrears("A2", amount: 7.77, version: 1),
+        ], plan: plan)
+        let (cached, fresh) = (try await daemon.records(of: [entity], plan: plan), try await reader.records(of: [entity], plan: plan))
+        #expect(cached == fresh)
+        #expect(cached[entity]?["tax.arrears"]?.map(\.key) == ["A1", "A2"])
+        #expect(cached[entity]?["tax.arrears"]?.first?.fields["amount"] == .number(400))
+        #expect(cached[entity]?["tax.payment"]?.map(\.key) == ["P1", "P2"])
+    }
 }
