@@ -135,4 +135,19 @@ pg_statements_report() {
     echo "postgresql's heaviest statements in $1 (execution time; pg_stat_statements):"
     echo "$rows" | sed 's/^/  /'
 }
-machine() { echo "machine: $(nproc) cores, $(awk -F: '/model name/{print $2; exit}' /proc/cpuinfo | xargs), $(free -g | awk '/Mem:/{print $2}') GiB"; }
+# Settings made by hand on the database or its role (ALTER DATABASE/ROLE … SET) outlive server
+# restarts and change what is measured — a forgotten `log_min_duration_statement = 40` logged every
+# batch's parameters (9 GB) and cost PostgreSQL a quarter more CPU for a whole session — so a run
+# names them beside the machine.
+pg_hand_settings() {
+    bench_psql -c "SELECT string_agg(array_to_string(s.setconfig, ', '), '; ')
+        FROM pg_db_role_setting s LEFT JOIN pg_database d ON d.oid = s.setdatabase
+        WHERE (d.datname = current_database() OR s.setdatabase = 0)
+          AND (s.setrole = 0 OR s.setrole = (SELECT oid FROM pg_roles WHERE rolname = current_user))" 2>/dev/null || true
+}
+machine() {
+    echo "machine: $(nproc) cores, $(awk -F: '/model name/{print $2; exit}' /proc/cpuinfo | xargs), $(free -g | awk '/Mem:/{print $2}') GiB"
+    local hand
+    hand=$(pg_hand_settings)
+    [ -z "$hand" ] || echo "note: the database carries settings made by hand (ALTER DATABASE/ROLE … SET): $hand"
+}

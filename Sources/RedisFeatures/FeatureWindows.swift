@@ -302,9 +302,16 @@ public final class FeatureWindows: FeatureStore {
             }
             // A ledger without a window: a record new to it (most of a backfill's) is written by
             // HSETNX alone, as the script would write it; one whose member is there is left to the
-            // script, after (a script call cost Redis ~4 times an HSETNX).
+            // script, after (a script call cost Redis ~4 times an HSETNX) — at once when the held
+            // ledger has the member (a live batch's updates then take no second round trip).
+            let known = held[first.entity]?[topic]
+            var there: [Int] = []
             for n in run {
                 let change = updates[n].change
+                if let known, known.contains(where: { $0.key == change.key }) {
+                    there.append(n)
+                    continue
+                }
                 payload.removeAll(keepingCapacity: true)
                 Self.payload(change.eventDay, change.fields, records.of(topic), into: &payload)
                 makeEntry(n, bucket: "", contribution: "")
@@ -316,6 +323,7 @@ public final class FeatureWindows: FeatureStore {
                 commands.argument(entry)
                 if held[updates[n].entity] != nil { heldWrites[n] = HeldWrite(entry: entry) }
             }
+            if !there.isEmpty { appendScript(there, columns: nil, into: &commands) }
         }
         // What else a record writes, in the batch's order (keys no run writes).
         for (n, update) in updates.enumerated() {
