@@ -558,8 +558,10 @@ public final class FeatureWindows: FeatureStore {
     }
 
     /// Runs a pipeline; when Redis lost its script cache (a restart), reloads the scripts and runs
-    /// again, in order, the script calls it refused. The other commands' answers stand: an HSETNX
-    /// that wrote its entry would answer 0 the second time, as if it had found it there.
+    /// again, in order, the script calls from the first it refused on (one that ran may follow a
+    /// refused one on the same ledger: another process can load the scripts meanwhile). The other
+    /// commands' answers stand: an HSETNX that wrote its entry would answer 0 the second time, as
+    /// if it had found it there; a script that ran is idempotent, and its first answer stands.
     @discardableResult
     private func run(_ commands: [[[UInt8]]]) async throws -> [RedisReply] {
         try await run(RESP(commands))
@@ -572,8 +574,10 @@ public final class FeatureWindows: FeatureStore {
         if !refused.isEmpty {
             _ = try await Self.loadScripts(connection)
             let all = commands.decoded()
-            let again = try await connection.pipeline(RESP(refused.map { all[$0] }))
-            for (place, index) in refused.enumerated() { replies[index] = again[place] }
+            let scripts = all.indices[refused[0]...].filter { all[$0].first.map { $0 == Array("EVALSHA".utf8) } ?? false }
+            let again = try await connection.pipeline(RESP(scripts.map { all[$0] }))
+            let refusedSet = Set(refused)
+            for (place, index) in scripts.enumerated() where refusedSet.contains(index) { replies[index] = again[place] }
         }
         for reply in replies {
             if case .error(let message) = reply { throw RedisError(code: .reply, message: message) }

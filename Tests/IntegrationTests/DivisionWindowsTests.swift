@@ -118,14 +118,21 @@ extension EngineIntegrationTests {
             state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
             return Int((state >> 33) % UInt64(n))
         }
+        // A third of the records are arrears: a ledger without a window, whose new members an HSETNX
+        // writes and the rest the script, after (the same member new, then newer, older, or the
+        // same version with other content, in one batch).
         func batch() -> [FeatureUpdate] {
             (0..<40).map { _ in
                 let uscc = enterprises[pick(2)]
                 let month = months[pick(months.count)]
+                let arrears = pick(3) == 0
+                let fields: [String: Value] =
+                    arrears
+                    ? ["amount": amounts[pick(amounts.count)], "announced_date": .date(month.firstDay), "tax_type": .string("增值税")]
+                    : ["amount": amounts[pick(amounts.count)], "period": .string(month.description)]
                 let change = Change(
-                    topic: "tax.payment", key: "P\(pick(5))", operation: pick(6) == 0 ? .delete : .update,
-                    version: Int64(pick(8)), fields: ["amount": amounts[pick(amounts.count)], "period": .string(month.description)],
-                    eventDay: month.firstDay, entity: .enterprise(try! USCC(validating: uscc)))
+                    topic: arrears ? "tax.arrears" : "tax.payment", key: "P\(pick(5))", operation: pick(6) == 0 ? .delete : .update,
+                    version: Int64(pick(8)), fields: fields, eventDay: month.firstDay, entity: .enterprise(try! USCC(validating: uscc)))
                 return Self.update(change, uscc: uscc, division: [nil, "C30", "C30", "C30", "C31"][pick(5)])
             }
         }
