@@ -118,7 +118,7 @@ bench_psql() {
 }
 # The run's PostgreSQL schema is dropped at its end (BENCH_KEEP=1 keeps it to look into): a run of
 # the 3 000-enterprise city leaves ~200 MB that later runs' checkpoints and autovacuum then carry.
-# (The next run's daemon empties Redis: it holds one store of record's features.)
+# (Redis is emptied when the next run starts: it holds one store of record's features.)
 drop_run() {
     [ -z "${BENCH_KEEP:-}" ] || { echo "kept: schema $RUN in $CREDITWATCH_PG_DATABASE"; return 0; }
     bench_psql -c "DROP SCHEMA IF EXISTS $RUN CASCADE" >/dev/null 2>&1 || echo "could not drop schema $RUN" >&2

@@ -166,11 +166,11 @@ public final class FeatureWindows: FeatureStore {
 
     /// Where a ledger write's answer says whether it applied: its apply script's call and place
     /// in the run, or its `HSETNX` (1: written; 0: the member was there, and the script decides in
-    /// a second round trip: `existing`).
+    /// a second round trip: `retried`).
     private enum LedgerWrite {
         case script(command: Int, place: Int)
-        case new(command: Int)
-        case existing(command: Int, place: Int)
+        case setIfNew(command: Int)
+        case retried(command: Int, place: Int)
     }
 
     /// The updates as runs of one ledger each (an entity's records of one topic, in the batch's
@@ -246,8 +246,8 @@ public final class FeatureWindows: FeatureStore {
             entry.append(contentsOf: payload)
         }
         /// The apply script's call for a run of one ledger (`columns`: its window's, nil without);
-        /// `existing`: the records an HSETNX found there.
-        func appendScript(_ run: [Int], columns: [String]?, existing: Bool = false, into commands: inout RESP) {
+        /// `retrying`: the records an HSETNX found there (in the second round trip).
+        func appendScript(_ run: [Int], columns: [String]?, retrying: Bool = false, into commands: inout RESP) {
             let first = updates[run[0]]
             let (entity, topic) = (first.entity.id, first.change.topic)
             let runIndex = commands.commands
@@ -282,8 +282,8 @@ public final class FeatureWindows: FeatureStore {
                 commands.argument(windowed?.contribution ?? "")
                 commands.argument(payload)
                 commands.argument(windowed == nil ? "" : Self.monthName(change.eventDay.month))
-                if existing {
-                    ledgerWrites[n] = .existing(command: runIndex, place: place)
+                if retrying {
+                    ledgerWrites[n] = .retried(command: runIndex, place: place)
                     continue
                 }
                 ledgerWrites[n] = .script(command: runIndex, place: place)
@@ -302,20 +302,13 @@ public final class FeatureWindows: FeatureStore {
             }
             // A ledger without a window: a record new to it (most of a backfill's) is written by
             // HSETNX alone, as the script would write it; one whose member is there is left to the
-            // script, after (a script call cost Redis ~4 times an HSETNX) — at once when the held
-            // ledger has the member (a live batch's updates then take no second round trip).
-            let known = held[first.entity]?[topic]
-            var there: [Int] = []
+            // script, after (a script call cost Redis ~4 times an HSETNX).
             for n in run {
                 let change = updates[n].change
-                if let known, known.contains(where: { $0.key == change.key }) {
-                    there.append(n)
-                    continue
-                }
                 payload.removeAll(keepingCapacity: true)
                 Self.payload(change.eventDay, change.fields, records.of(topic), into: &payload)
                 makeEntry(n, bucket: "", contribution: "")
-                ledgerWrites[n] = .new(command: commands.commands)
+                ledgerWrites[n] = .setIfNew(command: commands.commands)
                 commands.command(4)
                 commands.argument("HSETNX")
                 commands.entityKey(first.entity.id, "rec", topic)
@@ -323,7 +316,6 @@ public final class FeatureWindows: FeatureStore {
                 commands.argument(entry)
                 if held[updates[n].entity] != nil { heldWrites[n] = HeldWrite(entry: entry) }
             }
-            if !there.isEmpty { appendScript(there, columns: nil, into: &commands) }
         }
         // What else a record writes, in the batch's order (keys no run writes).
         for (n, update) in updates.enumerated() {
@@ -355,19 +347,19 @@ public final class FeatureWindows: FeatureStore {
         // The records whose member was there already, through the script, in the batch's order.
         var existing: [Int] = []
         for n in updates.indices {
-            if case .new(let command) = ledgerWrites[n], replies[command] == .integer(0) { existing.append(n) }
+            if case .setIfNew(let command) = ledgerWrites[n], replies[command] == .integer(0) { existing.append(n) }
         }
-        var again: [RedisReply] = []
+        var retriedReplies: [RedisReply] = []
         if !existing.isEmpty {
             var scripts = RESP(capacity: existing.count * 256)
-            for run in Self.ledgerRuns(updates, among: existing) { appendScript(run, columns: nil, existing: true, into: &scripts) }
-            again = try await run(scripts)
+            for run in Self.ledgerRuns(updates, among: existing) { appendScript(run, columns: nil, retrying: true, into: &scripts) }
+            retriedReplies = try await run(scripts)
         }
         func applied(_ n: Int) -> Bool {
             switch ledgerWrites[n] {
-            case .new(let command): replies[command] == .integer(1)
+            case .setIfNew(let command): replies[command] == .integer(1)
             case .script(let command, let place): Self.applied(replies[command], at: place)
-            case .existing(let command, let place): Self.applied(again[command], at: place)
+            case .retried(let command, let place): Self.applied(retriedReplies[command], at: place)
             case nil: false
             }
         }
