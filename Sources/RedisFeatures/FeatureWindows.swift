@@ -10,12 +10,12 @@ import Synchronization
 /// atomic per entity; industry keys are tagged by division and updated by the same script with
 /// their own ledger, so concurrent daemon instances can update a division safely):
 ///
-///     cw:{E}:rec:T        HASH pk → ledger entry (version, deleted, bucket month, contribution, event day,
-///                         the record's fields that the live program reads: `FeaturePlan`, named by
+///     cw:{E}:rec:T        HASH pk → ledger entry (version, contribution or deleted, event day, the
+///                         record's fields that the live program reads: `FeaturePlan`, named by
 ///                         their catalog position, less the numbers the contribution gives back)
 ///     cw:{E}:hist:T       HASH "pk|version" → every version of a record (topics whose history rules
 ///                         read), with the fields the program reads of them
-///     cw:{E}:win:T        HASH "YYYY-MM|column" → the enterprise's own monthly sums of an industry
+///     cw:{E}:win:T        HASH "YYYY-MM|column" (columns by catalog position) → the enterprise's own monthly sums of an industry
 ///                         series topic in hundredths, "YYYY-MM|#" → its record count
 ///     cw:ind:{D}:led:T:M  HASH E → "#=n,column=hundredths,…": what enterprise E adds to division D's
 ///                         month M, as last pushed (one entry per enterprise and month, not per record)
@@ -92,7 +92,9 @@ public final class FeatureWindows: FeatureStore {
     /// than read wrongly (with several instances, start one first after such an upgrade).
     /// 3: versions in base 36, fields named by position, numbers the contribution holds not repeated.
     /// 4: bucket months, event days, dates and timestamps in base 36; `YYYY-MM` strings as months.
-    static let layoutVersion = "4"
+    /// 5: ledger entries without the deleted flag (a deleted record's contribution is `-`) and the
+    ///    bucket (the event day's month); window columns written by catalog position.
+    static let layoutVersion = "5"
 
     /// Clears every `cw:` key when a marker (the one of layout 1 included) names another layout.
     static func clearOlderLayout(_ connection: any RedisClient, layout: String, logger: Logger) async throws {
@@ -214,8 +216,8 @@ public final class FeatureWindows: FeatureStore {
         }
         // The commands are written in the protocol as they are made (~200 bytes a record).
         var commands = RESP(capacity: updates.count * 256)
-        let industryColumns = Self.columnsByTopic(plan.industrySeries)
-        let columnLists = industryColumns.mapValues { $0.joined(separator: ",") }
+        let industryColumns = Self.writtenColumns(plan.industrySeries, names: names)
+        let columnLists = industryColumns.mapValues { $0.map(\.written).joined(separator: ",") }
         var tracked: Set<TopicEntity> = []  // added to a feed's entities in this call
         /// Command index → where the sums it answers go (an enterprise's run of a series topic).
         var pushes: [Int: (division: String?, entity: String, topic: String)] = [:]
@@ -230,16 +232,11 @@ public final class FeatureWindows: FeatureStore {
         payload.reserveCapacity(256)
         entry.reserveCapacity(256)
         versionPayload.reserveCapacity(256)
-        /// The ledger entry of update `n`: version, deleted, bucket, contribution and payload joined
-        /// by tabs, as the apply script writes it.
-        func makeEntry(_ n: Int, bucket: String, contribution: String) {
-            let change = updates[n].change
+        /// The ledger entry of update `n`: version, contribution and payload joined by tabs, as the
+        /// apply script writes it.
+        func makeEntry(_ n: Int, contribution: String) {
             entry.removeAll(keepingCapacity: true)
-            entry.append(contentsOf: String(change.version, radix: 36).utf8)
-            entry.append(0x09)
-            entry.append(change.operation == .delete ? UInt8(ascii: "1") : UInt8(ascii: "0"))
-            entry.append(0x09)
-            entry.append(contentsOf: bucket.utf8)
+            entry.append(contentsOf: String(updates[n].change.version, radix: 36).utf8)
             entry.append(0x09)
             entry.append(contentsOf: contribution.utf8)
             entry.append(0x09)
@@ -247,14 +244,14 @@ public final class FeatureWindows: FeatureStore {
         }
         /// The apply script's call for a run of one ledger (`columns`: its window's, nil without);
         /// `retrying`: the records an HSETNX found there (in the second round trip).
-        func appendScript(_ run: [Int], columns: [String]?, retrying: Bool = false, into commands: inout RESP) {
+        func appendScript(_ run: [Int], columns: [(name: String, written: String)]?, retrying: Bool = false, into commands: inout RESP) {
             let first = updates[run[0]]
             let (entity, topic) = (first.entity.id, first.change.topic)
             let runIndex = commands.commands
             if columns != nil { pushes[runIndex] = (first.division, entity, topic) }
-            // EVALSHA sha numkeys ledger [window] columns, then per record: member version deleted
-            // bucket contribution payload month
-            commands.command(5 + (columns == nil ? 0 : 1) + 7 * run.count)
+            // EVALSHA sha numkeys ledger [window] columns, then per record: member version
+            // contribution payload month
+            commands.command(5 + (columns == nil ? 0 : 1) + 5 * run.count)
             commands.argument("EVALSHA")
             commands.argument(applySHA)
             commands.argument(columns == nil ? "1" : "2")
@@ -263,32 +260,28 @@ public final class FeatureWindows: FeatureStore {
             commands.argument(columns == nil ? "" : columnLists[topic]!)
             for (place, n) in run.enumerated() {
                 let change = updates[n].change
-                let deleted = change.operation == .delete
-                // A record with a window: its month's bucket and contribution (a delete gives
-                // nothing). Without a window the bucket is not needed to undo anything.
-                var windowed: (bucket: String, contribution: String)?
+                // A record with a window: its contribution to its month (a delete gives nothing).
+                var contribution = Self.noContribution(change)
                 payload.removeAll(keepingCapacity: true)
-                if let columns {
-                    let contribution = deleted ? (text: "", exact: []) : Contribution.encode(change.fields, columns: columns)
-                    Self.payload(change.eventDay, change.fields, records.of(topic), omitting: contribution.exact, into: &payload)
-                    windowed = (String(change.eventDay.month.index, radix: 36), contribution.text)
+                if let columns, change.operation != .delete {
+                    let made = Contribution.encode(change.fields, columns: columns)
+                    contribution = made.text
+                    Self.payload(change.eventDay, change.fields, records.of(topic), omitting: made.exact, into: &payload)
                 } else {
                     Self.payload(change.eventDay, change.fields, records.of(topic), into: &payload)
                 }
                 commands.argument(change.key)
                 commands.argument(String(change.version, radix: 36))
-                commands.argument(deleted ? "1" : "0")
-                commands.argument(windowed?.bucket ?? "")
-                commands.argument(windowed?.contribution ?? "")
+                commands.argument(contribution)
                 commands.argument(payload)
-                commands.argument(windowed == nil ? "" : Self.monthName(change.eventDay.month))
+                commands.argument(columns == nil ? "" : Self.monthName(change.eventDay.month))
                 if retrying {
                     ledgerWrites[n] = .retried(command: runIndex, place: place)
                     continue
                 }
                 ledgerWrites[n] = .script(command: runIndex, place: place)
                 if held[updates[n].entity] != nil {
-                    makeEntry(n, bucket: windowed?.bucket ?? "", contribution: windowed?.contribution ?? "")
+                    makeEntry(n, contribution: contribution)
                     heldWrites[n] = HeldWrite(entry: entry)
                 }
             }
@@ -307,7 +300,7 @@ public final class FeatureWindows: FeatureStore {
                 let change = updates[n].change
                 payload.removeAll(keepingCapacity: true)
                 Self.payload(change.eventDay, change.fields, records.of(topic), into: &payload)
-                makeEntry(n, bucket: "", contribution: "")
+                makeEntry(n, contribution: Self.noContribution(change))
                 ledgerWrites[n] = .setIfNew(command: commands.commands)
                 commands.command(4)
                 commands.argument("HSETNX")
@@ -514,6 +507,18 @@ public final class FeatureWindows: FeatureStore {
         RecordCodec.encode(fields, layout: layout, omitting: omitting, into: &payload)
     }
 
+    /// The contribution field of a ledger entry that gives no window anything: `-` marks a deleted
+    /// record, empty a current one of a topic without a window.
+    static func noContribution(_ change: Change) -> String { change.operation == .delete ? "-" : "" }
+
+    /// The industry series' columns by topic (`columnsByTopic`), each with the name ledger entries
+    /// and window fields give it (`Contribution.written`).
+    static func writtenColumns(_ series: Set<String>, names: FieldNames) -> [String: [(name: String, written: String)]] {
+        Dictionary(uniqueKeysWithValues: columnsByTopic(series).map { topic, columns in
+            (topic, columns.map { ($0, Contribution.written($0, in: names[topic])) })
+        })
+    }
+
     /// What the plan keeps of each topic an apply call writes (`FeaturePlan.fields`, or
     /// `historyFields` for versions), laid out once a call, not projected per record.
     private struct Layouts {
@@ -657,15 +662,15 @@ public final class FeatureWindows: FeatureStore {
 
     /// One ledger entry's record; nil when it is deleted (or damaged).
     static func ledgerRecord(_ key: [UInt8], _ value: [UInt8], topic: String, names: FieldNames.Topic?) -> FactRecord? {
-        // version \t deleted \t bucket \t contribution \t eventDay \t record
+        // version \t contribution \t eventDay \t record; the contribution of a deleted record is `-`
         func tab(after start: Int) -> Int? { value[start...].firstIndex(of: 0x09) }
-        guard let t0 = tab(after: 0), let t1 = tab(after: t0 + 1), let t2 = tab(after: t1 + 1), let t3 = tab(after: t2 + 1),
-            let t4 = tab(after: t3 + 1), value[t0 + 1] == UInt8(ascii: "0"),
-            let day = RecordCodec.integer(value[(t3 + 1)..<t4], radix: 36), let eventDay = Int(exactly: day)
+        guard let t0 = tab(after: 0), let t1 = tab(after: t0 + 1), let t2 = tab(after: t1 + 1),
+            !(t1 == t0 + 2 && value[t0 + 1] == UInt8(ascii: "-")),
+            let day = RecordCodec.integer(value[(t1 + 1)..<t2], radix: 36), let eventDay = Int(exactly: day)
         else { return nil }
-        let contribution = value[(t2 + 1)..<t3]
-        guard var fields = RecordCodec.decode(value[(t4 + 1)...], names: names, extra: Contribution.columns(contribution)) else { return nil }
-        Contribution.restore(contribution, into: &fields)
+        let contribution = value[(t0 + 1)..<t1]
+        guard var fields = RecordCodec.decode(value[(t2 + 1)...], names: names, extra: Contribution.columns(contribution)) else { return nil }
+        Contribution.restore(contribution, names: names, into: &fields)
         return FactRecord(topic: topic, key: String(decoding: key, as: UTF8.self), eventDay: Day(eventDay), fields: fields)
     }
 
@@ -725,7 +730,7 @@ public final class FeatureWindows: FeatureStore {
             }
         }
         let prefix = commands.count
-        let columns = Self.columnsByTopic(series)
+        let columns = Self.writtenColumns(series, names: names)
         let seriesTopics = columns.keys.sorted()
         let divisionList = divisions.sorted()
         for division in divisionList {
@@ -764,10 +769,11 @@ public final class FeatureWindows: FeatureStore {
             i += 2
             var sums: [String: [Month: Double]] = [:]
             for topic in seriesTopics {
-                let wanted = Set(columns[topic]!)
+                // Window fields name columns as ledger entries do (`Contribution.written`).
+                let wanted = Dictionary(columns[topic]!.map { ($0.written, $0.name) }, uniquingKeysWith: { a, _ in a })
                 let window = Self.windowSums(replies[i])
-                for (column, months) in window where wanted.contains(column) {
-                    sums["\(topic).\(column)"] = months
+                for (column, months) in window {
+                    if let name = wanted[column] { sums["\(topic).\(name)"] = months }
                 }
                 if let kept = forgetting[division]?[topic] {
                     trims += Self.trimCommands(window, before: kept, window: Self.industryKey(division, "win:\(topic)")) {
@@ -1030,8 +1036,8 @@ public final class FeatureWindows: FeatureStore {
 }
 
 /// HINCRBY by minus a decimal string, in Lua (Redis refuses an increment of "-0"); a number
-/// written in base 36 (Lua's tonumber reads no sign in base 36); a bucket's month index (base 36)
-/// as the `YYYY-MM` of window fields (`Month.description`).
+/// written in base 36 (Lua's tonumber reads no sign in base 36); a day's month as the `YYYY-MM` of
+/// window fields (`Month.description`).
 private let luaSubtract = #"""
 local function negated(v)
   return string.sub(v, 1, 1) == '-' and string.sub(v, 2) or ('-' .. v)
@@ -1044,21 +1050,31 @@ local function base36(v)
   if string.sub(v, 1, 1) == '-' then return -tonumber(string.sub(v, 2), 36) end
   return tonumber(v, 36)
 end
-local function month(bucket)
-  local index = base36(bucket)
-  return string.format('%04d-%02d', math.floor(index / 12), index % 12 + 1)
+-- The month of a day (days since 1970-01-01 in base 36) as `YYYY-MM`: Day.civil, in Lua.
+local function month(day)
+  local z = base36(day) + 719468
+  local era = math.floor(z / 146097)
+  local doe = z - era * 146097
+  local yoe = math.floor((doe - math.floor(doe / 1460) + math.floor(doe / 36524) - math.floor(doe / 146096)) / 365)
+  local doy = doe - (365 * yoe + math.floor(yoe / 4) - math.floor(yoe / 100))
+  local mp = math.floor((5 * doy + 2) / 153)
+  local m = mp < 10 and mp + 3 or mp - 9
+  return string.format('%04d-%02d', yoe + era * 400 + (m <= 2 and 1 or 0), m)
 end
 
 """#
 
 /// Applies a run of records of one ledger hash, in order, and their contributions to the
 /// enterprise's window (when given), atomically. KEYS[1] ledger, KEYS[2] window (optional). ARGV[1]
-/// the window's columns ("amount,volume"; empty without a window), then seven per record: member,
-/// version, deleted (0/1), bucket (the month's index in base 36), contribution
-/// ("column=hundredths,..."), payload, and with a window the bucket's `YYYY-MM` (empty: the script
-/// makes it; given, it spares the script two string.format calls a record).
-/// Versions are written in base 36 (a millisecond timestamp takes 8 characters instead of 13).
-/// Ledger entry: version\tdeleted\tbucket\tcontribution\tpayload.
+/// the window's columns as written ("3,5": `Contribution.written`; empty without a window), then
+/// five per record: member, version (base 36: a millisecond timestamp takes 8 characters instead
+/// of 13), contribution, payload (event day in base 36 \t fields), and with a window the month of
+/// the event day as `YYYY-MM` (empty: the script makes it; given, it spares the script the
+/// calendar).
+/// Ledger entry: version\tcontribution\tpayload. The contribution is "column=hundredths,…" for a
+/// record of a topic with a window ("=" when it has none of the columns: it still counts in its
+/// month), empty for one without, and "-" for a deleted record; the month it went to is the event
+/// day's.
 /// A change older than the ledger's is skipped; one of the same version is skipped when it carries
 /// the same content (a re-delivery or re-sent snapshot) and replaces it otherwise (feeds without a
 /// version); sums are integers in hundredths, changed by HINCRBY on strings so they stay exact.
@@ -1106,30 +1122,31 @@ local function touch(m)
     for _, col in ipairs(columns) do known[m][col] = false end
   end
 end
-for i = 2, #ARGV, 7 do
-  local member, version, deleted, bucket, contribution = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4]
-  local entry = version .. '\t' .. deleted .. '\t' .. bucket .. '\t' .. contribution .. '\t' .. ARGV[i + 5]
+-- Whether a contribution gave a window its count and sums: an entry written while the topic had
+-- no window (empty) gave nothing, nor does a deleted record.
+local function counted(contribution) return contribution ~= '' and contribution ~= '-' end
+for i = 2, #ARGV, 5 do
+  local member, version, contribution, payload = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
+  local entry = version .. '\t' .. contribution .. '\t' .. payload
   -- A member new to the ledger (most of a backfill's) is written by the call that finds it new.
   local old = redis.call('HSETNX', KEYS[1], member, entry) == 0 and redis.call('HGET', KEYS[1], member)
-  local oldBucket
+  local oldMonth
   local apply = true
   if old then
-    local ov, od, ob, oc = string.match(old, '^([^\t]*)\t([^\t]*)\t([^\t]*)\t([^\t]*)\t')
-    -- An entry written while the topic had no window has no bucket, and gave the window nothing.
-    if ob ~= '' then oldBucket = ob end
+    local ov, oc, oday = string.match(old, '^([^\t]*)\t([^\t]*)\t([^\t]*)\t')
+    if window then oldMonth = month(oday) end
     if old == entry or base36(ov) > base36(version) then
       apply = false
-    elseif od == '0' and window and oldBucket then
-      local m = month(ob)
-      add(m, '#', -1)
+    elseif window and counted(oc) then
+      add(oldMonth, '#', -1)
       for col, v in string.gmatch(oc, '([^,=]+)=(-?%d+)') do
-        if v ~= '0' then add(m, col, negated(v)) end
+        if v ~= '0' then add(oldMonth, col, negated(v)) end
       end
     end
   end
-  local newMonth = window and (ARGV[i + 6] ~= '' and ARGV[i + 6] or month(bucket))
+  local newMonth = window and (ARGV[i + 4] ~= '' and ARGV[i + 4] or month(string.match(payload, '^[^\t]*')))
   if apply then
-    if deleted == '0' and window then
+    if window and counted(contribution) then
       add(newMonth, '#', 1)
       for col, v in string.gmatch(contribution, '([^,=]+)=(-?%d+)') do add(newMonth, col, v) end
     end
@@ -1137,8 +1154,8 @@ for i = 2, #ARGV, 7 do
   end
   flags[#flags + 1] = apply and '1' or '0'
   if window then
-    if oldBucket then touch(month(oldBucket)) end
-    if bucket ~= oldBucket then touch(newMonth) end
+    if oldMonth then touch(oldMonth) end
+    if newMonth ~= oldMonth then touch(newMonth) end
   end
 end
 local reply = {table.concat(flags)}
@@ -1181,7 +1198,7 @@ end
 local n = 0
 for i = 3, #ARGV do
   local entry = redis.call('HGET', KEYS[1], ARGV[i])
-  local day = entry and string.match(entry, '^[^\t]*\t[^\t]*\t[^\t]*\t[^\t]*\t([^\t]*)\t')
+  local day = entry and string.match(entry, '^[^\t]*\t[^\t]*\t([^\t]*)\t')
   if day and base36(day) < before then
     redis.call('HDEL', KEYS[1], ARGV[i])
     n = n + 1

@@ -212,29 +212,37 @@ struct Contribution {
         return h.isNaN ? 0 : (h < 0 ? .min : .max)
     }
 
-    /// `amount=123450,volume_m3=3000` for the numeric fields of `fields` among `columns`, and
-    /// those of them the hundredths give back exactly (the record's copy of them can be left out).
-    static func encode(_ fields: [String: Value], columns: [String]) -> (text: String, exact: Set<String>) {
+    /// A window column as ledger entries and window fields name it: its catalog position (`3` for
+    /// `tax.payment.amount`), or its name when the catalog does not declare it.
+    static func written(_ column: String, in topic: FieldNames.Topic?) -> String {
+        topic?.alias(of: column) ?? column
+    }
+
+    /// `3=123450,5=3000` (written column = hundredths) for the numeric fields of `fields` among
+    /// `columns` (name and written name), `=` when it has none of them (the record still counts in
+    /// its month), and those of them the hundredths give back exactly (the record's copy of them
+    /// can be left out).
+    static func encode(_ fields: [String: Value], columns: [(name: String, written: String)]) -> (text: String, exact: Set<String>) {
         var parts: [String] = []
         var exact: Set<String> = []
         for column in columns {
-            guard case .number(let n)? = fields[column] else { continue }
+            guard case .number(let n)? = fields[column.name] else { continue }
             let h = hundredths(n)
-            parts.append("\(column)=\(h)")
-            if Double(h) / 100 == n { exact.insert(column) }
+            parts.append("\(column.written)=\(h)")
+            if Double(h) / 100 == n { exact.insert(column.name) }
         }
-        return (parts.joined(separator: ","), exact)
+        return (parts.isEmpty ? "=" : parts.joined(separator: ","), exact)
     }
 
     /// Adds to `fields` the columns of a contribution they lack (left out as `exact`).
-    static func restore(_ text: ArraySlice<UInt8>, into fields: inout [String: Value]) {
+    static func restore(_ text: ArraySlice<UInt8>, names: FieldNames.Topic?, into fields: inout [String: Value]) {
         var start = text.startIndex
         while start < text.endIndex {
             let end = text[start...].firstIndex(of: UInt8(ascii: ",")) ?? text.endIndex
             defer { start = end + 1 }
-            guard let eq = text[start..<end].firstIndex(of: UInt8(ascii: "=")) else { continue }
-            let column = String(decoding: text[start..<eq], as: UTF8.self)
-            guard fields[column] == nil, let h = RecordCodec.integer(text[(eq + 1)..<end], radix: 10) else { continue }
+            guard let eq = text[start..<end].firstIndex(of: UInt8(ascii: "=")), let column = FieldNames.name(text[start..<eq], in: names),
+                fields[column] == nil, let h = RecordCodec.integer(text[(eq + 1)..<end], radix: 10)
+            else { continue }
             fields[column] = .number(Double(h) / 100)
         }
     }

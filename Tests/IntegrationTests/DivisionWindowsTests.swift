@@ -12,6 +12,8 @@ import Testing
 /// one ledger entry per enterprise and month, on one Redis and on the cluster.
 extension EngineIntegrationTests {
     static let windowsA = Script.uscc("91430602MA4W00001"), windowsB = Script.uscc("91430602MA4W00002")
+    /// `tax.payment.amount` as ledger entries and window fields name it: its catalog position.
+    static let amount = "5"
 
     static func payment(_ uscc: String, _ id: String, _ month: Month, amount: Double, version: Int64, delete: Bool = false) -> Change {
         Change(
@@ -160,9 +162,11 @@ extension EngineIntegrationTests {
         func live(_ entries: [String]) -> [Int: (count: Int, sum: Int)] {
             var months: [Int: (count: Int, sum: Int)] = [:]
             for entry in entries.enumerated().filter({ $0.offset % 2 == 1 }).map(\.element) {
+                // version, contribution ("-": deleted), event day, fields
                 let parts = entry.split(separator: "\t", omittingEmptySubsequences: false)
-                guard parts[1] == "0", let bucket = Int(parts[2], radix: 36) else { continue }
-                let sum = parts[3].split(separator: ",").compactMap { $0.hasPrefix("amount=") ? Int($0.dropFirst(7)) : nil }.reduce(0, +)
+                guard parts[1] != "-", let day = Int(parts[2], radix: 36) else { continue }
+                let bucket = Day(day).month.index
+                let sum = parts[1].split(separator: ",").compactMap { $0.hasPrefix("\(Self.amount)=") ? Int($0.dropFirst(2)) : nil }.reduce(0, +)
                 months[bucket, default: (0, 0)].count += 1
                 months[bucket, default: (0, 0)].sum += sum
             }
@@ -205,11 +209,11 @@ extension EngineIntegrationTests {
                         #expect(held.isEmpty)
                     } else {
                         #expect(held["\(month)|#"] == "\(count)")
-                        #expect(Int(held["\(month)|amount"] ?? "0") == sum)
+                        #expect(Int(held["\(month)|\(Self.amount)"] ?? "0") == sum)
                     }
                     guard oneDivision else { continue }
                     let pushed = text(ends[0]["cw:ind:{C30}:led:tax.payment:\(month)"] ?? [], uscc)
-                    #expect(pushed == (count == 0 ? nil : "#=\(count)" + (held["\(month)|amount"].map { ",amount=\($0)" } ?? "")))
+                    #expect(pushed == (count == 0 ? nil : "#=\(count)" + (held["\(month)|\(Self.amount)"].map { ",\(Self.amount)=\($0)" } ?? "")))
                 }
             }
         }
@@ -255,7 +259,7 @@ extension EngineIntegrationTests {
         #expect(try await again.featureSync() == FeatureSync(storeID: "s", sequence: 5, keeps: "k"))
     }
 
-    /// A ledger entry keeps a version, its bucket's month and its event day in base 36, fields by
+    /// A ledger entry keeps a version and its event day in base 36, its contribution and fields by
     /// catalog position, integers without a fraction, `YYYY-MM` strings as months, and not the
     /// amounts its contribution gives back exactly; what is read back is what was written,
     /// whatever the version's sign and the values' shape.
@@ -282,10 +286,10 @@ extension EngineIntegrationTests {
         try await features.apply([change("tax.payment", "P2", version: 1, day: november8, ["amount": .number(98), "period": period])], plan: plan)
         try await features.apply([change("hrss.insurance", "S1", version: 8, day: november8, ["arrears_amount": .number(-0.0), "insured_count": .number(2.5)])], plan: plan)
 
-        #expect(try await redis.command("HGET", "cw:{\(a)}:rec:tax.payment", "P1").text == "m32vg637\t0\tiqy\tamount=166448\tfgj\t4\u{1F}miqx\u{1E}")
-        #expect(try await redis.command("HGET", "cw:{\(a)}:rec:tax.payment", "P3").text == "-5\t0\tiqy\tamount=-2600\tfgj\t4\u{1F}miqx\u{1E}")
+        #expect(try await redis.command("HGET", "cw:{\(a)}:rec:tax.payment", "P1").text == "m32vg637\t5=166448\tfgj\t4\u{1F}miqx\u{1E}")
+        #expect(try await redis.command("HGET", "cw:{\(a)}:rec:tax.payment", "P3").text == "-5\t5=-2600\tfgj\t4\u{1F}miqx\u{1E}")
         // Fields in the catalog's order: insured_count at position 4, arrears_amount at 5.
-        #expect(try await redis.command("HGET", "cw:{\(a)}:rec:hrss.insurance", "S1").text == "8\t0\t\t\tfgj\t4\u{1F}n2.5\u{1E}5\u{1F}n-0.0\u{1E}")
+        #expect(try await redis.command("HGET", "cw:{\(a)}:rec:hrss.insurance", "S1").text == "8\t\tfgj\t4\u{1F}n2.5\u{1E}5\u{1F}n-0.0\u{1E}")
 
         let read = try #require(try await features.records(of: [entity], plan: plan)[entity])
         func fields(_ topic: String) -> [String: [String: Value]] {
@@ -300,7 +304,7 @@ extension EngineIntegrationTests {
         #expect(fields("hrss.insurance") == ["S1": ["arrears_amount": .number(-0.0), "insured_count": .number(2.5)]])
         #expect(read["tax.payment"]?.allSatisfy { $0.eventDay == november8 } == true)
         // The window holds the hundredths: 166448 + 13 (0.125 rounded) − 2600, of four records.
-        #expect(try await redis.command("HGET", "cw:{\(a)}:win:tax.payment", "2024-11|amount").text == "163861")
+        #expect(try await redis.command("HGET", "cw:{\(a)}:win:tax.payment", "2024-11|5").text == "163861")
         #expect(try await redis.command("HGET", "cw:{\(a)}:win:tax.payment", "2024-11|#").text == "4")
     }
 
@@ -324,8 +328,8 @@ extension EngineIntegrationTests {
         try await features.forget([ExpiredRecords(entity: expired.entity, topic: "tax.payment", keys: ["P3"], before: expired.before)])
         #expect(Set(try await redis.command("HKEYS", ledger).array?.compactMap(\.text) ?? []) == ["P1", "P3"])
         let window = "cw:{\(a)}:win:tax.payment"
-        #expect(try await redis.command("HGET", window, "2023-01|amount").text == "700")
-        #expect(try await redis.command("HGET", window, "2024-12|amount").text == "1600")
+        #expect(try await redis.command("HGET", window, "2023-01|5").text == "700")
+        #expect(try await redis.command("HGET", window, "2024-12|5").text == "1600")
         #expect(try await redis.command("HGET", window, "2023-02|#").text == nil)
     }
 
@@ -344,7 +348,7 @@ extension EngineIntegrationTests {
         try await features.forget([ExpiredRecords(
             entity: EntityKey(.enterprise, a), topic: "tax.payment", keys: ["A0", "A1"], before: months[2].firstDay, sumsBefore: months[2])])
         #expect(try await fields("cw:{\(a)}:rec:tax.payment") == ["A2", "A3"])
-        #expect(try await fields("cw:{\(a)}:win:tax.payment") == ["2024-03|#", "2024-03|amount", "2024-04|#", "2024-04|amount"])
+        #expect(try await fields("cw:{\(a)}:win:tax.payment") == ["2024-03|#", "2024-03|5", "2024-04|#", "2024-04|5"])
         #expect(try await fields("cw:{\(b)}:win:tax.payment").count == 8)
 
         // Judged with February as its first month kept, the division reads its four months once more
@@ -353,7 +357,7 @@ extension EngineIntegrationTests {
             ["C30"], standings: [], series: ["tax.payment.amount"], leaders: 0, asOf: ["C30": months[3].firstDay],
             forgetting: ["C30": ["tax.payment": months[1]]])
         #expect(judged.first?.monthlySums["tax.payment.amount"] == [months[0]: 11.5, months[1]: 11.5, months[2]: 11.5, months[3]: 11.5])
-        #expect(try await fields("cw:ind:{C30}:win:tax.payment") == Set(months[1...].flatMap { ["\($0)|#", "\($0)|amount"] }))
+        #expect(try await fields("cw:ind:{C30}:win:tax.payment") == Set(months[1...].flatMap { ["\($0)|#", "\($0)|5"] }))
         #expect(try await redis.command("EXISTS", "cw:ind:{C30}:led:tax.payment:2024-01").integer == 0)
         #expect(try await redis.command("HLEN", "cw:ind:{C30}:led:tax.payment:2024-02").integer == 2)
 
