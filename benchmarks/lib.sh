@@ -5,6 +5,8 @@
 # BENCH_BIN=<a creditwatch binary> measures that one instead of building this checkout (before
 # and after figures of a change, run interleaved).
 # BENCH_KEEP=1 keeps the run's PostgreSQL schema (else dropped at the end: see drop_run).
+# BENCH_SEED=<n> simulates the same city as another run (else a random one): builds compared on
+# the same data.
 source "$(dirname "${BASH_SOURCE[0]}")/../ops/lib.sh"
 cd "$ROOT"
 bash ops/install.sh >/dev/null
@@ -17,7 +19,7 @@ else
 fi
 
 RUN="${RUN_KIND}$(date +%s)"
-SEED=$RANDOM$RANDOM
+SEED=${BENCH_SEED:-$RANDOM$RANDOM}
 export CREDITWATCH_KAFKA_TOPIC_PREFIX="$RUN." CREDITWATCH_KAFKA_GROUP="$RUN" CREDITWATCH_PG_SCHEMA="$RUN"
 export CREDITWATCH_PG_DATABASE="$CREDITWATCH_PG_TEST_DATABASE" CREDITWATCH_HTTP_PORT="$PORT"
 LOG="$STATE/log/$RUN.log"
