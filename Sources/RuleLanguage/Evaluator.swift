@@ -112,6 +112,8 @@ final class EvaluationRun {
     private var aggregateCache: [AggregateResult?]
     /// `topicRecords(of:)`'s lookups, by `RuleProgram.recordTopics` slot.
     private var topicSlots: [(records: [FactRecord], end: Day)?]
+    /// `column(of:in:)`'s values, by `RuleProgram.recordTopics` column.
+    private var columnSlots: [[RuntimeValue]?]
     var tagCache: [Bool?]
     /// Runs whose windows over some feeds end at the feeds' `windowEnd`, by the sorted topics (see
     /// `outcome(_:)`); created when an absence rule first needs one.
@@ -139,6 +141,7 @@ final class EvaluationRun {
         aggregateCache = Array(repeating: nil, count: program.aggregates.count)
         tagCache = Array(repeating: nil, count: program.tags.count)
         topicSlots = Array(repeating: nil, count: program.recordTopics.topics.count)
+        columnSlots = Array(repeating: nil, count: program.recordTopics.columns.count)
     }
 
     convenience init(_ entity: EntityData, program: RuleProgram) {
@@ -230,12 +233,14 @@ final class EvaluationRun {
         return v
     }
 
-    func eval(_ node: Node, _ record: FactRecord?) -> RuntimeValue {
+    /// `fields`: the record a filter is judged on (its fields only: a whole record would be
+    /// retained and released for each node).
+    func eval(_ node: Node, _ fields: [String: Value]?) -> RuntimeValue {
         switch node {
         case .constant(let v):
             return v
         case .field(let name, let kind):
-            return RuntimeValue(record?.fields[name], as: kind)
+            return RuntimeValue(fields?[name], as: kind)
         case .feature(let i):
             return feature(i)
         case .aggregate(let i):
@@ -255,57 +260,57 @@ final class EvaluationRun {
         case .rank(let measure, let value):
             return rankValue(measure, value)
         case .negate(let x):
-            if case .number(let n) = eval(x, record) { return .number(-n) }
+            if case .number(let n) = eval(x, fields) { return .number(-n) }
             return .unknown
         case .arithmetic(let op, let l, let r):
-            return Self.arithmetic(op, eval(l, record), eval(r, record))
+            return Self.arithmetic(op, eval(l, fields), eval(r, fields))
         case .shiftDate(let x, let days):
-            guard case .date(let d) = eval(x, record) else { return .unknown }
+            guard case .date(let d) = eval(x, fields) else { return .unknown }
             let (v, overflow) = d.value.addingReportingOverflow(days)
             return overflow ? .unknown : .date(Day(v))
         case .dayOf(let x):
-            guard case .timestamp(let ms) = eval(x, record) else { return .unknown }
+            guard case .timestamp(let ms) = eval(x, fields) else { return .unknown }
             return .date(Day(epochMilliseconds: ms))
         case .compare(let op, let l, let r):
-            return Self.compare(op, eval(l, record), eval(r, record))
+            return Self.compare(op, eval(l, fields), eval(r, fields))
         case .and(let l, let r):
-            let a = Truth(eval(l, record))
+            let a = Truth(eval(l, fields))
             if case .no = a { return .bool(false) }
-            let b = Truth(eval(r, record))
+            let b = Truth(eval(r, fields))
             switch (a, b) {
             case (_, .no): return .bool(false)
             case (.yes, .yes): return .bool(true)
             default: return .unknown
             }
         case .or(let l, let r):
-            let a = Truth(eval(l, record))
+            let a = Truth(eval(l, fields))
             if case .yes = a { return .bool(true) }
-            let b = Truth(eval(r, record))
+            let b = Truth(eval(r, fields))
             switch (a, b) {
             case (_, .yes): return .bool(true)
             case (.no, .no): return .bool(false)
             default: return .unknown
             }
         case .not(let x):
-            switch Truth(eval(x, record)) {
+            switch Truth(eval(x, fields)) {
             case .yes: return .bool(false)
             case .no: return .bool(true)
             case .unknown: return .unknown
             }
         case .isKnown(let x, let known):
-            let isKnown = eval(x, record) != .unknown
+            let isKnown = eval(x, fields) != .unknown
             return .bool(isKnown == known)
         case .inList(let x, let items, let negated):
-            let v = eval(x, record)
+            let v = eval(x, fields)
             if v == .unknown { return .unknown }
             let found = items.contains { Self.compare(.equal, v, $0) == .bool(true) }
             return .bool(found != negated)
         case .inSet(let x, let items, let negated):
-            guard case .string(let v) = eval(x, record) else { return .unknown }
+            guard case .string(let v) = eval(x, fields) else { return .unknown }
             return .bool(items.contains(v) != negated)
         case .clamp(let x, let low, let high):
-            guard case .number(let v) = eval(x, record), case .number(let lo) = eval(low, record),
-                case .number(let hi) = eval(high, record), lo <= hi
+            guard case .number(let v) = eval(x, fields), case .number(let lo) = eval(low, fields),
+                case .number(let hi) = eval(high, fields), lo <= hi
             else { return .unknown }
             return .number(Swift.min(Swift.max(v, lo), hi))
         }
@@ -419,14 +424,14 @@ final class EvaluationRun {
         let latestOnly = spec.function == .last || spec.function == .latest
         var top: Int?
         var matched: [(index: Int, value: RuntimeValue)] = []
+        let values = latestOnly ? nil : column(of: i, in: all)
         for i in all.indices {
             if let range, !range.contains(all[i].eventDay.value) { continue }
-            if let filter = spec.filter, eval(filter, all[i]) != .bool(true) { continue }
+            if let filter = spec.filter, eval(filter, all[i].fields) != .bool(true) { continue }
             if latestOnly {
                 if top.map({ Self.isEarlier($0, than: i, in: all) }) ?? true { top = i }
-            } else if let field = spec.field, let kind = spec.fieldKind {
-                let v = RuntimeValue(all[i].fields[field], as: kind)
-                if v != .unknown { matched.append((i, v)) }
+            } else if let values {
+                if values[i] != .unknown { matched.append((i, values[i])) }
             } else {
                 matched.append((i, .unknown))
             }
@@ -528,6 +533,17 @@ final class EvaluationRun {
         return known
     }
 
+    /// The values of aggregate `i`'s field in its topic's records `all`, as its kind (unknown where
+    /// a record has none, or one of another kind), read once a run; nil when it reads no field.
+    private func column(of i: Int, in all: [FactRecord]) -> [RuntimeValue]? {
+        guard let slot = program.recordTopics.columnOfAggregate[i] else { return nil }
+        if let known = columnSlots[slot] { return known }
+        let column = program.recordTopics.columns[slot]
+        let values = all.map { RuntimeValue($0.fields[column.field], as: column.kind) }
+        columnSlots[slot] = values
+        return values
+    }
+
     /// How often a field's value changed within the window, over a topic's versions in event-time
     /// order. The last version before the window is the baseline, so a change on the window's first
     /// day counts; versions with a null value are skipped.
@@ -537,7 +553,7 @@ final class EvaluationRun {
         let versions = all.indices.filter { i in
             let r = all[i]
             return r.eventDay.value <= range.upperBound && RuntimeValue(r.fields[field], as: kind) != .unknown
-                && (filter == nil || eval(filter!, r) == .bool(true))
+                && (filter == nil || eval(filter!, r.fields) == .bool(true))
         }.sorted { a, b in all[a].eventDay != all[b].eventDay ? all[a].eventDay < all[b].eventDay : all[a].key < all[b].key }
         var previous: Int?
         var count = 0

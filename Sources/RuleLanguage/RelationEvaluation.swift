@@ -61,7 +61,7 @@ extension EvaluationRun {
         var reached: [String: Reached] = [:]
         for path in relation.paths {
             for r in entity.related[RuleProgram.pathText(path)] ?? [] where r.data.entity != entity.entity {
-                if let filter = spec.filter, eval(filter, r.edge) != .bool(true) { continue }
+                if let filter = spec.filter, eval(filter, r.edge.fields) != .bool(true) { continue }
                 let key = "\(r.data.kind.rawValue):\(r.data.entity)"
                 if reached[key] == nil {
                     reached[key] = Reached(entity: r, via: r.via, name: r.name)
