@@ -112,8 +112,6 @@ final class EvaluationRun {
     private var aggregateCache: [AggregateResult?]
     /// `topicRecords(of:)`'s lookups, by `RuleProgram.recordTopics` slot.
     private var topicSlots: [(records: [FactRecord], end: Day)?]
-    /// `column(of:in:)`'s values, by `RuleProgram.recordTopics` column.
-    private var columnSlots: [[RuntimeValue]?]
     var tagCache: [Bool?]
     /// Runs whose windows over some feeds end at the feeds' `windowEnd`, by the sorted topics (see
     /// `outcome(_:)`); created when an absence rule first needs one.
@@ -141,7 +139,6 @@ final class EvaluationRun {
         aggregateCache = Array(repeating: nil, count: program.aggregates.count)
         tagCache = Array(repeating: nil, count: program.tags.count)
         topicSlots = Array(repeating: nil, count: program.recordTopics.topics.count)
-        columnSlots = Array(repeating: nil, count: program.recordTopics.columns.count)
     }
 
     convenience init(_ entity: EntityData, program: RuleProgram) {
@@ -424,14 +421,14 @@ final class EvaluationRun {
         let latestOnly = spec.function == .last || spec.function == .latest
         var top: Int?
         var matched: [(index: Int, value: RuntimeValue)] = []
-        let values = latestOnly ? nil : column(of: i, in: all)
         for i in all.indices {
             if let range, !range.contains(all[i].eventDay.value) { continue }
             if let filter = spec.filter, eval(filter, all[i].fields) != .bool(true) { continue }
             if latestOnly {
                 if top.map({ Self.isEarlier($0, than: i, in: all) }) ?? true { top = i }
-            } else if let values {
-                if values[i] != .unknown { matched.append((i, values[i])) }
+            } else if let field = spec.field, let kind = spec.fieldKind {
+                let v = RuntimeValue(all[i].fields[field], as: kind)
+                if v != .unknown { matched.append((i, v)) }
             } else {
                 matched.append((i, .unknown))
             }
@@ -531,17 +528,6 @@ final class EvaluationRun {
         let known = (records: records[topic] ?? [], end: end)
         topicSlots[slot] = known
         return known
-    }
-
-    /// The values of aggregate `i`'s field in its topic's records `all`, as its kind (unknown where
-    /// a record has none, or one of another kind), read once a run; nil when it reads no field.
-    private func column(of i: Int, in all: [FactRecord]) -> [RuntimeValue]? {
-        guard let slot = program.recordTopics.columnOfAggregate[i] else { return nil }
-        if let known = columnSlots[slot] { return known }
-        let column = program.recordTopics.columns[slot]
-        let values = all.map { RuntimeValue($0.fields[column.field], as: column.kind) }
-        columnSlots[slot] = values
-        return values
     }
 
     /// How often a field's value changed within the window, over a topic's versions in event-time

@@ -298,51 +298,26 @@ struct AggregateSpec: Hashable, Sendable {
     var readsRecords: Bool { relation == nil && function != .industrySum }
 }
 
-/// The topics whose records a program's aggregates read, and the fields of them, numbered: an
-/// evaluation looks each topic up once, not once per aggregate (`EvaluationRun.topicRecords(of:)`),
-/// and reads a field of its records once, however many aggregates sum, count or compare it
-/// (`EvaluationRun.column(of:in:)`).
+/// The topics whose records a program's aggregates read, numbered: an evaluation looks each up
+/// once, not once per aggregate (`EvaluationRun.topicRecords(of:)`).
 struct RecordTopics: Sendable {
-    /// A field of a topic's records, as a kind of value.
-    struct Column: Hashable, Sendable {
-        let topic: Int
-        let field: String
-        let kind: ValueKind
-    }
-
     /// Each topic once, in the order of first use.
     let topics: [String]
     /// Each aggregate's index into `topics`; nil when it reads no records of the entity (a
     /// relation aggregate, an industry sum).
     let ofAggregate: [Int?]
-    /// Each column once, in the order of first use.
-    let columns: [Column]
-    /// Each aggregate's index into `columns`; nil when it reads no field of the entity's records.
-    let columnOfAggregate: [Int?]
 
     init(_ aggregates: [AggregateSpec]) {
         var slots: [String: Int] = [:]
         var topics: [String] = []
-        let ofAggregate = aggregates.map { spec -> Int? in
+        ofAggregate = aggregates.map { spec in
             guard spec.readsRecords else { return nil }
             if let slot = slots[spec.topic] { return slot }
             slots[spec.topic] = topics.count
             topics.append(spec.topic)
             return topics.count - 1
         }
-        var columnSlots: [Column: Int] = [:]
-        var columns: [Column] = []
-        columnOfAggregate = zip(aggregates, ofAggregate).map { spec, topic -> Int? in
-            guard let topic, let field = spec.field, let kind = spec.fieldKind else { return nil }
-            let column = Column(topic: topic, field: field, kind: kind)
-            if let slot = columnSlots[column] { return slot }
-            columnSlots[column] = columns.count
-            columns.append(column)
-            return columns.count - 1
-        }
         self.topics = topics
-        self.ofAggregate = ofAggregate
-        self.columns = columns
     }
 }
 
