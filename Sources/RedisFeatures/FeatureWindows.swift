@@ -15,12 +15,14 @@ import Synchronization
 ///                         their catalog position, less the numbers the contribution gives back)
 ///     cw:{E}:hist:T       HASH "pk|version" → every version of a record (topics whose history rules
 ///                         read), with the fields the program reads of them
-///     cw:{E}:win:T        HASH "YYYY-MM|column" (columns by catalog position) → the enterprise's own monthly sums of an industry
+///     cw:{E}:win:T        HASH "YYYY-MM|column" → the enterprise's own monthly sums of an industry
 ///                         series topic in hundredths, "YYYY-MM|#" → its record count
 ///     cw:ind:{D}:led:T:M  HASH E → "#=n,column=hundredths,…": what enterprise E adds to division D's
 ///                         month M, as last pushed (one entry per enterprise and month, not per record)
 ///     cw:ind:{D}:win:T    HASH "YYYY-MM|column" → sum in hundredths over the division, "YYYY-MM|#" →
 ///                         record count
+///     (ledger entries, windows and division ledgers name a column by its catalog position, as
+///     `Contribution.written` does: `5=145390`, `2025-03|5`)
 ///     cw:ind:{D}:members  SET of the division's registered enterprises
 ///     cw:ind:{D}:alerted  SET of its enterprises with an active high or critical alert
 ///     cw:ind:{D}:lead     ZSET of its enterprises by the rule set's leader-ranking measure

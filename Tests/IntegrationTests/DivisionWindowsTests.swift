@@ -166,7 +166,7 @@ extension EngineIntegrationTests {
                 let parts = entry.split(separator: "\t", omittingEmptySubsequences: false)
                 guard parts[1] != "-", let day = Int(parts[2], radix: 36) else { continue }
                 let bucket = Day(day).month.index
-                let sum = parts[1].split(separator: ",").compactMap { $0.hasPrefix("\(Self.amount)=") ? Int($0.dropFirst(2)) : nil }.reduce(0, +)
+                let sum = parts[1].split(separator: ",").compactMap { $0.hasPrefix("\(Self.amount)=") ? Int($0.dropFirst(Self.amount.count + 1)) : nil }.reduce(0, +)
                 months[bucket, default: (0, 0)].count += 1
                 months[bucket, default: (0, 0)].sum += sum
             }
@@ -236,19 +236,20 @@ extension EngineIntegrationTests {
         #expect(try await features.featureSync() == nil)
     }
 
-    /// A store written in a layout before this one (layout 1's marker has none), or under a
-    /// catalog that declares other fields (entries name fields by position), is cleared at start,
-    /// so that it is rebuilt rather than read wrongly.
-    @Test(arguments: [nil, "2", "3/0123456789abcdef"]) func aStoreInAnotherLayoutIsClearedAtStart(layout: String?) async throws {
+    /// A store written in a layout before this one (layout 1's marker has none; `4/`: the last
+    /// layout under this very catalog), or under a catalog that declares other fields (entries name
+    /// fields by position), is cleared at start, so that it is rebuilt rather than read wrongly.
+    @Test(arguments: [nil, "2", "3/0123456789abcdef", "4/"]) func aStoreInAnotherLayoutIsClearedAtStart(layout: String?) async throws {
         let settings = try Stack.settings("older_layout")
         try await Stack.flushRedis(settings)
         let redis = try await connectRedis(host: settings.redisHost, port: settings.redisPort)
+        let catalog = try ProjectFiles.catalog(at: settings.topicsPath)
+        let layout = layout.map { $0.hasSuffix("/") ? $0 + FieldNames(catalog: catalog).fingerprint : $0 }
         _ = try await redis.pipeline([
             ["HSET", "cw:meta", "store", "s", "sequence", "4"] + (layout.map { ["layout", $0] } ?? []),
             ["HSET", "cw:ind:{C30}:rec:tax.payment", "E|P", "1\t0\t2026-05\tamount=1\t"],
             ["SET", "other:key", "kept"],
         ])
-        let catalog = try ProjectFiles.catalog(at: settings.topicsPath)
         let features = try await FeatureWindows(connection: redis, catalog: catalog, logger: Logger(label: "test"))
         #expect(try await features.featureSync() == nil)
         #expect(try await redis.command("DBSIZE").integer == 1)
