@@ -13,6 +13,9 @@ set -euo pipefail
 RATE="${1:-2000}"
 SECONDS_OF_LOAD="${2:-60}"
 ENTERPRISES="${3:-1000}"
+# How long the load's producer batches (librdkafka linger.ms; BENCH_LOAD_LINGER_MS): see `creditwatch
+# latency --help`. The probes' producer lingers 20 ms whatever this is.
+LOAD_LINGER_MS="${BENCH_LOAD_LINGER_MS:-100}"
 RUN_KIND=live PORT=18091
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 # The probe poller asks every 5 ms: above the API's default per-caller rate limit.
@@ -22,7 +25,7 @@ SENT=$("$BIN" simulate --enterprises "$ENTERPRISES" --persons $((ENTERPRISES * 2
 echo "backfill: $SENT messages ($ENTERPRISES enterprises, seed $SEED, 4 partitions per topic)"
 start_instances 0
 wait_drained "$SENT"
-echo "backfill drained and evaluated; live load starts"
+echo "backfill drained and evaluated; live load starts (its producer lingers $LOAD_LINGER_MS ms)"
 
 # Where the live phase's time goes: the daemon's stage and batch counters before and after it.
 stages() {
@@ -37,7 +40,8 @@ BEFORE=$(stages)
 T0=$(now); CPU0=$(cpu_times)
 pg_statements_reset
 perf_start
-"$BIN" latency --rate "$RATE" --seconds "$SECONDS_OF_LOAD" --api "http://127.0.0.1:$PORT" --enterprises 3000 --seed $((SEED + 1))
+"$BIN" latency --rate "$RATE" --seconds "$SECONDS_OF_LOAD" --api "http://127.0.0.1:$PORT" --enterprises 3000 --seed $((SEED + 1)) \
+    --load-linger-ms "$LOAD_LINGER_MS"
 AFTER=$(stages)
 T1=$(now); CPU1=$(cpu_times)
 perf_stop

@@ -28,6 +28,9 @@ extension EvaluationRun {
     /// `windowEnd`; nil when a feed is missing or stale. One per set of topics: its feature and
     /// aggregate caches hold values of those windows only, apart from this run's.
     private func absenceRun(for topics: [String]) -> EvaluationRun? {
+        // A run made is a run its feeds were fresh for (they do not change within a run).
+        let key = topics.sorted()
+        if let run = absenceRuns[key] { return run }
         guard let entity else { return nil }
         var ends = windowEnds
         for topic in topics {
@@ -35,8 +38,6 @@ extension EvaluationRun {
             ends[topic] = feed.windowEnd
             ends[topic + RuleProgram.historySuffix] = feed.windowEnd
         }
-        let key = topics.sorted()
-        if let run = absenceRuns[key] { return run }
         let run = EvaluationRun(
             program: program, asOf: CompiledRule.absenceAsOf(topics, entity), records: records, industry: nil,
             windowEnds: ends, entity: entity, relatedRuns: relatedRuns)

@@ -7,24 +7,34 @@ extension RuleProgram {
     /// a person): the rules whose condition is true, the absence rules suspended for a stale feed,
     /// the tags that do not read the score (`evaluateAndScore` assigns those too; enterprises only),
     /// and every (entity) feature's value, computed over the entity's records.
-    public func evaluate(_ entity: EntityData) -> EntityEvaluation {
-        evaluate(entity, run: EvaluationRun(entity, program: self))
+    public func evaluate(_ entity: EntityData, features shown: FeatureValues = .all) -> EntityEvaluation {
+        evaluate(entity, run: EvaluationRun(entity, program: self), features: shown)
     }
 
     /// The evaluation with `run`'s caches. Tags that read the score are left out unless the run has
     /// been scored (`EvaluationRun.scoreResult`).
-    func evaluate(_ entity: EntityData, run: EvaluationRun) -> EntityEvaluation {
-        var values = [String: Value](minimumCapacity: features.count)
-        // By index: a copy of each feature (its name and expression tree) would be retained and released.
-        for i in features.indices where features[i].kind == .enterprise {
-            values[features[i].name] = run.feature(i).value
+    func evaluate(_ entity: EntityData, run: EvaluationRun, features shown: FeatureValues = .all) -> EntityEvaluation {
+        var values: [String: Value] = [:]
+        switch shown {
+        case .all:
+            values.reserveCapacity(features.count)
+            // By index: a copy of each feature (its name and expression tree) would be retained and released.
+            for i in features.indices where features[i].kind == .enterprise {
+                values[features[i].name] = run.feature(i).value
+            }
+        case .only(let names):
+            for name in names {
+                guard let i = features.firstIndex(where: { $0.kind == .enterprise && $0.name == name }) else { continue }
+                values[name] = run.feature(i).value
+            }
         }
         var firings: [Firing] = []
         var suspended: [String] = []
-        for rule in rules where rule.kind == CompiledRule.Kind(entity.kind) {
-            switch run.outcome(rule) {
+        let kind = CompiledRule.Kind(entity.kind)
+        for i in rules.indices where rules[i].kind == kind {
+            switch run.outcome(rules[i]) {
             case .fired(let firing): firings.append(firing)
-            case .suspended: suspended.append(rule.name)
+            case .suspended: suspended.append(rules[i].name)
             case .quiet: break
             }
         }
@@ -49,6 +59,16 @@ extension RuleProgram {
         }
         return values
     }
+}
+
+/// Which features' values an evaluation reports (`EntityEvaluation.features`). Rules, tags and the
+/// score compute what they read whatever this is; a feature nothing reads is computed only to be
+/// shown, which the engine's batches, that show none, need not pay for.
+public enum FeatureValues: Sendable, Hashable {
+    /// Every enterprise feature (a profile, rule tests).
+    case all
+    /// These, by name (a name that is no enterprise feature is left out).
+    case only([String])
 }
 
 /// Three-valued truth of a condition.

@@ -219,7 +219,8 @@ public struct EntityEvaluation: Sendable, Hashable {
     public let asOf: Day
     /// The rules whose condition is true, in program order.
     public let firings: [Firing]
-    /// Every enterprise feature's value (`.null` when unknown), for display.
+    /// The enterprise features' values (`.null` when unknown), for display: every one, or those
+    /// the evaluation was asked for (`FeatureValues`).
     public let features: [String: Value]
     /// Rules not evaluated because a feed they declare `absence` of is stale (or unknown): their
     /// alerts stand as they are, neither raised nor withdrawn.

@@ -39,10 +39,12 @@ extension RuleProgram {
 
     /// `evaluate(_:)` and `score(_:)` in one pass: each feature and aggregate is computed once.
     /// The tags that read `score` or `grade` are assigned here only: after scoring.
-    public func evaluateAndScore(_ entity: EntityData) -> (evaluation: EntityEvaluation, score: ScoreResult?) {
+    public func evaluateAndScore(
+        _ entity: EntityData, features shown: FeatureValues = .all
+    ) -> (evaluation: EntityEvaluation, score: ScoreResult?) {
         let run = EvaluationRun(entity, program: self)
         run.scoreResult = entity.kind == .enterprise ? scorecards.first.map { run.score($0, entity: entity.entity) } : nil
-        return (evaluate(entity, run: run), run.scoreResult)
+        return (evaluate(entity, run: run, features: shown), run.scoreResult)
     }
 }
 

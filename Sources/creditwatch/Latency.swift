@@ -26,6 +26,8 @@ struct Latency: AsyncParsableCommand {
     @Option(help: "An API key (read access to alerts); none for an anonymous development daemon.") var key: String?
     @Option(help: "Enterprises of the city streamed as load.") var enterprises = 3000
     @Option(help: "Seed of the city streamed as load (not the backfilled city's).") var seed: UInt64 = 7
+    @Option(help: "How long the load's producer lingers to batch (librdkafka linger.ms); the probes' producer lingers 20 ms.")
+    var loadLingerMs = 100
 
     func run() async throws {
         let settings = try common.settings()
@@ -34,6 +36,13 @@ struct Latency: AsyncParsableCommand {
         city.persons = enterprises * 2 / 3
         city.seed = seed
         let simulator = CitySimulator(configuration: city)
+        // The load and the probes come from two producers, as from different departments: the load's
+        // lingers longer, so that the local broker stores it in fewer, larger batches (Tansu's memory
+        // store lists every stored batch of a partition to answer a fetch, so its CPU grows with the
+        // number of batches; a Kafka cluster's does not), while a probe goes out as before.
+        var loadKafka = settings.kafka
+        loadKafka.properties["linger.ms"] = String(loadLingerMs)
+        let load = try KafkaProducer(configuration: loadKafka)
         let producer = try KafkaProducer(configuration: settings.kafka)
         let listed = city.end.firstDay + 14
         let probes = ProbeLog()
@@ -44,7 +53,7 @@ struct Latency: AsyncParsableCommand {
         let clock = ContinuousClock()
         let start = clock.now
         let end = start + .seconds(seconds)
-        var load = simulator.registrations()[...]
+        var pending = simulator.registrations()[...]
         var month = 0
         var sent = 0
         var probeCount = 0
@@ -52,13 +61,13 @@ struct Latency: AsyncParsableCommand {
             let elapsed = clock.now - start
             let due = Int(Self.seconds(elapsed) * Double(rate))
             while sent < due {
-                if load.isEmpty {
+                if pending.isEmpty {
                     guard month < simulator.months.count else { break }
-                    load = simulator.month(simulator.months[month])[...]
+                    pending = simulator.month(simulator.months[month])[...]
                     month += 1
                 }
-                let m = load.removeFirst()
-                try producer.send(topic: m.topic, key: m.key, value: m.value)
+                let m = pending.removeFirst()
+                try load.send(topic: m.topic, key: m.key, value: m.value)
                 sent += 1
             }
             if elapsed >= .milliseconds(probeCount * probeMs) {
@@ -77,6 +86,7 @@ struct Latency: AsyncParsableCommand {
             }
             try await Task.sleep(for: .milliseconds(2))
         }
+        try load.flush()
         try producer.flush()
         let loadSeconds = Self.seconds(clock.now - start)
         // The last probes' alerts: at most 30 s more.

@@ -605,6 +605,30 @@ private func expectExplained(_ r: ScoreResult, sourceLocation: Testing.SourceLoc
         #expect(try Self.program().evaluate(F.entity("2024-05-15", Self.healthy())).tags == [])
     }
 
+    /// An evaluation asked for some features' values reports those only, and decides exactly as
+    /// one that reports every feature (rules, tags and the score compute what they read).
+    @Test func anEvaluationReportsTheFeaturesAskedForAndDecidesTheSame() throws {
+        let program = try Self.program()
+        var records = Self.healthy()
+        records.append(F.record("tax.arrears", "a1", "2024-04-20", ["amount": .n(50_000), "announced_date": .d("2024-04-20")]))
+        let data = F.entity("2024-05-15", records)
+        let all = program.evaluateAndScore(data)
+        let some = program.evaluateAndScore(data, features: .only(["tax_paid_12mo", "no_such_feature"]))
+        let none = program.evaluateAndScore(data, features: .only([]))
+        #expect(all.evaluation.features.count == program.features.filter { $0.kind == .enterprise }.count)
+        #expect(all.evaluation.features["tax_paid_12mo"] == .n(1_200_000))
+        #expect(some.evaluation.features == ["tax_paid_12mo": .n(1_200_000)])
+        #expect(none.evaluation.features == [:])
+        #expect(all.evaluation.firings.map(\.rule) == ["tax_arrears_announced"])
+        for other in [some, none] {
+            #expect(other.score == all.score)
+            #expect(other.evaluation.firings == all.evaluation.firings)
+            #expect(other.evaluation.tags == all.evaluation.tags)
+            #expect(other.evaluation.peers == all.evaluation.peers)
+            #expect(other.evaluation.suspended == all.evaluation.suspended)
+        }
+    }
+
     @Test func taxDropAndArrearsLowerTheGrade() throws {
         var records = Self.healthy().filter { $0.topic != "tax.payment" && $0.key != "hr-2024-04" }
         for m in ["2023-03", "2023-04", "2023-05"] + Self.months {

@@ -806,7 +806,8 @@ public actor BatchProcessor {
             var data = prepared[entity] ?? snapshot.data(
                 entity: entity.id, kind: entity.kind == .person ? .person : .enterprise, records: byTopic, feeds: feeds, related: related)
             data.ranks = ranks[entity.id] ?? [:]
-            let (evaluation, score) = entity.kind == .enterprise ? program.evaluateAndScore(data) : (program.evaluate(data), nil)
+            let (evaluation, score) = entity.kind == .enterprise
+                ? program.evaluateAndScore(data, features: program.engineFeatures) : (program.evaluate(data, features: .only([])), nil)
             let complete = seriesTopics.compactMap { topic in
                 byTopic[topic]?.lazy.map(\.eventDay).max().map(EntitySnapshot.lastCompleteMonthEnd)
             }.min()
@@ -1098,7 +1099,7 @@ public actor BatchProcessor {
             for entity in entities {
                 guard let division = registrations[entity.id]?.division else { continue }
                 let data = snapshot.data(entity: entity.id, records: records[entity] ?? [:], feeds: feeds)
-                standings.append(program.standing(of: entity.id, in: division, program.evaluate(data)))
+                standings.append(program.standing(of: entity.id, in: division, program.evaluate(data, features: program.engineFeatures)))
             }
             _ = try await features.industries(
                 [], standings: standings, series: [], leaders: program.leaderRanking?.top ?? 0, peers: program.peerMeasures, asOf: [:],
@@ -1188,6 +1189,10 @@ extension RuleProgram {
     }
 
     var hasIndustryRules: Bool { rules.contains { $0.kind == .industry } }
+
+    /// The feature values the engine reads of an evaluation (`standing`'s): the others are for a
+    /// profile's display and are not computed in a batch unless a rule, tag or score reads them.
+    var engineFeatures: FeatureValues { .only(leaderRanking.map { [$0.feature] } ?? []) }
 
     /// An evaluated enterprise's standing in its division: alerted when a high or critical rule
     /// fires, ranked by the leader-ranking feature.

@@ -145,11 +145,12 @@ public struct EntitySnapshot: Sendable {
     public func eventClock(_ byTopic: [String: [FactRecord]]) -> Day {
         // A topic's end-time field is looked up once, not per record: this runs for every entity
         // evaluated, over all of its records.
+        // By index: a record copied out of its array would retain and release its strings and fields.
         var latest: Day?
         for (topic, records) in byTopic where clockTopics.contains(topic) {
             let endTime = endTimes[topic]
-            for record in records {
-                let day = Self.businessDay(eventDay: record.eventDay, fields: record.fields, endTime: endTime)
+            for i in records.indices {
+                let day = Self.businessDay(eventDay: records[i].eventDay, fields: records[i].fields, endTime: endTime)
                 if latest.map({ day > $0 }) ?? true { latest = day }
             }
         }

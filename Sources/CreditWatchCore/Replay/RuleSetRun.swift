@@ -32,7 +32,7 @@ struct RuleSetRun {
             let end = month.lastDay
             let known = own.mapValues { $0.filter { $0.eventDay <= end } }
             let data = snapshot.data(entity: entity, records: known, feeds: timeline.clock(at: month))
-            let result = program.evaluateAndScore(data)
+            let result = program.evaluateAndScore(data, features: .only([]))
             evaluations += 1
             lifecycle.apply(result.evaluation, window: month, data: data)
             score = result.score
