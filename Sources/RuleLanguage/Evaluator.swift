@@ -202,19 +202,31 @@ final class EvaluationRun {
     /// `topic/key` of the records behind some aggregates, and of the division's enterprises that
     /// some peer conditions hold for (`market.enterprise/USCC`), sorted and without repeats.
     func sources(_ aggregates: [Int], peers: [String] = []) -> [String] {
-        var sources: Set<String> = []
+        // Sorted and made unique as an array, records first as (topic slot, index) numbers: a set of
+        // strings hashed every reference, and most of an item's aggregates cite the same records.
+        var sources: [String] = []
         for key in peers {
             let members = (industry?.peers[key]?.members ?? []).sorted().prefix(PeerFigures.memberLimit)
-            for uscc in members { sources.insert(Self.memberReference(uscc)) }
+            for uscc in members { sources.append(Self.memberReference(uscc)) }
         }
+        var records: [Int] = []
         for a in aggregates {
             let result = aggregate(a)
-            sources.formUnion(result.cited)
-            guard !result.sourceIndices.isEmpty else { continue }
-            let all = topicRecords(of: a).records
-            for i in result.sourceIndices { sources.insert(all[i].reference) }
+            sources += result.cited
+            guard !result.sourceIndices.isEmpty, let slot = program.recordTopics.ofAggregate[a] else { continue }
+            for i in result.sourceIndices { records.append(slot << 32 | i) }
         }
-        return sources.sorted()
+        records.sort()
+        for (n, record) in records.enumerated() where n == 0 || records[n - 1] != record {
+            // The slot was looked up when the aggregate was computed.
+            guard let topic = topicSlots[record >> 32] else { continue }
+            sources.append(topic.records[record & 0xFFFF_FFFF].reference)
+        }
+        sources.sort()
+        var unique: [String] = []
+        unique.reserveCapacity(sources.count)
+        for source in sources where unique.last != source { unique.append(source) }
+        return unique
     }
 
     func render(_ t: Template) -> String {
