@@ -31,6 +31,12 @@ if [ "$#" -eq 0 ]; then
     # The dashboard in headless Chromium against the daemon on a simulated city.
     log "ops/browser-test.sh (Selenium, Chromium)"
     bash "$CW_OPS_DIR/browser-test.sh"
+    # The benchmarks, short, on the debug build (their figures mean nothing at this size; the
+    # scripts and the paths they drive must work): one daemon, two sharing the city, live probes.
+    log "benchmarks/ (smoke runs: 100 enterprises)"
+    BENCH_BIN="$ROOT/.build/debug/creditwatch" bash benchmarks/e2e-throughput.sh 100 1 0
+    BENCH_BIN="$ROOT/.build/debug/creditwatch" bash benchmarks/e2e-throughput.sh 100 4 2
+    BENCH_BIN="$ROOT/.build/debug/creditwatch" bash benchmarks/live-latency.sh 200 5 100
 fi
 log "swift test $*"
 swift test "$@"
