@@ -6,7 +6,8 @@ extension RuleProgram {
     /// Evaluates the rules of the entity's kind (enterprise rules for an enterprise, person rules for
     /// a person): the rules whose condition is true, the absence rules suspended for a stale feed,
     /// the tags that do not read the score (`evaluateAndScore` assigns those too; enterprises only),
-    /// and every (entity) feature's value, computed over the entity's records.
+    /// and the values of the enterprise features `shown` asks for (every one by default), computed
+    /// over the entity's records.
     public func evaluate(_ entity: EntityData, features shown: FeatureValues = .all) -> EntityEvaluation {
         evaluate(entity, run: EvaluationRun(entity, program: self), features: shown)
     }
