@@ -801,13 +801,14 @@ public actor BatchProcessor {
         prepared: [EntityKey: EntityData] = [:]
     ) async -> [Evaluated] {
         let seriesTopics = program.industrySeriesTopics
+        let shown = program.engineFeatures
         return await inLanes(entities.map { ($0, records[$0] ?? [:], related[$0] ?? [:]) }, atLeast: 1) { entity, byTopic, related in
             // `prepared`: made from these same records, related entities and feeds by the ranking.
             var data = prepared[entity] ?? snapshot.data(
                 entity: entity.id, kind: entity.kind == .person ? .person : .enterprise, records: byTopic, feeds: feeds, related: related)
             data.ranks = ranks[entity.id] ?? [:]
             let (evaluation, score) = entity.kind == .enterprise
-                ? program.evaluateAndScore(data, features: program.engineFeatures) : (program.evaluate(data, features: .only([])), nil)
+                ? program.evaluateAndScore(data, features: shown) : (program.evaluate(data, features: .only([])), nil)
             let complete = seriesTopics.compactMap { topic in
                 byTopic[topic]?.lazy.map(\.eventDay).max().map(EntitySnapshot.lastCompleteMonthEnd)
             }.min()
@@ -1096,10 +1097,11 @@ public actor BatchProcessor {
             }
             let records = try await features.records(of: entities, plan: plan)
             var standings: [IndustryStanding] = []
+            let shown = program.engineFeatures
             for entity in entities {
                 guard let division = registrations[entity.id]?.division else { continue }
                 let data = snapshot.data(entity: entity.id, records: records[entity] ?? [:], feeds: feeds)
-                standings.append(program.standing(of: entity.id, in: division, program.evaluate(data, features: program.engineFeatures)))
+                standings.append(program.standing(of: entity.id, in: division, program.evaluate(data, features: shown)))
             }
             _ = try await features.industries(
                 [], standings: standings, series: [], leaders: program.leaderRanking?.top ?? 0, peers: program.peerMeasures, asOf: [:],
