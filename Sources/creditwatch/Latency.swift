@@ -80,7 +80,7 @@ struct Latency: AsyncParsableCommand {
                         "court": .string("邵阳市中级人民法院"), "listed_date": .date(listed), "amount": .number(100_000),
                         "removed_date": .null,
                     ], tsMs: Int64(Date().timeIntervalSince1970 * 1000))
-                probes.produced(uscc, at: clock.now)
+                probes.produced(uscc, at: clock.now, second: Int(Self.seconds(elapsed)))
                 try producer.send(topic: probe.topic, key: probe.key, value: probe.value)
                 probeCount += 1
             }
@@ -95,14 +95,18 @@ struct Latency: AsyncParsableCommand {
         probes.stop()
         try await poller.value
 
-        let latencies = probes.latencies.sorted()
-        func percentile(_ p: Double) -> String {
-            guard !latencies.isEmpty else { return "-" }
-            let index = min(latencies.count - 1, Int((p * Double(latencies.count)).rounded(.up)) - 1)
-            return String(format: "%.0f", latencies[max(0, index)] * 1000)
-        }
+        let seen = probes.latencies
+        let latencies = seen.map(\.latency).sorted()
         print(String(format: "load: %d messages in %.1f s (%.0f/s), %d probes", sent, loadSeconds, Double(sent) / loadSeconds, probeCount))
-        print("produce → alert readable via GET /v1/alerts (ms): p50 \(percentile(0.5)) p90 \(percentile(0.9)) p99 \(percentile(0.99)) max \(percentile(1.0)); \(latencies.count) of \(probeCount) probes seen, \(probes.missing) missing (polled every 5 ms)")
+        print("produce → alert readable via GET /v1/alerts (ms): p50 \(Self.percentile(0.5, latencies)) p90 \(Self.percentile(0.9, latencies)) p99 \(Self.percentile(0.99, latencies)) max \(Self.percentile(1.0, latencies)); \(latencies.count) of \(probeCount) probes seen, \(probes.missing) missing (polled every 5 ms)")
+        // Where in the load the tail is: its start (the city's registrations: every message a new
+        // enterprise) or its end (the most history to judge).
+        let slice = max(1, seconds / 6)
+        let slices = Dictionary(grouping: seen, by: { $0.second / slice }).sorted { $0.key < $1.key }.map { index, probes in
+            let sorted = probes.map(\.latency).sorted()
+            return "\(index * slice)–\(index * slice + slice) s \(Self.percentile(0.5, sorted))/\(Self.percentile(0.99, sorted))/\(Self.percentile(1.0, sorted))"
+        }
+        print("by probes' send time (p50/p99/max ms): " + slices.joined(separator: ", "))
         if probes.missing > 0 { throw ExitCode(1) }
     }
 
@@ -139,6 +143,13 @@ struct Latency: AsyncParsableCommand {
         return first17 + String(USCC.checkCharacter(forFirst17: first17)!)
     }
 
+    /// The `p` quantile of sorted `latencies` (seconds), in milliseconds.
+    static func percentile(_ p: Double, _ latencies: [Double]) -> String {
+        guard !latencies.isEmpty else { return "-" }
+        let index = min(latencies.count - 1, Int((p * Double(latencies.count)).rounded(.up)) - 1)
+        return String(format: "%.0f", latencies[max(0, index)] * 1000)
+    }
+
     static func seconds(_ d: Duration) -> Double {
         Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
     }
@@ -146,20 +157,25 @@ struct Latency: AsyncParsableCommand {
 
 /// When each probe was produced and when its alert was first read; whether polling should stop.
 final class ProbeLog: Sendable {
-    private let state = Mutex<(produced: [String: ContinuousClock.Instant], latencies: [Double], stopped: Bool)>(([:], [], false))
+    private let state = Mutex<
+        (produced: [String: (at: ContinuousClock.Instant, second: Int)], latencies: [(second: Int, latency: Double)], stopped: Bool)
+    >(([:], [], false))
 
     func stop() { state.withLock { $0.stopped = true } }
     var stopped: Bool { state.withLock { $0.stopped } }
 
-    func produced(_ uscc: String, at instant: ContinuousClock.Instant) { state.withLock { $0.produced[uscc] = instant } }
+    /// `second`: of the load, when the probe was sent.
+    func produced(_ uscc: String, at instant: ContinuousClock.Instant, second: Int) {
+        state.withLock { $0.produced[uscc] = (instant, second) }
+    }
 
     func seen(_ uscc: String, at instant: ContinuousClock.Instant) {
         state.withLock {
             guard let produced = $0.produced.removeValue(forKey: uscc) else { return }
-            $0.latencies.append(Latency.seconds(instant - produced))
+            $0.latencies.append((produced.second, Latency.seconds(instant - produced.at)))
         }
     }
 
     var missing: Int { state.withLock { $0.produced.count } }
-    var latencies: [Double] { state.withLock { $0.latencies } }
+    var latencies: [(second: Int, latency: Double)] { state.withLock { $0.latencies } }
 }

@@ -426,29 +426,17 @@ struct PostgresStoreTests {
     }
 
     @Test func scoresKeepTheirHistoryAndTagsTheirMembership() async throws {
-        func score(_ points: Int, _ grade: String, asOf: String) -> ScoreResult {
-            ScoreResult(
-                scorecard: "city_default", scorecardVersion: "sc-1", ruleSetVersion: "rs-1", entity: TestUSCC.a,
-                asOf: Make.day(asOf), base: 600, score: points, grade: grade, dimensions: [], overrides: [],
-                lines: [ScoreLine(kind: .item, dimension: "finance_tax", name: "steady_tax", text: "近12个月中有 12 个月纳税", points: points - 600, sources: ["tax.payment/SK1"])],
-                unassessed: [], appliedOverride: nil)
-        }
-        func tags(_ names: [String], asOf: String) -> EnterpriseTags {
-            EnterpriseTags(uscc: TestUSCC.a, asOf: Make.day(asOf), ruleSetVersion: "rs-1", memberships: names.map {
-                TagMembership(tag: $0, tagVersion: "tv-\($0)", title: $0, explanation: "\($0) 说明", values: [], sources: [])
-            })
-        }
         try await withTestStore { store in
             var effects = BatchEffects()
-            effects.scores = [score(630, "B", asOf: "2024-01-31")]
-            effects.tags = [tags(["leading", "trustworthy"], asOf: "2024-01-31")]
+            effects.scores = [Make.score(630, "B", asOf: "2024-01-31")]
+            effects.tags = [Make.tags(["leading", "trustworthy"], asOf: "2024-01-31")]
             try await store.write(effects)
             try await store.write(effects)  // re-delivered: no new history
-            effects.scores = [score(630, "B", asOf: "2024-02-29")]  // same score, later: current row only
-            effects.tags = [tags(["leading"], asOf: "2024-02-29")]
+            effects.scores = [Make.score(630, "B", asOf: "2024-02-29")]  // same score, later: current row only
+            effects.tags = [Make.tags(["leading"], asOf: "2024-02-29")]
             try await store.write(effects)
-            effects.scores = [score(480, "D", asOf: "2024-03-31")]
-            effects.tags = [tags([], asOf: "2024-03-31")]
+            effects.scores = [Make.score(480, "D", asOf: "2024-03-31")]
+            effects.tags = [Make.tags([], asOf: "2024-03-31")]
             try await store.write(effects)
             #expect(try await store.rows("SELECT score::text, grade, as_of::text, explanation->'lines'->0->>'points' FROM enterprise_score") == [
                 ["480", "D", "2024-03-31", "-120"]
@@ -652,6 +640,10 @@ extension PostgresStoreTests {
             #expect(b == [1: 2])
 
             var effects = Make.effects(alerts: [Make.alert(subject: TestUSCC.a, window: "2024-05", asOf: "2024-05-10")])
+            // Scores and tags commit beside the rest, only once it has.
+            effects.scores = [Make.score(630, "B", asOf: "2024-05-31")]
+            effects.tags = [Make.tags(["leading"], asOf: "2024-05-31")]
+            let written = "SELECT (SELECT count(*) FROM enterprise_score)::text, (SELECT count(*) FROM enterprise_tag)::text"
             effects.fence = PartitionFence(instance: "a", claims: a)
             do {
                 try await store.commit(effects)
@@ -660,13 +652,23 @@ extension PostgresStoreTests {
                 #expect(fenced.description == "partition 1 of the changes topic was claimed by instance b (epoch 2): its decisions are that instance's now")
             }
             #expect(try await store.alertStates(subjects: [TestUSCC.a]).isEmpty, "nothing of the fenced batch is written")
+            #expect(try await store.rows(written) == [["0", "0"]], "nor its scores and tags")
             #expect(PostgresStore.failureKind(of: Fenced(partition: 1, claimedBy: "b", epoch: 2)) == .fenced)
+            // Only scores, fenced: refused too.
+            var scoresOnly = BatchEffects()
+            scoresOnly.scores = effects.scores
+            scoresOnly.fence = effects.fence
+            await #expect(throws: Fenced.self) { try await store.commit(scoresOnly) }
+            #expect(try await store.rows(written) == [["0", "0"]])
 
             effects.fence = PartitionFence(instance: "a", claims: [0: 1])
             try await store.commit(effects)
             #expect(try await store.alertStates(subjects: [TestUSCC.a])[TestUSCC.a]?.count == 1)
+            #expect(try await store.rows(written) == [["1", "1"]])
             effects.fence = PartitionFence(instance: "b", claims: b)
             effects.alerts = []
+            effects.scores = []
+            effects.tags = []
             effects.deferred = [TestUSCC.b]
             try await store.commit(effects)
             // Claimed again (lost and regained): the earlier claim's epoch no longer holds.

@@ -122,6 +122,22 @@ enum TestCatalog {
 
 /// Builders of engine output.
 enum Make {
+    /// A score of `TestUSCC.a` on one line.
+    static func score(_ points: Int, _ grade: String, asOf: String) -> ScoreResult {
+        ScoreResult(
+            scorecard: "city_default", scorecardVersion: "sc-1", ruleSetVersion: "rs-1", entity: TestUSCC.a,
+            asOf: day(asOf), base: 600, score: points, grade: grade, dimensions: [], overrides: [],
+            lines: [ScoreLine(kind: .item, dimension: "finance_tax", name: "steady_tax", text: "近12个月中有 12 个月纳税", points: points - 600, sources: ["tax.payment/SK1"])],
+            unassessed: [], appliedOverride: nil)
+    }
+
+    /// `TestUSCC.a`'s tag memberships.
+    static func tags(_ names: [String], asOf: String) -> EnterpriseTags {
+        EnterpriseTags(uscc: TestUSCC.a, asOf: day(asOf), ruleSetVersion: "rs-1", memberships: names.map {
+            TagMembership(tag: $0, tagVersion: "tv-\($0)", title: $0, explanation: "\($0) 说明", values: [], sources: [])
+        })
+    }
+
     static func day(_ iso: String) -> Day { Day(iso: iso)! }
 
     static func registration(
