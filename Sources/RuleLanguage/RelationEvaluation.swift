@@ -5,7 +5,17 @@
 
 /// The runs of the entities related to an evaluated one, by kind and id.
 final class RelatedRuns {
-    var runs: [String: EvaluationRun] = [:]
+    /// A related entity (no `kind:id` string made for each lookup).
+    struct Key: Hashable {
+        let kind: SubjectKind
+        let id: String
+
+        init(_ data: EntityData) {
+            (kind, id) = (data.kind, data.entity)
+        }
+    }
+
+    var runs: [Key: EvaluationRun] = [:]
 }
 
 extension CompiledRule.Kind {
@@ -44,7 +54,7 @@ extension EvaluationRun {
 
     /// The run of a related entity, over its own data (shared by every aggregate of the evaluation).
     private func run(of related: RelatedEntity) -> EvaluationRun {
-        let key = "\(related.data.kind.rawValue):\(related.data.entity)"
+        let key = RelatedRuns.Key(related.data)
         if let run = relatedRuns.runs[key] { return run }
         let run = EvaluationRun(related.data, program: program)
         relatedRuns.runs[key] = run
@@ -58,11 +68,11 @@ extension EvaluationRun {
     /// `sum` too (0 when none).
     func related(_ spec: AggregateSpec, _ relation: RelationAggregate) -> AggregateResult {
         guard let entity else { return AggregateResult(value: .unknown) }
-        var reached: [String: Reached] = [:]
+        var reached: [RelatedRuns.Key: Reached] = [:]
         for path in relation.paths {
             for r in entity.related[RuleProgram.pathText(path)] ?? [] where r.data.entity != entity.entity {
                 if let filter = spec.filter, eval(filter, r.edge.fields) != .bool(true) { continue }
-                let key = "\(r.data.kind.rawValue):\(r.data.entity)"
+                let key = RelatedRuns.Key(r.data)
                 if reached[key] == nil {
                     reached[key] = Reached(entity: r, via: r.via, name: r.name)
                 } else {

@@ -306,6 +306,8 @@ struct RecordTopics: Sendable {
     /// Each aggregate's index into `topics`; nil when it reads no records of the entity (a
     /// relation aggregate, an industry sum).
     let ofAggregate: [Int?]
+    /// The topic a derived topic (`tax.payment#history`) is of, by slot; nil for a topic of its own.
+    let bases: [String?]
 
     init(_ aggregates: [AggregateSpec]) {
         var slots: [String: Int] = [:]
@@ -318,6 +320,7 @@ struct RecordTopics: Sendable {
             return topics.count - 1
         }
         self.topics = topics
+        bases = topics.map(EvaluationRun.baseTopic)
     }
 }
 

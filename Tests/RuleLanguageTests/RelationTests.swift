@@ -309,7 +309,7 @@ import Testing
         let run = EvaluationRun(data, program: p)
         _ = p.evaluate(data, run: run)
         // A (reached twice), B and C.
-        #expect(run.relatedRuns.runs.keys.sorted() == [
+        #expect(run.relatedRuns.runs.keys.map { "\($0.kind.rawValue):\($0.id)" }.sorted() == [
             "enterprise:91430100AAAAAAAAA1", "enterprise:91430100BBBBBBBBB2", "enterprise:91430100CCCCCCCCC3",
         ])
     }
