@@ -973,7 +973,8 @@ public actor BatchProcessor {
         let reached = try await walker.related(to: entities, graph: &graph, store: storedGraph)
         let others = Set(reached.values.flatMap { $0.values.flatMap(\.keys) })
         let records = others.isEmpty ? [:] : try await features.records(of: others.sorted(), plan: plan)
-        return reached.mapValues { walker.relatedData($0, records: records, feeds: feeds, snapshot: snapshot) }
+        let data = walker.data(of: others, records: records, feeds: feeds, snapshot: snapshot)
+        return reached.mapValues { walker.relatedData($0, data: data) }
     }
 
     /// Quarantines a message whose processing fails for a reason of its own (found by bisecting
