@@ -40,13 +40,16 @@ public struct KafkaConfiguration: Sendable {
     /// no slower). A live stream's batches are far smaller (see `batchTimeoutMilliseconds`).
     public var batchSize: Int = 20_000
     /// How long a batch waits to fill up, from the arrival of its oldest message, before it is
-    /// handed over anyway (a linger: a backlog fills batches regardless). Default 50 ms. Measured
-    /// with `benchmarks/live-latency.sh 2000 60 1000` (2026-12-05, produce → alert readable, ms):
-    /// 200 ms gave p50/p99 327/709; 100 ms 212/327, 219/1 035 and 230/1 519; 50 ms 164/301,
-    /// 176/361 and 168/421. A longer linger makes every batch wait for it; a shorter one cuts the
-    /// stream into more batches, each with its fixed cost (0 ms: 1 145 batches a minute instead of
-    /// ~800, PostgreSQL 19 s of CPU instead of 13, p99 1 565).
-    public var batchTimeoutMilliseconds: Int = 50
+    /// handed over anyway (a linger, as a producer's). Default 0: a batch is what is buffered when
+    /// the engine asks — while it works on one batch the next fills (natural batching, as a group
+    /// commit), so batches grow with the load and an idle engine takes a change at once. A backlog
+    /// fills batches regardless. Measured with `benchmarks/live-latency.sh 2000 60 1000`
+    /// (2026-12-07, build dcbaf38, alternated, produce → alert readable, p50/p99 ms): 0 gave 60/129,
+    /// 80/196, 66/158, 54/109 (1 700–2 260 batches a minute); 10 gave 70/152, 71/178, 81/190, 79/199,
+    /// 68/414; 50 gave 111/191, 122/207, 113/183 (740–770 batches), at 2–3 s more of the daemon's
+    /// and ~3 s more of PostgreSQL's CPU a minute for 0 than for 50. (On 2026-12-05, when a batch
+    /// cost three times what it does now, 50 ms had beaten 0, 100 and 200.)
+    public var batchTimeoutMilliseconds: Int = 0
     /// How long the broker may hold a fetch that finds no new message (librdkafka
     /// `fetch.wait.max.ms`): a change produced meanwhile waits for it unless the broker answers
     /// early, as Tansu does not. Default 20 ms. Measured with `benchmarks/live-latency.sh 2000 60
