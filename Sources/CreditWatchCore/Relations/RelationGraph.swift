@@ -108,8 +108,7 @@ public struct RelationGraph: Sendable {
             if let held = edges[slot] {
                 // An edge between two entities read together comes twice.
                 if held.version == edge.version, held.subject == edge.subject, held.target == edge.target { continue }
-                bySubject[held.subject]?.remove(slot)
-                byTarget[held.target]?.remove(slot)
+                unindex(held, at: slot)  // `insert` replaces it in `edges`
             }
             insert(edge, at: slot)
         }
@@ -123,8 +122,13 @@ public struct RelationGraph: Sendable {
 
     private mutating func remove(_ slot: RelationSlot) {
         guard let old = edges.removeValue(forKey: slot) else { return }
-        bySubject[old.subject]?.remove(slot)
-        byTarget[old.target]?.remove(slot)
+        unindex(old, at: slot)
+    }
+
+    /// Takes `edge` out of the by-entity indexes (not out of `edges`).
+    private mutating func unindex(_ edge: RelationEdge, at slot: RelationSlot) {
+        bySubject[edge.subject]?.remove(slot)
+        byTarget[edge.target]?.remove(slot)
     }
 
     /// The entities one step away from `entity`, with the edge that leads there, in slot order.
