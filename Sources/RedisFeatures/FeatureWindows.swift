@@ -1080,7 +1080,11 @@ end
 /// A change older than the ledger's is skipped; one of the same version is skipped when it carries
 /// the same content (a re-delivery or re-sent snapshot) and replaces it otherwise (feeds without a
 /// version); sums are integers in hundredths, changed by HINCRBY on strings so they stay exact.
-/// After each record, a month it touched whose count is 0 is removed, as one call a record did.
+/// After each record, a month it subtracted from whose count is 0 is removed, as one call a record
+/// did. What records only add to a month is summed in the script and written by one HINCRBY a field
+/// at the end (a run's records mostly share their month, and the calls from Lua were most of the
+/// script's cost), after which a month it touched whose count is 0 is removed likewise: the window
+/// ends as with one call a record.
 /// It answers whether it applied each record (a string of 1 and 0), then with a window the window's
 /// sums of every month the records touch, as they stand at the end (even for a record it skipped:
 /// a push lost in a crash is then made again): month, "#=n,column=v,…", ….
@@ -1102,8 +1106,32 @@ local function know(m, field, v)
   end
   k[field] = v
 end
-local function add(m, field, by)
+-- month → field → what the run adds to it, summed here and written once at the end: one HINCRBY a
+-- field, not one a record. A month a record subtracts from is written record by record instead
+-- (`direct`), since its count may pass 0 there, which removes its fields; and an amount a double
+-- cannot hold exactly goes to Redis at once, as text.
+local pending, order, direct = {}, {}, {}
+local exact = 2251799813685248
+local function write(m, field, by)
   know(m, field, redis.call('HINCRBY', window, m .. '|' .. field, by))
+end
+local function add(m, field, by)
+  if direct[m] then return write(m, field, by) end
+  local p = pending[m]
+  if not p then p = {}; pending[m] = p; order[#order + 1] = m end
+  local n = tonumber(by)
+  local sum = n and (p[field] or 0) + n
+  if sum and sum > -exact and sum < exact and n > -exact and n < exact then
+    p[field] = sum
+  else
+    redis.call('HINCRBY', window, m .. '|' .. field, by)
+    if known[m] then known[m][field] = nil end
+  end
+end
+-- Every field added to is written, by 0 too: an increment by 0 makes the field, as it did alone.
+local function flush(m)
+  for field, sum in pairs(pending[m] or {}) do write(m, field, string.format('%d', sum)) end
+  pending[m] = nil
 end
 local function count(m)
   local n = known[m] and known[m]['#']
@@ -1114,8 +1142,8 @@ local function count(m)
   return n or '0'
 end
 local flags, months, touched = {}, {}, {}
-local function touch(m)
-  if not touched[m] then touched[m] = true; months[#months + 1] = m end
+-- A month whose count is 0 loses its fields.
+local function clear(m)
   if count(m) == '0' then
     local fields = {m .. '|#'}
     for _, col in ipairs(columns) do fields[#fields + 1] = m .. '|' .. col end
@@ -1123,6 +1151,10 @@ local function touch(m)
     known[m] = {['#'] = false}
     for _, col in ipairs(columns) do known[m][col] = false end
   end
+end
+local function touch(m)
+  if not touched[m] then touched[m] = true; months[#months + 1] = m end
+  if direct[m] then clear(m) end
 end
 -- Whether a contribution gave a window its count and sums: an entry written while the topic had
 -- no window (empty) gave nothing, nor does a deleted record.
@@ -1140,6 +1172,7 @@ for i = 2, #ARGV, 5 do
     if old == entry or base36(ov) > base36(version) then
       apply = false
     elseif window and counted(oc) then
+      if not direct[oldMonth] then direct[oldMonth] = true; flush(oldMonth) end
       add(oldMonth, '#', -1)
       for col, v in string.gmatch(oc, '([^,=]+)=(-?%d+)') do
         if v ~= '0' then add(oldMonth, col, negated(v)) end
@@ -1160,8 +1193,10 @@ for i = 2, #ARGV, 5 do
     if newMonth ~= oldMonth then touch(newMonth) end
   end
 end
+for _, m in ipairs(order) do flush(m) end
 local reply = {table.concat(flags)}
 for _, m in ipairs(months) do
+  if not direct[m] then clear(m) end
   local n = count(m)
   local text = '#=' .. n
   if n ~= '0' then
