@@ -445,5 +445,12 @@ public enum Migrations {
             END $$
             """,
         ]),
+        Migration(version: 15, name: "unlinked_deletes_swept", statements: [
+            // Unlinked deletes are linked later too (an earlier version of the record may be linked,
+            // and its entity's ledger must learn it was deleted): the sweep reads every unlinked
+            // current row.
+            "DROP INDEX credit_record_unlinked",
+            "CREATE INDEX credit_record_unlinked ON credit_record (topic, pk) WHERE entity_id IS NULL",
+        ]),
     ]
 }

@@ -31,9 +31,12 @@ extension PostgresStore: CreditStore {
         }
     }
 
-    /// Current, not deleted records without an entity whose account number is one of `accounts` or
-    /// whose normalised name is one of `names`, rebuilt as the changes that stored them (same
-    /// operation and version), ordered by topic and key.
+    /// Current records without an entity whose account number is one of `accounts` or whose
+    /// normalised name is one of `names`, rebuilt as the changes that stored them (same operation
+    /// and version), ordered by topic and key. Deletes too: an earlier version of the record may
+    /// have been linked (by another name or account), and its entity's ledger still holds it live
+    /// until the delete is linked (two instances sharing a city left a few such deletes unlinked for
+    /// good when one learned the account while the other stored the delete).
     public func unlinkedChanges(accounts: Set<String>, names: Set<String>) async throws -> [Change] {
         try await answered { [self] in
             guard !accounts.isEmpty || !names.isEmpty else { return [] }
@@ -41,7 +44,7 @@ extension PostgresStore: CreditStore {
                 SELECT topic, pk, op, version, (event_day - DATE '1970-01-01')::int8, fields::text,
                     NULL::text, NULL::text, NULL::text
                 FROM credit_record
-                WHERE entity_id IS NULL AND NOT deleted
+                WHERE entity_id IS NULL
                     AND (account_no = ANY(\(accounts.sorted())::text[]) OR normalised_name = ANY(\(names.sorted())::text[]))
                 ORDER BY topic, pk
                 """
@@ -55,7 +58,7 @@ extension PostgresStore: CreditStore {
                 SELECT topic, pk, op, version, (event_day - DATE '1970-01-01')::int8, fields::text,
                     NULL::text, NULL::text, NULL::text
                 FROM credit_record r
-                WHERE entity_id IS NULL AND NOT deleted AND (
+                WHERE entity_id IS NULL AND (
                     EXISTS (SELECT 1 FROM account_link a WHERE a.account_no = r.account_no)
                     OR (SELECT count(*) FROM enterprise e WHERE e.normalised_name = r.normalised_name AND NOT e.deleted) = 1)
                 ORDER BY topic, pk

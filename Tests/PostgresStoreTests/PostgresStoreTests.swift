@@ -18,6 +18,7 @@ struct PostgresStoreTests {
                 ["5", "alert_lifecycle_scores_tags_rule_sets"], ["6", "feature_sync"], ["7", "evaluation_pending"],
                 ["8", "several_instances"], ["9", "partition_claim"], ["10", "link_method"], ["11", "relation_edge"],
                 ["12", "unlinked_sweep"], ["13", "history_of_superseded_versions"], ["14", "score_explanation_lz4"],
+                ["15", "unlinked_deletes_swept"],
             ])
             // This server has lz4: scores' explanations are compressed with it.
             #expect(try await store.rows("""
@@ -65,7 +66,7 @@ struct PostgresStoreTests {
             async let first = store.migrate()
             async let second = store.migrate()
             let applied = try await [first, second]
-            #expect(applied.flatMap { $0 }.sorted() == Array(1...14))
+            #expect(applied.flatMap { $0 }.sorted() == Array(1...15))
         }
     }
 
@@ -73,7 +74,7 @@ struct PostgresStoreTests {
         try await withTestStore(migrate: false) { store in
             let first = try await store.migrate()
             let second = try await store.migrate()
-            #expect(first == Array(1...14))
+            #expect(first == Array(1...15))
             #expect(second == [])
         }
     }
@@ -582,6 +583,27 @@ struct PostgresStoreTests {
                 "SELECT pk, entity_id FROM credit_record_change WHERE pk = 'WU-1'"
             ) == [["WU-1", TestUSCC.a]])
             #expect(try await store.recordCounts() == [TopicRecordCount(topic: "water.usage", records: 2, unlinked: 0, deleted: 0)])
+
+            // A delete kept unlinked (its account unknown when it came) is linked once its account is:
+            // an earlier version of the record may be linked, and its entity's ledger must learn that
+            // it was deleted.
+            let created = Make.waterChange("WU-3", account: "W-003", name: "岳阳汴河电子有限公司", uscc: nil, volume: 5)
+            let delete = Change(
+                topic: created.topic, key: created.key, operation: .delete, version: created.version + 1, fields: created.fields,
+                eventDay: created.eventDay, entity: created.entity)
+            try await store.write(Make.effects(changes: [
+                LinkedChange(change: delete, entity: nil, unlinkedReason: "no USCC: account 'W-003' is not linked to an enterprise yet")
+            ]))
+            #expect(try await store.unlinkedChanges(accounts: ["W-003"], names: []) == [delete])
+            #expect(try await store.resolvableUnlinked(limit: 10) == [])
+            try await store.write(Make.effects(changes: [], links: [AccountOwnership(topicFamily: "water", accountNo: "W-003", uscc: TestUSCC.b)]))
+            #expect(try await store.resolvableUnlinked(limit: 10) == [delete])
+            try await store.write(Make.effects(changes: [LinkedChange(change: delete, entity: EntityKey(.enterprise, TestUSCC.b), linkedBy: .account)]))
+            #expect(try await store.resolvableUnlinked(limit: 10) == [])
+            #expect(try await store.unlinkedChanges(accounts: ["W-003"], names: []) == [])
+            #expect(try await store.rows(
+                "SELECT pk, op, deleted::text, entity_id, coalesce(unlinked_reason, '∅') FROM credit_record WHERE pk = 'WU-3'"
+            ) == [["WU-3", "d", "true", TestUSCC.b, "∅"]])
         }
     }
 
