@@ -1124,8 +1124,7 @@ local function add(m, field, by)
   if sum and sum > -exact and sum < exact and n > -exact and n < exact then
     p[field] = sum
   else
-    redis.call('HINCRBY', window, m .. '|' .. field, by)
-    if known[m] then known[m][field] = nil end
+    write(m, field, by)
   end
 end
 -- Every field added to is written, by 0 too: an increment by 0 makes the field, as it did alone.
