@@ -33,6 +33,7 @@ stages() {
         awk -F'[{}" ]+' '/^creditwatch_ingest_stage_duration_sum/{for(i=1;i<NF;i++) if($i=="stage=") print $(i+1), $NF}
                          /^creditwatch_ingest_batch_duration_(count|sum)/{print $1, $NF}
                          /^creditwatch_rules_entities_evaluated[{ ]/{e+=$NF} /^creditwatch_ingest_messages[{ ]/{m+=$NF}
+                         /^creditwatch_features_ledgers_read/{for(i=1;i<NF;i++) if($i=="source=") print "creditwatch_ledgers_" $(i+1), $NF}
                          END{print "creditwatch_evaluated", e; print "creditwatch_messages", m}
                          /^creditwatch_ingest_batch_duration_bucket/{for(i=1;i<NF;i++) if($i=="le=") print "le=" $(i+1), $NF}'
 }
@@ -51,6 +52,7 @@ awk 'NR==FNR{b[$1]=$2; next} {d[$1]=$2-b[$1]} END{
     for (k in d) if (k !~ /^creditwatch_/ && k !~ /^le=/) printf " %s %.1fs", k, d[k]; print ""
     printf "%d messages, %d entity evaluations (%.2f per message)\n", d["creditwatch_messages"], d["creditwatch_evaluated"],
         d["creditwatch_evaluated"]/(d["creditwatch_messages"]>0?d["creditwatch_messages"]:1)
+    printf "ledgers read for evaluation: %d from the ledger cache, %d from Redis\n", d["creditwatch_ledgers_cache"], d["creditwatch_ledgers_redis"]
     # The batches by duration (the histogram is cumulative: at most le seconds).
     printf "batches taking at most:"
     n = 0; for (k in d) if (k ~ /^le=/) { le[++n] = substr(k, 4) }
