@@ -24,7 +24,7 @@ public enum EntityRef: Hashable, Sendable {
 /// feature updates, effects and lanes, and a copy of the fields one by one retained each string
 /// and the fields' dictionary (~6 % of the daemon's time in a backfill went to those retains).
 public struct Change: Sendable, Hashable {
-    private final class Storage: Sendable {
+    private struct Values: Sendable, Hashable {
         let topic: String
         let key: String
         let operation: ChangeOperation
@@ -32,56 +32,40 @@ public struct Change: Sendable, Hashable {
         let fields: [String: Value]
         let eventDay: Day
         let entity: EntityRef
+    }
 
-        init(topic: String, key: String, operation: ChangeOperation, version: Int64, fields: [String: Value], eventDay: Day, entity: EntityRef) {
-            self.topic = topic
-            self.key = key
-            self.operation = operation
-            self.version = version
-            self.fields = fields
-            self.eventDay = eventDay
-            self.entity = entity
-        }
+    private final class Storage: Sendable {
+        let values: Values
+        init(_ values: Values) { self.values = values }
     }
 
     private let storage: Storage
 
-    public var topic: String { storage.topic }
+    public var topic: String { storage.values.topic }
     /// The primary-key value(s) joined by `|`: the record's stable id within the topic.
-    public var key: String { storage.key }
-    public var operation: ChangeOperation { storage.operation }
+    public var key: String { storage.values.key }
+    public var operation: ChangeOperation { storage.values.operation }
     /// Orders the versions of a row: the topic's `version_field` (epoch ms of a timestamp, or an
     /// int), else the envelope's `ts_ms`, else `source.ts_ms`, else 0.
-    public var version: Int64 { storage.version }
+    public var version: Int64 { storage.values.version }
     /// Every declared field, typed and validated; absent optional fields are `.null`; columns not
     /// in the catalog are dropped. For a delete, the `before` row.
-    public var fields: [String: Value] { storage.fields }
+    public var fields: [String: Value] { storage.values.fields }
     /// The business date of the record (`event_time`; a period's first day).
-    public var eventDay: Day { storage.eventDay }
-    public var entity: EntityRef { storage.entity }
+    public var eventDay: Day { storage.values.eventDay }
+    public var entity: EntityRef { storage.values.entity }
 
     public init(
         topic: String, key: String, operation: ChangeOperation, version: Int64, fields: [String: Value], eventDay: Day,
         entity: EntityRef
     ) {
-        storage = Storage(topic: topic, key: key, operation: operation, version: version, fields: fields, eventDay: eventDay, entity: entity)
+        storage = Storage(
+            Values(topic: topic, key: key, operation: operation, version: version, fields: fields, eventDay: eventDay, entity: entity))
     }
 
-    public static func == (a: Change, b: Change) -> Bool {
-        a.storage === b.storage
-            || (a.topic == b.topic && a.key == b.key && a.operation == b.operation && a.version == b.version
-                && a.eventDay == b.eventDay && a.entity == b.entity && a.fields == b.fields)
-    }
+    public static func == (a: Change, b: Change) -> Bool { a.storage === b.storage || a.storage.values == b.storage.values }
 
-    public func hash(into hasher: inout Hasher) {
-        hasher.combine(topic)
-        hasher.combine(key)
-        hasher.combine(operation)
-        hasher.combine(version)
-        hasher.combine(fields)
-        hasher.combine(eventDay)
-        hasher.combine(entity)
-    }
+    public func hash(into hasher: inout Hasher) { hasher.combine(storage.values) }
 }
 
 /// What became of one Kafka message.
